@@ -1,0 +1,88 @@
+/**
+ * One whiteboard service instance as its own process (`node dist/service/main.js`), like one Cloud Run
+ * container: configured by environment variables, probed on /readyz, stopped with SIGTERM or SIGKILL.
+ */
+import path from "node:path";
+import { ManagedProcess, type Exit } from "./managed-process";
+import { freePort, waitFor } from "./ports";
+
+export const SERVICE_ENTRY = path.join(__dirname, "..", "dist", "service", "main.js");
+
+export interface ServiceInstanceOptions {
+  /** Names the instance in logs and presence. */
+  name: string;
+  redisUrl: string;
+  /** Default: a free port, kept across restarts. */
+  port?: number;
+  /** More environment variables (see service/config.ts). */
+  env?: Record<string, string>;
+  onLine?: (line: string) => void;
+}
+
+export class ServiceInstance {
+  private readonly process: ManagedProcess;
+  private port: number;
+
+  private constructor(private readonly options: ServiceInstanceOptions, port: number) {
+    this.port = port;
+    this.process = new ManagedProcess({
+      name: options.name,
+      command: process.execPath,
+      args: [SERVICE_ENTRY],
+      env: {
+        PATH: process.env.PATH,
+        PORT: String(port),
+        REDIS_URL: options.redisUrl,
+        INSTANCE_ID: options.name,
+        LOG_LEVEL: "info",
+        ...options.env,
+      },
+      onLine: options.onLine,
+    });
+  }
+
+  static async create(options: ServiceInstanceOptions): Promise<ServiceInstance> {
+    return new ServiceInstance(options, options.port ?? (await freePort()));
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.process.running;
+  }
+
+  /** Starts the process and waits until /readyz answers 200 (Redis connected). */
+  async start(readyTimeoutMs = 15_000): Promise<this> {
+    this.process.start();
+    const exited = this.process.exited().then((exit) => {
+      throw new Error(`${this.name} exited at start (${exit.code ?? exit.signal})`);
+    });
+    await Promise.race([waitFor(`${this.name} to be ready`, () => this.ready(), readyTimeoutMs), exited]);
+    return this;
+  }
+
+  async ready(): Promise<boolean> {
+    const response = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(1_000) });
+    return response.status === 200;
+  }
+
+  /** SIGTERM, as Cloud Run sends at scale-in: the instance drains and exits. */
+  stop(graceMs?: number): Promise<Exit> {
+    return this.process.stop("SIGTERM", graceMs);
+  }
+
+  /** SIGKILL, as when an instance's machine dies. */
+  kill(): Promise<Exit> {
+    return this.process.kill();
+  }
+
+  exited(): Promise<Exit> {
+    return this.process.exited();
+  }
+}

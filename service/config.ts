@@ -1,0 +1,150 @@
+/**
+ * The service's configuration, read once from the environment at start and validated: a bad value stops
+ * the process with a message naming the variable. Nothing here is ever logged whole (it holds the Redis password).
+ */
+import { z } from "zod";
+
+const DAY_SECONDS = 24 * 60 * 60;
+
+const integer = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .default(fallback);
+
+const boolean = z
+  .enum(["true", "false", "1", "0"], { message: 'must be "true" or "false"' })
+  .transform((value) => value === "true" || value === "1");
+
+const origin = z.string().refine((value) => {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}, "must be an origin such as https://board.example.com (scheme, host and optional port, no path)");
+
+const envSchema = z
+  .object({
+    PORT: integer(1, 65535, 8080),
+    REDIS_URL: z
+      .url({ protocol: /^rediss?$/, message: "must be a redis:// or rediss:// URL" })
+      .optional(),
+    REDIS_HOST: z.string().trim().min(1).optional(),
+    REDIS_PORT: integer(1, 65535, 6379),
+    REDIS_PASSWORD: z.string().optional(),
+    REDIS_TLS: boolean.optional(),
+    REDIS_CA_CERT: z
+      .string()
+      .refine((pem) => pem.includes("-----BEGIN CERTIFICATE-----"), "must be a PEM certificate")
+      .optional(),
+    ALLOWED_ORIGINS: z
+      .string()
+      .transform((list) => list.split(",").map((item) => item.trim()).filter(Boolean))
+      .pipe(z.union([z.tuple([z.literal("*")]), z.array(origin)]))
+      .optional(),
+    REQUEST_TIMEOUT_SECONDS: integer(10, 3600, 3600),
+    MAX_STROKES_PER_BOARD: integer(1, 10_000_000, 100_000),
+    BOARD_IDLE_TTL_SECONDS: integer(60, 365 * DAY_SECONDS, 30 * DAY_SECONDS),
+    MAX_POINTS_PER_STROKE: integer(1, 10_000, 1_000),
+    MAX_MESSAGE_BYTES: integer(1_024, 10_000_000, 100_000),
+    RATE_LIMIT_PER_SECOND: integer(1, 10_000, 100),
+    RATE_LIMIT_BURST: integer(1, 100_000, 300),
+    SHUTDOWN_TIMEOUT_SECONDS: integer(1, 9, 8),
+    LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+    INSTANCE_ID: z.string().trim().min(1).optional(),
+    K_REVISION: z.string().optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.REDIS_URL !== undefined && env.REDIS_HOST !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["REDIS_HOST"], message: "set either REDIS_URL or REDIS_HOST, not both" });
+    }
+    if (env.REDIS_CA_CERT !== undefined && env.REDIS_TLS === false) {
+      ctx.addIssue({ code: "custom", path: ["REDIS_TLS"], message: "must not be false when REDIS_CA_CERT is set" });
+    }
+  });
+
+export interface RedisConfig {
+  url: string;
+  /** Given separately so that it never appears in a URL that could be logged. */
+  password: string | undefined;
+  tls: boolean;
+  /** PEM of the CA that signed the server's certificate (Memorystore's server CA). */
+  caCert: string | undefined;
+}
+
+export interface Config {
+  port: number;
+  redis: RedisConfig;
+  /** `"same-origin"`, `"*"`, or the exact browser origins allowed to open a socket. */
+  allowedOrigins: "same-origin" | "*" | string[];
+  /** Cloud Run's request timeout: the platform cuts every WebSocket at this age. */
+  requestTimeoutMs: number;
+  board: {
+    maxStrokes: number;
+    idleTtlSeconds: number;
+    maxPointsPerStroke: number;
+  };
+  maxMessageBytes: number;
+  rateLimit: { perSecond: number; burst: number };
+  shutdownTimeoutMs: number;
+  logLevel: string;
+  /** Names this process in logs and in the cross-instance presence count. */
+  instanceId: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  ${problem}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Builds the configuration from environment variables; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv, makeInstanceId: () => string): Config {
+  const blankAsUnset = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const parsed = envSchema.safeParse(blankAsUnset);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    redis: redisConfig(e),
+    allowedOrigins: e.ALLOWED_ORIGINS === undefined ? "same-origin" : e.ALLOWED_ORIGINS[0] === "*" ? "*" : e.ALLOWED_ORIGINS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
+    board: {
+      maxStrokes: e.MAX_STROKES_PER_BOARD,
+      idleTtlSeconds: e.BOARD_IDLE_TTL_SECONDS,
+      maxPointsPerStroke: e.MAX_POINTS_PER_STROKE,
+    },
+    maxMessageBytes: e.MAX_MESSAGE_BYTES,
+    rateLimit: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    logLevel: e.LOG_LEVEL,
+    instanceId: e.INSTANCE_ID ?? [e.K_REVISION, makeInstanceId()].filter(Boolean).join("-"),
+  };
+}
+
+function redisConfig(e: z.output<typeof envSchema>): RedisConfig {
+  if (e.REDIS_HOST !== undefined) {
+    const tls = e.REDIS_TLS ?? e.REDIS_CA_CERT !== undefined;
+    const host = e.REDIS_HOST.includes(":") ? `[${e.REDIS_HOST}]` : e.REDIS_HOST;
+    return { url: `${tls ? "rediss" : "redis"}://${host}:${e.REDIS_PORT}`, password: e.REDIS_PASSWORD, tls, caCert: e.REDIS_CA_CERT };
+  }
+  // Credentials move out of the URL so the URL itself is safe to log.
+  const url = new URL(e.REDIS_URL ?? "redis://127.0.0.1:6379");
+  const password = e.REDIS_PASSWORD ?? (url.password ? decodeURIComponent(url.password) : undefined);
+  url.password = "";
+  const tls = url.protocol === "rediss:";
+  if (e.REDIS_TLS !== undefined && e.REDIS_TLS !== tls) {
+    throw new ConfigError([`REDIS_TLS: is ${e.REDIS_TLS} but REDIS_URL uses ${url.protocol}//`]);
+  }
+  if (e.REDIS_CA_CERT !== undefined && !tls) {
+    throw new ConfigError(["REDIS_CA_CERT: needs a rediss:// REDIS_URL (TLS)"]);
+  }
+  return { url: url.toString(), password, tls, caCert: e.REDIS_CA_CERT };
+}

@@ -1,0 +1,85 @@
+/**
+ * Plain HTTP: Cloud Run's probes and the browser client's static files. Socket.IO handles `/socket.io`
+ * on the same server before this handler sees it.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import path from "node:path";
+import serveStatic from "serve-static";
+import { ID_PATTERN } from "../protocol/events";
+
+export interface HttpDeps {
+  /** Folder holding the built client (index.html and assets/). */
+  clientDir: string;
+  isReady(): boolean;
+}
+
+/** Only what the page needs: its own scripts and styles, and sockets back to where it came from. */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+const SECURITY_HEADERS = {
+  "content-security-policy": CONTENT_SECURITY_POLICY,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "cross-origin-opener-policy": "same-origin",
+};
+
+export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const indexPath = path.join(deps.clientDir, "index.html");
+  const indexHtml = existsSync(indexPath) ? readFileSync(indexPath) : undefined;
+  // Asset names carry a content hash, so they can be cached for good.
+  const assets = serveStatic(path.join(deps.clientDir, "assets"), {
+    index: false,
+    immutable: true,
+    maxAge: "365d",
+    fallthrough: true,
+    setHeaders: (res) => setHeaders(res, SECURITY_HEADERS),
+  });
+
+  return (req, res) => {
+    const { pathname } = new URL(req.url ?? "/", "http://localhost");
+    if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "method not allowed\n", { allow: "GET, HEAD" });
+
+    if (pathname === "/healthz") return send(res, 200, "ok\n");
+    if (pathname === "/readyz") return deps.isReady() ? send(res, 200, "ready\n") : send(res, 503, "not ready\n");
+
+    if (pathname === "/" || isBoardPath(pathname)) {
+      if (!indexHtml) return send(res, 503, "the browser client is not built: run `npm run build`\n");
+      return send(res, 200, indexHtml, {
+        ...SECURITY_HEADERS,
+        "content-type": "text/html; charset=utf-8",
+        "cache-control": "no-cache",
+      });
+    }
+
+    if (pathname.startsWith("/assets/")) {
+      req.url = pathname.slice("/assets".length);
+      return assets(req, res, () => send(res, 404, "not found\n"));
+    }
+    return send(res, 404, "not found\n");
+  };
+}
+
+function isBoardPath(pathname: string): boolean {
+  const match = /^\/b\/([^/]+)\/?$/.exec(pathname);
+  return match !== null && ID_PATTERN.test(match[1] ?? "");
+}
+
+function setHeaders(res: ServerResponse, headers: Record<string, string>): void {
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+}
+
+function send(res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string> = {}): void {
+  res.statusCode = status;
+  setHeaders(res, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", ...headers });
+  res.end(body);
+}

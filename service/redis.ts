@@ -1,0 +1,86 @@
+/**
+ * The two Redis connections of an instance: `commands` (board storage and the adapter's publishes) and
+ * `subscriber` (the adapter's subscriptions, which need a connection of their own).
+ *
+ * Both reconnect by themselves forever with capped backoff, and node-redis restores the subscriptions when
+ * the subscriber comes back, so an instance rides through a Redis restart without a restart of its own.
+ */
+import { createClient } from "redis";
+import type { RedisConfig } from "./config";
+import type { Logger } from "./logger";
+import { boardScripts } from "./board-scripts";
+
+/** Long enough for a 100,000-stroke board read under load; short enough to fail a request while Redis hangs. */
+const COMMAND_TIMEOUT_MS = 4_000;
+const CONNECT_TIMEOUT_MS = 3_000;
+/** Detects a half-open connection (a Memorystore failover, a cut VPC path) within seconds. */
+const PING_INTERVAL_MS = 5_000;
+
+function reconnectDelay(retries: number): number {
+  const capped = Math.min(100 * 2 ** retries, 2_000);
+  return capped / 2 + Math.random() * (capped / 2);
+}
+
+function createCommandClient(config: RedisConfig) {
+  return createClient({
+    url: config.url,
+    password: config.password,
+    socket: {
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      reconnectStrategy: reconnectDelay,
+      ...(config.tls ? { tls: true as const, ca: config.caCert } : {}),
+    },
+    pingInterval: PING_INTERVAL_MS,
+    // Fail at once while disconnected: a stroke is refused with "unavailable" rather than queued in memory.
+    disableOfflineQueue: true,
+    commandOptions: { timeout: COMMAND_TIMEOUT_MS },
+    scripts: boardScripts,
+  });
+}
+
+export type CommandClient = ReturnType<typeof createCommandClient>;
+
+/** The subscriber keeps node-redis's offline queue so that subscriptions made before it is up still happen. */
+function createSubscriberClient(commands: CommandClient) {
+  return commands.duplicate({ disableOfflineQueue: false, pingInterval: undefined });
+}
+
+export interface RedisConnections {
+  commands: CommandClient;
+  subscriber: ReturnType<typeof createSubscriberClient>;
+  /** True when both connections are up. */
+  isReady(): boolean;
+  /** Connects both, resolving once each is up (it keeps retrying meanwhile). */
+  connect(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createRedisConnections(config: RedisConfig, logger: Logger): RedisConnections {
+  const commands = createCommandClient(config);
+  const subscriber = createSubscriberClient(commands);
+
+  for (const [role, client] of [["commands", commands], ["subscriber", subscriber]] as const) {
+    let down = false;
+    // Without an `error` listener, a Redis reset would crash the process.
+    client.on("error", (error: Error) => {
+      if (!down) logger.error({ role, error: error.message }, "redis connection error");
+      down = true;
+    });
+    client.on("ready", () => {
+      if (down) logger.info({ role }, "redis connection restored");
+      down = false;
+    });
+  }
+
+  return {
+    commands,
+    subscriber,
+    isReady: () => commands.isReady && subscriber.isReady,
+    async connect() {
+      await Promise.all([commands.connect(), subscriber.connect()]);
+    },
+    async close() {
+      await Promise.allSettled([commands.close(), subscriber.close()]);
+    },
+  };
+}
