@@ -1,0 +1,109 @@
+/**
+ * The Cloud Run topology on one machine: one Redis, N service instances and, optionally, a front that
+ * routes to them as Cloud Run does. Shared by `make dev`, the tests and the benchmarks.
+ */
+import { Front, type FrontOptions } from "./front";
+import { RedisServer } from "./redis-server";
+import { ServiceInstance } from "./service-instance";
+
+export interface TopologyOptions {
+  /** Service instances to start. */
+  instances: number;
+  /** Environment for every instance (see service/config.ts), e.g. REQUEST_TIMEOUT_SECONDS. */
+  env?: Record<string, string>;
+  /** Start a front too (see ./front.ts). */
+  front?: Omit<FrontOptions, "backends">;
+  /** Receives every output line of every process, with the process's name. */
+  onLine?: (source: string, line: string) => void;
+  /** Fixed ports instead of free ones (make dev prints them). */
+  redisPort?: number;
+  firstInstancePort?: number;
+}
+
+export class Topology {
+  /** Instances the front may route new requests to: started and ready, not stopping, not dead. */
+  private readonly routable = new Set<ServiceInstance>();
+  private front: Front | undefined;
+
+  private constructor(
+    readonly redis: RedisServer,
+    readonly instances: ServiceInstance[],
+  ) {}
+
+  static async start(options: TopologyOptions): Promise<Topology> {
+    const redis = new RedisServer({ port: options.redisPort, onLine: (line) => options.onLine?.("redis", line) });
+    await redis.start();
+    const instances = await Promise.all(
+      Array.from({ length: options.instances }, (_, index) => {
+        const name = `instance-${String.fromCharCode(97 + index)}`;
+        return ServiceInstance.create({
+          name,
+          redisUrl: redis.url,
+          port: options.firstInstancePort === undefined ? undefined : options.firstInstancePort + index,
+          env: options.env,
+          onLine: (line) => options.onLine?.(name, line),
+        });
+      }),
+    );
+    const topology = new Topology(redis, instances);
+    try {
+      await Promise.all(instances.map((_, index) => topology.startInstance(index)));
+      if (options.front) {
+        topology.front = new Front({ ...options.front, backends: () => [...topology.routable] });
+        await topology.front.listen();
+      }
+    } catch (error) {
+      await topology.stop();
+      throw error;
+    }
+    return topology;
+  }
+
+  /** The front's address; throws when the topology has no front. */
+  get url(): string {
+    if (!this.front) throw new Error("this topology was started without a front");
+    return this.front.url;
+  }
+
+  frontStats() {
+    return this.front?.stats();
+  }
+
+  instance(index: number): ServiceInstance {
+    const instance = this.instances[index];
+    if (!instance) throw new Error(`no instance ${index}; there are ${this.instances.length}`);
+    return instance;
+  }
+
+  /** Starts (or restarts) an instance and routes to it once it is ready. */
+  async startInstance(index: number): Promise<void> {
+    const instance = this.instance(index);
+    await instance.start();
+    this.routable.add(instance);
+    const unroute = () => this.routable.delete(instance);
+    void instance.exited().then(unroute, unroute);
+  }
+
+  /** Scale-in: stops routing to the instance, then sends SIGTERM and waits for it to exit. */
+  async stopInstance(index: number) {
+    const instance = this.instance(index);
+    this.routable.delete(instance);
+    return instance.stop();
+  }
+
+  /** A crash: SIGKILL. The front notices when the process is gone, as Cloud Run notices a dead instance. */
+  async killInstance(index: number) {
+    const instance = this.instance(index);
+    const exit = await instance.kill();
+    this.routable.delete(instance);
+    return exit;
+  }
+
+  /** Stops every process and deletes Redis's data. */
+  async stop(): Promise<void> {
+    await this.front?.close();
+    this.routable.clear();
+    await Promise.all(this.instances.map((instance) => instance.stop(3_000)));
+    await this.redis.destroy();
+  }
+}
