@@ -68,6 +68,6 @@ export function makeStroke(overrides: Partial<StrokeInput> = {}): StrokeInput {
   };
 }
 
-export function eventually(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
+export function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   return waitFor(what, check, timeoutMs, 10);
 }

@@ -1,0 +1,82 @@
+import { spawnSync } from "node:child_process";
+import { SERVICE_ENTRY } from "../../local/service-instance";
+import { ConfigError, loadConfig } from "../../service/config";
+
+const load = (env: Record<string, string>) => loadConfig(env, () => "abcd");
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    load(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+test("defaults: port 8080, local Redis, same-origin, 60-minute timeout, 100,000 strokes, 30 days", () => {
+  const config = load({});
+  expect(config).toMatchObject({
+    port: 8080,
+    redis: { url: "redis://127.0.0.1:6379", password: undefined, tls: false, caCert: undefined },
+    allowedOrigins: "same-origin",
+    requestTimeoutMs: 3_600_000,
+    board: { maxStrokes: 100_000, idleTtlSeconds: 30 * 24 * 3600, maxPointsPerStroke: 1_000 },
+    maxMessageBytes: 100_000,
+    shutdownTimeoutMs: 8_000,
+    instanceId: "abcd",
+  });
+});
+
+test("a password in REDIS_URL moves out of the URL, so the URL can be logged", () => {
+  const config = load({ REDIS_URL: "rediss://default:s%40cret@10.0.0.3:6378" });
+  expect(config.redis).toEqual({ url: "rediss://default@10.0.0.3:6378", password: "s@cret", tls: true, caCert: undefined });
+});
+
+test("Memorystore style: host, port, password and CA given separately imply TLS", () => {
+  const ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  const config = load({ REDIS_HOST: "10.1.2.3", REDIS_PORT: "6378", REDIS_PASSWORD: "pw", REDIS_CA_CERT: ca, K_REVISION: "wb-00007" });
+  expect(config.redis).toEqual({ url: "rediss://10.1.2.3:6378", password: "pw", tls: true, caCert: ca });
+  expect(config.instanceId).toBe("wb-00007-abcd");
+});
+
+test("allowed origins: a list of exact origins, or *", () => {
+  expect(load({ ALLOWED_ORIGINS: "https://a.example.com, https://b.example.com:8443" }).allowedOrigins).toEqual([
+    "https://a.example.com",
+    "https://b.example.com:8443",
+  ]);
+  expect(load({ ALLOWED_ORIGINS: "*" }).allowedOrigins).toBe("*");
+});
+
+test("blank variables count as unset", () => {
+  expect(load({ PORT: "", REDIS_URL: "" }).port).toBe(8080);
+});
+
+test.each<[Record<string, string>, RegExp]>([
+  [{ PORT: "80a" }, /^PORT: must be a whole number from 1 to 65535$/],
+  [{ PORT: "70000" }, /^PORT: .*65535/],
+  [{ REDIS_URL: "http://localhost:6379" }, /^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL$/],
+  [{ REDIS_URL: "redis://a:1", REDIS_HOST: "b" }, /^REDIS_HOST: set either REDIS_URL or REDIS_HOST, not both$/],
+  [{ REDIS_HOST: "h", REDIS_TLS: "yes" }, /^REDIS_TLS: must be "true" or "false"$/],
+  [{ REDIS_HOST: "h", REDIS_CA_CERT: "not a pem" }, /^REDIS_CA_CERT: must be a PEM certificate$/],
+  [{ REDIS_URL: "redis://h:1", REDIS_TLS: "true" }, /^REDIS_TLS: is true but REDIS_URL uses redis:\/\/$/],
+  [{ ALLOWED_ORIGINS: "https://a.example.com/path" }, /^ALLOWED_ORIGINS.*must be an origin/],
+  [{ REQUEST_TIMEOUT_SECONDS: "3601" }, /^REQUEST_TIMEOUT_SECONDS: .*3600/],
+  [{ MAX_STROKES_PER_BOARD: "0" }, /^MAX_STROKES_PER_BOARD: /],
+  [{ SHUTDOWN_TIMEOUT_SECONDS: "10" }, /^SHUTDOWN_TIMEOUT_SECONDS: .*9/],
+  [{ LOG_LEVEL: "verbose" }, /^LOG_LEVEL: /],
+])("%j is refused with a message naming the variable", (env, message) => {
+  expect(problems(env)).toEqual([expect.stringMatching(message)]);
+});
+
+test("every bad variable is reported at once", () => {
+  expect(problems({ PORT: "x", RATE_LIMIT_BURST: "-1" }).map((p) => p.split(":")[0])).toEqual(["PORT", "RATE_LIMIT_BURST"]);
+});
+
+test("the process exits with the message when started with a bad variable", () => {
+  const result = spawnSync(process.execPath, [SERVICE_ENTRY], { env: { PORT: "x" }, encoding: "utf8", timeout: 10_000 });
+  expect(result.status).toBe(2);
+  const line = JSON.parse(result.stdout.trim()) as { severity: string; message: string };
+  expect(line.severity).toBe("CRITICAL");
+  expect(line.message).toContain("PORT: must be a whole number from 1 to 65535");
+});
