@@ -1,0 +1,301 @@
+/**
+ * Configuration validation: defaults, one test per invalid-configuration rule (each checks that the message names the
+ * field and its allowed range or pattern), and fast-check properties over the ranges and the connector name.
+ * No construct is involved: validation runs before any exists.
+ */
+import fc from "fast-check";
+import { settingsFromEnv } from "../../infra/config/env";
+import { CONNECTOR_NAME, InfraConfigError, type InfraConfigInput, parseInfraConfig } from "../../infra/config/schema";
+
+const BASE = { projectId: "whiteboard-test-1" } as const;
+
+/** The error message parseInfraConfig throws for `input`, or a failed test. */
+function errorFor(input: unknown): string {
+  try {
+    parseInfraConfig(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InfraConfigError);
+    return (error as Error).message;
+  }
+  throw new Error(`expected ${JSON.stringify(input)} to be rejected`);
+}
+
+describe("defaults", () => {
+  test("dev", () => {
+    const config = parseInfraConfig(BASE);
+    expect(config).toEqual(
+      expect.objectContaining({ region: "us-central1", environment: "dev", namePrefix: "whiteboard", deletionProtection: false }),
+    );
+    expect(config.service).toEqual(
+      expect.objectContaining({ timeoutSeconds: 3600, concurrency: 250, minInstances: 0, maxInstances: 3, sessionAffinity: true, publicInvoker: true, cpuAlwaysAllocated: false }),
+    );
+    expect(config.redis).toEqual(expect.objectContaining({ tier: "BASIC", memorySizeGb: 1, version: "REDIS_7_2", persistence: "DISABLED" }));
+    expect(config.network).toEqual(
+      expect.objectContaining({ egress: "connector", vpcEgress: "PRIVATE_RANGES_ONLY", connectorName: "whiteboard-dev", connectorCidr: "10.8.0.0/28", connectorMinInstances: 2, connectorMaxInstances: 3 }),
+    );
+    expect(config.loadBalancer).toEqual({ domains: [], cloudArmor: { enabled: false, requestsPerInterval: 300, intervalSeconds: 60 } });
+    expect(config.state).toEqual({ bucket: undefined, prefix: "whiteboard" });
+  });
+
+  test("prod turns on HA, persistence, a warm instance and deletion protection", () => {
+    const config = parseInfraConfig({ ...BASE, environment: "prod" });
+    expect(config.deletionProtection).toBe(true);
+    expect(config.redis).toEqual(expect.objectContaining({ tier: "STANDARD_HA", persistence: "RDB" }));
+    expect(config.service).toEqual(expect.objectContaining({ minInstances: 1, maxInstances: 20, cpuAlwaysAllocated: true }));
+    expect(config.network.connectorName).toBe("whiteboard-prod");
+  });
+
+  test("explicit values win over environment defaults", () => {
+    const config = parseInfraConfig({ ...BASE, environment: "prod", deletionProtection: false, redis: { tier: "BASIC" } });
+    expect(config.deletionProtection).toBe(false);
+    expect(config.redis.tier).toBe("BASIC");
+  });
+});
+
+/** [rule, input, fragments the message must contain (field first)]. */
+const INVALID: Array<[string, unknown, string[]]> = [
+  ["projectId is required", {}, ["projectId:"]],
+  ["projectId pattern", { projectId: "My_Project" }, ["projectId:", "6 to 30 characters", '"My_Project"']],
+  ["projectId too short", { projectId: "abc" }, ["projectId:", "6 to 30 characters"]],
+  ["region pattern", { ...BASE, region: "Europe West" }, ["region:", "us-central1"]],
+  ["environment", { ...BASE, environment: "staging" }, ["environment:", "dev, prod"]],
+  ["namePrefix pattern", { ...BASE, namePrefix: "White-Board" }, ["namePrefix:", "1 to 12 characters"]],
+  ["namePrefix length", { ...BASE, namePrefix: "abcdefghijklm" }, ["namePrefix:", "1 to 12 characters"]],
+  ["deletionProtection type", { ...BASE, deletionProtection: "yes" }, ["deletionProtection:", "true or false"]],
+  ["unknown field", { ...BASE, servce: {} }, ["(root): unknown field(s) servce"]],
+  ["unknown nested field", { ...BASE, service: { timeout: 60 } }, ["service: unknown field(s) timeout"]],
+  ["request timeout below 10", { ...BASE, service: { timeoutSeconds: 5 } }, ["service.timeoutSeconds:", "from 10 to 3600", "(got 5)"]],
+  ["request timeout above 3600", { ...BASE, service: { timeoutSeconds: 3601 } }, ["service.timeoutSeconds:", "from 10 to 3600"]],
+  ["request timeout not an integer", { ...BASE, service: { timeoutSeconds: 60.5 } }, ["service.timeoutSeconds:", "integer"]],
+  ["concurrency 0", { ...BASE, service: { concurrency: 0 } }, ["service.concurrency:", "from 1 to 1000"]],
+  ["concurrency 1001", { ...BASE, service: { concurrency: 1001 } }, ["service.concurrency:", "from 1 to 1000"]],
+  ["min instances negative", { ...BASE, service: { minInstances: -1 } }, ["service.minInstances:", "from 0 to 1000"]],
+  ["max instances 0", { ...BASE, service: { maxInstances: 0 } }, ["service.maxInstances:", "from 1 to 1000"]],
+  ["min instances above max", { ...BASE, service: { minInstances: 5, maxInstances: 2 } }, ["service.minInstances:", "at most service.maxInstances", "5 and 2"]],
+  ["cpu value", { ...BASE, service: { cpu: "3" } }, ["service.cpu:", "1, 2, 4, 8"]],
+  ["memory pattern", { ...BASE, service: { memory: "1GB" } }, ["service.memory:", "Mi or Gi"]],
+  ["memory below 512Mi", { ...BASE, service: { memory: "256Mi" } }, ["service.memory:", "from 512Mi to 32Gi"]],
+  ["memory above 32Gi", { ...BASE, service: { memory: "64Gi", cpu: "8" } }, ["service.memory:", "from 512Mi to 32Gi"]],
+  ["4 CPU need 2Gi", { ...BASE, service: { cpu: "4", memory: "1Gi" } }, ["service.memory:", "4 CPU need at least 2Gi"]],
+  ["8Gi+ need 4 CPU", { ...BASE, service: { cpu: "2", memory: "16Gi" } }, ["service.cpu:", "needs at least 4 CPU"]],
+  ["image without tag", { ...BASE, service: { image: "us-docker.pkg.dev/p/r/app" } }, ["service.image:", "tag or digest"]],
+  ["log level", { ...BASE, service: { logLevel: "verbose" } }, ["service.logLevel:", "info"]],
+  ["origin with a path", { ...BASE, service: { allowedOrigins: ["https://a.example.com/app"] } }, ["service.allowedOrigins.0:", "origin"]],
+  ["origin with a default port", { ...BASE, service: { allowedOrigins: ["https://a.example.com:443"] } }, ["service.allowedOrigins.0:", "non-default port"]],
+  ["env name pattern", { ...BASE, service: { env: { "max-strokes": "1" } } }, ["service.env", "^[A-Z_][A-Z0-9_]*$"]],
+  ["reserved env name", { ...BASE, service: { env: { REDIS_HOST: "10.0.0.1" } } }, ["service.env.REDIS_HOST:", "reserved"]],
+  ["connector name too long", { ...BASE, network: { connectorName: "a".repeat(26) } }, ["network.connectorName:", "1 to 25 characters", "^[a-z][-a-z0-9]{0,23}[a-z0-9]$"]],
+  ["connector name upper case", { ...BASE, network: { connectorName: "Board-conn" } }, ["network.connectorName:", "^[a-z][-a-z0-9]{0,23}[a-z0-9]$"]],
+  ["connector name trailing hyphen", { ...BASE, network: { connectorName: "board-" } }, ["network.connectorName:"]],
+  ["connector name starting with a digit", { ...BASE, network: { connectorName: "1board" } }, ["network.connectorName:"]],
+  ["connector range not a /28", { ...BASE, network: { connectorCidr: "10.8.0.0/27" } }, ["network.connectorCidr:", "private /28"]],
+  ["connector range not aligned", { ...BASE, network: { connectorCidr: "10.8.0.4/28" } }, ["network.connectorCidr:", "aligned"]],
+  ["connector range public", { ...BASE, network: { connectorCidr: "8.8.8.0/28" } }, ["network.connectorCidr:", "10.0.0.0/8"]],
+  ["connector range garbage", { ...BASE, network: { connectorCidr: "10.8.0/28" } }, ["network.connectorCidr:"]],
+  ["connector min instances 1", { ...BASE, network: { connectorMinInstances: 1 } }, ["network.connectorMinInstances:", "from 2 to 9"]],
+  ["connector max instances 11", { ...BASE, network: { connectorMaxInstances: 11 } }, ["network.connectorMaxInstances:", "from 3 to 10"]],
+  ["connector min not below max", { ...BASE, network: { connectorMinInstances: 5, connectorMaxInstances: 5 } }, ["network.connectorMinInstances:", "lower than network.connectorMaxInstances"]],
+  ["connector machine type", { ...BASE, network: { connectorMachineType: "n1-standard-1" } }, ["network.connectorMachineType:", "e2-micro"]],
+  ["egress kind", { ...BASE, network: { egress: "nat" } }, ["network.egress:", "connector, direct"]],
+  ["vpc egress", { ...BASE, network: { vpcEgress: "PRIVATE" } }, ["network.vpcEgress:", "PRIVATE_RANGES_ONLY, ALL_TRAFFIC"]],
+  ["direct subnet smaller than /26", { ...BASE, network: { egress: "direct", subnetCidr: "10.10.0.0/27" } }, ["network.subnetCidr:", "/26 or larger"]],
+  ["redis tier", { ...BASE, redis: { tier: "PREMIUM" } }, ["redis.tier:", "BASIC, STANDARD_HA"]],
+  ["redis memory 0", { ...BASE, redis: { memorySizeGb: 0 } }, ["redis.memorySizeGb:", "from 1 to 300"]],
+  ["redis memory 301", { ...BASE, redis: { memorySizeGb: 301 } }, ["redis.memorySizeGb:", "from 1 to 300"]],
+  ["redis version", { ...BASE, redis: { version: "REDIS_6_X" } }, ["redis.version:", "REDIS_7_2, REDIS_7_0"]],
+  ["redis range not a /29", { ...BASE, redis: { reservedIpRange: "10.9.0.0/28" } }, ["redis.reservedIpRange:", "private /29"]],
+  ["redis persistence", { ...BASE, redis: { persistence: "AOF" } }, ["redis.persistence:", "DISABLED, RDB"]],
+  ["redis snapshot period", { ...BASE, redis: { rdbSnapshotPeriod: "TEN_MINUTES" } }, ["redis.rdbSnapshotPeriod:", "ONE_HOUR"]],
+  ["connector overlaps redis", { ...BASE, network: { connectorCidr: "10.9.0.0/28" } }, ["network.connectorCidr:", "must not overlap redis.reservedIpRange"]],
+  ["subnet overlaps redis", { ...BASE, network: { egress: "direct", subnetCidr: "10.9.0.0/24" } }, ["network.subnetCidr:", "must not overlap redis.reservedIpRange"]],
+  ["domain pattern", { ...BASE, loadBalancer: { domains: ["not a domain"] } }, ["loadBalancer.domains.0:", "DNS name"]],
+  ["wildcard domain", { ...BASE, loadBalancer: { domains: ["*.example.com"] } }, ["loadBalancer.domains.0:", "no wildcard"]],
+  ["upper-case domain", { ...BASE, loadBalancer: { domains: ["Board.Example.com"] } }, ["loadBalancer.domains.0:", "lower-case"]],
+  ["single-label domain", { ...BASE, loadBalancer: { domains: ["localhost"] } }, ["loadBalancer.domains.0:", "at least two labels"]],
+  ["more than 100 domains", { ...BASE, loadBalancer: { domains: Array.from({ length: 101 }, (_, i) => `d${i}.example.com`) } }, ["loadBalancer.domains:", "at most 100"]],
+  ["repeated domain", { ...BASE, loadBalancer: { domains: ["a.example.com", "a.example.com"] } }, ["loadBalancer.domains:", "must not repeat", "a.example.com"]],
+  ["cloud armor without load balancer", { ...BASE, loadBalancer: { cloudArmor: { enabled: true } } }, ["loadBalancer.cloudArmor.enabled:", "loadBalancer.domains is non-empty"]],
+  ["cloud armor interval", { ...BASE, loadBalancer: { domains: ["a.example.com"], cloudArmor: { intervalSeconds: 45 } } }, ["loadBalancer.cloudArmor.intervalSeconds:", "10, 30, 60"]],
+  ["cloud armor requests", { ...BASE, loadBalancer: { domains: ["a.example.com"], cloudArmor: { requestsPerInterval: 0 } } }, ["loadBalancer.cloudArmor.requestsPerInterval:", "from 1 to 1000000"]],
+  ["label key", { ...BASE, labels: { Team: "a" } }, ["labels", "label key"]],
+  ["label value", { ...BASE, labels: { team: "A B" } }, ["labels.team:", "label value"]],
+  ["state bucket name", { ...BASE, state: { bucket: "My Bucket" } }, ["state.bucket:", "3 to 63 characters"]],
+  ["state prefix", { ...BASE, state: { bucket: "my-bucket", prefix: "/abs" } }, ["state.prefix:", "relative object path"]],
+  ["registry keep count", { ...BASE, registry: { keepRecentImages: 0 } }, ["registry.keepRecentImages:", "from 1 to 100"]],
+];
+
+describe("each invalid configuration is refused with a message naming the field and the rule", () => {
+  test.each(INVALID)("%s", (_rule, input, fragments) => {
+    const message = errorFor(input);
+    expect(message).toMatch(/^Invalid infrastructure configuration:\n {2}- /);
+    for (const fragment of fragments) expect(message).toContain(fragment);
+  });
+
+  test("every problem is reported at once", () => {
+    const message = errorFor({ ...BASE, service: { timeoutSeconds: 0, concurrency: 5000 }, redis: { memorySizeGb: 0 } });
+    expect(message).toContain("service.timeoutSeconds:");
+    expect(message).toContain("service.concurrency:");
+    expect(message).toContain("redis.memorySizeGb:");
+  });
+
+  test("the error lists the issues separately", () => {
+    try {
+      parseInfraConfig({ ...BASE, service: { concurrency: 0, timeoutSeconds: 0 } });
+      throw new Error("not rejected");
+    } catch (error) {
+      expect((error as InfraConfigError).issues).toHaveLength(2);
+    }
+  });
+});
+
+describe("ranges, as properties", () => {
+  const rangeCases: Array<[string, (value: number) => InfraConfigInput, number, number]> = [
+    ["service.timeoutSeconds", (value) => ({ ...BASE, service: { timeoutSeconds: value } }), 10, 3600],
+    ["service.concurrency", (value) => ({ ...BASE, service: { concurrency: value } }), 1, 1000],
+    ["redis.memorySizeGb", (value) => ({ ...BASE, redis: { memorySizeGb: value } }), 1, 300],
+    ["network.connectorMinInstances", (value) => ({ ...BASE, network: { connectorMinInstances: value, connectorMaxInstances: 10 } }), 2, 9],
+    ["network.connectorMaxInstances", (value) => ({ ...BASE, network: { connectorMinInstances: 2, connectorMaxInstances: value } }), 3, 10],
+    ["service.maxInstances", (value) => ({ ...BASE, service: { maxInstances: value } }), 1, 1000],
+  ];
+
+  test.each(rangeCases)("%s accepts exactly the integers of its range", (field, make, min, max) => {
+    fc.assert(
+      fc.property(fc.integer({ min: min - 1000, max: max + 1000 }), (value) => {
+        if (value >= min && value <= max) {
+          expect(() => parseInfraConfig(make(value))).not.toThrow();
+        } else {
+          expect(errorFor(make(value))).toContain(`${field}: must be an integer from ${min} to ${max}`);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe("connector names, as properties", () => {
+  const alphabet = fc.constantFrom(..."abcxyz0189-_ABZ.".split(""));
+  const anyName = fc.string({ unit: alphabet, minLength: 0, maxLength: 30 });
+
+  test("any name outside ^[a-z][-a-z0-9]{0,23}[a-z0-9]$ (or longer than 25) is rejected", () => {
+    fc.assert(
+      fc.property(
+        anyName.filter((name) => !CONNECTOR_NAME.test(name)),
+        (name) => {
+          expect(errorFor({ ...BASE, network: { connectorName: name } })).toContain("network.connectorName:");
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  test("any name matching the pattern is accepted, and none is longer than 25 characters", () => {
+    const valid = fc
+      .tuple(
+        fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz".split("")),
+        fc.string({ unit: fc.constantFrom(..."abz09-".split("")), maxLength: 23 }),
+        fc.constantFrom(..."az09".split("")),
+      )
+      .map(([first, middle, last]) => `${first}${middle}${last}`);
+    fc.assert(
+      fc.property(valid, (name) => {
+        expect(name.length).toBeLessThanOrEqual(25);
+        expect(parseInfraConfig({ ...BASE, network: { connectorName: name } }).network.connectorName).toBe(name);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  test("every derived default connector name is valid", () => {
+    const prefix = fc
+      .tuple(fc.constantFrom(..."abz".split("")), fc.string({ unit: fc.constantFrom(..."az09-".split("")), maxLength: 10 }), fc.constantFrom(..."az09".split("")))
+      .map(([first, middle, last]) => `${first}${middle}${last}`);
+    fc.assert(
+      fc.property(prefix, fc.constantFrom("dev" as const, "prod" as const), (namePrefix, environment) => {
+        expect(CONNECTOR_NAME.test(parseInfraConfig({ ...BASE, namePrefix, environment }).network.connectorName)).toBe(true);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe("CIDR rules, as properties", () => {
+  const dotted = (address: number) => [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join(".");
+
+  test("any aligned /28 inside 10.0.0.0/8 is a valid connector range unless it holds the Redis range", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 20 - 1 }), (block) => {
+        const text = `${dotted(10 * 2 ** 24 + block * 16)}/28`;
+        if (text === "10.9.0.0/28") {
+          expect(errorFor({ ...BASE, network: { connectorCidr: text } })).toContain("must not overlap redis.reservedIpRange");
+        } else {
+          expect(parseInfraConfig({ ...BASE, network: { connectorCidr: text } }).network.connectorCidr).toBe(text);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  test("any /28 with host bits set, or any other prefix length, is rejected", () => {
+    const misaligned = fc.tuple(fc.integer({ min: 0, max: 2 ** 20 - 1 }), fc.integer({ min: 1, max: 15 })).map(([block, offset]) => `${dotted(10 * 2 ** 24 + block * 16 + offset)}/28`);
+    const otherPrefix = fc.integer({ min: 8, max: 32 }).filter((prefix) => prefix !== 28).map((prefix) => `10.0.0.0/${prefix}`);
+    fc.assert(
+      fc.property(fc.oneof(misaligned, otherPrefix), (text) => {
+        expect(errorFor({ ...BASE, network: { connectorCidr: text } })).toContain("network.connectorCidr: must be a private /28 range");
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe("settings from the environment (what infra/main.ts reads)", () => {
+  const noFile = (file: string): string => {
+    throw new Error(`unexpected read of ${file}`);
+  };
+
+  test("project, region, environment, bucket, domains, image and deletion protection", () => {
+    const settings = settingsFromEnv(
+      {
+        PROJECT_ID: "p-123456",
+        REGION: "europe-west1",
+        ENVIRONMENT: "prod",
+        STATE_BUCKET: "tf-state-1",
+        DOMAINS: "a.example.com, b.example.com",
+        IMAGE: "us-docker.pkg.dev/p/r/app:1",
+        DELETION_PROTECTION: "false",
+      },
+      noFile,
+    );
+    expect(settings.environments).toEqual(["prod"]);
+    const config = parseInfraConfig(settings.inputs[0]);
+    expect(config).toEqual(expect.objectContaining({ projectId: "p-123456", region: "europe-west1", environment: "prod", deletionProtection: false }));
+    expect(config.state.bucket).toBe("tf-state-1");
+    expect(config.loadBalancer.domains).toEqual(["a.example.com", "b.example.com"]);
+    expect(config.service.image).toBe("us-docker.pkg.dev/p/r/app:1");
+  });
+
+  test("GOOGLE_CLOUD_PROJECT is the fallback, dev the default, dev,prod gives both", () => {
+    const settings = settingsFromEnv({ GOOGLE_CLOUD_PROJECT: "p-123456", ENVIRONMENT: "dev,prod" }, noFile);
+    expect(settings.environments).toEqual(["dev", "prod"]);
+    expect(settings.inputs.map((input) => input.projectId)).toEqual(["p-123456", "p-123456"]);
+    expect(settingsFromEnv({ PROJECT_ID: "p-123456" }, noFile).environments).toEqual(["dev"]);
+  });
+
+  test("INFRA_CONFIG supplies any field and the variables override it", () => {
+    const file = JSON.stringify({ projectId: "from-file-1", service: { concurrency: 100 }, loadBalancer: { cloudArmor: { enabled: true } } });
+    const settings = settingsFromEnv({ INFRA_CONFIG: "infra.json", DOMAINS: "a.example.com", PROJECT_ID: "p-123456" }, () => file);
+    const config = parseInfraConfig(settings.inputs[0]);
+    expect(config.projectId).toBe("p-123456");
+    expect(config.service.concurrency).toBe(100);
+    expect(config.loadBalancer).toEqual(expect.objectContaining({ domains: ["a.example.com"], cloudArmor: expect.objectContaining({ enabled: true }) }));
+  });
+
+  test.each<[string, Record<string, string>, string | undefined, string]>([
+    ["missing project", {}, undefined, "PROJECT_ID: is required"],
+    ["unknown environment", { PROJECT_ID: "p-123456", ENVIRONMENT: "qa" }, undefined, 'ENVIRONMENT: must be dev or prod, or a comma-separated list of them (got "qa")'],
+    ["bad deletion protection", { PROJECT_ID: "p-123456", DELETION_PROTECTION: "no" }, undefined, 'DELETION_PROTECTION: must be true or false (got "no")'],
+    ["unreadable config file", { PROJECT_ID: "p-123456", INFRA_CONFIG: "x.json" }, "{not json", "INFRA_CONFIG: cannot read JSON from x.json"],
+    ["config file not an object", { PROJECT_ID: "p-123456", INFRA_CONFIG: "x.json" }, "[1]", "INFRA_CONFIG: x.json must hold a JSON object"],
+  ])("%s is refused", (_name, env, file, message) => {
+    expect(() => settingsFromEnv(env, () => file ?? "")).toThrow(message);
+  });
+});
