@@ -11,7 +11,8 @@ export const SERVICE_ENTRY = path.join(__dirname, "..", "dist", "service", "main
 export interface ServiceInstanceOptions {
   /** Names the instance in logs and presence. */
   name: string;
-  redisUrl: string;
+  /** Absent with BOARD_STORE=memory in `env`. */
+  redisUrl?: string;
   /** Default: a free port, kept across restarts. */
   port?: number;
   /** More environment variables (see service/config.ts). */
@@ -32,7 +33,7 @@ export class ServiceInstance {
       env: {
         PATH: process.env.PATH,
         PORT: String(port),
-        REDIS_URL: options.redisUrl,
+        ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
         INSTANCE_ID: options.name,
         LOG_LEVEL: "info",
         ...options.env,

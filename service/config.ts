@@ -30,6 +30,7 @@ const origin = z.string().refine((value) => {
 const envSchema = z
   .object({
     PORT: integer(1, 65535, 8080),
+    BOARD_STORE: z.enum(["redis", "memory"], { message: 'must be "redis" or "memory"' }).default("redis"),
     REDIS_URL: z
       .url({ protocol: /^rediss?$/, message: "must be a redis:// or rediss:// URL" })
       .optional(),
@@ -46,7 +47,7 @@ const envSchema = z
       .transform((list) => list.split(",").map((item) => item.trim()).filter(Boolean))
       .pipe(z.union([z.tuple([z.literal("*")]), z.array(origin)]))
       .optional(),
-    REQUEST_TIMEOUT_SECONDS: integer(10, 3600, 3600),
+    REQUEST_TIMEOUT_SECONDS: integer(1, 3600, 3600),
     MAX_STROKES_PER_BOARD: integer(1, 10_000_000, 100_000),
     BOARD_IDLE_TTL_SECONDS: integer(60, 365 * DAY_SECONDS, 30 * DAY_SECONDS),
     MAX_POINTS_PER_STROKE: integer(1, 10_000, 1_000),
@@ -78,7 +79,8 @@ export interface RedisConfig {
 
 export interface Config {
   port: number;
-  redis: RedisConfig;
+  /** Redis for any number of instances; memory for a single instance where there is no Redis. */
+  store: { kind: "redis"; redis: RedisConfig } | { kind: "memory" };
   /** `"same-origin"`, `"*"`, or the exact browser origins allowed to open a socket. */
   allowedOrigins: "same-origin" | "*" | string[];
   /** Cloud Run's request timeout: the platform cuts every WebSocket at this age. */
@@ -113,7 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, makeInstanceId: () => string)
   const e = parsed.data;
   return {
     port: e.PORT,
-    redis: redisConfig(e),
+    store: e.BOARD_STORE === "memory" ? { kind: "memory" } : { kind: "redis", redis: redisConfig(e) },
     allowedOrigins: e.ALLOWED_ORIGINS === undefined ? "same-origin" : e.ALLOWED_ORIGINS[0] === "*" ? "*" : e.ALLOWED_ORIGINS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
     board: {

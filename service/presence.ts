@@ -7,7 +7,7 @@
  * reconnect storm costs a handful of Redis calls, not one per socket.
  */
 import type { Logger } from "./logger";
-import type { BoardStore } from "./board-store";
+import type { BoardStore } from "./store/board-store";
 
 /** How often every instance refreshes its entries, re-reads totals and sends `head`. */
 export const HEARTBEAT_MS = 5_000;

@@ -8,7 +8,7 @@
 import { createClient } from "redis";
 import type { RedisConfig } from "./config";
 import type { Logger } from "./logger";
-import { boardScripts } from "./board-scripts";
+import { boardScripts } from "./store/redis-scripts";
 
 /** Long enough for a 100,000-stroke board read under load; short enough to fail a request while Redis hangs. */
 const COMMAND_TIMEOUT_MS = 4_000;

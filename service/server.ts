@@ -4,28 +4,26 @@
  */
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createAdapter } from "@socket.io/redis-adapter";
 import { Server } from "socket.io";
-import { BoardStore } from "./board-store";
 import type { Config } from "./config";
 import { createHttpHandler } from "./http";
 import type { Logger } from "./logger";
 import { Presence } from "./presence";
-import { createRedisConnections, type CommandClient } from "./redis";
 import { attachWhiteboard, type WhiteboardServer } from "./sockets";
+import { createStorage } from "./storage";
 
 export interface WhiteboardService {
-  /** Starts listening; Redis connects in the background, and /readyz says when it is up. */
+  /** Starts listening; storage connects in the background, and /readyz says when it is up. */
   listen(): Promise<AddressInfo>;
   /** Drains: refuses writes, closes every socket (clients reconnect elsewhere), closes Redis. */
   shutdown(): Promise<void>;
 }
 
 export function createWhiteboardService(config: Config, logger: Logger, clientDir: string): WhiteboardService {
-  const redis = createRedisConnections(config.redis, logger);
-  const store = new BoardStore(redis.commands, config.board);
+  const storage = createStorage(config, logger);
+  const { store } = storage;
   let draining = false;
-  const isReady = () => !draining && redis.isReady();
+  const isReady = () => !draining && storage.isReady();
 
   const httpServer = createServer(createHttpHandler({ clientDir, isReady }));
   const io: WhiteboardServer = new Server(httpServer, {
@@ -33,7 +31,7 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
     serveClient: false,
     maxHttpBufferSize: config.maxMessageBytes,
     allowRequest: (req, callback) => callback(null, originAllowed(req, config.allowedOrigins)),
-    adapter: createAdapter(guardedPublisher(redis.commands, logger), redis.subscriber),
+    ...(storage.adapter ? { adapter: storage.adapter } : {}),
   });
 
   const namespace = io.of("/");
@@ -45,7 +43,7 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
       localBoards: () => new Set([...namespace.sockets.values()].flatMap((socket) => socket.data.board ?? [])),
       emitPresence: (board, count) => io.local.to(board).emit("presence", { count }),
       emitHead: (board, seq) => io.local.to(board).emit("head", { seq }),
-      notifyOthers: (board) => io.serverSideEmit("presenceChanged", board),
+      notifyOthers: (board) => storage.shared && io.serverSideEmit("presenceChanged", board),
     },
     logger,
   );
@@ -54,13 +52,14 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
 
   return {
     async listen() {
-      redis.connect().catch((error: Error) => logger.error({ error: error.message }, "redis connect failed"));
+      storage.connect().catch((error: Error) => logger.error({ error: error.message }, "storage connect failed"));
       await new Promise<void>((resolve, reject) => {
         httpServer.once("error", reject);
         httpServer.listen(config.port, resolve);
       });
       const address = httpServer.address() as AddressInfo;
-      logger.info({ port: address.port, redis: config.redis.url, tls: config.redis.tls }, "listening");
+      const where = config.store.kind === "redis" ? { redis: config.store.redis.url, tls: config.store.redis.tls } : {};
+      logger.info({ port: address.port, store: config.store.kind, ...where }, "listening");
       return address;
     },
 
@@ -74,7 +73,7 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
         httpServer.closeAllConnections();
       });
       await presence.withdraw(boards);
-      await redis.close();
+      await storage.close();
       logger.info("drained");
     },
   };
@@ -94,23 +93,3 @@ function originAllowed(req: IncomingMessage, allowed: Config["allowedOrigins"]):
   return allowed.includes(origin);
 }
 
-/**
- * The adapter publishes without handling a rejection, and a publish fails whenever Redis is unreachable;
- * unhandled, that would end the process. The stroke is already stored by then, and clients recover it from
- * `head`, so a failed broadcast is logged (once per outage) and otherwise ignored.
- */
-function guardedPublisher(commands: CommandClient, logger: Logger): CommandClient {
-  let failing = false;
-  const publish = async (...args: Parameters<CommandClient["publish"]>) => {
-    try {
-      const receivers = await commands.publish(...args);
-      failing = false;
-      return receivers;
-    } catch (error) {
-      if (!failing) logger.warn({ error: (error as Error).message }, "broadcast through redis failed");
-      failing = true;
-      return 0;
-    }
-  };
-  return Object.create(commands, { publish: { value: publish } }) as CommandClient;
-}

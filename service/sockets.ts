@@ -9,7 +9,7 @@
 import type { Server, Socket } from "socket.io";
 import type { ClientToServerEvents, ErrorAck, ErrorCode, ServerToClientEvents } from "../protocol/events";
 import { clearSchema, describeIssue, joinSchema, strokeSchema } from "../protocol/schema";
-import type { BoardStore } from "./board-store";
+import type { BoardStore } from "./store/board-store";
 import type { Config } from "./config";
 import type { Logger } from "./logger";
 import type { Presence } from "./presence";

@@ -21,7 +21,7 @@ function boardAt(ops: readonly Op[], upTo: number): { strokes: Stroke[]; cleared
   return { strokes, cleared };
 }
 
-/** The join ack the service would send at the moment the board's seq was `at` (see board-scripts.ts READ). */
+/** The join ack the service would send at the moment the board's seq was `at` (see service/store/redis-scripts.ts, READ). */
 function joinAck(ops: readonly Op[], at: number, after: number): JoinSuccess {
   const { strokes, cleared } = boardAt(ops, at);
   const reset = after < cleared || after > at;

@@ -133,10 +133,14 @@ describe("after joining", () => {
   test("a burst over the rate limit gets rate_limited acks, and the connection recovers as tokens refill", async () => {
     // Let the bucket fill up after the previous tests.
     await new Promise((resolve) => setTimeout(resolve, 2_100));
-    const acks = await Promise.all(Array.from({ length: 60 }, () => attacker.raw("join", { board: BOARD })));
+    const started = performance.now();
+    const acks = await Promise.all(Array.from({ length: 80 }, () => attacker.raw("join", { board: BOARD })));
+    const seconds = (performance.now() - started) / 1000;
     const limited = acks.filter((ack) => (ack as { code?: string }).code === "rate_limited");
+    // The burst of 40 passes, plus what refills at 20 per second while the burst is being served.
     expect(acks.length - limited.length).toBeGreaterThanOrEqual(40);
-    expect(acks.length - limited.length).toBeLessThan(50);
+    expect(acks.length - limited.length).toBeLessThanOrEqual(40 + Math.ceil(20 * seconds));
+    expect(limited.length).toBeGreaterThan(0);
     expect(limited[0]).toEqual({ ok: false, code: "rate_limited", error: "more than 20 events per second; slow down" });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await attacker.join({ board: BOARD })).toMatchObject({ ok: true });

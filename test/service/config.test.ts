@@ -18,7 +18,7 @@ test("defaults: port 8080, local Redis, same-origin, 60-minute timeout, 100,000 
   const config = load({});
   expect(config).toMatchObject({
     port: 8080,
-    redis: { url: "redis://127.0.0.1:6379", password: undefined, tls: false, caCert: undefined },
+    store: { kind: "redis", redis: { url: "redis://127.0.0.1:6379", password: undefined, tls: false, caCert: undefined } },
     allowedOrigins: "same-origin",
     requestTimeoutMs: 3_600_000,
     board: { maxStrokes: 100_000, idleTtlSeconds: 30 * 24 * 3600, maxPointsPerStroke: 1_000 },
@@ -30,14 +30,21 @@ test("defaults: port 8080, local Redis, same-origin, 60-minute timeout, 100,000 
 
 test("a password in REDIS_URL moves out of the URL, so the URL can be logged", () => {
   const config = load({ REDIS_URL: "rediss://default:s%40cret@10.0.0.3:6378" });
-  expect(config.redis).toEqual({ url: "rediss://default@10.0.0.3:6378", password: "s@cret", tls: true, caCert: undefined });
+  expect(config.store).toEqual({
+    kind: "redis",
+    redis: { url: "rediss://default@10.0.0.3:6378", password: "s@cret", tls: true, caCert: undefined },
+  });
 });
 
 test("Memorystore style: host, port, password and CA given separately imply TLS", () => {
   const ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
   const config = load({ REDIS_HOST: "10.1.2.3", REDIS_PORT: "6378", REDIS_PASSWORD: "pw", REDIS_CA_CERT: ca, K_REVISION: "wb-00007" });
-  expect(config.redis).toEqual({ url: "rediss://10.1.2.3:6378", password: "pw", tls: true, caCert: ca });
+  expect(config.store).toEqual({ kind: "redis", redis: { url: "rediss://10.1.2.3:6378", password: "pw", tls: true, caCert: ca } });
   expect(config.instanceId).toBe("wb-00007-abcd");
+});
+
+test("BOARD_STORE=memory needs no Redis", () => {
+  expect(load({ BOARD_STORE: "memory" }).store).toEqual({ kind: "memory" });
 });
 
 test("allowed origins: a list of exact origins, or *", () => {
@@ -65,6 +72,7 @@ test.each<[Record<string, string>, RegExp]>([
   [{ MAX_STROKES_PER_BOARD: "0" }, /^MAX_STROKES_PER_BOARD: /],
   [{ SHUTDOWN_TIMEOUT_SECONDS: "10" }, /^SHUTDOWN_TIMEOUT_SECONDS: .*9/],
   [{ LOG_LEVEL: "verbose" }, /^LOG_LEVEL: /],
+  [{ BOARD_STORE: "postgres" }, /^BOARD_STORE: must be "redis" or "memory"$/],
 ])("%j is refused with a message naming the variable", (env, message) => {
   expect(problems(env)).toEqual([expect.stringMatching(message)]);
 });

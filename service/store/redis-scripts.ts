@@ -1,6 +1,6 @@
 /**
- * The Lua scripts that make every board operation atomic in Redis. A board `b` is three keys sharing the
- * hash tag `{b}` (so a Redis Cluster would keep them on one shard):
+ * The Lua scripts that make every board operation atomic in Redis (the contract is in ./board-store.ts).
+ * A board `b` is three keys sharing the hash tag `{b}` (so a Redis Cluster would keep them on one shard):
  *
  *   wb:{b}:meta     hash  seq (last seq handed out), cleared (seq of the last clear, 0 if never)
  *   wb:{b}:strokes  list  the strokes since the last clear as JSON, the one at index i having seq cleared+1+i
