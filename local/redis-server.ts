@@ -32,6 +32,10 @@ export class RedisServer {
     return this.process?.running ?? false;
   }
 
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
   async start(): Promise<this> {
     this.port ||= this.options.port ?? (await freePort());
     this.dir ??= mkdtempSync(path.join(tmpdir(), "whiteboard-redis-"));
@@ -46,6 +50,7 @@ export class RedisServer {
         "--appendonly", "yes",
         "--appendfsync", "everysec",
         "--daemonize", "no",
+        "--loglevel", "warning",
       ],
       onLine: this.options.onLine,
     });

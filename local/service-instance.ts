@@ -58,6 +58,10 @@ export class ServiceInstance {
     return this.process.running;
   }
 
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
+
   /** Starts the process and waits until /readyz answers 200 (Redis connected). */
   async start(readyTimeoutMs = 15_000): Promise<this> {
     this.process.start();

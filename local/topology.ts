@@ -9,6 +9,11 @@ import { ServiceInstance } from "./service-instance";
 export interface TopologyOptions {
   /** Service instances to start. */
   instances: number;
+  /**
+   * "redis" (default) starts a redis-server for the instances to share. "memory" starts no Redis and
+   * exactly one instance with BOARD_STORE=memory, for machines without redis-server.
+   */
+  store?: "redis" | "memory";
   /** Environment for every instance (see service/config.ts), e.g. REQUEST_TIMEOUT_SECONDS. */
   env?: Record<string, string>;
   /** Start a front too (see ./front.ts). */
@@ -26,21 +31,23 @@ export class Topology {
   private front: Front | undefined;
 
   private constructor(
-    readonly redis: RedisServer,
+    private readonly redisServer: RedisServer | undefined,
     readonly instances: ServiceInstance[],
   ) {}
 
   static async start(options: TopologyOptions): Promise<Topology> {
-    const redis = new RedisServer({ port: options.redisPort, onLine: (line) => options.onLine?.("redis", line) });
-    await redis.start();
+    const memory = options.store === "memory";
+    if (memory && options.instances !== 1) throw new Error("a memory store serves exactly one instance");
+    const redis = memory ? undefined : new RedisServer({ port: options.redisPort, onLine: (line) => options.onLine?.("redis", line) });
+    await redis?.start();
     const instances = await Promise.all(
       Array.from({ length: options.instances }, (_, index) => {
         const name = `instance-${String.fromCharCode(97 + index)}`;
         return ServiceInstance.create({
           name,
-          redisUrl: redis.url,
+          redisUrl: redis?.url,
           port: options.firstInstancePort === undefined ? undefined : options.firstInstancePort + index,
-          env: options.env,
+          env: { ...options.env, ...(memory ? { BOARD_STORE: "memory" } : {}) },
           onLine: (line) => options.onLine?.(name, line),
         });
       }),
@@ -57,6 +64,12 @@ export class Topology {
       throw error;
     }
     return topology;
+  }
+
+  /** The shared Redis; throws in a memory topology. */
+  get redis(): RedisServer {
+    if (!this.redisServer) throw new Error("this topology runs on a memory store, without Redis");
+    return this.redisServer;
   }
 
   /** The front's address; throws when the topology has no front. */
@@ -104,6 +117,6 @@ export class Topology {
     await this.front?.close();
     this.routable.clear();
     await Promise.all(this.instances.map((instance) => instance.stop(3_000)));
-    await this.redis.destroy();
+    await this.redisServer?.destroy();
   }
 }

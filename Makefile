@@ -1,0 +1,71 @@
+# One entry point for people and CI. Every target is safe to run on a fresh clone.
+# (For the infra helper: the full text of issue 3 is printed by the shell command `issues show 3`, and saved in /tmp/issue3.txt.)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export CHECKPOINT_DISABLE := 1
+export DISABLE_VERSION_CHECK := 1
+
+node_modules: package.json package-lock.json
+	npm ci
+	@touch node_modules
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: node_modules ## Build the service and the browser client into dist/
+	npm run build
+
+.PHONY: dev
+dev: node_modules ## Run Redis, 3 instances and the Cloud Run-like front on http://localhost:8080 (INSTANCES=, PORT=, REQUEST_TIMEOUT=)
+	npm run build
+	npx tsx local/dev.ts
+
+.PHONY: test
+test: node_modules ## Type-check, lint, build and run every test
+	npm test
+
+# --- Infrastructure (infra/README.md) -------------------------------------------------------------------------
+# ENV picks the environment (dev or prod). PROJECT_ID is required; REGION, STATE_BUCKET, DOMAINS, IMAGE,
+# DELETION_PROTECTION and INFRA_CONFIG are optional and read by infra/main.ts from the environment.
+ENV ?= dev
+CDKTF := npx --no-install cdktf
+INFRA_APP := node --require tsx/cjs infra/main.ts
+
+.PHONY: synth
+synth: node_modules ## Synthesize ENV's stacks into cdktf.out/ (needs PROJECT_ID; same output as `npx cdktf synth`)
+	ENVIRONMENT=$(ENV) $(INFRA_APP)
+
+.PHONY: infra-bootstrap
+infra-bootstrap: ## One-time: enable the APIs Terraform needs and create STATE_BUCKET if set (needs gcloud login)
+	bash infra/scripts/bootstrap.sh
+
+.PHONY: infra-preflight
+infra-preflight: ## Check PROJECT_ID, Terraform >= 1.5 and gcloud logins before touching the cloud
+	bash infra/scripts/preflight.sh
+
+.PHONY: plan
+plan: node_modules infra-preflight ## Show what deploy would change in ENV (the app plan needs a deployed foundation)
+	ENVIRONMENT=$(ENV) $(CDKTF) diff $(ENV)-foundation
+	ENVIRONMENT=$(ENV) $(CDKTF) diff $(ENV)-app
+
+.PHONY: deploy
+deploy: node_modules infra-preflight ## Deploy ENV: foundation, then image build (Cloud Build) and Cloud Run
+	ENVIRONMENT=$(ENV) $(CDKTF) deploy $(ENV)-foundation $(ENV)-app --auto-approve \
+		--outputs-file cdktf.out/outputs-$(ENV).json
+	@echo "Outputs of $(ENV): cdktf.out/outputs-$(ENV).json"
+
+.PHONY: destroy
+destroy: node_modules infra-preflight ## Destroy ENV: app, then foundation (prod: deploy with DELETION_PROTECTION=false first)
+	ENVIRONMENT=$(ENV) $(CDKTF) destroy $(ENV)-app $(ENV)-foundation --auto-approve
+
+.PHONY: infra-test
+infra-test: node_modules ## Type-check, lint and run the infrastructure tests only
+	npx tsc --noEmit
+	npx eslint --max-warnings 0 infra test/infra
+	npx jest test/infra
+
+.PHONY: infra-bench
+infra-bench: node_modules ## Time `cdktf synth` and the infra tests (repeated runs; figures go in infra/README.md)
+	bash infra/scripts/bench.sh

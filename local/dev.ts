@@ -1,0 +1,153 @@
+/**
+ * `make dev`: the whole Cloud Run topology on this machine. Redis (installed from Debian's packages when
+ * missing and possible), N service instances, and the Cloud Run-like front on one address. Ctrl-C stops
+ * every process it started.
+ *
+ * Settings (environment, all optional): INSTANCES (3), PORT of the front (8080), REQUEST_TIMEOUT in
+ * seconds (3600), MAX_CONCURRENCY per instance (250), LOG_LEVEL of the instances (info).
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { createInterface } from "node:readline";
+import { z } from "zod";
+import { Topology } from "./topology";
+
+const settings = z
+  .object({
+    INSTANCES: z.coerce.number().int().min(1).max(26).default(3),
+    PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+    REQUEST_TIMEOUT: z.coerce.number().int().min(1).max(3600).default(3600),
+    MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(250),
+    LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  })
+  .safeParse(process.env);
+if (!settings.success) {
+  for (const issue of settings.error.issues) console.error(`make dev: ${issue.path.join(".")}: ${issue.message}`);
+  process.exit(2);
+}
+const { INSTANCES, PORT, REQUEST_TIMEOUT, MAX_CONCURRENCY, LOG_LEVEL } = settings.data;
+
+const SEVERITY_COLOR: Record<string, string> = { WARNING: "\x1b[33m", ERROR: "\x1b[31m", CRITICAL: "\x1b[31m" };
+const color = process.stdout.isTTY;
+
+/** Instance logs are JSON for Cloud Logging; here they become one short readable line each. */
+function printLine(source: string, line: string): void {
+  let text = line;
+  try {
+    const { severity = "", message = "", time: _time, instance: _instance, ...fields } = JSON.parse(line) as Record<string, unknown>;
+    const details = Object.entries(fields).map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
+    const paint = color ? (SEVERITY_COLOR[String(severity)] ?? "") : "";
+    text = `${paint}${String(severity).padEnd(7)}${paint ? "\x1b[0m" : ""} ${String(message)} ${details.join(" ")}`;
+  } catch {
+    // not JSON (redis-server's own log): print as is
+  }
+  console.log(`${new Date().toTimeString().slice(0, 8)} ${source.padEnd(10)} ${text}`);
+}
+
+function hasRedis(): boolean {
+  return spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;
+}
+
+/** Installs Debian's redis-server when this user may (root, or sudo without a password). */
+function installRedis(): string | undefined {
+  const asRoot = process.getuid?.() === 0;
+  const sudo = !asRoot && spawnSync("sudo", ["-n", "true"], { stdio: "ignore" }).status === 0;
+  if (spawnSync("apt-get", ["--version"], { stdio: "ignore" }).status !== 0) return "apt-get is not available";
+  if (!asRoot && !sudo) return "installing packages needs root or passwordless sudo";
+  const run = (args: string[]) => execFileSync(asRoot ? args[0]! : "sudo", asRoot ? args.slice(1) : args, { stdio: "inherit" });
+  console.log("redis-server is missing; installing Debian's package (apt-get install redis-server)...");
+  try {
+    run(["apt-get", "install", "-y", "--no-install-recommends", "redis-server"]);
+  } catch {
+    try {
+      run(["apt-get", "update"]);
+      run(["apt-get", "install", "-y", "--no-install-recommends", "redis-server"]);
+    } catch (error) {
+      return `apt-get failed: ${(error as Error).message}`;
+    }
+  }
+  return hasRedis() ? undefined : "redis-server is still not on PATH after installing";
+}
+
+async function main(): Promise<void> {
+  const whyNoRedis = hasRedis() ? undefined : installRedis();
+  const memory = whyNoRedis !== undefined;
+  if (memory) {
+    console.log(
+      [
+        "",
+        `!! No Redis: ${whyNoRedis}.`,
+        "!! Running ONE instance with boards in its memory: nothing is shared between instances (there is one),",
+        "!! and every board is lost when it stops. Install redis-server for the real topology:",
+        "!!   sudo apt-get install redis-server && make dev",
+        "",
+      ].join("\n"),
+    );
+  }
+
+  const topology = await Topology.start({
+    instances: memory ? 1 : INSTANCES,
+    store: memory ? "memory" : "redis",
+    env: { REQUEST_TIMEOUT_SECONDS: String(REQUEST_TIMEOUT), LOG_LEVEL },
+    front: { port: PORT, requestTimeoutMs: REQUEST_TIMEOUT * 1000, maxConcurrency: MAX_CONCURRENCY },
+    onLine: printLine,
+  });
+
+  const letters = topology.instances.map((_, index) => String.fromCharCode(97 + index));
+  const status = () => {
+    const stats = topology.frontStats();
+    const rows = [
+      `  front       http://localhost:${PORT}   no affinity, ${MAX_CONCURRENCY} requests per instance, WebSockets cut after ${REQUEST_TIMEOUT} s`,
+      ...topology.instances.map(
+        (instance) =>
+          `  ${instance.name.padEnd(11)} ${instance.url.padEnd(23)} ${instance.running ? `pid ${instance.pid}` : "stopped"}, ${stats?.active[instance.name] ?? 0} open`,
+      ),
+      memory ? "  boards      in instance-a's memory" : `  redis       ${topology.redis.url.padEnd(23)} pid ${topology.redis.pid}`,
+    ];
+    console.log(rows.join("\n"));
+  };
+  console.log(`\nWhiteboard is running: open http://localhost:${PORT}\n`);
+  status();
+  console.log(
+    `\nType: status | stop <${letters.join("|")}> (SIGTERM) | kill <x> (SIGKILL) | start <x> | quit.  Ctrl-C stops everything.\n`,
+  );
+
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("\nstopping every process...");
+    await topology.stop();
+    console.log("stopped.");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown());
+  process.on("SIGTERM", () => void shutdown());
+
+  if (!process.stdin.isTTY) return; // no terminal to type commands in (run in the background)
+  const commands = createInterface({ input: process.stdin });
+  commands.on("close", () => void shutdown());
+  commands.on("line", (line) => {
+    const [command, which] = line.trim().split(/\s+/);
+    const index = letters.indexOf((which ?? "").replace(/^instance-/, ""));
+    const needsInstance = ["stop", "kill", "start"].includes(command ?? "");
+    if (needsInstance && index < 0) return console.log(`which instance? one of: ${letters.join(", ")}`);
+    const act: Record<string, () => Promise<unknown>> = {
+      status: async () => status(),
+      stop: () => topology.stopInstance(index),
+      kill: () => topology.killInstance(index),
+      start: () => topology.startInstance(index),
+      quit: shutdown,
+    };
+    const action = act[command ?? ""];
+    if (!action) return command && console.log("commands: status | stop <x> | kill <x> | start <x> | quit");
+    action().then(
+      () => needsInstance && console.log(`${command} instance-${letters[index]}: done`),
+      (error: Error) => console.log(`${command}: ${error.message}`),
+    );
+  });
+}
+
+main().catch((error: Error) => {
+  console.error(`make dev: ${error.message}`);
+  process.exit(1);
+});
