@@ -1,0 +1,101 @@
+import { Construct } from "constructs";
+import { Fn, Token, type ITerraformDependable } from "cdktf";
+import { RedisInstance } from "@cdktf/provider-google/lib/redis-instance";
+import { SecretManagerSecret } from "@cdktf/provider-google/lib/secret-manager-secret";
+import { SecretManagerSecretVersion } from "@cdktf/provider-google/lib/secret-manager-secret-version";
+
+/** Props of {@link Redis}. */
+export interface RedisProps {
+  /** Project of the instance and the secret. */
+  readonly projectId: string;
+  /** Region of the instance. */
+  readonly region: string;
+  /** Instance name (`${baseName}-redis`) and secret id (`${baseName}-redis-auth`) derive from it. */
+  readonly baseName: string;
+  /** Self link or id of the VPC the instance is reachable from (direct peering); no other network can reach it. */
+  readonly authorizedNetwork: string;
+  /** `BASIC` or `STANDARD_HA`. */
+  readonly tier: "BASIC" | "STANDARD_HA";
+  /** Capacity in GiB, 1 to 300. */
+  readonly memorySizeGb: number;
+  /** Redis version, e.g. `REDIS_7_2`. */
+  readonly version: string;
+  /** The /29 the instance takes its addresses from. */
+  readonly reservedIpRange: string;
+  /** `RDB` or `DISABLED`. */
+  readonly persistence: "RDB" | "DISABLED";
+  /** RDB snapshot period when `persistence` is `RDB`. */
+  readonly rdbSnapshotPeriod: string;
+  /** Refuse `terraform destroy` of the instance (lifecycle prevent_destroy). The secret follows the same flag. */
+  readonly deletionProtection: boolean;
+  /** Resources (API enablement) to wait for. @default [] */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+/**
+ * Memorystore for Redis with AUTH and in-transit encryption (server authentication), private to one VPC, and its
+ * AUTH string stored in Secret Manager.
+ *
+ * The service needs four values: `host`, `port` (the instance attribute; never assume 6379: with TLS it is 6378),
+ * `caCertificates` (every current server CA, PEM, concatenated, so a CA rotation does not break clients that
+ * re-read it) and the secret holding the AUTH string.
+ */
+export class Redis extends Construct {
+  /** The instance. */
+  readonly instance: RedisInstance;
+  /** Secret holding the AUTH string. */
+  readonly authSecret: SecretManagerSecret;
+  /** Version of the secret holding the current AUTH string. */
+  readonly authSecretVersion: SecretManagerSecretVersion;
+
+  constructor(scope: Construct, id: string, props: RedisProps) {
+    super(scope, id);
+    const dependsOn = props.dependsOn ?? [];
+    this.instance = new RedisInstance(this, "instance", {
+      project: props.projectId,
+      region: props.region,
+      name: `${props.baseName}-redis`,
+      displayName: `${props.baseName} whiteboard state`,
+      tier: props.tier,
+      memorySizeGb: props.memorySizeGb,
+      redisVersion: props.version,
+      connectMode: "DIRECT_PEERING",
+      authorizedNetwork: props.authorizedNetwork,
+      reservedIpRange: props.reservedIpRange,
+      authEnabled: true,
+      transitEncryptionMode: "SERVER_AUTHENTICATION",
+      persistenceConfig:
+        props.persistence === "RDB"
+          ? { persistenceMode: "RDB", rdbSnapshotPeriod: props.rdbSnapshotPeriod }
+          : { persistenceMode: "DISABLED" },
+      lifecycle: { preventDestroy: props.deletionProtection },
+      dependsOn,
+    });
+    this.authSecret = new SecretManagerSecret(this, "auth-secret", {
+      project: props.projectId,
+      secretId: `${props.baseName}-redis-auth`,
+      replication: { auto: {} },
+      deletionProtection: props.deletionProtection,
+      dependsOn,
+    });
+    this.authSecretVersion = new SecretManagerSecretVersion(this, "auth-secret-version", {
+      secret: this.authSecret.id,
+      secretData: this.instance.authString,
+    });
+  }
+
+  /** Redis host (IP address). */
+  get host(): string {
+    return this.instance.host;
+  }
+
+  /** Redis port, from the instance (TLS instances listen on 6378). */
+  get port(): number {
+    return this.instance.port;
+  }
+
+  /** Every server CA certificate of the instance, PEM, joined by newlines. */
+  get caCertificates(): string {
+    return Fn.join("\n", Token.asList(this.instance.interpolationForAttribute("server_ca_certs[*].cert")));
+  }
+}

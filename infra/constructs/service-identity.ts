@@ -1,0 +1,58 @@
+import { Construct } from "constructs";
+import type { ITerraformDependable } from "cdktf";
+import { ProjectIamMember } from "@cdktf/provider-google/lib/project-iam-member";
+import { SecretManagerSecretIamMember } from "@cdktf/provider-google/lib/secret-manager-secret-iam-member";
+import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
+
+/** Props of {@link ServiceIdentity}. */
+export interface ServiceIdentityProps {
+  /** Project of the account and the grants. */
+  readonly projectId: string;
+  /** Account id, 6 to 30 characters, e.g. `whiteboard-dev-run`. */
+  readonly accountId: string;
+  /** Full ids (`projects/<p>/secrets/<s>`) of the secrets the service may read. */
+  readonly readableSecretIds: readonly string[];
+  /** Resources (API enablement) to wait for. @default [] */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+/**
+ * The Cloud Run service's own identity, with only what it needs: `roles/secretmanager.secretAccessor` on its own
+ * secrets (not project-wide) and `roles/logging.logWriter`. Pulling the image from the same project's registry is
+ * done by the Cloud Run service agent, not by this account.
+ */
+export class ServiceIdentity extends Construct {
+  /** The service account. */
+  readonly account: ServiceAccount;
+  /** `serviceAccount:<email>`. */
+  readonly member: string;
+
+  constructor(scope: Construct, id: string, props: ServiceIdentityProps) {
+    super(scope, id);
+    this.account = new ServiceAccount(this, "account", {
+      project: props.projectId,
+      accountId: props.accountId,
+      displayName: "Cloud Run runtime of the whiteboard",
+      dependsOn: props.dependsOn,
+    });
+    this.member = `serviceAccount:${this.account.email}`;
+    props.readableSecretIds.forEach((secretId, index) => {
+      new SecretManagerSecretIamMember(this, `secret-access-${index}`, {
+        project: props.projectId,
+        secretId,
+        role: "roles/secretmanager.secretAccessor",
+        member: this.member,
+      });
+    });
+    new ProjectIamMember(this, "log-writer", {
+      project: props.projectId,
+      role: "roles/logging.logWriter",
+      member: this.member,
+    });
+  }
+
+  /** Email of the account. */
+  get email(): string {
+    return this.account.email;
+  }
+}

@@ -1,0 +1,177 @@
+import { Construct } from "constructs";
+import type { ITerraformDependable } from "cdktf";
+import {
+  CloudRunV2Service,
+  type CloudRunV2ServiceTemplateContainersEnv,
+  type CloudRunV2ServiceTemplateVpcAccess,
+} from "@cdktf/provider-google/lib/cloud-run-v2-service";
+import { CloudRunV2ServiceIamMember } from "@cdktf/provider-google/lib/cloud-run-v2-service-iam-member";
+
+/** Where the service finds Redis. All values may be tokens from another stack. */
+export interface RedisEndpoint {
+  /** Host (IP address). */
+  readonly host: string;
+  /** Port attribute of the instance. */
+  readonly port: number;
+  /** PEM CA certificate(s) of the instance. */
+  readonly caCertificates: string;
+  /** Secret id (short name, same project) holding the AUTH string; the service account must be able to read it. */
+  readonly authSecretId: string;
+  /** Secret version to read (a number, so a new AUTH string rolls out a new revision). */
+  readonly authSecretVersion: string;
+}
+
+/** How the service reaches the VPC. */
+export type VpcEgress =
+  | { readonly kind: "connector"; readonly connectorId: string; readonly egress: "PRIVATE_RANGES_ONLY" | "ALL_TRAFFIC" }
+  | { readonly kind: "direct"; readonly network: string; readonly subnetwork: string; readonly egress: "PRIVATE_RANGES_ONLY" | "ALL_TRAFFIC" };
+
+/** Props of {@link WhiteboardService}. */
+export interface WhiteboardServiceProps {
+  /** Project of the service. */
+  readonly projectId: string;
+  /** Region of the service. */
+  readonly region: string;
+  /** Service name. */
+  readonly name: string;
+  /** Email of the runtime service account (see ServiceIdentity: it must already read the AUTH secret). */
+  readonly serviceAccountEmail: string;
+  /** Image to run. */
+  readonly image: string;
+  /** Redis endpoint and credentials. */
+  readonly redis: RedisEndpoint;
+  /** VPC access (connector or Direct VPC egress). */
+  readonly vpc: VpcEgress;
+  /** Request timeout in seconds, 1 to 3600; also passed as REQUEST_TIMEOUT_SECONDS. */
+  readonly timeoutSeconds: number;
+  /** Maximum concurrent requests per instance, 1 to 1000. */
+  readonly concurrency: number;
+  /** Minimum instances. */
+  readonly minInstances: number;
+  /** Maximum instances. */
+  readonly maxInstances: number;
+  /** CPU limit ("1", "2", "4" or "8"). */
+  readonly cpu: string;
+  /** Memory limit, e.g. "512Mi". */
+  readonly memory: string;
+  /** Keep CPU allocated outside requests (cpu_idle = false). */
+  readonly cpuAlwaysAllocated: boolean;
+  /** Startup CPU boost. */
+  readonly startupCpuBoost: boolean;
+  /** Cloud Run session affinity. */
+  readonly sessionAffinity: boolean;
+  /** Only internal and load-balancer traffic may reach the service (set when the load balancer exists). */
+  readonly internalAndLoadBalancerIngressOnly: boolean;
+  /** Grant roles/run.invoker to allUsers. */
+  readonly publicInvoker: boolean;
+  /** Refuse deletion of the service (deletion_protection). */
+  readonly deletionProtection: boolean;
+  /** Origins allowed by the service (ALLOWED_ORIGINS); empty means same-origin only. */
+  readonly allowedOrigins: readonly string[];
+  /** LOG_LEVEL. */
+  readonly logLevel: string;
+  /** Extra environment variables. @default {} */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Resources the service must wait for (the image build). @default [] */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+/** Container port; the service reads PORT, which Cloud Run sets to this value. */
+export const CONTAINER_PORT = 8080;
+
+/**
+ * The whiteboard on Cloud Run (v2 API): runs as its own service account, HTTP/1 port (WebSockets cannot use h2c), startup probe on /readyz and liveness probe on /healthz, Redis settings as
+ * environment variables with the AUTH string from Secret Manager, and the VPC access that reaches Redis.
+ */
+export class WhiteboardService extends Construct {
+  /** The Cloud Run service. */
+  readonly service: CloudRunV2Service;
+
+  constructor(scope: Construct, id: string, props: WhiteboardServiceProps) {
+    super(scope, id);
+
+    const env: CloudRunV2ServiceTemplateContainersEnv[] = [
+      { name: "NODE_ENV", value: "production" },
+      { name: "REDIS_HOST", value: props.redis.host },
+      { name: "REDIS_PORT", value: `${props.redis.port}` },
+      { name: "REDIS_TLS", value: "true" },
+      { name: "REDIS_CA_CERT", value: props.redis.caCertificates },
+      {
+        name: "REDIS_PASSWORD",
+        valueSource: { secretKeyRef: { secret: props.redis.authSecretId, version: props.redis.authSecretVersion } },
+      },
+      { name: "REQUEST_TIMEOUT_SECONDS", value: String(props.timeoutSeconds) },
+      { name: "LOG_LEVEL", value: props.logLevel },
+      ...(props.allowedOrigins.length > 0 ? [{ name: "ALLOWED_ORIGINS", value: props.allowedOrigins.join(",") }] : []),
+      ...Object.keys(props.env ?? {})
+        .sort()
+        .map((name) => ({ name, value: (props.env ?? {})[name] ?? "" })),
+    ];
+
+    const vpcAccess: CloudRunV2ServiceTemplateVpcAccess =
+      props.vpc.kind === "connector"
+        ? { connector: props.vpc.connectorId, egress: props.vpc.egress }
+        : { networkInterfaces: [{ network: props.vpc.network, subnetwork: props.vpc.subnetwork }], egress: props.vpc.egress };
+
+    this.service = new CloudRunV2Service(this, "service", {
+      project: props.projectId,
+      location: props.region,
+      name: props.name,
+      deletionProtection: props.deletionProtection,
+      ingress: props.internalAndLoadBalancerIngressOnly ? "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER" : "INGRESS_TRAFFIC_ALL",
+      template: {
+        serviceAccount: props.serviceAccountEmail,
+        executionEnvironment: "EXECUTION_ENVIRONMENT_GEN2",
+        timeout: `${props.timeoutSeconds}s`,
+        maxInstanceRequestConcurrency: props.concurrency,
+        sessionAffinity: props.sessionAffinity,
+        scaling: { minInstanceCount: props.minInstances, maxInstanceCount: props.maxInstances },
+        vpcAccess,
+        containers: [
+          {
+            name: "whiteboard",
+            image: props.image,
+            ports: { name: "http1", containerPort: CONTAINER_PORT },
+            resources: {
+              limits: { cpu: props.cpu, memory: props.memory },
+              cpuIdle: !props.cpuAlwaysAllocated,
+              startupCpuBoost: props.startupCpuBoost,
+            },
+            env,
+            // Ready only once Redis answers: up to 2 + 24 x 5 s, room for Direct VPC egress to come up.
+            startupProbe: {
+              httpGet: { path: "/readyz", port: CONTAINER_PORT },
+              initialDelaySeconds: 2,
+              periodSeconds: 5,
+              timeoutSeconds: 3,
+              failureThreshold: 24,
+            },
+            // Restart only a process that stopped answering; a Redis outage must not restart every instance.
+            livenessProbe: {
+              httpGet: { path: "/healthz", port: CONTAINER_PORT },
+              periodSeconds: 15,
+              timeoutSeconds: 5,
+              failureThreshold: 3,
+            },
+          },
+        ],
+      },
+      dependsOn: props.dependsOn,
+    });
+
+    if (props.publicInvoker) {
+      new CloudRunV2ServiceIamMember(this, "public-invoker", {
+        project: props.projectId,
+        location: props.region,
+        name: this.service.name,
+        role: "roles/run.invoker",
+        member: "allUsers",
+      });
+    }
+  }
+
+  /** The service's run.app URL. */
+  get uri(): string {
+    return this.service.uri;
+  }
+}

@@ -1,0 +1,141 @@
+import type { Construct } from "constructs";
+import { TerraformOutput, TerraformStack } from "cdktf";
+import { baseName, type InfraConfig } from "../config/schema";
+import { ContainerImage } from "../constructs/container-image";
+import { LoadBalancer } from "../constructs/load-balancer";
+import { type VpcEgress, WhiteboardService } from "../constructs/whiteboard-service";
+import { configureStateBackend } from "./backend";
+import { addGoogleProvider, type FoundationStack } from "./foundation-stack";
+
+/** The build context, hashed at synth time by the caller. */
+export interface ImageContext {
+  /** Hex SHA-256 of the build context. */
+  readonly contentHash: string;
+  /** Context entries that exist, relative to the repository root. */
+  readonly entries: readonly string[];
+  /** Folder names the hash skipped at any depth. */
+  readonly excludedNames: readonly string[];
+}
+
+/** Props of {@link AppStack}. */
+export interface AppStackProps {
+  /** Validated configuration of the environment. */
+  readonly config: InfraConfig;
+  /** The environment's foundation stack (cross-stack references to Redis, network, secret and registry). */
+  readonly foundation: FoundationStack;
+  /** Repository root relative to the stack's Terraform working directory. */
+  readonly rootFromStackDir: string;
+  /** Hashed build context; required unless `config.service.image` is set. */
+  readonly imageContext?: ImageContext;
+}
+
+/**
+ * What changes on every release: the image (built by Cloud Build when its content hash changes), the Cloud Run
+ * service and its invoker IAM, and the optional HTTPS load balancer with Cloud Armor.
+ */
+export class AppStack extends TerraformStack {
+  /** The image. */
+  readonly image: ContainerImage;
+  /** The Cloud Run service and its identity. */
+  readonly whiteboard: WhiteboardService;
+  /** The load balancer, when domains are configured. */
+  readonly loadBalancer?: LoadBalancer;
+
+  constructor(scope: Construct, id: string, props: AppStackProps) {
+    super(scope, id);
+    const { config, foundation } = props;
+    const base = baseName(config);
+    this.addDependency(foundation);
+    configureStateBackend(this, {
+      bucket: config.state.bucket,
+      prefix: config.state.prefix,
+      stateName: `${base}-app`,
+      rootFromStackDir: props.rootFromStackDir,
+    });
+    addGoogleProvider(this, config);
+
+    const registry = foundation.registry;
+    if (config.service.image !== undefined) {
+      this.image = new ContainerImage(this, "container-image", { prebuiltImage: config.service.image });
+    } else {
+      if (!props.imageContext || !registry.buildServiceAccountEmail || !registry.stagingBucketName) {
+        throw new Error("AppStack: building the image needs imageContext and a foundation registry with build resources");
+      }
+      this.image = new ContainerImage(this, "container-image", {
+        repositoryUrl: registry.repositoryUrl,
+        imageName: "whiteboard",
+        build: {
+          contentHash: props.imageContext.contentHash,
+          contextEntries: props.imageContext.entries,
+          excludedNames: props.imageContext.excludedNames,
+          rootFromStackDir: props.rootFromStackDir,
+          projectId: config.projectId,
+          region: config.region,
+          serviceAccountEmail: registry.buildServiceAccountEmail,
+          stagingBucket: registry.stagingBucketName,
+        },
+      });
+    }
+
+    const network = foundation.network;
+    const vpc: VpcEgress = network.connector
+      ? { kind: "connector", connectorId: network.connector.id, egress: config.network.vpcEgress }
+      : { kind: "direct", network: network.vpc.name, subnetwork: network.subnet?.name ?? "", egress: config.network.vpcEgress };
+
+    const domains = config.loadBalancer.domains;
+    const allowedOrigins = [...new Set([...domains.map((domain) => `https://${domain}`), ...config.service.allowedOrigins])];
+
+    this.whiteboard = new WhiteboardService(this, "whiteboard", {
+      projectId: config.projectId,
+      region: config.region,
+      name: base,
+      serviceAccountEmail: foundation.serviceIdentity.email,
+      image: this.image.imageUri,
+      redis: {
+        host: foundation.redis.host,
+        port: foundation.redis.port,
+        caCertificates: foundation.redis.caCertificates,
+        authSecretId: foundation.redis.authSecret.secretId,
+        authSecretVersion: foundation.redis.authSecretVersion.version,
+      },
+      vpc,
+      timeoutSeconds: config.service.timeoutSeconds,
+      concurrency: config.service.concurrency,
+      minInstances: config.service.minInstances,
+      maxInstances: config.service.maxInstances,
+      cpu: config.service.cpu,
+      memory: config.service.memory,
+      cpuAlwaysAllocated: config.service.cpuAlwaysAllocated,
+      startupCpuBoost: config.service.startupCpuBoost,
+      sessionAffinity: config.service.sessionAffinity,
+      internalAndLoadBalancerIngressOnly: domains.length > 0,
+      publicInvoker: config.service.publicInvoker,
+      deletionProtection: config.deletionProtection,
+      allowedOrigins,
+      logLevel: config.service.logLevel,
+      env: config.service.env,
+      dependsOn: this.image.buildStep ? [this.image.buildStep] : [],
+    });
+
+    if (domains.length > 0) {
+      const armor = config.loadBalancer.cloudArmor;
+      this.loadBalancer = new LoadBalancer(this, "load-balancer", {
+        projectId: config.projectId,
+        region: config.region,
+        baseName: base,
+        cloudRunServiceName: this.whiteboard.service.name,
+        domains,
+        ...(armor.enabled
+          ? { rateLimit: { requestsPerInterval: armor.requestsPerInterval, intervalSeconds: armor.intervalSeconds } }
+          : {}),
+      });
+    }
+
+    new TerraformOutput(this, "service_url", { value: this.whiteboard.uri, description: "Cloud Run URL (reachable only through the load balancer when it exists)" });
+    new TerraformOutput(this, "image", { value: this.image.imageUri, description: "Image the service runs" });
+    if (this.loadBalancer) {
+      new TerraformOutput(this, "load_balancer_ip", { value: this.loadBalancer.address.address, description: "Point each domain's DNS A record here" });
+      new TerraformOutput(this, "load_balancer_url", { value: this.loadBalancer.url, description: "Public URL once DNS and the managed certificate are ready" });
+    }
+  }
+}

@@ -1,0 +1,143 @@
+import type { Construct } from "constructs";
+import { TerraformOutput, TerraformStack } from "cdktf";
+import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
+import { baseName, type InfraConfig } from "../config/schema";
+import { ImageRegistry } from "../constructs/image-registry";
+import { Network } from "../constructs/network";
+import { ProjectServices } from "../constructs/project-services";
+import { Redis } from "../constructs/redis";
+import { ServiceIdentity } from "../constructs/service-identity";
+import { configureStateBackend } from "./backend";
+
+/** Props of {@link FoundationStack}. */
+export interface FoundationStackProps {
+  /** Validated configuration of the environment. */
+  readonly config: InfraConfig;
+  /** Repository root relative to the stack's Terraform working directory (for the local state path). */
+  readonly rootFromStackDir: string;
+}
+
+/** Labels on every labelled resource: the user's labels plus app, environment and managed-by. */
+export function defaultLabels(config: InfraConfig): Record<string, string> {
+  return { ...config.labels, app: config.namePrefix, environment: config.environment, "managed-by": "cdktf" };
+}
+
+/**
+ * The Google provider of a stack, with the default labels. The labels go in through an override because cdktf
+ * snake-cases every key of provider attributes (it would turn a `cost-center` label into `cost_center`).
+ */
+export function addGoogleProvider(stack: TerraformStack, config: InfraConfig): GoogleProvider {
+  const provider = new GoogleProvider(stack, "google", { project: config.projectId, region: config.region });
+  provider.addOverride("default_labels", defaultLabels(config));
+  return provider;
+}
+
+/** APIs the environment uses; enabled by the foundation stack and never disabled on destroy. */
+export function requiredApis(config: InfraConfig): string[] {
+  const apis = [
+    "artifactregistry.googleapis.com",
+    "cloudresourcemanager.googleapis.com",
+    "compute.googleapis.com",
+    "iam.googleapis.com",
+    "redis.googleapis.com",
+    "run.googleapis.com",
+    "secretmanager.googleapis.com",
+  ];
+  if (config.network.egress === "connector") apis.push("vpcaccess.googleapis.com");
+  if (config.service.image === undefined) apis.push("cloudbuild.googleapis.com", "storage.googleapis.com");
+  return apis.sort();
+}
+
+/**
+ * What changes rarely: APIs, the VPC and its connector (or Direct VPC egress subnet), Memorystore Redis and its AUTH
+ * secret, the Artifact Registry repository, the Cloud Build identity and bucket, and the service's runtime identity.
+ */
+export class FoundationStack extends TerraformStack {
+  /** Enabled APIs. */
+  readonly apis: ProjectServices;
+  /** VPC and connector or subnet. */
+  readonly network: Network;
+  /** Redis and its AUTH secret. */
+  readonly redis: Redis;
+  /** Image repository (and build identity and bucket when building). */
+  readonly registry: ImageRegistry;
+  /** The Cloud Run service's identity and its grants. */
+  readonly serviceIdentity: ServiceIdentity;
+
+  constructor(scope: Construct, id: string, props: FoundationStackProps) {
+    super(scope, id);
+    const { config } = props;
+    const base = baseName(config);
+    configureStateBackend(this, {
+      bucket: config.state.bucket,
+      prefix: config.state.prefix,
+      stateName: `${base}-foundation`,
+      rootFromStackDir: props.rootFromStackDir,
+    });
+    addGoogleProvider(this, config);
+
+    this.apis = new ProjectServices(this, "apis", { projectId: config.projectId, services: requiredApis(config) });
+    const afterApis = this.apis.all;
+
+    this.network = new Network(this, "vpc", {
+      projectId: config.projectId,
+      region: config.region,
+      baseName: base,
+      egress: config.network.egress,
+      connectorName: config.network.connectorName,
+      connectorCidr: config.network.connectorCidr,
+      connectorMinInstances: config.network.connectorMinInstances,
+      connectorMaxInstances: config.network.connectorMaxInstances,
+      connectorMachineType: config.network.connectorMachineType,
+      subnetCidr: config.network.subnetCidr,
+      dependsOn: afterApis,
+    });
+
+    this.redis = new Redis(this, "redis", {
+      projectId: config.projectId,
+      region: config.region,
+      baseName: base,
+      authorizedNetwork: this.network.vpc.id,
+      tier: config.redis.tier,
+      memorySizeGb: config.redis.memorySizeGb,
+      version: config.redis.version,
+      reservedIpRange: config.redis.reservedIpRange,
+      persistence: config.redis.persistence,
+      rdbSnapshotPeriod: config.redis.rdbSnapshotPeriod,
+      deletionProtection: config.deletionProtection,
+      dependsOn: afterApis,
+    });
+
+    this.registry = new ImageRegistry(this, "image-registry", {
+      projectId: config.projectId,
+      region: config.region,
+      baseName: base,
+      keepRecentImages: config.registry.keepRecentImages,
+      withBuild: config.service.image === undefined,
+      dependsOn: afterApis,
+    });
+
+    // The runtime identity lives here, not in the app stack: IAM grants can take minutes to propagate, and Cloud Run
+    // refuses a revision whose account cannot read its secret yet. Created a whole stack earlier, they are in effect
+    // by the time the service is.
+    this.serviceIdentity = new ServiceIdentity(this, "service-identity", {
+      projectId: config.projectId,
+      accountId: `${base}-run`,
+      readableSecretIds: [this.redis.authSecret.id],
+      dependsOn: afterApis,
+    });
+
+    new TerraformOutput(this, "network", { value: this.network.vpc.name, description: "VPC the service and Redis share" });
+    if (this.network.connector) {
+      new TerraformOutput(this, "vpc_connector", { value: this.network.connector.id, description: "Serverless VPC Access connector" });
+    }
+    if (this.network.subnet) {
+      new TerraformOutput(this, "direct_vpc_subnet", { value: this.network.subnet.name, description: "Subnet of Direct VPC egress" });
+    }
+    new TerraformOutput(this, "redis_host", { value: this.redis.host, description: "Private address of Memorystore Redis" });
+    new TerraformOutput(this, "redis_port", { value: this.redis.port, description: "Port of Memorystore Redis (TLS)" });
+    new TerraformOutput(this, "redis_auth_secret", { value: this.redis.authSecret.id, description: "Secret Manager secret holding the Redis AUTH string" });
+    new TerraformOutput(this, "registry", { value: this.registry.repositoryUrl, description: "Artifact Registry repository for the image" });
+    new TerraformOutput(this, "service_account", { value: this.serviceIdentity.email, description: "Runtime service account of the Cloud Run service" });
+  }
+}

@@ -1,0 +1,525 @@
+/**
+ * Properties of the synthesized stacks: what the issue requires of Cloud Run, Redis, the secret, IAM, the network,
+ * the load balancer, deletion protection, state and the image build. Each test reads the synthesized JSON.
+ */
+import fc from "fast-check";
+import type { InfraConfigInput } from "../../infra/config/schema";
+import { hashBuildContext } from "../../infra/image/content-hash";
+import {
+  BASE_INPUT,
+  FIXTURE_CONTEXT,
+  address,
+  addressWhere,
+  container,
+  containerEnv,
+  crossStackSource,
+  onlyResource,
+  resources,
+  stack,
+  synthesize,
+  type TerraformJson,
+} from "./helpers";
+
+function environment(input: InfraConfigInput): { foundation: TerraformJson; app: TerraformJson } {
+  const env = input.environment ?? "dev";
+  const stacks = synthesize(input);
+  return { foundation: stack(stacks, `${env}-foundation`), app: stack(stacks, `${env}-app`) };
+}
+
+const dev = environment({ ...BASE_INPUT });
+const prod = environment({ ...BASE_INPUT, environment: "prod" });
+const DOMAINS = ["board.example.com", "www.board.example.com"];
+const withLb = environment({ ...BASE_INPUT, loadBalancer: { domains: DOMAINS, cloudArmor: { enabled: true, requestsPerInterval: 120, intervalSeconds: 60 } } });
+const direct = environment({ ...BASE_INPUT, network: { egress: "direct", subnetCidr: "10.20.0.0/26" } });
+
+function service(json: TerraformJson): Record<string, unknown> {
+  return onlyResource(json, "google_cloud_run_v2_service");
+}
+function template(json: TerraformJson): Record<string, unknown> {
+  return service(json).template as Record<string, unknown>;
+}
+
+describe("Cloud Run service", () => {
+  test("request timeout 3600s and concurrency 250 by default, session affinity on", () => {
+    expect(template(dev.app)).toEqual(
+      expect.objectContaining({ timeout: "3600s", max_instance_request_concurrency: 250, session_affinity: true }),
+    );
+  });
+
+  test("configured timeout and concurrency reach Cloud Run and the service's REQUEST_TIMEOUT_SECONDS", () => {
+    const { app } = environment({ ...BASE_INPUT, service: { timeoutSeconds: 900, concurrency: 1000 } });
+    expect(template(app)).toEqual(expect.objectContaining({ timeout: "900s", max_instance_request_concurrency: 1000 }));
+    expect(containerEnv(app).REQUEST_TIMEOUT_SECONDS).toEqual({ value: "900" });
+    expect(containerEnv(dev.app).REQUEST_TIMEOUT_SECONDS).toEqual({ value: "3600" });
+  });
+
+  test("HTTP/1 port 8080 (WebSockets need http1, never h2c)", () => {
+    expect(container(dev.app).ports).toEqual({ name: "http1", container_port: 8080 });
+  });
+
+  test("startup probe on /readyz and liveness probe on /healthz", () => {
+    expect(container(dev.app)).toEqual(
+      expect.objectContaining({
+        startup_probe: expect.objectContaining({ http_get: { path: "/readyz", port: 8080 } }),
+        liveness_probe: expect.objectContaining({ http_get: { path: "/healthz", port: 8080 } }),
+      }),
+    );
+  });
+
+  test("startup probe budget stays inside Cloud Run's 240 s limit and timeouts are below periods", () => {
+    for (const probeName of ["startup_probe", "liveness_probe"]) {
+      const probe = container(dev.app)[probeName] as Record<string, number>;
+      expect(probe.timeout_seconds).toBeLessThan(probe.period_seconds as number);
+    }
+    const startup = container(dev.app).startup_probe as Record<string, number>;
+    expect((startup.initial_delay_seconds ?? 0) + (startup.period_seconds as number) * (startup.failure_threshold as number)).toBeLessThanOrEqual(240);
+  });
+
+  test("min/max instances, CPU and memory by environment and configuration", () => {
+    expect(template(dev.app).scaling).toEqual({ min_instance_count: 0, max_instance_count: 3 });
+    expect(template(prod.app).scaling).toEqual({ min_instance_count: 1, max_instance_count: 20 });
+    const { app } = environment({ ...BASE_INPUT, service: { minInstances: 2, maxInstances: 7, cpu: "2", memory: "1Gi" } });
+    expect(template(app).scaling).toEqual({ min_instance_count: 2, max_instance_count: 7 });
+    expect(container(app).resources).toEqual(expect.objectContaining({ limits: { cpu: "2", memory: "1Gi" } }));
+    expect((container(dev.app).resources as Record<string, unknown>).cpu_idle).toBe(true);
+    expect((container(prod.app).resources as Record<string, unknown>).cpu_idle).toBe(false);
+  });
+
+  test("runs as its own service account", () => {
+    const runtime = addressWhere(dev.foundation, "google_service_account", (body) => body.account_id === "whiteboard-dev-run");
+    expect(crossStackSource(dev.foundation, template(dev.app).service_account as string)).toBe(`\${${runtime}.email}`);
+  });
+
+  test("public invoker by default, none when disabled", () => {
+    expect(onlyResource(dev.app, "google_cloud_run_v2_service_iam_member")).toEqual(
+      expect.objectContaining({ role: "roles/run.invoker", member: "allUsers" }),
+    );
+    const { app } = environment({ ...BASE_INPUT, service: { publicInvoker: false } });
+    expect(resources(app, "google_cloud_run_v2_service_iam_member")).toEqual([]);
+  });
+
+  test("extra environment variables are passed sorted; LOG_LEVEL is set", () => {
+    const { app } = environment({ ...BASE_INPUT, service: { env: { MAX_STROKES_PER_BOARD: "5000", BOARD_IDLE_TTL_SECONDS: "600" }, logLevel: "debug" } });
+    const names = (container(app).env as Array<{ name: string }>).map((entry) => entry.name);
+    expect(names.slice(-2)).toEqual(["BOARD_IDLE_TTL_SECONDS", "MAX_STROKES_PER_BOARD"]);
+    expect(containerEnv(app).LOG_LEVEL).toEqual({ value: "debug" });
+    expect(names).not.toContain("PORT");
+  });
+});
+
+describe("network", () => {
+  test("the service is wired to the connector, private ranges only", () => {
+    const access = template(dev.app).vpc_access as Record<string, string>;
+    expect(access.egress).toBe("PRIVATE_RANGES_ONLY");
+    expect(access.network_interfaces).toBeUndefined();
+    expect(crossStackSource(dev.foundation, access.connector as string)).toBe(`\${${address(dev.foundation, "google_vpc_access_connector")}.id}`);
+  });
+
+  test("the connector has its own /28 in our VPC and 2 to 3 e2-micro instances", () => {
+    expect(onlyResource(dev.foundation, "google_vpc_access_connector")).toEqual(
+      expect.objectContaining({
+        name: "whiteboard-dev",
+        ip_cidr_range: "10.8.0.0/28",
+        network: `\${${address(dev.foundation, "google_compute_network")}.name}`,
+        machine_type: "e2-micro",
+        min_instances: 2,
+        max_instances: 3,
+      }),
+    );
+    expect(onlyResource(dev.foundation, "google_compute_network").auto_create_subnetworks).toBe(false);
+    expect(resources(dev.foundation, "google_compute_subnetwork")).toEqual([]);
+  });
+
+  test("Direct VPC egress uses a subnet of our VPC and creates no connector", () => {
+    const access = template(direct.app).vpc_access as { network_interfaces: Array<Record<string, string>>; egress: string; connector?: string };
+    expect(access.connector).toBeUndefined();
+    expect(access.egress).toBe("PRIVATE_RANGES_ONLY");
+    const [nic] = access.network_interfaces;
+    expect(crossStackSource(direct.foundation, nic?.network as string)).toBe(`\${${address(direct.foundation, "google_compute_network")}.name}`);
+    expect(crossStackSource(direct.foundation, nic?.subnetwork as string)).toBe(`\${${address(direct.foundation, "google_compute_subnetwork")}.name}`);
+    expect(onlyResource(direct.foundation, "google_compute_subnetwork")).toEqual(
+      expect.objectContaining({ ip_cidr_range: "10.20.0.0/26", network: `\${${address(direct.foundation, "google_compute_network")}.id}` }),
+    );
+    expect(resources(direct.foundation, "google_vpc_access_connector")).toEqual([]);
+    const apis = resources(direct.foundation, "google_project_service").map((api) => api.service);
+    expect(apis).not.toContain("vpcaccess.googleapis.com");
+  });
+
+  test("ALL_TRAFFIC egress when configured", () => {
+    const { app } = environment({ ...BASE_INPUT, network: { vpcEgress: "ALL_TRAFFIC" } });
+    expect((template(app).vpc_access as Record<string, string>).egress).toBe("ALL_TRAFFIC");
+  });
+});
+
+describe("Redis", () => {
+  test("AUTH and TLS on, Redis 7, private to our VPC only", () => {
+    const redis = onlyResource(dev.foundation, "google_redis_instance");
+    expect(redis).toEqual(
+      expect.objectContaining({
+        auth_enabled: true,
+        transit_encryption_mode: "SERVER_AUTHENTICATION",
+        connect_mode: "DIRECT_PEERING",
+        authorized_network: `\${${address(dev.foundation, "google_compute_network")}.id}`,
+        redis_version: "REDIS_7_2",
+        reserved_ip_range: "10.9.0.0/29",
+      }),
+    );
+  });
+
+  test("BASIC in dev, STANDARD_HA with RDB snapshots in prod", () => {
+    expect(onlyResource(dev.foundation, "google_redis_instance")).toEqual(
+      expect.objectContaining({ tier: "BASIC", persistence_config: { persistence_mode: "DISABLED" } }),
+    );
+    expect(onlyResource(prod.foundation, "google_redis_instance")).toEqual(
+      expect.objectContaining({ tier: "STANDARD_HA", persistence_config: { persistence_mode: "RDB", rdb_snapshot_period: "ONE_HOUR" } }),
+    );
+  });
+
+  test("the service gets host, the instance's port (never a literal 6379), TLS and every CA certificate", () => {
+    const env = containerEnv(dev.app);
+    const redis = address(dev.foundation, "google_redis_instance");
+    expect(crossStackSource(dev.foundation, env.REDIS_HOST?.value as string)).toBe(`\${${redis}.host}`);
+    expect(crossStackSource(dev.foundation, env.REDIS_PORT?.value as string)).toBe(`\${${redis}.port}`);
+    expect(env.REDIS_TLS).toEqual({ value: "true" });
+    expect(env.REDIS_CA_CERT?.value).toMatch(/^\$\{join\("\\n", data\.terraform_remote_state\./);
+    expect(crossStackSource(dev.foundation, env.REDIS_CA_CERT?.value as string)).toBe(`\${${redis}.server_ca_certs[*].cert}`);
+    expect(JSON.stringify(dev.app)).not.toContain("6379");
+    expect(env.REDIS_URL).toBeUndefined();
+  });
+});
+
+describe("the AUTH string in Secret Manager", () => {
+  test("the secret version holds the instance's auth_string", () => {
+    expect(onlyResource(dev.foundation, "google_secret_manager_secret_version")).toEqual({
+      secret: `\${${address(dev.foundation, "google_secret_manager_secret")}.id}`,
+      secret_data: `\${${address(dev.foundation, "google_redis_instance")}.auth_string}`,
+    });
+    expect(onlyResource(dev.foundation, "google_secret_manager_secret")).toEqual(
+      expect.objectContaining({ secret_id: "whiteboard-dev-redis-auth", replication: { auto: {} } }),
+    );
+  });
+
+  test("reaches the service as a secret environment variable, pinned to the version", () => {
+    const env = containerEnv(dev.app);
+    expect(env.REDIS_PASSWORD?.value).toBeUndefined();
+    const ref = (env.REDIS_PASSWORD?.value_source as { secret_key_ref: { secret: string; version: string } }).secret_key_ref;
+    expect(crossStackSource(dev.foundation, ref.secret)).toBe(`\${${address(dev.foundation, "google_secret_manager_secret")}.secret_id}`);
+    expect(crossStackSource(dev.foundation, ref.version)).toBe(`\${${address(dev.foundation, "google_secret_manager_secret_version")}.version}`);
+  });
+
+  test("the AUTH string never appears in plain text or in an unprotected output", () => {
+    for (const output of Object.values(dev.foundation.output ?? {})) {
+      if (JSON.stringify(output.value).includes("auth_string")) expect(output.sensitive).toBe(true);
+    }
+    expect(JSON.stringify(dev.app)).not.toContain("auth_string");
+  });
+});
+
+describe("IAM", () => {
+  const runtimeMember = `serviceAccount:\${${addressWhere(dev.foundation, "google_service_account", (body) => body.account_id === "whiteboard-dev-run")}.email}`;
+  const buildMember = `serviceAccount:\${${addressWhere(dev.foundation, "google_service_account", (body) => body.account_id === "whiteboard-dev-build")}.email}`;
+  const grantsOf = (json: TerraformJson, member: string) =>
+    ["google_project_iam_member", "google_secret_manager_secret_iam_member", "google_artifact_registry_repository_iam_member", "google_storage_bucket_iam_member", "google_cloud_run_v2_service_iam_member"]
+      .flatMap((type) => resources(json, type).map((grant): Record<string, unknown> => ({ type, ...grant })))
+      .filter((grant) => grant.member === member);
+
+  test("the runtime service account can read its own secret and write logs, nothing more", () => {
+    const grants = grantsOf(dev.foundation, runtimeMember);
+    expect(grants.map((grant) => `${grant.type} ${grant.role as string}`).sort()).toEqual([
+      "google_project_iam_member roles/logging.logWriter",
+      "google_secret_manager_secret_iam_member roles/secretmanager.secretAccessor",
+    ]);
+    const secretGrant = grants.find((grant) => grant.type === "google_secret_manager_secret_iam_member");
+    expect(secretGrant?.secret_id).toBe(`\${${address(dev.foundation, "google_secret_manager_secret")}.id}`);
+    // The app stack grants nothing but the public invoker.
+    expect(resources(dev.app, "google_project_iam_member")).toEqual([]);
+    expect(resources(dev.app, "google_secret_manager_secret_iam_member")).toEqual([]);
+  });
+
+  test("the grants exist a stack before Cloud Run, which waits for the image build", () => {
+    expect(resources(dev.app, "google_service_account")).toEqual([]);
+    expect(service(dev.app).depends_on).toEqual([address(dev.app, "terraform_data")]);
+  });
+
+  test("the build service account can push to our repository, use the staging bucket and write logs, nothing more", () => {
+    const grants = grantsOf(dev.foundation, buildMember);
+    expect(grants.map((grant) => `${grant.type} ${grant.role as string}`).sort()).toEqual([
+      "google_artifact_registry_repository_iam_member roles/artifactregistry.writer",
+      "google_project_iam_member roles/logging.logWriter",
+      "google_storage_bucket_iam_member roles/storage.objectAdmin",
+    ]);
+    expect(onlyResource(dev.foundation, "google_artifact_registry_repository_iam_member").repository).toBe(
+      `\${${address(dev.foundation, "google_artifact_registry_repository")}.name}`,
+    );
+    expect(onlyResource(dev.foundation, "google_storage_bucket_iam_member").bucket).toBe(`\${${address(dev.foundation, "google_storage_bucket")}.name}`);
+  });
+});
+
+describe("load balancer", () => {
+  const lb = withLb.app;
+  test("no load balancer and public ingress without domains", () => {
+    expect(service(dev.app).ingress).toBe("INGRESS_TRAFFIC_ALL");
+    for (const type of ["google_compute_global_address", "google_compute_backend_service", "google_compute_url_map", "google_compute_security_policy"]) {
+      expect(resources(dev.app, type)).toEqual([]);
+    }
+    expect(containerEnv(dev.app).ALLOWED_ORIGINS).toBeUndefined();
+    expect(dev.app.output?.load_balancer_ip).toBeUndefined();
+  });
+
+  test("ingress limited to internal and load-balancer traffic when it exists", () => {
+    expect(service(lb).ingress).toBe("INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER");
+  });
+
+  test("serverless NEG pointing at the Cloud Run service", () => {
+    expect(onlyResource(lb, "google_compute_region_network_endpoint_group")).toEqual(
+      expect.objectContaining({
+        network_endpoint_type: "SERVERLESS",
+        region: "us-central1",
+        cloud_run: { service: `\${${address(lb, "google_cloud_run_v2_service")}.name}` },
+      }),
+    );
+  });
+
+  test("backend service: EXTERNAL_MANAGED, the NEG only, no timeout_sec, affinity or health check", () => {
+    const backend = onlyResource(lb, "google_compute_backend_service");
+    expect(backend).toEqual(
+      expect.objectContaining({
+        load_balancing_scheme: "EXTERNAL_MANAGED",
+        backend: [{ group: `\${${address(lb, "google_compute_region_network_endpoint_group")}.id}` }],
+      }),
+    );
+    for (const forbidden of ["timeout_sec", "session_affinity", "health_checks", "port_name"]) expect(backend).not.toHaveProperty(forbidden);
+  });
+
+  test("URL map, managed certificate for every domain, HTTPS proxy and forwarding rule on 443", () => {
+    const maps = resources(lb, "google_compute_url_map");
+    const main = maps.find((map) => map.default_service !== undefined);
+    expect(main?.default_service).toBe(`\${${address(lb, "google_compute_backend_service")}.id}`);
+    const certificate = onlyResource(lb, "google_compute_managed_ssl_certificate");
+    expect(certificate.managed).toEqual({ domains: DOMAINS });
+    expect(certificate.lifecycle).toEqual({ create_before_destroy: true });
+    const https = onlyResource(lb, "google_compute_target_https_proxy");
+    expect(https.ssl_certificates).toEqual([`\${${address(lb, "google_compute_managed_ssl_certificate")}.id}`]);
+    const rules = resources(lb, "google_compute_global_forwarding_rule");
+    const rule443 = rules.find((rule) => rule.port_range === "443");
+    expect(rule443).toEqual(
+      expect.objectContaining({
+        target: `\${${address(lb, "google_compute_target_https_proxy")}.id}`,
+        ip_address: `\${${address(lb, "google_compute_global_address")}.id}`,
+        load_balancing_scheme: "EXTERNAL_MANAGED",
+      }),
+    );
+  });
+
+  test("HTTP on port 80 only redirects to HTTPS", () => {
+    const redirect = resources(lb, "google_compute_url_map").find((map) => map.default_url_redirect !== undefined);
+    expect(redirect?.default_url_redirect).toEqual({ https_redirect: true, strip_query: false, redirect_response_code: "MOVED_PERMANENTLY_DEFAULT" });
+    expect(redirect).not.toHaveProperty("default_service");
+    const rule80 = resources(lb, "google_compute_global_forwarding_rule").find((rule) => rule.port_range === "80");
+    expect(rule80).toEqual(expect.objectContaining({ target: `\${${address(lb, "google_compute_target_http_proxy")}.id}`, load_balancing_scheme: "EXTERNAL_MANAGED" }));
+  });
+
+  test("Cloud Armor throttles each client IP and is attached to the backend", () => {
+    const policy = onlyResource(lb, "google_compute_security_policy");
+    const rules = policy.rule as Array<Record<string, unknown>>;
+    expect(rules.find((rule) => rule.action === "throttle")?.rate_limit_options).toEqual({
+      conform_action: "allow",
+      exceed_action: "deny(429)",
+      enforce_on_key: "IP",
+      rate_limit_threshold: { count: 120, interval_sec: 60 },
+    });
+    expect(rules.find((rule) => rule.priority === 2147483647)?.action).toBe("allow");
+    expect(onlyResource(lb, "google_compute_backend_service").security_policy).toBe(`\${${address(lb, "google_compute_security_policy")}.id}`);
+    const { app } = environment({ ...BASE_INPUT, loadBalancer: { domains: DOMAINS } });
+    expect(resources(app, "google_compute_security_policy")).toEqual([]);
+    expect(onlyResource(app, "google_compute_backend_service")).not.toHaveProperty("security_policy");
+  });
+
+  test("the service allows https://<each domain> and the outputs give the address and URL", () => {
+    expect(containerEnv(lb).ALLOWED_ORIGINS).toEqual({ value: "https://board.example.com,https://www.board.example.com" });
+    expect(lb.output?.load_balancer_ip?.value).toBe(`\${${address(lb, "google_compute_global_address")}.address}`);
+    expect(lb.output?.load_balancer_url?.value).toBe("https://board.example.com");
+  });
+});
+
+describe("deletion protection", () => {
+  test("off in dev so make destroy works, on in prod", () => {
+    expect(service(dev.app).deletion_protection).toBe(false);
+    expect(onlyResource(dev.foundation, "google_redis_instance").lifecycle).toEqual({ prevent_destroy: false });
+    expect(onlyResource(dev.foundation, "google_secret_manager_secret").deletion_protection).toBe(false);
+    expect(service(prod.app).deletion_protection).toBe(true);
+    expect(onlyResource(prod.foundation, "google_redis_instance").lifecycle).toEqual({ prevent_destroy: true });
+    expect(onlyResource(prod.foundation, "google_secret_manager_secret").deletion_protection).toBe(true);
+  });
+
+  test("the override turns it off in prod (and on in dev)", () => {
+    const prodOff = environment({ ...BASE_INPUT, environment: "prod", deletionProtection: false });
+    expect(service(prodOff.app).deletion_protection).toBe(false);
+    expect(onlyResource(prodOff.foundation, "google_redis_instance").lifecycle).toEqual({ prevent_destroy: false });
+    const devOn = environment({ ...BASE_INPUT, deletionProtection: true });
+    expect(service(devOn.app).deletion_protection).toBe(true);
+  });
+
+  test("what destroy must delete can be deleted: bucket with its objects, no soft delete", () => {
+    expect(onlyResource(dev.foundation, "google_storage_bucket")).toEqual(
+      expect.objectContaining({ force_destroy: true, soft_delete_policy: { retention_duration_seconds: 0 }, public_access_prevention: "enforced" }),
+    );
+  });
+});
+
+describe("APIs", () => {
+  test("every API the stacks use is enabled and never disabled on destroy", () => {
+    const apis = resources(dev.foundation, "google_project_service");
+    expect(apis.map((api) => api.service).sort()).toEqual([
+      "artifactregistry.googleapis.com",
+      "cloudbuild.googleapis.com",
+      "cloudresourcemanager.googleapis.com",
+      "compute.googleapis.com",
+      "iam.googleapis.com",
+      "redis.googleapis.com",
+      "run.googleapis.com",
+      "secretmanager.googleapis.com",
+      "storage.googleapis.com",
+      "vpcaccess.googleapis.com",
+    ]);
+    for (const api of apis) expect(api.disable_on_destroy).toBe(false);
+  });
+
+  test("foundation resources wait for the APIs", () => {
+    for (const type of ["google_redis_instance", "google_compute_network", "google_vpc_access_connector", "google_artifact_registry_repository"]) {
+      expect(onlyResource(dev.foundation, type).depends_on).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^google_project_service\.apis_/)]),
+      );
+    }
+  });
+});
+
+describe("image", () => {
+  const hash = hashBuildContext(FIXTURE_CONTEXT).sha256;
+  const image = `us-central1-docker.pkg.dev/whiteboard-test-1/whiteboard-dev/whiteboard:${hash.slice(0, 32)}`;
+
+  test("tagged with the content hash of the build context, built by Cloud Build from terraform_data", () => {
+    expect(container(dev.app).image).toBe(image);
+    const build = onlyResource(dev.app, "terraform_data");
+    expect(build.triggers_replace).toEqual({ image });
+    const [provisioner] = build.provisioner as Array<{ "local-exec": { command: string; working_dir: string; environment: Record<string, string> } }>;
+    expect(provisioner?.["local-exec"]).toEqual({
+      command: "bash infra/image/build-image.sh",
+      working_dir: "../../..",
+      environment: expect.objectContaining({
+        IMAGE: image,
+        PROJECT_ID: "whiteboard-test-1",
+        REGION: "us-central1",
+        BUILD_SERVICE_ACCOUNT: "whiteboard-dev-build@whiteboard-test-1.iam.gserviceaccount.com",
+        STAGING_BUCKET: "whiteboard-test-1-whiteboard-dev-build",
+        CONTEXT_ENTRIES: "Dockerfile .dockerignore package.json package-lock.json service client",
+      }),
+    });
+    expect(dev.app.output?.image?.value).toBe(image);
+  });
+
+  test("the repository is in the region, Docker format, with a cleanup policy keeping recent versions", () => {
+    expect(onlyResource(dev.foundation, "google_artifact_registry_repository")).toEqual(
+      expect.objectContaining({
+        repository_id: "whiteboard-dev",
+        location: "us-central1",
+        format: "DOCKER",
+        cleanup_policy_dry_run: false,
+        cleanup_policies: expect.arrayContaining([expect.objectContaining({ action: "KEEP", most_recent_versions: { keep_count: 10 } })]),
+      }),
+    );
+  });
+
+  test("a prebuilt image is deployed as is: no build step, build identity, bucket or Cloud Build API", () => {
+    const prebuilt = "us-docker.pkg.dev/cloudrun/container/hello:latest";
+    const { foundation, app } = environment({ ...BASE_INPUT, service: { image: prebuilt } });
+    expect(container(app).image).toBe(prebuilt);
+    expect(resources(app, "terraform_data")).toEqual([]);
+    expect(resources(foundation, "google_storage_bucket")).toEqual([]);
+    expect(resources(foundation, "google_service_account").map((account) => account.account_id)).toEqual(["whiteboard-dev-run"]);
+    expect(resources(foundation, "google_project_service").map((api) => api.service)).not.toContain("cloudbuild.googleapis.com");
+    expect(service(app).depends_on).not.toEqual(expect.arrayContaining([expect.stringMatching(/^terraform_data/)]));
+  });
+});
+
+describe("state and outputs", () => {
+  test("local state by default, at a relative path shared with the cross-stack reader", () => {
+    expect(dev.foundation.terraform?.backend).toEqual({ local: { path: "../../../terraform.whiteboard-dev-foundation.tfstate" } });
+    expect(dev.app.terraform?.backend).toEqual({ local: { path: "../../../terraform.whiteboard-dev-app.tfstate" } });
+    const remote = Object.values(dev.app.data?.terraform_remote_state ?? {});
+    expect(remote).toEqual([expect.objectContaining({ backend: "local", config: { path: "../../../terraform.whiteboard-dev-foundation.tfstate" } })]);
+  });
+
+  test("GCS state when a bucket is configured", () => {
+    const { foundation, app } = environment({ ...BASE_INPUT, state: { bucket: "my-state-bucket", prefix: "boards" } });
+    expect(foundation.terraform?.backend).toEqual({ gcs: { bucket: "my-state-bucket", prefix: "boards/whiteboard-dev-foundation" } });
+    expect(app.terraform?.backend).toEqual({ gcs: { bucket: "my-state-bucket", prefix: "boards/whiteboard-dev-app" } });
+    expect(Object.values(app.data?.terraform_remote_state ?? {})).toEqual([
+      expect.objectContaining({ backend: "gcs", config: { bucket: "my-state-bucket", prefix: "boards/whiteboard-dev-foundation" } }),
+    ]);
+  });
+
+  test("outputs: service URL, image and Redis host", () => {
+    expect(dev.app.output?.service_url?.value).toBe(`\${${address(dev.app, "google_cloud_run_v2_service")}.uri}`);
+    expect(dev.foundation.output?.redis_host?.value).toBe(`\${${address(dev.foundation, "google_redis_instance")}.host}`);
+  });
+
+  test("provider pinned by the bindings, project, region and labels kept verbatim", () => {
+    const { foundation } = environment({ ...BASE_INPUT, region: "europe-west1", labels: { "cost-center": "boards" } });
+    expect(foundation.provider?.google?.[0]).toEqual({
+      project: "whiteboard-test-1",
+      region: "europe-west1",
+      default_labels: { "cost-center": "boards", app: "whiteboard", environment: "dev", "managed-by": "cdktf" },
+    });
+    expect((foundation.terraform?.required_providers as Record<string, unknown>).google).toEqual({ source: "google", version: "6.50.0" });
+  });
+
+  test("both environments can live in one app and one project without name clashes", () => {
+    const stacks = synthesize({ ...BASE_INPUT }, { ...BASE_INPUT, environment: "prod" });
+    expect(Object.keys(stacks)).toEqual(["dev-app", "dev-foundation", "prod-app", "prod-foundation"]);
+    const names = (id: string) =>
+      Object.values(stack(stacks, id).resource ?? {})
+        .flatMap((byName) => Object.values(byName))
+        .map((body) => body.name ?? body.account_id ?? body.secret_id ?? body.repository_id)
+        .filter((name): name is string => typeof name === "string" && !name.startsWith("${"));
+    const devNames = [...names("dev-foundation"), ...names("dev-app")];
+    const prodNames = [...names("prod-foundation"), ...names("prod-app")];
+    expect(devNames.filter((name) => prodNames.includes(name))).toEqual([]);
+  });
+});
+
+describe("any valid configuration synthesizes", () => {
+  const validInput = fc.record(
+    {
+      environment: fc.constantFrom("dev" as const, "prod" as const),
+      network: fc.record({ egress: fc.constantFrom("connector" as const, "direct" as const) }),
+      redis: fc.record({ tier: fc.constantFrom("BASIC" as const, "STANDARD_HA" as const), memorySizeGb: fc.integer({ min: 1, max: 300 }) }),
+      service: fc.record({
+        timeoutSeconds: fc.integer({ min: 10, max: 3600 }),
+        concurrency: fc.integer({ min: 1, max: 1000 }),
+        maxInstances: fc.integer({ min: 1, max: 1000 }),
+      }),
+      loadBalancer: fc.record({ domains: fc.uniqueArray(fc.constantFrom("a.example.com", "b.example.org", "c.example.net"), { maxLength: 3 }) }),
+    },
+    { requiredKeys: ["environment"] },
+  );
+
+  test("and carries timeout, concurrency, tier, egress and ingress through", () => {
+    fc.assert(
+      fc.property(validInput, (partial) => {
+        const input: InfraConfigInput = { ...BASE_INPUT, ...partial, service: { minInstances: 0, ...partial.service } };
+        const { foundation, app } = environment(input);
+        const run = template(app);
+        if (partial.service?.timeoutSeconds !== undefined) expect(run.timeout).toBe(`${partial.service.timeoutSeconds}s`);
+        if (partial.service?.concurrency !== undefined) expect(run.max_instance_request_concurrency).toBe(partial.service.concurrency);
+        if (partial.redis?.tier !== undefined) expect(onlyResource(foundation, "google_redis_instance").tier).toBe(partial.redis.tier);
+        const direct = partial.network?.egress === "direct";
+        expect(resources(foundation, "google_vpc_access_connector")).toHaveLength(direct ? 0 : 1);
+        const domains = partial.loadBalancer?.domains ?? [];
+        expect(service(app).ingress).toBe(domains.length > 0 ? "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER" : "INGRESS_TRAFFIC_ALL");
+        expect(service(app).deletion_protection).toBe(partial.environment === "prod");
+      }),
+      { numRuns: 12, seed: 20261127 },
+    );
+  });
+});
