@@ -58,7 +58,7 @@ deploy: node_modules infra-preflight ## Deploy ENV: foundation, then image build
 
 .PHONY: destroy
 destroy: node_modules infra-preflight ## Destroy ENV: app, then foundation (prod: deploy with DELETION_PROTECTION=false first)
-	ENVIRONMENT=$(ENV) $(CDKTF) destroy $(ENV)-app $(ENV)-foundation --auto-approve
+	ENVIRONMENT=$(ENV) bash infra/scripts/destroy.sh
 
 .PHONY: infra-test
 infra-test: node_modules ## Type-check, lint and run the infrastructure tests only

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Repeatable timing of the infrastructure tooling (a benchmark, not a test): `cdktf synth` through the CLI, the app
+# alone (what `make synth` runs), and the infra jest files. Prints min / median / max wall seconds of RUNS runs and
+# the machine's load so figures can be compared. Usage: RUNS=5 bash infra/scripts/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs="${RUNS:-5}"
+export CHECKPOINT_DISABLE=1 DISABLE_VERSION_CHECK=1 PROJECT_ID="${PROJECT_ID:-bench-project-1}"
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+
+measure() { # label, command...
+  local label="$1"
+  shift
+  local times=()
+  "$@" >/dev/null 2>&1 # warm-up: file system cache and the transform caches of tsx and jest
+  for _ in $(seq "$runs"); do
+    local start end
+    start="$(date +%s%N)"
+    "$@" >/dev/null 2>&1
+    end="$(date +%s%N)"
+    times+=("$(((end - start) / 1000000))")
+  done
+  printf '%s\n' "${times[@]}" | sort -n | awk -v label="$label" -v n="$runs" '
+    { t[NR] = $1 }
+    END { printf "%-44s min %5.2f s  median %5.2f s  max %5.2f s  (%d runs)\n", label, t[1] / 1000, t[int((n + 1) / 2)] / 1000, t[n] / 1000, n }'
+}
+
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime), node $(node --version)"
+measure "cdktf synth (CLI, dev)" env CDKTF_OUTDIR="$out/cli" npx --no-install cdktf synth --output "$out/cli"
+measure "app only: node --require tsx/cjs infra/main.ts" env CDKTF_OUTDIR="$out/app" node --require tsx/cjs infra/main.ts
+measure "jest test/infra (4 files)" npx --no-install jest test/infra
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)"
