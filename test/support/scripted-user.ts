@@ -1,43 +1,56 @@
 /**
  * A user driven by a script instead of a mouse: a real WhiteboardSession (the browser client's own
- * logic) that draws short strokes on a timer and records what the service acknowledged.
+ * logic) that draws strokes sample by sample, as a pointer does, and records what the service acknowledged.
  */
 import { WhiteboardSession } from "../../client/core/session";
 import type { Stroke } from "../../protocol/events";
 import { waitFor } from "../../local/ports";
 import { connectClient } from "./socket-client";
 
+export interface DrawingPattern {
+  /** Pointer samples per stroke. */
+  samples: number;
+  /** Time between samples; 16 ms is a 60 Hz pointer. */
+  sampleMs: number;
+  /** Pause between strokes. */
+  pauseMs: number;
+}
+
+export const QUICK_STROKES: DrawingPattern = { samples: 8, sampleMs: 16, pauseMs: 150 };
+
 export class ScriptedUser {
   readonly session: WhiteboardSession;
-  /** Every chunk the service acknowledged, by id. */
+  /** Every chunk the service acknowledged: id → seq. */
   readonly acked = new Map<string, number>();
-  drawn = 0;
-  private timer: NodeJS.Timeout | undefined;
+  /** Strokes begun (each is one or more chunks). */
+  strokesDrawn = 0;
+  /** Chunks the service refused for good (e.g. board full). */
+  refused = 0;
+  private drawing = false;
+  private stopped: Promise<void> = Promise.resolve();
 
-  constructor(url: string, board: string, private readonly name: string) {
+  constructor(url: string, board: string) {
     this.session = new WhiteboardSession(
       { url, board, socket: { reconnectionDelay: 100, reconnectionDelayMax: 1_000 }, gapGraceMs: 300 },
-      { onAcked: (stroke: Stroke) => this.acked.set(stroke.id, stroke.seq) },
+      {
+        onAcked: (stroke: Stroke) => this.acked.set(stroke.id, stroke.seq),
+        onRefused: () => (this.refused += 1),
+      },
     );
   }
 
-  /** Draws a three-point stroke every `everyMs`, each point sent as it is drawn. */
-  startDrawing(everyMs: number): void {
-    this.timer = setInterval(() => {
-      const x = Math.random() * 0.8;
-      const y = Math.random() * 0.8;
-      this.session.begin([x, y], { color: "#224466", width: 2 });
-      this.session.extend([x + 0.1, y]);
-      this.session.extend([x + 0.1, y + 0.1]);
-      this.session.end();
-      this.drawn += 1;
-    }, everyMs);
+  startDrawing(pattern: DrawingPattern = QUICK_STROKES): void {
+    this.drawing = true;
+    this.stopped = this.draw(pattern);
   }
 
-  stopDrawing(): void {
-    clearInterval(this.timer);
+  /** Finishes the stroke in progress, then stops. */
+  stopDrawing(): Promise<void> {
+    this.drawing = false;
+    return this.stopped;
   }
 
+  /** Everything sent and acknowledged, connected, no gap known. */
   get idle(): boolean {
     return this.session.outbox.size === 0 && this.session.connection === "connected" && !this.session.board.hasGap;
   }
@@ -47,12 +60,24 @@ export class ScriptedUser {
   }
 
   close(): void {
-    this.stopDrawing();
+    this.drawing = false;
     this.session.close();
   }
 
-  toString(): string {
-    return this.name;
+  private async draw(pattern: DrawingPattern): Promise<void> {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    await sleep(Math.random() * pattern.pauseMs); // users do not start in step
+    while (this.drawing) {
+      const [x, y] = [Math.random() * 0.8, 0.1 + Math.random() * 0.8];
+      this.session.begin([x, y], { color: "#224466", width: 2 });
+      this.strokesDrawn += 1;
+      for (let i = 1; i < pattern.samples; i += 1) {
+        await sleep(pattern.sampleMs);
+        this.session.extend([x + (0.2 * i) / pattern.samples, y + 0.05 * Math.sin(i)]);
+      }
+      this.session.end();
+      await sleep(pattern.pauseMs);
+    }
   }
 }
 
@@ -69,10 +94,10 @@ export async function storedBoard(url: string, board: string): Promise<Stroke[]>
 }
 
 /**
- * Waits until every user has sent everything and holds exactly the stored board, then returns the board
- * and how long convergence took.
+ * Waits until every user has sent everything and holds exactly the stored board (same stroke ids in the
+ * same seq order), then returns the board and how long that took.
  */
-export async function converge(users: readonly ScriptedUser[], url: string, board: string, timeoutMs = 20_000) {
+export async function converge(users: readonly ScriptedUser[], url: string, board: string, timeoutMs = 30_000) {
   const started = Date.now();
   let stored: Stroke[] = [];
   await waitFor(

@@ -1,0 +1,133 @@
+/**
+ * What Cloud Run does to a multi-instance real-time service, done for real on this machine: Redis, three
+ * service instances and the Cloud Run-like front as separate processes, 24 scripted users drawing through
+ * the front. After each fault, every user must hold the identical board (same strokes, same seq order),
+ * every acknowledged stroke must be on it, and nothing drawn may be left unsent.
+ */
+import { Topology, type TopologyOptions } from "../../local/topology";
+import { converge, ScriptedUser } from "../support/scripted-user";
+
+const USERS = 24;
+const DRAW_MS = 8_000;
+const FAULT_AT_MS = 2_500;
+const BOARD = "faults";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const readyz = async (url: string) => (await fetch(`${url}/readyz`).catch(() => undefined))?.status;
+
+interface Figures {
+  scenario: string;
+  strokesDrawn: number;
+  chunksAcked: number;
+  lost: number;
+  reconnects: number;
+  hardCuts: number;
+  convergeSeconds: number;
+}
+const figures: Figures[] = [];
+
+let topology: Topology | undefined;
+let users: ScriptedUser[] = [];
+
+afterEach(async () => {
+  for (const user of users.splice(0)) user.close();
+  await topology?.stop();
+  topology = undefined;
+});
+
+afterAll(() => {
+  const rows = figures.map((f) =>
+    `| ${f.scenario} | ${f.strokesDrawn} | ${f.chunksAcked} | ${f.lost} | ${f.reconnects} | ${f.hardCuts} | ${f.convergeSeconds.toFixed(1)} |`,
+  );
+  console.log(
+    ["| scenario | strokes drawn | chunks acked | lost | reconnects | hard cuts | seconds to converge |", "|---|---|---|---|---|---|---|", ...rows].join("\n"),
+  );
+});
+
+/**
+ * Starts the topology and the users, lets them draw for DRAW_MS with `fault` run at FAULT_AT_MS, then
+ * waits for convergence and checks that nothing was lost.
+ */
+async function scenario(name: string, options: Pick<TopologyOptions, "env" | "front">, fault: (topology: Topology) => Promise<void>) {
+  const running = await Topology.start({ instances: 3, ...options, front: { port: 0, ...options.front } });
+  topology = running;
+  users = Array.from({ length: USERS }, () => new ScriptedUser(running.url, BOARD));
+  users.forEach((user) => user.startDrawing());
+
+  const faultDone = sleep(FAULT_AT_MS).then(() => fault(running));
+  await sleep(DRAW_MS);
+  await faultDone;
+  await Promise.all(users.map((user) => user.stopDrawing()));
+  const { stored, seconds } = await converge(users, running.url, BOARD);
+
+  const storedSeq = new Map(stored.map((stroke) => [stroke.id, stroke.seq]));
+  const acked = users.flatMap((user) => [...user.acked]);
+  const result: Figures = {
+    scenario: name,
+    strokesDrawn: users.reduce((sum, user) => sum + user.strokesDrawn, 0),
+    chunksAcked: acked.length,
+    lost: acked.filter(([id, seq]) => storedSeq.get(id) !== seq).length,
+    reconnects: users.reduce((sum, user) => sum + user.session.reconnects, 0),
+    hardCuts: running.frontStats()?.timeoutCuts ?? 0,
+    convergeSeconds: seconds,
+  };
+  figures.push(result);
+  console.log(`${name}: ${JSON.stringify(result)}`);
+
+  expect(result.lost).toBe(0);
+  // Every stored stroke was acked to its author exactly once: nothing duplicated, nothing from nowhere.
+  expect(result.chunksAcked).toBe(stored.length);
+  expect(users.reduce((sum, user) => sum + user.refused, 0)).toBe(0);
+  expect(users.every((user) => user.session.outbox.size === 0)).toBe(true);
+  expect(result.strokesDrawn).toBeGreaterThan(USERS * 10);
+  return result;
+}
+
+test("request timeout of 3 s, known to the service: clients rotate before the cut, which becomes rare", async () => {
+  const result = await scenario(
+    "3 s request timeout, service asks clients to rotate",
+    { env: { REQUEST_TIMEOUT_SECONDS: "3" }, front: { requestTimeoutMs: 3_000 } },
+    async () => undefined,
+  );
+  // Each connection lives under 3 s, so every user reconnected at least twice in 8 s of drawing.
+  expect(result.reconnects).toBeGreaterThanOrEqual(USERS * 2);
+  expect(result.hardCuts).toBeLessThan(result.reconnects / 4);
+});
+
+test("request timeout of 3 s, unknown to the service: every connection is cut hard, several times", async () => {
+  const result = await scenario("3 s request timeout, hard cuts only", { front: { requestTimeoutMs: 3_000 } }, async () => undefined);
+  expect(result.hardCuts).toBeGreaterThanOrEqual(USERS * 2);
+});
+
+test("one instance killed with SIGKILL mid-drawing, then restarted", async () => {
+  await scenario("instance SIGKILLed, restarted 1.5 s later", {}, async (running) => {
+    expect(await running.killInstance(1)).toEqual({ code: null, signal: "SIGKILL" });
+    await sleep(1_500);
+    await running.startInstance(1);
+  });
+});
+
+test("one instance stopped with SIGTERM (scale-in): it drains within 8 s and its users carry on elsewhere", async () => {
+  let drainMs = 0;
+  const result = await scenario("instance SIGTERMed (scale-in)", {}, async (running) => {
+    const started = Date.now();
+    expect(await running.stopInstance(2)).toEqual({ code: 0, signal: null });
+    drainMs = Date.now() - started;
+  });
+  expect(drainMs).toBeLessThan(8_000);
+  expect(result.reconnects).toBeGreaterThanOrEqual(USERS / 3 - 1);
+});
+
+test("Redis restarted mid-drawing: instances stay up, /readyz goes false then true, strokes flow again", async () => {
+  let duringOutage: (number | undefined)[] = [];
+  await scenario("Redis restarted, down 1 s", {}, async (running) => {
+    await running.redis.stop();
+    duringOutage = await Promise.all(running.instances.map((instance) => readyz(instance.url)));
+    await sleep(1_000);
+    await running.redis.start();
+  });
+  expect(duringOutage).toEqual([503, 503, 503]);
+  const instances = topology?.instances ?? [];
+  expect(instances.every((instance) => instance.running)).toBe(true);
+  expect(await Promise.all(instances.map((instance) => readyz(instance.url)))).toEqual([200, 200, 200]);
+});
