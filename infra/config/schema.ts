@@ -289,7 +289,11 @@ export interface ServiceConfig {
   readonly maxInstances: number;
   /** CPU limit per instance: "1", "2", "4" or "8". @default "1" */
   readonly cpu: (typeof CPU_VALUES)[number];
-  /** Memory limit per instance, 512Mi to 32Gi (4 CPU need 2Gi, 8 CPU need 4Gi). @default "512Mi" */
+  /**
+   * Memory limit per instance, 512Mi to 32Gi. 4 CPU need at least 2Gi and 8 CPU 4Gi; more than 4Gi needs 2 CPU, more
+   * than 8Gi 4 CPU, more than 16Gi 8 CPU.
+   * @default "512Mi"
+   */
   readonly memory: string;
   /** Keep CPU allocated outside requests (instance-based billing). @default dev false, prod true */
   readonly cpuAlwaysAllocated: boolean;
@@ -475,7 +479,8 @@ function crossFieldIssues(config: InfraConfig): string[] {
   if (memory < (minMemoryForCpu[cpu] ?? 0)) {
     issues.push(`service.memory: ${cpu} CPU need at least ${(minMemoryForCpu[cpu] ?? 0) / 1024}Gi (got "${service.memory}")`);
   }
-  const minCpuForMemory = memory > 24 * 1024 ? 8 : memory > 8 * 1024 ? 4 : memory > 4 * 1024 ? 2 : 1;
+  // Cloud Run: above 4 GiB needs 2 CPU, above 8 GiB 4 CPU, above 16 GiB 6 CPU (so 8 here: 6 is not offered).
+  const minCpuForMemory = memory > 16 * 1024 ? 8 : memory > 8 * 1024 ? 4 : memory > 4 * 1024 ? 2 : 1;
   if (cpu < minCpuForMemory) {
     issues.push(`service.cpu: ${service.memory} of memory needs at least ${minCpuForMemory} CPU (got "${service.cpu}")`);
   }

@@ -78,6 +78,7 @@ const INVALID: Array<[string, unknown, string[]]> = [
   ["memory above 32Gi", { ...BASE, service: { memory: "64Gi", cpu: "8" } }, ["service.memory:", "from 512Mi to 32Gi"]],
   ["4 CPU need 2Gi", { ...BASE, service: { cpu: "4", memory: "1Gi" } }, ["service.memory:", "4 CPU need at least 2Gi"]],
   ["8Gi+ need 4 CPU", { ...BASE, service: { cpu: "2", memory: "16Gi" } }, ["service.cpu:", "needs at least 4 CPU"]],
+  ["16Gi+ need 8 CPU", { ...BASE, service: { cpu: "4", memory: "20Gi" } }, ["service.cpu:", "needs at least 8 CPU"]],
   ["image without tag", { ...BASE, service: { image: "us-docker.pkg.dev/p/r/app" } }, ["service.image:", "tag or digest"]],
   ["log level", { ...BASE, service: { logLevel: "verbose" } }, ["service.logLevel:", "info"]],
   ["origin with a path", { ...BASE, service: { allowedOrigins: ["https://a.example.com/app"] } }, ["service.allowedOrigins.0:", "origin"]],
