@@ -499,6 +499,18 @@ function crossFieldIssues(config: InfraConfig): string[] {
     issues.push("loadBalancer.cloudArmor.enabled: needs the load balancer, which exists only when loadBalancer.domains is non-empty");
   }
 
+  // Direct VPC egress takes two subnet addresses per instance in steady state (Cloud Run documentation); a subnet
+  // too small for maxInstances fails at scale-out, not at deploy, so refuse it here. GCP reserves 4 per subnet.
+  if (network.egress === "direct") {
+    const subnet = parseCidr(network.subnetCidr);
+    const usable = subnet ? subnet.end - subnet.start + 1 - 4 : 0;
+    if (subnet && 2 * service.maxInstances > usable) {
+      issues.push(
+        `network.subnetCidr: ${network.subnetCidr} has ${usable} usable addresses; Direct VPC egress needs 2 per instance, so service.maxInstances ${service.maxInstances} needs at least ${2 * service.maxInstances}`,
+      );
+    }
+  }
+
   // Every private range we allocate must be disjoint. The subnet exists only with Direct VPC egress, the connector
   // range only with the connector.
   const ranges: Array<[string, string]> = [["redis.reservedIpRange", redis.reservedIpRange]];

@@ -99,6 +99,7 @@ const INVALID: Array<[string, unknown, string[]]> = [
   ["connector machine type", { ...BASE, network: { connectorMachineType: "n1-standard-1" } }, ["network.connectorMachineType:", "e2-micro"]],
   ["egress kind", { ...BASE, network: { egress: "nat" } }, ["network.egress:", "connector, direct"]],
   ["vpc egress", { ...BASE, network: { vpcEgress: "PRIVATE" } }, ["network.vpcEgress:", "PRIVATE_RANGES_ONLY, ALL_TRAFFIC"]],
+  ["direct subnet too small for max instances", { ...BASE, network: { egress: "direct", subnetCidr: "10.10.0.0/26" }, service: { maxInstances: 40 } }, ["network.subnetCidr:", "60 usable addresses", "needs 2 per instance", "at least 80"]],
   ["direct subnet smaller than /26", { ...BASE, network: { egress: "direct", subnetCidr: "10.10.0.0/27" } }, ["network.subnetCidr:", "/26 or larger"]],
   ["redis tier", { ...BASE, redis: { tier: "PREMIUM" } }, ["redis.tier:", "BASIC, STANDARD_HA"]],
   ["redis memory 0", { ...BASE, redis: { memorySizeGb: 0 } }, ["redis.memorySizeGb:", "from 1 to 300"]],

@@ -492,7 +492,8 @@ describe("any valid configuration synthesizes", () => {
   const validInput = fc.record(
     {
       environment: fc.constantFrom("dev" as const, "prod" as const),
-      network: fc.record({ egress: fc.constantFrom("connector" as const, "direct" as const) }),
+      // A /20 leaves Direct VPC egress room for 1000 instances (two addresses each).
+      network: fc.record({ egress: fc.constantFrom("connector" as const, "direct" as const), subnetCidr: fc.constant("10.16.0.0/20") }),
       redis: fc.record({ tier: fc.constantFrom("BASIC" as const, "STANDARD_HA" as const), memorySizeGb: fc.integer({ min: 1, max: 300 }) }),
       service: fc.record({
         timeoutSeconds: fc.integer({ min: 10, max: 3600 }),
