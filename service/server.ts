@@ -9,6 +9,7 @@ import type { Config } from "./config";
 import { createHttpHandler } from "./http";
 import type { Logger } from "./logger";
 import { Presence } from "./presence";
+import { rawJsonParser } from "./raw-json";
 import { attachWhiteboard, type WhiteboardServer } from "./sockets";
 import { createStorage } from "./storage";
 
@@ -30,6 +31,7 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
     transports: ["websocket"],
     serveClient: false,
     maxHttpBufferSize: config.maxMessageBytes,
+    parser: rawJsonParser,
     allowRequest: (req, callback) => callback(null, originAllowed(req, config.allowedOrigins)),
     ...(storage.adapter ? { adapter: storage.adapter } : {}),
   });

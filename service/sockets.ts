@@ -7,12 +7,13 @@
  *   its handler (a bad client never takes the instance, or anyone else's connection, down).
  */
 import type { Server, Socket } from "socket.io";
-import type { ClientToServerEvents, ErrorAck, ErrorCode, ServerToClientEvents } from "../protocol/events";
+import type { ClientToServerEvents, ErrorAck, ErrorCode, ServerToClientEvents, Stroke } from "../protocol/events";
 import { clearSchema, describeIssue, joinSchema, strokeSchema } from "../protocol/schema";
 import type { BoardStore } from "./store/board-store";
 import type { Config } from "./config";
 import type { Logger } from "./logger";
 import type { Presence } from "./presence";
+import { RawJson } from "./raw-json";
 import { TokenBucket } from "./token-bucket";
 
 export interface InterServerEvents {
@@ -86,9 +87,11 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
       await socket.join(board);
       socket.data.board = board;
       presence.localChanged(board);
-      const snapshot = await store.read(board, after);
-      log.debug({ board, after, seq: snapshot.seq, strokes: snapshot.strokes.length }, "joined");
-      return { ok: true as const, board, ...snapshot };
+      const { seq, reset, count, json } = await store.read(board, after);
+      log.debug({ board, after, seq, strokes: count }, "joined");
+      // Spliced into the packet as stored (see raw-json.ts); on the wire it is the Stroke[] of the protocol.
+      const strokes = new RawJson(json) as unknown as Stroke[];
+      return { ok: true as const, board, seq, reset, strokes };
     });
 
     handle("stroke", async (payload) => {

@@ -23,8 +23,20 @@ export interface BoardSnapshot {
   seq: number;
   /** True when the board was cleared after `after`, or holds less than `after` (expired or wiped). */
   reset: boolean;
-  /** The strokes after `after` (all since the last clear when `reset`), in seq order. */
-  strokes: Stroke[];
+  /** How many strokes `json` holds. */
+  count: number;
+  /**
+   * The strokes after `after` (all since the last clear when `reset`), in seq order, as a JSON array:
+   * a big board goes to the client without being parsed and serialized again (see ../raw-json.ts).
+   */
+  json: string;
+}
+
+/** Which strokes a read after seq `after` returns, given the board's seq and last clear. */
+export function readPlan(after: number, seq: number, cleared: number): { reset: boolean; start: number } {
+  const reset = after < cleared || after > seq;
+  // The stroke at index i since the last clear has seq cleared + 1 + i.
+  return { reset, start: reset ? 0 : after - cleared };
 }
 
 export interface BoardStore {

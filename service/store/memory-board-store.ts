@@ -4,7 +4,7 @@
  * not see them.
  */
 import type { Stroke, StrokeInput } from "../../protocol/events";
-import { storedFields, type AddResult, type BoardLimits, type BoardSnapshot, type BoardStore } from "./board-store";
+import { readPlan, storedFields, type AddResult, type BoardLimits, type BoardSnapshot, type BoardStore } from "./board-store";
 
 interface Board {
   seq: number;
@@ -53,10 +53,10 @@ export class MemoryBoardStore implements BoardStore {
   }
 
   async read(board: string, after: number): Promise<BoardSnapshot> {
-    const state = this.board(board, false);
-    if (!state) return { seq: 0, reset: after > 0, strokes: [] };
-    const reset = after < state.cleared || after > state.seq;
-    return { seq: state.seq, reset, strokes: state.strokes.slice(reset ? 0 : after - state.cleared) };
+    const state = this.board(board, false) ?? { seq: 0, cleared: 0, strokes: [] };
+    const { reset, start } = readPlan(after, state.seq, state.cleared);
+    const strokes = state.strokes.slice(start);
+    return { seq: state.seq, reset, count: strokes.length, json: JSON.stringify(strokes) };
   }
 
   async presence(board: string, _instanceId: string, localCount: number | undefined) {

@@ -7,11 +7,12 @@
  *   wb:{b}:ids      hash  stroke id -> seq, which makes a resent stroke idempotent
  *
  * Strokes since the last clear have consecutive seqs (a clear is the only seq that is not a stroke, and it
- * empties the list), so "strokes after seq n" is one LRANGE from index n - cleared.
+ * empties the list), so "strokes after seq n" is one LRANGE from index n - cleared (see readPlan in
+ * ./board-store.ts; reads need no script).
  */
 import { defineScript } from "redis";
 import type { CommandParser } from "@redis/client/dist/lib/client/parser";
-import type { ArrayReply, BlobStringReply, NumberReply } from "@redis/client/dist/lib/RESP/types";
+import type { ArrayReply, NumberReply } from "@redis/client/dist/lib/RESP/types";
 
 export const boardKeys = (board: string) =>
   [`wb:{${board}}:meta`, `wb:{${board}}:strokes`, `wb:{${board}}:ids`] as const;
@@ -42,31 +43,6 @@ redis.call('HSET', KEYS[1], 'cleared', seq)
 redis.call('DEL', KEYS[2], KEYS[3])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 return seq
-`;
-
-// ARGV: after, idle TTL seconds. Returns {seq, reset (0/1), strokes...}: the strokes with seq > after, or
-// all of them with reset = 1 when the board was cleared after \`after\`, or lost it (expired, store wiped).
-// A board that people open is not idle, so reading refreshes its expiry too.
-const READ = `
-local meta = redis.call('HMGET', KEYS[1], 'seq', 'cleared')
-local seq = tonumber(meta[1]) or 0
-local cleared = tonumber(meta[2]) or 0
-local after = tonumber(ARGV[1])
-local start = after - cleared
-local reset = 0
-if after < cleared or after > seq then
-  reset = 1
-  start = 0
-end
-if seq > 0 then
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
-  redis.call('EXPIRE', KEYS[2], ARGV[2])
-  redis.call('EXPIRE', KEYS[3], ARGV[2])
-end
-local strokes = redis.call('LRANGE', KEYS[2], start, -1)
-table.insert(strokes, 1, reset)
-table.insert(strokes, 1, seq)
-return strokes
 `;
 
 // KEYS: presence hash, board meta. ARGV: instance id, this instance's count ('' to only read), entry TTL ms.
@@ -112,6 +88,5 @@ function script<Reply>(source: string, keyCount: number) {
 export const boardScripts = {
   wbAddStroke: script<ArrayReply<NumberReply>>(ADD_STROKE, 3),
   wbClear: script<NumberReply>(CLEAR, 3),
-  wbRead: script<ArrayReply<NumberReply | BlobStringReply>>(READ, 3),
   wbPresence: script<ArrayReply<NumberReply>>(PRESENCE, 2),
 };

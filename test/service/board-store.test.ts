@@ -28,6 +28,14 @@ afterAll(async () => {
   await redisServer?.destroy();
 });
 
+/** A read with its strokes parsed, for comparing. */
+async function read(store: BoardStore, board: string, after: number) {
+  const { seq, reset, count, json } = await store.read(board, after);
+  const strokes = JSON.parse(json) as unknown[];
+  expect(strokes).toHaveLength(count);
+  return { seq, reset, strokes };
+}
+
 const implementations: [string, (limits: BoardLimits) => BoardStore][] = [
   ["redis", (limits) => new RedisBoardStore(connections.commands, limits)],
   ["memory", (limits) => new MemoryBoardStore(limits)],
@@ -42,10 +50,27 @@ describe.each(implementations)("%s store", (_, create) => {
     expect(await store.addStroke(board, b)).toEqual({ kind: "stored", stroke: { seq: 2, ...b } });
     expect(await store.clear(board)).toBe(3);
     expect(await store.addStroke(board, c)).toEqual({ kind: "stored", stroke: { seq: 4, ...c } });
-    expect(await store.read(board, 0)).toEqual({ seq: 4, reset: true, strokes: [{ seq: 4, ...c }] });
-    expect(await store.read(board, 3)).toEqual({ seq: 4, reset: false, strokes: [{ seq: 4, ...c }] });
-    expect(await store.read(board, 4)).toEqual({ seq: 4, reset: false, strokes: [] });
-    expect(await store.read(board, 9)).toEqual({ seq: 4, reset: true, strokes: [{ seq: 4, ...c }] });
+    expect(await read(store, board, 0)).toEqual({ seq: 4, reset: true, strokes: [{ seq: 4, ...c }] });
+    expect(await read(store, board, 3)).toEqual({ seq: 4, reset: false, strokes: [{ seq: 4, ...c }] });
+    expect(await read(store, board, 4)).toEqual({ seq: 4, reset: false, strokes: [] });
+    expect(await read(store, board, 9)).toEqual({ seq: 4, reset: true, strokes: [{ seq: 4, ...c }] });
+  });
+
+  test("a read from before a clear that landed between its two steps still matches one moment of the board", async () => {
+    // Interleave reads and clears as fast as possible: every answer must be self-consistent.
+    const store = create({ ...LIMITS, maxStrokes: 1_000 });
+    const board = newBoard();
+    await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        if (i % 4 === 0) await store.clear(board);
+        else await store.addStroke(board, makeStroke());
+        const { seq, reset, strokes } = await read(store, board, 0);
+        const seqs = (strokes as { seq: number }[]).map((stroke) => stroke.seq);
+        // Strokes since the last clear are consecutive and end at the board's seq (or there are none).
+        if (seqs.length > 0) expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, k) => seq - seqs.length + 1 + k));
+        expect(reset || seq === 0 || seqs.length === seq).toBe(true);
+      }),
+    );
   });
 
   test("a stroke id already stored returns its first seq and stores nothing", async () => {
@@ -54,7 +79,7 @@ describe.each(implementations)("%s store", (_, create) => {
     const stroke = makeStroke();
     await store.addStroke(board, stroke);
     expect(await store.addStroke(board, { ...stroke, color: "#ffffff" })).toEqual({ kind: "duplicate", seq: 1 });
-    expect((await store.read(board, 0)).strokes).toEqual([{ seq: 1, ...stroke }]);
+    expect((await read(store, board, 0)).strokes).toEqual([{ seq: 1, ...stroke }]);
   });
 
   test("only the protocol's fields are stored", async () => {
@@ -62,7 +87,7 @@ describe.each(implementations)("%s store", (_, create) => {
     const board = newBoard();
     const stroke = makeStroke();
     await store.addStroke(board, { ...stroke, extra: "<script>" } as typeof stroke);
-    expect((await store.read(board, 0)).strokes).toEqual([{ seq: 1, ...stroke }]);
+    expect((await read(store, board, 0)).strokes).toEqual([{ seq: 1, ...stroke }]);
   });
 
   test("a full board refuses strokes without using a seq, until it is cleared", async () => {
@@ -80,10 +105,10 @@ describe.each(implementations)("%s store", (_, create) => {
     await store.addStroke(idle, makeStroke());
     await store.addStroke(busy, makeStroke());
     await new Promise((resolve) => setTimeout(resolve, 600));
-    await store.read(busy, 0); // reading is activity
+    await read(store, busy, 0); // reading is activity
     await new Promise((resolve) => setTimeout(resolve, 600));
-    expect(await store.read(idle, 0)).toEqual({ seq: 0, reset: false, strokes: [] });
-    expect((await store.read(busy, 0)).seq).toBe(1);
+    expect(await read(store, idle, 0)).toEqual({ seq: 0, reset: false, strokes: [] });
+    expect((await read(store, busy, 0)).seq).toBe(1);
   });
 
   test("presence returns this instance's count and the board's seq", async () => {
@@ -122,7 +147,7 @@ test("both stores give the same answer to any sequence of operations", async () 
       for (const step of ops) {
         const answers = await Promise.all(
           stores.map((store) =>
-            step.kind === "add" ? store.addStroke(board, strokes[step.id]!) : step.kind === "clear" ? store.clear(board) : store.read(board, step.after),
+            step.kind === "add" ? store.addStroke(board, strokes[step.id]!) : step.kind === "clear" ? store.clear(board) : read(store, board, step.after),
           ),
         );
         expect(answers[0]).toEqual(answers[1]);
