@@ -17,6 +17,8 @@ export interface ServiceInstanceOptions {
   port?: number;
   /** More environment variables (see service/config.ts). */
   env?: Record<string, string>;
+  /** Node arguments that start the server. Default: the built service, [SERVICE_ENTRY]. */
+  nodeArgs?: readonly string[];
   onLine?: (line: string) => void;
 }
 
@@ -29,7 +31,7 @@ export class ServiceInstance {
     this.process = new ManagedProcess({
       name: options.name,
       command: process.execPath,
-      args: [SERVICE_ENTRY],
+      args: options.nodeArgs ?? [SERVICE_ENTRY],
       env: {
         PATH: process.env.PATH,
         PORT: String(port),

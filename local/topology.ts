@@ -16,6 +16,8 @@ export interface TopologyOptions {
   store?: "redis" | "memory";
   /** Environment for every instance (see service/config.ts), e.g. REQUEST_TIMEOUT_SECONDS. */
   env?: Record<string, string>;
+  /** Node arguments that start an instance; default: the built service. */
+  nodeArgs?: readonly string[];
   /** Start a front too (see ./front.ts). */
   front?: Omit<FrontOptions, "backends">;
   /** Receives every output line of every process, with the process's name. */
@@ -48,6 +50,7 @@ export class Topology {
           redisUrl: redis?.url,
           port: options.firstInstancePort === undefined ? undefined : options.firstInstancePort + index,
           env: { ...options.env, ...(memory ? { BOARD_STORE: "memory" } : {}) },
+          nodeArgs: options.nodeArgs,
           onLine: (line) => options.onLine?.(name, line),
         });
       }),

@@ -1,0 +1,265 @@
+/**
+ * `make bench`: this service against the plain Redis-adapter design (bench/baseline/server.ts), same
+ * machine, same run, same load generator; then catch-up time for late joiners. Writes bench/RESULTS.md.
+ *
+ * Load, as users draw: everyone on one board, spread over three instances; a few drawers each make
+ * pointer samples at 60 per second in continuous strokes, every other client watches. Latency is from a
+ * pointer sample's scheduled time to its arrival at each remote client.
+ *
+ * Options (environment): CLIENTS (750), LEVELS (drawers per step, "1,2,3,4,6,8"), SECONDS per step (10),
+ * WORKERS (load processes, 2), CATCH_UP_ONLY=1 to measure only the late joiner's catch-up (prints, writes nothing).
+ */
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pino from "pino";
+import { io } from "socket.io-client";
+import { BoardState } from "../client/core/board-state";
+import { Topology } from "../local/topology";
+import type { JoinAck, StrokeInput } from "../protocol/events";
+import { createRedisConnections } from "../service/redis";
+import { RedisBoardStore } from "../service/store/redis-board-store";
+import { clock } from "./lib/latency";
+import { LoadWorkers, type DrawResult } from "./lib/load-workers";
+import type { System } from "./lib/load-worker";
+import { CpuWindow, rssBytes, type ProcessUsage } from "./lib/process-stats";
+
+const CLIENTS = Number(process.env.CLIENTS ?? 750);
+const LEVELS = (process.env.LEVELS ?? "1,2,3,4,6,8").split(",").map(Number);
+const SECONDS = Number(process.env.SECONDS ?? 10);
+const WORKERS = Number(process.env.WORKERS ?? 2);
+const INSTANCES = 3;
+const SAMPLE_HZ = 60;
+const P99_LIMIT_MS = 100;
+
+interface Step {
+  drawers: number;
+  result: DrawResult;
+  usage: ProcessUsage[];
+}
+
+interface SystemRun {
+  system: System;
+  rssIdleMb: number[];
+  rssConnectedMb: number[];
+  kbPerConnection: number;
+  steps: Step[];
+}
+
+const log = (message: string) => console.log(`${new Date().toTimeString().slice(0, 8)} ${message}`);
+const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
+
+async function runSystem(system: System, workers: LoadWorkers): Promise<SystemRun> {
+  log(`${system}: starting Redis and ${INSTANCES} instances`);
+  const topology = await Topology.start({
+    instances: INSTANCES,
+    nodeArgs: system === "baseline" ? ["--import", "tsx", path.join(__dirname, "baseline", "server.ts")] : undefined,
+    // The benchmark measures throughput; the per-connection abuse limit is not what is being compared.
+    env: { LOG_LEVEL: "warn", RATE_LIMIT_PER_SECOND: "1000", RATE_LIMIT_BURST: "2000" },
+  });
+  try {
+    const pids = () => topology.instances.map((instance) => instance.pid as number);
+    const rssIdle = await Promise.all(pids().map(rssBytes));
+    log(`${system}: connecting ${CLIENTS} clients`);
+    const clients = Array.from({ length: CLIENTS }, (_, i) => ({ url: topology.instance(i % INSTANCES).url, board: "bench" }));
+    await workers.connect(system, clients);
+    await new Promise((resolve) => setTimeout(resolve, 2_000)); // let connection setup garbage settle
+    const rssConnected = await Promise.all(pids().map(rssBytes));
+    const perConnection = rssConnected.reduce((sum, rss, i) => sum + rss - (rssIdle[i] ?? 0), 0) / CLIENTS;
+
+    const steps: Step[] = [];
+    for (const drawers of LEVELS) {
+      const processes = new Map<string, number>([
+        ...topology.instances.map((instance) => [instance.name, instance.pid as number] as const),
+        ["redis", topology.redis.pid as number],
+        ...workers.pids.map((pid, i) => [`load-${i + 1}`, pid] as const),
+      ]);
+      const cpu = await CpuWindow.start(processes);
+      const result = await workers.draw(
+        Array.from({ length: drawers }, (_, i) => i),
+        { samplesPerStroke: SAMPLE_HZ, sampleIntervalMs: 1000 / SAMPLE_HZ, pauseMs: 0 },
+        SECONDS * 1000,
+      );
+      const usage = await cpu.stop();
+      steps.push({ drawers, result, usage });
+      log(`${system}: ${drawers} drawers: p99 ${result.latency.p99} ms, delivered ${(result.deliveredFraction * 100).toFixed(2)}%`);
+      if (system === "ours") await workers.clear(); // next step starts from an empty board
+    }
+    await workers.disconnect();
+    return {
+      system,
+      rssIdleMb: rssIdle.map(mb),
+      rssConnectedMb: rssConnected.map(mb),
+      kbPerConnection: Math.round(perConnection / 100) / 10,
+      steps,
+    };
+  } finally {
+    await topology.stop();
+  }
+}
+
+interface CatchUp {
+  strokes: number;
+  megabytes: number;
+  joinAckMs: number;
+  withApplyMs: number;
+}
+
+/** Time for a late joiner to receive (and apply) a board of `sizes` strokes of 8 points each. */
+async function measureCatchUp(sizes: readonly number[]): Promise<CatchUp[]> {
+  const topology = await Topology.start({ instances: 1, env: { LOG_LEVEL: "warn", MAX_STROKES_PER_BOARD: "1000000" } });
+  const redis = createRedisConnections({ url: topology.redis.url, password: undefined, tls: false, caCert: undefined }, pino({ level: "silent" }));
+  await redis.connect();
+  const store = new RedisBoardStore(redis.commands, { maxStrokes: 1_000_000, idleTtlSeconds: 3600 });
+  const results: CatchUp[] = [];
+  try {
+    for (const size of sizes) {
+      const board = `catch-up-${size}`;
+      log(`catch-up: filling a board with ${size} strokes`);
+      for (let start = 0; start < size; start += 1_000) {
+        await Promise.all(
+          Array.from({ length: Math.min(1_000, size - start) }, (_, i) => {
+            const stroke: StrokeInput = {
+              id: `s${start + i}`,
+              points: Array.from({ length: 8 }, (_, p) => [((start + i) % 97) / 100 + p / 1000, 0.5 + p / 100]),
+              color: "#202124",
+              width: 3,
+            };
+            return store.addStroke(board, stroke);
+          }),
+        );
+      }
+      const runs: { ack: number; total: number; bytes: number }[] = [];
+      for (let run = 0; run < 5; run += 1) {
+        const socket = io(topology.instance(0).url, { transports: ["websocket"], forceNew: true });
+        await new Promise((resolve) => socket.once("connect", () => resolve(undefined)));
+        const started = clock();
+        const ack = (await socket.timeout(30_000).emitWithAck("join", { board })) as JoinAck;
+        const acked = clock();
+        new BoardState().applyJoin(ack as Extract<JoinAck, { ok: true }>);
+        runs.push({ ack: acked - started, total: clock() - started, bytes: JSON.stringify(ack).length });
+        socket.close();
+      }
+      const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+      results.push({
+        strokes: size,
+        megabytes: Math.round((runs[0]?.bytes ?? 0) / 1e5) / 10,
+        joinAckMs: Math.round(median(runs.map((r) => r.ack))),
+        withApplyMs: Math.round(median(runs.map((r) => r.total))),
+      });
+      log(`catch-up: ${size} strokes in ${results.at(-1)?.withApplyMs} ms`);
+    }
+  } finally {
+    await redis.close();
+    await topology.stop();
+  }
+  return results;
+}
+
+function sustained(run: SystemRun): Step | undefined {
+  return run.steps.filter((step) => step.result.latency.p99 < P99_LIMIT_MS && step.result.deliveredFraction >= 0.999).at(-1);
+}
+
+function report(runs: SystemRun[], catchUp: CatchUp[], seconds: number): string {
+  const [baseline, ours] = runs as [SystemRun, SystemRun];
+  const redisVersion = execFileSync("redis-server", ["--version"]).toString().trim();
+  const cpu = (step: Step, prefix: string) =>
+    step.usage.filter((u) => u.name.startsWith(prefix)).map((u) => u.cpuPercent).join(" / ");
+  const rows = LEVELS.map((drawers, i) => {
+    const b = baseline.steps[i] as Step;
+    const o = ours.steps[i] as Step;
+    const samplesPerSecond = drawers * SAMPLE_HZ;
+    return [
+      drawers,
+      samplesPerSecond,
+      Math.round(samplesPerSecond * (CLIENTS - 1)),
+      `${(b.result.deliveredFraction * 100).toFixed(2)}% / ${(o.result.deliveredFraction * 100).toFixed(2)}%`,
+      `${b.result.latency.p50} / ${o.result.latency.p50}`,
+      `${b.result.latency.p95} / ${o.result.latency.p95}`,
+      `${b.result.latency.p99} / ${o.result.latency.p99}`,
+      `${b.result.latency.max} / ${o.result.latency.max}`,
+      (o.result.latency.p99 / b.result.latency.p99).toFixed(2),
+      `${Math.round(b.result.messagesSent / SECONDS)} / ${Math.round(o.result.messagesSent / SECONDS)}`,
+      `${cpu(b, "instance")} / ${cpu(o, "instance")}`,
+      `${cpu(b, "redis")} / ${cpu(o, "redis")}`,
+      `${cpu(b, "load")} / ${cpu(o, "load")}`,
+    ].join(" | ");
+  });
+  const best = (run: SystemRun) => {
+    const step = sustained(run);
+    return step ? `${step.drawers * SAMPLE_HZ} samples/s in, ${Math.round(step.drawers * SAMPLE_HZ * (CLIENTS - 1))} deliveries/s out (${step.drawers} drawers)` : "below the lowest step";
+  };
+  const bestRatio = (sustained(ours)?.drawers ?? 0) / Math.max(1, sustained(baseline)?.drawers ?? 0);
+  return `# Benchmark results: this service against the plain Redis-adapter design
+
+Generated by \`make bench\` (bench/compare.ts) on ${new Date().toISOString().slice(0, 10)}; the run took ${Math.round(seconds)} s.
+Do not edit by hand: run it again.
+
+## Machine and command
+- ${os.cpus().length} × ${os.cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}
+- Node.js ${process.version}; ${redisVersion}
+- Everything on this machine: Redis, ${INSTANCES} instances of each system, ${WORKERS} load-generator processes.
+- Command: \`CLIENTS=${CLIENTS} LEVELS=${LEVELS.join(",")} SECONDS=${SECONDS} WORKERS=${WORKERS} make bench\`
+
+## Load
+${CLIENTS} clients on one board, spread evenly over ${INSTANCES} instances (${Math.round(CLIENTS / INSTANCES)} each), WebSocket only.
+Each step has some clients draw continuous strokes of ${SAMPLE_HZ} pointer samples per second for ${SECONDS} s; everyone
+else watches. **Baseline** (bench/baseline/server.ts): one \`drawing\` message per segment, relayed by
+\`socket.broadcast.emit\` through @socket.io/redis-adapter, as Socket.IO's whiteboard example. **Ours**: the browser
+client's own session, which stores every chunk in Redis before broadcasting it, and sends the next chunk when the
+previous one is acknowledged (points drawn meanwhile go together). Latency: from a sample's scheduled time to its
+arrival at each remote client, so any lateness of the generator counts against the system.
+
+## Results (baseline / ours)
+| drawers | samples/s in | deliveries/s expected | delivered | p50 ms | p95 ms | p99 ms | max ms | p99 ratio ours/baseline | messages/s sent | instance CPU % | Redis CPU % | load-gen CPU % |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
+${rows.map((row) => `| ${row} |`).join("\n")}
+
+CPU is a percentage of one core, per process (instances a / b / c). The machine has ${os.cpus().length} cores in all.
+Generator lag p99 (how late the sampler ran): baseline ${baseline.steps.map((s) => s.result.samplerLagP99).join(", ")} ms; ours ${ours.steps.map((s) => s.result.samplerLagP99).join(", ")} ms.
+Errors: baseline ${JSON.stringify(baseline.steps.map((s) => s.result.errors))}; ours ${JSON.stringify(ours.steps.map((s) => s.result.errors))}.
+
+## Highest sustained load (p99 under ${P99_LIMIT_MS} ms and at least 99.9% delivered)
+- Baseline: ${best(baseline)}
+- Ours: ${best(ours)}
+- Ratio ours/baseline: ${bestRatio.toFixed(2)}
+
+## Memory (RSS per instance)
+| | idle MB | with ${Math.round(CLIENTS / INSTANCES)} connections MB | per connection KB |
+|---|---|---|---|
+| baseline | ${baseline.rssIdleMb.join(" / ")} | ${baseline.rssConnectedMb.join(" / ")} | ${baseline.kbPerConnection} |
+| ours | ${ours.rssIdleMb.join(" / ")} | ${ours.rssConnectedMb.join(" / ")} | ${ours.kbPerConnection} |
+
+## Late joiner catch-up (ours; the baseline keeps nothing, so a late joiner sees a blank board)
+A fresh client joins a board of N strokes of 8 points: time to the join ack, and to the ack applied to the
+client's board state (median of 5).
+
+| strokes | ack size MB | join ack ms | ack + apply ms |
+|---|---|---|---|
+${catchUp.map((c) => `| ${c.strokes} | ${c.megabytes} | ${c.joinAckMs} | ${c.withApplyMs} |`).join("\n")}
+`;
+}
+
+async function main(): Promise<void> {
+  if (process.env.CATCH_UP_ONLY) {
+    console.log(await measureCatchUp([10_000, 100_000]));
+    return;
+  }
+  const started = Date.now();
+  const workers = LoadWorkers.start(WORKERS);
+  try {
+    const runs = [await runSystem("baseline", workers), await runSystem("ours", workers)];
+    const catchUp = await measureCatchUp([10_000, 100_000]);
+    const text = report(runs, catchUp, (Date.now() - started) / 1000);
+    writeFileSync(path.join(__dirname, "RESULTS.md"), text);
+    console.log(text);
+  } finally {
+    workers.stop();
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(error.stack);
+  process.exit(1);
+});

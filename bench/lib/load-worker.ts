@@ -1,0 +1,287 @@
+/**
+ * A load-generating child process. It holds a slice of the benchmark's clients, draws as they would (pointer
+ * samples at a fixed rate, scheduled on the clock, so a late timer shows up as latency), and measures the
+ * latency from each pointer sample to its arrival at every other client of the board.
+ *
+ * Two kinds of client:
+ * - "ours": the browser client's own WhiteboardSession (outbox, chunking, acks) against the service;
+ * - "baseline": Socket.IO's whiteboard example, one `drawing` message per segment, against the baseline.
+ *
+ * A sample carries what its receivers need to time it: its stroke id holds the client and the stroke's
+ * start time, and its x coordinate its index in the stroke, so no field outside the protocol is needed.
+ */
+import { io, type Socket } from "socket.io-client";
+import { WhiteboardSession } from "../../client/core/session";
+import type { Point, Stroke } from "../../protocol/events";
+import { clock, createHistogram, encodeHistogram } from "./latency";
+
+export type System = "ours" | "baseline";
+
+export interface DrawingPattern {
+  samplesPerStroke: number;
+  /** 1000/60 for a 60 Hz pointer. */
+  sampleIntervalMs: number;
+  pauseMs: number;
+}
+
+export type WorkerCommand =
+  | { kind: "connect"; system: System; clients: { id: number; url: string; board: string }[] }
+  | { kind: "draw"; drawers: number[]; pattern: DrawingPattern; startAt: number; durationMs: number; drainMs: number }
+  | { kind: "clear" }
+  | { kind: "close" };
+
+export interface DrawReport {
+  histogram: string;
+  delivered: number;
+  /** Samples drawn per board. */
+  samplesByBoard: Record<string, number>;
+  /** Chunks acknowledged (ours) or messages sent (baseline). */
+  messagesSent: number;
+  /** Acknowledged chunk ids with their seq (ours). */
+  acked: [string, number][];
+  errors: { connectErrors: number; disconnects: number; refused: number };
+  /** How late the sampling timer ran, 99th percentile, ms: latency the generator adds itself. */
+  samplerLagP99: number;
+}
+
+/** Sample i of a stroke is drawn at x = X0 + i/1000. */
+const X0 = 0.05;
+const pointX = (index: number) => X0 + index / 1000;
+const strokeKey = (client: number, startedAt: number) => `c${client}t${Math.round(startedAt * 10).toString(36)}`;
+
+/** What one draw command measures, shared by this process's clients. */
+class Measurements {
+  histogram = createHistogram();
+  delivered = 0;
+  messagesSent = 0;
+  acked: [string, number][] = [];
+  errors = { connectErrors: 0, disconnects: 0, refused: 0 };
+  sampleIntervalMs = 1000 / 60;
+
+  reset(sampleIntervalMs: number): void {
+    Object.assign(this, new Measurements(), { sampleIntervalMs });
+  }
+
+  record(sampledAt: number): void {
+    this.histogram.recordValue(Math.max(1, Math.round((clock() - sampledAt) * 1000)));
+    this.delivered += 1;
+  }
+}
+
+interface LoadClient {
+  readonly board: string;
+  ready(): Promise<void>;
+  begin(point: Point, key: string): void;
+  extend(point: Point, sampledAt: number): void;
+  end(): void;
+  clear(): Promise<void>;
+  close(): void;
+}
+
+/** The service, through the real client session. */
+class OurClient implements LoadClient {
+  private readonly session: WhiteboardSession;
+  private nextKey = "";
+  /** Per stroke, the highest point index counted (a chunk repeats its predecessor's last point). */
+  private readonly seen = new Map<string, number>();
+
+  constructor(private readonly id: number, url: string, readonly board: string, private readonly m: Measurements) {
+    this.session = new WhiteboardSession(
+      { url, board, newId: () => this.nextKey },
+      {
+        onAppend: (strokes) => strokes.forEach((stroke) => this.received(stroke)),
+        onRedraw: () => this.session.board.strokes().forEach((stroke) => this.received(stroke)),
+        onAcked: (stroke) => {
+          m.messagesSent += 1;
+          m.acked.push([stroke.id, stroke.seq]);
+        },
+        onRefused: () => (m.errors.refused += 1),
+        onState: (state) => state === "reconnecting" && (m.errors.disconnects += 1),
+      },
+    );
+  }
+
+  ready(): Promise<void> {
+    return until(() => this.session.connection === "connected");
+  }
+
+  begin(point: Point, key: string): void {
+    this.nextKey = key;
+    this.session.begin(point, { color: "#1a73e8", width: 3 });
+  }
+
+  extend(point: Point): void {
+    this.session.extend(point);
+  }
+
+  end(): void {
+    this.session.end();
+  }
+
+  async clear(): Promise<void> {
+    await this.session.clear();
+  }
+
+  close(): void {
+    this.session.close();
+  }
+
+  private received(stroke: Stroke): void {
+    const key = stroke.id.slice(0, stroke.id.lastIndexOf("-"));
+    if (key.startsWith(`c${this.id}t`)) return; // its own stroke, acknowledged
+    const startedAt = parseInt(key.slice(key.indexOf("t") + 1), 36) / 10;
+    let highest = this.seen.get(key) ?? -1;
+    for (const [x] of stroke.points) {
+      const index = Math.round((x - X0) * 1000);
+      if (index <= highest) continue;
+      highest = index;
+      this.m.record(startedAt + index * this.m.sampleIntervalMs);
+    }
+    this.seen.set(key, highest);
+  }
+}
+
+/** Socket.IO's whiteboard example: a message per segment, relayed to everyone else. */
+class BaselineClient implements LoadClient {
+  private readonly socket: Socket;
+  private last: Point | undefined;
+
+  constructor(url: string, readonly board: string, private readonly m: Measurements) {
+    this.socket = io(url, { transports: ["websocket"], reconnectionDelay: 500 });
+    this.socket.on("drawing", (data: { t: number }) => m.record(data.t));
+    this.socket.on("connect_error", () => (m.errors.connectErrors += 1));
+    this.socket.on("disconnect", () => (m.errors.disconnects += 1));
+  }
+
+  ready(): Promise<void> {
+    return until(() => this.socket.connected);
+  }
+
+  begin(point: Point): void {
+    this.last = point;
+  }
+
+  extend(point: Point, sampledAt: number): void {
+    if (!this.last) return;
+    const [x0, y0] = this.last;
+    this.socket.emit("drawing", { x0, y0, x1: point[0], y1: point[1], color: "#1a73e8", t: sampledAt });
+    this.m.messagesSent += 1;
+    this.last = point;
+  }
+
+  end(): void {
+    this.last = undefined;
+  }
+
+  async clear(): Promise<void> {
+    // The baseline keeps nothing, so there is nothing to clear.
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+function until(condition: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const check = setInterval(() => {
+      if (!condition()) return;
+      clearInterval(check);
+      resolve();
+    }, 20);
+  });
+}
+
+const measurements = new Measurements();
+let clients = new Map<number, LoadClient>();
+
+/** Draws `pattern` with the given clients from `startAt` for `durationMs`, then waits `drainMs` and reports. */
+async function draw(command: Extract<WorkerCommand, { kind: "draw" }>): Promise<DrawReport> {
+  const { samplesPerStroke, sampleIntervalMs, pauseMs } = command.pattern;
+  measurements.reset(sampleIntervalMs);
+  const lag = createHistogram();
+  const samplesByBoard: Record<string, number> = {};
+  const endAt = command.startAt + command.durationMs;
+  const cycleMs = samplesPerStroke * sampleIntervalMs + pauseMs;
+  const drawers = command.drawers.map((id) => ({
+    id,
+    client: clients.get(id) as LoadClient,
+    // Spread stroke starts over a cycle so that drawers do not sample in lockstep.
+    strokeStart: command.startAt + ((id * 7919) % Math.max(1, Math.round(cycleMs))),
+    index: 0,
+    y: 0.1 + ((id * 37) % 80) / 100,
+  }));
+
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const now = clock();
+      for (const drawer of drawers) {
+        for (;;) {
+          const due = drawer.strokeStart + drawer.index * sampleIntervalMs;
+          if (due > now || (drawer.index === 0 && due >= endAt)) break;
+          lag.recordValue(Math.max(1, Math.round((now - due) * 1000)));
+          const point: Point = [pointX(drawer.index), drawer.y];
+          if (drawer.index === 0) drawer.client.begin(point, strokeKey(drawer.id, drawer.strokeStart));
+          else drawer.client.extend(point, due);
+          samplesByBoard[drawer.client.board] = (samplesByBoard[drawer.client.board] ?? 0) + 1;
+          drawer.index += 1;
+          if (drawer.index === samplesPerStroke) {
+            drawer.client.end();
+            drawer.strokeStart = due + sampleIntervalMs + pauseMs;
+            drawer.index = 0;
+          }
+        }
+      }
+      if (now >= endAt && drawers.every((drawer) => drawer.index === 0)) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 2);
+  });
+  await new Promise((resolve) => setTimeout(resolve, command.drainMs));
+  return {
+    histogram: encodeHistogram(measurements.histogram),
+    delivered: measurements.delivered,
+    samplesByBoard,
+    messagesSent: measurements.messagesSent,
+    acked: measurements.acked,
+    errors: measurements.errors,
+    samplerLagP99: Math.round(lag.getValueAtPercentile(99) / 100) / 10,
+  };
+}
+
+async function handle(command: WorkerCommand): Promise<unknown> {
+  switch (command.kind) {
+    case "connect": {
+      clients = new Map(
+        command.clients.map((spec) => [
+          spec.id,
+          command.system === "ours"
+            ? new OurClient(spec.id, spec.url, spec.board, measurements)
+            : new BaselineClient(spec.url, spec.board, measurements),
+        ]),
+      );
+      await Promise.all([...clients.values()].map((client) => client.ready()));
+      return { connected: clients.size };
+    }
+    case "draw":
+      return draw(command);
+    case "clear": {
+      // One client per board clears it for everyone.
+      const oneEach = new Map([...clients.values()].map((client) => [client.board, client]));
+      await Promise.all([...oneEach.values()].map((client) => client.clear()));
+      return {};
+    }
+    case "close":
+      clients.forEach((client) => client.close());
+      clients.clear();
+      return {};
+  }
+}
+
+process.on("message", (message: { requestId: number; command: WorkerCommand }) => {
+  handle(message.command).then(
+    (result) => process.send?.({ requestId: message.requestId, result }),
+    (error: Error) => process.send?.({ requestId: message.requestId, error: error.stack }),
+  );
+});

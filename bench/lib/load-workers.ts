@@ -1,0 +1,123 @@
+/**
+ * Runs the benchmark's clients in a few child processes (./load-worker.ts) and merges what they measure.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { mergeHistograms, summarize, type LatencySummary } from "./latency";
+import type { DrawingPattern, DrawReport, System, WorkerCommand } from "./load-worker";
+
+export interface ClientSpec {
+  url: string;
+  board: string;
+}
+
+export interface DrawResult {
+  latency: LatencySummary;
+  /** Deliveries measured / deliveries expected (every sample to every other client of its board). */
+  deliveredFraction: number;
+  samples: number;
+  messagesSent: number;
+  acked: [string, number][];
+  errors: DrawReport["errors"];
+  samplerLagP99: number;
+}
+
+export class LoadWorkers {
+  private nextRequest = 0;
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  private boardSizes = new Map<string, number>();
+
+  private constructor(private readonly workers: ChildProcess[]) {
+    for (const worker of workers) {
+      worker.on("message", (message: { requestId: number; result?: unknown; error?: string }) => {
+        const waiting = this.pending.get(message.requestId);
+        this.pending.delete(message.requestId);
+        if (message.error) waiting?.reject(new Error(message.error));
+        else waiting?.resolve(message.result);
+      });
+    }
+  }
+
+  static start(count: number): LoadWorkers {
+    const entry = path.join(__dirname, "load-worker.ts");
+    return new LoadWorkers(Array.from({ length: count }, () => fork(entry, { execArgv: ["--import", "tsx"], stdio: "inherit" })));
+  }
+
+  get pids(): number[] {
+    return this.workers.map((worker) => worker.pid as number);
+  }
+
+  /** Connects the clients (client i goes to worker i mod n) and waits until every one is connected. */
+  async connect(system: System, clients: readonly ClientSpec[]): Promise<void> {
+    this.boardSizes = new Map();
+    for (const client of clients) this.boardSizes.set(client.board, (this.boardSizes.get(client.board) ?? 0) + 1);
+    await Promise.all(
+      this.workers.map((worker, w) =>
+        this.request(worker, {
+          kind: "connect",
+          system,
+          clients: clients.flatMap((client, id) => (id % this.workers.length === w ? [{ id, ...client }] : [])),
+        }),
+      ),
+    );
+  }
+
+  /** Has the clients with these ids draw for `durationMs`, then waits `drainMs` for the last deliveries. */
+  async draw(drawers: readonly number[], pattern: DrawingPattern, durationMs: number, drainMs = 3_000): Promise<DrawResult> {
+    const startAt = performance.timeOrigin + performance.now() + 500;
+    const reports = (await Promise.all(
+      this.workers.map((worker, w) =>
+        this.request(worker, {
+          kind: "draw",
+          drawers: drawers.filter((id) => id % this.workers.length === w),
+          pattern,
+          startAt,
+          durationMs,
+          drainMs,
+        }),
+      ),
+    )) as DrawReport[];
+    let expected = 0;
+    let samples = 0;
+    for (const report of reports) {
+      for (const [board, count] of Object.entries(report.samplesByBoard)) {
+        samples += count;
+        expected += count * ((this.boardSizes.get(board) ?? 1) - 1);
+      }
+    }
+    const delivered = reports.reduce((sum, report) => sum + report.delivered, 0);
+    return {
+      latency: summarize(mergeHistograms(reports.map((report) => report.histogram))),
+      deliveredFraction: expected === 0 ? 1 : delivered / expected,
+      samples,
+      messagesSent: reports.reduce((sum, report) => sum + report.messagesSent, 0),
+      acked: reports.flatMap((report) => report.acked),
+      errors: {
+        connectErrors: reports.reduce((sum, report) => sum + report.errors.connectErrors, 0),
+        disconnects: reports.reduce((sum, report) => sum + report.errors.disconnects, 0),
+        refused: reports.reduce((sum, report) => sum + report.errors.refused, 0),
+      },
+      samplerLagP99: Math.max(...reports.map((report) => report.samplerLagP99)),
+    };
+  }
+
+  async clear(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => this.request(worker, { kind: "clear" })));
+  }
+
+  async disconnect(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => this.request(worker, { kind: "close" })));
+  }
+
+  stop(): void {
+    for (const worker of this.workers) worker.kill();
+  }
+
+  private request(worker: ChildProcess, command: WorkerCommand): Promise<unknown> {
+    const requestId = this.nextRequest++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(requestId, { resolve, reject });
+      worker.send({ requestId, command });
+    });
+  }
+}
