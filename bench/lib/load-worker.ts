@@ -33,8 +33,10 @@ export type WorkerCommand =
 export interface DrawReport {
   histogram: string;
   delivered: number;
-  /** Samples drawn per board. */
-  samplesByBoard: Record<string, number>;
+  /** Pointer samples drawn. */
+  samples: number;
+  /** Units every other client of the board should receive (points for ours, segments for the baseline). */
+  deliverablesByBoard: Record<string, number>;
   /** Chunks acknowledged (ours) or messages sent (baseline). */
   messagesSent: number;
   /** Acknowledged chunk ids with their seq (ours). */
@@ -68,11 +70,12 @@ class Measurements {
   }
 }
 
+/** A client that draws; `begin` and `extend` return how many units each other client should receive. */
 interface LoadClient {
   readonly board: string;
   ready(): Promise<void>;
-  begin(point: Point, key: string): void;
-  extend(point: Point, sampledAt: number): void;
+  begin(point: Point, key: string): number;
+  extend(point: Point, sampledAt: number): number;
   end(): void;
   clear(): Promise<void>;
   close(): void;
@@ -105,13 +108,15 @@ class OurClient implements LoadClient {
     return until(() => this.session.connection === "connected");
   }
 
-  begin(point: Point, key: string): void {
+  begin(point: Point, key: string): number {
     this.nextKey = key;
     this.session.begin(point, { color: "#1a73e8", width: 3 });
+    return 1;
   }
 
-  extend(point: Point): void {
+  extend(point: Point): number {
     this.session.extend(point);
+    return 1;
   }
 
   end(): void {
@@ -157,16 +162,19 @@ class BaselineClient implements LoadClient {
     return until(() => this.socket.connected);
   }
 
-  begin(point: Point): void {
+  /** The first sample of a stroke is no segment yet: nothing to send. */
+  begin(point: Point): number {
     this.last = point;
+    return 0;
   }
 
-  extend(point: Point, sampledAt: number): void {
-    if (!this.last) return;
+  extend(point: Point, sampledAt: number): number {
+    if (!this.last) return 0;
     const [x0, y0] = this.last;
     this.socket.emit("drawing", { x0, y0, x1: point[0], y1: point[1], color: "#1a73e8", t: sampledAt });
     this.m.messagesSent += 1;
     this.last = point;
+    return 1;
   }
 
   end(): void {
@@ -200,7 +208,8 @@ async function draw(command: Extract<WorkerCommand, { kind: "draw" }>): Promise<
   const { samplesPerStroke, sampleIntervalMs, pauseMs } = command.pattern;
   measurements.reset(sampleIntervalMs);
   const lag = createHistogram();
-  const samplesByBoard: Record<string, number> = {};
+  const deliverablesByBoard: Record<string, number> = {};
+  let samples = 0;
   const endAt = command.startAt + command.durationMs;
   const cycleMs = samplesPerStroke * sampleIntervalMs + pauseMs;
   const drawers = command.drawers.map((id) => ({
@@ -221,9 +230,10 @@ async function draw(command: Extract<WorkerCommand, { kind: "draw" }>): Promise<
           if (due > now || (drawer.index === 0 && due >= endAt)) break;
           lag.recordValue(Math.max(1, Math.round((now - due) * 1000)));
           const point: Point = [pointX(drawer.index), drawer.y];
-          if (drawer.index === 0) drawer.client.begin(point, strokeKey(drawer.id, drawer.strokeStart));
-          else drawer.client.extend(point, due);
-          samplesByBoard[drawer.client.board] = (samplesByBoard[drawer.client.board] ?? 0) + 1;
+          const units =
+            drawer.index === 0 ? drawer.client.begin(point, strokeKey(drawer.id, drawer.strokeStart)) : drawer.client.extend(point, due);
+          deliverablesByBoard[drawer.client.board] = (deliverablesByBoard[drawer.client.board] ?? 0) + units;
+          samples += 1;
           drawer.index += 1;
           if (drawer.index === samplesPerStroke) {
             drawer.client.end();
@@ -242,7 +252,8 @@ async function draw(command: Extract<WorkerCommand, { kind: "draw" }>): Promise<
   return {
     histogram: encodeHistogram(measurements.histogram),
     delivered: measurements.delivered,
-    samplesByBoard,
+    samples,
+    deliverablesByBoard,
     messagesSent: measurements.messagesSent,
     acked: measurements.acked,
     errors: measurements.errors,

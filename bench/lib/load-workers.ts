@@ -78,13 +78,12 @@ export class LoadWorkers {
       ),
     )) as DrawReport[];
     let expected = 0;
-    let samples = 0;
     for (const report of reports) {
-      for (const [board, count] of Object.entries(report.samplesByBoard)) {
-        samples += count;
+      for (const [board, count] of Object.entries(report.deliverablesByBoard)) {
         expected += count * ((this.boardSizes.get(board) ?? 1) - 1);
       }
     }
+    const samples = reports.reduce((sum, report) => sum + report.samples, 0);
     const delivered = reports.reduce((sum, report) => sum + report.delivered, 0);
     return {
       latency: summarize(mergeHistograms(reports.map((report) => report.histogram))),

@@ -4,7 +4,7 @@ import { RawJson, rawJsonParser } from "../../service/raw-json";
 function roundTrip(packet: { type: number; nsp: string; id?: number; data: unknown }): unknown {
   const decoder = new Decoder();
   let decoded: unknown;
-  decoder.on("decoded", (value: { data: unknown }) => (decoded = value.data));
+  decoder.on("decoded", (packet: { data?: unknown }) => (decoded = packet.data));
   for (const part of new rawJsonParser.Encoder().encode(packet)) decoder.add(part);
   return decoded;
 }
