@@ -26,6 +26,18 @@ dev: node_modules ## Run Redis, 3 instances and the Cloud Run-like front on http
 test: node_modules ## Type-check, lint, build and run every test
 	npm test
 
+.PHONY: bench
+bench: build ## Benchmark against the plain Redis-adapter design; writes bench/RESULTS.md (about 6 minutes)
+	npx tsx bench/compare.ts
+
+.PHONY: load
+load: build ## 750 clients through the front at 1,000 strokes/s for 60 s; writes bench/LOAD.md
+	npx tsx bench/load.ts
+
+.PHONY: screenshot
+screenshot: build ## Two browser pages on two instances, side by side: docs/screenshot.png
+	npx tsx local/screenshot.ts
+
 # --- Infrastructure (infra/README.md) -------------------------------------------------------------------------
 # ENV picks the environment (dev or prod). PROJECT_ID is required; REGION, STATE_BUCKET, DOMAINS, IMAGE,
 # DELETION_PROTECTION and INFRA_CONFIG are optional and read by infra/main.ts from the environment.

@@ -4,7 +4,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { Topology } from "../../local/topology";
-import { launchBrowser } from "../support/browser";
+import { launchBrowser } from "../../local/browser";
 import { storedBoard } from "../support/scripted-user";
 import { eventually } from "../support/socket-client";
 
