@@ -42,7 +42,7 @@ export interface WhiteboardServiceProps {
   readonly redis: RedisEndpoint;
   /** VPC access (connector or Direct VPC egress). */
   readonly vpc: VpcEgress;
-  /** Request timeout in seconds, 1 to 3600; also passed as REQUEST_TIMEOUT_SECONDS. */
+  /** Request timeout in seconds, 1 to 3600 (Cloud Run's range); also passed as REQUEST_TIMEOUT_SECONDS. */
   readonly timeoutSeconds: number;
   /** Maximum concurrent requests per instance, 1 to 1000. */
   readonly concurrency: number;
@@ -89,6 +89,13 @@ export class WhiteboardService extends Construct {
 
   constructor(scope: Construct, id: string, props: WhiteboardServiceProps) {
     super(scope, id);
+    // The configuration already validated these; the construct keeps Cloud Run's own limits for any other caller.
+    const check = (ok: boolean, message: string) => {
+      if (!ok) throw new Error(`WhiteboardService: ${message}`);
+    };
+    check(Number.isInteger(props.timeoutSeconds) && props.timeoutSeconds >= 1 && props.timeoutSeconds <= 3600, "timeoutSeconds must be 1 to 3600");
+    check(Number.isInteger(props.concurrency) && props.concurrency >= 1 && props.concurrency <= 1000, "concurrency must be 1 to 1000");
+    check(props.minInstances >= 0 && props.minInstances <= props.maxInstances, "minInstances must be 0 to maxInstances");
 
     const env: CloudRunV2ServiceTemplateContainersEnv[] = [
       { name: "NODE_ENV", value: "production" },

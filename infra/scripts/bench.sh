@@ -12,22 +12,39 @@ trap 'rm -rf "$out"' EXIT
 measure() { # label, command...
   local label="$1"
   shift
-  local times=()
+  local walls=() cpus=()
   "$@" >/dev/null 2>&1 # warm-up: file system cache and the transform caches of tsx and jest
   for _ in $(seq "$runs"); do
-    local start end
+    local start end cpu_before cpu_after
+    cpu_before="$(children_cpu_ms)"
     start="$(date +%s%N)"
     "$@" >/dev/null 2>&1
     end="$(date +%s%N)"
-    times+=("$(((end - start) / 1000000))")
+    cpu_after="$(children_cpu_ms)"
+    walls+=("$(((end - start) / 1000000))")
+    cpus+=("$((cpu_after - cpu_before))")
   done
-  printf '%s\n' "${times[@]}" | sort -n | awk -v label="$label" -v n="$runs" '
+  summary "$label (wall)" "${walls[@]}"
+  summary "$label (CPU user+sys)" "${cpus[@]}"
+}
+
+# CPU time (ms) used by this shell's finished children, from /proc (user + system).
+children_cpu_ms() {
+  local ticks
+  ticks="$(getconf CLK_TCK)"
+  awk -v hz="$ticks" '{ print int(($16 + $17) * 1000 / hz) }' "/proc/$$/stat"
+}
+
+summary() { # label, values in ms...
+  local label="$1"
+  shift
+  printf '%s\n' "$@" | sort -n | awk -v label="$label" -v n="$#" '
     { t[NR] = $1 }
-    END { printf "%-44s min %5.2f s  median %5.2f s  max %5.2f s  (%d runs)\n", label, t[1] / 1000, t[int((n + 1) / 2)] / 1000, t[n] / 1000, n }'
+    END { printf "%-58s min %5.2f s  median %5.2f s  max %5.2f s  (%d runs)\n", label, t[1] / 1000, t[int((n + 1) / 2)] / 1000, t[n] / 1000, n }'
 }
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime), node $(node --version)"
 measure "cdktf synth (CLI, dev)" env CDKTF_OUTDIR="$out/cli" npx --no-install cdktf synth --output "$out/cli"
 measure "app only: node --require tsx/cjs infra/main.ts" env CDKTF_OUTDIR="$out/app" node --require tsx/cjs infra/main.ts
-measure "jest test/infra (4 files)" npx --no-install jest test/infra
+measure "jest test/infra (4 files, 166 tests)" node_modules/.bin/jest test/infra
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)"

@@ -2,7 +2,14 @@
  * Properties of the synthesized stacks: what the issue requires of Cloud Run, Redis, the secret, IAM, the network,
  * the load balancer, deletion protection, state and the image build. Each test reads the synthesized JSON.
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import fc from "fast-check";
+import { App, TerraformStack } from "cdktf";
+import { ContainerImage } from "../../infra/constructs/container-image";
+import { Network } from "../../infra/constructs/network";
+import { WhiteboardService, type WhiteboardServiceProps } from "../../infra/constructs/whiteboard-service";
 import type { InfraConfigInput } from "../../infra/config/schema";
 import { hashBuildContext } from "../../infra/image/content-hash";
 import {
@@ -541,5 +548,55 @@ describe("any valid configuration synthesizes", () => {
       }),
       { numRuns: 10, seed: 20261127 },
     );
+  });
+});
+
+describe("constructs guard their own limits for callers that skip the configuration", () => {
+  // App creates its outdir; nothing is synthesized here, so one private folder serves every test.
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "infra-guard-"));
+  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+  const scope = () => new TerraformStack(new App({ outdir }), "guard");
+  const serviceProps: WhiteboardServiceProps = {
+    projectId: "p-123456",
+    region: "us-central1",
+    name: "svc",
+    serviceAccountEmail: "svc@p-123456.iam.gserviceaccount.com",
+    image: "us-docker.pkg.dev/p/r/i:1",
+    redis: { host: "10.0.0.3", port: 6378, caCertificates: "pem", authSecretId: "s", authSecretVersion: "1" },
+    vpc: { kind: "connector", connectorId: "c", egress: "PRIVATE_RANGES_ONLY" },
+    timeoutSeconds: 3600,
+    concurrency: 250,
+    minInstances: 0,
+    maxInstances: 3,
+    cpu: "1",
+    memory: "512Mi",
+    cpuAlwaysAllocated: false,
+    startupCpuBoost: true,
+    sessionAffinity: true,
+    internalAndLoadBalancerIngressOnly: false,
+    publicInvoker: true,
+    deletionProtection: false,
+    allowedOrigins: [],
+    logLevel: "info",
+  };
+
+  test("WhiteboardService refuses Cloud Run's impossible values", () => {
+    expect(() => new WhiteboardService(scope(), "ok", serviceProps)).not.toThrow();
+    expect(() => new WhiteboardService(scope(), "t", { ...serviceProps, timeoutSeconds: 3601 })).toThrow("timeoutSeconds must be 1 to 3600");
+    expect(() => new WhiteboardService(scope(), "c", { ...serviceProps, concurrency: 0 })).toThrow("concurrency must be 1 to 1000");
+    expect(() => new WhiteboardService(scope(), "m", { ...serviceProps, minInstances: 4 })).toThrow("minInstances must be 0 to maxInstances");
+  });
+
+  test("Network refuses a connector name the API would refuse", () => {
+    const props = { projectId: "p-123456", region: "us-central1", baseName: "b", egress: "connector" as const, connectorCidr: "10.8.0.0/28", connectorMinInstances: 2, connectorMaxInstances: 3, connectorMachineType: "e2-micro", subnetCidr: "10.10.0.0/24" };
+    expect(() => new Network(scope(), "n", { ...props, connectorName: "x".repeat(26) })).toThrow("at most 25 characters");
+  });
+
+  test("ContainerImage needs exactly one source and a relative build path", () => {
+    const build = { contentHash: "a".repeat(64), contextEntries: ["Dockerfile"], excludedNames: [], rootFromStackDir: "../../..", projectId: "p", region: "r", serviceAccountEmail: "e", stagingBucket: "b" };
+    expect(() => new ContainerImage(scope(), "both", { prebuiltImage: "x/y:z", build, repositoryUrl: "u" })).toThrow("not both");
+    expect(() => new ContainerImage(scope(), "none", {})).toThrow("required without prebuiltImage");
+    expect(() => new ContainerImage(scope(), "abs", { repositoryUrl: "u", build: { ...build, rootFromStackDir: "/work" } })).toThrow("must be relative");
+    expect(() => new ContainerImage(scope(), "nodocker", { repositoryUrl: "u", build: { ...build, contextEntries: ["service"] } })).toThrow("no Dockerfile");
   });
 });
