@@ -76,7 +76,7 @@ destroy: node_modules infra-preflight ## Destroy ENV: app, then foundation (prod
 infra-test: node_modules ## Type-check, lint and run the infrastructure tests only
 	npx tsc --noEmit
 	npx eslint --max-warnings 0 infra test/infra
-	npx jest test/infra
+	npx jest test/infra --maxWorkers=2
 
 .PHONY: infra-bench
 infra-bench: node_modules ## Time `cdktf synth` and the infra tests (repeated runs; figures go in infra/README.md)

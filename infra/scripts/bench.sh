@@ -6,8 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs="${RUNS:-5}"
 export CHECKPOINT_DISABLE=1 DISABLE_VERSION_CHECK=1 PROJECT_ID="${PROJECT_ID:-bench-project-1}"
-out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
 
 measure() { # label, command...
   local label="$1"
@@ -44,7 +42,9 @@ summary() { # label, values in ms...
 }
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime), node $(node --version)"
-measure "cdktf synth (CLI, dev)" env CDKTF_OUTDIR="$out/cli" npx --no-install cdktf synth --output "$out/cli"
-measure "app only: node --require tsx/cjs infra/main.ts" env CDKTF_OUTDIR="$out/app" node --require tsx/cjs infra/main.ts
-measure "jest test/infra (4 files, 166 tests)" node_modules/.bin/jest test/infra
+# Both write cdktf.out/ (git-ignored), exactly as a user's synth does.
+measure "npx cdktf synth (dev)" npx --no-install cdktf synth
+measure "make synth: node --require tsx/cjs infra/main.ts" node --require tsx/cjs infra/main.ts
+measure "jest test/infra (4 files, 169 tests; default workers)" node_modules/.bin/jest test/infra
+measure "jest test/infra --maxWorkers=2 (make infra-test)" node_modules/.bin/jest test/infra --maxWorkers=2
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)"
