@@ -1,5 +1,4 @@
 # One entry point for people and CI. Every target is safe to run on a fresh clone.
-# (For the infra helper: the full text of issue 3 is printed by the shell command `issues show 3`, and saved in /tmp/issue3.txt.)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export CHECKPOINT_DISABLE := 1

@@ -138,9 +138,9 @@ const redisInput = z.strictObject({
 
 const serviceInput = z.strictObject({
   image: pattern(IMAGE, `must be ${DESCRIPTIONS.image}`).optional(),
-  // Cloud Run accepts 1 to 3600 s, but the service refuses REQUEST_TIMEOUT_SECONDS below 10: it must ask clients to
-  // reconnect shortly before Cloud Run cuts their WebSocket.
-  timeoutSeconds: int(10, 3600).optional(),
+  // Cloud Run's range. The service gets the same value as REQUEST_TIMEOUT_SECONDS and asks clients to reconnect
+  // shortly before Cloud Run cuts their WebSocket.
+  timeoutSeconds: int(1, 3600).optional(),
   concurrency: int(1, 1000).optional(),
   minInstances: int(0, 1000).optional(),
   maxInstances: int(1, 1000).optional(),
@@ -276,8 +276,8 @@ export interface ServiceConfig {
   /** A prebuilt image to deploy instead of building this repository. @default undefined (build with Cloud Build) */
   readonly image: string | undefined;
   /**
-   * Request timeout in seconds, 10 to 3600 (Cloud Run allows 1 to 3600; the service needs at least 10). WebSockets
-   * are cut at this age and clients reconnect; also passed to the service as REQUEST_TIMEOUT_SECONDS.
+   * Request timeout in seconds, 1 to 3600. WebSockets are cut at this age and clients reconnect; also passed to
+   * the service as REQUEST_TIMEOUT_SECONDS.
    * @default 3600
    */
   readonly timeoutSeconds: number;

@@ -64,8 +64,8 @@ const INVALID: Array<[string, unknown, string[]]> = [
   ["deletionProtection type", { ...BASE, deletionProtection: "yes" }, ["deletionProtection:", "true or false"]],
   ["unknown field", { ...BASE, servce: {} }, ["(root): unknown field(s) servce"]],
   ["unknown nested field", { ...BASE, service: { timeout: 60 } }, ["service: unknown field(s) timeout"]],
-  ["request timeout below 10", { ...BASE, service: { timeoutSeconds: 5 } }, ["service.timeoutSeconds:", "from 10 to 3600", "(got 5)"]],
-  ["request timeout above 3600", { ...BASE, service: { timeoutSeconds: 3601 } }, ["service.timeoutSeconds:", "from 10 to 3600"]],
+  ["request timeout below 1", { ...BASE, service: { timeoutSeconds: 0 } }, ["service.timeoutSeconds:", "from 1 to 3600", "(got 0)"]],
+  ["request timeout above 3600", { ...BASE, service: { timeoutSeconds: 3601 } }, ["service.timeoutSeconds:", "from 1 to 3600"]],
   ["request timeout not an integer", { ...BASE, service: { timeoutSeconds: 60.5 } }, ["service.timeoutSeconds:", "integer"]],
   ["concurrency 0", { ...BASE, service: { concurrency: 0 } }, ["service.concurrency:", "from 1 to 1000"]],
   ["concurrency 1001", { ...BASE, service: { concurrency: 1001 } }, ["service.concurrency:", "from 1 to 1000"]],
@@ -152,7 +152,7 @@ describe("each invalid configuration is refused with a message naming the field 
 
 describe("ranges, as properties", () => {
   const rangeCases: Array<[string, (value: number) => InfraConfigInput, number, number]> = [
-    ["service.timeoutSeconds", (value) => ({ ...BASE, service: { timeoutSeconds: value } }), 10, 3600],
+    ["service.timeoutSeconds", (value) => ({ ...BASE, service: { timeoutSeconds: value } }), 1, 3600],
     ["service.concurrency", (value) => ({ ...BASE, service: { concurrency: value } }), 1, 1000],
     ["redis.memorySizeGb", (value) => ({ ...BASE, redis: { memorySizeGb: value } }), 1, 300],
     ["network.connectorMinInstances", (value) => ({ ...BASE, network: { connectorMinInstances: value, connectorMaxInstances: 10 } }), 2, 9],

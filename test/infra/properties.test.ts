@@ -522,7 +522,7 @@ describe("any valid configuration synthesizes", () => {
       network: fc.record({ egress: fc.constantFrom("connector" as const, "direct" as const), subnetCidr: fc.constant("10.16.0.0/20") }),
       redis: fc.record({ tier: fc.constantFrom("BASIC" as const, "STANDARD_HA" as const), memorySizeGb: fc.integer({ min: 1, max: 300 }) }),
       service: fc.record({
-        timeoutSeconds: fc.integer({ min: 10, max: 3600 }),
+        timeoutSeconds: fc.integer({ min: 1, max: 3600 }),
         concurrency: fc.integer({ min: 1, max: 1000 }),
         maxInstances: fc.integer({ min: 1, max: 1000 }),
       }),
