@@ -80,8 +80,9 @@ export interface WhiteboardServiceProps {
 export const CONTAINER_PORT = 8080;
 
 /**
- * The whiteboard on Cloud Run (v2 API): runs as its own service account, HTTP/1 port (WebSockets cannot use h2c), startup probe on /readyz and liveness probe on /healthz, Redis settings as
- * environment variables with the AUTH string from Secret Manager, and the VPC access that reaches Redis.
+ * The whiteboard on Cloud Run (v2 API): runs as its own service account, HTTP/1 port (WebSockets cannot use
+ * h2c), startup probe on /readyz and liveness probe on /healthz, Redis settings as environment variables with
+ * the AUTH string from Secret Manager, and the VPC access that reaches Redis.
  */
 export class WhiteboardService extends Construct {
   /** The Cloud Run service. */
