@@ -4,6 +4,7 @@
  * the front. After each fault, every user must hold the identical board (same strokes, same seq order),
  * every acknowledged stroke must be on it, and nothing drawn may be left unsent.
  */
+import { waitFor } from "../../local/ports";
 import { Topology, type TopologyOptions } from "../../local/topology";
 import { converge, ScriptedUser } from "../support/scripted-user";
 
@@ -130,7 +131,11 @@ test("Redis restarted mid-drawing: instances stay up, /readyz goes false then tr
   let duringOutage: (number | undefined)[] = [];
   await scenario("Redis restarted, down 1 s", {}, async (running) => {
     await running.redis.stop();
-    duringOutage = await Promise.all(running.instances.map((instance) => readyz(instance.url)));
+    // Each instance notices the closed connection at its next turn of the event loop.
+    await waitFor("every instance to report not ready", async () => {
+      duringOutage = await Promise.all(running.instances.map((instance) => readyz(instance.url)));
+      return duringOutage.every((status) => status === 503);
+    }, 3_000).catch(() => undefined);
     await sleep(1_000);
     await running.redis.start();
   });
