@@ -23,7 +23,7 @@ import { RedisBoardStore } from "../service/store/redis-board-store";
 import { clock } from "./lib/latency";
 import { LoadWorkers, type DrawResult } from "./lib/load-workers";
 import type { System } from "./lib/load-worker";
-import { CpuWindow, rssBytes, type ProcessUsage } from "./lib/process-stats";
+import { CpuWindow, settledRssBytes, type ProcessUsage } from "./lib/process-stats";
 
 const CLIENTS = Number(process.env.CLIENTS ?? 750);
 const LEVELS = (process.env.LEVELS ?? "1,2,3,4,6,8").split(",").map(Number);
@@ -32,11 +32,15 @@ const WORKERS = Number(process.env.WORKERS ?? 2);
 const INSTANCES = 3;
 const SAMPLE_HZ = 60;
 const P99_LIMIT_MS = 100;
+const CATCH_UP_SIZES = [10_000, 100_000];
+const CATCH_UP_POINTS = [3, 8, 16];
 
 interface Step {
   drawers: number;
   result: DrawResult;
   usage: ProcessUsage[];
+  /** Processes that died during the step (an overloaded instance can crash). */
+  died: string[];
 }
 
 interface SystemRun {
@@ -60,12 +64,11 @@ async function runSystem(system: System, workers: LoadWorkers): Promise<SystemRu
   });
   try {
     const pids = () => topology.instances.map((instance) => instance.pid as number);
-    const rssIdle = await Promise.all(pids().map(rssBytes));
+    const rssIdle = await Promise.all(pids().map((pid) => settledRssBytes(pid)));
     log(`${system}: connecting ${CLIENTS} clients`);
     const clients = Array.from({ length: CLIENTS }, (_, i) => ({ url: topology.instance(i % INSTANCES).url, board: "bench" }));
     await workers.connect(system, clients);
-    await new Promise((resolve) => setTimeout(resolve, 2_000)); // let connection setup garbage settle
-    const rssConnected = await Promise.all(pids().map(rssBytes));
+    const rssConnected = await Promise.all(pids().map((pid) => settledRssBytes(pid, 10_000)));
     const perConnection = rssConnected.reduce((sum, rss, i) => sum + rss - (rssIdle[i] ?? 0), 0) / CLIENTS;
 
     const steps: Step[] = [];
@@ -82,8 +85,13 @@ async function runSystem(system: System, workers: LoadWorkers): Promise<SystemRu
         SECONDS * 1000,
       );
       const usage = await cpu.stop();
-      steps.push({ drawers, result, usage });
+      const died = usage.filter((u) => u.died).map((u) => u.name);
+      steps.push({ drawers, result, usage, died });
       log(`${system}: ${drawers} drawers: p99 ${result.latency.p99} ms, delivered ${(result.deliveredFraction * 100).toFixed(2)}%`);
+      if (died.length > 0) {
+        log(`${system}: ${died.join(", ")} died under this load; no higher step`);
+        break;
+      }
       if (system === "ours") await workers.clear(); // next step starts from an empty board
     }
     await workers.disconnect();
@@ -101,28 +109,33 @@ async function runSystem(system: System, workers: LoadWorkers): Promise<SystemRu
 
 interface CatchUp {
   strokes: number;
+  points: number;
   megabytes: number;
   joinAckMs: number;
   withApplyMs: number;
 }
 
-/** Time for a late joiner to receive (and apply) a board of `sizes` strokes of 8 points each. */
-async function measureCatchUp(sizes: readonly number[]): Promise<CatchUp[]> {
+/**
+ * Time for a late joiner to receive (and apply) boards of each size, with strokes of each point count. The
+ * browser client's chunks hold 2 to 3 points on a fast connection (a chunk goes out per pointer sample or two),
+ * more on a slow one; 16 points stands for long strokes.
+ */
+async function measureCatchUp(sizes: readonly number[], pointCounts: readonly number[]): Promise<CatchUp[]> {
   const topology = await Topology.start({ instances: 1, env: { LOG_LEVEL: "warn", MAX_STROKES_PER_BOARD: "1000000" } });
   const redis = createRedisConnections({ url: topology.redis.url, password: undefined, tls: false, caCert: undefined }, pino({ level: "silent" }));
   await redis.connect();
   const store = new RedisBoardStore(redis.commands, { maxStrokes: 1_000_000, idleTtlSeconds: 3600 });
   const results: CatchUp[] = [];
   try {
-    for (const size of sizes) {
-      const board = `catch-up-${size}`;
-      log(`catch-up: filling a board with ${size} strokes`);
+    for (const points of pointCounts) for (const size of sizes) {
+      const board = `catch-up-${size}-${points}`;
+      log(`catch-up: filling a board with ${size} strokes of ${points} points`);
       for (let start = 0; start < size; start += 1_000) {
         await Promise.all(
           Array.from({ length: Math.min(1_000, size - start) }, (_, i) => {
             const stroke: StrokeInput = {
               id: `s${start + i}`,
-              points: Array.from({ length: 8 }, (_, p) => [((start + i) % 97) / 100 + p / 1000, 0.5 + p / 100]),
+              points: Array.from({ length: points }, (_, p) => [((start + i) % 97) / 100 + p / 1000, 0.5 + p / 100]),
               color: "#202124",
               width: 3,
             };
@@ -144,11 +157,12 @@ async function measureCatchUp(sizes: readonly number[]): Promise<CatchUp[]> {
       const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
       results.push({
         strokes: size,
+        points,
         megabytes: Math.round((runs[0]?.bytes ?? 0) / 1e5) / 10,
         joinAckMs: Math.round(median(runs.map((r) => r.ack))),
         withApplyMs: Math.round(median(runs.map((r) => r.total))),
       });
-      log(`catch-up: ${size} strokes in ${results.at(-1)?.withApplyMs} ms`);
+      log(`catch-up: ${size} strokes of ${points} points in ${results.at(-1)?.withApplyMs} ms`);
     }
   } finally {
     await redis.close();
@@ -158,7 +172,9 @@ async function measureCatchUp(sizes: readonly number[]): Promise<CatchUp[]> {
 }
 
 function sustained(run: SystemRun): Step | undefined {
-  return run.steps.filter((step) => step.result.latency.p99 < P99_LIMIT_MS && step.result.deliveredFraction >= 0.999).at(-1);
+  return run.steps
+    .filter((step) => step.result.latency.p99 < P99_LIMIT_MS && step.result.deliveredFraction >= 0.999 && step.died.length === 0)
+    .at(-1);
 }
 
 function report(runs: SystemRun[], catchUp: CatchUp[], seconds: number): string {
@@ -166,24 +182,30 @@ function report(runs: SystemRun[], catchUp: CatchUp[], seconds: number): string 
   const redisVersion = execFileSync("redis-server", ["--version"]).toString().trim();
   const cpu = (step: Step, prefix: string) =>
     step.usage.filter((u) => u.name.startsWith(prefix)).map((u) => u.cpuPercent).join(" / ");
-  const rows = LEVELS.map((drawers, i) => {
-    const b = baseline.steps[i] as Step;
-    const o = ours.steps[i] as Step;
+  /** "baseline / ours" for one figure of a step; "–" where a system stopped before that step. */
+  const pair = (level: number, figure: (step: Step) => string | number) =>
+    [baseline, ours].map((run) => {
+      const step = run.steps.find((s) => s.drawers === level);
+      return step ? String(figure(step)) : "–";
+    }).join(" / ");
+  const rows = LEVELS.map((drawers) => {
     const samplesPerSecond = drawers * SAMPLE_HZ;
+    const b = baseline.steps.find((step) => step.drawers === drawers);
+    const o = ours.steps.find((step) => step.drawers === drawers);
     return [
       drawers,
       samplesPerSecond,
       Math.round(samplesPerSecond * (CLIENTS - 1)),
-      `${(b.result.deliveredFraction * 100).toFixed(2)}% / ${(o.result.deliveredFraction * 100).toFixed(2)}%`,
-      `${b.result.latency.p50} / ${o.result.latency.p50}`,
-      `${b.result.latency.p95} / ${o.result.latency.p95}`,
-      `${b.result.latency.p99} / ${o.result.latency.p99}`,
-      `${b.result.latency.max} / ${o.result.latency.max}`,
-      (o.result.latency.p99 / b.result.latency.p99).toFixed(2),
-      `${Math.round(b.result.messagesSent / SECONDS)} / ${Math.round(o.result.messagesSent / SECONDS)}`,
-      `${cpu(b, "instance")} / ${cpu(o, "instance")}`,
-      `${cpu(b, "redis")} / ${cpu(o, "redis")}`,
-      `${cpu(b, "load")} / ${cpu(o, "load")}`,
+      pair(drawers, (step) => `${(step.result.deliveredFraction * 100).toFixed(2)}%${step.died.length ? ` (${step.died.join(", ")} died)` : ""}`),
+      pair(drawers, (step) => step.result.latency.p50),
+      pair(drawers, (step) => step.result.latency.p95),
+      pair(drawers, (step) => step.result.latency.p99),
+      pair(drawers, (step) => step.result.latency.max),
+      b && o ? (o.result.latency.p99 / b.result.latency.p99).toFixed(2) : "–",
+      pair(drawers, (step) => Math.round(step.result.messagesSent / SECONDS)),
+      pair(drawers, (step) => cpu(step, "instance")),
+      pair(drawers, (step) => cpu(step, "redis")),
+      pair(drawers, (step) => cpu(step, "load")),
     ].join(" | ");
   });
   const best = (run: SystemRun) => {
@@ -225,32 +247,33 @@ Errors: baseline ${JSON.stringify(baseline.steps.map((s) => s.result.errors))}; 
 - Ours: ${best(ours)}
 - Ratio ours/baseline: ${bestRatio.toFixed(2)}
 
-## Memory (RSS per instance)
+## Memory (RSS per instance, the lowest of readings every 250 ms over 5 s idle and 10 s connected)
 | | idle MB | with ${Math.round(CLIENTS / INSTANCES)} connections MB | per connection KB |
 |---|---|---|---|
 | baseline | ${baseline.rssIdleMb.join(" / ")} | ${baseline.rssConnectedMb.join(" / ")} | ${baseline.kbPerConnection} |
 | ours | ${ours.rssIdleMb.join(" / ")} | ${ours.rssConnectedMb.join(" / ")} | ${ours.kbPerConnection} |
 
 ## Late joiner catch-up (ours; the baseline keeps nothing, so a late joiner sees a blank board)
-A fresh client joins a board of N strokes of 8 points: time to the join ack, and to the ack applied to the
-client's board state (median of 5).
+A fresh client (socket.io-client in Node.js, the same V8 JSON parser as Chrome) joins a board of N strokes of
+P points: time to the join ack, and to the ack applied to the client's board state (median of 5). The browser
+client's chunks hold 2 to 3 points when the connection is fast; 16 points stands for long strokes.
 
-| strokes | ack size MB | join ack ms | ack + apply ms |
-|---|---|---|---|
-${catchUp.map((c) => `| ${c.strokes} | ${c.megabytes} | ${c.joinAckMs} | ${c.withApplyMs} |`).join("\n")}
+| strokes | points each | ack size MB | join ack ms | ack + apply ms |
+|---|---|---|---|---|
+${catchUp.map((c) => `| ${c.strokes} | ${c.points} | ${c.megabytes} | ${c.joinAckMs} | ${c.withApplyMs} |`).join("\n")}
 `;
 }
 
 async function main(): Promise<void> {
   if (process.env.CATCH_UP_ONLY) {
-    console.log(await measureCatchUp([10_000, 100_000]));
+    console.log(await measureCatchUp(CATCH_UP_SIZES, CATCH_UP_POINTS));
     return;
   }
   const started = Date.now();
   const workers = LoadWorkers.start(WORKERS);
   try {
     const runs = [await runSystem("baseline", workers), await runSystem("ours", workers)];
-    const catchUp = await measureCatchUp([10_000, 100_000]);
+    const catchUp = await measureCatchUp(CATCH_UP_SIZES, CATCH_UP_POINTS);
     const text = report(runs, catchUp, (Date.now() - started) / 1000);
     writeFileSync(path.join(__dirname, "RESULTS.md"), text);
     console.log(text);

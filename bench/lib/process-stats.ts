@@ -8,6 +8,13 @@ export interface ProcessUsage {
   /** CPU used in the window, as a percentage of one core. */
   cpuPercent: number;
   rssMb: number;
+  /** The process was gone at the end of the window. */
+  died: boolean;
+}
+
+/** CPU time (ms) and RSS of a process, or undefined when it is gone. */
+async function sample(pid: number): Promise<{ ctime: number; memory: number } | undefined> {
+  return pidusage(pid).catch(() => undefined);
 }
 
 export class CpuWindow {
@@ -19,21 +26,38 @@ export class CpuWindow {
 
   /** Starts measuring `processes` (name → pid). */
   static async start(processes: ReadonlyMap<string, number>): Promise<CpuWindow> {
-    const usage = await pidusage([...processes.values()]);
-    return new CpuWindow(processes, new Map([...processes.values()].map((pid) => [pid, usage[pid]?.ctime ?? 0])), Date.now());
+    const pids = [...processes.values()];
+    const usage = await Promise.all(pids.map(sample));
+    return new CpuWindow(processes, new Map(pids.map((pid, i) => [pid, usage[i]?.ctime ?? 0])), Date.now());
   }
 
+  /** Usage over the window; a process that died in it reports `died`. */
   async stop(): Promise<ProcessUsage[]> {
-    const usage = await pidusage([...this.processes.values()]);
     const seconds = (Date.now() - this.startedAt) / 1000;
-    return [...this.processes].map(([name, pid]) => ({
-      name,
-      cpuPercent: Math.round(((usage[pid]?.ctime ?? 0) - (this.startCpuMs.get(pid) ?? 0)) / 10 / seconds),
-      rssMb: Math.round((usage[pid]?.memory ?? 0) / 1e5) / 10,
-    }));
+    return Promise.all(
+      [...this.processes].map(async ([name, pid]) => {
+        const usage = await sample(pid);
+        if (!usage) return { name, cpuPercent: 0, rssMb: 0, died: true };
+        return {
+          name,
+          cpuPercent: Math.round((usage.ctime - (this.startCpuMs.get(pid) ?? 0)) / 10 / seconds),
+          rssMb: Math.round(usage.memory / 1e5) / 10,
+          died: false,
+        };
+      }),
+    );
   }
 }
 
-export async function rssBytes(pid: number): Promise<number> {
-  return (await pidusage(pid)).memory;
+/**
+ * The lowest RSS of a process over `windowMs` (sampled every 250 ms). A V8 heap holds garbage until its
+ * next collection, so one reading right after a burst of work overstates what the work keeps.
+ */
+export async function settledRssBytes(pid: number, windowMs = 5_000): Promise<number> {
+  let lowest = Number.POSITIVE_INFINITY;
+  for (let elapsed = 0; elapsed < windowMs; elapsed += 250) {
+    lowest = Math.min(lowest, (await pidusage(pid)).memory);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return lowest;
 }

@@ -1,21 +1,25 @@
 /**
- * The Lua scripts that make every board operation atomic in Redis (the contract is in ./board-store.ts).
+ * The Lua scripts that make every board write atomic in Redis (the contract is in ./board-store.ts).
  * A board `b` is three keys sharing the hash tag `{b}` (so a Redis Cluster would keep them on one shard):
  *
- *   wb:{b}:meta     hash  seq (last seq handed out), cleared (seq of the last clear, 0 if never)
- *   wb:{b}:strokes  list  the strokes since the last clear as JSON, the one at index i having seq cleared+1+i
- *   wb:{b}:ids      hash  stroke id -> seq, which makes a resent stroke idempotent
+ *   wb:{b}:meta   hash  seq (last seq handed out), cleared (seq of the last clear, 0 if never)
+ *   wb:{b}:pages  list  the strokes since the last clear as JSON, PAGE_SIZE strokes per element, comma-separated
+ *   wb:{b}:ids    hash  stroke id -> seq, which makes a resent stroke idempotent
  *
- * Strokes since the last clear have consecutive seqs (a clear is the only seq that is not a stroke, and it
- * empties the list), so "strokes after seq n" is one LRANGE from index n - cleared (see readPlan in
- * ./board-store.ts; reads need no script).
+ * Every seq since the last clear is a stroke (a clear is the only seq that is not, and it empties the pages),
+ * so the stroke with seq s is number s - cleared - 1 since the clear, in page (s - cleared - 1) / PAGE_SIZE.
+ * Pages, rather than one list element per stroke, make reading a big board a few hundred elements instead of
+ * a hundred thousand: the read is most of a late joiner's wait.
  */
 import { defineScript } from "redis";
 import type { CommandParser } from "@redis/client/dist/lib/client/parser";
 import type { ArrayReply, NumberReply } from "@redis/client/dist/lib/RESP/types";
 
+/** Strokes per page: about 25 KB of JSON for strokes of 8 points, which an append copies once. */
+export const PAGE_SIZE = 128;
+
 export const boardKeys = (board: string) =>
-  [`wb:{${board}}:meta`, `wb:{${board}}:strokes`, `wb:{${board}}:ids`] as const;
+  [`wb:{${board}}:meta`, `wb:{${board}}:pages`, `wb:{${board}}:ids`] as const;
 export const presenceKey = (board: string) => `wb:{${board}}:presence`;
 
 /** Returned in place of a seq when the board is full. */
@@ -26,9 +30,16 @@ export const BOARD_FULL = -1;
 const ADD_STROKE = `
 local existing = redis.call('HGET', KEYS[3], ARGV[1])
 if existing then return {tonumber(existing), 0} end
-if redis.call('LLEN', KEYS[2]) >= tonumber(ARGV[3]) then return {${BOARD_FULL}, 0} end
+local meta = redis.call('HMGET', KEYS[1], 'seq', 'cleared')
+local count = (tonumber(meta[1]) or 0) - (tonumber(meta[2]) or 0)
+if count >= tonumber(ARGV[3]) then return {${BOARD_FULL}, 0} end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-redis.call('RPUSH', KEYS[2], '{"seq":' .. seq .. ',' .. string.sub(ARGV[2], 2))
+local stroke = '{"seq":' .. seq .. ',' .. string.sub(ARGV[2], 2)
+if count % ${PAGE_SIZE} == 0 then
+  redis.call('RPUSH', KEYS[2], stroke)
+else
+  redis.call('LSET', KEYS[2], -1, redis.call('LINDEX', KEYS[2], -1) .. ',' .. stroke)
+end
 redis.call('HSET', KEYS[3], ARGV[1], seq)
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('EXPIRE', KEYS[2], ARGV[4])

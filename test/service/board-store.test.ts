@@ -131,6 +131,23 @@ test("redis presence sums the live instances' entries, and a killed instance's e
   expect(await store.presence(board, "c", undefined, 10_000)).toEqual({ count: 5, seq: 0 });
 });
 
+test("reads across Redis's pages of strokes match memory from every starting point", async () => {
+  // 128 strokes a page: 300 strokes, a clear, 150 more cross page boundaries before and after the clear.
+  const limits = { maxStrokes: 1_000, idleTtlSeconds: 60 };
+  const stores = implementations.map(([, create]) => create(limits));
+  const board = newBoard();
+  const strokes = Array.from({ length: 450 }, () => makeStroke());
+  for (const [index, stroke] of strokes.entries()) {
+    if (index === 300) await Promise.all(stores.map((store) => store.clear(board)));
+    await Promise.all(stores.map((store) => store.addStroke(board, stroke)));
+  }
+  for (let after = 0; after <= 452; after += 1) {
+    const [redis, memory] = await Promise.all(stores.map((store) => read(store, board, after)));
+    expect([after, redis]).toEqual([after, memory]);
+  }
+  expect((await read(stores[0]!, board, 0)).strokes).toHaveLength(150);
+});
+
 type Op = { kind: "add"; id: number } | { kind: "clear" } | { kind: "read"; after: number };
 
 test("both stores give the same answer to any sequence of operations", async () => {
