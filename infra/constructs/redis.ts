@@ -64,6 +64,10 @@ export class Redis extends Construct {
       reservedIpRange: props.reservedIpRange,
       authEnabled: true,
       transitEncryptionMode: "SERVER_AUTHENTICATION",
+      // Every board key has an idle TTL, so Memorystore's default policy (volatile-lru) would evict boards, or
+      // half a board, under memory pressure. With noeviction a full Redis refuses writes instead: the service
+      // answers "unavailable" and clients keep the stroke and retry; nothing stored is ever dropped silently.
+      redisConfigs: { "maxmemory-policy": "noeviction" },
       persistenceConfig:
         props.persistence === "RDB"
           ? { persistenceMode: "RDB", rdbSnapshotPeriod: props.rdbSnapshotPeriod }

@@ -193,6 +193,14 @@ describe("Redis", () => {
     );
   });
 
+  test("never evicts: a full Redis refuses writes rather than dropping boards (which all carry a TTL)", () => {
+    for (const stack of [dev.foundation, prod.foundation]) {
+      expect(onlyResource(stack, "google_redis_instance")).toEqual(
+        expect.objectContaining({ redis_configs: { "maxmemory-policy": "noeviction" } }),
+      );
+    }
+  });
+
   test("BASIC in dev, STANDARD_HA with RDB snapshots in prod", () => {
     expect(onlyResource(dev.foundation, "google_redis_instance")).toEqual(
       expect.objectContaining({ tier: "BASIC", persistence_config: { persistence_mode: "DISABLED" } }),
