@@ -6,8 +6,9 @@
  * pointer samples at 60 per second in continuous strokes, every other client watches. Latency is from a
  * pointer sample's scheduled time to its arrival at each remote client.
  *
- * Options (environment): CLIENTS (750), LEVELS (drawers per step, "1,2,3,4,6,8"), SECONDS per step (10),
- * WORKERS (load processes, 2), CATCH_UP_ONLY=1 to measure only the late joiner's catch-up (prints, writes nothing).
+ * Options (environment): CLIENTS (client counts to ramp at, "750,150"), LEVELS (drawers per step,
+ * "1,2,3,4,6,8"), SECONDS per step (10), WORKERS (load processes, 3: one for the drawers, the rest watch),
+ * CATCH_UP_ONLY=1 to measure only the late joiner's catch-up (prints, writes nothing).
  */
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -25,10 +26,11 @@ import { LoadWorkers, type DrawResult } from "./lib/load-workers";
 import type { System } from "./lib/load-worker";
 import { CpuWindow, settledRssBytes, type ProcessUsage } from "./lib/process-stats";
 
-const CLIENTS = Number(process.env.CLIENTS ?? 750);
-const LEVELS = (process.env.LEVELS ?? "1,2,3,4,6,8").split(",").map(Number);
+const numbers = (text: string) => text.split(",").map(Number);
+const CLIENT_COUNTS = numbers(process.env.CLIENTS ?? "750,150");
+const LEVELS = numbers(process.env.LEVELS ?? "1,2,3,4,6,8");
 const SECONDS = Number(process.env.SECONDS ?? 10);
-const WORKERS = Number(process.env.WORKERS ?? 2);
+const WORKERS = Number(process.env.WORKERS ?? 3);
 const INSTANCES = 3;
 const SAMPLE_HZ = 60;
 const P99_LIMIT_MS = 100;
@@ -45,6 +47,7 @@ interface Step {
 
 interface SystemRun {
   system: System;
+  clients: number;
   rssIdleMb: number[];
   rssConnectedMb: number[];
   kbPerConnection: number;
@@ -54,8 +57,8 @@ interface SystemRun {
 const log = (message: string) => console.log(`${new Date().toTimeString().slice(0, 8)} ${message}`);
 const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
 
-async function runSystem(system: System, workers: LoadWorkers): Promise<SystemRun> {
-  log(`${system}: starting Redis and ${INSTANCES} instances`);
+async function runSystem(system: System, workers: LoadWorkers, clientCount: number): Promise<SystemRun> {
+  log(`${system}, ${clientCount} clients: starting Redis and ${INSTANCES} instances`);
   const topology = await Topology.start({
     instances: INSTANCES,
     nodeArgs: system === "baseline" ? ["--import", "tsx", path.join(__dirname, "baseline", "server.ts")] : undefined,
@@ -65,11 +68,11 @@ async function runSystem(system: System, workers: LoadWorkers): Promise<SystemRu
   try {
     const pids = () => topology.instances.map((instance) => instance.pid as number);
     const rssIdle = await Promise.all(pids().map((pid) => settledRssBytes(pid)));
-    log(`${system}: connecting ${CLIENTS} clients`);
-    const clients = Array.from({ length: CLIENTS }, (_, i) => ({ url: topology.instance(i % INSTANCES).url, board: "bench" }));
-    await workers.connect(system, clients);
+    log(`${system}: connecting ${clientCount} clients`);
+    const clients = Array.from({ length: clientCount }, (_, i) => ({ url: topology.instance(i % INSTANCES).url, board: "bench" }));
+    await workers.connect(system, clients, Math.max(...LEVELS));
     const rssConnected = await Promise.all(pids().map((pid) => settledRssBytes(pid, 10_000)));
-    const perConnection = rssConnected.reduce((sum, rss, i) => sum + rss - (rssIdle[i] ?? 0), 0) / CLIENTS;
+    const perConnection = rssConnected.reduce((sum, rss, i) => sum + rss - (rssIdle[i] ?? 0), 0) / clientCount;
 
     const steps: Step[] = [];
     for (const drawers of LEVELS) {
@@ -97,6 +100,7 @@ async function runSystem(system: System, workers: LoadWorkers): Promise<SystemRu
     await workers.disconnect();
     return {
       system,
+      clients: clientCount,
       rssIdleMb: rssIdle.map(mb),
       rssConnectedMb: rssConnected.map(mb),
       kbPerConnection: Math.round(perConnection / 100) / 10,
@@ -177,17 +181,18 @@ function sustained(run: SystemRun): Step | undefined {
     .at(-1);
 }
 
-function report(runs: SystemRun[], catchUp: CatchUp[], seconds: number): string {
-  const [baseline, ours] = runs as [SystemRun, SystemRun];
-  const redisVersion = execFileSync("redis-server", ["--version"]).toString().trim();
+/** The table of one client count: every step of both systems side by side. */
+function resultsTable(baseline: SystemRun, ours: SystemRun): string {
   const cpu = (step: Step, prefix: string) =>
     step.usage.filter((u) => u.name.startsWith(prefix)).map((u) => u.cpuPercent).join(" / ");
   /** "baseline / ours" for one figure of a step; "–" where a system stopped before that step. */
   const pair = (level: number, figure: (step: Step) => string | number) =>
-    [baseline, ours].map((run) => {
-      const step = run.steps.find((s) => s.drawers === level);
-      return step ? String(figure(step)) : "–";
-    }).join(" / ");
+    [baseline, ours]
+      .map((run) => {
+        const step = run.steps.find((s) => s.drawers === level);
+        return step ? String(figure(step)) : "–";
+      })
+      .join(" / ");
   const rows = LEVELS.map((drawers) => {
     const samplesPerSecond = drawers * SAMPLE_HZ;
     const b = baseline.steps.find((step) => step.drawers === drawers);
@@ -195,7 +200,7 @@ function report(runs: SystemRun[], catchUp: CatchUp[], seconds: number): string 
     return [
       drawers,
       samplesPerSecond,
-      Math.round(samplesPerSecond * (CLIENTS - 1)),
+      Math.round(samplesPerSecond * (baseline.clients - 1)),
       pair(drawers, (step) => `${(step.result.deliveredFraction * 100).toFixed(2)}%${step.died.length ? ` (${step.died.join(", ")} died)` : ""}`),
       pair(drawers, (step) => step.result.latency.p50),
       pair(drawers, (step) => step.result.latency.p95),
@@ -206,13 +211,31 @@ function report(runs: SystemRun[], catchUp: CatchUp[], seconds: number): string 
       pair(drawers, (step) => cpu(step, "instance")),
       pair(drawers, (step) => cpu(step, "redis")),
       pair(drawers, (step) => cpu(step, "load")),
+      pair(drawers, (step) => step.result.samplerLagP99),
     ].join(" | ");
   });
   const best = (run: SystemRun) => {
     const step = sustained(run);
-    return step ? `${step.drawers * SAMPLE_HZ} samples/s in, ${Math.round(step.drawers * SAMPLE_HZ * (CLIENTS - 1))} deliveries/s out (${step.drawers} drawers)` : "below the lowest step";
+    return step
+      ? `${step.drawers * SAMPLE_HZ} samples/s in, ${Math.round(step.drawers * SAMPLE_HZ * (run.clients - 1))} deliveries/s out (${step.drawers} drawers)`
+      : `none: p99 over ${P99_LIMIT_MS} ms from the lowest step`;
   };
-  const bestRatio = (sustained(ours)?.drawers ?? 0) / Math.max(1, sustained(baseline)?.drawers ?? 0);
+  const errors = (run: SystemRun) => run.steps.map((step) => JSON.stringify(step.result.errors)).join(", ");
+  return `### ${baseline.clients} clients (${Math.round(baseline.clients / INSTANCES)} per instance)
+| drawers | samples/s in | deliveries/s expected | delivered | p50 ms | p95 ms | p99 ms | max ms | p99 ours/baseline | messages/s sent | instance CPU % | Redis CPU % | load-gen CPU % | sampler lag p99 ms |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
+${rows.map((row) => `| ${row} |`).join("\n")}
+
+Highest sustained load (p99 under ${P99_LIMIT_MS} ms, at least 99.9% delivered, no instance lost):
+baseline ${best(baseline)}; ours ${best(ours)}.
+Errors per step: baseline ${errors(baseline)}; ours ${errors(ours)}.
+`;
+}
+
+function report(runs: SystemRun[], catchUp: CatchUp[], seconds: number): string {
+  const redisVersion = execFileSync("redis-server", ["--version"]).toString().trim();
+  const pairs = CLIENT_COUNTS.map((clients) => runs.filter((run) => run.clients === clients) as [SystemRun, SystemRun]);
+  const [baseline, ours] = pairs[0] as [SystemRun, SystemRun];
   return `# Benchmark results: this service against the plain Redis-adapter design
 
 Generated by \`make bench\` (bench/compare.ts) on ${new Date().toISOString().slice(0, 10)}; the run took ${Math.round(seconds)} s.
@@ -221,34 +244,26 @@ Do not edit by hand: run it again.
 ## Machine and command
 - ${os.cpus().length} × ${os.cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}
 - Node.js ${process.version}; ${redisVersion}
-- Everything on this machine: Redis, ${INSTANCES} instances of each system, ${WORKERS} load-generator processes.
-- Command: \`CLIENTS=${CLIENTS} LEVELS=${LEVELS.join(",")} SECONDS=${SECONDS} WORKERS=${WORKERS} make bench\`
+- Everything on this machine: Redis, ${INSTANCES} instances of the system under test, ${WORKERS} load-generator processes
+  (the drawers in one, the watchers in the others). The systems run one after the other, never together.
+- Command: \`CLIENTS=${CLIENT_COUNTS.join(",")} LEVELS=${LEVELS.join(",")} SECONDS=${SECONDS} WORKERS=${WORKERS} make bench\`
 
 ## Load
-${CLIENTS} clients on one board, spread evenly over ${INSTANCES} instances (${Math.round(CLIENTS / INSTANCES)} each), WebSocket only.
-Each step has some clients draw continuous strokes of ${SAMPLE_HZ} pointer samples per second for ${SECONDS} s; everyone
-else watches. **Baseline** (bench/baseline/server.ts): one \`drawing\` message per segment, relayed by
-\`socket.broadcast.emit\` through @socket.io/redis-adapter, as Socket.IO's whiteboard example. **Ours**: the browser
-client's own session, which stores every chunk in Redis before broadcasting it, and sends the next chunk when the
-previous one is acknowledged (points drawn meanwhile go together). Latency: from a sample's scheduled time to its
-arrival at each remote client, so any lateness of the generator counts against the system.
+All clients on one board, spread evenly over ${INSTANCES} instances, WebSocket only. Each step has some clients draw
+continuous strokes of ${SAMPLE_HZ} pointer samples per second for ${SECONDS} s; everyone else watches. **Baseline**
+(bench/baseline/server.ts): one \`drawing\` message per segment, relayed by \`socket.broadcast.emit\` through
+@socket.io/redis-adapter, as Socket.IO's whiteboard example. **Ours**: the browser client's own session, which stores
+every chunk in Redis before broadcasting it, and sends the next chunk when the previous one is acknowledged (points
+drawn meanwhile go together). Latency: from a sample's scheduled time to its arrival at each remote client, so any
+lateness of the generator counts against the system (its own lag is the last column).
 
-## Results (baseline / ours)
-| drawers | samples/s in | deliveries/s expected | delivered | p50 ms | p95 ms | p99 ms | max ms | p99 ratio ours/baseline | messages/s sent | instance CPU % | Redis CPU % | load-gen CPU % |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|
-${rows.map((row) => `| ${row} |`).join("\n")}
+## Results (each cell: baseline / ours)
+CPU is a percentage of one core, per process (instances a / b / c, load generators 1 / 2 / 3). The machine has
+${os.cpus().length} cores in all, shared by every process.
 
-CPU is a percentage of one core, per process (instances a / b / c). The machine has ${os.cpus().length} cores in all.
-Generator lag p99 (how late the sampler ran): baseline ${baseline.steps.map((s) => s.result.samplerLagP99).join(", ")} ms; ours ${ours.steps.map((s) => s.result.samplerLagP99).join(", ")} ms.
-Errors: baseline ${JSON.stringify(baseline.steps.map((s) => s.result.errors))}; ours ${JSON.stringify(ours.steps.map((s) => s.result.errors))}.
-
-## Highest sustained load (p99 under ${P99_LIMIT_MS} ms and at least 99.9% delivered)
-- Baseline: ${best(baseline)}
-- Ours: ${best(ours)}
-- Ratio ours/baseline: ${bestRatio.toFixed(2)}
-
-## Memory (RSS per instance, the lowest of readings every 250 ms over 5 s idle and 10 s connected)
-| | idle MB | with ${Math.round(CLIENTS / INSTANCES)} connections MB | per connection KB |
+${pairs.map(([b, o]) => resultsTable(b, o)).join("\n")}
+## Memory (RSS per instance at ${baseline.clients} clients; the lowest of readings every 250 ms over 5 s idle and 10 s connected)
+| | idle MB | with ${Math.round(baseline.clients / INSTANCES)} connections MB | per connection KB |
 |---|---|---|---|
 | baseline | ${baseline.rssIdleMb.join(" / ")} | ${baseline.rssConnectedMb.join(" / ")} | ${baseline.kbPerConnection} |
 | ours | ${ours.rssIdleMb.join(" / ")} | ${ours.rssConnectedMb.join(" / ")} | ${ours.kbPerConnection} |
@@ -272,7 +287,10 @@ async function main(): Promise<void> {
   const started = Date.now();
   const workers = LoadWorkers.start(WORKERS);
   try {
-    const runs = [await runSystem("baseline", workers), await runSystem("ours", workers)];
+    const runs: SystemRun[] = [];
+    for (const clients of CLIENT_COUNTS) {
+      for (const system of ["baseline", "ours"] as const) runs.push(await runSystem(system, workers, clients));
+    }
     const catchUp = await measureCatchUp(CATCH_UP_SIZES, CATCH_UP_POINTS);
     const text = report(runs, catchUp, (Date.now() - started) / 1000);
     writeFileSync(path.join(__dirname, "RESULTS.md"), text);

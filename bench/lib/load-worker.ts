@@ -93,6 +93,7 @@ class OurClient implements LoadClient {
       { url, board, newId: () => this.nextKey },
       {
         onAppend: (strokes) => strokes.forEach((stroke) => this.received(stroke)),
+        // Only a reset or a clear redraws; what a reset brings is counted like any arrival.
         onRedraw: () => this.session.board.strokes().forEach((stroke) => this.received(stroke)),
         onAcked: (stroke) => {
           m.messagesSent += 1;

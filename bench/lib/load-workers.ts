@@ -26,6 +26,8 @@ export class LoadWorkers {
   private nextRequest = 0;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private boardSizes = new Map<string, number>();
+  /** Clients 0..drawerSlots-1 live in the first worker, so that receiving never delays their sampling. */
+  private drawerSlots = 0;
 
   private constructor(private readonly workers: ChildProcess[]) {
     for (const worker of workers) {
@@ -47,8 +49,13 @@ export class LoadWorkers {
     return this.workers.map((worker) => worker.pid as number);
   }
 
-  /** Connects the clients (client i goes to worker i mod n) and waits until every one is connected. */
-  async connect(system: System, clients: readonly ClientSpec[]): Promise<void> {
+  /**
+   * Connects the clients and waits until every one is connected. With `drawerSlots` > 0 (and more than one
+   * worker), clients 0 to drawerSlots-1 (the drawers) get the first worker to themselves and the others are
+   * spread over the rest: a worker busy receiving would otherwise sample late, and count its own lag as latency.
+   */
+  async connect(system: System, clients: readonly ClientSpec[], drawerSlots = 0): Promise<void> {
+    this.drawerSlots = this.workers.length > 1 ? drawerSlots : 0;
     this.boardSizes = new Map();
     for (const client of clients) this.boardSizes.set(client.board, (this.boardSizes.get(client.board) ?? 0) + 1);
     await Promise.all(
@@ -56,7 +63,7 @@ export class LoadWorkers {
         this.request(worker, {
           kind: "connect",
           system,
-          clients: clients.flatMap((client, id) => (id % this.workers.length === w ? [{ id, ...client }] : [])),
+          clients: clients.flatMap((client, id) => (this.workerOf(id) === w ? [{ id, ...client }] : [])),
         }),
       ),
     );
@@ -69,7 +76,7 @@ export class LoadWorkers {
       this.workers.map((worker, w) =>
         this.request(worker, {
           kind: "draw",
-          drawers: drawers.filter((id) => id % this.workers.length === w),
+          drawers: drawers.filter((id) => this.workerOf(id) === w),
           pattern,
           startAt,
           durationMs,
@@ -110,6 +117,11 @@ export class LoadWorkers {
 
   stop(): void {
     for (const worker of this.workers) worker.kill();
+  }
+
+  private workerOf(id: number): number {
+    if (this.drawerSlots === 0) return id % this.workers.length;
+    return id < this.drawerSlots ? 0 : 1 + (id % (this.workers.length - 1));
   }
 
   private request(worker: ChildProcess, command: WorkerCommand): Promise<unknown> {

@@ -8,6 +8,8 @@ import type { Point, StrokeInput } from "../../protocol/events";
 
 /** Every board has the same shape on every screen, so a drawing looks the same to everyone. */
 export const BOARD_ASPECT = 16 / 10;
+/** How long out-of-order strokes may sit on top before the stacking is redrawn right. */
+const SETTLE_MS = 300;
 /** Stroke widths are CSS pixels on a board this wide, and scale with the board. */
 const REFERENCE_WIDTH = 1000;
 
@@ -24,6 +26,7 @@ export class BoardView {
   private redrawAll = false;
   private redrawPending = false;
   private readonly appended: StrokeInput[] = [];
+  private settleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly stage: HTMLElement,
@@ -42,6 +45,12 @@ export class BoardView {
   invalidate(): void {
     this.redrawAll = true;
     this.schedule();
+  }
+
+  /** Redraws everything once changes have paused for a moment (coalesces bursts of out-of-order strokes). */
+  invalidateSoon(): void {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => this.invalidate(), SETTLE_MS);
   }
 
   /** Draws these stored strokes on top at the next frame. */

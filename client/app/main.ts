@@ -40,7 +40,10 @@ const session = new WhiteboardSession(
   { board },
   {
     onRedraw: () => view.invalidate(),
-    onAppend: (strokes) => view.append(strokes),
+    onAppend: (strokes, outOfOrder) => {
+      view.append(strokes);
+      if (outOfOrder) view.invalidateSoon(); // restore the stacking once the burst is over
+    },
     onPending: () => view.pendingChanged(),
     onState: (state) => toolbar.showConnection(state),
     onPresence: (count) => toolbar.showPresence(count),

@@ -7,6 +7,16 @@ import type { JoinAck, Stroke } from "../../protocol/events";
 
 export type JoinSuccess = Extract<JoinAck, { ok: true }>;
 
+/** What applying an event changed, for whoever draws the board. */
+export interface Applied {
+  /** Everything held must be drawn again from scratch (strokes were removed). */
+  reset: boolean;
+  /** Strokes newly held, in the order given. */
+  added: Stroke[];
+  /** Some of `added` belong below strokes already held: drawn on top, the stacking is off until a redraw. */
+  outOfOrder: boolean;
+}
+
 export class BoardState {
   private readonly bySeq = new Map<number, Stroke>();
   private readonly ids = new Set<string>();
@@ -38,32 +48,21 @@ export class BoardState {
     return this.ordered;
   }
 
-  /**
-   * Applies a join ack. Returns true when the board must be redrawn from scratch, false when what is new
-   * can be drawn on top.
-   */
-  applyJoin(ack: JoinSuccess): boolean {
-    let redraw = false;
-    if (ack.reset) {
-      // Live events newer than the ack (received while the join was in flight) stay.
-      this.removeWhere((seq) => seq <= ack.seq);
-      redraw = true;
-    }
-    for (const stroke of ack.strokes) redraw = this.insert(stroke, ack.reset) || redraw;
+  applyJoin(ack: JoinSuccess): Applied {
+    // Live events newer than the ack (received while the join was in flight) stay.
+    if (ack.reset) this.removeWhere((seq) => seq <= ack.seq);
+    const applied = this.insertAll(ack.strokes, ack.reset);
     // The ack accounts for every seq up to its own.
     this.watermarkSeq = ack.reset ? ack.seq : Math.max(this.watermarkSeq, ack.seq);
     this.heard(ack.seq);
-    return redraw;
+    return { ...applied, reset: ack.reset };
   }
 
-  /**
-   * Adds a stored stroke: a live event, or this client's own stroke once acked. Returns true when it
-   * landed below strokes already held (redraw), false when it goes on top or was already held.
-   */
-  applyStroke(stroke: Stroke): boolean {
-    const redraw = this.insert(stroke, false);
+  /** Adds a stored stroke: a live event, or this client's own stroke once acked. */
+  applyStroke(stroke: Stroke): Applied {
+    const applied = this.insertAll([stroke], false);
     this.heard(stroke.seq);
-    return redraw;
+    return { ...applied, reset: false };
   }
 
   /** The board was cleared at `seq`: everything before it is gone, including whatever this client missed. */
@@ -87,15 +86,21 @@ export class BoardState {
    * A stroke at or below the watermark that is not held was cleared, so it is never added back, unless a
    * join ack that reset the board brings it.
    */
-  private insert(stroke: Stroke, fromReset: boolean): boolean {
-    if (this.bySeq.has(stroke.seq) || (stroke.seq <= this.watermarkSeq && !fromReset)) return false;
-    const below = stroke.seq < this.top;
-    this.bySeq.set(stroke.seq, stroke);
-    this.ids.add(stroke.id);
-    this.top = Math.max(this.top, stroke.seq);
-    if (below) this.ordered = undefined;
-    else this.ordered?.push(stroke);
-    return below;
+  private insertAll(strokes: readonly Stroke[], fromReset: boolean): Omit<Applied, "reset"> {
+    const added: Stroke[] = [];
+    let outOfOrder = false;
+    for (const stroke of strokes) {
+      if (this.bySeq.has(stroke.seq) || (stroke.seq <= this.watermarkSeq && !fromReset)) continue;
+      const below = stroke.seq < this.top;
+      this.bySeq.set(stroke.seq, stroke);
+      this.ids.add(stroke.id);
+      this.top = Math.max(this.top, stroke.seq);
+      if (below) this.ordered = undefined;
+      else this.ordered?.push(stroke);
+      outOfOrder ||= below;
+      added.push(stroke);
+    }
+    return { added, outOfOrder };
   }
 
   private removeWhere(predicate: (seq: number) => boolean): void {

@@ -8,16 +8,20 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
 import type { ClientToServerEvents, ErrorAck, Point, ServerToClientEvents, Stroke, StrokeInput, WriteAck } from "../../protocol/events";
 import { ID_PATTERN, RETRYABLE_ERRORS } from "../../protocol/events";
-import { BoardState } from "./board-state";
+import { BoardState, type Applied } from "./board-state";
 import { Outbox, type Pen } from "./outbox";
 
 export type ConnectionState = "connecting" | "connected" | "reconnecting";
 
 export interface SessionListeners {
-  /** Everything held must be drawn again (a reset, a clear, or a stroke that landed below others). */
+  /** Everything held must be drawn again: a reset or a clear removed strokes. */
   onRedraw?(): void;
-  /** New strokes go on top of what is drawn. */
-  onAppend?(strokes: readonly Stroke[]): void;
+  /**
+   * Strokes newly held. With `outOfOrder`, some belong below strokes already drawn (strokes stored by
+   * different instances arrive in any order): drawing them on top is right but for the stacking, which a
+   * redraw soon after fixes.
+   */
+  onAppend?(strokes: readonly Stroke[], outOfOrder: boolean): void;
   /** The outbox changed (a chunk added, grown, acknowledged or refused). */
   onPending?(): void;
   onState?(state: ConnectionState): void;
@@ -62,6 +66,8 @@ export class WhiteboardSession {
   private closed = false;
   /** Connections made after the first one. */
   reconnects = 0;
+  /** Rejoins made to fill a gap that did not fill by itself. */
+  gapRejoins = 0;
 
   constructor(
     private readonly options: SessionOptions,
@@ -80,7 +86,7 @@ export class WhiteboardSession {
     this.socket = options.url === undefined ? io(socketOptions) : io(options.url, socketOptions);
     this.socket.on("connect", () => this.onConnect());
     this.socket.on("disconnect", (reason) => this.onDisconnect(reason));
-    this.socket.on("stroke", (stroke) => this.applyLive(this.board.applyStroke(stroke), [stroke]));
+    this.socket.on("stroke", (stroke) => this.applied(this.board.applyStroke(stroke)));
     this.socket.on("cleared", ({ seq }) => {
       this.board.applyClear(seq);
       this.listeners.onRedraw?.();
@@ -179,15 +185,14 @@ export class WhiteboardSession {
         this.retries = 0;
         this.joined = true;
         this.setState("connected");
-        const redraw = this.board.applyJoin(ack);
-        this.applyLive(redraw, ack.strokes);
+        this.applied(this.board.applyJoin(ack));
         this.flush();
       });
   }
 
-  private applyLive(redraw: boolean, strokes: readonly Stroke[]): void {
-    if (redraw) this.listeners.onRedraw?.();
-    else if (strokes.length > 0) this.listeners.onAppend?.(strokes);
+  private applied({ reset, added, outOfOrder }: Applied): void {
+    if (reset) this.listeners.onRedraw?.();
+    else if (added.length > 0) this.listeners.onAppend?.(added, outOfOrder);
     this.watchGap();
   }
 
@@ -207,7 +212,7 @@ export class WhiteboardSession {
       this.outbox.remove(chunk.id);
       if (ack.ok) {
         const stroke = { ...chunk, seq: ack.seq };
-        this.applyLive(this.board.applyStroke(stroke), [stroke]);
+        this.applied(this.board.applyStroke(stroke));
         this.listeners.onAcked?.(stroke);
       } else {
         this.listeners.onRefused?.(chunk, ack);
@@ -237,14 +242,21 @@ export class WhiteboardSession {
   }
 
   /**
-   * Strokes stored by different instances can arrive out of order, so a gap usually fills by itself in
-   * milliseconds. One that stays open (a broadcast lost with a killed instance) is filled by rejoining.
+   * Strokes stored by different instances arrive out of order, so gaps open and fill by themselves all the
+   * time while several people draw. Only a gap that stays open (a broadcast lost with a killed instance)
+   * is filled by rejoining: one where the watermark has not moved for the whole grace period.
    */
   private watchGap(): void {
     if (this.gapTimer !== undefined || !this.board.hasGap || !this.joined) return;
+    const stuckAt = this.board.watermark;
     this.gapTimer = setTimeout(() => {
       this.gapTimer = undefined;
-      if (this.board.hasGap && this.joined) this.join();
+      if (!this.joined) return;
+      if (this.board.watermark === stuckAt && this.board.hasGap) {
+        this.gapRejoins += 1;
+        this.join();
+      }
+      else this.watchGap(); // that gap filled; time any newer one from now
     }, this.options.gapGraceMs ?? 1_000);
   }
 

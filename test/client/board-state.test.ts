@@ -92,13 +92,14 @@ test("join acks taken at any moment, mixed with any subset of live events, conve
   );
 });
 
-test("a stroke arriving below the top asks for a redraw, one on top does not", () => {
+test("a stroke arriving below the top is reported out of order; a duplicate adds nothing", () => {
   const state = new BoardState();
-  expect(state.applyStroke(stroke(1))).toBe(false);
-  expect(state.applyStroke(stroke(3))).toBe(false);
+  expect(state.applyStroke(stroke(1))).toEqual({ reset: false, added: [stroke(1)], outOfOrder: false });
+  expect(state.applyStroke(stroke(3))).toEqual({ reset: false, added: [stroke(3)], outOfOrder: false });
   expect(state.hasGap).toBe(true);
   expect(state.watermark).toBe(1);
-  expect(state.applyStroke(stroke(2))).toBe(true);
+  expect(state.applyStroke(stroke(2))).toEqual({ reset: false, added: [stroke(2)], outOfOrder: true });
+  expect(state.applyStroke(stroke(2))).toEqual({ reset: false, added: [], outOfOrder: false });
   expect(state.watermark).toBe(3);
   expect(state.strokes().map((s) => s.seq)).toEqual([1, 2, 3]);
 });
@@ -108,7 +109,11 @@ test("a join ack with reset drops what it covers but keeps live strokes newer th
   state.applyStroke(stroke(1));
   state.applyStroke(stroke(2));
   state.applyStroke(stroke(6)); // arrived while the join was in flight
-  expect(state.applyJoin({ ok: true, board: "b", seq: 5, reset: true, strokes: [stroke(5)] })).toBe(true);
+  expect(state.applyJoin({ ok: true, board: "b", seq: 5, reset: true, strokes: [stroke(5)] })).toEqual({
+    reset: true,
+    added: [stroke(5)],
+    outOfOrder: true,
+  });
   expect(state.strokes().map((s) => s.seq)).toEqual([5, 6]);
   expect(state.watermark).toBe(6);
   expect(state.has("id1")).toBe(false);

@@ -123,6 +123,7 @@ test("one instance stopped with SIGTERM (scale-in): it drains within 8 s and its
     expect(await running.stopInstance(2)).toEqual({ code: 0, signal: null });
     drainMs = Date.now() - started;
   });
+  console.log(`SIGTERM to exit: ${drainMs} ms`);
   expect(drainMs).toBeLessThan(8_000);
   expect(result.reconnects).toBeGreaterThanOrEqual(USERS / 3 - 1);
 });
