@@ -67,10 +67,19 @@ async function runSystem(system: System, workers: LoadWorkers, clientCount: numb
   });
   try {
     const pids = () => topology.instances.map((instance) => instance.pid as number);
-    const rssIdle = await Promise.all(pids().map((pid) => settledRssBytes(pid)));
     log(`${system}: connecting ${clientCount} clients`);
-    const clients = Array.from({ length: clientCount }, (_, i) => ({ url: topology.instance(i % INSTANCES).url, board: "bench" }));
-    await workers.connect(system, clients, Math.max(...LEVELS));
+    const drawerSlots = Math.max(...LEVELS);
+    const clients = Array.from({ length: clientCount }, (_, i) => ({
+      url: topology.instance(i % INSTANCES).url,
+      board: "bench",
+      draws: i < drawerSlots,
+    }));
+    // Memory per connection is the difference of two RSS readings. A first round of connections grows each
+    // heap to its working size, so that growth is not counted as the connections' own.
+    await workers.connect(system, clients);
+    await workers.disconnect();
+    const rssIdle = await Promise.all(pids().map((pid) => settledRssBytes(pid)));
+    await workers.connect(system, clients);
     const rssConnected = await Promise.all(pids().map((pid) => settledRssBytes(pid, 10_000)));
     const perConnection = rssConnected.reduce((sum, rss, i) => sum + rss - (rssIdle[i] ?? 0), 0) / clientCount;
 
@@ -254,7 +263,7 @@ continuous strokes of ${SAMPLE_HZ} pointer samples per second for ${SECONDS} s; 
 (bench/baseline/server.ts): one \`drawing\` message per segment, relayed by \`socket.broadcast.emit\` through
 @socket.io/redis-adapter, as Socket.IO's whiteboard example. **Ours**: the browser client's own session, which stores
 every chunk in Redis before broadcasting it, and sends the next chunk when the previous one is acknowledged (points
-drawn meanwhile go together). Latency: from a sample's scheduled time to its arrival at each remote client, so any
+drawn meanwhile go together); its watchers are plain sockets joined to the board, as light as the baseline's. Latency: from a sample's scheduled time to its arrival at each remote client, so any
 lateness of the generator counts against the system (its own lag is the last column).
 
 ## Results (each cell: baseline / ours)
@@ -262,7 +271,9 @@ CPU is a percentage of one core, per process (instances a / b / c, load generato
 ${os.cpus().length} cores in all, shared by every process.
 
 ${pairs.map(([b, o]) => resultsTable(b, o)).join("\n")}
-## Memory (RSS per instance at ${baseline.clients} clients; the lowest of readings every 250 ms over 5 s idle and 10 s connected)
+## Memory (RSS per instance at ${baseline.clients} clients)
+Each reading is the lowest of readings every 250 ms (over 5 s idle, 10 s connected), taken after a first round of
+connections has grown the heap to its working size; the difference of two readings is noisy to a few KB.
 | | idle MB | with ${Math.round(baseline.clients / INSTANCES)} connections MB | per connection KB |
 |---|---|---|---|
 | baseline | ${baseline.rssIdleMb.join(" / ")} | ${baseline.rssConnectedMb.join(" / ")} | ${baseline.kbPerConnection} |

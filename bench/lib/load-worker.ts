@@ -4,7 +4,9 @@
  * latency from each pointer sample to its arrival at every other client of the board.
  *
  * Two kinds of client:
- * - "ours": the browser client's own WhiteboardSession (outbox, chunking, acks) against the service;
+ * - "ours": drawers run the browser client's own WhiteboardSession (outbox, chunking, acks); watchers are
+ *   plain sockets that join the board and time each stroke event, as light as the baseline's watchers, so
+ *   that 375 of them sharing one load process measure the service rather than their own bookkeeping;
  * - "baseline": Socket.IO's whiteboard example, one `drawing` message per segment, against the baseline.
  *
  * A sample carries what its receivers need to time it: its stroke id holds the client and the stroke's
@@ -12,7 +14,7 @@
  */
 import { io, type Socket } from "socket.io-client";
 import { WhiteboardSession } from "../../client/core/session";
-import type { Point, Stroke } from "../../protocol/events";
+import type { ClientToServerEvents, Point, ServerToClientEvents, Stroke } from "../../protocol/events";
 import { clock, createHistogram, encodeHistogram } from "./latency";
 
 export type System = "ours" | "baseline";
@@ -25,7 +27,7 @@ export interface DrawingPattern {
 }
 
 export type WorkerCommand =
-  | { kind: "connect"; system: System; clients: { id: number; url: string; board: string }[] }
+  | { kind: "connect"; system: System; clients: { id: number; url: string; board: string; draws: boolean }[] }
   | { kind: "draw"; drawers: number[]; pattern: DrawingPattern; startAt: number; durationMs: number; drainMs: number }
   | { kind: "clear" }
   | { kind: "close" };
@@ -81,14 +83,35 @@ interface LoadClient {
   close(): void;
 }
 
-/** The service, through the real client session. */
-class OurClient implements LoadClient {
-  private readonly session: WhiteboardSession;
-  private nextKey = "";
-  /** Per stroke, the highest point index counted (a chunk repeats its predecessor's last point). */
+/** Times each point of a stroke the first time it arrives (a chunk repeats its predecessor's last point). */
+class StrokeTimer {
+  /** Per stroke, the highest point index counted. */
   private readonly seen = new Map<string, number>();
 
+  constructor(private readonly m: Measurements) {}
+
+  received(stroke: Stroke): void {
+    const key = stroke.id.slice(0, stroke.id.lastIndexOf("-"));
+    const startedAt = parseInt(key.slice(key.indexOf("t") + 1), 36) / 10;
+    let highest = this.seen.get(key) ?? -1;
+    for (const [x] of stroke.points) {
+      const index = Math.round((x - X0) * 1000);
+      if (index <= highest) continue;
+      highest = index;
+      this.m.record(startedAt + index * this.m.sampleIntervalMs);
+    }
+    this.seen.set(key, highest);
+  }
+}
+
+/** A drawer on the service, through the real client session. */
+class OurDrawer implements LoadClient {
+  private readonly session: WhiteboardSession;
+  private nextKey = "";
+  private readonly timer: StrokeTimer;
+
   constructor(private readonly id: number, url: string, readonly board: string, private readonly m: Measurements) {
+    this.timer = new StrokeTimer(m);
     this.session = new WhiteboardSession(
       { url, board, newId: () => this.nextKey },
       {
@@ -133,17 +156,49 @@ class OurClient implements LoadClient {
   }
 
   private received(stroke: Stroke): void {
-    const key = stroke.id.slice(0, stroke.id.lastIndexOf("-"));
-    if (key.startsWith(`c${this.id}t`)) return; // its own stroke, acknowledged
-    const startedAt = parseInt(key.slice(key.indexOf("t") + 1), 36) / 10;
-    let highest = this.seen.get(key) ?? -1;
-    for (const [x] of stroke.points) {
-      const index = Math.round((x - X0) * 1000);
-      if (index <= highest) continue;
-      highest = index;
-      this.m.record(startedAt + index * this.m.sampleIntervalMs);
-    }
-    this.seen.set(key, highest);
+    if (!stroke.id.startsWith(`c${this.id}t`)) this.timer.received(stroke); // not its own, acknowledged
+  }
+}
+
+/** A watcher on the service: joins the board and times every stroke event. */
+class OurWatcher implements LoadClient {
+  private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  private joined = false;
+
+  constructor(url: string, readonly board: string, m: Measurements) {
+    const timer = new StrokeTimer(m);
+    this.socket = io(url, { transports: ["websocket"], reconnectionDelay: 500 });
+    this.socket.on("connect", () => {
+      this.socket.emit("join", { board }, (ack) => (this.joined = ack.ok));
+    });
+    this.socket.on("stroke", (stroke) => timer.received(stroke));
+    this.socket.on("connect_error", () => (m.errors.connectErrors += 1));
+    this.socket.on("disconnect", () => {
+      this.joined = false;
+      m.errors.disconnects += 1;
+    });
+  }
+
+  ready(): Promise<void> {
+    return until(() => this.joined);
+  }
+
+  begin(): number {
+    throw new Error("watchers do not draw");
+  }
+
+  extend(): number {
+    throw new Error("watchers do not draw");
+  }
+
+  end(): void {}
+
+  async clear(): Promise<void> {
+    // Drawers clear the board between steps.
+  }
+
+  close(): void {
+    this.socket.close();
   }
 }
 
@@ -268,9 +323,11 @@ async function handle(command: WorkerCommand): Promise<unknown> {
       clients = new Map(
         command.clients.map((spec) => [
           spec.id,
-          command.system === "ours"
-            ? new OurClient(spec.id, spec.url, spec.board, measurements)
-            : new BaselineClient(spec.url, spec.board, measurements),
+          command.system === "baseline"
+            ? new BaselineClient(spec.url, spec.board, measurements)
+            : spec.draws
+              ? new OurDrawer(spec.id, spec.url, spec.board, measurements)
+              : new OurWatcher(spec.url, spec.board, measurements),
         ]),
       );
       await Promise.all([...clients.values()].map((client) => client.ready()));

@@ -9,6 +9,8 @@ import type { DrawingPattern, DrawReport, System, WorkerCommand } from "./load-w
 export interface ClientSpec {
   url: string;
   board: string;
+  /** Whether this client may be asked to draw (watchers can be lighter). */
+  draws: boolean;
 }
 
 export interface DrawResult {
@@ -50,12 +52,14 @@ export class LoadWorkers {
   }
 
   /**
-   * Connects the clients and waits until every one is connected. With `drawerSlots` > 0 (and more than one
-   * worker), clients 0 to drawerSlots-1 (the drawers) get the first worker to themselves and the others are
-   * spread over the rest: a worker busy receiving would otherwise sample late, and count its own lag as latency.
+   * Connects the clients and waits until every one is connected. When more than one worker runs, the
+   * drawers (clients with `draws`, which must come first) get the first worker to themselves and the others
+   * are spread over the rest: a worker busy receiving would otherwise sample late, and count its own lag as
+   * latency. When every client draws, all are spread evenly.
    */
-  async connect(system: System, clients: readonly ClientSpec[], drawerSlots = 0): Promise<void> {
-    this.drawerSlots = this.workers.length > 1 ? drawerSlots : 0;
+  async connect(system: System, clients: readonly ClientSpec[]): Promise<void> {
+    const drawers = clients.filter((client) => client.draws).length;
+    this.drawerSlots = this.workers.length > 1 && drawers < clients.length ? drawers : 0;
     this.boardSizes = new Map();
     for (const client of clients) this.boardSizes.set(client.board, (this.boardSizes.get(client.board) ?? 0) + 1);
     await Promise.all(
