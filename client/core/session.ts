@@ -138,11 +138,6 @@ export class WhiteboardSession {
     return ack;
   }
 
-  /** Drops the connection now, as a network cut would (the session reconnects by itself). */
-  dropConnection(): void {
-    this.socket.io.engine?.close();
-  }
-
   close(): void {
     this.closed = true;
     this.cancelTimers();
