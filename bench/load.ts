@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   try {
     const boards = Math.ceil(CLIENTS / BOARD_SIZE);
     log(`connecting ${CLIENTS} clients through the front, ${boards} boards of ${BOARD_SIZE}`);
-    await workers.connect("ours", Array.from({ length: CLIENTS }, (_, i) => ({ url: topology.url, board: `load-${i % boards}` })));
+    await workers.connect("ours", Array.from({ length: CLIENTS }, (_, i) => ({ url: topology.url, board: `load-${i % boards}`, draws: true })));
     const spread = topology.frontStats()?.active ?? {};
 
     const processes = new Map<string, number>([
