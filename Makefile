@@ -10,7 +10,7 @@ node_modules: package.json package-lock.json
 
 .PHONY: help
 help: ## List the targets
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 .PHONY: build
 build: node_modules ## Build the service and the browser client into dist/
@@ -26,7 +26,7 @@ test: node_modules ## Type-check, lint, build and run every test
 	npm test
 
 .PHONY: bench
-bench: build ## Benchmark against the plain Redis-adapter design; writes bench/RESULTS.md (about 6 minutes)
+bench: build ## Benchmark against the plain Redis-adapter design; writes bench/RESULTS.md (about 10 minutes)
 	npx tsx bench/compare.ts
 
 .PHONY: load
