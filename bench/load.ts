@@ -9,9 +9,8 @@
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { io } from "socket.io-client";
+import { readBoard } from "../local/read-board";
 import { Topology } from "../local/topology";
-import type { JoinAck } from "../protocol/events";
 import { LoadWorkers } from "./lib/load-workers";
 import { CpuWindow } from "./lib/process-stats";
 
@@ -26,17 +25,6 @@ const SAMPLES_PER_STROKE = 4;
 const SAMPLE_INTERVAL_MS = 1000 / 60;
 
 const log = (message: string) => console.log(`${new Date().toTimeString().slice(0, 8)} ${message}`);
-
-async function storedIds(url: string, board: string): Promise<Map<string, number>> {
-  const socket = io(url, { transports: ["websocket"], forceNew: true });
-  try {
-    const ack = (await socket.timeout(30_000).emitWithAck("join", { board })) as JoinAck;
-    if (!ack.ok) throw new Error(`cannot read ${board}: ${ack.error}`);
-    return new Map(ack.strokes.map((stroke) => [stroke.id, stroke.seq]));
-  } finally {
-    socket.close();
-  }
-}
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -75,7 +63,7 @@ async function main(): Promise<void> {
     log("checking every acknowledged stroke against the stored boards");
     const stored = new Map<string, number>();
     for (let board = 0; board < boards; board += 1) {
-      for (const [id, seq] of await storedIds(topology.instance(0).url, `load-${board}`)) stored.set(id, seq);
+      for (const stroke of await readBoard(topology.instance(0).url, `load-${board}`)) stored.set(stroke.id, stroke.seq);
     }
     const lost = result.acked.filter(([id, seq]) => stored.get(id) !== seq).length;
     const strokes = Math.round(result.samples / SAMPLES_PER_STROKE);

@@ -15,6 +15,7 @@
 import { io, type Socket } from "socket.io-client";
 import { WhiteboardSession } from "../../client/core/session";
 import type { ClientToServerEvents, Point, ServerToClientEvents, Stroke } from "../../protocol/events";
+import { waitFor } from "../../local/ports";
 import { clock, createHistogram, encodeHistogram } from "./latency";
 
 export type System = "ours" | "baseline";
@@ -48,6 +49,8 @@ export interface DrawReport {
   samplerLagP99: number;
 }
 
+/** Hundreds of clients connect at once on a loaded machine. */
+const CONNECT_TIMEOUT_MS = 120_000;
 /** Sample i of a stroke is drawn at x = X0 + i/1000. */
 const X0 = 0.05;
 const pointX = (index: number) => X0 + index / 1000;
@@ -129,7 +132,7 @@ class OurDrawer implements LoadClient {
   }
 
   ready(): Promise<void> {
-    return until(() => this.session.connection === "connected");
+    return waitFor("the drawer to join", () => this.session.connection === "connected", CONNECT_TIMEOUT_MS);
   }
 
   begin(point: Point, key: string): number {
@@ -180,7 +183,7 @@ class OurWatcher implements LoadClient {
   }
 
   ready(): Promise<void> {
-    return until(() => this.joined);
+    return waitFor("the watcher to join", () => this.joined, CONNECT_TIMEOUT_MS);
   }
 
   begin(): number {
@@ -215,7 +218,7 @@ class BaselineClient implements LoadClient {
   }
 
   ready(): Promise<void> {
-    return until(() => this.socket.connected);
+    return waitFor("the baseline client to connect", () => this.socket.connected, CONNECT_TIMEOUT_MS);
   }
 
   /** The first sample of a stroke is no segment yet: nothing to send. */
@@ -244,16 +247,6 @@ class BaselineClient implements LoadClient {
   close(): void {
     this.socket.close();
   }
-}
-
-function until(condition: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const check = setInterval(() => {
-      if (!condition()) return;
-      clearInterval(check);
-      resolve();
-    }, 20);
-  });
 }
 
 const measurements = new Measurements();

@@ -5,7 +5,7 @@
 import type { Browser, Page } from "playwright-core";
 import { Topology } from "../../local/topology";
 import { launchBrowser } from "../../local/browser";
-import { storedBoard } from "../support/scripted-user";
+import { readBoard } from "../../local/read-board";
 import { eventually } from "../support/socket-client";
 
 let topology: Topology;
@@ -125,7 +125,7 @@ test("lines drawn while the page's instance is down reach the other page and the
 
   const all = await settled(drawer);
   await eventually("the watcher to get the offline lines", async () => (await strokeIds(watcher)).join() === all.join());
-  const stored = (await storedBoard(topology.instance(0).url, board)).map((stroke) => stroke.id);
+  const stored = (await readBoard(topology.instance(0).url, board)).map((stroke) => stroke.id);
 
   expect(waiting).toBeGreaterThan(0);
   expect(all.length).toBeGreaterThan(online.length);
@@ -141,7 +141,7 @@ test("a late joiner on a third instance shows the whole board", async () => {
   await drawLine(a, 0.25);
   await drawLine(b, 0.75);
   await Promise.all([settled(a), settled(b)]);
-  const stored = (await storedBoard(topology.instance(0).url, board)).map((stroke) => stroke.id);
+  const stored = (await readBoard(topology.instance(0).url, board)).map((stroke) => stroke.id);
 
   const late = await openBoard(2, board);
 

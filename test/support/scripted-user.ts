@@ -5,7 +5,7 @@
 import { WhiteboardSession } from "../../client/core/session";
 import type { Stroke } from "../../protocol/events";
 import { waitFor } from "../../local/ports";
-import { connectClient } from "./socket-client";
+import { readBoard } from "../../local/read-board";
 
 export interface DrawingPattern {
   /** Pointer samples per stroke. */
@@ -81,18 +81,6 @@ export class ScriptedUser {
   }
 }
 
-/** The board as the store has it, read by a fresh client. */
-export async function storedBoard(url: string, board: string): Promise<Stroke[]> {
-  const reader = await connectClient(url);
-  try {
-    const ack = await reader.join({ board });
-    if (!ack.ok) throw new Error(`cannot read board ${board}: ${ack.error}`);
-    return ack.strokes;
-  } finally {
-    reader.close();
-  }
-}
-
 /**
  * Waits until every user has sent everything and holds exactly the stored board (same stroke ids in the
  * same seq order), then returns the board and how long that took.
@@ -104,7 +92,7 @@ export async function converge(users: readonly ScriptedUser[], url: string, boar
     "every user to hold the stored board",
     async () => {
       if (!users.every((user) => user.idle)) return false;
-      stored = await storedBoard(url, board);
+      stored = await readBoard(url, board);
       const expected = stored.map((stroke) => stroke.id).join();
       return users.every((user) => user.ids().join() === expected);
     },
