@@ -1,13 +1,35 @@
 import { io, type Socket } from "socket.io-client";
-import type { ClientToServerEvents, ServerToClientEvents, Stroke } from "../protocol/events";
+import type { ClientToServerEvents, ServerToClientEvents, StrokeRecord, SyncAck, UserInfo } from "../protocol/events";
 
-/** The board as the store has it, read through a service instance by a fresh client (tests, benchmarks). */
-export async function readBoard(url: string, board: string): Promise<Stroke[]> {
+/** Reads boards on behalf of tests and benchmarks; never draws. */
+export const READER: UserInfo = { id: "board-reader", name: "board reader", color: "#000000" };
+
+export interface StoredBoard {
+  e: string;
+  s: number;
+  /** The visible strokes in seq order. */
+  records: StrokeRecord[];
+}
+
+/**
+ * The board as the store has it, read through a service instance by a fresh client (tests, benchmarks): every
+ * snapshot page, in seq order.
+ */
+export async function readBoard(url: string, board: string): Promise<StoredBoard> {
   const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, { transports: ["websocket"], forceNew: true });
-  try {
-    const ack = await socket.timeout(30_000).emitWithAck("join", { board });
+  const answer = (ack: SyncAck) => {
     if (!ack.ok) throw new Error(`cannot read board ${board}: ${ack.error}`);
-    return ack.strokes;
+    if (!("snapshot" in ack)) throw new Error(`reading board ${board} from scratch gave operations, not a snapshot`);
+    return ack;
+  };
+  try {
+    let ack = answer(await socket.timeout(30_000).emitWithAck("join", { board, user: READER }));
+    const records = [...ack.snapshot.records];
+    while (ack.snapshot.next !== undefined) {
+      ack = answer(await socket.timeout(30_000).emitWithAck("read", { e: ack.e, at: ack.s, cursor: ack.snapshot.next }));
+      records.push(...ack.snapshot.records);
+    }
+    return { e: ack.e, s: ack.s, records: records.sort((a, b) => a.s - b.s) };
   } finally {
     socket.close();
   }

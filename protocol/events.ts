@@ -2,48 +2,116 @@
  * The whiteboard wire protocol: the one definition shared by the service and the browser client.
  *
  * Socket.IO namespace `/`, path `/socket.io`, WebSocket transport only (HTTP long-polling needs sticky
- * sessions, which Cloud Run does not guarantee).
+ * sessions, which Cloud Run does not guarantee). README.md, "Protocol", describes it for people.
  *
- * Every board has a sequence number `seq` that grows by exactly one for each stored stroke and each
- * clear, so a client that sees a gap knows it missed something and rejoins with `after`.
+ * A board is a log of operations. Every operation the store accepts (a stroke, a change of visibility, a
+ * clear, the undoing of a clear) takes the board's next `seq`, so a client that sees a gap knows it missed
+ * something. The board also has an identity, its epoch `e`, which changes whenever the store may have lost
+ * or rewritten history (a Redis restart without persistence, a failover to a replica that lacked the last
+ * writes): seqs are comparable only within one epoch.
+ *
+ * Strokes are never edited. Hiding and showing them (eraser, undo, redo, clear) changes a per-stroke
+ * version: even means visible, odd means hidden, and a higher version always wins. That makes every change
+ * idempotent and independent of delivery order, and lets clients restore a store that lost writes.
  */
 
-/** A point on the board, normalized so that the canvas spans 0..1 on both axes. */
-export type Point = [x: number, y: number];
+/** Board coordinates are integers: the board is BOARD_WIDTH × BOARD_HEIGHT units (16:10). */
+export const BOARD_WIDTH = 16_000;
+export const BOARD_HEIGHT = 10_000;
 
-/** A polyline as the client sends it. `id` is made by the client and makes resending idempotent. */
+/** A stroke chunk as a client sends it. `id` is made by the client and makes resending idempotent. */
 export interface StrokeInput {
+  /** 1 to 64 of `[A-Za-z0-9_-]`; chunks of one drawn line share a prefix, `<line>-<n>`. */
   id: string;
-  points: Point[];
+  /** Points, encoded (see ./points.ts): Base64 VLQ of x0, y0, then the difference to each next point. */
+  p: string;
   /** `#rrggbb` */
-  color: string;
-  /** Line width in CSS pixels at a 1000-pixel-wide canvas, 1 to 64. */
-  width: number;
+  c: string;
+  /** Line width in CSS pixels on a 1000-pixel-wide board, 1 to 64. */
+  w: number;
+  /**
+   * The stroke's version, for a client restoring strokes a store lost (see `heal` in the README); default 0.
+   * An odd version stores the stroke hidden.
+   */
+  v?: number;
+  /** The author, when restoring someone else's stroke; default: the sender's user id. */
+  u?: string;
 }
 
-/** A stroke as stored: the input plus the board sequence number it was stored at. */
-export interface Stroke extends StrokeInput {
-  seq: number;
+/**
+ * A stroke as stored. `g` and `v` place it in the store: its current version is `v + k[g]`, where `k[g]` is
+ * the page's flip count (a clear hides whole pages by raising their count to odd, undoing it to even).
+ */
+export interface StrokeRecord {
+  /** Seq: the stroke's place in the stacking order. */
+  s: number;
+  i: string;
+  /** Author's user id. */
+  u: string;
+  c: string;
+  w: number;
+  p: string;
+  /** Store page holding this stroke. */
+  g: number;
+  /** Version at placement; absent means 0. */
+  v?: number;
+}
+
+/** Operations as the store recorded them: what clients apply, live or when catching up. */
+export type BoardOp =
+  /** A stroke was added. */
+  | ({ t: "s" } & StrokeRecord)
+  /**
+   * Strokes changed visibility (eraser, undo, redo, restore). `h`: strokes now hidden, each with its
+   * version. `r`: strokes shown again, each placed anew (a record, with its original seq).
+   */
+  | { t: "v"; s: number; u: string; h?: [id: string, version: number][]; r?: StrokeRecord[] }
+  /** The board was cleared: these pages' flip counts became odd (their strokes hidden). */
+  | { t: "c"; s: number; u: string; k: Record<string, number> }
+  /** The clear at seq `of` was undone: these pages' flip counts became even again. */
+  | { t: "u"; s: number; u: string; of: number; k: Record<string, number> };
+
+/** Who draws: chosen on first visit, kept by the browser. Names and colours are shown on live cursors. */
+export interface UserInfo {
+  /** 8 to 32 of `[A-Za-z0-9_-]`, random. */
+  id: string;
+  /** 1 to 40 characters, shown to others. */
+  name: string;
+  /** `#rrggbb` */
+  color: string;
 }
 
 export interface JoinRequest {
+  /** 1 to 64 of `[A-Za-z0-9_-]`. */
   board: string;
-  /** The highest seq the client holds with no gap below it; absent (or 0) when it holds nothing. */
+  user: UserInfo;
+  /** The epoch the client holds, with `after`: the highest seq it holds with no gap below. */
+  e?: string;
   after?: number;
 }
+
+/**
+ * A catch-up read, to continue a join: either `{ e, after }` (the operations after `after`) or
+ * `{ e, at, cursor }` (the next pages of a snapshot started at seq `at`).
+ */
+export type ReadRequest = { e: string; after: number } | { e: string; at: number; cursor: number };
 
 /** Machine-readable reasons for a refusal; `error` carries the human-readable text. */
 export type ErrorCode =
   /** The event's payload does not match the protocol. Do not resend it unchanged. */
   | "invalid"
-  /** `stroke` or `clear` before a successful `join`. */
+  /** A write or read before a successful `join`. */
   | "not_joined"
-  /** The board holds its maximum number of strokes. Clear it or use another board. */
+  /** The board holds its maximum of strokes or bytes: clear it, or use another board. */
   | "board_full"
-  /** Too many events from this connection; resend later. */
+  /** The store as a whole is full: nothing can be added until space is freed. Retry much later. */
+  | "storage_full"
+  /** Too many events from this connection (or on this board); resend later. */
   | "rate_limited"
   /** The store is unreachable or the instance is shutting down; resend later, possibly after reconnecting. */
-  | "unavailable";
+  | "unavailable"
+  /** An undo of a clear came too late: the cleared strokes are gone. */
+  | "gone";
 
 export interface ErrorAck {
   ok: false;
@@ -51,42 +119,81 @@ export interface ErrorAck {
   error: string;
 }
 
-export type JoinAck =
-  | {
-      ok: true;
-      board: string;
-      /** Every stroke with seq > `after` (all of them when `after` is absent), in seq order. */
-      strokes: Stroke[];
-      /** The board's current seq. */
-      seq: number;
-      /** True when the board was cleared after `after` (or lost): drop everything held, then draw `strokes`. */
-      reset: boolean;
-    }
+/** A snapshot: the visible strokes of some of the board's live pages, newest pages first. */
+export interface Snapshot {
+  /** Flip count of every page whose records are included. */
+  k: Record<string, number>;
+  records: StrokeRecord[];
+  /** Present when more pages follow: read `{ e, at: s, cursor: next }`. */
+  next?: number;
+}
+
+/**
+ * The answer to `join` and `read`: the board's epoch and seq at the moment of the read, and either the
+ * operations after the client's `after` (complete up to `s`), or a snapshot page. After the last snapshot
+ * page, the client reads the operations after the snapshot's `s`.
+ */
+export type SyncAck =
+  | { ok: true; board: string; e: string; s: number; ops: BoardOp[] }
+  | { ok: true; board: string; e: string; s: number; snapshot: Snapshot }
   | ErrorAck;
 
-export type WriteAck = { ok: true; seq: number } | ErrorAck;
+export type WriteAck = { ok: true; s: number } | ErrorAck;
+
+/** Version changes a client asks for: each `[id, version]`; a version not above the stroke's is ignored. */
+export interface VisibilityRequest {
+  x: [id: string, version: number][];
+}
+
+/** A pointer position on the board, in board units. */
+export interface CursorInput {
+  x: number;
+  y: number;
+}
+
+/** Recent cursor positions on a board, at most one per user. */
+export interface CursorUpdate {
+  u: string;
+  n: string;
+  c: string;
+  x: number;
+  y: number;
+}
+
+/** The epoch of a board nobody has written yet. */
+export const NO_EPOCH = "0";
 
 /** Codes after which the same event may succeed if sent again later. */
-export const RETRYABLE_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["rate_limited", "unavailable"]);
+export const RETRYABLE_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["rate_limited", "unavailable", "storage_full"]);
 
 export interface ClientToServerEvents {
-  join: (request: JoinRequest, ack: (response: JoinAck) => void) => void;
+  join: (request: JoinRequest, ack: (response: SyncAck) => void) => void;
+  read: (request: ReadRequest, ack: (response: SyncAck) => void) => void;
   stroke: (stroke: StrokeInput, ack: (response: WriteAck) => void) => void;
+  /** Hides strokes: every version must be odd. */
+  erase: (request: VisibilityRequest, ack: (response: WriteAck) => void) => void;
+  /** Shows strokes again: every version must be even. */
+  restore: (request: VisibilityRequest, ack: (response: WriteAck) => void) => void;
   clear: (request: Record<string, never>, ack: (response: WriteAck) => void) => void;
+  /** Undoes the clear at seq `of`, while its strokes are kept (see UNDO_CLEAR in the README). */
+  unclear: (request: { of: number }, ack: (response: WriteAck) => void) => void;
+  /** Where this user points; ephemeral, never stored, dropped first under load. No ack. */
+  cursor: (position: CursorInput) => void;
 }
 
 export interface ServerToClientEvents {
-  /** A stroke stored by another client of the same board, on any instance. */
-  stroke: (stroke: Stroke) => void;
-  /** The board was cleared; this clear took `seq`. */
-  cleared: (event: { seq: number }) => void;
+  /** Operations stored on this board by anyone (the sender included), in seq order within one message. */
+  ops: (batch: { e: string; ops: BoardOp[] }) => void;
   /** How many clients are on this board across every instance. Sent when it changes. */
   presence: (event: { count: number }) => void;
   /**
-   * The board's current seq, sent every few seconds. A client holding less rejoins with `after`:
-   * this recovers a stroke that was stored but whose broadcast was lost (an instance killed between the two).
+   * The board's epoch and seq, sent every few seconds. A client holding another epoch re-reads the board;
+   * one holding less of this epoch rejoins with `after`. This recovers an operation whose broadcast was lost
+   * (an instance killed between storing and broadcasting) and notices a store that lost writes.
    */
-  head: (event: { seq: number }) => void;
+  head: (event: { e: string; s: number }) => void;
+  /** Other users' pointers, a few times a second at most. */
+  cursors: (cursors: CursorUpdate[]) => void;
   /**
    * The platform will cut this connection in about `inMs` milliseconds (Cloud Run's request timeout).
    * The client should reconnect at its next quiet moment; the new connection may reach another instance.
@@ -96,6 +203,9 @@ export interface ServerToClientEvents {
 
 /** Board ids and stroke ids: 1 to 64 characters of `[A-Za-z0-9_-]`. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const USER_ID_PATTERN = /^[A-Za-z0-9_-]{8,32}$/;
 export const COLOR_PATTERN = /^#[0-9a-fA-F]{6}$/;
 export const MIN_WIDTH = 1;
 export const MAX_WIDTH = 64;
+/** Versions are small counters: a stroke hidden and shown a million times is not a drawing. */
+export const MAX_VERSION = 1_000_000;

@@ -5,6 +5,9 @@
 import { z } from "zod";
 
 const DAY_SECONDS = 24 * 60 * 60;
+const KIB = 1_024;
+const MIB = 1_024 * KIB;
+const GIB = 1_024 * MIB;
 
 const integer = (min: number, max: number, fallback: number) =>
   z
@@ -48,12 +51,25 @@ const envSchema = z
       .pipe(z.union([z.tuple([z.literal("*")]), z.array(origin)]))
       .optional(),
     REQUEST_TIMEOUT_SECONDS: integer(1, 3600, 3600),
-    MAX_STROKES_PER_BOARD: integer(1, 10_000_000, 100_000),
+    MAX_STROKES_PER_BOARD: integer(1, 1_000_000, 100_000),
+    MAX_BOARD_BYTES: integer(64 * KIB, 256 * MIB, 16 * MIB),
     BOARD_IDLE_TTL_SECONDS: integer(60, 365 * DAY_SECONDS, 30 * DAY_SECONDS),
     MAX_POINTS_PER_STROKE: integer(1, 10_000, 1_000),
+    MAX_IDS_PER_CHANGE: integer(1, 10_000, 1_000),
+    CATCH_UP_PAGE_BYTES: integer(16 * KIB, 8 * MIB, MIB),
+    CLEAR_INTERVAL_SECONDS: integer(0, 3_600, 10),
+    UNDO_CLEAR_SECONDS: integer(0, 7 * DAY_SECONDS, 3_600),
     MAX_MESSAGE_BYTES: integer(1_024, 10_000_000, 100_000),
     RATE_LIMIT_PER_SECOND: integer(1, 10_000, 100),
     RATE_LIMIT_BURST: integer(1, 100_000, 300),
+    WRITE_BYTES_PER_SECOND: integer(1_024, 100 * MIB, 64 * KIB),
+    WRITE_BYTES_BURST: integer(1_024, GIB, MIB),
+    READ_BYTES_PER_SECOND: integer(1_024, GIB, 2 * MIB),
+    READ_BYTES_BURST: integer(KIB, GIB, 32 * MIB),
+    JOINS_PER_SECOND: integer(1, 1_000, 1),
+    JOIN_BURST: integer(1, 1_000, 5),
+    BOARDS_PER_MINUTE: integer(1, 10_000, 10),
+    CURSOR_INTERVAL_MS: integer(16, 5_000, 66),
     SHUTDOWN_TIMEOUT_SECONDS: integer(1, 9, 8),
     LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
     INSTANCE_ID: z.string().trim().min(1).optional(),
@@ -87,15 +103,35 @@ export interface Config {
   requestTimeoutMs: number;
   board: {
     maxStrokes: number;
+    maxBytes: number;
     idleTtlSeconds: number;
     maxPointsPerStroke: number;
+    maxIdsPerChange: number;
+    /** Most bytes of stroke records in one catch-up answer (at least one page). */
+    readBytes: number;
+    clearIntervalMs: number;
+    undoClearMs: number;
   };
   maxMessageBytes: number;
-  rateLimit: { perSecond: number; burst: number };
+  /** Per connection: events, stroke bytes written, catch-up bytes read, joins; boards joined per minute. */
+  rateLimit: {
+    events: Rate;
+    writeBytes: Rate;
+    readBytes: Rate;
+    joins: Rate;
+    boardsPerMinute: number;
+  };
+  cursorIntervalMs: number;
   shutdownTimeoutMs: number;
   logLevel: string;
   /** Names this process in logs and in the cross-instance presence count. */
   instanceId: string;
+}
+
+/** A token bucket: `burst` at once, refilled at `perSecond`. */
+export interface Rate {
+  perSecond: number;
+  burst: number;
 }
 
 export class ConfigError extends Error {
@@ -120,11 +156,23 @@ export function loadConfig(env: NodeJS.ProcessEnv, makeInstanceId: () => string)
     requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
     board: {
       maxStrokes: e.MAX_STROKES_PER_BOARD,
+      maxBytes: e.MAX_BOARD_BYTES,
       idleTtlSeconds: e.BOARD_IDLE_TTL_SECONDS,
       maxPointsPerStroke: e.MAX_POINTS_PER_STROKE,
+      maxIdsPerChange: e.MAX_IDS_PER_CHANGE,
+      readBytes: e.CATCH_UP_PAGE_BYTES,
+      clearIntervalMs: e.CLEAR_INTERVAL_SECONDS * 1000,
+      undoClearMs: e.UNDO_CLEAR_SECONDS * 1000,
     },
     maxMessageBytes: e.MAX_MESSAGE_BYTES,
-    rateLimit: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
+    rateLimit: {
+      events: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
+      writeBytes: { perSecond: e.WRITE_BYTES_PER_SECOND, burst: e.WRITE_BYTES_BURST },
+      readBytes: { perSecond: e.READ_BYTES_PER_SECOND, burst: e.READ_BYTES_BURST },
+      joins: { perSecond: e.JOINS_PER_SECOND, burst: e.JOIN_BURST },
+      boardsPerMinute: e.BOARDS_PER_MINUTE,
+    },
+    cursorIntervalMs: e.CURSOR_INTERVAL_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
     instanceId: e.INSTANCE_ID ?? [e.K_REVISION, makeInstanceId()].filter(Boolean).join("-"),

@@ -22,7 +22,7 @@ export interface PresenceHooks {
   /** Sends `presence` to this instance's clients of `board` only. */
   emitPresence(board: string, count: number): void;
   /** Sends `head` to this instance's clients of `board` only. */
-  emitHead(board: string, seq: number): void;
+  emitHead(board: string, e: string, s: number): void;
   /** Asks every other instance to call `remoteChanged(board)`. */
   notifyOthers(board: string): void;
 }
@@ -84,7 +84,7 @@ export class Presence {
     const write = this.dirty.delete(board);
     const localCount = this.hooks.localCount(board);
     try {
-      const { count, seq } = await this.store.presence(board, this.instanceId, write ? localCount : undefined, ENTRY_TTL_MS);
+      const { count, s, e } = await this.store.presence(board, this.instanceId, write ? localCount : undefined, ENTRY_TTL_MS);
       if (write && reason === "change") this.hooks.notifyOthers(board);
       if (localCount === 0) {
         this.sent.delete(board);
@@ -94,7 +94,7 @@ export class Presence {
         this.sent.set(board, count);
         this.hooks.emitPresence(board, count);
       }
-      if (reason === "heartbeat") this.hooks.emitHead(board, seq);
+      if (reason === "heartbeat") this.hooks.emitHead(board, e, s);
     } catch (error) {
       if (write) this.dirty.add(board); // retried at the next heartbeat
       this.logger.debug({ board, error: (error as Error).message }, "presence update failed");

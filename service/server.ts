@@ -5,13 +5,19 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server } from "socket.io";
+import type { BoardOp } from "../protocol/events";
 import type { Config } from "./config";
 import { createHttpHandler } from "./http";
 import type { Logger } from "./logger";
 import { Presence } from "./presence";
 import { rawJsonParser } from "./raw-json";
-import { attachWhiteboard, type WhiteboardServer } from "./sockets";
+import { BoardWriter } from "./board-writer";
+import { CursorRelay } from "./cursors";
+import { attachWhiteboard, boardRoom, type WhiteboardServer } from "./sockets";
 import { createStorage } from "./storage";
+
+/** Most strokes in one store call: bounds one Lua script's run (and so every other board's wait) to about a millisecond. */
+const WRITE_BATCH = 64;
 
 export interface WhiteboardService {
   /** Starts listening; storage connects in the background, and /readyz says when it is up. */
@@ -41,16 +47,27 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
     store,
     config.instanceId,
     {
-      localCount: (board) => namespace.adapter.rooms.get(board)?.size ?? 0,
+      localCount: (board) => namespace.adapter.rooms.get(boardRoom(board))?.size ?? 0,
       localBoards: () => new Set([...namespace.sockets.values()].flatMap((socket) => socket.data.board ?? [])),
-      emitPresence: (board, count) => io.local.to(board).emit("presence", { count }),
-      emitHead: (board, seq) => io.local.to(board).emit("head", { seq }),
+      emitPresence: (board, count) => io.local.to(boardRoom(board)).emit("presence", { count }),
+      emitHead: (board, e, s) => io.local.to(boardRoom(board)).emit("head", { e, s }),
       notifyOthers: (board) => storage.shared && io.serverSideEmit("presenceChanged", board),
     },
     logger,
   );
   io.on("presenceChanged", (board) => presence.remoteChanged(board));
-  attachWhiteboard(io, { config, store, presence, logger, canWrite: isReady });
+  const writer = new BoardWriter({
+    store,
+    maxBatch: WRITE_BATCH,
+    // Parsed once per batch: the adapter carries structured data between instances.
+    broadcast: (board, e, ops) => io.to(boardRoom(board)).emit("ops", { e, ops: JSON.parse(ops) as BoardOp[] }),
+    onRotated: (board, e) => logger.info({ board, e }, "board has a new epoch"),
+  });
+  const cursors = new CursorRelay({
+    intervalMs: config.cursorIntervalMs,
+    send: (board, positions) => io.to(boardRoom(board)).volatile.emit("cursors", positions),
+  });
+  attachWhiteboard(io, { config, store, writer, cursors, presence, logger, canWrite: isReady });
 
   return {
     async listen() {
@@ -74,6 +91,7 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
         void io.close(() => resolve());
         httpServer.closeAllConnections();
       });
+      cursors.close();
       await presence.withdraw(boards);
       await storage.close();
       logger.info("drained");

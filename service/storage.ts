@@ -7,7 +7,7 @@ import type { ServerOptions } from "socket.io";
 import type { Config } from "./config";
 import type { Logger } from "./logger";
 import { createRedisConnections, type CommandClient } from "./redis";
-import type { BoardStore } from "./store/board-store";
+import type { BoardLimits, BoardStore } from "./store/board-store";
 import { MemoryBoardStore } from "./store/memory-board-store";
 import { RedisBoardStore } from "./store/redis-board-store";
 
@@ -26,7 +26,7 @@ export interface Storage {
 export function createStorage(config: Config, logger: Logger): Storage {
   if (config.store.kind === "memory") {
     return {
-      store: new MemoryBoardStore(config.board),
+      store: new MemoryBoardStore(boardLimits(config)),
       adapter: undefined,
       shared: false,
       isReady: () => true,
@@ -36,13 +36,23 @@ export function createStorage(config: Config, logger: Logger): Storage {
   }
   const redis = createRedisConnections(config.store.redis, logger);
   return {
-    store: new RedisBoardStore(redis.commands, config.board),
+    store: new RedisBoardStore(redis.commands, boardLimits(config)),
     adapter: createAdapter(guardedPublisher(redis.commands, logger), redis.subscriber),
     shared: true,
     isReady: redis.isReady,
     connect: redis.connect,
     close: redis.close,
   };
+}
+
+/** A page closes at 16 KiB: appending a stroke copies its page, so pages stay small. */
+const PAGE_BYTES = 16 * 1024;
+/** The operation log keeps 256 KiB: a client that was away for a few minutes catches up from it. */
+const LOG_BYTES = 256 * 1024;
+
+function boardLimits(config: Config): BoardLimits {
+  const { maxStrokes, maxBytes, readBytes, idleTtlSeconds, clearIntervalMs, undoClearMs } = config.board;
+  return { maxStrokes, maxBytes, readBytes, idleTtlSeconds, clearIntervalMs, undoClearMs, pageBytes: PAGE_BYTES, logBytes: LOG_BYTES };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * A per-connection token bucket: `burst` events at once, refilled at `perSecond`. Synchronous and
- * allocation-free because it sits in front of every socket event.
+ * A token bucket: `burst` tokens at once, refilled at `perSecond`. A token is an event, or a byte where bytes
+ * are the unit. Synchronous and allocation-free because it sits in front of every socket event.
  */
 export class TokenBucket {
   private tokens: number;
@@ -15,13 +15,19 @@ export class TokenBucket {
     this.updatedAt = now();
   }
 
-  /** Takes one token; false when the bucket is empty (the event must be refused). */
-  take(): boolean {
+  /** Takes `cost` tokens; false, taking none, when there are fewer (the event must be refused). */
+  take(cost = 1): boolean {
     const now = this.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.updatedAt) / 1000) * this.perSecond);
     this.updatedAt = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < cost) return false;
+    this.tokens -= cost;
     return true;
+  }
+
+  /** Takes `cost` tokens whatever is left, going into debt: for costs known only after the fact. */
+  charge(cost: number): void {
+    this.take(0);
+    this.tokens -= cost;
   }
 }

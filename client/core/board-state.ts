@@ -1,34 +1,71 @@
 /**
- * What a client knows of a board: the stored strokes (each with its seq), and the watermark, the highest
- * seq up to which it has missed nothing. Pure data, no I/O: the session feeds it join acks, live events
- * and its own acks, in whatever order the network delivers them, and it converges to the server's board.
+ * What a client knows of a board: every stroke it has seen since its last snapshot (visible or hidden), each
+ * with its version, the pages' flip counts, and the watermark, the highest seq up to which it has missed nothing
+ * of the current epoch. Pure data, no I/O: the session feeds it snapshots and operations in whatever order the
+ * network delivers them, and it converges to the store's board (test/client/board-state.test.ts checks that
+ * against the store itself).
+ *
+ * A stroke's version is `v + k[g]` for the copy it holds (page g), or, once hidden on its own, the version it
+ * was hidden at. Every change carries a version and only a higher one wins, so applying the same operation
+ * twice, or two in either order, ends in the same state.
  */
-import type { JoinAck, Stroke } from "../../protocol/events";
+import type { BoardOp, Snapshot, StrokeInput, StrokeRecord } from "../../protocol/events";
 
-export type JoinSuccess = Extract<JoinAck, { ok: true }>;
+interface HeldStroke {
+  record: StrokeRecord;
+  /** The version it was hidden at, when hidden on its own (eraser, undo) rather than with its page. */
+  hiddenAt?: number;
+}
 
-/** What applying an event changed, for whoever draws the board. */
+/** A stroke as a client last knew it, for healing a store that lost it. */
+export interface KnownStroke {
+  record: StrokeRecord;
+  version: number;
+}
+
+/** What applying something changed, for whoever draws the board. */
 export interface Applied {
-  /** Everything held must be drawn again from scratch (strokes were removed). */
-  reset: boolean;
-  /** Strokes newly held, in the order given. */
-  added: Stroke[];
-  /** Some of `added` belong below strokes already held: drawn on top, the stacking is off until a redraw. */
-  outOfOrder: boolean;
+  /** Strokes disappeared (or many appeared between others): everything must be drawn again. */
+  redraw: boolean;
+  /** Strokes newly visible, in the order received (when `redraw` is false). */
+  added: StrokeRecord[];
+  /**
+   * Where `added` belongs: above everything drawn, below it (older snapshot pages), or somewhere in between
+   * (strokes from different instances arriving out of order): drawn on top now, the stacking redrawn later.
+   */
+  placement: "top" | "under" | "mixed";
+}
+
+/** What a client sends back to a store that lost writes (see `heal`). */
+export interface Healing {
+  /** Strokes the store lacks: sent again as strokes, with their version and author. */
+  strokes: StrokeInput[];
+  /** Strokes the store shows that this client saw hidden: `erase` at these versions. */
+  hide: [id: string, version: number][];
 }
 
 export class BoardState {
-  private readonly bySeq = new Map<number, Stroke>();
-  private readonly ids = new Set<string>();
-  /** `bySeq` in seq order, rebuilt lazily after an insertion below the top or a removal. */
-  private ordered: Stroke[] | undefined = [];
-  /** The highest seq held. */
-  private top = 0;
+  /** The board's identity; seqs are comparable only within one epoch. */
+  epoch: string | undefined;
+  private readonly held = new Map<string, HeldStroke>();
+  /** Versions that arrived before their stroke. */
+  private readonly early = new Map<string, number>();
+  private readonly flips = new Map<number, number>();
+  /** Per page, the ids of strokes whose visibility follows that page's flip count. */
+  private readonly pageMembers = new Map<number, Set<string>>();
+  /** Visible strokes in seq order, rebuilt lazily after a removal or an insertion below the top. */
+  private ordered: StrokeRecord[] | undefined = [];
+  /** The highest and lowest seq of a stroke shown since the last reset. */
+  private topSeq = 0;
+  private bottomSeq = Infinity;
   private watermarkSeq = 0;
-  /** The highest seq heard of, from any event. */
   private headSeq = 0;
+  /** Op seqs above the watermark already applied. */
+  private readonly seen = new Set<number>();
+  /** An undo of a clear showed pages this client holds nothing of: only a snapshot can bring them. */
+  private missingPages = false;
 
-  /** Every seq up to this one is accounted for (held, or cleared): the `after` of the next join. */
+  /** Every op up to this seq is accounted for: the `after` of the next read. */
   get watermark(): number {
     return this.watermarkSeq;
   }
@@ -38,79 +75,211 @@ export class BoardState {
     return this.headSeq > this.watermarkSeq;
   }
 
-  has(id: string): boolean {
-    return this.ids.has(id);
+  /** True when only a snapshot can make this state whole again. */
+  get needsSnapshot(): boolean {
+    return this.missingPages;
   }
 
-  /** Strokes in seq order: the order in which every client draws them. */
-  strokes(): readonly Stroke[] {
-    this.ordered ??= [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
+  has(id: string): boolean {
+    return this.held.has(id);
+  }
+
+  /** The stroke's current version, or undefined if it is not held. */
+  versionOf(id: string): number | undefined {
+    const held = this.held.get(id);
+    return held ? this.version(held) : undefined;
+  }
+
+  isVisible(id: string): boolean {
+    const version = this.versionOf(id);
+    return version !== undefined && version % 2 === 0;
+  }
+
+  /** Visible strokes in seq order: the order in which every client draws them. */
+  strokes(): readonly StrokeRecord[] {
+    if (!this.ordered) {
+      this.ordered = [];
+      for (const held of this.held.values()) if (this.version(held) % 2 === 0) this.ordered.push(held.record);
+      this.ordered.sort((a, b) => a.s - b.s);
+    }
     return this.ordered;
   }
 
-  applyJoin(ack: JoinSuccess): Applied {
-    // Live events newer than the ack (received while the join was in flight) stay.
-    if (ack.reset) this.removeWhere((seq) => seq <= ack.seq);
-    const applied = this.insertAll(ack.strokes, ack.reset);
-    // The ack accounts for every seq up to its own.
-    this.watermarkSeq = ack.reset ? ack.seq : Math.max(this.watermarkSeq, ack.seq);
-    this.heard(ack.seq);
-    return { ...applied, reset: ack.reset };
+  /** Every stroke held, visible or not, with its version: what `heal` compares against after a loss. */
+  known(): KnownStroke[] {
+    return [...this.held.values()].map((held) => ({ record: held.record, version: this.version(held) }));
   }
 
-  /** Adds a stored stroke: a live event, or this client's own stroke once acked. */
-  applyStroke(stroke: Stroke): Applied {
-    const applied = this.insertAll([stroke], false);
-    this.heard(stroke.seq);
-    return { ...applied, reset: false };
+  /** Forgets everything: a snapshot of `epoch` follows. */
+  reset(epoch: string): void {
+    this.epoch = epoch;
+    this.held.clear();
+    this.early.clear();
+    this.flips.clear();
+    this.pageMembers.clear();
+    this.seen.clear();
+    this.ordered = [];
+    this.topSeq = 0;
+    this.bottomSeq = Infinity;
+    this.watermarkSeq = 0;
+    this.headSeq = 0;
+    this.missingPages = false;
   }
 
-  /** The board was cleared at `seq`: everything before it is gone, including whatever this client missed. */
-  applyClear(seq: number): void {
-    this.removeWhere((strokeSeq) => strokeSeq < seq);
-    this.watermarkSeq = Math.max(this.watermarkSeq, seq);
-    this.heard(seq);
+  /** A page of a snapshot. Snapshots come newest page first, so what they add usually goes below. */
+  applySnapshot(snapshot: Snapshot): Applied {
+    for (const [page, k] of Object.entries(snapshot.k)) this.flip(Number(page), k);
+    return this.placed(snapshot.records.filter((record) => this.place(record)), this.bottomSeq, this.topSeq);
+  }
+
+  /** The snapshot taken at seq `s` is complete: operations after `s` follow. */
+  finishSnapshot(s: number): void {
+    this.watermarkSeq = s;
+    this.heard(s);
+  }
+
+  applyOps(ops: readonly BoardOp[]): Applied {
+    let redraw = false;
+    const added: StrokeRecord[] = [];
+    const [bottom, top] = [this.bottomSeq, this.topSeq];
+    for (const op of ops) {
+      if (op.s <= this.watermarkSeq || this.seen.has(op.s)) continue;
+      this.seen.add(op.s);
+      switch (op.t) {
+        case "s": {
+          const { t: _t, ...record } = op;
+          if (this.place(record)) added.push(record);
+          break;
+        }
+        case "v":
+          for (const [id, version] of op.h ?? []) redraw = this.hide(id, version) || redraw;
+          for (const record of op.r ?? []) if (this.place(record)) added.push(record);
+          break;
+        case "c":
+        case "u":
+          for (const [page, k] of Object.entries(op.k)) {
+            const number = Number(page);
+            if (op.t === "u" && !this.pageMembers.get(number)?.size) this.missingPages = true;
+            redraw = this.flip(number, k) || redraw;
+          }
+          break;
+      }
+      this.heard(op.s);
+    }
+    return redraw ? { redraw, added: [], placement: "top" } : this.placed(added, bottom, top);
   }
 
   /** The board's seq as the server reports it from time to time (`head`). */
-  applyHead(seq: number): void {
-    this.heard(seq);
+  applyHead(s: number): void {
+    this.heard(s);
   }
 
-  private heard(seq: number): void {
-    this.headSeq = Math.max(this.headSeq, seq);
-    while (this.bySeq.has(this.watermarkSeq + 1)) this.watermarkSeq += 1;
+  /** Hides a stroke at once, before the store confirms it (an erase this client sends). */
+  hideLocally(id: string, version: number): boolean {
+    return this.hide(id, version);
   }
 
   /**
-   * A stroke at or below the watermark that is not held was cleared, so it is never added back, unless a
-   * join ack that reset the board brings it.
+   * After the store lost writes (a new epoch) and this client re-read it: what this client knew (`previous`,
+   * from `known()` before the reset) that the store lacks. Every stroke the store lacks is sent again with its
+   * version and author, so that as long as one page that saw a stroke stays open the stroke survives; every
+   * stroke the store shows that this client saw hidden is hidden again at the version it knew, so a clear or an
+   * erase acknowledged before the loss stays in effect (the store keeps the higher version).
    */
-  private insertAll(strokes: readonly Stroke[], fromReset: boolean): Omit<Applied, "reset"> {
-    const added: Stroke[] = [];
-    let outOfOrder = false;
-    for (const stroke of strokes) {
-      if (this.bySeq.has(stroke.seq) || (stroke.seq <= this.watermarkSeq && !fromReset)) continue;
-      const below = stroke.seq < this.top;
-      this.bySeq.set(stroke.seq, stroke);
-      this.ids.add(stroke.id);
-      this.top = Math.max(this.top, stroke.seq);
-      if (below) this.ordered = undefined;
-      else this.ordered?.push(stroke);
-      outOfOrder ||= below;
-      added.push(stroke);
+  heal(previous: Iterable<KnownStroke>): Healing {
+    const healing: Healing = { strokes: [], hide: [] };
+    for (const { record, version } of previous) {
+      // A snapshot holds only what the store shows: a stroke it holds is visible there.
+      const theirs = this.versionOf(record.i);
+      if (theirs === undefined) {
+        const { i, c, w, p, u } = record;
+        healing.strokes.push({ id: i, p, c, w, u, ...(version > 0 ? { v: version } : {}) });
+      } else if (version > theirs && version % 2 === 1) {
+        healing.hide.push([record.i, version]);
+      }
     }
-    return { added, outOfOrder };
+    return healing;
   }
 
-  private removeWhere(predicate: (seq: number) => boolean): void {
-    for (const [seq, stroke] of this.bySeq) {
-      if (!predicate(seq)) continue;
-      this.bySeq.delete(seq);
-      this.ids.delete(stroke.id);
-      this.ordered = undefined;
+  /** Where strokes added while the visible seqs spanned `bottom..top` belong. */
+  private placed(added: StrokeRecord[], bottom: number, top: number): Applied {
+    const placement =
+      top === 0 || added.every((record) => record.s > top) ? "top" : added.every((record) => record.s < bottom) ? "under" : "mixed";
+    return { redraw: false, added, placement };
+  }
+
+  private version(held: HeldStroke): number {
+    return held.hiddenAt ?? (held.record.v ?? 0) + (this.flips.get(held.record.g) ?? 0);
+  }
+
+  /** Takes this copy of a stroke if it is newer than what is held. Returns whether it is newly visible. */
+  private place(record: StrokeRecord): boolean {
+    const held = this.held.get(record.i);
+    const incoming: HeldStroke = { record };
+    const early = this.early.get(record.i);
+    if (early !== undefined) {
+      this.early.delete(record.i);
+      if (early > this.version(incoming)) incoming.hiddenAt = early;
     }
-    this.top = 0;
-    for (const seq of this.bySeq.keys()) this.top = Math.max(this.top, seq);
+    if (held && this.version(incoming) <= this.version(held)) return false;
+    const wasVisible = held !== undefined && this.version(held) % 2 === 0;
+    if (held) this.leavePage(held);
+    this.held.set(record.i, incoming);
+    if (incoming.hiddenAt === undefined) this.members(record.g).add(record.i);
+    const visible = this.version(incoming) % 2 === 0;
+    if (wasVisible || (visible && record.s < this.topSeq)) this.ordered = undefined;
+    else if (visible) this.ordered?.push(record);
+    if (visible) {
+      this.topSeq = Math.max(this.topSeq, record.s);
+      this.bottomSeq = Math.min(this.bottomSeq, record.s);
+    }
+    return visible && !wasVisible;
+  }
+
+  /** Hides a stroke at `version` if that is newer. Returns whether a visible stroke disappeared. */
+  private hide(id: string, version: number): boolean {
+    const held = this.held.get(id);
+    if (!held) {
+      this.early.set(id, Math.max(version, this.early.get(id) ?? 0));
+      return false;
+    }
+    const current = this.version(held);
+    if (version <= current) return false;
+    this.leavePage(held);
+    held.hiddenAt = version;
+    if (current % 2 === 1) return false;
+    this.ordered = undefined;
+    return true;
+  }
+
+  /** Raises a page's flip count. Returns whether strokes held on it changed visibility. */
+  private flip(page: number, k: number): boolean {
+    const current = this.flips.get(page) ?? 0;
+    if (k <= current) return false;
+    this.flips.set(page, k);
+    const changed = (k - current) % 2 === 1 && (this.pageMembers.get(page)?.size ?? 0) > 0;
+    if (changed) this.ordered = undefined;
+    return changed;
+  }
+
+  private members(page: number): Set<string> {
+    let members = this.pageMembers.get(page);
+    if (!members) {
+      members = new Set();
+      this.pageMembers.set(page, members);
+    }
+    return members;
+  }
+
+  private leavePage(held: HeldStroke): void {
+    if (held.hiddenAt === undefined) this.pageMembers.get(held.record.g)?.delete(held.record.i);
+  }
+
+  private heard(s: number): void {
+    this.headSeq = Math.max(this.headSeq, s);
+    while (this.seen.has(this.watermarkSeq + 1)) {
+      this.seen.delete(this.watermarkSeq + 1);
+      this.watermarkSeq += 1;
+    }
   }
 }

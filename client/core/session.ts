@@ -1,73 +1,100 @@
 /**
- * A client's connection to one board: connects over WebSocket, joins and catches up after every
- * (re)connect, fills gaps, sends its outbox in order and resends what was never acknowledged, and moves
- * to a fresh connection before Cloud Run's request timeout cuts the current one.
+ * A client's connection to one board: connects over WebSocket, joins and catches up after every (re)connect
+ * (the operations it missed, or a snapshot in pages), fills gaps, sends its outbox with a small window in
+ * flight and resends what was never acknowledged, notices a store that lost writes (a new epoch) and restores
+ * what it holds, and moves to a fresh connection before Cloud Run's request timeout cuts the current one.
  *
  * DOM-free: the browser app draws what it reports, and Node scripts (tests, benchmarks) drive it as users.
  */
 import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
-import type { ClientToServerEvents, ErrorAck, Point, ServerToClientEvents, Stroke, StrokeInput, WriteAck } from "../../protocol/events";
-import { ID_PATTERN, RETRYABLE_ERRORS } from "../../protocol/events";
-import { BoardState, type Applied } from "./board-state";
-import { Outbox, type Pen } from "./outbox";
+import type {
+  BoardOp,
+  ClientToServerEvents,
+  CursorUpdate,
+  ErrorAck,
+  ServerToClientEvents,
+  StrokeInput,
+  SyncAck,
+  UserInfo,
+  WriteAck,
+} from "../../protocol/events";
+import { ID_PATTERN, NO_EPOCH, RETRYABLE_ERRORS } from "../../protocol/events";
+import { BoardState, type Applied, type KnownStroke } from "./board-state";
+import { Outbox, type Pen, type Point } from "./outbox";
 
 export type ConnectionState = "connecting" | "connected" | "reconnecting";
 
 export interface SessionListeners {
-  /** Everything held must be drawn again: a reset or a clear removed strokes. */
-  onRedraw?(): void;
-  /**
-   * Strokes newly held. With `outOfOrder`, some belong below strokes already drawn (strokes stored by
-   * different instances arrive in any order): drawing them on top is right but for the stacking, which a
-   * redraw soon after fixes.
-   */
-  onAppend?(strokes: readonly Stroke[], outOfOrder: boolean): void;
+  /** The board changed: draw `applied` (see Applied), or everything when `applied.redraw`. */
+  onChange?(applied: Applied): void;
   /** The outbox changed (a chunk added, grown, acknowledged or refused). */
   onPending?(): void;
   onState?(state: ConnectionState): void;
   onPresence?(count: number): void;
+  onCursors?(cursors: readonly CursorUpdate[]): void;
   /** The server refused a stroke for good (e.g. `board_full`); it is dropped from the outbox. */
   onRefused?(stroke: StrokeInput, error: ErrorAck): void;
-  /** A stroke of this client was stored at `seq`. */
-  onAcked?(stroke: Stroke): void;
+  /** A write was refused with `storage_full`: the store is out of space; the session keeps retrying slowly. */
+  onStorageFull?(): void;
+  /** A stroke of this client was stored at seq `s`. */
+  onAcked?(stroke: StrokeInput, s: number): void;
+  /**
+   * The store lost writes (its epoch changed) and the board was read again; this client sent back
+   * `restored` strokes and re-hid `rehidden` ones that the store lacked.
+   */
+  onRecovered?(figures: { restored: number; rehidden: number }): void;
 }
 
 export interface SessionOptions {
   board: string;
+  user: UserInfo;
   /** The service's origin; absent in the browser, where it is the page's own. */
   url?: string;
   /** Socket.IO client options, e.g. reconnection delays. WebSocket-only is enforced. */
   socket?: Partial<ManagerOptions & SocketOptions>;
   /** Most points per chunk sent (≤ the service's MAX_POINTS_PER_STROKE). Default 200. */
   maxPointsPerChunk?: number;
-  /** How long a gap in live seqs may stay open before the session rejoins to fill it. Default 1,000 ms. */
+  /** Chunks in flight at once. Default 4. */
+  window?: number;
+  /** How long a gap in live seqs may stay open before the session reads what it missed. Default 1,000 ms. */
   gapGraceMs?: number;
-  /** Generates stroke ids. Default: 16 random URL-safe characters. */
+  /** Generates line ids. Default: 16 random URL-safe characters. */
   newId?: () => string;
 }
 
 const ACK_TIMEOUT_MS = 10_000;
 const RETRY_BASE_MS = 250;
 const RETRY_MAX_MS = 5_000;
+/** A full store frees space only when someone clears a board or boards expire: retry slowly. */
+const STORAGE_FULL_RETRY_MS = 30_000;
+/** Most ids in one erase sent while healing. */
+const HEAL_BATCH = 500;
+const NOT_CONNECTED: WriteAck = { ok: false, code: "unavailable", error: "not connected" };
+const NO_ANSWER: WriteAck = { ok: false, code: "unavailable", error: "no answer from the server" };
+
+type Timer = ReturnType<typeof setTimeout>;
 
 export class WhiteboardSession {
   readonly board = new BoardState();
   readonly outbox: Outbox;
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private state: ConnectionState = "connecting";
-  /** Bumped on every connect and disconnect, so that callbacks of an older connection are ignored. */
-  private epoch = 0;
+  /** Bumped on every connect, disconnect and resync, so that answers to older requests are ignored. */
+  private generation = 0;
   private joined = false;
-  private inFlight = false;
+  private syncing = false;
   private retries = 0;
-  private readonly retryTimers: Record<"join" | "flush", ReturnType<typeof setTimeout> | undefined> = { join: undefined, flush: undefined };
-  private gapTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly timers = new Map<string, Timer>();
   private rotateRequested = false;
   private closed = false;
+  /** Visibility changes not yet acknowledged, resent after a reconnect (they are idempotent). */
+  private readonly changes: { kind: "erase" | "restore"; x: [string, number][]; inFlight: boolean }[] = [];
   /** Connections made after the first one. */
   reconnects = 0;
-  /** Rejoins made to fill a gap that did not fill by itself. */
+  /** Reads made to fill a gap that did not fill by itself. */
   gapRejoins = 0;
+  /** Times the board's epoch changed under this session (the store lost or may have lost writes). */
+  epochChanges = 0;
 
   constructor(
     private readonly options: SessionOptions,
@@ -86,16 +113,15 @@ export class WhiteboardSession {
     this.socket = options.url === undefined ? io(socketOptions) : io(options.url, socketOptions);
     this.socket.on("connect", () => this.onConnect());
     this.socket.on("disconnect", (reason) => this.onDisconnect(reason));
-    this.socket.on("stroke", (stroke) => this.applied(this.board.applyStroke(stroke)));
-    this.socket.on("cleared", ({ seq }) => {
-      this.board.applyClear(seq);
-      this.listeners.onRedraw?.();
-    });
-    this.socket.on("head", ({ seq }) => {
-      this.board.applyHead(seq);
+    this.socket.on("ops", ({ e, ops }) => this.onOps(e, ops));
+    this.socket.on("head", ({ e, s }) => {
+      if (!this.joined || this.syncing) return;
+      if (e !== this.board.epoch) return this.sync("snapshot");
+      this.board.applyHead(s);
       this.watchGap();
     });
     this.socket.on("presence", ({ count }) => this.listeners.onPresence?.(count));
+    this.socket.on("cursors", (cursors) => this.listeners.onCursors?.(cursors));
     this.socket.on("rotate", () => {
       this.rotateRequested = true;
       this.rotateIfQuiet();
@@ -106,11 +132,16 @@ export class WhiteboardSession {
     return this.state;
   }
 
-  /** Pen down at `point` (normalized 0..1). */
-  begin(point: Point, pen: Pen): void {
-    this.outbox.begin(point, pen);
+  get user(): UserInfo {
+    return this.options.user;
+  }
+
+  /** Pen down at `point` (board units). Returns the new line's id (its chunks are `<id>-<n>`). */
+  begin(point: Point, pen: Pen): string {
+    const id = this.outbox.begin(point, pen);
     this.listeners.onPending?.();
     this.flush();
+    return id;
   }
 
   extend(point: Point): void {
@@ -125,17 +156,31 @@ export class WhiteboardSession {
     this.rotateIfQuiet();
   }
 
+  /** Hides strokes for everyone (eraser, undo): each at the version given, which must be odd. */
+  erase(x: [id: string, version: number][]): void {
+    this.change("erase", x);
+  }
+
+  /** Shows strokes again (redo, undoing an erase): each at the version given, which must be even. */
+  restore(x: [id: string, version: number][]): void {
+    this.change("restore", x);
+  }
+
   /** Clears the board for everyone. Not queued while offline: a clear replayed later would surprise. */
-  async clear(): Promise<WriteAck> {
-    if (!this.joined) return { ok: false, code: "unavailable", error: "not connected" };
-    const ack = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("clear", {}).catch(
-      (): WriteAck => ({ ok: false, code: "unavailable", error: "no answer from the server" }),
-    );
-    if (ack.ok) {
-      this.board.applyClear(ack.seq);
-      this.listeners.onRedraw?.();
-    }
-    return ack;
+  clear(): Promise<WriteAck> {
+    if (!this.joined) return Promise.resolve(NOT_CONNECTED);
+    return this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("clear", {}).catch(() => NO_ANSWER);
+  }
+
+  /** Undoes the clear stored at seq `of`, while the store keeps its strokes. */
+  unclear(of: number): Promise<WriteAck> {
+    if (!this.joined) return Promise.resolve(NOT_CONNECTED);
+    return this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("unclear", { of }).catch(() => NO_ANSWER);
+  }
+
+  /** Where this user points (board units). Dropped when the connection is busy. */
+  cursor(point: Point): void {
+    if (this.joined) this.socket.volatile.emit("cursor", { x: point[0], y: point[1] });
   }
 
   close(): void {
@@ -151,16 +196,19 @@ export class WhiteboardSession {
   }
 
   private onConnect(): void {
-    if (this.epoch > 0) this.reconnects += 1;
-    this.epoch += 1;
+    if (this.generation > 0) this.reconnects += 1;
+    this.generation += 1;
     this.rotateRequested = false;
-    this.join();
+    this.sync("join");
   }
 
   private onDisconnect(reason: Socket.DisconnectReason): void {
-    this.epoch += 1;
+    this.generation += 1;
     this.joined = false;
-    this.inFlight = false; // its ack will never come; the chunk is still in the outbox and goes again
+    this.syncing = false;
+    // Their acks will never come: everything in flight goes again on the next connection.
+    this.outbox.resendAll();
+    for (const change of this.changes) change.inFlight = false;
     this.cancelTimers();
     if (this.closed) return;
     this.setState("reconnecting");
@@ -168,96 +216,207 @@ export class WhiteboardSession {
     if (reason === "io server disconnect" || reason === "io client disconnect") this.socket.connect();
   }
 
-  /** Joins (or rejoins) the board asking for everything after the watermark. */
-  private join(): void {
-    const epoch = this.epoch;
-    this.socket
-      .timeout(ACK_TIMEOUT_MS)
-      .emit("join", { board: this.options.board, after: this.board.watermark }, (error, ack) => {
-        if (epoch !== this.epoch) return;
-        // The board id was checked up front, so any refusal here is passing (rate limit, store down).
-        if (error || !ack.ok) return this.retryLater("join", () => this.join());
-        this.retries = 0;
-        this.joined = true;
-        this.setState("connected");
-        this.applied(this.board.applyJoin(ack));
-        this.flush();
-      });
+  private onOps(e: string, ops: readonly BoardOp[]): void {
+    if (e !== this.board.epoch) {
+      // The store lost writes, or this client has not read the board yet: read it (again).
+      if (this.joined && !this.syncing) this.sync("snapshot");
+      return;
+    }
+    this.applied(this.board.applyOps(ops));
+    for (const op of ops) if (op.t === "s" && this.outbox.size > 0) this.acknowledged(op.i, op.s);
+    this.afterChange();
   }
 
-  private applied({ reset, added, outOfOrder }: Applied): void {
-    if (reset) this.listeners.onRedraw?.();
-    else if (added.length > 0) this.listeners.onAppend?.(added, outOfOrder);
-    this.watchGap();
-  }
-
-  /** Sends the outbox, one chunk at a time, in drawing order. */
-  private flush(): void {
-    if (!this.joined || this.inFlight) return;
-    const chunk = this.outbox.next();
-    if (!chunk) return;
-    this.inFlight = true;
-    const epoch = this.epoch;
-    this.socket.timeout(ACK_TIMEOUT_MS).emit("stroke", chunk, (error, ack) => {
-      if (epoch !== this.epoch) return;
-      this.inFlight = false;
-      if (error || (!ack.ok && RETRYABLE_ERRORS.has(ack.code))) return this.retryLater("flush", () => this.flush());
-      if (!ack.ok && ack.code === "not_joined") return this.join();
+  /**
+   * Catches up: `join` after a (re)connect (the server answers with what was missed, or a snapshot), `read`
+   * for a gap, `snapshot` when only a fresh read will do (a new epoch, an undo of a clear this client never saw).
+   */
+  private sync(kind: "join" | "read" | "snapshot"): void {
+    this.syncing = true;
+    this.generation += 1;
+    const generation = this.generation;
+    const answer = (ack: SyncAck | undefined) => {
+      if (generation !== this.generation) return;
+      // The board id was checked up front, so a refusal here is passing (rate limit, store down).
+      if (!ack || !ack.ok) return this.retryLater("sync", () => this.sync(kind));
       this.retries = 0;
-      this.outbox.remove(chunk.id);
-      if (ack.ok) {
-        const stroke = { ...chunk, seq: ack.seq };
-        this.applied(this.board.applyStroke(stroke));
-        this.listeners.onAcked?.(stroke);
-      } else {
-        this.listeners.onRefused?.(chunk, ack);
+      void this.catchUp(ack, generation);
+    };
+    const { epoch, watermark } = this.board;
+    if (kind === "read" && epoch !== undefined) {
+      this.socket.timeout(ACK_TIMEOUT_MS).emit("read", { e: epoch, after: watermark }, (error, ack) => answer(error ? undefined : ack));
+    } else {
+      const since = kind === "join" && epoch !== undefined ? { e: epoch, after: watermark } : {};
+      this.socket
+        .timeout(ACK_TIMEOUT_MS)
+        .emit("join", { board: this.options.board, user: this.options.user, ...since }, (error, ack) => answer(error ? undefined : ack));
+    }
+  }
+
+  /** Applies a sync answer; follows snapshot pages to their end, then the operations after the snapshot. */
+  private async catchUp(first: Extract<SyncAck, { ok: true }>, generation: number): Promise<void> {
+    let ack: SyncAck | undefined = first;
+    let continuing = false;
+    /** What this client held before a snapshot of a new epoch: compared with the store afterwards (healing). */
+    let known: KnownStroke[] | undefined;
+    const read = (request: Parameters<ClientToServerEvents["read"]>[0]) =>
+      this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("read", request).catch(() => undefined);
+    while (ack?.ok) {
+      if ("ops" in ack) {
+        this.applied(this.board.applyOps(ack.ops));
+        break;
       }
-      this.listeners.onPending?.();
+      if (!continuing || ack.e !== this.board.epoch) {
+        // A snapshot starts from nothing. The first one of a new epoch remembers what was held before.
+        const previous = this.board.epoch;
+        known ??= previous !== undefined && previous !== NO_EPOCH && ack.e !== previous ? this.board.known() : undefined;
+        this.board.reset(ack.e);
+        this.listeners.onChange?.({ redraw: true, added: [], placement: "top" });
+      }
+      this.applied(this.board.applySnapshot(ack.snapshot));
+      const { e, s } = ack as { e: string; s: number };
+      const next: number | undefined = ack.snapshot.next;
+      continuing = next !== undefined;
+      ack = next !== undefined ? await read({ e, at: s, cursor: next }) : await read({ e, after: s });
+      if (generation !== this.generation) return;
+      if (!continuing && ack?.ok && "ops" in ack) this.board.finishSnapshot(s);
+    }
+    if (!ack?.ok) return this.retryLater("sync", () => this.sync("snapshot"));
+    if (known) this.heal(known);
+    this.syncing = false;
+    this.joined = true;
+    this.setState("connected");
+    if (this.board.needsSnapshot) return this.sync("snapshot");
+    this.afterChange();
+  }
+
+  /** Sends back what the store lost (see BoardState.heal). */
+  private heal(known: KnownStroke[]): void {
+    this.epochChanges += 1;
+    const healing = this.board.heal(known);
+    const queued = new Set(this.outbox.pending.map((stroke) => stroke.id));
+    this.outbox.enqueue(healing.strokes.filter((stroke) => !queued.has(stroke.id)));
+    for (const [id, version] of healing.hide) this.board.hideLocally(id, version);
+    for (let index = 0; index < healing.hide.length; index += HEAL_BATCH) this.change("erase", healing.hide.slice(index, index + HEAL_BATCH));
+    this.listeners.onChange?.({ redraw: true, added: [], placement: "top" });
+    this.listeners.onRecovered?.({ restored: healing.strokes.length, rehidden: healing.hide.length });
+  }
+
+  private applied(applied: Applied): void {
+    if (applied.redraw || applied.added.length > 0) this.listeners.onChange?.(applied);
+  }
+
+  private afterChange(): void {
+    this.watchGap();
+    this.flush();
+  }
+
+  /** Sends the outbox in drawing order, a few chunks in flight at a time, and the pending visibility changes. */
+  private flush(): void {
+    if (!this.joined) return;
+    const window = this.options.window ?? 4;
+    while (this.outbox.inFlight < window && !this.timers.has("flush")) {
+      const chunk = this.outbox.next();
+      if (!chunk) break;
+      this.sendStroke(chunk);
+    }
+    for (const change of this.changes) if (!change.inFlight) this.sendChange(change);
+  }
+
+  private sendStroke(chunk: StrokeInput): void {
+    const generation = this.generation;
+    this.socket.timeout(ACK_TIMEOUT_MS).emit("stroke", chunk, (error, ack) => {
+      if (generation !== this.generation) return;
+      if (error || (!ack.ok && RETRYABLE_ERRORS.has(ack.code))) {
+        this.outbox.retry(chunk.id);
+        if (!error && !ack.ok && ack.code === "storage_full") this.listeners.onStorageFull?.();
+        return this.retryLater("flush", () => this.flush(), !error && !ack.ok && ack.code === "storage_full");
+      }
+      if (!ack.ok && ack.code === "not_joined") return this.sync("join");
+      this.retries = 0;
+      if (ack.ok) this.acknowledged(chunk.id, ack.s);
+      else {
+        this.outbox.remove(chunk.id);
+        this.listeners.onRefused?.(chunk, ack);
+        this.listeners.onPending?.();
+      }
       this.flush();
       this.rotateIfQuiet();
     });
   }
 
-  /** Exponential backoff with full jitter, for refusals that may pass later. */
-  private retryLater(kind: "join" | "flush", action: () => void): void {
-    clearTimeout(this.retryTimers[kind]);
-    const ceiling = Math.min(RETRY_BASE_MS * 2 ** this.retries, RETRY_MAX_MS);
+  /** A chunk of this client's is stored (its ack, or its broadcast, whichever came first). */
+  private acknowledged(id: string, s: number): void {
+    const chunk = this.outbox.pending.find((stroke) => stroke.id === id);
+    if (!chunk) return;
+    this.outbox.remove(id);
+    this.listeners.onAcked?.(chunk, s);
+    this.listeners.onPending?.();
+  }
+
+  private change(kind: "erase" | "restore", x: [string, number][]): void {
+    const change = { kind, x, inFlight: false };
+    this.changes.push(change);
+    this.flush();
+  }
+
+  private sendChange(change: (typeof this.changes)[number]): void {
+    change.inFlight = true;
+    const generation = this.generation;
+    this.socket.timeout(ACK_TIMEOUT_MS).emit(change.kind, { x: change.x }, (error, ack) => {
+      if (generation !== this.generation) return;
+      change.inFlight = false;
+      if (error || (!ack.ok && RETRYABLE_ERRORS.has(ack.code))) return this.retryLater("change", () => this.flush());
+      // Stored, or refused for good (the stroke is gone): either way it is done.
+      this.changes.splice(this.changes.indexOf(change), 1);
+      this.rotateIfQuiet();
+    });
+  }
+
+  /** Exponential backoff with full jitter, for refusals that may pass later; a full store waits long. */
+  private retryLater(kind: string, action: () => void, long = false): void {
+    clearTimeout(this.timers.get(kind));
+    const ceiling = long ? STORAGE_FULL_RETRY_MS : Math.min(RETRY_BASE_MS * 2 ** this.retries, RETRY_MAX_MS);
     this.retries += 1;
-    const epoch = this.epoch;
-    this.retryTimers[kind] = setTimeout(() => {
-      if (epoch === this.epoch) action();
-    }, Math.random() * ceiling);
+    const generation = this.generation;
+    this.timers.set(
+      kind,
+      setTimeout(() => {
+        this.timers.delete(kind);
+        if (generation === this.generation) action();
+      }, (long ? 0.5 + Math.random() / 2 : Math.random()) * ceiling),
+    );
   }
 
   private cancelTimers(): void {
-    clearTimeout(this.retryTimers.join);
-    clearTimeout(this.retryTimers.flush);
-    clearTimeout(this.gapTimer);
-    this.gapTimer = undefined;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
   }
 
   /**
-   * Strokes stored by different instances arrive out of order, so gaps open and fill by themselves all the
-   * time while several people draw. Only a gap that stays open (a broadcast lost with a killed instance)
-   * is filled by rejoining: one where the watermark has not moved for the whole grace period.
+   * Operations stored by different instances arrive out of order, so gaps open and fill by themselves all the
+   * time while several people draw. Only a gap that stays open (a broadcast lost with a killed instance) is
+   * filled by reading: one where the watermark has not moved for the whole grace period.
    */
   private watchGap(): void {
-    if (this.gapTimer !== undefined || !this.board.hasGap || !this.joined) return;
+    if (this.timers.has("gap") || !this.board.hasGap || !this.joined || this.syncing) return;
     const stuckAt = this.board.watermark;
-    this.gapTimer = setTimeout(() => {
-      this.gapTimer = undefined;
-      if (!this.joined) return;
-      if (this.board.watermark === stuckAt && this.board.hasGap) {
-        this.gapRejoins += 1;
-        this.join();
-      }
-      else this.watchGap(); // that gap filled; time any newer one from now
-    }, this.options.gapGraceMs ?? 1_000);
+    this.timers.set(
+      "gap",
+      setTimeout(() => {
+        this.timers.delete("gap");
+        if (!this.joined || this.syncing) return;
+        if (this.board.watermark === stuckAt && this.board.hasGap) {
+          this.gapRejoins += 1;
+          this.sync("read");
+        } else this.watchGap(); // that gap filled; time any newer one from now
+      }, this.options.gapGraceMs ?? 1_000),
+    );
   }
 
   /** Reconnects, if the server asked for it, at a quiet moment: no stroke being drawn, nothing in flight. */
   private rotateIfQuiet(): void {
-    if (!this.rotateRequested || this.outbox.drawing || this.inFlight || this.outbox.size > 0) return;
+    if (!this.rotateRequested || this.outbox.drawing || this.outbox.size > 0 || this.changes.length > 0) return;
     this.rotateRequested = false;
     this.socket.disconnect();
   }

@@ -1,10 +1,25 @@
 /**
- * Boards in Redis, for any number of instances. Every write is one Lua script (./redis-scripts.ts).
+ * Boards in Redis, for any number of instances: one Lua script per operation (./redis-scripts.ts), so one
+ * round trip each, and every write atomic.
  */
-import type { StrokeInput } from "../../protocol/events";
 import type { CommandClient } from "../redis";
-import { readPlan, storedFields, type AddResult, type BoardLimits, type BoardSnapshot, type BoardStore } from "./board-store";
-import { BOARD_FULL, boardKeys, PAGE_SIZE, presenceKey } from "./redis-scripts";
+import {
+  newEpoch,
+  snapshotRecords,
+  StorageFullError,
+  type AddOutcome,
+  type BoardLimits,
+  type BoardStore,
+  type ClearOutcome,
+  type NewStroke,
+  type ReadRequest,
+  type ReadResult,
+  type UnclearOutcome,
+  type Written,
+} from "./board-store";
+import { boardKeys, presenceKey, STATUS } from "./redis-scripts";
+
+type Reply = readonly (string | number)[];
 
 export class RedisBoardStore implements BoardStore {
   constructor(
@@ -12,63 +27,87 @@ export class RedisBoardStore implements BoardStore {
     private readonly limits: BoardLimits,
   ) {}
 
-  async addStroke(board: string, input: StrokeInput): Promise<AddResult> {
-    const stroke = storedFields(input);
-    const [seq = BOARD_FULL, stored] = await this.redis.wbAddStroke(boardKeys(board), [
-      stroke.id,
-      JSON.stringify(stroke),
-      this.limits.maxStrokes,
-      this.limits.idleTtlSeconds,
-    ]);
-    if (seq === BOARD_FULL) return { kind: "full" };
-    return stored === 1 ? { kind: "stored", stroke: { seq, ...stroke } } : { kind: "duplicate", seq };
-  }
-
-  async clear(board: string): Promise<number> {
-    return this.redis.wbClear(boardKeys(board), [this.limits.idleTtlSeconds]);
-  }
-
-  /**
-   * Two round trips rather than one script: a script would copy a big board through Lua, which doubles the
-   * time to read 100,000 strokes. The first reads where to start; the second, a transaction, reads the pages
-   * with the metadata they go with. A clear landing between the two moves the start, and then the read runs
-   * again. Only the first page may hold strokes the client already has; it alone is parsed, to drop them.
-   */
-  async read(board: string, after: number): Promise<BoardSnapshot> {
-    const [meta, pages, ids] = boardKeys(board);
-    const ttl = this.limits.idleTtlSeconds;
-    for (;;) {
-      const [seqBefore, clearedBefore] = await this.redis.hmGet(meta, ["seq", "cleared"]);
-      const { start } = readPlan(after, Number(seqBefore ?? 0), Number(clearedBefore ?? 0));
-      const firstPage = Math.floor(start / PAGE_SIZE);
-      const [[seqText, clearedText], items] = (await this.redis
-        .multi()
-        .hmGet(meta, ["seq", "cleared"])
-        .lRange(pages, firstPage, -1)
-        // Opening a board is activity: it stays as long as people use it.
-        .expire(meta, ttl)
-        .expire(pages, ttl)
-        .expire(ids, ttl)
-        .exec()) as unknown as [[string | null, string | null], string[]];
-      const seq = Number(seqText ?? 0);
-      const cleared = Number(clearedText ?? 0);
-      const plan = readPlan(after, seq, cleared);
-      if (plan.start !== start) continue;
-      const skip = start % PAGE_SIZE;
-      if (skip > 0 && items[0] !== undefined) {
-        const rest = (JSON.parse(`[${items[0]}]`) as unknown[]).slice(skip);
-        items[0] = JSON.stringify(rest).slice(1, -1);
-      }
-      const json = `[${items.filter((page) => page !== "").join(",")}]`;
-      return { seq, reset: plan.reset, count: seq - cleared - start, json };
+  async addStrokes(board: string, user: string, strokes: readonly NewStroke[]) {
+    const args = strokes.flatMap((stroke) => [stroke.id, stroke.body, stroke.v]);
+    const reply = await full(this.redis.wbAddStrokes(boardKeys(board), [...this.common(), user, ...args]));
+    const outcomes: AddOutcome[] = [];
+    for (let index = 4; index < reply.length; index += 2) {
+      const status = Number(reply[index]);
+      const s = Number(reply[index + 1]);
+      outcomes.push(status === STATUS.full ? { kind: "full" } : status === STATUS.duplicate ? { kind: "duplicate", s } : { kind: "stored", s });
     }
+    return { ...written(reply), outcomes };
+  }
+
+  async setVisibility(board: string, user: string, changes: readonly (readonly [string, number])[]): Promise<Written> {
+    const reply = await full(this.redis.wbSetVisibility(boardKeys(board), [...this.common(), user, ...changes.flat()]));
+    return written(reply);
+  }
+
+  async clear(board: string, user: string) {
+    const { clearIntervalMs, undoClearMs } = this.limits;
+    const reply = await full(this.redis.wbClear(boardKeys(board), [...this.common(), user, clearIntervalMs, undoClearMs]));
+    const result = written(reply);
+    const outcome: ClearOutcome = reply[4] === STATUS.rateLimited ? "rate_limited" : result.ops === "[]" ? "unchanged" : "stored";
+    return { ...result, outcome };
+  }
+
+  async unclear(board: string, user: string, of: number) {
+    const reply = await full(this.redis.wbUnclear(boardKeys(board), [...this.common(), user, of, this.limits.clearIntervalMs]));
+    const result = written(reply);
+    const outcome: UnclearOutcome = reply[4] === STATUS.rateLimited ? "rate_limited" : reply[4] === STATUS.gone ? "gone" : "stored";
+    return { ...result, outcome };
+  }
+
+  async read(board: string, request: ReadRequest): Promise<ReadResult> {
+    const reply = (await this.redis.wbRead(boardKeys(board), [
+      newEpoch(),
+      this.limits.idleTtlSeconds,
+      request.e ?? "",
+      request.after ?? "",
+      request.cursor ?? 0,
+      this.limits.readBytes,
+    ])) as Reply;
+    const e = String(reply[0]);
+    const s = Number(reply[1]);
+    const rotated = reply[2] === 1;
+    if (reply[3] === "ops") return { e, s, rotated, ops: String(reply[4]) };
+    const k: Record<string, number> = {};
+    const pages: { text: string; dead: Set<string> }[] = [];
+    for (let index = 5; index < reply.length; index += 4) {
+      k[String(reply[index])] = Number(reply[index + 1]);
+      const dead = String(reply[index + 2]);
+      pages.push({ text: String(reply[index + 3]), dead: new Set(dead === "" ? [] : dead.split(",")) });
+    }
+    const next = Number(reply[4]);
+    return { e, s, rotated, snapshot: { k, records: snapshotRecords(pages), ...(next > 0 ? { next } : {}) } };
   }
 
   async presence(board: string, instanceId: string, localCount: number | undefined, entryTtlMs: number) {
-    const [count = 0, seq = 0] = await this.redis.wbPresence(
-      [presenceKey(board), boardKeys(board)[0]],
-      [instanceId, localCount ?? "", entryTtlMs],
-    );
-    return { count, seq };
+    const reply = (await this.redis.wbPresence(
+      [...boardKeys(board), presenceKey(board)],
+      [newEpoch(), this.limits.idleTtlSeconds, instanceId, localCount ?? "", entryTtlMs],
+    )) as Reply;
+    return { count: Number(reply[0]), s: Number(reply[1]), e: String(reply[2]) };
   }
+
+  /** ARGV[1..6] of every write script: a spare epoch, the idle TTL, then the limits. */
+  private common(): (string | number)[] {
+    const { idleTtlSeconds, maxStrokes, maxBytes, pageBytes, logBytes } = this.limits;
+    return [newEpoch(), idleTtlSeconds, maxStrokes, maxBytes, pageBytes, logBytes];
+  }
+}
+
+/** Redis refuses a write with `OOM ...` when it is out of memory (maxmemory with noeviction). */
+async function full(pending: Promise<unknown>): Promise<Reply> {
+  try {
+    return (await pending) as Reply;
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith("OOM")) throw new StorageFullError(error);
+    throw error;
+  }
+}
+
+function written(reply: Reply): Written {
+  return { e: String(reply[0]), s: Number(reply[1]), rotated: reply[2] === 1, ops: String(reply[3]) };
 }

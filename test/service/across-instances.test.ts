@@ -1,8 +1,9 @@
 /**
  * The whiteboard across three real instances (separate processes) sharing one real redis-server.
  */
+import type { BoardOp, StrokeRecord, SyncAck } from "../../protocol/events";
 import { Topology } from "../../local/topology";
-import { connectClient, eventually, makeStroke, type TestClient } from "../support/socket-client";
+import { addedIds, connectClient, eventually, makeStroke, type TestClient } from "../support/socket-client";
 
 let topology: Topology;
 const clients: TestClient[] = [];
@@ -21,8 +22,19 @@ async function joined(instance: number, board: string): Promise<TestClient> {
   return c;
 }
 
+/** The stroke records of a snapshot answer, in seq order. */
+function snapshotRecords(ack: SyncAck): StrokeRecord[] {
+  if (!ack.ok || !("snapshot" in ack)) throw new Error(`expected a snapshot, got ${JSON.stringify(ack)}`);
+  return [...ack.snapshot.records].sort((a, b) => a.s - b.s);
+}
+
+function opsOf(ack: SyncAck): BoardOp[] {
+  if (!ack.ok || !("ops" in ack)) throw new Error(`expected operations, got ${JSON.stringify(ack)}`);
+  return ack.ops;
+}
+
 beforeAll(async () => {
-  topology = await Topology.start({ instances: 3 });
+  topology = await Topology.start({ instances: 3, env: { CLEAR_INTERVAL_SECONDS: "0" } });
 });
 
 afterEach(() => {
@@ -33,7 +45,7 @@ afterAll(async () => {
   await topology?.stop();
 });
 
-test("a stroke sent to instance A reaches the board's clients on B and C, and no client of another board", async () => {
+test("a stroke sent to instance A reaches every client of the board on A, B and C, and no client of another board", async () => {
   const board = newBoard();
   const [a, b, c] = [await joined(0, board), await joined(1, board), await joined(2, board)];
   const elsewhere = await joined(1, newBoard());
@@ -41,18 +53,17 @@ test("a stroke sent to instance A reaches the board's clients on B and C, and no
   const stroke = makeStroke();
   const ack = await a.stroke(stroke);
 
-  expect(ack).toEqual({ ok: true, seq: 1 });
-  await eventually("B and C to get the stroke", () => b.strokes.length === 1 && c.strokes.length === 1);
-  expect(b.strokes[0]).toEqual({ ...stroke, seq: 1 });
-  expect(c.strokes[0]).toEqual({ ...stroke, seq: 1 });
-  // The sender learns its seq from the ack, not from an echo.
-  expect(a.strokes).toEqual([]);
+  expect(ack).toEqual({ ok: true, s: 1 });
+  await eventually("A, B and C to get the stroke", () => [a, b, c].every((x) => x.ops.length === 1));
+  const expected = { t: "s", s: 1, g: 1, i: stroke.id, u: a.user.id, c: stroke.c, w: stroke.w, p: stroke.p };
+  for (const x of [a, b, c]) expect(x.ops).toEqual([expected]);
+  expect(new Set([a, b, c].flatMap((x) => x.epochs)).size).toBe(1);
   // Give a stray broadcast time to arrive before asserting that none did.
   await new Promise((resolve) => setTimeout(resolve, 200));
-  expect(elsewhere.strokes).toEqual([]);
+  expect(elsewhere.ops).toEqual([]);
 });
 
-test("a late joiner gets the whole board in seq order, and a rejoin with `after` gets exactly what it missed", async () => {
+test("a late joiner gets a snapshot of the board; a rejoin with its epoch and `after` gets exactly the operations it missed", async () => {
   const board = newBoard();
   const a = await joined(0, board);
   const b = await joined(1, board);
@@ -60,25 +71,20 @@ test("a late joiner gets the whole board in seq order, and a rejoin with `after`
   for (let i = 0; i < 10; i += 1) {
     const stroke = makeStroke();
     sent.push(stroke);
-    await (i % 2 === 0 ? a : b).stroke(stroke);
+    expect(await (i % 2 === 0 ? a : b).stroke(stroke)).toEqual({ ok: true, s: i + 1 });
   }
 
   const late = await client(2);
   const whole = await late.join({ board });
-  expect(whole).toEqual({
-    ok: true,
-    board,
-    seq: 10,
-    reset: false,
-    strokes: sent.map((stroke, index) => ({ ...stroke, seq: index + 1 })),
-  });
+  expect(whole).toMatchObject({ ok: true, board, s: 10 });
+  expect(snapshotRecords(whole).map((record) => [record.s, record.i])).toEqual(sent.map((stroke, index) => [index + 1, stroke.id]));
+  const e = (whole as { e: string }).e;
 
-  const rejoin = await late.join({ board, after: 7 });
-  expect(rejoin).toMatchObject({ ok: true, seq: 10, reset: false });
-  expect(rejoin.ok && rejoin.strokes.map((stroke) => stroke.seq)).toEqual([8, 9, 10]);
-
-  const upToDate = await late.join({ board, after: 10 });
-  expect(upToDate).toMatchObject({ ok: true, seq: 10, reset: false, strokes: [] });
+  const rejoin = await late.join({ board, e, after: 7 });
+  expect(opsOf(rejoin).map((op) => op.s)).toEqual([8, 9, 10]);
+  expect(opsOf(await late.read({ e, after: 10 }))).toEqual([]);
+  // Another epoch (a store that lost writes) gets a snapshot instead.
+  expect(snapshotRecords(await late.join({ board, e: "not-this-one", after: 7 }))).toHaveLength(10);
 });
 
 test("a resent stroke id is stored and broadcast once, and both acks carry the same seq", async () => {
@@ -93,16 +99,34 @@ test("a resent stroke id is stored and broadcast once, and both acks carry the s
   const second = await a2.stroke(stroke);
   const next = await a.stroke(makeStroke());
 
-  expect(first).toEqual({ ok: true, seq: 1 });
-  expect(second).toEqual({ ok: true, seq: 1 });
-  expect(next).toEqual({ ok: true, seq: 2 });
-  await eventually("B to get stroke 2", () => b.strokes.some((s) => s.seq === 2));
-  expect(b.strokes.map((s) => s.seq)).toEqual([1, 2]);
-  const read = await b.join({ board });
-  expect(read.ok && read.strokes.map((s) => s.id)).toEqual([stroke.id, expect.any(String)]);
+  expect(first).toEqual({ ok: true, s: 1 });
+  expect(second).toEqual({ ok: true, s: 1 });
+  expect(next).toEqual({ ok: true, s: 2 });
+  await eventually("B to get stroke 2", () => b.ops.some((op) => op.s === 2));
+  expect(b.ops.map((op) => op.s)).toEqual([1, 2]);
 });
 
-test("clear reaches every other client as `cleared`, and a rejoin from before it gets `reset`", async () => {
+test("erase and restore reach everyone; the snapshot leaves out what is erased and brings back what is restored", async () => {
+  const board = newBoard();
+  const a = await joined(0, board);
+  const b = await joined(1, board);
+  const [x, y] = [makeStroke(), makeStroke()];
+  await a.stroke(x);
+  await a.stroke(y);
+
+  expect(await b.erase([[x.id, 1]])).toEqual({ ok: true, s: 3 });
+  await eventually("A to see the erase", () => a.ops.some((op) => op.t === "v"));
+  expect(a.ops.find((op) => op.t === "v")).toEqual({ t: "v", s: 3, u: b.user.id, h: [[x.id, 1]], r: [] });
+  expect(snapshotRecords(await (await client(2)).join({ board })).map((record) => record.i)).toEqual([y.id]);
+
+  expect(await a.restore([[x.id, 2]])).toEqual({ ok: true, s: 4 });
+  // A version already passed changes nothing and stores nothing.
+  expect(await b.erase([[x.id, 1]])).toEqual({ ok: true, s: 4 });
+  const restored = snapshotRecords(await (await client(2)).join({ board }));
+  expect(restored.map((record) => [record.i, record.s, record.v])).toEqual([[x.id, 1, 2], [y.id, 2, undefined]]);
+});
+
+test("clear hides the board for everyone, and undoing it brings everything back", async () => {
   const board = newBoard();
   const a = await joined(0, board);
   const b = await joined(1, board);
@@ -111,21 +135,23 @@ test("clear reaches every other client as `cleared`, and a rejoin from before it
   await b.stroke(makeStroke());
 
   const cleared = await c.clear();
-  expect(cleared).toEqual({ ok: true, seq: 3 });
-  await eventually("A and B to get `cleared`", () => a.cleared.length === 1 && b.cleared.length === 1);
-  expect(a.cleared).toEqual([3]);
-  expect(b.cleared).toEqual([3]);
+  expect(cleared).toEqual({ ok: true, s: 3 });
+  await eventually("A and B to get the clear", () => [a, b].every((x) => x.ops.some((op) => op.t === "c")));
+  expect(a.ops.find((op) => op.t === "c")).toEqual({ t: "c", s: 3, u: c.user.id, k: { "1": 1 } });
+  expect(snapshotRecords(await (await client(0)).join({ board }))).toEqual([]);
 
   const after = makeStroke();
-  expect(await a.stroke(after)).toEqual({ ok: true, seq: 4 });
-  expect(await b.join({ board, after: 2 })).toEqual({ ok: true, board, seq: 4, reset: true, strokes: [{ ...after, seq: 4 }] });
-  expect(await b.join({ board, after: 3 })).toEqual({ ok: true, board, seq: 4, reset: false, strokes: [{ ...after, seq: 4 }] });
+  expect(await a.stroke(after)).toEqual({ ok: true, s: 4 });
+  expect(await b.unclear(3)).toEqual({ ok: true, s: 5 });
+  expect(snapshotRecords(await (await client(1)).join({ board }))).toHaveLength(3);
+  expect(await b.unclear(3)).toMatchObject({ ok: false, code: "gone" });
 });
 
-test("a board that lost its data (store wiped or expired) tells a client holding more to reset", async () => {
+test("a board nobody wrote reads as epoch 0", async () => {
   const board = newBoard();
   const a = await joined(0, board);
-  expect(await a.join({ board, after: 5 })).toEqual({ ok: true, board, seq: 0, reset: true, strokes: [] });
+  expect(await a.join({ board })).toEqual({ ok: true, board, e: "0", s: 0, snapshot: { k: {}, records: [] } });
+  expect(await a.join({ board, e: "0", after: 0 })).toEqual({ ok: true, board, e: "0", s: 0, ops: [] });
 });
 
 test("joining another board leaves the first one", async () => {
@@ -137,12 +163,12 @@ test("joining another board leaves the first one", async () => {
 
   await stayer.stroke(makeStroke());
   const onSecond = await joined(2, second);
-  await onSecond.stroke(makeStroke());
+  const theirs = makeStroke();
+  await onSecond.stroke(theirs);
 
-  await eventually("the mover to get the second board's stroke", () => mover.strokes.length === 1);
+  await eventually("the mover to get the second board's stroke", () => mover.ops.length === 1);
   await new Promise((resolve) => setTimeout(resolve, 200));
-  expect(mover.strokes.map((s) => s.seq)).toEqual([1]);
-  expect(mover.strokes[0]?.id).not.toBe(stayer.strokes[0]?.id);
+  expect(addedIds(mover.ops)).toEqual([theirs.id]);
 });
 
 test("presence counts a board's clients across every instance and follows joins and leaves", async () => {
@@ -157,4 +183,19 @@ test("presence counts a board's clients across every instance and follows joins 
   await eventually("A and B to count 2 after C leaves", () => [a, b].every((x) => x.presence.at(-1) === 2));
   await b.join({ board: newBoard() });
   await eventually("A to count 1 after B moves away", () => a.presence.at(-1) === 1);
+});
+
+test("cursors reach the other instances' clients, coalesced, with the user's name and colour", async () => {
+  const board = newBoard();
+  const a = await joined(0, board);
+  const b = await joined(1, board);
+  for (let x = 0; x < 20; x += 1) {
+    a.socket.emit("cursor", { x: 100 + x, y: 200 });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await eventually("B to see A's cursor", () => b.cursors.some((batch) => batch.some((cursor) => cursor.u === a.user.id)));
+  const last = b.cursors.flat().filter((cursor) => cursor.u === a.user.id).at(-1);
+  expect(last).toMatchObject({ u: a.user.id, n: a.user.name, c: a.user.color, y: 200 });
+  // 20 moves in about 100 ms reach B in a few messages, not 20.
+  expect(b.cursors.length).toBeLessThan(6);
 });

@@ -3,9 +3,11 @@
  * logic) that draws strokes sample by sample, as a pointer does, and records what the service acknowledged.
  */
 import { WhiteboardSession } from "../../client/core/session";
-import type { Stroke } from "../../protocol/events";
+import type { StrokeRecord } from "../../protocol/events";
+import { BOARD_HEIGHT, BOARD_WIDTH } from "../../protocol/events";
 import { waitFor } from "../../local/ports";
 import { readBoard } from "../../local/read-board";
+import { makeUser } from "./socket-client";
 
 export interface DrawingPattern {
   /** Pointer samples per stroke. */
@@ -31,9 +33,9 @@ export class ScriptedUser {
 
   constructor(url: string, board: string) {
     this.session = new WhiteboardSession(
-      { url, board, socket: { reconnectionDelay: 100, reconnectionDelayMax: 1_000 }, gapGraceMs: 300 },
+      { url, board, user: makeUser("Scripted"), socket: { reconnectionDelay: 100, reconnectionDelayMax: 1_000 }, gapGraceMs: 300 },
       {
-        onAcked: (stroke: Stroke) => this.acked.set(stroke.id, stroke.seq),
+        onAcked: (stroke, s) => this.acked.set(stroke.id, s),
         onRefused: () => (this.refused += 1),
       },
     );
@@ -55,8 +57,9 @@ export class ScriptedUser {
     return this.session.outbox.size === 0 && this.session.connection === "connected" && !this.session.board.hasGap;
   }
 
+  /** The visible strokes, in seq order. */
   ids(): string[] {
-    return this.session.board.strokes().map((stroke) => stroke.id);
+    return this.session.board.strokes().map((stroke) => stroke.i);
   }
 
   close(): void {
@@ -67,13 +70,14 @@ export class ScriptedUser {
   private async draw(pattern: DrawingPattern): Promise<void> {
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     await sleep(Math.random() * pattern.pauseMs); // users do not start in step
+    const at = (x: number, y: number): [number, number] => [Math.round(x * BOARD_WIDTH), Math.round(y * BOARD_HEIGHT)];
     while (this.drawing) {
       const [x, y] = [Math.random() * 0.8, 0.1 + Math.random() * 0.8];
-      this.session.begin([x, y], { color: "#224466", width: 2 });
+      this.session.begin(at(x, y), { color: "#224466", width: 2 });
       this.strokesDrawn += 1;
       for (let i = 1; i < pattern.samples; i += 1) {
         await sleep(pattern.sampleMs);
-        this.session.extend([x + (0.2 * i) / pattern.samples, y + 0.05 * Math.sin(i)]);
+        this.session.extend(at(x + (0.2 * i) / pattern.samples, y + 0.05 * Math.sin(i)));
       }
       this.session.end();
       await sleep(pattern.pauseMs);
@@ -87,13 +91,13 @@ export class ScriptedUser {
  */
 export async function converge(users: readonly ScriptedUser[], url: string, board: string, timeoutMs = 30_000) {
   const started = Date.now();
-  let stored: Stroke[] = [];
+  let stored: StrokeRecord[] = [];
   await waitFor(
     "every user to hold the stored board",
     async () => {
       if (!users.every((user) => user.idle)) return false;
-      stored = await readBoard(url, board);
-      const expected = stored.map((stroke) => stroke.id).join();
+      stored = (await readBoard(url, board)).records;
+      const expected = stored.map((stroke) => stroke.i).join();
       return users.every((user) => user.ids().join() === expected);
     },
     timeoutMs,

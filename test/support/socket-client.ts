@@ -2,54 +2,98 @@
  * A Node Socket.IO client for tests, typed by the shared protocol, that records what the server pushes.
  */
 import { io, type Socket } from "socket.io-client";
-import type { ClientToServerEvents, JoinAck, JoinRequest, ServerToClientEvents, Stroke, StrokeInput, WriteAck } from "../../protocol/events";
+import type {
+  BoardOp,
+  ClientToServerEvents,
+  CursorUpdate,
+  JoinRequest,
+  ReadRequest,
+  ServerToClientEvents,
+  StrokeInput,
+  SyncAck,
+  UserInfo,
+  WriteAck,
+} from "../../protocol/events";
+import { encodePoints } from "../../protocol/points";
 import { waitFor } from "../../local/ports";
 
 export type ProtocolSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 export interface TestClient {
   socket: ProtocolSocket;
-  /** Every `stroke` pushed to this client, in arrival order. */
-  strokes: Stroke[];
-  cleared: number[];
+  user: UserInfo;
+  /** Every operation pushed to this client, in arrival order. */
+  ops: BoardOp[];
+  /** The epoch of each `ops` message, in arrival order. */
+  epochs: string[];
   presence: number[];
-  join(request: JoinRequest): Promise<JoinAck>;
+  heads: { e: string; s: number }[];
+  cursors: CursorUpdate[][];
+  /** Joins as this client's user unless the request names another. */
+  join(request: Omit<JoinRequest, "user"> & { user?: UserInfo }): Promise<SyncAck>;
+  read(request: ReadRequest): Promise<SyncAck>;
   stroke(input: StrokeInput): Promise<WriteAck>;
+  erase(x: [string, number][]): Promise<WriteAck>;
+  restore(x: [string, number][]): Promise<WriteAck>;
   clear(): Promise<WriteAck>;
+  unclear(of: number): Promise<WriteAck>;
   /** Sends anything at all, as a broken or hostile client would. */
   raw(event: string, ...args: unknown[]): Promise<unknown>;
   close(): void;
 }
 
 const ACK_TIMEOUT_MS = 5_000;
+let userCounter = 0;
 
-export async function connectClient(url: string, options: { reconnection?: boolean; origin?: string } = {}): Promise<TestClient> {
+/** A valid user with a fresh id. */
+export function makeUser(name = "Tester"): UserInfo {
+  userCounter += 1;
+  return { id: `user-${process.pid}-${userCounter}`.padEnd(8, "0"), name, color: "#336699" };
+}
+
+export async function connectClient(url: string, options: { reconnection?: boolean; origin?: string; user?: UserInfo } = {}): Promise<TestClient> {
   const socket: ProtocolSocket = io(url, {
     transports: ["websocket"],
     reconnection: options.reconnection ?? false,
     forceNew: true,
     extraHeaders: options.origin ? { origin: options.origin } : {},
   });
+  const user = options.user ?? makeUser();
+  const timed = () => socket.timeout(ACK_TIMEOUT_MS);
   const client: TestClient = {
     socket,
-    strokes: [],
-    cleared: [],
+    user,
+    ops: [],
+    epochs: [],
     presence: [],
-    join: (request) => socket.timeout(ACK_TIMEOUT_MS).emitWithAck("join", request),
-    stroke: (input) => socket.timeout(ACK_TIMEOUT_MS).emitWithAck("stroke", input),
-    clear: () => socket.timeout(ACK_TIMEOUT_MS).emitWithAck("clear", {}),
-    raw: (event, ...args) => (socket.timeout(ACK_TIMEOUT_MS) as unknown as Socket).emitWithAck(event, ...args),
+    heads: [],
+    cursors: [],
+    join: (request) => timed().emitWithAck("join", { user, ...request }),
+    read: (request) => timed().emitWithAck("read", request),
+    stroke: (input) => timed().emitWithAck("stroke", input),
+    erase: (x) => timed().emitWithAck("erase", { x }),
+    restore: (x) => timed().emitWithAck("restore", { x }),
+    clear: () => timed().emitWithAck("clear", {}),
+    unclear: (of) => timed().emitWithAck("unclear", { of }),
+    raw: (event, ...args) => (timed() as unknown as Socket).emitWithAck(event, ...args),
     close: () => socket.close(),
   };
-  socket.on("stroke", (stroke) => client.strokes.push(stroke));
-  socket.on("cleared", ({ seq }) => client.cleared.push(seq));
+  socket.on("ops", ({ e, ops }) => {
+    client.epochs.push(e);
+    client.ops.push(...ops);
+  });
   socket.on("presence", ({ count }) => client.presence.push(count));
+  socket.on("head", (head) => client.heads.push(head));
+  socket.on("cursors", (cursors) => client.cursors.push(cursors));
   await new Promise<void>((resolve, reject) => {
     socket.once("connect", resolve);
     socket.once("connect_error", reject);
   });
   return client;
 }
+
+/** The ids of the strokes added among `ops`, in arrival order. */
+export const addedIds = (ops: readonly BoardOp[]) => ops.flatMap((op) => (op.t === "s" ? [op.i] : []));
 
 let strokeCounter = 0;
 
@@ -58,12 +102,12 @@ export function makeStroke(overrides: Partial<StrokeInput> = {}): StrokeInput {
   strokeCounter += 1;
   return {
     id: `s${process.pid}-${strokeCounter}`,
-    points: [
-      [0.1, 0.1],
-      [0.5, 0.5 + (strokeCounter % 100) / 1000],
-    ],
-    color: "#1a2b3c",
-    width: 4,
+    p: encodePoints([
+      [1_000, 1_000],
+      [5_000, 5_000 + (strokeCounter % 100)],
+    ]),
+    c: "#1a2b3c",
+    w: 4,
     ...overrides,
   };
 }
