@@ -178,7 +178,8 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
       const request = readSchema.safeParse(payload);
       if (!request.success) return fail("invalid", describeIssue(request.error));
       const { e } = request.data;
-      return read(() => store.read(who.board, "after" in request.data ? { e, after: request.data.after } : { e, cursor: request.data.cursor }));
+      const { data } = request;
+      return read(() => store.read(who.board, "after" in data ? { e, after: data.after } : { e, at: data.at, cursor: data.cursor }));
     });
 
     handle("stroke", async (payload) => {

@@ -6,8 +6,12 @@
  * against the store itself).
  *
  * A stroke's version is `v + k[g]` for the copy it holds (page g), or, once hidden on its own, the version it
- * was hidden at. Every change carries a version and only a higher one wins, so applying the same operation
- * twice, or two in either order, ends in the same state.
+ * was hidden at; only a higher version wins, so applying an operation twice changes nothing. Operations are
+ * applied in seq order (those that arrive early wait for the gap below them to fill, usually milliseconds:
+ * instances publish independently), because a version means what it means against the page flips before it.
+ * A snapshot's pages, read one after another while the board changes, may already show some of the
+ * operations that follow its first page; replaying those on top converges all the same, since each one is
+ * either already reflected (and its version no longer wins) or still to come.
  */
 import type { BoardOp, Snapshot, StrokeInput, StrokeRecord } from "../../protocol/events";
 
@@ -48,8 +52,6 @@ export class BoardState {
   /** The board's identity; seqs are comparable only within one epoch. */
   epoch: string | undefined;
   private readonly held = new Map<string, HeldStroke>();
-  /** Versions that arrived before their stroke. */
-  private readonly early = new Map<string, number>();
   private readonly flips = new Map<number, number>();
   /** Per page, the ids of strokes whose visibility follows that page's flip count. */
   private readonly pageMembers = new Map<number, Set<string>>();
@@ -60,8 +62,8 @@ export class BoardState {
   private bottomSeq = Infinity;
   private watermarkSeq = 0;
   private headSeq = 0;
-  /** Op seqs above the watermark already applied. */
-  private readonly seen = new Set<number>();
+  /** Operations above the watermark, waiting for the ones below them. */
+  private readonly waiting = new Map<number, BoardOp>();
   /** An undo of a clear showed pages this client holds nothing of: only a snapshot can bring them. */
   private missingPages = false;
 
@@ -114,10 +116,9 @@ export class BoardState {
   reset(epoch: string): void {
     this.epoch = epoch;
     this.held.clear();
-    this.early.clear();
     this.flips.clear();
     this.pageMembers.clear();
-    this.seen.clear();
+    this.waiting.clear();
     this.ordered = [];
     this.topSeq = 0;
     this.bottomSeq = Infinity;
@@ -132,19 +133,24 @@ export class BoardState {
     return this.placed(snapshot.records.filter((record) => this.place(record)), this.bottomSeq, this.topSeq);
   }
 
-  /** The snapshot taken at seq `s` is complete: operations after `s` follow. */
-  finishSnapshot(s: number): void {
+  /** The snapshot that started at seq `s` is complete: operations after `s` follow (some may be waiting). */
+  finishSnapshot(s: number): Applied {
     this.watermarkSeq = s;
-    this.heard(s);
+    for (const seq of this.waiting.keys()) if (seq <= s) this.waiting.delete(seq);
+    return this.applyOps([]);
   }
 
   applyOps(ops: readonly BoardOp[]): Applied {
+    for (const op of ops) {
+      if (op.s > this.watermarkSeq) this.waiting.set(op.s, op);
+      this.headSeq = Math.max(this.headSeq, op.s);
+    }
     let redraw = false;
     const added: StrokeRecord[] = [];
     const [bottom, top] = [this.bottomSeq, this.topSeq];
-    for (const op of ops) {
-      if (op.s <= this.watermarkSeq || this.seen.has(op.s)) continue;
-      this.seen.add(op.s);
+    for (let op = this.waiting.get(this.watermarkSeq + 1); op; op = this.waiting.get(this.watermarkSeq + 1)) {
+      this.waiting.delete(op.s);
+      this.watermarkSeq = op.s;
       switch (op.t) {
         case "s": {
           const { t: _t, ...record } = op;
@@ -164,14 +170,13 @@ export class BoardState {
           }
           break;
       }
-      this.heard(op.s);
     }
     return redraw ? { redraw, added: [], placement: "top" } : this.placed(added, bottom, top);
   }
 
   /** The board's seq as the server reports it from time to time (`head`). */
   applyHead(s: number): void {
-    this.heard(s);
+    this.headSeq = Math.max(this.headSeq, s);
   }
 
   /** Hides a stroke at once, before the store confirms it (an erase this client sends). */
@@ -215,12 +220,8 @@ export class BoardState {
   /** Takes this copy of a stroke if it is newer than what is held. Returns whether it is newly visible. */
   private place(record: StrokeRecord): boolean {
     const held = this.held.get(record.i);
-    const incoming: HeldStroke = { record };
-    const early = this.early.get(record.i);
-    if (early !== undefined) {
-      this.early.delete(record.i);
-      if (early > this.version(incoming)) incoming.hiddenAt = early;
-    }
+    // A stroke stored hidden (an odd version: restored into a store that lost it) does not follow its page.
+    const incoming: HeldStroke = (record.v ?? 0) % 2 === 1 ? { record, hiddenAt: record.v } : { record };
     if (held && this.version(incoming) <= this.version(held)) return false;
     const wasVisible = held !== undefined && this.version(held) % 2 === 0;
     if (held) this.leavePage(held);
@@ -239,10 +240,7 @@ export class BoardState {
   /** Hides a stroke at `version` if that is newer. Returns whether a visible stroke disappeared. */
   private hide(id: string, version: number): boolean {
     const held = this.held.get(id);
-    if (!held) {
-      this.early.set(id, Math.max(version, this.early.get(id) ?? 0));
-      return false;
-    }
+    if (!held) return false;
     const current = this.version(held);
     if (version <= current) return false;
     this.leavePage(held);
@@ -275,11 +273,4 @@ export class BoardState {
     if (held.hiddenAt === undefined) this.pageMembers.get(held.record.g)?.delete(held.record.i);
   }
 
-  private heard(s: number): void {
-    this.headSeq = Math.max(this.headSeq, s);
-    while (this.seen.has(this.watermarkSeq + 1)) {
-      this.seen.delete(this.watermarkSeq + 1);
-      this.watermarkSeq += 1;
-    }
-  }
 }

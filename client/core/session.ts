@@ -79,8 +79,10 @@ export class WhiteboardSession {
   readonly outbox: Outbox;
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private state: ConnectionState = "connecting";
-  /** Bumped on every connect, disconnect and resync, so that answers to older requests are ignored. */
+  /** Bumped on every connect and disconnect, so that acks from an older connection are ignored. */
   private generation = 0;
+  /** Bumped on every catch-up started, so that answers to an older one are ignored. */
+  private syncGeneration = 0;
   private joined = false;
   private syncing = false;
   private retries = 0;
@@ -116,7 +118,7 @@ export class WhiteboardSession {
     this.socket.on("ops", ({ e, ops }) => this.onOps(e, ops));
     this.socket.on("head", ({ e, s }) => {
       if (!this.joined || this.syncing) return;
-      if (e !== this.board.epoch) return this.sync("snapshot");
+      if (!this.sameEpoch(e)) return this.sync("snapshot");
       this.board.applyHead(s);
       this.watchGap();
     });
@@ -204,6 +206,7 @@ export class WhiteboardSession {
 
   private onDisconnect(reason: Socket.DisconnectReason): void {
     this.generation += 1;
+    this.syncGeneration += 1;
     this.joined = false;
     this.syncing = false;
     // Their acks will never come: everything in flight goes again on the next connection.
@@ -216,8 +219,17 @@ export class WhiteboardSession {
     if (reason === "io server disconnect" || reason === "io client disconnect") this.socket.connect();
   }
 
+  /**
+   * Whether `e` is the epoch this client holds. A board read before anyone wrote on it has epoch NO_EPOCH and no
+   * operations; the first write gives it an epoch, which is then simply adopted.
+   */
+  private sameEpoch(e: string): boolean {
+    if (this.board.epoch === NO_EPOCH && this.board.watermark === 0 && e !== NO_EPOCH) this.board.epoch = e;
+    return e === this.board.epoch;
+  }
+
   private onOps(e: string, ops: readonly BoardOp[]): void {
-    if (e !== this.board.epoch) {
+    if (!this.sameEpoch(e)) {
       // The store lost writes, or this client has not read the board yet: read it (again).
       if (this.joined && !this.syncing) this.sync("snapshot");
       return;
@@ -233,10 +245,10 @@ export class WhiteboardSession {
    */
   private sync(kind: "join" | "read" | "snapshot"): void {
     this.syncing = true;
-    this.generation += 1;
-    const generation = this.generation;
+    this.syncGeneration += 1;
+    const generation = this.syncGeneration;
     const answer = (ack: SyncAck | undefined) => {
-      if (generation !== this.generation) return;
+      if (generation !== this.syncGeneration) return;
       // The board id was checked up front, so a refusal here is passing (rate limit, store down).
       if (!ack || !ack.ok) return this.retryLater("sync", () => this.sync(kind));
       this.retries = 0;
@@ -257,6 +269,8 @@ export class WhiteboardSession {
   private async catchUp(first: Extract<SyncAck, { ok: true }>, generation: number): Promise<void> {
     let ack: SyncAck | undefined = first;
     let continuing = false;
+    /** The seq of a snapshot's first page: what came after it is read from the log afterwards. */
+    let start = 0;
     /** What this client held before a snapshot of a new epoch: compared with the store afterwards (healing). */
     let known: KnownStroke[] | undefined;
     const read = (request: Parameters<ClientToServerEvents["read"]>[0]) =>
@@ -271,15 +285,18 @@ export class WhiteboardSession {
         const previous = this.board.epoch;
         known ??= previous !== undefined && previous !== NO_EPOCH && ack.e !== previous ? this.board.known() : undefined;
         this.board.reset(ack.e);
+        start = ack.s;
         this.listeners.onChange?.({ redraw: true, added: [], placement: "top" });
       }
       this.applied(this.board.applySnapshot(ack.snapshot));
-      const { e, s } = ack as { e: string; s: number };
+      const e: string = ack.e;
       const next: number | undefined = ack.snapshot.next;
       continuing = next !== undefined;
-      ack = next !== undefined ? await read({ e, at: s, cursor: next }) : await read({ e, after: s });
-      if (generation !== this.generation) return;
-      if (!continuing && ack?.ok && "ops" in ack) this.board.finishSnapshot(s);
+      // Pages read later may already show what happened since `start`; the operations are idempotent, so
+      // replaying everything after `start` on top leaves the board as the store has it.
+      ack = next !== undefined ? await read({ e, at: start, cursor: next }) : await read({ e, after: start });
+      if (generation !== this.syncGeneration) return;
+      if (!continuing && ack?.ok && "ops" in ack) this.applied(this.board.finishSnapshot(start));
     }
     if (!ack?.ok) return this.retryLater("sync", () => this.sync("snapshot"));
     if (known) this.heal(known);

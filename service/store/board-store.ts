@@ -55,10 +55,14 @@ export interface Written {
 export type ClearOutcome = "stored" | "unchanged" | "rate_limited";
 export type UnclearOutcome = "stored" | "rate_limited" | "gone";
 
-/** `{ e, after }` reads the log after a seq; `{ e, cursor }` continues a snapshot; `{}` starts one. */
+/**
+ * `{ e, after }` reads the log after a seq; `{ e, at, cursor }` continues a snapshot that started at seq `at`
+ * (or starts a new one, when the log no longer holds what followed `at`); anything else starts a snapshot.
+ */
 export interface ReadRequest {
   e?: string;
   after?: number;
+  at?: number;
   cursor?: number;
 }
 

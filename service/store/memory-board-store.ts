@@ -178,10 +178,11 @@ export class MemoryBoardStore implements BoardStore {
       if (request.e === NO_EPOCH && request.after === 0) return { e: NO_EPOCH, s: 0, rotated: false, ops: "[]" };
       return { e: NO_EPOCH, s: 0, rotated: false, snapshot: { k: {}, records: "[]" } };
     }
-    if (request.e === b.e && request.after !== undefined && request.after + 1 >= b.lf && request.after <= b.s) {
-      return { e: b.e, s: b.s, rotated: false, ops: `[${b.log.slice(request.after + 1 - b.lf).join(",")}]` };
-    }
-    const cursor = request.e === b.e && request.cursor ? request.cursor : Infinity;
+    // As the Lua: operations, or the continuation of a snapshot, only while the log holds what followed.
+    const after = request.after ?? request.at;
+    const inLog = request.e === b.e && after !== undefined && after + 1 >= b.lf && after <= b.s;
+    if (inLog && !request.cursor) return { e: b.e, s: b.s, rotated: false, ops: `[${b.log.slice(after + 1 - b.lf).join(",")}]` };
+    const cursor = inLog && request.cursor ? request.cursor : Infinity;
     const k: Record<string, number> = {};
     const pages: { text: string; dead: Set<string> }[] = [];
     let used = 0;

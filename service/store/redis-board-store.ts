@@ -64,7 +64,7 @@ export class RedisBoardStore implements BoardStore {
       newEpoch(),
       this.limits.idleTtlSeconds,
       request.e ?? "",
-      request.after ?? "",
+      request.after ?? request.at ?? "",
       request.cursor ?? 0,
       this.limits.readBytes,
     ])) as Reply;

@@ -372,18 +372,21 @@ return { meta.e, meta.s, rotated and 1 or 0, '[' .. op .. ']', 0 }
 `;
 
 // Runs even when Redis is out of memory (a full store must still be readable). ARGV[3]: the client's epoch ('' if
-// none); ARGV[4]: after ('' if a snapshot continues); ARGV[5]: snapshot cursor (pages below it; 0 for the newest);
-// ARGV[6]: byte budget of one answer. Returns {epoch, seq, rotated, 'ops', ops JSON} or {epoch, seq, rotated,
+// none); ARGV[4]: after, or, when a snapshot continues, the seq it started at; ARGV[5]: snapshot cursor (pages below
+// it; 0 for the newest, or to read operations); ARGV[6]: byte budget of one answer. Returns {epoch, seq, rotated, 'ops', ops JSON} or {epoch, seq, rotated,
 // 'snapshot', next cursor (0 if none), then per page: id, k, dead records, text}.
 const READ = `#!lua flags=allow-oom
 ${PRELUDE}
 local client_epoch, after, cursor, budget = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 touch()
-if client_epoch == meta.e and after and after + 1 >= meta.lf and after <= meta.s then
+-- Both need the log to still hold what followed \`after\`: the operations themselves, or what a snapshot that
+-- started there must replay once its last page is read.
+local in_log = client_epoch == meta.e and after and after + 1 >= meta.lf and after <= meta.s
+if in_log and cursor == 0 then
   local entries = redis.call('LRANGE', L, after + 1 - meta.lf, -1)
   return { meta.e, meta.s, rotated and 1 or 0, 'ops', '[' .. table.concat(entries, ',') .. ']' }
 end
-if client_epoch ~= meta.e or not cursor or cursor == 0 then cursor = math.huge end
+if not in_log or cursor == 0 then cursor = math.huge end
 local pages = live_pages()
 local reply = { meta.e, meta.s, rotated and 1 or 0, 'snapshot', 0 }
 local used, last = 0, nil

@@ -1,129 +1,252 @@
 /**
- * BoardState must converge to the server's board whatever order, duplication and mix of live events and
- * join acks the network delivers.
+ * BoardState must converge to the store's board whatever order, duplication and mix of live operations and
+ * snapshots the network delivers. The store here is the memory store (the reference the Lua is tested against),
+ * driven by random operations; the client sees some of them live, in any order, and snapshots taken at any moment.
  */
 import fc from "fast-check";
-import { BoardState, type JoinSuccess } from "../../client/core/board-state";
-import type { Stroke } from "../../protocol/events";
+import { BoardState } from "../../client/core/board-state";
+import type { BoardOp, StrokeRecord } from "../../protocol/events";
+import { encodePoints } from "../../protocol/points";
+import { strokeBody, type BoardLimits } from "../../service/store/board-store";
+import { MemoryBoardStore } from "../../service/store/memory-board-store";
 
-const stroke = (seq: number): Stroke => ({ id: `id${seq}`, seq, points: [[0, 0]], color: "#000000", width: 1 });
+const LIMITS: BoardLimits = {
+  maxStrokes: 40,
+  maxBytes: 100_000,
+  pageBytes: 300,
+  logBytes: 100_000,
+  readBytes: 400,
+  idleTtlSeconds: 600,
+  clearIntervalMs: 0,
+  undoClearMs: 600_000,
+};
+const USER = "user-0001";
+const BOARD = "b";
 
-/** A model of the server's board: the operation at seq n is ops[n - 1]. */
-type Op = "stroke" | "clear";
+type Action = { kind: "add"; id: number; v: number } | { kind: "set"; id: number; v: number } | { kind: "clear" } | { kind: "unclear"; back: number };
 
-function boardAt(ops: readonly Op[], upTo: number): { strokes: Stroke[]; cleared: number } {
-  let cleared = 0;
-  ops.slice(0, upTo).forEach((op, index) => {
-    if (op === "clear") cleared = index + 1;
-  });
-  const strokes = [];
-  for (let seq = cleared + 1; seq <= upTo; seq += 1) strokes.push(stroke(seq));
-  return { strokes, cleared };
+const action: fc.Arbitrary<Action> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant("add" as const), id: fc.integer({ min: 0, max: 15 }), v: fc.constantFrom(0, 0, 0, 1, 2) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant("set" as const), id: fc.integer({ min: 0, max: 15 }), v: fc.integer({ min: 0, max: 6 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("clear" as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("unclear" as const), back: fc.integer({ min: 0, max: 2 }) }) },
+);
+
+interface SnapshotPage {
+  s: number;
+  e: string;
+  k: Record<string, number>;
+  records: StrokeRecord[];
+  last: boolean;
 }
 
-/** The join ack the service would send at the moment the board's seq was `at` (see service/store/redis-scripts.ts, READ). */
-function joinAck(ops: readonly Op[], at: number, after: number): JoinSuccess {
-  const { strokes, cleared } = boardAt(ops, at);
-  const reset = after < cleared || after > at;
-  return { ok: true, board: "b", seq: at, reset, strokes: reset ? strokes : strokes.filter((s) => s.seq > after) };
+/** What the store produced: every operation in seq order, and a full snapshot (its pages) after each action. */
+interface History {
+  ops: BoardOp[];
+  /** snapshots[i]: the pages of a snapshot started after action i. */
+  snapshots: SnapshotPage[][];
+  final: StrokeRecord[];
 }
 
-/**
- * A live event, or a join that the client sends with its watermark as `after` and the server answers
- * when the board is at some seq between that and the end (`at` picks where, 0..1).
- */
-type Delivery = { kind: "live"; seq: number } | { kind: "join"; at: number };
-
-function deliver(state: BoardState, ops: readonly Op[], delivery: Delivery): void {
-  if (delivery.kind === "join") {
-    const after = state.watermark;
-    state.applyJoin(joinAck(ops, after + Math.round(delivery.at * (ops.length - after)), after));
-  } else if (ops[delivery.seq - 1] === "clear") state.applyClear(delivery.seq);
-  else state.applyStroke(stroke(delivery.seq));
+async function readSnapshot(store: MemoryBoardStore): Promise<SnapshotPage[]> {
+  const pages: SnapshotPage[] = [];
+  let cursor: number | undefined;
+  let start = 0;
+  for (;;) {
+    const result = await store.read(BOARD, cursor === undefined ? {} : { e: pages[0]?.e, at: start, cursor });
+    if (!("snapshot" in result)) throw new Error("expected a snapshot");
+    if (cursor === undefined) start = result.s;
+    const records = JSON.parse(result.snapshot.records) as StrokeRecord[];
+    pages.push({ s: start, e: result.e, k: result.snapshot.k, records, last: result.snapshot.next === undefined });
+    if (result.snapshot.next === undefined) return pages;
+    cursor = result.snapshot.next;
+  }
 }
 
-const ops = fc.array(fc.constantFrom<Op>("stroke", "stroke", "stroke", "clear"), { minLength: 1, maxLength: 40 });
+async function history(actions: readonly Action[]): Promise<History> {
+  const store = new MemoryBoardStore(LIMITS);
+  const ops: BoardOp[] = [];
+  const clears: number[] = [];
+  const snapshots: SnapshotPage[][] = [];
+  for (const act of actions) {
+    let written;
+    switch (act.kind) {
+      case "add":
+        written = await store.addStrokes(BOARD, USER, [
+          { id: `id${act.id}`, v: act.v, body: strokeBody({ id: `id${act.id}`, p: encodePoints([[act.id, act.id]]), c: "#000000", w: 1 }, USER) },
+        ]);
+        break;
+      case "set":
+        written = await store.setVisibility(BOARD, USER, [[`id${act.id}`, act.v]]);
+        break;
+      case "clear":
+        written = await store.clear(BOARD, USER);
+        if (written.outcome === "stored") clears.push(written.s);
+        break;
+      case "unclear":
+        written = await store.unclear(BOARD, USER, clears[clears.length - 1 - act.back] ?? 1);
+        break;
+    }
+    ops.push(...(JSON.parse(written.ops) as BoardOp[]));
+    snapshots.push(await readSnapshot(store));
+  }
+  const final = (await readSnapshot(store)).flatMap((page) => page.records);
+  return { ops, snapshots, final };
+}
 
-test("live events delivered in any order, with duplicates, converge to the server's board", () => {
-  fc.assert(
-    fc.property(
-      ops.chain((o) =>
-        fc.tuple(
-          fc.constant(o),
-          fc.shuffledSubarray(o.map((_, i) => i + 1), { minLength: o.length, maxLength: o.length }),
-          fc.array(fc.integer({ min: 1, max: o.length }), { maxLength: 10 }),
-        ),
-      ),
-      ([o, order, duplicates]) => {
+const visible = (records: readonly StrokeRecord[]) => records.map((record) => `${record.i}@${record.s}`).sort();
+
+/** A delivery: a live op (by index), or the snapshot taken after some action, applied whole. */
+type Delivery = { kind: "op"; index: number } | { kind: "snapshot"; after: number };
+
+function deliver(state: BoardState, h: History, delivery: Delivery): void {
+  if (delivery.kind === "op") {
+    const op = h.ops[delivery.index];
+    if (op) state.applyOps([op]);
+    return;
+  }
+  const pages = h.snapshots[delivery.after];
+  if (!pages?.[0] || pages[0].e === "0") return;
+  state.reset(pages[0].e);
+  for (const page of pages) state.applySnapshot({ k: page.k, records: page.records });
+  state.finishSnapshot(pages[0].s);
+}
+
+/** What the session does last: the operations after its watermark, from the log. */
+function catchUp(state: BoardState, h: History): void {
+  state.applyOps(h.ops.filter((op) => op.s > state.watermark));
+}
+
+const scenario = fc.array(action, { minLength: 1, maxLength: 30 });
+
+test("live operations delivered in any order, with duplicates, converge to the store's board", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      scenario,
+      fc.array(fc.nat(), { maxLength: 60 }),
+      async (actions, picks) => {
+        const h = await history(actions);
+        if (h.ops.length === 0) return;
         const state = new BoardState();
-        for (const seq of [...order, ...duplicates]) deliver(state, o, { kind: "live", seq });
-        expect(state.strokes()).toEqual(boardAt(o, o.length).strokes);
-        expect(state.watermark).toBe(o.length);
+        state.reset(h.snapshots.find((pages) => pages[0]?.e !== "0")?.[0]?.e ?? "");
+        const order = [...h.ops.keys()].sort((a, b) => ((picks[a] ?? a) % 7) - ((picks[b] ?? b) % 7));
+        for (const index of [...order, ...picks.slice(0, 5).map((pick) => pick % h.ops.length)]) deliver(state, h, { kind: "op", index });
+        expect(visible(state.strokes())).toEqual(visible(h.final));
+        expect(state.watermark).toBe(h.ops.at(-1)?.s);
         expect(state.hasGap).toBe(false);
       },
     ),
+    { numRuns: 300 },
   );
 });
 
-test("join acks taken at any moment, mixed with any subset of live events, converge after one final join", () => {
-  fc.assert(
-    fc.property(
-      ops.chain((o) =>
-        fc.tuple(
-          fc.constant(o),
-          fc.array(
-            fc.oneof(
-              fc.integer({ min: 1, max: o.length }).map((seq): Delivery => ({ kind: "live", seq })),
-              fc.double({ min: 0, max: 1, noNaN: true }).map((at): Delivery => ({ kind: "join", at })),
-            ),
-            { maxLength: 30 },
-          ),
-        ),
-      ),
-      ([o, deliveries]) => {
+test("snapshots taken at any moment, mixed with any subset of live operations, converge after the final catch-up", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      scenario,
+      fc.array(fc.oneof(fc.nat().map((n): Delivery => ({ kind: "op", index: n })), fc.nat().map((n): Delivery => ({ kind: "snapshot", after: n }))), {
+        maxLength: 40,
+      }),
+      async (actions, raw) => {
+        const h = await history(actions);
+        const firstEpoch = h.snapshots.find((pages) => pages[0]?.e !== "0")?.[0];
+        if (!firstEpoch) return;
         const state = new BoardState();
-        for (const delivery of deliveries) deliver(state, o, delivery);
-        // What the session does when it sees a gap or reconnects: rejoin after its watermark.
-        deliver(state, o, { kind: "join", at: 1 });
-        expect(state.strokes()).toEqual(boardAt(o, o.length).strokes);
-        expect(state.watermark).toBe(o.length);
+        deliver(state, h, { kind: "snapshot", after: h.snapshots.indexOf(h.snapshots.find((pages) => pages[0]?.e !== "0") as SnapshotPage[]) });
+        for (const delivery of raw) {
+          deliver(state, h, delivery.kind === "op" ? { kind: "op", index: delivery.index % Math.max(1, h.ops.length) } : { kind: "snapshot", after: delivery.after % h.snapshots.length });
+        }
+        catchUp(state, h);
+        if (state.needsSnapshot) {
+          // An undo of a clear this client never saw: the session reads a snapshot, as here.
+          deliver(state, h, { kind: "snapshot", after: h.snapshots.length - 1 });
+          catchUp(state, h);
+        }
+        expect(visible(state.strokes())).toEqual(visible(h.final));
+        expect(state.hasGap).toBe(false);
       },
     ),
+    { numRuns: 300 },
   );
 });
 
-test("a stroke arriving below the top is reported out of order; a duplicate adds nothing", () => {
-  const state = new BoardState();
-  expect(state.applyStroke(stroke(1))).toEqual({ reset: false, added: [stroke(1)], outOfOrder: false });
-  expect(state.applyStroke(stroke(3))).toEqual({ reset: false, added: [stroke(3)], outOfOrder: false });
-  expect(state.hasGap).toBe(true);
-  expect(state.watermark).toBe(1);
-  expect(state.applyStroke(stroke(2))).toEqual({ reset: false, added: [stroke(2)], outOfOrder: true });
-  expect(state.applyStroke(stroke(2))).toEqual({ reset: false, added: [], outOfOrder: false });
-  expect(state.watermark).toBe(3);
-  expect(state.strokes().map((s) => s.seq)).toEqual([1, 2, 3]);
+test("a snapshot whose pages are read while the board changes, then replayed over, converges too", async () => {
+  const step = fc.oneof({ weight: 3, arbitrary: action }, { weight: 2, arbitrary: fc.constant("page" as const) });
+  await fc.assert(
+    fc.asyncProperty(fc.array(step, { minLength: 2, maxLength: 40 }), fc.array(fc.nat(), { maxLength: 40 }), async (steps, shuffle) => {
+      const store = new MemoryBoardStore({ ...LIMITS, readBytes: 120 });
+      const state = new BoardState();
+      const ops: BoardOp[] = [];
+      const clears: number[] = [];
+      let snapshot: { e: string; start: number; cursor: number } | undefined;
+      let finished = false;
+      for (const item of steps) {
+        if (item === "page") {
+          if (finished) continue;
+          const result = await store.read(BOARD, snapshot ? { e: snapshot.e, at: snapshot.start, cursor: snapshot.cursor } : {});
+          if (!("snapshot" in result) || result.e === "0") continue;
+          if (!snapshot || result.e !== snapshot.e) {
+            state.reset(result.e);
+            snapshot = { e: result.e, start: result.s, cursor: 0 };
+          }
+          state.applySnapshot({ k: result.snapshot.k, records: JSON.parse(result.snapshot.records) as StrokeRecord[] });
+          if (result.snapshot.next === undefined) {
+            state.finishSnapshot(snapshot.start);
+            finished = true;
+          } else snapshot.cursor = result.snapshot.next;
+          continue;
+        }
+        const written =
+          item.kind === "add"
+            ? await store.addStrokes(BOARD, USER, [{ id: `id${item.id}`, v: item.v, body: strokeBody({ id: `id${item.id}`, p: "AA", c: "#000000", w: 1 }, USER) }])
+            : item.kind === "set"
+              ? await store.setVisibility(BOARD, USER, [[`id${item.id}`, item.v]])
+              : item.kind === "clear"
+                ? await store.clear(BOARD, USER)
+                : await store.unclear(BOARD, USER, clears[clears.length - 1 - item.back] ?? 1);
+        if (item.kind === "clear" && written.ops !== "[]") clears.push(written.s);
+        const stored = JSON.parse(written.ops) as BoardOp[];
+        ops.push(...stored);
+        // Some live operations arrive during the snapshot, in any order.
+        if (snapshot && (shuffle[ops.length] ?? 0) % 2 === 0) state.applyOps([...stored].reverse());
+      }
+      if (!finished) return;
+      state.applyOps(ops.filter((op) => op.s > state.watermark));
+      const result = await store.read(BOARD, {});
+      if (!("snapshot" in result)) throw new Error("expected a snapshot");
+      let expected = JSON.parse(result.snapshot.records) as StrokeRecord[];
+      for (let next = result.snapshot.next; next !== undefined; ) {
+        const page = await store.read(BOARD, { e: result.e, at: result.s, cursor: next });
+        if (!("snapshot" in page)) throw new Error("expected a snapshot page");
+        expected = expected.concat(JSON.parse(page.snapshot.records) as StrokeRecord[]);
+        next = page.snapshot.next;
+      }
+      if (state.needsSnapshot) return; // the session reads a fresh snapshot then (the test above)
+      expect(visible(state.strokes())).toEqual(visible(expected));
+      expect(state.hasGap).toBe(false);
+    }),
+    { numRuns: 300 },
+  );
 });
 
-test("a join ack with reset drops what it covers but keeps live strokes newer than the ack", () => {
-  const state = new BoardState();
-  state.applyStroke(stroke(1));
-  state.applyStroke(stroke(2));
-  state.applyStroke(stroke(6)); // arrived while the join was in flight
-  expect(state.applyJoin({ ok: true, board: "b", seq: 5, reset: true, strokes: [stroke(5)] })).toEqual({
-    reset: true,
-    added: [stroke(5)],
-    outOfOrder: true,
-  });
-  expect(state.strokes().map((s) => s.seq)).toEqual([5, 6]);
-  expect(state.watermark).toBe(6);
-  expect(state.has("id1")).toBe(false);
-});
+test("a client that held strokes a store lost sends back exactly those, at the versions it knew", () => {
+  const record = (i: string, s: number, v = 0): StrokeRecord => ({ s, g: 1, i, u: USER, c: "#000000", w: 1, p: "AA", ...(v ? { v } : {}) });
+  const before = new BoardState();
+  before.reset("old");
+  before.applySnapshot({ k: { "1": 0 }, records: [record("kept", 1), record("lost", 2), record("erased", 3), record("erased-lost", 4)] });
+  before.finishSnapshot(4);
+  before.applyOps([{ t: "v", s: 5, u: USER, h: [["erased", 1], ["erased-lost", 1]], r: [] }]);
+  const known = before.known();
 
-test("`head` above the watermark opens a gap until the missing strokes arrive", () => {
-  const state = new BoardState();
-  state.applyJoin({ ok: true, board: "b", seq: 2, reset: false, strokes: [stroke(1), stroke(2)] });
-  state.applyHead(3);
-  expect(state.hasGap).toBe(true);
-  state.applyStroke(stroke(3));
-  expect(state.hasGap).toBe(false);
+  // The store came back from a failover holding only what it had before the erase.
+  const after = new BoardState();
+  after.reset("new");
+  after.applySnapshot({ k: { "1": 0 }, records: [record("kept", 1), record("erased", 3)] });
+  after.finishSnapshot(3);
+  const healing = after.heal(known);
+  expect(healing.strokes.map((stroke) => [stroke.id, stroke.v])).toEqual([
+    ["lost", undefined],
+    ["erased-lost", 1],
+  ]);
+  expect(healing.hide).toEqual([["erased", 1]]);
 });

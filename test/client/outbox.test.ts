@@ -1,49 +1,78 @@
 import { Outbox } from "../../client/core/outbox";
+import { decodePoints, encodePoints } from "../../protocol/points";
 
 const pen = { color: "#ff0000", width: 3 };
 let counter = 0;
-const outbox = (maxPoints = 4) => new Outbox(maxPoints, () => `stroke${++counter}`);
+const outbox = (maxPoints = 4) => new Outbox(maxPoints, () => `line${++counter}`);
+const points = (p: string) => {
+  const flat = decodePoints(p) as number[];
+  return Array.from({ length: flat.length / 2 }, (_, index) => [flat[2 * index], flat[2 * index + 1]]);
+};
 
 test("a stroke being drawn grows its open chunk until the chunk is taken for sending", () => {
   const box = outbox(100);
-  box.begin([0.1, 0.1], pen);
-  box.extend([0.2, 0.2]);
+  box.begin([10, 10], pen);
+  box.extend([20, 20]);
   const first = box.next();
-  expect(first).toEqual({ id: `stroke${counter}-1`, points: [[0.1, 0.1], [0.2, 0.2]], ...pen });
+  expect(first).toEqual({ id: `line${counter}-1`, p: encodePoints([[10, 10], [20, 20]]), c: pen.color, w: pen.width });
 
   // Points drawn while the first chunk is in flight pile up in the next one, starting where it ended.
-  box.extend([0.3, 0.3]);
-  box.extend([0.4, 0.4]);
-  expect(box.pending.map((s) => s.points)).toEqual([
-    [[0.1, 0.1], [0.2, 0.2]],
-    [[0.2, 0.2], [0.3, 0.3], [0.4, 0.4]],
+  box.extend([30, 30]);
+  box.extend([40, 40]);
+  expect(box.pending.map((s) => points(s.p))).toEqual([
+    [[10, 10], [20, 20]],
+    [[20, 20], [30, 30], [40, 40]],
   ]);
+  expect(box.inFlight).toBe(1);
+  // With a window, the next chunk goes before the first is acknowledged.
+  expect(box.next()?.id).toBe(`line${counter}-2`);
   box.remove(first!.id);
-  expect(box.next()?.id).toBe(`stroke${counter}-2`);
+  expect(box.next()).toBeUndefined();
 });
 
 test("a chunk never holds more than the point limit; the next one continues from its last point", () => {
   const box = outbox(3);
   box.begin([0, 0], pen);
-  for (let i = 1; i <= 4; i += 1) box.extend([i / 10, i / 10]);
+  for (let i = 1; i <= 4; i += 1) box.extend([i * 10, i * 10]);
   box.end();
-  expect(box.pending.map((s) => s.points)).toEqual([
-    [[0, 0], [0.1, 0.1], [0.2, 0.2]],
-    [[0.2, 0.2], [0.3, 0.3], [0.4, 0.4]],
+  expect(box.pending.map((s) => points(s.p))).toEqual([
+    [[0, 0], [10, 10], [20, 20]],
+    [[20, 20], [30, 30], [40, 40]],
   ]);
   expect(box.drawing).toBe(false);
 });
 
 test("strokes stay in drawing order, and points after `end` go nowhere", () => {
   const box = outbox();
-  box.begin([0.1, 0.1], pen);
+  box.begin([1, 1], pen);
   box.end();
-  box.extend([0.9, 0.9]);
-  box.begin([0.5, 0.5], { color: "#00ff00", width: 9 });
+  box.extend([9, 9]);
+  box.begin([5, 5], { color: "#00ff00", width: 9 });
   box.end();
-  expect(box.pending.map((s) => [s.points, s.color])).toEqual([
-    [[[0.1, 0.1]], "#ff0000"],
-    [[[0.5, 0.5]], "#00ff00"],
+  expect(box.pending.map((s) => [points(s.p), s.c])).toEqual([
+    [[[1, 1]], "#ff0000"],
+    [[[5, 5]], "#00ff00"],
   ]);
   expect(new Set(box.pending.map((s) => s.id)).size).toBe(2);
+});
+
+test("after a lost connection everything goes again in order; a retried chunk goes with the next ones", () => {
+  const box = outbox();
+  box.begin([1, 1], pen);
+  box.end();
+  box.begin([2, 2], pen);
+  box.end();
+  const [a, b] = [box.next(), box.next()];
+  expect(box.next()).toBeUndefined();
+  box.resendAll();
+  expect([box.next()?.id, box.next()?.id]).toEqual([a?.id, b?.id]);
+  box.retry(a!.id);
+  expect(box.next()?.id).toBe(a?.id);
+});
+
+test("strokes restored into a store that lost them queue as they are", () => {
+  const box = outbox();
+  const restored = { id: "theirs-1", p: encodePoints([[3, 4]]), c: "#123456", w: 2, v: 2, u: "someone-else" };
+  box.enqueue([restored]);
+  expect(box.next()).toEqual(restored);
 });

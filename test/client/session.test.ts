@@ -5,6 +5,7 @@
 import pino from "pino";
 import { Topology } from "../../local/topology";
 import { createRedisConnections, type RedisConnections } from "../../service/redis";
+import { strokeBody } from "../../service/store/board-store";
 import { RedisBoardStore } from "../../service/store/redis-board-store";
 import { converge, ScriptedUser } from "../support/scripted-user";
 import { eventually, makeStroke } from "../support/socket-client";
@@ -49,11 +50,24 @@ test("strokes from drawers on different instances arrive out of order, and the w
 
 test("a stroke stored without a broadcast (as when an instance dies between the two) reaches clients through head", async () => {
   const board = "lost-broadcast";
+  const drawer = user(0, board);
   const watcher = user(1, board);
-  await eventually("the watcher to join", () => watcher.idle);
-  const store = new RedisBoardStore(redis.commands, { maxStrokes: 100, idleTtlSeconds: 60 });
+  // The board exists (it has an epoch) once someone drew on it.
+  drawer.session.begin([100, 100], { color: "#000000", width: 2 });
+  drawer.session.end();
+  await eventually("both to hold the first stroke", () => watcher.ids().length === 1 && drawer.idle);
+  const store = new RedisBoardStore(redis.commands, {
+    maxStrokes: 100,
+    maxBytes: 1_000_000,
+    pageBytes: 16_384,
+    logBytes: 262_144,
+    readBytes: 1_048_576,
+    idleTtlSeconds: 60,
+    clearIntervalMs: 0,
+    undoClearMs: 0,
+  });
   const orphan = makeStroke();
-  await store.addStroke(board, orphan);
+  await store.addStrokes(board, "someone", [{ id: orphan.id, v: 0, body: strokeBody(orphan, "someone") }]);
 
   await eventually("the watcher to hold the orphan stroke", () => watcher.ids().includes(orphan.id), 10_000);
   expect(watcher.session.gapRejoins).toBe(1);

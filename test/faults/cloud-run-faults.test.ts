@@ -66,7 +66,7 @@ async function scenario(
   await Promise.all(users.map((user) => user.stopDrawing()));
   const { stored, seconds } = await converge(users, running.url, BOARD);
 
-  const storedSeq = new Map(stored.map((stroke) => [stroke.id, stroke.seq]));
+  const storedSeq = new Map(stored.map((stroke) => [stroke.i, stroke.s]));
   const acked = users.flatMap((user) => [...user.acked]);
   const result: Figures = {
     scenario: name,

@@ -56,9 +56,9 @@ async function snapshot(store: BoardStore, board: string): Promise<{ records: St
   let e: string | undefined;
   let s = 0;
   for (;;) {
-    const result = await store.read(board, cursor === undefined ? {} : { e, cursor });
+    const result = await store.read(board, cursor === undefined ? {} : { e, at: s, cursor });
     if (!("snapshot" in result)) throw new Error("expected a snapshot");
-    ({ e, s } = result);
+    if (cursor === undefined) ({ e, s } = result);
     records.push(...(JSON.parse(result.snapshot.records) as StrokeRecord[]));
     Object.assign(k, result.snapshot.k);
     pages += 1;
@@ -266,7 +266,7 @@ async function run(store: BoardStore, board: string, actions: readonly Action[])
         answers.push(await store.unclear(board, USER, clears[clears.length - 1 - act.back] ?? 1));
         break;
       case "read": {
-        const result: ReadResult = await store.read(board, act.cursor && next ? { e, cursor: next } : { e, after: act.after });
+        const result: ReadResult = await store.read(board, act.cursor && next ? { e, at: act.after, cursor: next } : { e, after: act.after });
         next = "snapshot" in result ? result.snapshot.next : undefined;
         answers.push(result);
         break;
