@@ -41,8 +41,12 @@ export interface SocketData {
 export type WhiteboardServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type WhiteboardSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
-/** A board's Socket.IO room. The prefix keeps board names apart from socket ids, which are rooms too. */
-export const boardRoom = (board: string) => `b:${board}`;
+/**
+ * A board's Socket.IO room. The prefix keeps board names apart from socket ids, which are rooms too (board ids
+ * have no colon); the padding keeps every room longer than 20 characters, the length the sharded adapter takes
+ * for a socket id (it would send such a room through the channel every instance receives).
+ */
+export const boardRoom = (board: string) => `b:${board}`.padEnd(21, ":");
 
 export interface SocketDeps {
   config: Config;

@@ -2,11 +2,11 @@
  * The storage an instance runs on: the board store, plus, with Redis, the Socket.IO adapter that carries
  * broadcasts between instances. Memory storage serves one instance alone.
  */
-import { createAdapter } from "@socket.io/redis-adapter";
 import type { ServerOptions } from "socket.io";
+import { createBoardAdapter } from "./adapter";
 import type { Config } from "./config";
 import type { Logger } from "./logger";
-import { createRedisConnections, type CommandClient } from "./redis";
+import { createRedisConnections } from "./redis";
 import type { BoardLimits, BoardStore } from "./store/board-store";
 import { MemoryBoardStore } from "./store/memory-board-store";
 import { RedisBoardStore } from "./store/redis-board-store";
@@ -37,7 +37,7 @@ export function createStorage(config: Config, logger: Logger): Storage {
   const redis = createRedisConnections(config.store.redis, logger);
   return {
     store: new RedisBoardStore(redis.commands, boardLimits(config)),
-    adapter: createAdapter(guardedPublisher(redis.commands, logger), redis.subscriber),
+    adapter: createBoardAdapter(redis.commands, redis.subscriber),
     shared: true,
     isReady: redis.isReady,
     connect: redis.connect,
@@ -55,23 +55,3 @@ function boardLimits(config: Config): BoardLimits {
   return { maxStrokes, maxBytes, readBytes, idleTtlSeconds, clearIntervalMs, undoClearMs, pageBytes: PAGE_BYTES, logBytes: LOG_BYTES };
 }
 
-/**
- * The adapter publishes without handling a rejection, and a publish fails whenever Redis is unreachable;
- * unhandled, that would end the process. The stroke is already stored by then, and clients recover it from
- * `head`, so a failed broadcast is logged (once per outage) and otherwise ignored.
- */
-function guardedPublisher(commands: CommandClient, logger: Logger): CommandClient {
-  let failing = false;
-  const publish = async (...args: Parameters<CommandClient["publish"]>) => {
-    try {
-      const receivers = await commands.publish(...args);
-      failing = false;
-      return receivers;
-    } catch (error) {
-      if (!failing) logger.warn({ error: (error as Error).message }, "broadcast through redis failed");
-      failing = true;
-      return 0;
-    }
-  };
-  return Object.create(commands, { publish: { value: publish } }) as CommandClient;
-}
