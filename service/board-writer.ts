@@ -30,6 +30,8 @@ export interface BoardWriterOptions {
   onRotated?(board: string, e: string): void;
   /** Most strokes in one store call. */
   maxBatch: number;
+  /** True while clears should delete at once rather than keep strokes for an undo (the store is nearly full). */
+  clearsDelete(): boolean;
 }
 
 interface Queued {
@@ -107,7 +109,7 @@ export class BoardWriter {
         results = [{ kind: "visibility", e: written.e, s: written.s }];
         break;
       case "clear": {
-        const cleared = await store.clear(board, first.user);
+        const cleared = await store.clear(board, first.user, this.options.clearsDelete());
         written = cleared;
         results = [{ kind: "clear", e: cleared.e, s: cleared.s, outcome: cleared.outcome }];
         break;

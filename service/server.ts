@@ -62,6 +62,7 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
     // Parsed once per batch: the adapter carries structured data between instances.
     broadcast: (board, e, ops) => io.to(boardRoom(board)).emit("ops", { e, ops: JSON.parse(ops) as BoardOp[] }),
     onRotated: (board, e) => logger.info({ board, e }, "board has a new epoch"),
+    clearsDelete: () => storage.memory?.tight ?? false,
   });
   const cursors = new CursorRelay({
     intervalMs: config.cursorIntervalMs,

@@ -6,6 +6,7 @@ import type { ServerOptions } from "socket.io";
 import { createBoardAdapter } from "./adapter";
 import type { Config } from "./config";
 import type { Logger } from "./logger";
+import { MemoryWatch } from "./memory-watch";
 import { createRedisConnections } from "./redis";
 import type { BoardLimits, BoardStore } from "./store/board-store";
 import { MemoryBoardStore } from "./store/memory-board-store";
@@ -17,6 +18,8 @@ export interface Storage {
   adapter: ServerOptions["adapter"] | undefined;
   /** Whether other instances exist to be told about presence changes. */
   shared: boolean;
+  /** How full Redis is; undefined for memory storage. */
+  memory: MemoryWatch | undefined;
   isReady(): boolean;
   /** Connects in the background; resolves once connected (retrying meanwhile). */
   connect(): Promise<void>;
@@ -29,22 +32,30 @@ export function createStorage(config: Config, logger: Logger): Storage {
       store: new MemoryBoardStore(boardLimits(config)),
       adapter: undefined,
       shared: false,
+      memory: undefined,
       isReady: () => true,
       connect: async () => undefined,
       close: async () => undefined,
     };
   }
   const redis = createRedisConnections(config.store.redis, logger);
+  const memory = new MemoryWatch(() => redis.commands.info("memory"), logger, MEMORY_POLL_MS);
   return {
     store: new RedisBoardStore(redis.commands, boardLimits(config)),
     adapter: createBoardAdapter(redis.commands, redis.subscriber),
     shared: true,
+    memory,
     isReady: redis.isReady,
     connect: redis.connect,
-    close: redis.close,
+    async close() {
+      memory.close();
+      await redis.close();
+    },
   };
 }
 
+/** How often each instance reads Redis's memory use. */
+const MEMORY_POLL_MS = 10_000;
 /** A page closes at 16 KiB: appending a stroke copies its page, so pages stay small. */
 const PAGE_BYTES = 16 * 1024;
 /** The operation log keeps 256 KiB: a client that was away for a few minutes catches up from it. */

@@ -75,8 +75,8 @@ export interface BoardStore {
   addStrokes(board: string, user: string, strokes: readonly NewStroke[]): Promise<Written & { outcomes: AddOutcome[] }>;
   /** Raises stroke versions (odd hides, even shows); lower or equal versions change nothing. */
   setVisibility(board: string, user: string, changes: readonly (readonly [id: string, version: number])[]): Promise<Written>;
-  /** Hides every visible stroke, keeping them `undoClearMs` for `unclear`. */
-  clear(board: string, user: string): Promise<Written & { outcome: ClearOutcome }>;
+  /** Hides every visible stroke, keeping them `undoClearMs` for `unclear`; a `hard` clear deletes them at once. */
+  clear(board: string, user: string, hard?: boolean): Promise<Written & { outcome: ClearOutcome }>;
   unclear(board: string, user: string, of: number): Promise<Written & { outcome: UnclearOutcome }>;
   read(board: string, request: ReadRequest): Promise<ReadResult>;
   /**

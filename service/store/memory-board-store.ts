@@ -120,7 +120,7 @@ export class MemoryBoardStore implements BoardStore {
     return written(b, entries);
   }
 
-  async clear(board: string, user: string) {
+  async clear(board: string, user: string, hard = false) {
     const b = this.existing(board);
     const now = this.now();
     if (!b) return { e: NO_EPOCH, s: 0, rotated: false, ops: "[]", outcome: "unchanged" as const };
@@ -142,6 +142,7 @@ export class MemoryBoardStore implements BoardStore {
     b.live = [b.pg];
     b.s += 1;
     b.cl = now;
+    if (hard) this.purge(b, 0, 0, now + 1);
     b.clears.set(b.s, flipped);
     const op = `{"t":"c","s":${b.s},"u":"${user}","k":{${pageMap(flipped)}}}`;
     this.log(b, [op]);

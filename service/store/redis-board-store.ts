@@ -44,9 +44,9 @@ export class RedisBoardStore implements BoardStore {
     return written(reply);
   }
 
-  async clear(board: string, user: string) {
+  async clear(board: string, user: string, hard = false) {
     const { clearIntervalMs, undoClearMs } = this.limits;
-    const reply = await full(this.redis.wbClear(boardKeys(board), [...this.common(), user, clearIntervalMs, undoClearMs]));
+    const reply = await full(this.redis.wbClear(boardKeys(board), [...this.common(), user, clearIntervalMs, undoClearMs, hard ? 1 : 0]));
     const result = written(reply);
     const outcome: ClearOutcome = reply[4] === STATUS.rateLimited ? "rate_limited" : result.ops === "[]" ? "unchanged" : "stored";
     return { ...result, outcome };

@@ -299,10 +299,11 @@ return { meta.e, meta.s, rotated and 1 or 0, ops }
 
 // Runs even when Redis is out of memory: it deletes before it writes (archives past the undo window), and
 // what it writes is a few bytes of page state. ARGV[3..6]: limits; ARGV[7]: user; ARGV[8]: least ms between
-// clears of a board; ARGV[9]: how long a clear can be undone, ms. Returns {epoch, seq, rotated, ops JSON, STATUS or 0}.
+// clears of a board; ARGV[9]: how long a clear can be undone, ms; ARGV[10]: '1' to delete the cleared strokes at
+// once (the store is nearly full). Returns {epoch, seq, rotated, ops JSON, STATUS or 0}.
 const CLEAR = `#!lua flags=allow-oom
 ${PRELUDE}${LIMITS_FROM_ARGV}
-local user, interval, undo_ms = ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9])
+local user, interval, undo_ms, hard = ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10] == '1'
 local now = now_ms()
 if not exists or now - meta.cl < interval then
   touch()
@@ -329,6 +330,7 @@ end
 redis.call('HSET', G, 'L', tostring(meta.pg))
 meta.s = meta.s + 1
 meta.cl = now
+if hard then purge_archived(0, 0, limits, now + 1) end
 redis.call('HSET', G, 'c' .. meta.s, table.concat(spec, ','))
 local op = '{"t":"c","s":' .. meta.s .. ',"u":"' .. user .. '","k":{' .. table.concat(flipped, ',') .. '}}'
 log_append({ op }, limits.log_bytes)

@@ -142,6 +142,16 @@ describe.each(implementations)("%s store", (_, create) => {
     expect((await store.clear(newBoard(), USER)).outcome).toBe("unchanged");
   });
 
+  test("a hard clear (the store nearly full) deletes at once: nothing to undo, and the room is free", async () => {
+    const store = create({ ...LIMITS, maxStrokes: 3 });
+    const board = newBoard();
+    await store.addStrokes(board, USER, ["a", "b", "c"].map((id) => stroke(id)));
+    const { s, outcome } = await store.clear(board, USER, true);
+    expect(outcome).toBe("stored");
+    expect((await store.unclear(board, USER, s)).outcome).toBe("gone");
+    expect((await store.addStrokes(board, USER, ["d", "e", "f"].map((id) => stroke(id)))).outcomes.map((o) => o.kind)).toEqual(["stored", "stored", "stored"]);
+  });
+
   test("a stroke erased before a clear stays hidden when the clear is undone", async () => {
     const store = create(LIMITS);
     const board = newBoard();
