@@ -18,8 +18,11 @@ import pino from "pino";
 import { io } from "socket.io-client";
 import { BoardState } from "../client/core/board-state";
 import { Topology } from "../local/topology";
-import type { JoinAck, StrokeInput } from "../protocol/events";
+import { READER } from "../local/read-board";
+import type { StrokeInput, SyncAck } from "../protocol/events";
+import { encodePoints } from "../protocol/points";
 import { createRedisConnections } from "../service/redis";
+import { strokeBody } from "../service/store/board-store";
 import { RedisBoardStore } from "../service/store/redis-board-store";
 import { clock } from "./lib/latency";
 import { LoadWorkers, type DrawResult } from "./lib/load-workers";
@@ -138,37 +141,55 @@ interface CatchUp {
  * more on a slow one; 16 points stands for long strokes.
  */
 async function measureCatchUp(sizes: readonly number[], pointCounts: readonly number[]): Promise<CatchUp[]> {
-  const topology = await Topology.start({ instances: 1, env: { LOG_LEVEL: "warn", MAX_STROKES_PER_BOARD: "1000000" } });
+  const topology = await Topology.start({ instances: 1, env: { LOG_LEVEL: "warn", MAX_STROKES_PER_BOARD: "1000000", MAX_BOARD_BYTES: String(256 * 2 ** 20) } });
   const redis = createRedisConnections({ url: topology.redis.url, password: undefined, tls: false, caCert: undefined }, pino({ level: "silent" }));
   await redis.connect();
-  const store = new RedisBoardStore(redis.commands, { maxStrokes: 1_000_000, idleTtlSeconds: 3600 });
+  const store = new RedisBoardStore(redis.commands, {
+    maxStrokes: 1_000_000,
+    maxBytes: 256 * 2 ** 20,
+    pageBytes: 16_384,
+    logBytes: 262_144,
+    readBytes: 2 ** 20,
+    idleTtlSeconds: 3600,
+    clearIntervalMs: 0,
+    undoClearMs: 0,
+  });
   const results: CatchUp[] = [];
   try {
     for (const points of pointCounts) for (const size of sizes) {
       const board = `catch-up-${size}-${points}`;
       log(`catch-up: filling a board with ${size} strokes of ${points} points`);
-      for (let start = 0; start < size; start += 1_000) {
-        await Promise.all(
-          Array.from({ length: Math.min(1_000, size - start) }, (_, i) => {
-            const stroke: StrokeInput = {
-              id: `s${start + i}`,
-              points: Array.from({ length: points }, (_, p) => [((start + i) % 97) / 100 + p / 1000, 0.5 + p / 100]),
-              color: "#202124",
-              width: 3,
-            };
-            return store.addStroke(board, stroke);
-          }),
-        );
+      for (let start = 0; start < size; start += 500) {
+        const strokes = Array.from({ length: Math.min(500, size - start) }, (_, i) => {
+          const stroke: StrokeInput = {
+            id: `s${start + i}`,
+            p: encodePoints(Array.from({ length: points }, (_, p) => [((start + i) % 97) * 160 + p * 16, 5_000 + p * 100])),
+            c: "#202124",
+            w: 3,
+          };
+          return { id: stroke.id, v: 0, body: strokeBody(stroke, READER.id) };
+        });
+        await store.addStrokes(board, READER.id, strokes);
       }
       const runs: { ack: number; total: number; bytes: number }[] = [];
       for (let run = 0; run < 5; run += 1) {
         const socket = io(topology.instance(0).url, { transports: ["websocket"], forceNew: true });
         await new Promise((resolve) => socket.once("connect", () => resolve(undefined)));
         const started = clock();
-        const ack = (await socket.timeout(30_000).emitWithAck("join", { board })) as JoinAck;
-        const acked = clock();
-        new BoardState().applyJoin(ack as Extract<JoinAck, { ok: true }>);
-        runs.push({ ack: acked - started, total: clock() - started, bytes: JSON.stringify(ack).length });
+        const state = new BoardState();
+        let bytes = 0;
+        let lastReceived = started;
+        let ack = (await socket.timeout(30_000).emitWithAck("join", { board, user: READER })) as SyncAck;
+        for (;;) {
+          lastReceived = clock();
+          if (!ack.ok || !("snapshot" in ack)) throw new Error(`catch-up read failed: ${JSON.stringify(ack).slice(0, 200)}`);
+          if (state.epoch !== ack.e) state.reset(ack.e);
+          state.applySnapshot(ack.snapshot);
+          bytes += JSON.stringify(ack.snapshot.records).length;
+          if (ack.snapshot.next === undefined) break;
+          ack = (await socket.timeout(30_000).emitWithAck("read", { e: ack.e, at: ack.s, cursor: ack.snapshot.next })) as SyncAck;
+        }
+        runs.push({ ack: lastReceived - started, total: clock() - started, bytes });
         socket.close();
       }
       const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     log("checking every acknowledged stroke against the stored boards");
     const stored = new Map<string, number>();
     for (let board = 0; board < boards; board += 1) {
-      for (const stroke of await readBoard(topology.instance(0).url, `load-${board}`)) stored.set(stroke.id, stroke.seq);
+      for (const stroke of (await readBoard(topology.instance(0).url, `load-${board}`)).records) stored.set(stroke.i, stroke.s);
     }
     const lost = result.acked.filter(([id, seq]) => stored.get(id) !== seq).length;
     const strokes = Math.round(result.samples / SAMPLES_PER_STROKE);

@@ -1,5 +1,6 @@
 import { io, type Socket } from "socket.io-client";
 import type { ClientToServerEvents, ServerToClientEvents, StrokeRecord, SyncAck, UserInfo } from "../protocol/events";
+import { toRecord } from "../protocol/events";
 
 /** Reads boards on behalf of tests and benchmarks; never draws. */
 export const READER: UserInfo = { id: "board-reader", name: "board reader", color: "#000000" };
@@ -24,12 +25,13 @@ export async function readBoard(url: string, board: string): Promise<StoredBoard
   };
   try {
     let ack = answer(await socket.timeout(30_000).emitWithAck("join", { board, user: READER }));
-    const records = [...ack.snapshot.records];
+    const { e, s } = ack;
+    const records = ack.snapshot.records.map(toRecord);
     while (ack.snapshot.next !== undefined) {
-      ack = answer(await socket.timeout(30_000).emitWithAck("read", { e: ack.e, at: ack.s, cursor: ack.snapshot.next }));
-      records.push(...ack.snapshot.records);
+      ack = answer(await socket.timeout(30_000).emitWithAck("read", { e, at: s, cursor: ack.snapshot.next }));
+      records.push(...ack.snapshot.records.map(toRecord));
     }
-    return { e: ack.e, s: ack.s, records: records.sort((a, b) => a.s - b.s) };
+    return { e, s, records: records.sort((a, b) => a.s - b.s) };
   } finally {
     socket.close();
   }

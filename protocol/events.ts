@@ -39,33 +39,43 @@ export interface StrokeInput {
 }
 
 /**
- * A stroke as stored. `g` and `v` place it in the store: its current version is `v + k[g]`, where `k[g]` is
- * the page's flip count (a clear hides whole pages by raising their count to odd, undoing it to even).
+ * A stroke as stored and sent (in snapshots and operations): a JSON array, which is a third smaller than an
+ * object with named fields and parses about twice as fast, which matters for a late joiner's 100,000 strokes.
+ * `g` and `v` place it in the store: its current version is `v + k[g]`, where `k[g]` is the page's flip count (a
+ * clear hides whole pages by raising their count to odd, undoing it raises it to even), unless `v` is odd (stored
+ * hidden: then its version is `v`).
  */
+export type StrokeTuple = [s: number, g: number, v: number, i: string, u: string, c: string, w: number, p: string];
+
+/** The same stroke with named fields, as clients hold it. */
 export interface StrokeRecord {
   /** Seq: the stroke's place in the stacking order. */
   s: number;
+  /** Store page holding this copy. */
+  g: number;
+  /** Version at placement. */
+  v: number;
   i: string;
   /** Author's user id. */
   u: string;
   c: string;
   w: number;
   p: string;
-  /** Store page holding this stroke. */
-  g: number;
-  /** Version at placement; absent means 0. */
-  v?: number;
+}
+
+export function toRecord([s, g, v, i, u, c, w, p]: StrokeTuple): StrokeRecord {
+  return { s, g, v, i, u, c, w, p };
 }
 
 /** Operations as the store recorded them: what clients apply, live or when catching up. */
 export type BoardOp =
   /** A stroke was added. */
-  | ({ t: "s" } & StrokeRecord)
+  | { t: "s"; s: number; r: StrokeTuple }
   /**
    * Strokes changed visibility (eraser, undo, redo, restore). `h`: strokes now hidden, each with its
-   * version. `r`: strokes shown again, each placed anew (a record, with its original seq).
+   * version. `r`: strokes shown again, each placed anew (with its original seq).
    */
-  | { t: "v"; s: number; u: string; h?: [id: string, version: number][]; r?: StrokeRecord[] }
+  | { t: "v"; s: number; u: string; h: [id: string, version: number][]; r: StrokeTuple[] }
   /** The board was cleared: these pages' flip counts became odd (their strokes hidden). */
   | { t: "c"; s: number; u: string; k: Record<string, number> }
   /** The clear at seq `of` was undone: these pages' flip counts became even again. */
@@ -123,7 +133,7 @@ export interface ErrorAck {
 export interface Snapshot {
   /** Flip count of every page whose records are included. */
   k: Record<string, number>;
-  records: StrokeRecord[];
+  records: StrokeTuple[];
   /** Present when more pages follow: read `{ e, at: s, cursor: next }`. */
   next?: number;
 }

@@ -9,7 +9,7 @@
  *   second, one catch-up read at a time, a few boards per minute.
  */
 import type { Server, Socket } from "socket.io";
-import type { ClientToServerEvents, ErrorAck, ErrorCode, ServerToClientEvents, StrokeRecord, SyncAck, UserInfo } from "../protocol/events";
+import type { ClientToServerEvents, ErrorAck, ErrorCode, ServerToClientEvents, StrokeTuple, SyncAck, UserInfo } from "../protocol/events";
 import {
   clearSchema,
   cursorSchema,
@@ -130,7 +130,7 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
         const { k, records, next } = result.snapshot;
         readBytes.charge(records.length);
         // Spliced into the packet as read (see raw-json.ts); on the wire it is the StrokeRecord[] of the protocol.
-        const snapshot = { k, records: new RawJson(records) as unknown as StrokeRecord[], ...(next !== undefined ? { next } : {}) };
+        const snapshot = { k, records: new RawJson(records) as unknown as StrokeTuple[], ...(next !== undefined ? { next } : {}) };
         return { ok: true, board, e: result.e, s: result.s, snapshot };
       } finally {
         reading = false;

@@ -13,8 +13,11 @@
  * start time, and its x coordinate its index in the stroke, so no field outside the protocol is needed.
  */
 import { io, type Socket } from "socket.io-client";
+import type { Point } from "../../client/core/outbox";
 import { WhiteboardSession } from "../../client/core/session";
-import type { ClientToServerEvents, Point, ServerToClientEvents, Stroke } from "../../protocol/events";
+import type { ClientToServerEvents, ServerToClientEvents, StrokeRecord, UserInfo } from "../../protocol/events";
+import { BOARD_HEIGHT, BOARD_WIDTH, toRecord } from "../../protocol/events";
+import { decodePoints } from "../../protocol/points";
 import { waitFor } from "../../local/ports";
 import { clock, createHistogram, encodeHistogram } from "./latency";
 
@@ -51,9 +54,11 @@ export interface DrawReport {
 
 /** Hundreds of clients connect at once on a loaded machine. */
 const CONNECT_TIMEOUT_MS = 120_000;
-/** Sample i of a stroke is drawn at x = X0 + i/1000. */
-const X0 = 0.05;
-const pointX = (index: number) => X0 + index / 1000;
+/** Sample i of a stroke is drawn at x = X0 + i × DX (board units). */
+const X0 = Math.round(0.05 * BOARD_WIDTH);
+const DX = 16;
+const pointX = (index: number) => X0 + index * DX;
+const user = (id: number): UserInfo => ({ id: `load-user-${id}`, name: `load ${id}`, color: "#1a73e8" });
 const strokeKey = (client: number, startedAt: number) => `c${client}t${Math.round(startedAt * 10).toString(36)}`;
 
 /** What one draw command measures, shared by this process's clients. */
@@ -93,12 +98,13 @@ class StrokeTimer {
 
   constructor(private readonly m: Measurements) {}
 
-  received(stroke: Stroke): void {
-    const key = stroke.id.slice(0, stroke.id.lastIndexOf("-"));
+  received(stroke: StrokeRecord): void {
+    const key = stroke.i.slice(0, stroke.i.lastIndexOf("-"));
     const startedAt = parseInt(key.slice(key.indexOf("t") + 1), 36) / 10;
     let highest = this.seen.get(key) ?? -1;
-    for (const [x] of stroke.points) {
-      const index = Math.round((x - X0) * 1000);
+    const flat = decodePoints(stroke.p) as number[];
+    for (let point = 0; point < flat.length; point += 2) {
+      const index = Math.round(((flat[point] as number) - X0) / DX);
       if (index <= highest) continue;
       highest = index;
       this.m.record(startedAt + index * this.m.sampleIntervalMs);
@@ -116,14 +122,13 @@ class OurDrawer implements LoadClient {
   constructor(private readonly id: number, url: string, readonly board: string, private readonly m: Measurements) {
     this.timer = new StrokeTimer(m);
     this.session = new WhiteboardSession(
-      { url, board, newId: () => this.nextKey },
+      { url, board, user: user(id), newId: () => this.nextKey },
       {
-        onAppend: (strokes) => strokes.forEach((stroke) => this.received(stroke)),
-        // Only a reset or a clear redraws; what a reset brings is counted like any arrival.
-        onRedraw: () => this.session.board.strokes().forEach((stroke) => this.received(stroke)),
-        onAcked: (stroke) => {
+        // A redraw (a snapshot, a clear) brings back what was held: counted like any arrival, the first time only.
+        onChange: (applied) => (applied.redraw ? this.session.board.strokes() : applied.added).forEach((stroke) => this.received(stroke)),
+        onAcked: (stroke, s) => {
           m.messagesSent += 1;
-          m.acked.push([stroke.id, stroke.seq]);
+          m.acked.push([stroke.id, s]);
         },
         onRefused: () => (m.errors.refused += 1),
         onState: (state) => state === "reconnecting" && (m.errors.disconnects += 1),
@@ -158,8 +163,8 @@ class OurDrawer implements LoadClient {
     this.session.close();
   }
 
-  private received(stroke: Stroke): void {
-    if (!stroke.id.startsWith(`c${this.id}t`)) this.timer.received(stroke); // not its own, acknowledged
+  private received(stroke: StrokeRecord): void {
+    if (!stroke.i.startsWith(`c${this.id}t`)) this.timer.received(stroke); // not its own, acknowledged
   }
 }
 
@@ -168,13 +173,15 @@ class OurWatcher implements LoadClient {
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private joined = false;
 
-  constructor(url: string, readonly board: string, m: Measurements) {
+  constructor(id: number, url: string, readonly board: string, m: Measurements) {
     const timer = new StrokeTimer(m);
     this.socket = io(url, { transports: ["websocket"], reconnectionDelay: 500 });
     this.socket.on("connect", () => {
-      this.socket.emit("join", { board }, (ack) => (this.joined = ack.ok));
+      this.socket.emit("join", { board, user: user(id) }, (ack) => (this.joined = ack.ok));
     });
-    this.socket.on("stroke", (stroke) => timer.received(stroke));
+    this.socket.on("ops", ({ ops }) => {
+      for (const op of ops) if (op.t === "s") timer.received(toRecord(op.r));
+    });
     this.socket.on("connect_error", () => (m.errors.connectErrors += 1));
     this.socket.on("disconnect", () => {
       this.joined = false;
@@ -267,7 +274,7 @@ async function draw(command: Extract<WorkerCommand, { kind: "draw" }>): Promise<
     // Spread stroke starts over a cycle so that drawers do not sample in lockstep.
     strokeStart: command.startAt + ((id * 7919) % Math.max(1, Math.round(cycleMs))),
     index: 0,
-    y: 0.1 + ((id * 37) % 80) / 100,
+    y: Math.round((0.1 + ((id * 37) % 80) / 100) * BOARD_HEIGHT),
   }));
 
   await new Promise<void>((resolve) => {
@@ -320,7 +327,7 @@ async function handle(command: WorkerCommand): Promise<unknown> {
             ? new BaselineClient(spec.url, spec.board, measurements)
             : spec.draws
               ? new OurDrawer(spec.id, spec.url, spec.board, measurements)
-              : new OurWatcher(spec.url, spec.board, measurements),
+              : new OurWatcher(spec.id, spec.url, spec.board, measurements),
         ]),
       );
       await Promise.all([...clients.values()].map((client) => client.ready()));

@@ -14,6 +14,7 @@
  * either already reflected (and its version no longer wins) or still to come.
  */
 import type { BoardOp, Snapshot, StrokeInput, StrokeRecord } from "../../protocol/events";
+import { toRecord } from "../../protocol/events";
 
 interface HeldStroke {
   record: StrokeRecord;
@@ -130,7 +131,13 @@ export class BoardState {
   /** A page of a snapshot. Snapshots come newest page first, so what they add usually goes below. */
   applySnapshot(snapshot: Snapshot): Applied {
     for (const [page, k] of Object.entries(snapshot.k)) this.flip(Number(page), k);
-    return this.placed(snapshot.records.filter((record) => this.place(record)), this.bottomSeq, this.topSeq);
+    const [bottom, top] = [this.bottomSeq, this.topSeq];
+    const added: StrokeRecord[] = [];
+    for (const tuple of snapshot.records) {
+      const record = toRecord(tuple);
+      if (this.place(record)) added.push(record);
+    }
+    return this.placed(added, bottom, top);
   }
 
   /** The snapshot that started at seq `s` is complete: operations after `s` follow (some may be waiting). */
@@ -153,13 +160,16 @@ export class BoardState {
       this.watermarkSeq = op.s;
       switch (op.t) {
         case "s": {
-          const { t: _t, ...record } = op;
+          const record = toRecord(op.r);
           if (this.place(record)) added.push(record);
           break;
         }
         case "v":
-          for (const [id, version] of op.h ?? []) redraw = this.hide(id, version) || redraw;
-          for (const record of op.r ?? []) if (this.place(record)) added.push(record);
+          for (const [id, version] of op.h) redraw = this.hide(id, version) || redraw;
+          for (const tuple of op.r) {
+            const record = toRecord(tuple);
+            if (this.place(record)) added.push(record);
+          }
           break;
         case "c":
         case "u":
@@ -214,14 +224,14 @@ export class BoardState {
   }
 
   private version(held: HeldStroke): number {
-    return held.hiddenAt ?? (held.record.v ?? 0) + (this.flips.get(held.record.g) ?? 0);
+    return held.hiddenAt ?? held.record.v + (this.flips.get(held.record.g) ?? 0);
   }
 
   /** Takes this copy of a stroke if it is newer than what is held. Returns whether it is newly visible. */
   private place(record: StrokeRecord): boolean {
     const held = this.held.get(record.i);
     // A stroke stored hidden (an odd version: restored into a store that lost it) does not follow its page.
-    const incoming: HeldStroke = (record.v ?? 0) % 2 === 1 ? { record, hiddenAt: record.v } : { record };
+    const incoming: HeldStroke = record.v % 2 === 1 ? { record, hiddenAt: record.v } : { record };
     if (held && this.version(incoming) <= this.version(held)) return false;
     const wasVisible = held !== undefined && this.version(held) % 2 === 0;
     if (held) this.leavePage(held);

@@ -235,7 +235,7 @@ export class WhiteboardSession {
       return;
     }
     this.applied(this.board.applyOps(ops));
-    for (const op of ops) if (op.t === "s" && this.outbox.size > 0) this.acknowledged(op.i, op.s);
+    for (const op of ops) if (op.t === "s" && this.outbox.size > 0) this.acknowledged(op.r[3], op.s);
     this.afterChange();
   }
 

@@ -104,12 +104,12 @@ export function newEpoch(): string {
 }
 
 /**
- * A stroke's JSON members as stored, in a fixed order after the store's own `"s"`, `"g"` and `"v"`:
- * `"i":…,"u":…,"c":…,"w":…,"p":…`. Every string in it matches a pattern without quotes, braces or backslashes,
- * which is what lets the store cut records apart at `},{` without parsing them.
+ * A stroke's fields as stored, after the store's own seq, page and version in the StrokeTuple: `"i","u","c",w,"p"`.
+ * Every string in it matches a pattern without quotes, brackets or backslashes, which is what lets the store cut
+ * records apart at `],[` without parsing them.
  */
 export function strokeBody(input: StrokeInput, author: string): string {
-  return `"i":"${input.id}","u":"${author}","c":"${input.c}","w":${input.w},"p":"${input.p}"`;
+  return `"${input.id}","${author}","${input.c}",${input.w},"${input.p}"`;
 }
 
 /**
@@ -119,18 +119,18 @@ export function strokeBody(input: StrokeInput, author: string): string {
 export const recordKey = (seq: number, version: number) => `${seq}:${version}`;
 
 /**
- * The records of a page (JSON objects joined by commas) minus the dead ones (by `recordKey`): what a snapshot
+ * The records of a page (StrokeTuples joined by commas) minus the dead ones (by `recordKey`): what a snapshot
  * sends. Cheap when nothing in the page is dead, which is the common case.
  */
 export function liveRecords(text: string, dead: ReadonlySet<string>): string {
   if (dead.size === 0) return text;
   const kept: string[] = [];
-  for (const piece of text.slice(1, -1).split("},{")) {
-    // A piece starts `"s":<seq>,"g":<page>` and, when its version is not 0, `,"v":<version>`.
+  for (const piece of text.slice(1, -1).split("],[")) {
+    // A piece starts `<seq>,<page>,<version>,`.
     const afterSeq = piece.indexOf(",");
     const afterPage = piece.indexOf(",", afterSeq + 1);
-    const version = piece.startsWith('"v":', afterPage + 1) ? Number(piece.slice(afterPage + 5, piece.indexOf(",", afterPage + 1))) : 0;
-    if (!dead.has(recordKey(Number(piece.slice(4, afterSeq)), version))) kept.push(`{${piece}}`);
+    const version = piece.slice(afterPage + 1, piece.indexOf(",", afterPage + 1));
+    if (!dead.has(`${piece.slice(0, afterSeq)}:${version}`)) kept.push(`[${piece}]`);
   }
   return kept.join(",");
 }

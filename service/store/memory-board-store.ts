@@ -93,7 +93,7 @@ export class MemoryBoardStore implements BoardStore {
       const hiddenNow = version % 2 === 1;
       if (hiddenNow) this.markDead(b, page, recordKey(b.s, version));
       b.ids.set(stroke.id, { s: b.s, g: page, v: version, o: hiddenNow ? "h" : "a" });
-      entries.push(`{"t":"s",${record.slice(1)}`);
+      entries.push(`{"t":"s","s":${b.s},"r":${record}}`);
       outcomes.push({ kind: "stored", s: b.s });
     }
     const change = this.visibilityOp(b, user, hidden, restored);
@@ -263,10 +263,10 @@ export class MemoryBoardStore implements BoardStore {
       return;
     }
     const text = b.pages.get(entry.g);
-    const from = text?.indexOf(`{"s":${entry.s},`) ?? -1;
+    const from = text?.indexOf(`[${entry.s},`) ?? -1;
     if (text === undefined || from < 0) return;
-    const record = text.slice(from, text.indexOf("}", from) + 1);
-    const body = record.slice(record.indexOf('"i":'), -1);
+    const record = text.slice(from, text.indexOf("]", from) + 1);
+    const body = (/^\[\d+,\d+,\d+,(.*)\]$/.exec(record) as RegExpExecArray)[1] as string;
     const size = body.length + 40;
     if (b.bytes + size > this.limits.maxBytes && !this.purge(b, size, 0, 0)) return;
     if (entry.o === "a") this.markDead(b, entry.g, recordKey(entry.s, entry.v));
@@ -291,7 +291,7 @@ export class MemoryBoardStore implements BoardStore {
   }
 
   private append(b: Board, seq: number, page: number, version: number, body: string): string {
-    const record = `{"s":${seq},"g":${page}${version > 0 ? `,"v":${version}` : ""},${body}}`;
+    const record = `[${seq},${page},${version},${body}]`;
     const text = b.pages.get(page);
     b.pages.set(page, text ? `${text},${record}` : record);
     b.ob += record.length + 1;
@@ -313,8 +313,8 @@ export class MemoryBoardStore implements BoardStore {
       if (fits() && at >= before) break;
       const text = b.pages.get(page) ?? "";
       const dead = new Set(b.dead.get(page));
-      for (const match of text.matchAll(/\{"s":(\d+),"g":\d+(?:,"v":(\d+))?,"i":"([^"]+)"/g)) {
-        if (dead.has(recordKey(Number(match[1]), Number(match[2] ?? 0)))) continue;
+      for (const match of text.matchAll(/\[(\d+),\d+,(\d+),"([^"]+)"/g)) {
+        if (dead.has(recordKey(Number(match[1]), Number(match[2])))) continue;
         b.ids.delete(match[3] as string);
         b.n -= 1;
       }

@@ -8,7 +8,7 @@
  *   wb:{b}:g  hash    page state: L (live pages, ascending), k<p> (flip count: odd while a clear hides the
  *                     page), d<p> (dead records in the page, "seq:version"), z<p> (page bytes), a<p> (when a clear archived it),
  *                     c<seq> (the pages a clear flipped, "page:k,...")
- *   wb:{b}:p  hash    page -> its records, JSON objects joined by commas, closed at PAGE_BYTES
+ *   wb:{b}:p  hash    page -> its records, StrokeTuples (JSON arrays) joined by commas, closed at PAGE_BYTES
  *   wb:{b}:i  hash    stroke id -> "seq:page:version:state", state a (its version is version + k<page>), h
  *                     (hidden on its own), p (a version arrived before the stroke)
  *   wb:{b}:l  list    the operations since seq lf, as JSON, trimmed to LOG_BYTES: what a reconnecting client
@@ -122,11 +122,9 @@ local function purge_archived(bytes, count, limits, before)
     local dead = {}
     for key in string.gmatch(redis.call('HGET', G, 'd' .. item.page) or '', '[%d:]+') do dead[key] = true end
     -- Strokes whose only copy was here are gone for good: forget their ids (and stop counting them).
-    for record in string.gmatch(text, '{(.-)}') do
-      local seq = string.match(record, '^"s":(%d+)')
-      local version = string.match(record, '^"s":%d+,"g":%d+,"v":(%d+)') or '0'
+    for seq, version, id in string.gmatch(text, '%[(%d+),%d+,(%d+),"([^"]+)"') do
       if not dead[seq .. ':' .. version] then
-        redis.call('HDEL', I, string.match(record, '"i":"([^"]+)"'))
+        redis.call('HDEL', I, id)
         meta.n = meta.n - 1
       end
     end
@@ -164,7 +162,7 @@ end
 /** Serializes what PRELUDE's \`place\` decided: the record as stored, and its page's text grows by it. */
 const APPEND_RECORD = `
 local function append_record(seq, page, version, body)
-  local record = '{"s":' .. seq .. ',"g":' .. page .. (version > 0 and (',"v":' .. version) or '') .. ',' .. body .. '}'
+  local record = '[' .. seq .. ',' .. page .. ',' .. version .. ',' .. body .. ']'
   local text = page_texts[page]
   if text == nil then text = redis.call('HGET', P, page) or '' end
   page_texts[page] = (text == '') and record or (text .. ',' .. record)
@@ -188,10 +186,10 @@ local function change(id, entry, target, limits)
   end
   local text = page_texts[entry.g] or redis.call('HGET', P, entry.g)
   if not text then return nil end
-  local from = string.find(text, '{"s":' .. entry.s .. ',', 1, true)
+  local from = string.find(text, '[' .. entry.s .. ',', 1, true)
   if not from then return nil end
-  local to = string.find(text, '}', from, true)
-  local body = string.match(string.sub(text, from, to), '("i":.*)}$')
+  local to = string.find(text, ']', from, true)
+  local body = string.match(string.sub(text, from, to), '^%[%d+,%d+,%d+,(.*)%]$')
   local size = #body + 40
   if meta.bytes + size > limits.max_bytes and not purge_archived(size, 0, limits, 0) then return nil end
   if entry.o == 'a' then mark_dead(entry.g, entry.s, entry.v) end
@@ -207,7 +205,7 @@ local limits = { max_strokes = tonumber(ARGV[3]), max_bytes = tonumber(ARGV[4]),
   log_bytes = tonumber(ARGV[6]) }
 `;
 
-// ARGV[3..6]: limits; ARGV[7]: the acting user; then per stroke: id, body (`"i":...,"u":...,"c":...,"w":...,"p":...`),
+// ARGV[3..6]: limits; ARGV[7]: the acting user; then per stroke: id, body (`"i","u","c",w,"p"`, see strokeBody),
 // version. Returns {epoch, seq, rotated, ops JSON, then per stroke: seq or a STATUS}.
 const ADD_STROKES = `${PRELUDE}${APPEND_RECORD}${LIMITS_FROM_ARGV}
 local user = ARGV[7]
@@ -243,7 +241,7 @@ for index = 8, #ARGV, 3 do
         state = 'h'
       end
       redis.call('HSET', I, id, meta.s .. ':' .. page .. ':' .. version .. ':' .. state)
-      entries[#entries + 1] = '{"t":"s",' .. string.sub(record, 2)
+      entries[#entries + 1] = '{"t":"s","s":' .. meta.s .. ',"r":' .. record .. '}'
       results[#results + 1] = meta.s
       results[#results + 1] = meta.s
     end

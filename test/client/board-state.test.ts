@@ -5,7 +5,8 @@
  */
 import fc from "fast-check";
 import { BoardState } from "../../client/core/board-state";
-import type { BoardOp, StrokeRecord } from "../../protocol/events";
+import type { BoardOp, StrokeRecord, StrokeTuple } from "../../protocol/events";
+import { toRecord } from "../../protocol/events";
 import { encodePoints } from "../../protocol/points";
 import { strokeBody, type BoardLimits } from "../../service/store/board-store";
 import { MemoryBoardStore } from "../../service/store/memory-board-store";
@@ -36,7 +37,7 @@ interface SnapshotPage {
   s: number;
   e: string;
   k: Record<string, number>;
-  records: StrokeRecord[];
+  records: StrokeTuple[];
   last: boolean;
 }
 
@@ -56,7 +57,7 @@ async function readSnapshot(store: MemoryBoardStore): Promise<SnapshotPage[]> {
     const result = await store.read(BOARD, cursor === undefined ? {} : { e: pages[0]?.e, at: start, cursor });
     if (!("snapshot" in result)) throw new Error("expected a snapshot");
     if (cursor === undefined) start = result.s;
-    const records = JSON.parse(result.snapshot.records) as StrokeRecord[];
+    const records = JSON.parse(result.snapshot.records) as StrokeTuple[];
     pages.push({ s: start, e: result.e, k: result.snapshot.k, records, last: result.snapshot.next === undefined });
     if (result.snapshot.next === undefined) return pages;
     cursor = result.snapshot.next;
@@ -90,7 +91,7 @@ async function history(actions: readonly Action[]): Promise<History> {
     ops.push(...(JSON.parse(written.ops) as BoardOp[]));
     snapshots.push(await readSnapshot(store));
   }
-  const final = (await readSnapshot(store)).flatMap((page) => page.records);
+  const final = (await readSnapshot(store)).flatMap((page) => page.records.map(toRecord));
   return { ops, snapshots, final };
 }
 
@@ -189,7 +190,7 @@ test("a snapshot whose pages are read while the board changes, then replayed ove
             state.reset(result.e);
             snapshot = { e: result.e, start: result.s, cursor: 0 };
           }
-          state.applySnapshot({ k: result.snapshot.k, records: JSON.parse(result.snapshot.records) as StrokeRecord[] });
+          state.applySnapshot({ k: result.snapshot.k, records: JSON.parse(result.snapshot.records) as StrokeTuple[] });
           if (result.snapshot.next === undefined) {
             state.finishSnapshot(snapshot.start);
             finished = true;
@@ -214,11 +215,11 @@ test("a snapshot whose pages are read while the board changes, then replayed ove
       state.applyOps(ops.filter((op) => op.s > state.watermark));
       const result = await store.read(BOARD, {});
       if (!("snapshot" in result)) throw new Error("expected a snapshot");
-      let expected = JSON.parse(result.snapshot.records) as StrokeRecord[];
+      let expected = (JSON.parse(result.snapshot.records) as StrokeTuple[]).map(toRecord);
       for (let next = result.snapshot.next; next !== undefined; ) {
         const page = await store.read(BOARD, { e: result.e, at: result.s, cursor: next });
         if (!("snapshot" in page)) throw new Error("expected a snapshot page");
-        expected = expected.concat(JSON.parse(page.snapshot.records) as StrokeRecord[]);
+        expected = expected.concat((JSON.parse(page.snapshot.records) as StrokeTuple[]).map(toRecord));
         next = page.snapshot.next;
       }
       if (state.needsSnapshot) return; // the session reads a fresh snapshot then (the test above)
@@ -230,7 +231,7 @@ test("a snapshot whose pages are read while the board changes, then replayed ove
 });
 
 test("a client that held strokes a store lost sends back exactly those, at the versions it knew", () => {
-  const record = (i: string, s: number, v = 0): StrokeRecord => ({ s, g: 1, i, u: USER, c: "#000000", w: 1, p: "AA", ...(v ? { v } : {}) });
+  const record = (i: string, s: number): StrokeTuple => [s, 1, 0, i, USER, "#000000", 1, "AA"];
   const before = new BoardState();
   before.reset("old");
   before.applySnapshot({ k: { "1": 0 }, records: [record("kept", 1), record("lost", 2), record("erased", 3), record("erased-lost", 4)] });

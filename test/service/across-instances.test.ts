@@ -2,6 +2,7 @@
  * The whiteboard across three real instances (separate processes) sharing one real redis-server.
  */
 import type { BoardOp, StrokeRecord, SyncAck } from "../../protocol/events";
+import { toRecord } from "../../protocol/events";
 import { Topology } from "../../local/topology";
 import { addedIds, connectClient, eventually, makeStroke, type TestClient } from "../support/socket-client";
 
@@ -25,7 +26,7 @@ async function joined(instance: number, board: string): Promise<TestClient> {
 /** The stroke records of a snapshot answer, in seq order. */
 function snapshotRecords(ack: SyncAck): StrokeRecord[] {
   if (!ack.ok || !("snapshot" in ack)) throw new Error(`expected a snapshot, got ${JSON.stringify(ack)}`);
-  return [...ack.snapshot.records].sort((a, b) => a.s - b.s);
+  return ack.snapshot.records.map(toRecord).sort((a, b) => a.s - b.s);
 }
 
 function opsOf(ack: SyncAck): BoardOp[] {
@@ -55,7 +56,7 @@ test("a stroke sent to instance A reaches every client of the board on A, B and 
 
   expect(ack).toEqual({ ok: true, s: 1 });
   await eventually("A, B and C to get the stroke", () => [a, b, c].every((x) => x.ops.length === 1));
-  const expected = { t: "s", s: 1, g: 1, i: stroke.id, u: a.user.id, c: stroke.c, w: stroke.w, p: stroke.p };
+  const expected = { t: "s", s: 1, r: [1, 1, 0, stroke.id, a.user.id, stroke.c, stroke.w, stroke.p] };
   for (const x of [a, b, c]) expect(x.ops).toEqual([expected]);
   expect(new Set([a, b, c].flatMap((x) => x.epochs)).size).toBe(1);
   // Give a stray broadcast time to arrive before asserting that none did.
@@ -123,7 +124,7 @@ test("erase and restore reach everyone; the snapshot leaves out what is erased a
   // A version already passed changes nothing and stores nothing.
   expect(await b.erase([[x.id, 1]])).toEqual({ ok: true, s: 4 });
   const restored = snapshotRecords(await (await client(2)).join({ board }));
-  expect(restored.map((record) => [record.i, record.s, record.v])).toEqual([[x.id, 1, 2], [y.id, 2, undefined]]);
+  expect(restored.map((record) => [record.i, record.s, record.v])).toEqual([[x.id, 1, 2], [y.id, 2, 0]]);
 });
 
 test("clear hides the board for everyone, and undoing it brings everything back", async () => {

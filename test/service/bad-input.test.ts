@@ -44,7 +44,7 @@ async function expectStillServing(): Promise<void> {
     expect(await bystander.join({ board: BOARD })).toMatchObject({ ok: true });
     const stroke = makeStroke();
     expect(await bystander.stroke(stroke)).toMatchObject({ ok: true });
-    await eventually("the watcher to get the bystander's stroke", () => watcher.ops.some((op) => op.t === "s" && op.i === stroke.id));
+    await eventually("the watcher to get the bystander's stroke", () => watcher.ops.some((op) => op.t === "s" && op.r[3] === stroke.id));
     expect((await fetch(`${topology.instance(0).url}/readyz`)).status).toBe(200);
     // The board holds at most MAX_STROKES_PER_BOARD: start each check from an empty board.
     expect(await bystander.clear()).toMatchObject({ ok: true });

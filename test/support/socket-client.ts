@@ -93,7 +93,7 @@ export async function connectClient(url: string, options: { reconnection?: boole
 }
 
 /** The ids of the strokes added among `ops`, in arrival order. */
-export const addedIds = (ops: readonly BoardOp[]) => ops.flatMap((op) => (op.t === "s" ? [op.i] : []));
+export const addedIds = (ops: readonly BoardOp[]) => ops.flatMap((op) => (op.t === "s" ? [op.r[3]] : []));
 
 let strokeCounter = 0;
 
