@@ -32,6 +32,8 @@ export interface BoardWriterOptions {
   maxBatch: number;
   /** True while clears should delete at once rather than keep strokes for an undo (the store is nearly full). */
   clearsDelete(): boolean;
+  /** Resolves once the writes made so far are on the replicas (REDIS_WAIT_REPLICAS); absent: acknowledge at once. */
+  replicated?(): Promise<unknown>;
 }
 
 interface Queued {
@@ -121,6 +123,7 @@ export class BoardWriter {
         break;
       }
     }
+    if (written.ops !== "[]") await this.options.replicated?.();
     if (written.rotated) this.options.onRotated?.(board, written.e);
     if (written.ops !== "[]") this.options.broadcast(board, written.e, written.ops);
     return results;

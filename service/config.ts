@@ -9,14 +9,16 @@ const KIB = 1_024;
 const MIB = 1_024 * KIB;
 const GIB = 1_024 * MIB;
 
-const integer = (min: number, max: number, fallback: number) =>
-  z
+const integer = (min: number, max: number, fallback: number) => {
+  const message = `must be a whole number from ${min} to ${max}`;
+  return z
     .string()
     .trim()
-    .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+    .regex(/^\d+$/, message)
     .transform(Number)
-    .pipe(z.number().int().min(min).max(max))
+    .pipe(z.number().int().min(min, message).max(max, message))
     .default(fallback);
+};
 
 const boolean = z
   .enum(["true", "false", "1", "0"], { message: 'must be "true" or "false"' })
@@ -41,6 +43,8 @@ const envSchema = z
     REDIS_PORT: integer(1, 65535, 6379),
     REDIS_PASSWORD: z.string().optional(),
     REDIS_TLS: boolean.optional(),
+    REDIS_WAIT_REPLICAS: integer(0, 5, 0),
+    REDIS_WAIT_TIMEOUT_MS: integer(1, 10_000, 100),
     REDIS_CA_CERT: z
       .string()
       .refine((pem) => pem.includes("-----BEGIN CERTIFICATE-----"), "must be a PEM certificate")
@@ -93,10 +97,18 @@ export interface RedisConfig {
   caCert: string | undefined;
 }
 
+/** How many replicas a write must reach before it is acknowledged (Redis WAIT), and for how long to wait. */
+export interface ReplicationConfig {
+  /** 0 acknowledges as soon as the primary has it. */
+  replicas: number;
+  /** A write is acknowledged anyway after this. */
+  timeoutMs: number;
+}
+
 export interface Config {
   port: number;
   /** Redis for any number of instances; memory for a single instance where there is no Redis. */
-  store: { kind: "redis"; redis: RedisConfig } | { kind: "memory" };
+  store: { kind: "redis"; redis: RedisConfig; replication: ReplicationConfig } | { kind: "memory" };
   /** `"same-origin"`, `"*"`, or the exact browser origins allowed to open a socket. */
   allowedOrigins: "same-origin" | "*" | string[];
   /** Cloud Run's request timeout: the platform cuts every WebSocket at this age. */
@@ -151,7 +163,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, makeInstanceId: () => string)
   const e = parsed.data;
   return {
     port: e.PORT,
-    store: e.BOARD_STORE === "memory" ? { kind: "memory" } : { kind: "redis", redis: redisConfig(e) },
+    store:
+      e.BOARD_STORE === "memory"
+        ? { kind: "memory" }
+        : { kind: "redis", redis: redisConfig(e), replication: { replicas: e.REDIS_WAIT_REPLICAS, timeoutMs: e.REDIS_WAIT_TIMEOUT_MS } },
     allowedOrigins: e.ALLOWED_ORIGINS === undefined ? "same-origin" : e.ALLOWED_ORIGINS[0] === "*" ? "*" : e.ALLOWED_ORIGINS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
     board: {

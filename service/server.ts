@@ -13,6 +13,7 @@ import { Presence } from "./presence";
 import { rawJsonParser } from "./raw-json";
 import { BoardWriter } from "./board-writer";
 import { CursorRelay } from "./cursors";
+import type { ReplicaWait } from "./replica-wait";
 import { attachWhiteboard, boardRoom, type WhiteboardServer } from "./sockets";
 import { createStorage } from "./storage";
 
@@ -63,6 +64,7 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
     broadcast: (board, e, ops) => io.to(boardRoom(board)).emit("ops", { e, ops: JSON.parse(ops) as BoardOp[] }),
     onRotated: (board, e) => logger.info({ board, e }, "board has a new epoch"),
     clearsDelete: () => storage.memory?.tight ?? false,
+    ...(storage.replicas ? { replicated: () => (storage.replicas as ReplicaWait).replicated() } : {}),
   });
   const cursors = new CursorRelay({
     intervalMs: config.cursorIntervalMs,

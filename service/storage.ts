@@ -7,6 +7,7 @@ import { createBoardAdapter } from "./adapter";
 import type { Config } from "./config";
 import type { Logger } from "./logger";
 import { MemoryWatch } from "./memory-watch";
+import { ReplicaWait } from "./replica-wait";
 import { createRedisConnections } from "./redis";
 import type { BoardLimits, BoardStore } from "./store/board-store";
 import { MemoryBoardStore } from "./store/memory-board-store";
@@ -20,6 +21,8 @@ export interface Storage {
   shared: boolean;
   /** How full Redis is; undefined for memory storage. */
   memory: MemoryWatch | undefined;
+  /** Waits for writes to reach the replicas, when REDIS_WAIT_REPLICAS asks for it. */
+  replicas: ReplicaWait | undefined;
   isReady(): boolean;
   /** Connects in the background; resolves once connected (retrying meanwhile). */
   connect(): Promise<void>;
@@ -33,6 +36,7 @@ export function createStorage(config: Config, logger: Logger): Storage {
       adapter: undefined,
       shared: false,
       memory: undefined,
+      replicas: undefined,
       isReady: () => true,
       connect: async () => undefined,
       close: async () => undefined,
@@ -40,11 +44,13 @@ export function createStorage(config: Config, logger: Logger): Storage {
   }
   const redis = createRedisConnections(config.store.redis, logger);
   const memory = new MemoryWatch(() => redis.commands.info("memory"), logger, MEMORY_POLL_MS);
+  const { replicas, timeoutMs } = config.store.replication;
   return {
     store: new RedisBoardStore(redis.commands, boardLimits(config)),
     adapter: createBoardAdapter(redis.commands, redis.subscriber),
     shared: true,
     memory,
+    replicas: replicas > 0 ? new ReplicaWait({ wait: (count, ms) => redis.commands.wait(count, ms), replicas, timeoutMs }) : undefined,
     isReady: redis.isReady,
     connect: redis.connect,
     async close() {

@@ -14,23 +14,48 @@ function problems(env: Record<string, string>): string[] {
   throw new Error("expected a ConfigError");
 }
 
-test("defaults: port 8080, local Redis, same-origin, 60-minute timeout, 100,000 strokes, 30 days", () => {
+test("defaults: port 8080, local Redis, same-origin, 60-minute timeout, 100,000 strokes and 16 MiB a board, 30 days", () => {
   const config = load({});
   expect(config).toMatchObject({
     port: 8080,
-    store: { kind: "redis", redis: { url: "redis://127.0.0.1:6379", password: undefined, tls: false, caCert: undefined } },
+    store: {
+      kind: "redis",
+      redis: { url: "redis://127.0.0.1:6379", password: undefined, tls: false, caCert: undefined },
+      replication: { replicas: 0, timeoutMs: 100 },
+    },
     allowedOrigins: "same-origin",
     requestTimeoutMs: 3_600_000,
-    board: { maxStrokes: 100_000, idleTtlSeconds: 30 * 24 * 3600, maxPointsPerStroke: 1_000 },
+    board: {
+      maxStrokes: 100_000,
+      maxBytes: 16 * 2 ** 20,
+      idleTtlSeconds: 30 * 24 * 3600,
+      maxPointsPerStroke: 1_000,
+      maxIdsPerChange: 1_000,
+      readBytes: 2 ** 20,
+      clearIntervalMs: 10_000,
+      undoClearMs: 3_600_000,
+    },
     maxMessageBytes: 100_000,
+    rateLimit: {
+      events: { perSecond: 100, burst: 300 },
+      writeBytes: { perSecond: 64 * 1024, burst: 2 ** 20 },
+      readBytes: { perSecond: 2 * 2 ** 20, burst: 32 * 2 ** 20 },
+      joins: { perSecond: 1, burst: 5 },
+      boardsPerMinute: 10,
+    },
+    cursorIntervalMs: 66,
     shutdownTimeoutMs: 8_000,
     instanceId: "abcd",
   });
 });
 
+test("writes can wait for replicas (Redis WAIT)", () => {
+  expect(load({ REDIS_WAIT_REPLICAS: "1", REDIS_WAIT_TIMEOUT_MS: "50" }).store).toMatchObject({ replication: { replicas: 1, timeoutMs: 50 } });
+});
+
 test("a password in REDIS_URL moves out of the URL, so the URL can be logged", () => {
   const config = load({ REDIS_URL: "rediss://default:s%40cret@10.0.0.3:6378" });
-  expect(config.store).toEqual({
+  expect(config.store).toMatchObject({
     kind: "redis",
     redis: { url: "rediss://default@10.0.0.3:6378", password: "s@cret", tls: true, caCert: undefined },
   });
@@ -39,7 +64,7 @@ test("a password in REDIS_URL moves out of the URL, so the URL can be logged", (
 test("Memorystore style: host, port, password and CA given separately imply TLS", () => {
   const ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
   const config = load({ REDIS_HOST: "10.1.2.3", REDIS_PORT: "6378", REDIS_PASSWORD: "pw", REDIS_CA_CERT: ca, K_REVISION: "wb-00007" });
-  expect(config.store).toEqual({ kind: "redis", redis: { url: "rediss://10.1.2.3:6378", password: "pw", tls: true, caCert: ca } });
+  expect(config.store).toMatchObject({ kind: "redis", redis: { url: "rediss://10.1.2.3:6378", password: "pw", tls: true, caCert: ca } });
   expect(config.instanceId).toBe("wb-00007-abcd");
 });
 
@@ -70,6 +95,10 @@ test.each<[Record<string, string>, RegExp]>([
   [{ ALLOWED_ORIGINS: "https://a.example.com/path" }, /^ALLOWED_ORIGINS.*must be an origin/],
   [{ REQUEST_TIMEOUT_SECONDS: "3601" }, /^REQUEST_TIMEOUT_SECONDS: .*3600/],
   [{ MAX_STROKES_PER_BOARD: "0" }, /^MAX_STROKES_PER_BOARD: /],
+  [{ MAX_BOARD_BYTES: "1000" }, /^MAX_BOARD_BYTES: must be a whole number from 65536 to 268435456$/],
+  [{ REDIS_WAIT_REPLICAS: "6" }, /^REDIS_WAIT_REPLICAS: .*0 to 5$/],
+  [{ CATCH_UP_PAGE_BYTES: "10" }, /^CATCH_UP_PAGE_BYTES: /],
+  [{ CURSOR_INTERVAL_MS: "5" }, /^CURSOR_INTERVAL_MS: .*16 to 5000$/],
   [{ SHUTDOWN_TIMEOUT_SECONDS: "10" }, /^SHUTDOWN_TIMEOUT_SECONDS: .*9/],
   [{ LOG_LEVEL: "verbose" }, /^LOG_LEVEL: /],
   [{ BOARD_STORE: "postgres" }, /^BOARD_STORE: must be "redis" or "memory"$/],
