@@ -104,6 +104,8 @@ export class FoundationStack extends TerraformStack {
       reservedIpRange: config.redis.reservedIpRange,
       persistence: config.redis.persistence,
       rdbSnapshotPeriod: config.redis.rdbSnapshotPeriod,
+      maxmemoryPercent: config.redis.maxmemoryPercent,
+      maintenanceWindow: config.redis.maintenanceWindow,
       deletionProtection: config.deletionProtection,
       dependsOn: afterApis,
     });

@@ -27,9 +27,21 @@ describe("defaults", () => {
       expect.objectContaining({ region: "us-central1", environment: "dev", namePrefix: "whiteboard", deletionProtection: false }),
     );
     expect(config.service).toEqual(
-      expect.objectContaining({ timeoutSeconds: 3600, concurrency: 250, minInstances: 0, maxInstances: 3, sessionAffinity: true, publicInvoker: true, cpuAlwaysAllocated: false }),
+      expect.objectContaining({
+        timeoutSeconds: 3600,
+        concurrency: 250,
+        minInstances: 0,
+        maxInstances: 3,
+        sessionAffinity: true,
+        publicAccess: "invoker-check-disabled",
+        defaultUriDisabled: false,
+        cpuAlwaysAllocated: false,
+        image: undefined,
+      }),
     );
-    expect(config.redis).toEqual(expect.objectContaining({ tier: "BASIC", memorySizeGb: 1, version: "REDIS_7_2", persistence: "DISABLED" }));
+    expect(config.redis).toEqual(
+      expect.objectContaining({ tier: "BASIC", memorySizeGb: 1, version: "REDIS_7_2", persistence: "DISABLED", maxmemoryPercent: 100, maintenanceWindow: null }),
+    );
     expect(config.network).toEqual(
       expect.objectContaining({ egress: "connector", vpcEgress: "PRIVATE_RANGES_ONLY", connectorName: "whiteboard-dev", connectorCidr: "10.8.0.0/28", connectorMinInstances: 2, connectorMaxInstances: 3 }),
     );
@@ -40,9 +52,37 @@ describe("defaults", () => {
   test("prod turns on HA, persistence, a warm instance and deletion protection", () => {
     const config = parseInfraConfig({ ...BASE, environment: "prod" });
     expect(config.deletionProtection).toBe(true);
-    expect(config.redis).toEqual(expect.objectContaining({ tier: "STANDARD_HA", persistence: "RDB" }));
+    expect(config.redis).toEqual(
+      expect.objectContaining({ tier: "STANDARD_HA", persistence: "RDB", maxmemoryPercent: 80, maintenanceWindow: { day: "SUNDAY", startHour: 3 } }),
+    );
     expect(config.service).toEqual(expect.objectContaining({ minInstances: 1, maxInstances: 20, cpuAlwaysAllocated: true }));
     expect(config.network.connectorName).toBe("whiteboard-prod");
+  });
+
+  test("maxmemory leaves room when replication or snapshots need it: 80% with STANDARD_HA or RDB, else 100%", () => {
+    const percent = (redis: InfraConfigInput["redis"], environment: "dev" | "prod" = "dev") =>
+      parseInfraConfig({ ...BASE, environment, redis }).redis.maxmemoryPercent;
+    expect(percent({ tier: "STANDARD_HA" })).toBe(80);
+    expect(percent({ persistence: "RDB" })).toBe(80);
+    expect(percent({ tier: "BASIC", persistence: "DISABLED" }, "prod")).toBe(100);
+    expect(percent({ tier: "STANDARD_HA", maxmemoryPercent: 90 })).toBe(90);
+  });
+
+  test("Cloud Armor is on by default in prod when the load balancer exists, and only then", () => {
+    const armor = (input: InfraConfigInput) => parseInfraConfig(input).loadBalancer.cloudArmor.enabled;
+    const domains = ["board.example.com"];
+    expect(armor({ ...BASE, environment: "prod", loadBalancer: { domains } })).toBe(true);
+    expect(armor({ ...BASE, environment: "prod" })).toBe(false);
+    expect(armor({ ...BASE, loadBalancer: { domains } })).toBe(false);
+    expect(armor({ ...BASE, environment: "prod", loadBalancer: { domains, cloudArmor: { enabled: false } } })).toBe(false);
+    expect(armor({ ...BASE, loadBalancer: { domains, cloudArmor: { enabled: true } } })).toBe(true);
+  });
+
+  test("null says none for the state bucket, the prebuilt image and the maintenance window", () => {
+    const config = parseInfraConfig({ ...BASE, environment: "prod", state: { bucket: null }, service: { image: null }, redis: { maintenanceWindow: null } });
+    expect(config.state.bucket).toBeUndefined();
+    expect(config.service.image).toBeUndefined();
+    expect(config.redis.maintenanceWindow).toBeNull();
   });
 
   test("explicit values win over environment defaults", () => {
@@ -81,6 +121,10 @@ const INVALID: Array<[string, unknown, string[]]> = [
   ["16Gi+ need 8 CPU", { ...BASE, service: { cpu: "4", memory: "20Gi" } }, ["service.cpu:", "needs at least 8 CPU"]],
   ["image without tag", { ...BASE, service: { image: "us-docker.pkg.dev/p/r/app" } }, ["service.image:", "tag or digest"]],
   ["log level", { ...BASE, service: { logLevel: "verbose" } }, ["service.logLevel:", "info"]],
+  ["public access", { ...BASE, service: { publicAccess: "public" } }, ["service.publicAccess:", "invoker-check-disabled, all-users-invoker, none"]],
+  ["publicInvoker was replaced", { ...BASE, service: { publicInvoker: true } }, ["service: unknown field(s) publicInvoker", "replaced by service.publicAccess"]],
+  ["default URI type", { ...BASE, service: { defaultUriDisabled: "yes" } }, ["service.defaultUriDisabled:", "true or false"]],
+  ["default URI off without load balancer", { ...BASE, service: { defaultUriDisabled: true } }, ["service.defaultUriDisabled:", "needs the load balancer", "loadBalancer.domains"]],
   ["origin with a path", { ...BASE, service: { allowedOrigins: ["https://a.example.com/app"] } }, ["service.allowedOrigins.0:", "origin"]],
   ["origin with a default port", { ...BASE, service: { allowedOrigins: ["https://a.example.com:443"] } }, ["service.allowedOrigins.0:", "non-default port"]],
   ["env name pattern", { ...BASE, service: { env: { "max-strokes": "1" } } }, ["service.env", "^[A-Z_][A-Z0-9_]*$"]],
@@ -108,6 +152,17 @@ const INVALID: Array<[string, unknown, string[]]> = [
   ["redis range not a /29", { ...BASE, redis: { reservedIpRange: "10.9.0.0/28" } }, ["redis.reservedIpRange:", "private /29"]],
   ["redis persistence", { ...BASE, redis: { persistence: "AOF" } }, ["redis.persistence:", "DISABLED, RDB"]],
   ["redis snapshot period", { ...BASE, redis: { rdbSnapshotPeriod: "TEN_MINUTES" } }, ["redis.rdbSnapshotPeriod:", "ONE_HOUR"]],
+  ["redis maxmemory below 20%", { ...BASE, redis: { maxmemoryPercent: 19 } }, ["redis.maxmemoryPercent:", "from 20 to 100", "(got 19)"]],
+  ["redis maxmemory above 100%", { ...BASE, redis: { maxmemoryPercent: 101 } }, ["redis.maxmemoryPercent:", "from 20 to 100"]],
+  ["redis maxmemory not an integer", { ...BASE, redis: { maxmemoryPercent: 80.5 } }, ["redis.maxmemoryPercent:", "integer"]],
+  ["maintenance window not an object", { ...BASE, redis: { maintenanceWindow: "SUNDAY" } }, ["redis.maintenanceWindow:", "{ day, startHour }"]],
+  ["maintenance day", { ...BASE, redis: { maintenanceWindow: { day: "SUN", startHour: 3 } } }, ["redis.maintenanceWindow.day:", "MONDAY, TUESDAY", "SUNDAY", '"SUN"']],
+  ["maintenance day lower case", { ...BASE, redis: { maintenanceWindow: { day: "sunday", startHour: 3 } } }, ["redis.maintenanceWindow.day:", "SUNDAY"]],
+  ["maintenance hour 24", { ...BASE, redis: { maintenanceWindow: { day: "SUNDAY", startHour: 24 } } }, ["redis.maintenanceWindow.startHour:", "from 0 to 23", "(got 24)"]],
+  ["maintenance hour negative", { ...BASE, redis: { maintenanceWindow: { day: "SUNDAY", startHour: -1 } } }, ["redis.maintenanceWindow.startHour:", "from 0 to 23"]],
+  ["maintenance hour fraction", { ...BASE, redis: { maintenanceWindow: { day: "SUNDAY", startHour: 3.5 } } }, ["redis.maintenanceWindow.startHour:", "integer"]],
+  ["maintenance window without its hour", { ...BASE, redis: { maintenanceWindow: { day: "SUNDAY" } } }, ["redis.maintenanceWindow.startHour:", "from 0 to 23"]],
+  ["maintenance window extra field", { ...BASE, redis: { maintenanceWindow: { day: "SUNDAY", startHour: 3, minutes: 30 } } }, ["redis.maintenanceWindow: unknown field(s) minutes"]],
   ["connector overlaps redis", { ...BASE, network: { connectorCidr: "10.9.0.0/28" } }, ["network.connectorCidr:", "must not overlap redis.reservedIpRange"]],
   ["subnet overlaps redis", { ...BASE, network: { egress: "direct", subnetCidr: "10.9.0.0/24" } }, ["network.subnetCidr:", "must not overlap redis.reservedIpRange"]],
   ["domain pattern", { ...BASE, loadBalancer: { domains: ["not a domain"] } }, ["loadBalancer.domains.0:", "DNS name"]],
@@ -158,6 +213,8 @@ describe("ranges, as properties", () => {
     ["network.connectorMinInstances", (value) => ({ ...BASE, network: { connectorMinInstances: value, connectorMaxInstances: 10 } }), 2, 9],
     ["network.connectorMaxInstances", (value) => ({ ...BASE, network: { connectorMinInstances: 2, connectorMaxInstances: value } }), 3, 10],
     ["service.maxInstances", (value) => ({ ...BASE, service: { maxInstances: value } }), 1, 1000],
+    ["redis.maxmemoryPercent", (value) => ({ ...BASE, redis: { maxmemoryPercent: value } }), 20, 100],
+    ["redis.maintenanceWindow.startHour", (value) => ({ ...BASE, redis: { maintenanceWindow: { day: "MONDAY", startHour: value } } }), 0, 23],
   ];
 
   test.each(rangeCases)("%s accepts exactly the integers of its range", (field, make, min, max) => {
