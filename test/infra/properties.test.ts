@@ -11,6 +11,7 @@ import { ContainerImage } from "../../infra/constructs/container-image";
 import { Network } from "../../infra/constructs/network";
 import { maxmemoryGb, Redis } from "../../infra/constructs/redis";
 import { WhiteboardService, type WhiteboardServiceProps } from "../../infra/constructs/whiteboard-service";
+import { settingsFromEnv } from "../../infra/config/env";
 import { type InfraConfigInput, MAINTENANCE_DAYS } from "../../infra/config/schema";
 import { hashBuildContext } from "../../infra/image/content-hash";
 import {
@@ -606,6 +607,32 @@ describe("state and outputs", () => {
     const devNames = [...names("dev-foundation"), ...names("dev-app")];
     const prodNames = [...names("prod-foundation"), ...names("prod-app")];
     expect(devNames.filter((name) => prodNames.includes(name))).toEqual([]);
+  });
+});
+
+describe("settings come from the committed environment file", () => {
+  const file = { projectId: "", environment: "prod", loadBalancer: { domains: DOMAINS }, service: { image: "us-docker.pkg.dev/cloudrun/container/hello:1" } };
+  const read = (path: string) => {
+    if (path !== "infra/env/prod.json") throw new Error(`unexpected read of ${path}`);
+    return JSON.stringify(file);
+  };
+
+  test("a deploy without DOMAINS (or IMAGE) keeps the load balancer, Cloud Armor and the image of the file", () => {
+    const settings = settingsFromEnv({ ENVIRONMENT: "prod", PROJECT_ID: BASE_INPUT.projectId }, read);
+    const app = stack(synthesize(...settings.inputs), "prod-app");
+    expect(onlyResource(app, "google_compute_managed_ssl_certificate").managed).toEqual({ domains: DOMAINS });
+    expect(resources(app, "google_compute_security_policy")).toHaveLength(1);
+    expect(service(app).ingress).toBe("INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER");
+    expect(container(app).image).toBe("us-docker.pkg.dev/cloudrun/container/hello:1");
+  });
+
+  test("a contradicting DOMAINS stops before any construct exists; OVERRIDE=DOMAINS synthesizes the command-line value", () => {
+    expect(() => settingsFromEnv({ ENVIRONMENT: "prod", PROJECT_ID: BASE_INPUT.projectId, DOMAINS: "other.example.com" }, read)).toThrow(
+      /DOMAINS: contradicts the environment file: the command line says DOMAINS=\["other.example.com"\], infra\/env\/prod.json says loadBalancer.domains = \["board.example.com","www.board.example.com"\]/,
+    );
+    const settings = settingsFromEnv({ ENVIRONMENT: "prod", PROJECT_ID: BASE_INPUT.projectId, DOMAINS: "other.example.com", OVERRIDE: "DOMAINS" }, read);
+    const app = stack(synthesize(...settings.inputs), "prod-app");
+    expect(onlyResource(app, "google_compute_managed_ssl_certificate").managed).toEqual({ domains: ["other.example.com"] });
   });
 });
 
