@@ -69,6 +69,113 @@ function run(script: string, env: Record<string, string>, stubbed: Stub, cwd = R
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
+describe("destroy.sh retries only the in-use errors Google clears by itself", () => {
+  const DESTROY = path.join(REPO, "infra/scripts/destroy.sh");
+  // cdktf prints Terraform's diagnostics under the stack name, then its own closing line.
+  const terraformError = (stack: string, summary: string, detail = "") =>
+    `${stack}  google_compute_network.vpc_vpc_1A2B3C4D: Destroying... [id=projects/p-123456/global/networks/whiteboard-dev-vpc]\n` +
+    `${stack}  ╷\n                │ Error: ${summary}\n                │ \n${detail ? `                │ ${detail}\n` : ""}                ╵\n` +
+    "Error: Invoking Terraform CLI failed with exit code 1\n";
+  const SUBNET_HELD = terraformError(
+    "dev-foundation",
+    "Error waiting for Deleting Subnetwork: The subnetwork resource 'projects/p-123456/regions/us-central1/subnetworks/whiteboard-dev-run' is already being used by 'projects/p-123456/regions/us-central1/addresses/serverless-ipv4-17234982374932874'",
+  );
+  const CONNECTOR_FIREWALL = terraformError(
+    "dev-foundation",
+    "Error waiting for Deleting Network: The network resource 'projects/p-123456/global/networks/whiteboard-dev-vpc' is already being used by 'projects/p-123456/global/firewalls/aet-uscentral1-whiteboard--dev-egrfw'",
+  );
+  const PREVENT_DESTROY = terraformError(
+    "prod-foundation",
+    "Instance cannot be destroyed",
+    "Resource google_redis_instance.redis_instance_5C7E0A1B has lifecycle.prevent_destroy set, but the plan calls for this resource to be destroyed.",
+  );
+  const PERMISSION_DENIED = terraformError(
+    "dev-foundation",
+    "Error when reading or editing Network \"projects/p-123456/global/networks/whiteboard-dev-vpc\": googleapi: Error 403: Required 'compute.networks.delete' permission for 'projects/p-123456/global/networks/whiteboard-dev-vpc', forbidden",
+  );
+  const SERVICE_PROTECTED = terraformError("prod-app", "cannot destroy service without setting deletion_protection=false and running `terraform apply`");
+  // The stack is the second argument: `cdktf destroy <stack> --auto-approve ...`.
+  const cdktf = () => stub("cdktf", 'echo "$2"');
+  const env = (environment = "dev", extra: Record<string, string> = {}) => ({
+    ENVIRONMENT: environment,
+    CDKTF: "cdktf",
+    DESTROY_RETRY_SECONDS: "0",
+    DESTROY_WAIT_MINUTES: "150",
+    ...extra,
+  });
+  const foundationCalls = (stubbed: Stub, environment = "dev") => stubbed.calls().filter((call) => call.startsWith(`destroy ${environment}-foundation`));
+
+  test("destroys the app, then the foundation, once each when nothing fails", () => {
+    const stubbed = cdktf();
+    const result = run(DESTROY, env(), stubbed);
+    expect(result.status).toBe(0);
+    expect(stubbed.calls()).toEqual([
+      "destroy dev-app --auto-approve",
+      "destroy dev-foundation --auto-approve --ignore-missing-stack-dependencies --skip-synth",
+    ]);
+    expect(result.output).toContain("destroy: dev is gone");
+  });
+
+  test("a Direct VPC subnet Cloud Run still holds is retried until it is released", () => {
+    const stubbed = cdktf();
+    stubbed.answer("dev-foundation", 1, SUBNET_HELD, 1);
+    stubbed.answer("dev-foundation", 2, SUBNET_HELD, 1);
+    const result = run(DESTROY, env(), stubbed);
+    expect(result.status).toBe(0);
+    expect(foundationCalls(stubbed)).toHaveLength(3);
+    expect(result.output).toContain("attempt 2 hit a resource Google releases later");
+  });
+
+  test("a connector's firewall rules still in use are retried", () => {
+    const stubbed = cdktf();
+    stubbed.answer("dev-foundation", 1, CONNECTOR_FIREWALL, 1);
+    const result = run(DESTROY, env(), stubbed);
+    expect(result.status).toBe(0);
+    expect(foundationCalls(stubbed)).toHaveLength(2);
+  });
+
+  test("past DESTROY_WAIT_MINUTES a transient error stops with how to resume", () => {
+    const stubbed = cdktf();
+    stubbed.answer("dev-foundation", "default", SUBNET_HELD, 1);
+    const result = run(DESTROY, env("dev", { DESTROY_WAIT_MINUTES: "0" }), stubbed);
+    expect(result.status).toBe(1);
+    expect(foundationCalls(stubbed)).toHaveLength(1);
+    expect(result.output).toContain("still has resources Google holds after 0 minutes");
+    expect(result.output).toContain("run 'make destroy ENV=dev' again later");
+  });
+
+  test.each<[string, string, string, string[]]>([
+    ["Redis prevent_destroy", "prod", PREVENT_DESTROY, ["lifecycle.prevent_destroy", "DELETION_PROTECTION=false OVERRIDE=DELETION_PROTECTION"]],
+    ["permission denied", "dev", PERMISSION_DENIED, ["permission denied", "Roles needed to deploy"]],
+    [
+      "an unknown error",
+      "dev",
+      terraformError("dev-foundation", "Error waiting for Deleting Instance: Internal error. Please try again or contact Google Support. (Code: 'INTERNAL')"),
+      ["not one of the known transient errors"],
+    ],
+    ["an in-use error of another resource", "dev", terraformError("dev-foundation", "Error waiting for Deleting Network: The network resource 'projects/p-123456/global/networks/whiteboard-dev-vpc' is already being used by 'projects/p-123456/zones/us-central1-a/instances/my-vm'"), ["not one of the known transient errors"]],
+    ["a transient error next to a permanent one", "dev", SUBNET_HELD + PERMISSION_DENIED, ["permission denied"]],
+  ])("%s in the foundation fails at once, saying what to do", (_name, environment, output, fragments) => {
+    const stubbed = cdktf();
+    stubbed.answer(`${environment}-foundation`, "default", output, 1);
+    const result = run(DESTROY, env(environment), stubbed);
+    expect(result.status).toBe(1);
+    expect(foundationCalls(stubbed, environment)).toHaveLength(1);
+    expect(result.output).toContain("waiting cannot fix; not retried");
+    for (const fragment of fragments) expect(result.output).toContain(fragment);
+  });
+
+  test("the app's deletion protection fails at once, before the foundation is touched", () => {
+    const stubbed = cdktf();
+    stubbed.answer("prod-app", "default", SERVICE_PROTECTED, 1);
+    const result = run(DESTROY, env("prod"), stubbed);
+    expect(result.status).toBe(1);
+    expect(stubbed.calls()).toEqual(["destroy prod-app --auto-approve"]);
+    expect(result.output).toContain("deletion protection is on");
+    expect(result.output).toContain("make deploy  ENV=prod DELETION_PROTECTION=false OVERRIDE=DELETION_PROTECTION");
+  });
+});
+
 describe("bootstrap.sh enables the environment's APIs and waits until they answer", () => {
   const BOOTSTRAP = path.join(REPO, "infra/scripts/bootstrap.sh");
   // Calls are keyed by the command without flags, e.g. "redis instances list".
