@@ -176,6 +176,147 @@ describe("destroy.sh retries only the in-use errors Google clears by itself", ()
   });
 });
 
+describe("build-image.sh retries only IAM propagation; a failing build fails once, with its log", () => {
+  const BUILD = path.join(REPO, "infra/image/build-image.sh");
+  const ACCOUNT = "whiteboard-dev-build@p-123456.iam.gserviceaccount.com";
+  const ID = "0f3c2a8e-1b2c-4d5e-9f00-123456789abc";
+  const created = `Uploading tarball of [context.tgz] to [gs://p-123456-whiteboard-dev-build/source/1717078378.32-d8ace147e8aa4b8e.tgz]
+Created [https://cloudbuild.googleapis.com/v1/projects/p-123456/locations/us-central1/builds/${ID}].
+Logs are available at [ https://console.cloud.google.com/cloud-build/builds;region=us-central1/${ID}?project=123456789 ].
+`;
+  const failed = `ERROR: (gcloud.builds.submit) build ${ID} completed with status "FAILURE"\n`;
+  const PUSH_DENIED = `${created}----- REMOTE BUILD OUTPUT -----
+starting build "${ID}"
+FETCHSOURCE
+BUILD
+Successfully built 3f1e2d
+PUSH
+The push refers to repository [us-central1-docker.pkg.dev/p-123456/whiteboard-dev/whiteboard]
+denied: Permission "artifactregistry.repositories.uploadArtifacts" denied on resource "projects/p-123456/locations/us-central1/repositories/whiteboard-dev" (or it may not exist)
+ERROR
+${failed}`;
+  const SOURCE_DENIED = `${created}----- REMOTE BUILD OUTPUT -----
+starting build "${ID}"
+FETCHSOURCE
+Fetching storage object: gs://p-123456-whiteboard-dev-build/source/1717078378.32-d8ace147e8aa4b8e.tgz#1717078379063241
+AccessDeniedException: 403 ${ACCOUNT} does not have storage.objects.get access to the Google Cloud Storage object. Permission 'storage.objects.get' denied on resource (or it may not exist).
+ERROR
+${failed}`;
+  const DOCKERFILE_FAILS = `${created}----- REMOTE BUILD OUTPUT -----
+starting build "${ID}"
+FETCHSOURCE
+BUILD
+Step 5/12 : RUN npm ci
+npm ERR! code EUSAGE
+npm ERR! The \`npm ci\` command can only install with an existing package-lock.json
+The command '/bin/sh -c npm ci' returned a non-zero code: 1
+ERROR
+ERROR: build step 0 "gcr.io/cloud-builders/docker" failed: step exited with non-zero status: 1
+${failed}`;
+  const SUCCESS = `${created}----- REMOTE BUILD OUTPUT -----\nDONE\n`;
+  // Calls are keyed by their first two words: "builds submit", "builds log", "artifacts docker".
+  const gcloud = () => stub("gcloud", 'echo "$1-$2"');
+  const context = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "infra-build-context-"));
+    made.push(dir);
+    fs.writeFileSync(path.join(dir, "Dockerfile"), "FROM scratch\n");
+    return dir;
+  };
+  const env = {
+    IMAGE: "us-central1-docker.pkg.dev/p-123456/whiteboard-dev/whiteboard:0123456789abcdef0123456789abcdef",
+    PROJECT_ID: "p-123456",
+    REGION: "us-central1",
+    BUILD_SERVICE_ACCOUNT: ACCOUNT,
+    STAGING_BUCKET: "p-123456-whiteboard-dev-build",
+    CONTEXT_ENTRIES: "Dockerfile",
+    EXCLUDED_NAMES: "node_modules dist",
+    BUILD_RETRY_SECONDS: "0",
+  };
+  const submits = (stubbed: Stub) => stubbed.calls().filter((call) => call.startsWith("builds submit"));
+  const missingImage = (stubbed: Stub) => stubbed.answer("artifacts-docker", "default", "", 1);
+
+  test("an image that already exists is not rebuilt", () => {
+    const stubbed = gcloud();
+    const result = run(BUILD, env, stubbed, context());
+    expect(result.status).toBe(0);
+    expect(submits(stubbed)).toEqual([]);
+    expect(result.output).toContain("already exists, not rebuilding");
+  });
+
+  test.each([
+    ["the push, before the repository grant is in effect", PUSH_DENIED],
+    ["the source fetch, before the bucket grant is in effect", SOURCE_DENIED],
+  ])("an IAM propagation error at %s is retried", (_name, output) => {
+    const stubbed = gcloud();
+    missingImage(stubbed);
+    stubbed.answer("builds-submit", 1, output, 1);
+    stubbed.answer("builds-submit", 2, SUCCESS, 0);
+    const result = run(BUILD, env, stubbed, context());
+    expect(result.status).toBe(0);
+    expect(submits(stubbed)).toHaveLength(2);
+    expect(submits(stubbed)[0]).toContain(`--service-account=projects/p-123456/serviceAccounts/${ACCOUNT}`);
+    expect(result.output).toContain(`attempt 1 failed because a new IAM grant of ${ACCOUNT} is not in effect yet`);
+  });
+
+  test("three IAM propagation errors in a row give up, naming the account", () => {
+    const stubbed = gcloud();
+    missingImage(stubbed);
+    stubbed.answer("builds-submit", "default", PUSH_DENIED, 1);
+    const result = run(BUILD, env, stubbed, context());
+    expect(result.status).toBe(1);
+    expect(submits(stubbed)).toHaveLength(3);
+    expect(result.output).toContain(`failed 3 times for ${env.IMAGE} on a permission of ${ACCOUNT}`);
+  });
+
+  test("a failing Dockerfile fails once, with its log and how to fetch it all", () => {
+    const stubbed = gcloud();
+    missingImage(stubbed);
+    stubbed.answer("builds-submit", "default", DOCKERFILE_FAILS, 1);
+    const result = run(BUILD, env, stubbed, context());
+    expect(result.status).toBe(1);
+    expect(submits(stubbed)).toHaveLength(1);
+    expect(result.output).toContain("not an IAM propagation error, so not retried");
+    expect(result.output).toContain("  | The command '/bin/sh -c npm ci' returned a non-zero code: 1");
+    expect(result.output).toContain(`full log: gcloud builds log ${ID} --region=us-central1 --project=p-123456`);
+    expect(stubbed.calls().filter((call) => call.startsWith("builds log"))).toEqual([]);
+  });
+
+  test("when gcloud did not stream the log, the script fetches it", () => {
+    const stubbed = gcloud();
+    missingImage(stubbed);
+    stubbed.answer("builds-submit", "default", `${created}${failed}`, 1);
+    stubbed.answer("builds-log", "default", "BUILD\nStep 5/12 : RUN npm ci\nThe command '/bin/sh -c npm ci' returned a non-zero code: 1\n", 0);
+    const result = run(BUILD, env, stubbed, context());
+    expect(result.status).toBe(1);
+    expect(stubbed.calls()).toContain(`builds log ${ID} --region=us-central1 --project=p-123456`);
+    expect(result.output).toContain("  | The command '/bin/sh -c npm ci' returned a non-zero code: 1");
+  });
+
+  test("the deployer's own missing actAs permission is not retried and is explained", () => {
+    const stubbed = gcloud();
+    missingImage(stubbed);
+    stubbed.answer("builds-submit", "default", "ERROR: (gcloud.builds.submit) PERMISSION_DENIED: caller does not have permission to act as service account 109095503163182759798\n", 1);
+    const result = run(BUILD, env, stubbed, context());
+    expect(result.status).toBe(1);
+    expect(submits(stubbed)).toHaveLength(1);
+    expect(result.output).toContain("roles/iam.serviceAccountUser");
+  });
+
+  test("the deployer's own missing permission on a log object is not mistaken for the build account's", () => {
+    const stubbed = gcloud();
+    missingImage(stubbed);
+    stubbed.answer(
+      "builds-submit",
+      "default",
+      `${created}ERROR: (gcloud.builds.submit) HTTPError 403: <Error><Code>AccessDenied</Code><Details>someone@example.com does not have storage.objects.get access to p-123456-whiteboard-dev-build/logs/log-${ID}.txt.</Details></Error>\n`,
+      1,
+    );
+    const result = run(BUILD, env, stubbed, context());
+    expect(result.status).toBe(1);
+    expect(submits(stubbed)).toHaveLength(1);
+  });
+});
+
 describe("bootstrap.sh enables the environment's APIs and waits until they answer", () => {
   const BOOTSTRAP = path.join(REPO, "infra/scripts/bootstrap.sh");
   // Calls are keyed by the command without flags, e.g. "redis instances list".
