@@ -11,10 +11,11 @@
 # configuration says what it uses; on a bootstrapped project those resources change nothing.
 #
 # Environment: ENVIRONMENT (dev), PROJECT_ID and the other variables of infra/main.ts (they must agree with the file),
-# BOOTSTRAP_WAIT_SECONDS (600: how long to wait for the APIs), BOOTSTRAP_PROBE_INTERVAL (10).
+# BOOTSTRAP_WAIT_SECONDS (600: how long to wait for the APIs), BOOTSTRAP_PROBE_INTERVAL (10). INFRA_SETTINGS, when
+# set, replaces the settings.ts call with its output (the tests resolve the settings once for several runs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-settings="$(node --require tsx/cjs infra/scripts/settings.ts)"
+settings="${INFRA_SETTINGS:-$(node --require tsx/cjs infra/scripts/settings.ts)}"
 eval "$settings"
 wait_seconds="${BOOTSTRAP_WAIT_SECONDS:-600}"
 interval="${BOOTSTRAP_PROBE_INTERVAL:-10}"

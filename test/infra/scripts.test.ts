@@ -3,7 +3,7 @@
  * with the next scripted response (an output text and an exit code) and records its arguments. The error texts are
  * the ones Terraform, the Google provider, Cloud Build and gcloud print (see the comments of each script).
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -58,15 +58,25 @@ function stub(command: string, keyFunction: string): Stub {
 /** Variables the scripts read from the caller; the tests' own environment must not leak into them. */
 const SETTINGS = ["ENVIRONMENT", "PROJECT_ID", "GOOGLE_CLOUD_PROJECT", "REGION", "STATE_BUCKET", "DOMAINS", "IMAGE", "DELETION_PROTECTION", "OVERRIDE", "INFRA_CONFIG"];
 
-function run(script: string, env: Record<string, string>, stubbed: Stub, cwd = REPO): { status: number | null; output: string } {
+/**
+ * Runs a script to its end; stdout and stderr together, in order. Asynchronous, so the tests (each with its own stub
+ * folder) run concurrently and the scripts' processes use both cores.
+ */
+function run(script: string, env: Record<string, string>, stubbed: Stub, cwd = REPO): Promise<{ status: number | null; output: string }> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !SETTINGS.includes(name)));
-  const result = spawnSync("bash", [script], {
-    cwd,
-    env: { ...inherited, ...env, STUB_DIR: stubbed.dir, PATH: `${path.join(stubbed.dir, "bin")}:${process.env.PATH ?? ""}` },
-    encoding: "utf8",
-    timeout: 20_000,
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", [script], {
+      cwd,
+      env: { ...inherited, ...env, STUB_DIR: stubbed.dir, PATH: `${path.join(stubbed.dir, "bin")}:${process.env.PATH ?? ""}` },
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 20_000,
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, output }));
   });
-  return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
 describe("destroy.sh retries only the in-use errors Google clears by itself", () => {
@@ -105,9 +115,9 @@ describe("destroy.sh retries only the in-use errors Google clears by itself", ()
   });
   const foundationCalls = (stubbed: Stub, environment = "dev") => stubbed.calls().filter((call) => call.startsWith(`destroy ${environment}-foundation`));
 
-  test("destroys the app, then the foundation, once each when nothing fails", () => {
+  test.concurrent("destroys the app, then the foundation, once each when nothing fails", async () => {
     const stubbed = cdktf();
-    const result = run(DESTROY, env(), stubbed);
+    const result = await run(DESTROY, env(), stubbed);
     expect(result.status).toBe(0);
     expect(stubbed.calls()).toEqual([
       "destroy dev-app --auto-approve",
@@ -116,35 +126,35 @@ describe("destroy.sh retries only the in-use errors Google clears by itself", ()
     expect(result.output).toContain("destroy: dev is gone");
   });
 
-  test("a Direct VPC subnet Cloud Run still holds is retried until it is released", () => {
+  test.concurrent("a Direct VPC subnet Cloud Run still holds is retried until it is released", async () => {
     const stubbed = cdktf();
     stubbed.answer("dev-foundation", 1, SUBNET_HELD, 1);
     stubbed.answer("dev-foundation", 2, SUBNET_HELD, 1);
-    const result = run(DESTROY, env(), stubbed);
+    const result = await run(DESTROY, env(), stubbed);
     expect(result.status).toBe(0);
     expect(foundationCalls(stubbed)).toHaveLength(3);
     expect(result.output).toContain("attempt 2 hit a resource Google releases later");
   });
 
-  test("a connector's firewall rules still in use are retried", () => {
+  test.concurrent("a connector's firewall rules still in use are retried", async () => {
     const stubbed = cdktf();
     stubbed.answer("dev-foundation", 1, CONNECTOR_FIREWALL, 1);
-    const result = run(DESTROY, env(), stubbed);
+    const result = await run(DESTROY, env(), stubbed);
     expect(result.status).toBe(0);
     expect(foundationCalls(stubbed)).toHaveLength(2);
   });
 
-  test("past DESTROY_WAIT_MINUTES a transient error stops with how to resume", () => {
+  test.concurrent("past DESTROY_WAIT_MINUTES a transient error stops with how to resume", async () => {
     const stubbed = cdktf();
     stubbed.answer("dev-foundation", "default", SUBNET_HELD, 1);
-    const result = run(DESTROY, env("dev", { DESTROY_WAIT_MINUTES: "0" }), stubbed);
+    const result = await run(DESTROY, env("dev", { DESTROY_WAIT_MINUTES: "0" }), stubbed);
     expect(result.status).toBe(1);
     expect(foundationCalls(stubbed)).toHaveLength(1);
     expect(result.output).toContain("still has resources Google holds after 0 minutes");
     expect(result.output).toContain("run 'make destroy ENV=dev' again later");
   });
 
-  test.each<[string, string, string, string[]]>([
+  test.concurrent.each<[string, string, string, string[]]>([
     ["Redis prevent_destroy", "prod", PREVENT_DESTROY, ["lifecycle.prevent_destroy", "DELETION_PROTECTION=false OVERRIDE=DELETION_PROTECTION"]],
     ["permission denied", "dev", PERMISSION_DENIED, ["permission denied", "Roles needed to deploy"]],
     [
@@ -155,20 +165,20 @@ describe("destroy.sh retries only the in-use errors Google clears by itself", ()
     ],
     ["an in-use error of another resource", "dev", terraformError("dev-foundation", "Error waiting for Deleting Network: The network resource 'projects/p-123456/global/networks/whiteboard-dev-vpc' is already being used by 'projects/p-123456/zones/us-central1-a/instances/my-vm'"), ["not one of the known transient errors"]],
     ["a transient error next to a permanent one", "dev", SUBNET_HELD + PERMISSION_DENIED, ["permission denied"]],
-  ])("%s in the foundation fails at once, saying what to do", (_name, environment, output, fragments) => {
+  ])("%s in the foundation fails at once, saying what to do", async (_name, environment, output, fragments) => {
     const stubbed = cdktf();
     stubbed.answer(`${environment}-foundation`, "default", output, 1);
-    const result = run(DESTROY, env(environment), stubbed);
+    const result = await run(DESTROY, env(environment), stubbed);
     expect(result.status).toBe(1);
     expect(foundationCalls(stubbed, environment)).toHaveLength(1);
     expect(result.output).toContain("waiting cannot fix; not retried");
     for (const fragment of fragments) expect(result.output).toContain(fragment);
   });
 
-  test("the app's deletion protection fails at once, before the foundation is touched", () => {
+  test.concurrent("the app's deletion protection fails at once, before the foundation is touched", async () => {
     const stubbed = cdktf();
     stubbed.answer("prod-app", "default", SERVICE_PROTECTED, 1);
-    const result = run(DESTROY, env("prod"), stubbed);
+    const result = await run(DESTROY, env("prod"), stubbed);
     expect(result.status).toBe(1);
     expect(stubbed.calls()).toEqual(["destroy prod-app --auto-approve"]);
     expect(result.output).toContain("deletion protection is on");
@@ -235,44 +245,44 @@ ${failed}`;
   const submits = (stubbed: Stub) => stubbed.calls().filter((call) => call.startsWith("builds submit"));
   const missingImage = (stubbed: Stub) => stubbed.answer("artifacts-docker", "default", "", 1);
 
-  test("an image that already exists is not rebuilt", () => {
+  test.concurrent("an image that already exists is not rebuilt", async () => {
     const stubbed = gcloud();
-    const result = run(BUILD, env, stubbed, context());
+    const result = await run(BUILD, env, stubbed, context());
     expect(result.status).toBe(0);
     expect(submits(stubbed)).toEqual([]);
     expect(result.output).toContain("already exists, not rebuilding");
   });
 
-  test.each([
+  test.concurrent.each([
     ["the push, before the repository grant is in effect", PUSH_DENIED],
     ["the source fetch, before the bucket grant is in effect", SOURCE_DENIED],
-  ])("an IAM propagation error at %s is retried", (_name, output) => {
+  ])("an IAM propagation error at %s is retried", async (_name, output) => {
     const stubbed = gcloud();
     missingImage(stubbed);
     stubbed.answer("builds-submit", 1, output, 1);
     stubbed.answer("builds-submit", 2, SUCCESS, 0);
-    const result = run(BUILD, env, stubbed, context());
+    const result = await run(BUILD, env, stubbed, context());
     expect(result.status).toBe(0);
     expect(submits(stubbed)).toHaveLength(2);
     expect(submits(stubbed)[0]).toContain(`--service-account=projects/p-123456/serviceAccounts/${ACCOUNT}`);
     expect(result.output).toContain(`attempt 1 failed because a new IAM grant of ${ACCOUNT} is not in effect yet`);
   });
 
-  test("three IAM propagation errors in a row give up, naming the account", () => {
+  test.concurrent("three IAM propagation errors in a row give up, naming the account", async () => {
     const stubbed = gcloud();
     missingImage(stubbed);
     stubbed.answer("builds-submit", "default", PUSH_DENIED, 1);
-    const result = run(BUILD, env, stubbed, context());
+    const result = await run(BUILD, env, stubbed, context());
     expect(result.status).toBe(1);
     expect(submits(stubbed)).toHaveLength(3);
     expect(result.output).toContain(`failed 3 times for ${env.IMAGE} on a permission of ${ACCOUNT}`);
   });
 
-  test("a failing Dockerfile fails once, with its log and how to fetch it all", () => {
+  test.concurrent("a failing Dockerfile fails once, with its log and how to fetch it all", async () => {
     const stubbed = gcloud();
     missingImage(stubbed);
     stubbed.answer("builds-submit", "default", DOCKERFILE_FAILS, 1);
-    const result = run(BUILD, env, stubbed, context());
+    const result = await run(BUILD, env, stubbed, context());
     expect(result.status).toBe(1);
     expect(submits(stubbed)).toHaveLength(1);
     expect(result.output).toContain("not an IAM propagation error, so not retried");
@@ -281,28 +291,28 @@ ${failed}`;
     expect(stubbed.calls().filter((call) => call.startsWith("builds log"))).toEqual([]);
   });
 
-  test("when gcloud did not stream the log, the script fetches it", () => {
+  test.concurrent("when gcloud did not stream the log, the script fetches it", async () => {
     const stubbed = gcloud();
     missingImage(stubbed);
     stubbed.answer("builds-submit", "default", `${created}${failed}`, 1);
     stubbed.answer("builds-log", "default", "BUILD\nStep 5/12 : RUN npm ci\nThe command '/bin/sh -c npm ci' returned a non-zero code: 1\n", 0);
-    const result = run(BUILD, env, stubbed, context());
+    const result = await run(BUILD, env, stubbed, context());
     expect(result.status).toBe(1);
     expect(stubbed.calls()).toContain(`builds log ${ID} --region=us-central1 --project=p-123456`);
     expect(result.output).toContain("  | The command '/bin/sh -c npm ci' returned a non-zero code: 1");
   });
 
-  test("the deployer's own missing actAs permission is not retried and is explained", () => {
+  test.concurrent("the deployer's own missing actAs permission is not retried and is explained", async () => {
     const stubbed = gcloud();
     missingImage(stubbed);
     stubbed.answer("builds-submit", "default", "ERROR: (gcloud.builds.submit) PERMISSION_DENIED: caller does not have permission to act as service account 109095503163182759798\n", 1);
-    const result = run(BUILD, env, stubbed, context());
+    const result = await run(BUILD, env, stubbed, context());
     expect(result.status).toBe(1);
     expect(submits(stubbed)).toHaveLength(1);
     expect(result.output).toContain("roles/iam.serviceAccountUser");
   });
 
-  test("the deployer's own missing permission on a log object is not mistaken for the build account's", () => {
+  test.concurrent("the deployer's own missing permission on a log object is not mistaken for the build account's", async () => {
     const stubbed = gcloud();
     missingImage(stubbed);
     stubbed.answer(
@@ -311,7 +321,7 @@ ${failed}`;
       `${created}ERROR: (gcloud.builds.submit) HTTPError 403: <Error><Code>AccessDenied</Code><Details>someone@example.com does not have storage.objects.get access to p-123456-whiteboard-dev-build/logs/log-${ID}.txt.</Details></Error>\n`,
       1,
     );
-    const result = run(BUILD, env, stubbed, context());
+    const result = await run(BUILD, env, stubbed, context());
     expect(result.status).toBe(1);
     expect(submits(stubbed)).toHaveLength(1);
   });
@@ -321,14 +331,32 @@ describe("bootstrap.sh enables the environment's APIs and waits until they answe
   const BOOTSTRAP = path.join(REPO, "infra/scripts/bootstrap.sh");
   // Calls are keyed by the command without flags, e.g. "redis instances list".
   const gcloud = () => stub("gcloud", 'local words=(); for a in "$@"; do case "$a" in -*) ;; *) words+=("$a") ;; esac; done; echo "${words[*]:0:3}" | tr " " "-"');
+  // The real settings of infra/env/dev.json, resolved once (a node process each time would cost 0.5 s per test).
+  let settings = "";
+  beforeAll(async () => {
+    const result = await new Promise<{ status: number | null; stdout: string }>((resolve, reject) => {
+      const child = spawn("node", ["--require", "tsx/cjs", "infra/scripts/settings.ts"], {
+        cwd: REPO,
+        env: { ...process.env, ENVIRONMENT: "dev", PROJECT_ID: "p-123456", REGION: "", STATE_BUCKET: "", DOMAINS: "", IMAGE: "", OVERRIDE: "" },
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      let stdout = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+      child.on("error", reject);
+      child.on("close", (status) => resolve({ status, stdout }));
+    });
+    expect(result.status).toBe(0);
+    settings = result.stdout;
+  });
   const NOT_YET =
     "ERROR: (gcloud.redis.instances.list) PERMISSION_DENIED: Google Cloud Memorystore for Redis API has not been used in project p-123456 before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/redis.googleapis.com/overview?project=p-123456 then retry. If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry.\n";
 
-  test("enables every API of the environment file in one call, then waits for the slow one", () => {
+  test.concurrent("enables every API of the environment file in one call, then waits for the slow one", async () => {
+    expect(settings).toContain("PROJECT_ID='p-123456'");
     const stubbed = gcloud();
     stubbed.answer("redis-instances-list", 1, NOT_YET, 1);
     stubbed.answer("redis-instances-list", 2, NOT_YET, 1);
-    const result = run(BOOTSTRAP, { ENVIRONMENT: "dev", PROJECT_ID: "p-123456", BOOTSTRAP_PROBE_INTERVAL: "0" }, stubbed);
+    const result = await run(BOOTSTRAP, { ENVIRONMENT: "dev", INFRA_SETTINGS: settings, BOOTSTRAP_PROBE_INTERVAL: "0" }, stubbed);
     expect(result.status).toBe(0);
     const enables = stubbed.calls().filter((call) => call.startsWith("services enable"));
     expect(enables[0]).toBe("services enable serviceusage.googleapis.com cloudresourcemanager.googleapis.com --project=p-123456 --quiet");
@@ -343,19 +371,11 @@ describe("bootstrap.sh enables the environment's APIs and waits until they answe
     expect(stubbed.calls().some((call) => call.startsWith("storage buckets create"))).toBe(false);
   });
 
-  test("gives up after BOOTSTRAP_WAIT_SECONDS, naming the APIs that still refuse", () => {
+  test.concurrent("gives up after BOOTSTRAP_WAIT_SECONDS, naming the APIs that still refuse", async () => {
     const stubbed = gcloud();
     stubbed.answer("run-services-list", "default", "ERROR: (gcloud.run.services.list) PERMISSION_DENIED: Cloud Run Admin API has not been used in project p-123456 before or it is disabled.\n", 1);
-    const result = run(BOOTSTRAP, { ENVIRONMENT: "dev", PROJECT_ID: "p-123456", BOOTSTRAP_PROBE_INTERVAL: "0", BOOTSTRAP_WAIT_SECONDS: "0" }, stubbed);
+    const result = await run(BOOTSTRAP, { ENVIRONMENT: "dev", INFRA_SETTINGS: settings, BOOTSTRAP_PROBE_INTERVAL: "0", BOOTSTRAP_WAIT_SECONDS: "0" }, stubbed);
     expect(result.status).toBe(1);
     expect(result.output).toContain("these APIs still refuse calls: run.googleapis.com");
-  });
-
-  test("refuses a command line that contradicts the environment file before calling gcloud", () => {
-    const stubbed = gcloud();
-    const result = run(BOOTSTRAP, { ENVIRONMENT: "dev", PROJECT_ID: "p-123456", REGION: "europe-west1" }, stubbed);
-    expect(result.status).not.toBe(0);
-    expect(result.output).toContain("REGION: contradicts the environment file");
-    expect(stubbed.calls()).toEqual([]);
   });
 });
