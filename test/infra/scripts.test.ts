@@ -14,17 +14,24 @@ afterAll(() => {
   for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** A stub command: the n-th call of `<key>` prints `<dir>/<key>.<n>` (or `<key>.default`) and exits with its `.code`. */
+/**
+ * A stub command: the n-th call of `<key>` prints `<dir>/<key>.<n>` (or `<key>.default`) and exits with its `.code`.
+ * Builtins only, but for one `cat`: the scripts under test call it dozens of times.
+ */
 const STUB = `#!/usr/bin/env bash
 printf '%s\\n' "$*" >>"$STUB_DIR/calls"
-key="$(stub_key "$@")"
-n=$(( $(cat "$STUB_DIR/$key.count" 2>/dev/null || echo 0) + 1 ))
-echo "$n" >"$STUB_DIR/$key.count"
+KEY
+n=0
+[ -f "$STUB_DIR/$key.count" ] && read -r n <"$STUB_DIR/$key.count"
+n=$((n + 1))
+printf '%s\\n' "$n" >"$STUB_DIR/$key.count"
 file="$STUB_DIR/$key.$n"
 [ -f "$file" ] || file="$STUB_DIR/$key.default"
 [ -f "$file" ] || exit 0
 cat "$file"
-exit "$(cat "$file.code" 2>/dev/null || echo 0)"
+code=0
+[ -f "$file.code" ] && read -r code <"$file.code"
+exit "$code"
 `;
 
 interface Stub {
@@ -35,13 +42,13 @@ interface Stub {
   calls(): string[];
 }
 
-/** A temporary folder with `command` on a PATH of its own; `keyFunction` is bash that names the answer of a call. */
-function stub(command: string, keyFunction: string): Stub {
+/** A temporary folder with `command` on a PATH of its own; `setKey` is bash that sets `key`, naming the answer of a call. */
+function stub(command: string, setKey: string): Stub {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "infra-scripts-"));
   made.push(dir);
   fs.mkdirSync(path.join(dir, "bin"));
   const file = path.join(dir, "bin", command);
-  fs.writeFileSync(file, STUB.replace('key="$(stub_key "$@")"', `stub_key() { ${keyFunction}; }\nkey="$(stub_key "$@")"`), { mode: 0o755 });
+  fs.writeFileSync(file, STUB.replace("KEY", setKey), { mode: 0o755 });
   return {
     dir,
     answer(key, n, output, code) {
@@ -105,7 +112,7 @@ describe("destroy.sh retries only the in-use errors Google clears by itself", ()
   );
   const SERVICE_PROTECTED = terraformError("prod-app", "cannot destroy service without setting deletion_protection=false and running `terraform apply`");
   // The stack is the second argument: `cdktf destroy <stack> --auto-approve ...`.
-  const cdktf = () => stub("cdktf", 'echo "$2"');
+  const cdktf = () => stub("cdktf", 'key="$2"');
   const env = (environment = "dev", extra: Record<string, string> = {}) => ({
     ENVIRONMENT: environment,
     CDKTF: "cdktf",
@@ -225,7 +232,7 @@ ERROR: build step 0 "gcr.io/cloud-builders/docker" failed: step exited with non-
 ${failed}`;
   const SUCCESS = `${created}----- REMOTE BUILD OUTPUT -----\nDONE\n`;
   // Calls are keyed by their first two words: "builds submit", "builds log", "artifacts docker".
-  const gcloud = () => stub("gcloud", 'echo "$1-$2"');
+  const gcloud = () => stub("gcloud", 'key="$1-$2"');
   const context = () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "infra-build-context-"));
     made.push(dir);
@@ -330,7 +337,7 @@ ${failed}`;
 describe("bootstrap.sh enables the environment's APIs and waits until they answer", () => {
   const BOOTSTRAP = path.join(REPO, "infra/scripts/bootstrap.sh");
   // Calls are keyed by the command without flags, e.g. "redis instances list".
-  const gcloud = () => stub("gcloud", 'local words=(); for a in "$@"; do case "$a" in -*) ;; *) words+=("$a") ;; esac; done; echo "${words[*]:0:3}" | tr " " "-"');
+  const gcloud = () => stub("gcloud", 'words=(); for a in "$@"; do case "$a" in -*) ;; *) words+=("$a") ;; esac; done; key="${words[0]}-${words[1]}-${words[2]:-}"');
   // The real settings of infra/env/dev.json, resolved once (a node process each time would cost 0.5 s per test).
   let settings = "";
   beforeAll(async () => {
