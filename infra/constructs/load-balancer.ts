@@ -135,8 +135,8 @@ export class LoadBalancer extends Construct {
       lifecycle: { createBeforeDestroy: true },
     });
 
-    // Without a policy the proxy negotiates Google's COMPATIBLE profile down to TLS 1.0. MODERN with TLS 1.2 as the
-    // minimum keeps every current browser and drops TLS 1.0/1.1 and the weakest ciphers.
+    // Without a policy the proxy uses Google's default SSL features, which still accept TLS 1.0 and 1.1. MODERN with
+    // TLS 1.2 as the minimum keeps every current browser and drops TLS 1.0/1.1 and the weakest ciphers.
     this.sslPolicy = new ComputeSslPolicy(this, "ssl-policy", {
       project,
       name: `${name}-tls`,

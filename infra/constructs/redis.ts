@@ -95,7 +95,7 @@ export class Redis extends Construct {
       redisConfigs: {
         "maxmemory-policy": "noeviction",
         // Room for replication (failover, scaling, upgrades) and the fork of RDB snapshots: Memorystore advises
-        // 80% of the capacity for these operations.
+        // 80% of the capacity during these operations; kept permanently, because a failover is not scheduled.
         ...(percent < 100 ? { "maxmemory-gb": maxmemoryGb(props.memorySizeGb, percent) } : {}),
       },
       ...(window
