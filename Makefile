@@ -38,23 +38,29 @@ screenshot: build ## Two browser pages on two instances, side by side: docs/scre
 	npx tsx local/screenshot.ts
 
 # --- Infrastructure (infra/README.md) -------------------------------------------------------------------------
-# ENV picks the environment (dev or prod). PROJECT_ID is required; REGION, STATE_BUCKET, DOMAINS, IMAGE,
-# DELETION_PROTECTION and INFRA_CONFIG are optional and read by infra/main.ts from the environment.
+# ENV picks the environment (dev or prod) and so its committed settings file, infra/env/$(ENV).json, which holds every
+# setting. PROJECT_ID fills the file's projectId when it is empty; REGION, STATE_BUCKET, DOMAINS, IMAGE and
+# DELETION_PROTECTION may only repeat the file, unless named in OVERRIDE (e.g. OVERRIDE=DOMAINS,IMAGE) for one run.
+# infra/main.ts and infra/scripts/settings.ts read them from the environment (make exports command-line variables).
 ENV ?= dev
 CDKTF := npx --no-install cdktf
 INFRA_APP := node --require tsx/cjs infra/main.ts
 
 .PHONY: synth
-synth: node_modules ## Synthesize ENV's stacks into cdktf.out/ (needs PROJECT_ID; same output as `npx cdktf synth`)
+synth: node_modules ## Synthesize ENV's stacks from infra/env/ENV.json into cdktf.out/ (same output as `npx cdktf synth`)
 	ENVIRONMENT=$(ENV) $(INFRA_APP)
 
+.PHONY: infra-settings
+infra-settings: node_modules ## Print ENV's resolved settings: infra/env/ENV.json with every default filled in
+	@ENVIRONMENT=$(ENV) node --require tsx/cjs infra/scripts/settings.ts --json
+
 .PHONY: infra-bootstrap
-infra-bootstrap: ## One-time: enable the APIs Terraform needs and create STATE_BUCKET if set (needs gcloud login)
-	bash infra/scripts/bootstrap.sh
+infra-bootstrap: node_modules ## Once per project and ENV: enable ENV's APIs, wait until they answer, create the state bucket
+	ENVIRONMENT=$(ENV) bash infra/scripts/bootstrap.sh
 
 .PHONY: infra-preflight
-infra-preflight: ## Check PROJECT_ID, Terraform >= 1.5 and gcloud logins before touching the cloud
-	bash infra/scripts/preflight.sh
+infra-preflight: node_modules ## Check settings, Terraform >= 1.5, gcloud logins and ENV's APIs before touching the cloud
+	ENVIRONMENT=$(ENV) bash infra/scripts/preflight.sh deploy
 
 .PHONY: plan
 plan: node_modules infra-preflight ## Show what deploy would change in ENV (the app plan needs a deployed foundation)
@@ -62,13 +68,14 @@ plan: node_modules infra-preflight ## Show what deploy would change in ENV (the 
 	ENVIRONMENT=$(ENV) $(CDKTF) diff $(ENV)-app
 
 .PHONY: deploy
-deploy: node_modules infra-preflight ## Deploy ENV: foundation, then image build (Cloud Build) and Cloud Run
+deploy: node_modules infra-preflight ## Deploy ENV as infra/env/ENV.json says (PROJECT_ID= fills its empty projectId; OVERRIDE=NAME,... for one run)
 	ENVIRONMENT=$(ENV) $(CDKTF) deploy $(ENV)-foundation $(ENV)-app --auto-approve \
 		--outputs-file cdktf.out/outputs-$(ENV).json
 	@echo "Outputs of $(ENV): cdktf.out/outputs-$(ENV).json"
 
 .PHONY: destroy
-destroy: node_modules infra-preflight ## Destroy ENV: app, then foundation (prod: deploy with DELETION_PROTECTION=false first)
+destroy: node_modules ## Destroy ENV: app, then foundation; retries only what Google releases later (prod: see infra/README.md)
+	ENVIRONMENT=$(ENV) bash infra/scripts/preflight.sh destroy
 	ENVIRONMENT=$(ENV) bash infra/scripts/destroy.sh
 
 .PHONY: infra-test

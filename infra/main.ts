@@ -1,7 +1,9 @@
 /**
- * CDKTF entry point (cdktf.json "app"). The only module that reads the command line environment: PROJECT_ID, REGION,
- * ENVIRONMENT, STATE_BUCKET, DOMAINS, IMAGE, DELETION_PROTECTION and INFRA_CONFIG (see infra/config/env.ts).
- * Every value is validated before any construct is created; an invalid one exits with a message naming the field.
+ * CDKTF entry point (cdktf.json "app"). With infra/scripts/settings.ts, the only module that reads the command line
+ * environment: ENVIRONMENT picks the committed file infra/env/<environment>.json, which holds every setting; PROJECT_ID,
+ * REGION, STATE_BUCKET, DOMAINS, IMAGE and DELETION_PROTECTION may only repeat it (or fill an empty project id) unless
+ * named in OVERRIDE (see infra/config/env.ts). Every value is validated before any construct is created; an invalid one
+ * or a contradiction exits with a message naming the field and both values.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -11,10 +13,11 @@ import { settingsFromEnv } from "./config/env";
 import { InfraConfigError, parseInfraConfig } from "./config/schema";
 
 function main(): void {
-  const settings = settingsFromEnv(process.env, (file) => fs.readFileSync(file, "utf8"));
+  const projectRoot = path.resolve(__dirname, "..");
+  const settings = settingsFromEnv(process.env, (file) => fs.readFileSync(path.resolve(projectRoot, file), "utf8"));
+  for (const notice of settings.notices) process.stderr.write(`${notice}\n`);
   const configs = settings.inputs.map((input) => parseInfraConfig(input));
 
-  const projectRoot = path.resolve(__dirname, "..");
   const app = new App();
   // Terraform runs in <outdir>/stacks/<stack>; every stack id has the same depth, so one relative path serves all.
   const stackDir = path.resolve(app.outdir, "stacks", stackIds(configs[0]?.environment ?? "dev").foundation);

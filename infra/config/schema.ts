@@ -17,6 +17,19 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 /** Allowed Cloud Armor rate-limit intervals, in seconds (Cloud Armor rejects any other value). */
 export const ARMOR_INTERVALS = [10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 1800, 2700, 3600] as const;
 
+/** Days of a Memorystore weekly maintenance window (`maintenance_policy.weekly_maintenance_window.day`). */
+export const MAINTENANCE_DAYS = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"] as const;
+
+/**
+ * Who may invoke the Cloud Run service:
+ * - `invoker-check-disabled`: anyone, with Cloud Run's invoker IAM check off (`invoker_iam_disabled`); no IAM binding,
+ *   so it works under the Domain Restricted Sharing organization policy.
+ * - `all-users-invoker`: anyone, through `roles/run.invoker` granted to `allUsers` (refused under Domain Restricted
+ *   Sharing; use it where an organization policy requires the invoker check).
+ * - `none`: only principals someone grants `roles/run.invoker`; anonymous users, the load balancer's included, get 403.
+ */
+export const PUBLIC_ACCESS = ["invoker-check-disabled", "all-users-invoker", "none"] as const;
+
 /** Cloud Run CPU limits accepted by the provider (`resources.limits.cpu`). */
 export const CPU_VALUES = ["1", "2", "4", "8"] as const;
 
@@ -134,10 +147,20 @@ const redisInput = z.strictObject({
   reservedIpRange: cidr("a private /29 range", (prefix) => prefix === 29).optional(),
   persistence: oneOf(["DISABLED", "RDB"]).optional(),
   rdbSnapshotPeriod: oneOf(["ONE_HOUR", "SIX_HOURS", "TWELVE_HOURS", "TWENTY_FOUR_HOURS"]).optional(),
+  // Memorystore accepts maxmemory-gb down to 20% of the capacity; 100 leaves it at the capacity (its default).
+  maxmemoryPercent: int(20, 100).optional(),
+  maintenanceWindow: z
+    .strictObject(
+      { day: oneOf(MAINTENANCE_DAYS), startHour: int(0, 23) },
+      { error: "must be null (Google picks the time) or an object { day, startHour } (UTC)" },
+    )
+    .nullable()
+    .optional(),
 });
 
 const serviceInput = z.strictObject({
-  image: pattern(IMAGE, `must be ${DESCRIPTIONS.image}`).optional(),
+  // null: build this repository (the same as leaving it out; written so a file can say so).
+  image: pattern(IMAGE, `must be ${DESCRIPTIONS.image}`).nullable().optional(),
   // Cloud Run's range. The service gets the same value as REQUEST_TIMEOUT_SECONDS and asks clients to reconnect
   // shortly before Cloud Run cuts their WebSocket.
   timeoutSeconds: int(1, 3600).optional(),
@@ -149,7 +172,8 @@ const serviceInput = z.strictObject({
   cpuAlwaysAllocated: bool().optional(),
   startupCpuBoost: bool().optional(),
   sessionAffinity: bool().optional(),
-  publicInvoker: bool().optional(),
+  publicAccess: oneOf(PUBLIC_ACCESS).optional(),
+  defaultUriDisabled: bool().optional(),
   logLevel: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   allowedOrigins: z
     .array(z.string({ error: `must be ${DESCRIPTIONS.origin}` }).refine(isOrigin, { error: `must be ${DESCRIPTIONS.origin}` }), {
@@ -199,7 +223,8 @@ export const infraConfigInputSchema = z.strictObject({
     .optional(),
   state: z
     .strictObject({
-      bucket: pattern(BUCKET, `must be ${DESCRIPTIONS.bucket}`).optional(),
+      // null: local state files (the same as leaving it out).
+      bucket: pattern(BUCKET, `must be ${DESCRIPTIONS.bucket}`).nullable().optional(),
       prefix: pattern(STATE_PREFIX, `must be ${DESCRIPTIONS.statePrefix}`).optional(),
     })
     .optional(),
@@ -269,6 +294,26 @@ export interface RedisConfig {
   readonly persistence: "DISABLED" | "RDB";
   /** Snapshot period when `persistence` is `RDB`. @default "ONE_HOUR" */
   readonly rdbSnapshotPeriod: "ONE_HOUR" | "SIX_HOURS" | "TWELVE_HOURS" | "TWENTY_FOUR_HOURS";
+  /**
+   * `maxmemory-gb` as a percentage of `memorySizeGb`, 20 to 100 (rounded down to 0.1 GB). Replication (failover,
+   * scaling, upgrades of STANDARD_HA) and the fork of RDB snapshots need memory beyond the data; Memorystore advises
+   * 80%. 100 leaves maxmemory at the capacity (no `maxmemory-gb` is set).
+   * @default 80 with STANDARD_HA or RDB, else 100
+   */
+  readonly maxmemoryPercent: number;
+  /**
+   * Weekly maintenance window (one hour, UTC) or `null` to let Google pick.
+   * @default prod { day: "SUNDAY", startHour: 3 }, dev null
+   */
+  readonly maintenanceWindow: MaintenanceWindow | null;
+}
+
+/** A weekly one-hour Memorystore maintenance window starting at `startHour`:00 UTC on `day`. */
+export interface MaintenanceWindow {
+  /** Day of the week. */
+  readonly day: (typeof MAINTENANCE_DAYS)[number];
+  /** Hour (UTC) the window starts, 0 to 23. */
+  readonly startHour: number;
 }
 
 /** Cloud Run service settings. */
@@ -301,8 +346,18 @@ export interface ServiceConfig {
   readonly startupCpuBoost: boolean;
   /** Cloud Run session affinity (best effort; clients use WebSocket only). @default true */
   readonly sessionAffinity: boolean;
-  /** Grant `roles/run.invoker` to `allUsers`. @default true */
-  readonly publicInvoker: boolean;
+  /**
+   * Who may invoke the service (see {@link PUBLIC_ACCESS}): `invoker-check-disabled` (public, no IAM binding),
+   * `all-users-invoker` (public through `allUsers`) or `none`.
+   * @default "invoker-check-disabled"
+   */
+  readonly publicAccess: (typeof PUBLIC_ACCESS)[number];
+  /**
+   * Turn off the run.app URL (`default_uri_disabled`, a Beta field of the provider: managed through google-beta).
+   * Needs the load balancer, the only way in once it is off.
+   * @default false
+   */
+  readonly defaultUriDisabled: boolean;
   /** LOG_LEVEL for the service. @default "info" */
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Origins allowed besides https://<each load balancer domain>. @default [] */
@@ -313,7 +368,10 @@ export interface ServiceConfig {
 
 /** Cloud Armor settings (needs the load balancer). */
 export interface CloudArmorConfig {
-  /** Attach a Cloud Armor policy with a per-client-IP throttle to the backend service. @default false */
+  /**
+   * Attach a Cloud Armor policy with a per-client-IP throttle to the backend service.
+   * @default true in prod when the load balancer exists, else false
+   */
   readonly enabled: boolean;
   /** Requests allowed per client IP per interval, 1 to 1,000,000; more get HTTP 429. @default 300 */
   readonly requestsPerInterval: number;
@@ -368,6 +426,12 @@ function memoryMi(memory: string): number {
   return memory.endsWith("Gi") ? value * 1024 : value;
 }
 
+/** Fields that existed once, and what replaced them (named in the "unknown field" message). */
+const REPLACED_FIELDS: Readonly<Record<string, string>> = {
+  "service.publicInvoker":
+    "service.publicInvoker was replaced by service.publicAccess: true is now \"invoker-check-disabled\" (or \"all-users-invoker\"), false is \"none\"",
+};
+
 function formatPath(path: readonly PropertyKey[]): string {
   return path.map((key) => String(key)).join(".") || "(root)";
 }
@@ -382,7 +446,10 @@ export function parseInfraConfig(input: unknown): InfraConfig {
     throw new InfraConfigError(
       parsed.error.issues.map((issue) => {
         if (issue.code === "unrecognized_keys") {
-          return `${formatPath(issue.path)}: unknown field(s) ${issue.keys.join(", ")}`;
+          const hints = issue.keys
+            .map((key) => REPLACED_FIELDS[[...issue.path, key].join(".")])
+            .filter((hint): hint is string => hint !== undefined);
+          return `${formatPath(issue.path)}: unknown field(s) ${issue.keys.join(", ")}${hints.length > 0 ? ` (${hints.join("; ")})` : ""}`;
         }
         if (issue.code === "invalid_key") {
           // A record key (environment variable or label name) failed its pattern.
@@ -397,6 +464,9 @@ export function parseInfraConfig(input: unknown): InfraConfig {
   const environment = value.environment ?? "dev";
   const prod = environment === "prod";
   const namePrefix = value.namePrefix ?? "whiteboard";
+  const redisTier = value.redis?.tier ?? (prod ? "STANDARD_HA" : "BASIC");
+  const redisPersistence = value.redis?.persistence ?? (prod ? "RDB" : "DISABLED");
+  const domains = value.loadBalancer?.domains ?? [];
 
   const config: InfraConfig = {
     projectId: value.projectId,
@@ -405,7 +475,7 @@ export function parseInfraConfig(input: unknown): InfraConfig {
     namePrefix,
     deletionProtection: value.deletionProtection ?? prod,
     labels: value.labels ?? {},
-    state: { bucket: value.state?.bucket, prefix: value.state?.prefix ?? "whiteboard" },
+    state: { bucket: value.state?.bucket ?? undefined, prefix: value.state?.prefix ?? "whiteboard" },
     network: {
       egress: value.network?.egress ?? "connector",
       vpcEgress: value.network?.vpcEgress ?? "PRIVATE_RANGES_ONLY",
@@ -417,15 +487,18 @@ export function parseInfraConfig(input: unknown): InfraConfig {
       subnetCidr: value.network?.subnetCidr ?? "10.10.0.0/24",
     },
     redis: {
-      tier: value.redis?.tier ?? (prod ? "STANDARD_HA" : "BASIC"),
+      tier: redisTier,
       memorySizeGb: value.redis?.memorySizeGb ?? 1,
       version: value.redis?.version ?? "REDIS_7_2",
       reservedIpRange: value.redis?.reservedIpRange ?? "10.9.0.0/29",
-      persistence: value.redis?.persistence ?? (prod ? "RDB" : "DISABLED"),
+      persistence: redisPersistence,
       rdbSnapshotPeriod: value.redis?.rdbSnapshotPeriod ?? "ONE_HOUR",
+      maxmemoryPercent: value.redis?.maxmemoryPercent ?? (redisTier === "STANDARD_HA" || redisPersistence === "RDB" ? 80 : 100),
+      maintenanceWindow:
+        value.redis?.maintenanceWindow === undefined ? (prod ? { day: "SUNDAY", startHour: 3 } : null) : value.redis.maintenanceWindow,
     },
     service: {
-      image: value.service?.image,
+      image: value.service?.image ?? undefined,
       timeoutSeconds: value.service?.timeoutSeconds ?? 3600,
       concurrency: value.service?.concurrency ?? 250,
       minInstances: value.service?.minInstances ?? (prod ? 1 : 0),
@@ -435,15 +508,16 @@ export function parseInfraConfig(input: unknown): InfraConfig {
       cpuAlwaysAllocated: value.service?.cpuAlwaysAllocated ?? prod,
       startupCpuBoost: value.service?.startupCpuBoost ?? true,
       sessionAffinity: value.service?.sessionAffinity ?? true,
-      publicInvoker: value.service?.publicInvoker ?? true,
+      publicAccess: value.service?.publicAccess ?? "invoker-check-disabled",
+      defaultUriDisabled: value.service?.defaultUriDisabled ?? false,
       logLevel: value.service?.logLevel ?? "info",
       allowedOrigins: value.service?.allowedOrigins ?? [],
       env: value.service?.env ?? {},
     },
     loadBalancer: {
-      domains: value.loadBalancer?.domains ?? [],
+      domains,
       cloudArmor: {
-        enabled: value.loadBalancer?.cloudArmor?.enabled ?? false,
+        enabled: value.loadBalancer?.cloudArmor?.enabled ?? (prod && domains.length > 0),
         requestsPerInterval: value.loadBalancer?.cloudArmor?.requestsPerInterval ?? 300,
         intervalSeconds: value.loadBalancer?.cloudArmor?.intervalSeconds ?? 60,
       },
@@ -497,6 +571,11 @@ function crossFieldIssues(config: InfraConfig): string[] {
   }
   if (loadBalancer.cloudArmor.enabled && loadBalancer.domains.length === 0) {
     issues.push("loadBalancer.cloudArmor.enabled: needs the load balancer, which exists only when loadBalancer.domains is non-empty");
+  }
+  if (service.defaultUriDisabled && loadBalancer.domains.length === 0) {
+    issues.push(
+      "service.defaultUriDisabled: needs the load balancer (loadBalancer.domains non-empty): without the run.app URL it is the only way to reach the service",
+    );
   }
 
   // Direct VPC egress takes two subnet addresses per instance in steady state (Cloud Run documentation); a subnet

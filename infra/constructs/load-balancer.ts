@@ -6,6 +6,7 @@ import { ComputeGlobalForwardingRule } from "@cdktf/provider-google/lib/compute-
 import { ComputeManagedSslCertificate } from "@cdktf/provider-google/lib/compute-managed-ssl-certificate";
 import { ComputeRegionNetworkEndpointGroup } from "@cdktf/provider-google/lib/compute-region-network-endpoint-group";
 import { ComputeSecurityPolicy } from "@cdktf/provider-google/lib/compute-security-policy";
+import { ComputeSslPolicy } from "@cdktf/provider-google/lib/compute-ssl-policy";
 import { ComputeTargetHttpProxy } from "@cdktf/provider-google/lib/compute-target-http-proxy";
 import { ComputeTargetHttpsProxy } from "@cdktf/provider-google/lib/compute-target-https-proxy";
 import { ComputeUrlMap } from "@cdktf/provider-google/lib/compute-url-map";
@@ -48,6 +49,8 @@ export class LoadBalancer extends Construct {
   readonly address: ComputeGlobalAddress;
   /** The backend service. */
   readonly backendService: ComputeBackendService;
+  /** TLS policy of the HTTPS proxy: MODERN profile, TLS 1.2 minimum. */
+  readonly sslPolicy: ComputeSslPolicy;
   /** The Cloud Armor policy, when a rate limit is given. */
   readonly securityPolicy?: ComputeSecurityPolicy;
   /** https://<first domain>. */
@@ -132,11 +135,22 @@ export class LoadBalancer extends Construct {
       lifecycle: { createBeforeDestroy: true },
     });
 
+    // Without a policy the proxy uses Google's default SSL features, which still accept TLS 1.0 and 1.1. MODERN with
+    // TLS 1.2 as the minimum keeps every current browser and drops TLS 1.0/1.1 and the weakest ciphers.
+    this.sslPolicy = new ComputeSslPolicy(this, "ssl-policy", {
+      project,
+      name: `${name}-tls`,
+      description: "TLS 1.2 or newer, MODERN cipher profile",
+      profile: "MODERN",
+      minTlsVersion: "TLS_1_2",
+    });
+
     const httpsProxy = new ComputeTargetHttpsProxy(this, "https-proxy", {
       project,
       name: `${name}-https-proxy`,
       urlMap: urlMap.id,
       sslCertificates: [certificate.id],
+      sslPolicy: this.sslPolicy.id,
     });
 
     new ComputeGlobalForwardingRule(this, "https-rule", {

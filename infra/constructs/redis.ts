@@ -4,6 +4,15 @@ import { RedisInstance } from "@cdktf/provider-google/lib/redis-instance";
 import { SecretManagerSecret } from "@cdktf/provider-google/lib/secret-manager-secret";
 import { SecretManagerSecretVersion } from "@cdktf/provider-google/lib/secret-manager-secret-version";
 
+/**
+ * `maxmemory-gb` for `percent` of `memorySizeGb`, rounded down to a tenth of a GB, as the decimal string Memorystore
+ * takes ("0.8", "240"). Integer arithmetic, so no binary-fraction noise reaches the value.
+ */
+export function maxmemoryGb(memorySizeGb: number, percent: number): string {
+  const tenths = Math.floor((memorySizeGb * percent) / 10);
+  return tenths % 10 === 0 ? String(tenths / 10) : `${Math.floor(tenths / 10)}.${tenths % 10}`;
+}
+
 /** Props of {@link Redis}. */
 export interface RedisProps {
   /** Project of the instance and the secret. */
@@ -26,6 +35,14 @@ export interface RedisProps {
   readonly persistence: "RDB" | "DISABLED";
   /** RDB snapshot period when `persistence` is `RDB`. */
   readonly rdbSnapshotPeriod: string;
+  /**
+   * `maxmemory-gb` as a percentage of `memorySizeGb`, 20 to 100, rounded down to 0.1 GB; 100 sets nothing
+   * (Memorystore's default is the capacity).
+   * @default 100
+   */
+  readonly maxmemoryPercent?: number;
+  /** Weekly one-hour maintenance window starting at `startHour`:00 UTC, or none to let Google pick. @default none */
+  readonly maintenanceWindow?: { readonly day: string; readonly startHour: number } | null;
   /** Refuse `terraform destroy` of the instance (lifecycle prevent_destroy). The secret follows the same flag. */
   readonly deletionProtection: boolean;
   /** Resources (API enablement) to wait for. @default [] */
@@ -51,6 +68,14 @@ export class Redis extends Construct {
   constructor(scope: Construct, id: string, props: RedisProps) {
     super(scope, id);
     const dependsOn = props.dependsOn ?? [];
+    const percent = props.maxmemoryPercent ?? 100;
+    if (!Number.isInteger(percent) || percent < 20 || percent > 100) {
+      throw new Error(`Redis: maxmemoryPercent must be an integer from 20 to 100 (Memorystore's lower bound is 20% of capacity); got ${percent}`);
+    }
+    const window = props.maintenanceWindow ?? undefined;
+    if (window && (!Number.isInteger(window.startHour) || window.startHour < 0 || window.startHour > 23)) {
+      throw new Error(`Redis: maintenanceWindow.startHour must be an integer from 0 to 23; got ${window.startHour}`);
+    }
     this.instance = new RedisInstance(this, "instance", {
       project: props.projectId,
       region: props.region,
@@ -67,7 +92,19 @@ export class Redis extends Construct {
       // Every board key has an idle TTL, so Memorystore's default policy (volatile-lru) would evict boards, or
       // half a board, under memory pressure. With noeviction a full Redis refuses writes instead: the service
       // answers "unavailable" and clients keep the stroke and retry; nothing stored is ever dropped silently.
-      redisConfigs: { "maxmemory-policy": "noeviction" },
+      redisConfigs: {
+        "maxmemory-policy": "noeviction",
+        // Room for replication (failover, scaling, upgrades) and the fork of RDB snapshots: Memorystore advises
+        // 80% of the capacity during these operations; kept permanently, because a failover is not scheduled.
+        ...(percent < 100 ? { "maxmemory-gb": maxmemoryGb(props.memorySizeGb, percent) } : {}),
+      },
+      ...(window
+        ? {
+            maintenancePolicy: {
+              weeklyMaintenanceWindow: [{ day: window.day, startTime: { hours: window.startHour, minutes: 0, seconds: 0, nanos: 0 } }],
+            },
+          }
+        : {}),
       persistenceConfig:
         props.persistence === "RDB"
           ? { persistenceMode: "RDB", rdbSnapshotPeriod: props.rdbSnapshotPeriod }

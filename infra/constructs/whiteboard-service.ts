@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import type { ITerraformDependable } from "cdktf";
+import type { ITerraformDependable, TerraformProvider } from "cdktf";
 import {
   CloudRunV2Service,
   type CloudRunV2ServiceTemplateContainersEnv,
@@ -62,8 +62,19 @@ export interface WhiteboardServiceProps {
   readonly sessionAffinity: boolean;
   /** Only internal and load-balancer traffic may reach the service (set when the load balancer exists). */
   readonly internalAndLoadBalancerIngressOnly: boolean;
-  /** Grant roles/run.invoker to allUsers. */
-  readonly publicInvoker: boolean;
+  /**
+   * Who may invoke the service: `invoker-check-disabled` (anyone; `invoker_iam_disabled = true`, no IAM binding),
+   * `all-users-invoker` (anyone; `roles/run.invoker` for `allUsers`) or `none` (only principals granted the role).
+   */
+  readonly publicAccess: "invoker-check-disabled" | "all-users-invoker" | "none";
+  /**
+   * Turn off the run.app URL (`default_uri_disabled`). The field is Beta in hashicorp/google 6.50.0, so the service
+   * is then managed by `betaProvider` (google-beta). Only sensible behind a load balancer.
+   * @default false
+   */
+  readonly defaultUriDisabled?: boolean;
+  /** The google-beta provider of the stack; required when `defaultUriDisabled` is true. */
+  readonly betaProvider?: TerraformProvider;
   /** Refuse deletion of the service (deletion_protection). */
   readonly deletionProtection: boolean;
   /** Origins allowed by the service (ALLOWED_ORIGINS); empty means same-origin only. */
@@ -97,6 +108,7 @@ export class WhiteboardService extends Construct {
     check(Number.isInteger(props.timeoutSeconds) && props.timeoutSeconds >= 1 && props.timeoutSeconds <= 3600, "timeoutSeconds must be 1 to 3600");
     check(Number.isInteger(props.concurrency) && props.concurrency >= 1 && props.concurrency <= 1000, "concurrency must be 1 to 1000");
     check(props.minInstances >= 0 && props.minInstances <= props.maxInstances, "minInstances must be 0 to maxInstances");
+    check(!props.defaultUriDisabled || props.betaProvider !== undefined, "defaultUriDisabled needs betaProvider (the field is Beta in provider 6.50.0)");
 
     const env: CloudRunV2ServiceTemplateContainersEnv[] = [
       { name: "NODE_ENV", value: "production" },
@@ -127,6 +139,9 @@ export class WhiteboardService extends Construct {
       name: props.name,
       deletionProtection: props.deletionProtection,
       ingress: props.internalAndLoadBalancerIngressOnly ? "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER" : "INGRESS_TRAFFIC_ALL",
+      // Public without an IAM binding: no allUsers member, which Domain Restricted Sharing refuses. Needs
+      // run.services.setIamPolicy (roles/run.admin) from whoever deploys.
+      invokerIamDisabled: props.publicAccess === "invoker-check-disabled",
       template: {
         serviceAccount: props.serviceAccountEmail,
         executionEnvironment: "EXECUTION_ENVIRONMENT_GEN2",
@@ -165,9 +180,11 @@ export class WhiteboardService extends Construct {
         ],
       },
       dependsOn: props.dependsOn,
+      ...(props.defaultUriDisabled ? { provider: props.betaProvider } : {}),
     });
+    if (props.defaultUriDisabled) this.service.addOverride("default_uri_disabled", true);
 
-    if (props.publicInvoker) {
+    if (props.publicAccess === "all-users-invoker") {
       new CloudRunV2ServiceIamMember(this, "public-invoker", {
         project: props.projectId,
         location: props.region,

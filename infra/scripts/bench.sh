@@ -45,6 +45,6 @@ echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/d
 # Both write cdktf.out/ (git-ignored), exactly as a user's synth does.
 measure "npx cdktf synth (dev)" npx --no-install cdktf synth
 measure "make synth: node --require tsx/cjs infra/main.ts" node --require tsx/cjs infra/main.ts
-measure "jest test/infra (4 files, 169 tests; default workers)" node_modules/.bin/jest test/infra
+measure "jest test/infra (5 files, 238 tests; default workers)" node_modules/.bin/jest test/infra
 measure "jest test/infra --maxWorkers=2 (make infra-test)" node_modules/.bin/jest test/infra --maxWorkers=2
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)"

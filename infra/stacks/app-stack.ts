@@ -5,7 +5,8 @@ import { ContainerImage } from "../constructs/container-image";
 import { LoadBalancer } from "../constructs/load-balancer";
 import { type VpcEgress, WhiteboardService } from "../constructs/whiteboard-service";
 import { configureStateBackend } from "./backend";
-import { addGoogleProvider, type FoundationStack } from "./foundation-stack";
+import { addGoogleProvider, defaultLabels, type FoundationStack } from "./foundation-stack";
+import { GoogleBetaProvider } from "./google-beta-provider";
 
 /** The build context, hashed at synth time by the caller. */
 export interface ImageContext {
@@ -85,6 +86,11 @@ export class AppStack extends TerraformStack {
     const domains = config.loadBalancer.domains;
     const allowedOrigins = [...new Set([...domains.map((domain) => `https://${domain}`), ...config.service.allowedOrigins])];
 
+    // google-beta only for what needs it: default_uri_disabled is a Beta field in provider 6.50.0.
+    const betaProvider = config.service.defaultUriDisabled
+      ? new GoogleBetaProvider(this, "google-beta", { project: config.projectId, region: config.region, defaultLabels: defaultLabels(config) })
+      : undefined;
+
     this.whiteboard = new WhiteboardService(this, "whiteboard", {
       projectId: config.projectId,
       region: config.region,
@@ -109,7 +115,9 @@ export class AppStack extends TerraformStack {
       startupCpuBoost: config.service.startupCpuBoost,
       sessionAffinity: config.service.sessionAffinity,
       internalAndLoadBalancerIngressOnly: domains.length > 0,
-      publicInvoker: config.service.publicInvoker,
+      publicAccess: config.service.publicAccess,
+      defaultUriDisabled: config.service.defaultUriDisabled,
+      ...(betaProvider ? { betaProvider } : {}),
       deletionProtection: config.deletionProtection,
       allowedOrigins,
       logLevel: config.service.logLevel,
@@ -131,7 +139,9 @@ export class AppStack extends TerraformStack {
       });
     }
 
-    new TerraformOutput(this, "service_url", { value: this.whiteboard.uri, description: "Cloud Run URL (reachable only through the load balancer when it exists)" });
+    if (!config.service.defaultUriDisabled) {
+      new TerraformOutput(this, "service_url", { value: this.whiteboard.uri, description: "Cloud Run URL (reachable only through the load balancer when it exists)" });
+    }
     new TerraformOutput(this, "image", { value: this.image.imageUri, description: "Image the service runs" });
     if (this.loadBalancer) {
       new TerraformOutput(this, "load_balancer_ip", { value: this.loadBalancer.address.address, description: "Point each domain's DNS A record here" });

@@ -1,6 +1,7 @@
 import type { Construct } from "constructs";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
+import { requiredApis } from "../config/apis";
 import { baseName, type InfraConfig } from "../config/schema";
 import { ImageRegistry } from "../constructs/image-registry";
 import { Network } from "../constructs/network";
@@ -30,22 +31,6 @@ export function addGoogleProvider(stack: TerraformStack, config: InfraConfig): G
   const provider = new GoogleProvider(stack, "google", { project: config.projectId, region: config.region });
   provider.addOverride("default_labels", defaultLabels(config));
   return provider;
-}
-
-/** APIs the environment uses; enabled by the foundation stack and never disabled on destroy. */
-export function requiredApis(config: InfraConfig): string[] {
-  const apis = [
-    "artifactregistry.googleapis.com",
-    "cloudresourcemanager.googleapis.com",
-    "compute.googleapis.com",
-    "iam.googleapis.com",
-    "redis.googleapis.com",
-    "run.googleapis.com",
-    "secretmanager.googleapis.com",
-  ];
-  if (config.network.egress === "connector") apis.push("vpcaccess.googleapis.com");
-  if (config.service.image === undefined) apis.push("cloudbuild.googleapis.com", "storage.googleapis.com");
-  return apis.sort();
 }
 
 /**
@@ -104,6 +89,8 @@ export class FoundationStack extends TerraformStack {
       reservedIpRange: config.redis.reservedIpRange,
       persistence: config.redis.persistence,
       rdbSnapshotPeriod: config.redis.rdbSnapshotPeriod,
+      maxmemoryPercent: config.redis.maxmemoryPercent,
+      maintenanceWindow: config.redis.maintenanceWindow,
       deletionProtection: config.deletionProtection,
       dependsOn: afterApis,
     });

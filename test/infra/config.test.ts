@@ -3,6 +3,8 @@
  * field and its allowed range or pattern), and fast-check properties over the ranges and the connector name.
  * No construct is involved: validation runs before any exists.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import fc from "fast-check";
 import { settingsFromEnv } from "../../infra/config/env";
 import { CONNECTOR_NAME, InfraConfigError, type InfraConfigInput, parseInfraConfig } from "../../infra/config/schema";
@@ -27,9 +29,21 @@ describe("defaults", () => {
       expect.objectContaining({ region: "us-central1", environment: "dev", namePrefix: "whiteboard", deletionProtection: false }),
     );
     expect(config.service).toEqual(
-      expect.objectContaining({ timeoutSeconds: 3600, concurrency: 250, minInstances: 0, maxInstances: 3, sessionAffinity: true, publicInvoker: true, cpuAlwaysAllocated: false }),
+      expect.objectContaining({
+        timeoutSeconds: 3600,
+        concurrency: 250,
+        minInstances: 0,
+        maxInstances: 3,
+        sessionAffinity: true,
+        publicAccess: "invoker-check-disabled",
+        defaultUriDisabled: false,
+        cpuAlwaysAllocated: false,
+        image: undefined,
+      }),
     );
-    expect(config.redis).toEqual(expect.objectContaining({ tier: "BASIC", memorySizeGb: 1, version: "REDIS_7_2", persistence: "DISABLED" }));
+    expect(config.redis).toEqual(
+      expect.objectContaining({ tier: "BASIC", memorySizeGb: 1, version: "REDIS_7_2", persistence: "DISABLED", maxmemoryPercent: 100, maintenanceWindow: null }),
+    );
     expect(config.network).toEqual(
       expect.objectContaining({ egress: "connector", vpcEgress: "PRIVATE_RANGES_ONLY", connectorName: "whiteboard-dev", connectorCidr: "10.8.0.0/28", connectorMinInstances: 2, connectorMaxInstances: 3 }),
     );
@@ -40,9 +54,37 @@ describe("defaults", () => {
   test("prod turns on HA, persistence, a warm instance and deletion protection", () => {
     const config = parseInfraConfig({ ...BASE, environment: "prod" });
     expect(config.deletionProtection).toBe(true);
-    expect(config.redis).toEqual(expect.objectContaining({ tier: "STANDARD_HA", persistence: "RDB" }));
+    expect(config.redis).toEqual(
+      expect.objectContaining({ tier: "STANDARD_HA", persistence: "RDB", maxmemoryPercent: 80, maintenanceWindow: { day: "SUNDAY", startHour: 3 } }),
+    );
     expect(config.service).toEqual(expect.objectContaining({ minInstances: 1, maxInstances: 20, cpuAlwaysAllocated: true }));
     expect(config.network.connectorName).toBe("whiteboard-prod");
+  });
+
+  test("maxmemory leaves room when replication or snapshots need it: 80% with STANDARD_HA or RDB, else 100%", () => {
+    const percent = (redis: InfraConfigInput["redis"], environment: "dev" | "prod" = "dev") =>
+      parseInfraConfig({ ...BASE, environment, redis }).redis.maxmemoryPercent;
+    expect(percent({ tier: "STANDARD_HA" })).toBe(80);
+    expect(percent({ persistence: "RDB" })).toBe(80);
+    expect(percent({ tier: "BASIC", persistence: "DISABLED" }, "prod")).toBe(100);
+    expect(percent({ tier: "STANDARD_HA", maxmemoryPercent: 90 })).toBe(90);
+  });
+
+  test("Cloud Armor is on by default in prod when the load balancer exists, and only then", () => {
+    const armor = (input: InfraConfigInput) => parseInfraConfig(input).loadBalancer.cloudArmor.enabled;
+    const domains = ["board.example.com"];
+    expect(armor({ ...BASE, environment: "prod", loadBalancer: { domains } })).toBe(true);
+    expect(armor({ ...BASE, environment: "prod" })).toBe(false);
+    expect(armor({ ...BASE, loadBalancer: { domains } })).toBe(false);
+    expect(armor({ ...BASE, environment: "prod", loadBalancer: { domains, cloudArmor: { enabled: false } } })).toBe(false);
+    expect(armor({ ...BASE, loadBalancer: { domains, cloudArmor: { enabled: true } } })).toBe(true);
+  });
+
+  test("null says none for the state bucket, the prebuilt image and the maintenance window", () => {
+    const config = parseInfraConfig({ ...BASE, environment: "prod", state: { bucket: null }, service: { image: null }, redis: { maintenanceWindow: null } });
+    expect(config.state.bucket).toBeUndefined();
+    expect(config.service.image).toBeUndefined();
+    expect(config.redis.maintenanceWindow).toBeNull();
   });
 
   test("explicit values win over environment defaults", () => {
@@ -81,6 +123,10 @@ const INVALID: Array<[string, unknown, string[]]> = [
   ["16Gi+ need 8 CPU", { ...BASE, service: { cpu: "4", memory: "20Gi" } }, ["service.cpu:", "needs at least 8 CPU"]],
   ["image without tag", { ...BASE, service: { image: "us-docker.pkg.dev/p/r/app" } }, ["service.image:", "tag or digest"]],
   ["log level", { ...BASE, service: { logLevel: "verbose" } }, ["service.logLevel:", "info"]],
+  ["public access", { ...BASE, service: { publicAccess: "public" } }, ["service.publicAccess:", "invoker-check-disabled, all-users-invoker, none"]],
+  ["publicInvoker was replaced", { ...BASE, service: { publicInvoker: true } }, ["service: unknown field(s) publicInvoker", "replaced by service.publicAccess"]],
+  ["default URI type", { ...BASE, service: { defaultUriDisabled: "yes" } }, ["service.defaultUriDisabled:", "true or false"]],
+  ["default URI off without load balancer", { ...BASE, service: { defaultUriDisabled: true } }, ["service.defaultUriDisabled:", "needs the load balancer", "loadBalancer.domains"]],
   ["origin with a path", { ...BASE, service: { allowedOrigins: ["https://a.example.com/app"] } }, ["service.allowedOrigins.0:", "origin"]],
   ["origin with a default port", { ...BASE, service: { allowedOrigins: ["https://a.example.com:443"] } }, ["service.allowedOrigins.0:", "non-default port"]],
   ["env name pattern", { ...BASE, service: { env: { "max-strokes": "1" } } }, ["service.env", "^[A-Z_][A-Z0-9_]*$"]],
@@ -108,6 +154,17 @@ const INVALID: Array<[string, unknown, string[]]> = [
   ["redis range not a /29", { ...BASE, redis: { reservedIpRange: "10.9.0.0/28" } }, ["redis.reservedIpRange:", "private /29"]],
   ["redis persistence", { ...BASE, redis: { persistence: "AOF" } }, ["redis.persistence:", "DISABLED, RDB"]],
   ["redis snapshot period", { ...BASE, redis: { rdbSnapshotPeriod: "TEN_MINUTES" } }, ["redis.rdbSnapshotPeriod:", "ONE_HOUR"]],
+  ["redis maxmemory below 20%", { ...BASE, redis: { maxmemoryPercent: 19 } }, ["redis.maxmemoryPercent:", "from 20 to 100", "(got 19)"]],
+  ["redis maxmemory above 100%", { ...BASE, redis: { maxmemoryPercent: 101 } }, ["redis.maxmemoryPercent:", "from 20 to 100"]],
+  ["redis maxmemory not an integer", { ...BASE, redis: { maxmemoryPercent: 80.5 } }, ["redis.maxmemoryPercent:", "integer"]],
+  ["maintenance window not an object", { ...BASE, redis: { maintenanceWindow: "SUNDAY" } }, ["redis.maintenanceWindow:", "{ day, startHour }"]],
+  ["maintenance day", { ...BASE, redis: { maintenanceWindow: { day: "SUN", startHour: 3 } } }, ["redis.maintenanceWindow.day:", "MONDAY, TUESDAY", "SUNDAY", '"SUN"']],
+  ["maintenance day lower case", { ...BASE, redis: { maintenanceWindow: { day: "sunday", startHour: 3 } } }, ["redis.maintenanceWindow.day:", "SUNDAY"]],
+  ["maintenance hour 24", { ...BASE, redis: { maintenanceWindow: { day: "SUNDAY", startHour: 24 } } }, ["redis.maintenanceWindow.startHour:", "from 0 to 23", "(got 24)"]],
+  ["maintenance hour negative", { ...BASE, redis: { maintenanceWindow: { day: "SUNDAY", startHour: -1 } } }, ["redis.maintenanceWindow.startHour:", "from 0 to 23"]],
+  ["maintenance hour fraction", { ...BASE, redis: { maintenanceWindow: { day: "SUNDAY", startHour: 3.5 } } }, ["redis.maintenanceWindow.startHour:", "integer"]],
+  ["maintenance window without its hour", { ...BASE, redis: { maintenanceWindow: { day: "SUNDAY" } } }, ["redis.maintenanceWindow.startHour:", "from 0 to 23"]],
+  ["maintenance window extra field", { ...BASE, redis: { maintenanceWindow: { day: "SUNDAY", startHour: 3, minutes: 30 } } }, ["redis.maintenanceWindow: unknown field(s) minutes"]],
   ["connector overlaps redis", { ...BASE, network: { connectorCidr: "10.9.0.0/28" } }, ["network.connectorCidr:", "must not overlap redis.reservedIpRange"]],
   ["subnet overlaps redis", { ...BASE, network: { egress: "direct", subnetCidr: "10.9.0.0/24" } }, ["network.subnetCidr:", "must not overlap redis.reservedIpRange"]],
   ["domain pattern", { ...BASE, loadBalancer: { domains: ["not a domain"] } }, ["loadBalancer.domains.0:", "DNS name"]],
@@ -158,6 +215,8 @@ describe("ranges, as properties", () => {
     ["network.connectorMinInstances", (value) => ({ ...BASE, network: { connectorMinInstances: value, connectorMaxInstances: 10 } }), 2, 9],
     ["network.connectorMaxInstances", (value) => ({ ...BASE, network: { connectorMinInstances: 2, connectorMaxInstances: value } }), 3, 10],
     ["service.maxInstances", (value) => ({ ...BASE, service: { maxInstances: value } }), 1, 1000],
+    ["redis.maxmemoryPercent", (value) => ({ ...BASE, redis: { maxmemoryPercent: value } }), 20, 100],
+    ["redis.maintenanceWindow.startHour", (value) => ({ ...BASE, redis: { maintenanceWindow: { day: "MONDAY", startHour: value } } }), 0, 23],
   ];
 
   test.each(rangeCases)("%s accepts exactly the integers of its range", (field, make, min, max) => {
@@ -249,55 +308,127 @@ describe("CIDR rules, as properties", () => {
   });
 });
 
-describe("settings from the environment (what infra/main.ts reads)", () => {
-  const noFile = (file: string): string => {
-    throw new Error(`unexpected read of ${file}`);
+describe("settings from the committed environment files (what infra/main.ts reads)", () => {
+  /** A reader of repository files holding only these environment files. */
+  const files =
+    (byEnvironment: Record<string, unknown>) =>
+    (file: string): string => {
+      const match = /^infra\/env\/([a-z]+)\.json$/.exec(file);
+      const content = match ? byEnvironment[match[1] as string] : undefined;
+      if (content === undefined) throw new Error(`ENOENT: no such file ${file}`);
+      return typeof content === "string" ? content : JSON.stringify(content);
+    };
+  const PROD_LB = { projectId: "", environment: "prod", loadBalancer: { domains: ["board.example.com"] }, state: { bucket: "tf-state-1" } };
+  const refusal = (env: Record<string, string>, read: (file: string) => string): string => {
+    try {
+      settingsFromEnv(env, read);
+    } catch (error) {
+      expect(error).toBeInstanceOf(InfraConfigError);
+      return (error as Error).message;
+    }
+    throw new Error("expected a refusal");
   };
 
-  test("project, region, environment, bucket, domains, image and deletion protection", () => {
-    const settings = settingsFromEnv(
-      {
-        PROJECT_ID: "p-123456",
-        REGION: "europe-west1",
-        ENVIRONMENT: "prod",
-        STATE_BUCKET: "tf-state-1",
-        DOMAINS: "a.example.com, b.example.com",
-        IMAGE: "us-docker.pkg.dev/p/r/app:1",
-        DELETION_PROTECTION: "false",
-      },
-      noFile,
-    );
-    expect(settings.environments).toEqual(["prod"]);
+  test("the committed files are valid for each environment, with every setting but the derived ones written out", () => {
+    const repository = (file: string) => fs.readFileSync(path.join(__dirname, "../..", file), "utf8");
+    for (const environment of ["dev", "prod"] as const) {
+      const written = JSON.parse(repository(`infra/env/${environment}.json`)) as Record<string, Record<string, unknown>>;
+      expect(written.projectId).toBe("");
+      const settings = settingsFromEnv({ ENVIRONMENT: environment, PROJECT_ID: "p-123456" }, repository);
+      const config = parseInfraConfig(settings.inputs[0]);
+      expect(config.environment).toBe(environment);
+      // Every leaf of the resolved configuration is in the file, except those whose default follows other settings.
+      const derived = ["network.connectorName", "redis.maxmemoryPercent", "loadBalancer.cloudArmor.enabled"];
+      const leaves = (value: unknown, prefix: string): string[] =>
+        value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length > 0 && !prefix.endsWith("maintenanceWindow")
+          ? Object.entries(value).flatMap(([key, child]) => leaves(child, prefix ? `${prefix}.${key}` : key))
+          : [prefix];
+      const at = (root: unknown, dotted: string) => dotted.split(".").reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], root);
+      const missing = leaves(config, "").filter((leaf) => !derived.includes(leaf) && leaf !== "projectId" && at(written, leaf) === undefined);
+      expect(missing).toEqual([]);
+    }
+  });
+
+  test("the file is the source: synth input without any variable but the project id is the file", () => {
+    const settings = settingsFromEnv({ ENVIRONMENT: "prod", PROJECT_ID: "p-123456" }, files({ prod: PROD_LB }));
     const config = parseInfraConfig(settings.inputs[0]);
-    expect(config).toEqual(expect.objectContaining({ projectId: "p-123456", region: "europe-west1", environment: "prod", deletionProtection: false }));
+    expect(config.loadBalancer.domains).toEqual(["board.example.com"]);
     expect(config.state.bucket).toBe("tf-state-1");
-    expect(config.loadBalancer.domains).toEqual(["a.example.com", "b.example.com"]);
-    expect(config.service.image).toBe("us-docker.pkg.dev/p/r/app:1");
+    expect(config.loadBalancer.cloudArmor.enabled).toBe(true);
+    expect(settings.notices).toEqual([]);
   });
 
-  test("GOOGLE_CLOUD_PROJECT is the fallback, dev the default, dev,prod gives both", () => {
-    const settings = settingsFromEnv({ GOOGLE_CLOUD_PROJECT: "p-123456", ENVIRONMENT: "dev,prod" }, noFile);
-    expect(settings.environments).toEqual(["dev", "prod"]);
-    expect(settings.inputs.map((input) => input.projectId)).toEqual(["p-123456", "p-123456"]);
-    expect(settingsFromEnv({ PROJECT_ID: "p-123456" }, noFile).environments).toEqual(["dev"]);
+  test("PROJECT_ID fills an empty projectId, GOOGLE_CLOUD_PROJECT too; dev is the default; dev,prod gives both", () => {
+    const read = files({ dev: { projectId: "" }, prod: { environment: "prod" } });
+    expect(settingsFromEnv({ PROJECT_ID: "p-123456" }, read).inputs.map((input) => [input.environment, input.projectId])).toEqual([["dev", "p-123456"]]);
+    const both = settingsFromEnv({ GOOGLE_CLOUD_PROJECT: "g-123456", ENVIRONMENT: "dev,prod" }, read);
+    expect(both.environments).toEqual(["dev", "prod"]);
+    expect(both.inputs.map((input) => input.projectId)).toEqual(["g-123456", "g-123456"]);
   });
 
-  test("INFRA_CONFIG supplies any field and the variables override it", () => {
-    const file = JSON.stringify({ projectId: "from-file-1", service: { concurrency: 100 }, loadBalancer: { cloudArmor: { enabled: true } } });
-    const settings = settingsFromEnv({ INFRA_CONFIG: "infra.json", DOMAINS: "a.example.com", PROJECT_ID: "p-123456" }, () => file);
+  test("a value equal to the file's is accepted", () => {
+    const env = { ENVIRONMENT: "prod", PROJECT_ID: "p-123456", DOMAINS: "board.example.com", STATE_BUCKET: "tf-state-1", REGION: "us-central1", DELETION_PROTECTION: "true" };
+    expect(() => settingsFromEnv(env, files({ prod: PROD_LB }))).not.toThrow();
+  });
+
+  test.each<[string, Record<string, string>, string[]]>([
+    ["DOMAINS", { DOMAINS: "other.example.com" }, ['DOMAINS=["other.example.com"]', 'loadBalancer.domains = ["board.example.com"]', "OVERRIDE=DOMAINS"]],
+    ["STATE_BUCKET", { STATE_BUCKET: "another-bucket" }, ['STATE_BUCKET="another-bucket"', 'state.bucket = "tf-state-1"']],
+    ["IMAGE", { IMAGE: "us-docker.pkg.dev/p/r/app:1" }, ['IMAGE="us-docker.pkg.dev/p/r/app:1"', "service.image = null (built from this repository)"]],
+    ["REGION", { REGION: "europe-west1" }, ['REGION="europe-west1"', 'region = "us-central1"']],
+    ["DELETION_PROTECTION", { DELETION_PROTECTION: "false" }, ["DELETION_PROTECTION=false", "deletionProtection = true"]],
+  ])("a contradicting %s is refused, naming both values", (_name, extra, fragments) => {
+    const message = refusal({ ENVIRONMENT: "prod", PROJECT_ID: "p-123456", ...extra }, files({ prod: PROD_LB }));
+    expect(message).toContain("contradicts the environment file");
+    expect(message).toContain("infra/env/prod.json");
+    for (const fragment of fragments) expect(message).toContain(fragment);
+  });
+
+  test("a PROJECT_ID other than the file's non-empty projectId is refused", () => {
+    const message = refusal({ PROJECT_ID: "p-654321" }, files({ dev: { projectId: "p-123456" } }));
+    expect(message).toContain('PROJECT_ID="p-654321"');
+    expect(message).toContain('projectId = "p-123456"');
+    // GOOGLE_CLOUD_PROJECT is ambient (gcloud's own setting): it fills, it never contradicts.
+    expect(settingsFromEnv({ GOOGLE_CLOUD_PROJECT: "g-654321" }, files({ dev: { projectId: "p-123456" } })).inputs[0]?.projectId).toBe("p-123456");
+  });
+
+  test("every contradiction is reported at once", () => {
+    const message = refusal({ ENVIRONMENT: "prod", PROJECT_ID: "p-123456", DOMAINS: "x.example.com", REGION: "europe-west1" }, files({ prod: PROD_LB }));
+    expect(message).toContain("DOMAINS: contradicts");
+    expect(message).toContain("REGION: contradicts");
+  });
+
+  test("OVERRIDE lets the named command-line values win for this run, and says so", () => {
+    const env = { ENVIRONMENT: "prod", PROJECT_ID: "p-123456", DOMAINS: "other.example.com", IMAGE: "us-docker.pkg.dev/p/r/app:1", OVERRIDE: "DOMAINS, IMAGE" };
+    const settings = settingsFromEnv(env, files({ prod: PROD_LB }));
     const config = parseInfraConfig(settings.inputs[0]);
-    expect(config.projectId).toBe("p-123456");
-    expect(config.service.concurrency).toBe(100);
-    expect(config.loadBalancer).toEqual(expect.objectContaining({ domains: ["a.example.com"], cloudArmor: expect.objectContaining({ enabled: true }) }));
+    expect(config.loadBalancer.domains).toEqual(["other.example.com"]);
+    expect(config.service.image).toBe("us-docker.pkg.dev/p/r/app:1");
+    expect(config.state.bucket).toBe("tf-state-1");
+    expect(settings.notices).toHaveLength(2);
+    expect(settings.notices[0]).toContain('OVERRIDE=DOMAINS: the command line says DOMAINS=["other.example.com"], infra/env/prod.json says loadBalancer.domains = ["board.example.com"]');
+    // An override of one variable does not excuse another.
+    expect(refusal({ ...env, OVERRIDE: "DOMAINS" }, files({ prod: PROD_LB }))).toContain("IMAGE: contradicts");
   });
 
-  test.each<[string, Record<string, string>, string | undefined, string]>([
-    ["missing project", {}, undefined, "PROJECT_ID: is required"],
-    ["unknown environment", { PROJECT_ID: "p-123456", ENVIRONMENT: "qa" }, undefined, 'ENVIRONMENT: must be dev or prod, or a comma-separated list of them (got "qa")'],
-    ["bad deletion protection", { PROJECT_ID: "p-123456", DELETION_PROTECTION: "no" }, undefined, 'DELETION_PROTECTION: must be true or false (got "no")'],
-    ["unreadable config file", { PROJECT_ID: "p-123456", INFRA_CONFIG: "x.json" }, "{not json", "INFRA_CONFIG: cannot read JSON from x.json"],
-    ["config file not an object", { PROJECT_ID: "p-123456", INFRA_CONFIG: "x.json" }, "[1]", "INFRA_CONFIG: x.json must hold a JSON object"],
-  ])("%s is refused", (_name, env, file, message) => {
-    expect(() => settingsFromEnv(env, () => file ?? "")).toThrow(message);
+  test("OVERRIDE=DELETION_PROTECTION is how prod is destroyed without editing the file", () => {
+    const settings = settingsFromEnv({ ENVIRONMENT: "prod", PROJECT_ID: "p-123456", DELETION_PROTECTION: "false", OVERRIDE: "DELETION_PROTECTION" }, files({ prod: PROD_LB }));
+    expect(parseInfraConfig(settings.inputs[0]).deletionProtection).toBe(false);
+  });
+
+  test.each<[string, Record<string, string>, Record<string, unknown>, string]>([
+    ["missing project", {}, { dev: { projectId: "" } }, "PROJECT_ID: is required: infra/env/dev.json leaves projectId empty"],
+    ["unknown environment", { PROJECT_ID: "p-123456", ENVIRONMENT: "qa" }, {}, 'ENVIRONMENT: must be dev or prod, or a comma-separated list of them (got "qa")'],
+    ["bad deletion protection", { PROJECT_ID: "p-123456", DELETION_PROTECTION: "no" }, { dev: {} }, 'DELETION_PROTECTION: must be true or false (got "no")'],
+    ["INFRA_CONFIG", { PROJECT_ID: "p-123456", INFRA_CONFIG: "x.json" }, { dev: {} }, "INFRA_CONFIG: is no longer read"],
+    ["missing environment file", { PROJECT_ID: "p-123456" }, {}, "infra/env/dev.json: cannot read JSON: ENOENT"],
+    ["unparsable environment file", { PROJECT_ID: "p-123456" }, { dev: "{not json" }, "infra/env/dev.json: cannot read JSON"],
+    ["environment file not an object", { PROJECT_ID: "p-123456" }, { dev: "[1]" }, "infra/env/dev.json: must hold a JSON object"],
+    ["environment file for another environment", { PROJECT_ID: "p-123456" }, { dev: { environment: "prod" } }, 'infra/env/dev.json: environment must be "dev" or left out (got "prod")'],
+    ["invalid field in the file", { PROJECT_ID: "p-123456" }, { dev: { service: { concurrency: 0 } } }, "infra/env/dev.json: service.concurrency: must be an integer from 1 to 1000"],
+    ["OVERRIDE of an unknown name", { PROJECT_ID: "p-123456", OVERRIDE: "TIMEOUT" }, { dev: {} }, 'OVERRIDE: "TIMEOUT" is not a setting the command line can give'],
+    ["OVERRIDE of a variable not given", { PROJECT_ID: "p-123456", OVERRIDE: "DOMAINS" }, { dev: {} }, "OVERRIDE: names DOMAINS, but DOMAINS is not set"],
+  ])("%s is refused", (_name, env, byEnvironment, message) => {
+    expect(refusal(env, files(byEnvironment))).toContain(message);
   });
 });

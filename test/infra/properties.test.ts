@@ -9,8 +9,10 @@ import fc from "fast-check";
 import { App, TerraformStack } from "cdktf";
 import { ContainerImage } from "../../infra/constructs/container-image";
 import { Network } from "../../infra/constructs/network";
+import { maxmemoryGb, Redis } from "../../infra/constructs/redis";
 import { WhiteboardService, type WhiteboardServiceProps } from "../../infra/constructs/whiteboard-service";
-import type { InfraConfigInput } from "../../infra/config/schema";
+import { settingsFromEnv } from "../../infra/config/env";
+import { type InfraConfigInput, MAINTENANCE_DAYS } from "../../infra/config/schema";
 import { hashBuildContext } from "../../infra/image/content-hash";
 import {
   BASE_INPUT,
@@ -36,7 +38,13 @@ function environment(input: InfraConfigInput): { foundation: TerraformJson; app:
 const dev = environment({ ...BASE_INPUT });
 const prod = environment({ ...BASE_INPUT, environment: "prod" });
 const DOMAINS = ["board.example.com", "www.board.example.com"];
-const withLb = environment({ ...BASE_INPUT, loadBalancer: { domains: DOMAINS, cloudArmor: { enabled: true, requestsPerInterval: 120, intervalSeconds: 60 } } });
+const withLb = environment({
+  ...BASE_INPUT,
+  service: { publicAccess: "all-users-invoker" },
+  loadBalancer: { domains: DOMAINS, cloudArmor: { enabled: true, requestsPerInterval: 120, intervalSeconds: 60 } },
+});
+/** Prod behind the load balancer with every default, and the run.app URL turned off. */
+const prodLb = environment({ ...BASE_INPUT, environment: "prod", service: { defaultUriDisabled: true }, loadBalancer: { domains: DOMAINS } });
 const direct = environment({ ...BASE_INPUT, network: { egress: "direct", subnetCidr: "10.20.0.0/26" } });
 /** Every other setting changed at once (one synth instead of one per setting). */
 const custom = environment({
@@ -46,6 +54,7 @@ const custom = environment({
   deletionProtection: true,
   state: { bucket: "my-state-bucket", prefix: "boards" },
   network: { vpcEgress: "ALL_TRAFFIC" },
+  redis: { memorySizeGb: 5, maxmemoryPercent: 47, maintenanceWindow: { day: "WEDNESDAY", startHour: 22 } },
   service: {
     timeoutSeconds: 900,
     concurrency: 1000,
@@ -53,7 +62,7 @@ const custom = environment({
     maxInstances: 7,
     cpu: "2",
     memory: "1Gi",
-    publicInvoker: false,
+    publicAccess: "none",
     env: { MAX_STROKES_PER_BOARD: "5000", BOARD_IDLE_TTL_SECONDS: "600" },
     logLevel: "debug",
   },
@@ -117,12 +126,47 @@ describe("Cloud Run service", () => {
     expect(crossStackSource(dev.foundation, template(dev.app).service_account as string)).toBe(`\${${runtime}.email}`);
   });
 
-  test("public invoker by default, none when disabled", () => {
-    expect(onlyResource(dev.app, "google_cloud_run_v2_service_iam_member")).toEqual(
-      expect.objectContaining({ role: "roles/run.invoker", member: "allUsers" }),
+  test("public without an IAM binding by default: the invoker check is off and there is no allUsers member", () => {
+    for (const json of [dev.app, prod.app, prodLb.app]) {
+      expect(service(json).invoker_iam_disabled).toBe(true);
+      expect(resources(json, "google_cloud_run_v2_service_iam_member")).toEqual([]);
+    }
+  });
+
+  test("all-users-invoker keeps the check and grants roles/run.invoker to allUsers; none grants nothing", () => {
+    expect(service(withLb.app).invoker_iam_disabled).toBe(false);
+    expect(onlyResource(withLb.app, "google_cloud_run_v2_service_iam_member")).toEqual(
+      expect.objectContaining({ role: "roles/run.invoker", member: "allUsers", name: `\${${address(withLb.app, "google_cloud_run_v2_service")}.name}` }),
     );
-    const { app } = custom;
-    expect(resources(app, "google_cloud_run_v2_service_iam_member")).toEqual([]);
+    expect(service(custom.app).invoker_iam_disabled).toBe(false);
+    expect(resources(custom.app, "google_cloud_run_v2_service_iam_member")).toEqual([]);
+  });
+
+  test("the run.app URL stays on by default, through the google provider alone", () => {
+    for (const json of [dev.app, prod.app, withLb.app]) {
+      expect(service(json)).not.toHaveProperty("default_uri_disabled");
+      expect(service(json)).not.toHaveProperty("provider");
+      expect(json.provider?.["google-beta"]).toBeUndefined();
+      expect(json.output?.service_url).toBeDefined();
+    }
+  });
+
+  test("defaultUriDisabled turns the run.app URL off through google-beta 6.50.0 (a Beta field in 6.50.0)", () => {
+    const run = service(prodLb.app);
+    expect(run.default_uri_disabled).toBe(true);
+    expect(run.provider).toBe("google-beta");
+    expect(run).not.toHaveProperty("launch_stage");
+    expect((prodLb.app.terraform?.required_providers as Record<string, unknown>)["google-beta"]).toEqual({ source: "google-beta", version: "6.50.0" });
+    expect(prodLb.app.provider?.["google-beta"]?.[0]).toEqual({
+      project: "whiteboard-test-1",
+      region: "us-central1",
+      default_labels: { app: "whiteboard", environment: "prod", "managed-by": "cdktf" },
+    });
+    // Everything else stays on the google provider; no output points at a URL that no longer resolves.
+    expect(onlyResource(prodLb.app, "google_compute_backend_service")).not.toHaveProperty("provider");
+    expect(prodLb.app.output?.service_url).toBeUndefined();
+    expect(prodLb.app.output?.load_balancer_url?.value).toBe("https://board.example.com");
+    expect(prodLb.foundation.provider?.["google-beta"]).toBeUndefined();
   });
 
   test("extra environment variables are passed sorted; LOG_LEVEL is set", () => {
@@ -194,11 +238,36 @@ describe("Redis", () => {
   });
 
   test("never evicts: a full Redis refuses writes rather than dropping boards (which all carry a TTL)", () => {
-    for (const stack of [dev.foundation, prod.foundation]) {
-      expect(onlyResource(stack, "google_redis_instance")).toEqual(
-        expect.objectContaining({ redis_configs: { "maxmemory-policy": "noeviction" } }),
-      );
+    for (const stack of [dev.foundation, prod.foundation, custom.foundation]) {
+      expect((onlyResource(stack, "google_redis_instance").redis_configs as Record<string, string>)["maxmemory-policy"]).toBe("noeviction");
     }
+  });
+
+  test("maxmemory-gb leaves room for replication and snapshots: 80% in prod, none set in dev, the configured share otherwise", () => {
+    expect(onlyResource(prod.foundation, "google_redis_instance").redis_configs).toEqual({ "maxmemory-policy": "noeviction", "maxmemory-gb": "0.8" });
+    expect(onlyResource(dev.foundation, "google_redis_instance").redis_configs).toEqual({ "maxmemory-policy": "noeviction" });
+    // 47% of 5 GB = 2.35 GB, rounded down to a tenth.
+    expect((onlyResource(custom.foundation, "google_redis_instance").redis_configs as Record<string, string>)["maxmemory-gb"]).toBe("2.3");
+  });
+
+  test("maxmemory-gb is a decimal of at most one fraction digit, never above the share nor below 20% of capacity", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 20, max: 99 }), (memory, percent) => {
+        const text = maxmemoryGb(memory, percent);
+        expect(text).toMatch(/^[0-9]+(\.[0-9])?$/);
+        expect(Number(text)).toBeLessThanOrEqual((memory * percent) / 100 + 1e-9);
+        expect(Number(text)).toBeGreaterThan((memory * percent) / 100 - 0.1 - 1e-9);
+        expect(Number(text)).toBeGreaterThanOrEqual(memory * 0.2 - 1e-9);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test("a weekly maintenance window in prod (Sunday 03:00 UTC by default) or as configured; none in dev", () => {
+    const window = (json: TerraformJson) => onlyResource(json, "google_redis_instance").maintenance_policy;
+    expect(window(prod.foundation)).toEqual({ weekly_maintenance_window: [{ day: "SUNDAY", start_time: { hours: 3, minutes: 0, seconds: 0, nanos: 0 } }] });
+    expect(window(custom.foundation)).toEqual({ weekly_maintenance_window: [{ day: "WEDNESDAY", start_time: { hours: 22, minutes: 0, seconds: 0, nanos: 0 } }] });
+    expect(window(dev.foundation)).toBeUndefined();
   });
 
   test("BASIC in dev, STANDARD_HA with RDB snapshots in prod", () => {
@@ -352,6 +421,25 @@ describe("load balancer", () => {
     expect(redirect).not.toHaveProperty("default_service");
     const rule80 = resources(lb, "google_compute_global_forwarding_rule").find((rule) => rule.port_range === "80");
     expect(rule80).toEqual(expect.objectContaining({ target: `\${${address(lb, "google_compute_target_http_proxy")}.id}`, load_balancing_scheme: "EXTERNAL_MANAGED" }));
+  });
+
+  test("the HTTPS proxy has an SSL policy: MODERN profile, TLS 1.2 minimum", () => {
+    for (const json of [lb, prodLb.app]) {
+      const policy = onlyResource(json, "google_compute_ssl_policy");
+      expect(policy).toEqual(expect.objectContaining({ profile: "MODERN", min_tls_version: "TLS_1_2" }));
+      expect(policy).not.toHaveProperty("custom_features");
+      expect(onlyResource(json, "google_compute_target_https_proxy").ssl_policy).toBe(`\${${address(json, "google_compute_ssl_policy")}.id}`);
+    }
+    expect(resources(dev.app, "google_compute_ssl_policy")).toEqual([]);
+  });
+
+  test("Cloud Armor is on by default in prod behind the load balancer", () => {
+    const policy = onlyResource(prodLb.app, "google_compute_security_policy");
+    const rules = policy.rule as Array<Record<string, unknown>>;
+    expect(rules.find((rule) => rule.action === "throttle")?.rate_limit_options).toEqual(
+      expect.objectContaining({ rate_limit_threshold: { count: 300, interval_sec: 60 }, enforce_on_key: "IP" }),
+    );
+    expect(onlyResource(prodLb.app, "google_compute_backend_service").security_policy).toBe(`\${${address(prodLb.app, "google_compute_security_policy")}.id}`);
   });
 
   test("Cloud Armor throttles each client IP and is attached to the backend", () => {
@@ -522,6 +610,32 @@ describe("state and outputs", () => {
   });
 });
 
+describe("settings come from the committed environment file", () => {
+  const file = { projectId: "", environment: "prod", loadBalancer: { domains: DOMAINS }, service: { image: "us-docker.pkg.dev/cloudrun/container/hello:1" } };
+  const read = (path: string) => {
+    if (path !== "infra/env/prod.json") throw new Error(`unexpected read of ${path}`);
+    return JSON.stringify(file);
+  };
+
+  test("a deploy without DOMAINS (or IMAGE) keeps the load balancer, Cloud Armor and the image of the file", () => {
+    const settings = settingsFromEnv({ ENVIRONMENT: "prod", PROJECT_ID: BASE_INPUT.projectId }, read);
+    const app = stack(synthesize(...settings.inputs), "prod-app");
+    expect(onlyResource(app, "google_compute_managed_ssl_certificate").managed).toEqual({ domains: DOMAINS });
+    expect(resources(app, "google_compute_security_policy")).toHaveLength(1);
+    expect(service(app).ingress).toBe("INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER");
+    expect(container(app).image).toBe("us-docker.pkg.dev/cloudrun/container/hello:1");
+  });
+
+  test("a contradicting DOMAINS stops before any construct exists; OVERRIDE=DOMAINS takes the command-line value", () => {
+    expect(() => settingsFromEnv({ ENVIRONMENT: "prod", PROJECT_ID: BASE_INPUT.projectId, DOMAINS: "other.example.com" }, read)).toThrow(
+      /DOMAINS: contradicts the environment file: the command line says DOMAINS=\["other.example.com"\], infra\/env\/prod.json says loadBalancer.domains = \["board.example.com","www.board.example.com"\]/,
+    );
+    // What it synthesizes is the input's domains, as the test above shows for the file's.
+    const settings = settingsFromEnv({ ENVIRONMENT: "prod", PROJECT_ID: BASE_INPUT.projectId, DOMAINS: "other.example.com", OVERRIDE: "DOMAINS" }, read);
+    expect(settings.inputs[0]?.loadBalancer?.domains).toEqual(["other.example.com"]);
+  });
+});
+
 describe("any valid configuration synthesizes", () => {
   const validInput = fc.record(
     {
@@ -535,14 +649,22 @@ describe("any valid configuration synthesizes", () => {
         maxInstances: fc.integer({ min: 1, max: 1000 }),
       }),
       loadBalancer: fc.record({ domains: fc.uniqueArray(fc.constantFrom("a.example.com", "b.example.org", "c.example.net"), { maxLength: 3 }) }),
+      publicAccess: fc.constantFrom("invoker-check-disabled" as const, "all-users-invoker" as const, "none" as const),
+      maxmemoryPercent: fc.integer({ min: 20, max: 100 }),
+      maintenanceWindow: fc.option(fc.record({ day: fc.constantFrom(...MAINTENANCE_DAYS), startHour: fc.integer({ min: 0, max: 23 }) }), { nil: null }),
     },
-    { requiredKeys: ["environment"] },
+    { requiredKeys: ["environment", "publicAccess", "maxmemoryPercent", "maintenanceWindow"] },
   );
 
-  test("and carries timeout, concurrency, tier, egress and ingress through", () => {
+  test("and carries timeout, concurrency, tier, egress, ingress, access, maxmemory, maintenance and Cloud Armor through", () => {
     fc.assert(
-      fc.property(validInput, (partial) => {
-        const input: InfraConfigInput = { ...BASE_INPUT, ...partial, service: { minInstances: 0, ...partial.service } };
+      fc.property(validInput, ({ publicAccess, maxmemoryPercent, maintenanceWindow, ...partial }) => {
+        const input: InfraConfigInput = {
+          ...BASE_INPUT,
+          ...partial,
+          service: { minInstances: 0, ...partial.service, publicAccess },
+          redis: { ...partial.redis, maxmemoryPercent, maintenanceWindow },
+        };
         const { foundation, app } = environment(input);
         const run = template(app);
         if (partial.service?.timeoutSeconds !== undefined) expect(run.timeout).toBe(`${partial.service.timeoutSeconds}s`);
@@ -553,6 +675,20 @@ describe("any valid configuration synthesizes", () => {
         const domains = partial.loadBalancer?.domains ?? [];
         expect(service(app).ingress).toBe(domains.length > 0 ? "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER" : "INGRESS_TRAFFIC_ALL");
         expect(service(app).deletion_protection).toBe(partial.environment === "prod");
+        expect(service(app).invoker_iam_disabled).toBe(publicAccess === "invoker-check-disabled");
+        expect(resources(app, "google_cloud_run_v2_service_iam_member")).toHaveLength(publicAccess === "all-users-invoker" ? 1 : 0);
+        const redis = onlyResource(foundation, "google_redis_instance");
+        const memory = partial.redis?.memorySizeGb ?? 1;
+        const configs = redis.redis_configs as Record<string, string>;
+        if (maxmemoryPercent === 100) expect(configs).not.toHaveProperty("maxmemory-gb");
+        else expect(Number(configs["maxmemory-gb"])).toBeCloseTo(Math.floor((memory * maxmemoryPercent) / 10) / 10, 5);
+        expect(redis.maintenance_policy).toEqual(
+          maintenanceWindow === null
+            ? undefined
+            : { weekly_maintenance_window: [{ day: maintenanceWindow.day, start_time: { hours: maintenanceWindow.startHour, minutes: 0, seconds: 0, nanos: 0 } }] },
+        );
+        expect(resources(app, "google_compute_security_policy")).toHaveLength(partial.environment === "prod" && domains.length > 0 ? 1 : 0);
+        expect(resources(app, "google_compute_ssl_policy")).toHaveLength(domains.length > 0 ? 1 : 0);
       }),
       { numRuns: 10, seed: 20261127 },
     );
@@ -582,7 +718,7 @@ describe("constructs guard their own limits for callers that skip the configurat
     startupCpuBoost: true,
     sessionAffinity: true,
     internalAndLoadBalancerIngressOnly: false,
-    publicInvoker: true,
+    publicAccess: "all-users-invoker",
     deletionProtection: false,
     allowedOrigins: [],
     logLevel: "info",
@@ -593,6 +729,17 @@ describe("constructs guard their own limits for callers that skip the configurat
     expect(() => new WhiteboardService(scope(), "t", { ...serviceProps, timeoutSeconds: 3601 })).toThrow("timeoutSeconds must be 1 to 3600");
     expect(() => new WhiteboardService(scope(), "c", { ...serviceProps, concurrency: 0 })).toThrow("concurrency must be 1 to 1000");
     expect(() => new WhiteboardService(scope(), "m", { ...serviceProps, minInstances: 4 })).toThrow("minInstances must be 0 to maxInstances");
+  });
+
+  test("WhiteboardService needs the google-beta provider to turn the run.app URL off", () => {
+    expect(() => new WhiteboardService(scope(), "u", { ...serviceProps, defaultUriDisabled: true })).toThrow("defaultUriDisabled needs betaProvider");
+  });
+
+  test("Redis refuses a maxmemory share or a maintenance hour Memorystore would refuse", () => {
+    const props = { projectId: "p-123456", region: "us-central1", baseName: "b", authorizedNetwork: "n", tier: "BASIC" as const, memorySizeGb: 1, version: "REDIS_7_2", reservedIpRange: "10.9.0.0/29", persistence: "DISABLED" as const, rdbSnapshotPeriod: "ONE_HOUR", deletionProtection: false };
+    expect(() => new Redis(scope(), "ok", { ...props, maxmemoryPercent: 20, maintenanceWindow: { day: "MONDAY", startHour: 23 } })).not.toThrow();
+    expect(() => new Redis(scope(), "low", { ...props, maxmemoryPercent: 19 })).toThrow("maxmemoryPercent must be an integer from 20 to 100");
+    expect(() => new Redis(scope(), "hour", { ...props, maintenanceWindow: { day: "MONDAY", startHour: 24 } })).toThrow("startHour must be an integer from 0 to 23");
   });
 
   test("Network refuses a connector name the API would refuse", () => {

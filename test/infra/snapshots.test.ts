@@ -10,10 +10,12 @@ import { BASE_INPUT, FIXTURE_CONTEXT, synthesize } from "./helpers";
 const CONFIGURATIONS: Record<string, InfraConfigInput> = {
   "default dev": { ...BASE_INPUT },
   "prod (HA)": { ...BASE_INPUT, environment: "prod" },
+  // Cloud Armor by prod's default; the run.app URL off (the service through google-beta).
   "with load balancer": {
     ...BASE_INPUT,
     environment: "prod",
-    loadBalancer: { domains: ["board.example.com", "www.board.example.com"], cloudArmor: { enabled: true } },
+    service: { defaultUriDisabled: true },
+    loadBalancer: { domains: ["board.example.com", "www.board.example.com"] },
   },
   "with Direct VPC egress": { ...BASE_INPUT, network: { egress: "direct" } },
 };

@@ -1,0 +1,21 @@
+/**
+ * The Google APIs an environment uses. Pure (no cdktf), so infra/scripts/settings.ts can list them for the bootstrap
+ * and the preflight without loading the stacks.
+ */
+import type { InfraConfig } from "./schema";
+
+/** APIs the environment uses, sorted: enabled by `make infra-bootstrap` and declared by the foundation stack. */
+export function requiredApis(config: Pick<InfraConfig, "network" | "service">): string[] {
+  const apis = [
+    "artifactregistry.googleapis.com",
+    "cloudresourcemanager.googleapis.com",
+    "compute.googleapis.com",
+    "iam.googleapis.com",
+    "redis.googleapis.com",
+    "run.googleapis.com",
+    "secretmanager.googleapis.com",
+  ];
+  if (config.network.egress === "connector") apis.push("vpcaccess.googleapis.com");
+  if (config.service.image === undefined) apis.push("cloudbuild.googleapis.com", "storage.googleapis.com");
+  return apis.sort();
+}
