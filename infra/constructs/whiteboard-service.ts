@@ -19,6 +19,11 @@ export interface RedisEndpoint {
   readonly authSecretId: string;
   /** Secret version to read (a number, so a new AUTH string rolls out a new revision). */
   readonly authSecretVersion: string;
+  /**
+   * Replicas each write must reach before the service acknowledges it (REDIS_WAIT_REPLICAS): 1 with a replica
+   * (STANDARD_HA), so that a failover loses no acknowledged stroke in the common case; 0 without one.
+   */
+  readonly waitReplicas: number;
 }
 
 /** How the service reaches the VPC. */
@@ -116,6 +121,7 @@ export class WhiteboardService extends Construct {
       { name: "REDIS_PORT", value: `${props.redis.port}` },
       { name: "REDIS_TLS", value: "true" },
       { name: "REDIS_CA_CERT", value: props.redis.caCertificates },
+      ...(props.redis.waitReplicas > 0 ? [{ name: "REDIS_WAIT_REPLICAS", value: String(props.redis.waitReplicas) }] : []),
       {
         name: "REDIS_PASSWORD",
         valueSource: { secretKeyRef: { secret: props.redis.authSecretId, version: props.redis.authSecretVersion } },

@@ -103,6 +103,7 @@ export class AppStack extends TerraformStack {
         caCertificates: foundation.redis.caCertificates,
         authSecretId: foundation.redis.authSecret.secretId,
         authSecretVersion: foundation.redis.authSecretVersion.version,
+        waitReplicas: config.redis.tier === "STANDARD_HA" ? 1 : 0,
       },
       vpc,
       timeoutSeconds: config.service.timeoutSeconds,

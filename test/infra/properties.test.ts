@@ -270,6 +270,11 @@ describe("Redis", () => {
     expect(window(dev.foundation)).toBeUndefined();
   });
 
+  test("with a replica (prod), a write is acknowledged once the replica has it; without one (dev), at once", () => {
+    expect(containerEnv(prod.app).REDIS_WAIT_REPLICAS).toEqual({ value: "1" });
+    expect(containerEnv(dev.app).REDIS_WAIT_REPLICAS).toBeUndefined();
+  });
+
   test("BASIC in dev, STANDARD_HA with RDB snapshots in prod", () => {
     expect(onlyResource(dev.foundation, "google_redis_instance")).toEqual(
       expect.objectContaining({ tier: "BASIC", persistence_config: { persistence_mode: "DISABLED" } }),
@@ -706,7 +711,7 @@ describe("constructs guard their own limits for callers that skip the configurat
     name: "svc",
     serviceAccountEmail: "svc@p-123456.iam.gserviceaccount.com",
     image: "us-docker.pkg.dev/p/r/i:1",
-    redis: { host: "10.0.0.3", port: 6378, caCertificates: "pem", authSecretId: "s", authSecretVersion: "1" },
+    redis: { host: "10.0.0.3", port: 6378, caCertificates: "pem", authSecretId: "s", authSecretVersion: "1", waitReplicas: 0 },
     vpc: { kind: "connector", connectorId: "c", egress: "PRIVATE_RANGES_ONLY" },
     timeoutSeconds: 3600,
     concurrency: 250,
