@@ -1,13 +1,18 @@
 /**
  * The Redis server's TLS identity as the service checks it: certificates made by openssl in each shape that
- * matters, checked by the function itself and in a real TLS handshake.
+ * matters, checked by the function itself, in a real TLS handshake, and end to end against the Memorystore stand-in
+ * (a real redis-server with TLS) through both of the service's Redis connections.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { X509Certificate } from "node:crypto";
 import { checkServerIdentity, connect, createServer, type PeerCertificate, type Server } from "node:tls";
+import pino from "pino";
+import { waitFor } from "../../local/ports";
+import { RedisServer } from "../../local/redis-server";
 import { CertificateAuthority, type CertificateFiles } from "../../local/tls-certificates";
+import { createRedisConnections } from "../../service/redis";
 import { checkRedisServerIdentity, redisTlsOptions } from "../../service/redis-tls";
 
 const HOST = "127.0.0.1";
@@ -87,5 +92,44 @@ describe("a TLS handshake with the service's options, trusting the Memorystore s
     ["other-ca-signed", "UNABLE_TO_VERIFY_LEAF_SIGNATURE"],
   ])("%s: %s", async (name, outcome) => {
     expect(await handshake(name)).toBe(outcome);
+  });
+});
+
+describe("end to end against the Memorystore stand-in (redis-server, TLS only, AUTH)", () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await new RedisServer().start();
+  });
+  afterAll(async () => {
+    await redis?.destroy();
+  });
+
+  test("both connections come up, and a message published on one reaches a subscription on the other", async () => {
+    const connections = createRedisConnections(redis.clientConfig, pino({ level: "silent" }));
+    // connect() retries forever; waiting on isReady() instead lets a refusal fail the test rather than hang it.
+    void connections.connect().catch(() => undefined);
+    try {
+      await waitFor("both connections to be ready", () => connections.isReady());
+      const received = new Promise<string>((resolve) => void connections.subscriber.subscribe("tls-check", resolve));
+      await waitFor("the subscription", async () => (await connections.commands.publish("tls-check", "over TLS")) === 1);
+      expect(await received).toBe("over TLS");
+    } finally {
+      await connections.close();
+    }
+  });
+
+  test("a server whose certificate another CA signed is refused, on both connections", async () => {
+    const errors: Array<{ role: string; error: string }> = [];
+    const logger = pino({ level: "error" }, { write: (line: string) => void errors.push(JSON.parse(line) as { role: string; error: string }) });
+    const connections = createRedisConnections({ ...redis.clientConfig, caCert: otherCa.files.certPem }, logger);
+    void connections.connect().catch(() => undefined);
+    try {
+      await waitFor("both connections to report the refusal", () => new Set(errors.map((e) => e.role)).size === 2);
+      // redis-server sends its CA along with its certificate, and that CA is not the one trusted.
+      expect(errors.map((e) => e.error)).toEqual(Array(2).fill("self-signed certificate in certificate chain"));
+      expect(connections.isReady()).toBe(false);
+    } finally {
+      await connections.close();
+    }
   });
 });
