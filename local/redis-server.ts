@@ -37,6 +37,7 @@ interface Tls {
 export class RedisServer {
   /** The AUTH password, random for each stand-in, as Memorystore's AUTH string is for each instance. */
   readonly password = randomBytes(24).toString("base64url");
+  readonly host = HOST;
   private process: ManagedProcess | undefined;
   private dir: string | undefined;
   private tls: Tls | undefined;
