@@ -30,7 +30,7 @@ export interface RedisServerOptions {
 }
 
 interface Tls {
-  ca: CertificateFiles;
+  authority: CertificateAuthority;
   server: CertificateFiles;
 }
 
@@ -51,7 +51,7 @@ export class RedisServer {
 
   /** PEM file of the CA that signed the server's certificate (for `redis-cli --tls --cacert`). */
   get caCertFile(): string {
-    return this.started().tls.ca.certFile;
+    return this.started().tls.authority.files.certFile;
   }
 
   /** Exactly the Redis variables the stacks give a Cloud Run instance, with this server's values. */
@@ -61,7 +61,7 @@ export class RedisServer {
       REDIS_HOST: HOST,
       REDIS_PORT: String(port),
       REDIS_TLS: "true",
-      REDIS_CA_CERT: tls.ca.certPem,
+      REDIS_CA_CERT: tls.authority.files.certPem,
       REDIS_PASSWORD: this.password,
     };
   }
@@ -69,7 +69,7 @@ export class RedisServer {
   /** The same connection, for a Redis client in this process (tests, benchmarks). */
   get clientConfig(): RedisConfig {
     const { port, tls } = this.started();
-    return { url: `rediss://${HOST}:${port}`, password: this.password, tls: true, caCert: tls.ca.certPem };
+    return { url: `rediss://${HOST}:${port}`, password: this.password, tls: true, caCert: tls.authority.files.certPem };
   }
 
   get running(): boolean {
@@ -96,7 +96,7 @@ export class RedisServer {
         "--tls-port", String(this.portNumber),
         "--tls-cert-file", this.tls.server.certFile,
         "--tls-key-file", this.tls.server.keyFile,
-        "--tls-ca-cert-file", this.tls.ca.certFile,
+        "--tls-ca-cert-file", this.tls.authority.files.certFile,
         // Memorystore asks clients for no certificate: the CA authenticates the server, AUTH the client.
         "--tls-auth-clients", "no",
         "--bind", HOST,
@@ -114,7 +114,7 @@ export class RedisServer {
       throw new Error(`redis-server exited at start (${exit.code ?? exit.signal})`);
     });
     const { port, tls } = this.started();
-    await Promise.race([waitFor(`redis-server on TLS port ${port}`, () => ping(port, tls.ca.certPem, this.password)), exited]);
+    await Promise.race([waitFor(`redis-server on TLS port ${port}`, () => ping(port, tls.authority.files.certPem, this.password)), exited]);
     return this;
   }
 
@@ -127,6 +127,16 @@ export class RedisServer {
     await this.stop();
     await new Promise((resolve) => setTimeout(resolve, downMs));
     await this.start();
+  }
+
+  /**
+   * Memorystore's server certificate rotation (every 180 days): a new certificate from the same CA, and connections
+   * dropped meanwhile. Clients that trust the CA, not the certificate, reconnect.
+   */
+  async rotateServerCertificate(): Promise<void> {
+    const { tls } = this.started();
+    tls.server = await tls.authority.issue(`server-${Date.now()}`, { commonName: HOST });
+    await this.restart();
   }
 
   /** Stops and deletes the data and the certificates. */
@@ -145,9 +155,8 @@ export class RedisServer {
 
 async function createCertificates(dir: string): Promise<Tls> {
   mkdirSync(dir, { recursive: true });
-  const ca = await CertificateAuthority.create(dir);
-  const server = await ca.issue("server", { commonName: HOST });
-  return { ca: ca.files, server };
+  const authority = await CertificateAuthority.create(dir);
+  return { authority, server: await authority.issue("server", { commonName: HOST }) };
 }
 
 /** True once the server answers AUTH and PING over TLS, verified as the service verifies it. */

@@ -118,6 +118,29 @@ describe("end to end against the Memorystore stand-in (redis-server, TLS only, A
     }
   });
 
+  test("during a CA rotation the stacks pass both CAs, joined: the server's certificate from either is accepted", async () => {
+    const bundle = [otherCa.files.certPem, redis.clientConfig.caCert].join("\n");
+    const connections = createRedisConnections({ ...redis.clientConfig, caCert: bundle }, pino({ level: "silent" }));
+    void connections.connect().catch(() => undefined);
+    try {
+      await waitFor("both connections to be ready", () => connections.isReady());
+    } finally {
+      await connections.close();
+    }
+  });
+
+  test("Memorystore's server certificate rotation (a new certificate, the same CA): both connections come back", async () => {
+    const connections = createRedisConnections(redis.clientConfig, pino({ level: "silent" }));
+    void connections.connect().catch(() => undefined);
+    try {
+      await waitFor("both connections to be ready", () => connections.isReady());
+      await redis.rotateServerCertificate();
+      await waitFor("both connections to come back", async () => connections.isReady() && (await connections.commands.ping()) === "PONG");
+    } finally {
+      await connections.close();
+    }
+  });
+
   test("a server whose certificate another CA signed is refused, on both connections", async () => {
     const errors: Array<{ role: string; error: string }> = [];
     const logger = pino({ level: "error" }, { write: (line: string) => void errors.push(JSON.parse(line) as { role: string; error: string }) });
