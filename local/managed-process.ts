@@ -64,7 +64,8 @@ export class ManagedProcess {
         if (this.child === child) this.child = undefined;
         reject(new Error(`${this.spec.name}: cannot start ${this.spec.command}: ${error.message}`));
       });
-      child.once("exit", (code, signal) => {
+      // "close", not "exit": it comes once the output is read too, so every line has reached onLine by then.
+      child.once("close", (code, signal) => {
         living.delete(child);
         if (this.child === child) this.child = undefined;
         resolve({ code, signal });

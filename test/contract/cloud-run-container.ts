@@ -57,24 +57,21 @@ export async function startContainer(
   });
   child.start();
   const container = { url, pid: child.pid, stop: async () => void (await child.stop("SIGTERM", 3_000)) };
-  let exited = false;
-  void child.exited().then(() => (exited = true));
   try {
     await waitFor(`${revision.name} to be ready`, async () => {
-      if (exited || failure) return true;
+      if (!child.running || failure) return true;
       return (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) })).status === 200;
     }, READY_TIMEOUT_MS);
   } catch {
     failure ??= `not ready after ${READY_TIMEOUT_MS / 1000} s`;
   }
-  if (exited || failure) {
-    // A refused configuration is logged, then the process exits: give it the moment to, so its exit code shows.
-    await Promise.race([child.exited(), new Promise((resolve) => setTimeout(resolve, EXIT_GRACE_MS))]);
-    const how = exited ? `exited (${(await child.exited()).code})` : "is running but not ready";
-    await container.stop();
-    throw new StartFailure(`${revision.name} ${how}: ${failure ?? crash(lines)}`);
-  }
-  return container;
+  if (child.running && !failure) return container;
+
+  // A refused configuration is logged, then the process exits: give it the moment to, so its exit code shows.
+  const exit = await Promise.race([child.exited(), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), EXIT_GRACE_MS))]);
+  await container.stop();
+  const how = exit ? `exited (${exit.code ?? exit.signal})` : "is running but not ready";
+  throw new StartFailure(`${revision.name} ${how}: ${failure ?? crash(lines)}`);
 }
 
 /** Node's own report of an uncaught error (such as a missing module), or the last lines. */
