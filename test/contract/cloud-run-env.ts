@@ -8,6 +8,7 @@
  * `${...}` without a local value stops the test, naming the variable and the expression.
  */
 import type { InfraConfigInput } from "../../infra/config/schema";
+import type { RedisServer } from "../../local/redis-server";
 import { onlyResource, stack, synthesize, type TerraformJson } from "../infra/helpers";
 
 /** One entry of `template.containers[0].env`, as synthesized. */
@@ -32,6 +33,12 @@ export interface MemorystoreValues {
   authString: string;
 }
 
+/** The stand-in's value for each of those attributes. */
+export function standInValues(redis: RedisServer): MemorystoreValues {
+  return { host: redis.host, port: redis.port, caCertificates: [redis.serviceEnv.REDIS_CA_CERT ?? ""], authString: redis.password };
+}
+
+/** Synthesizes the real stacks for `input`: the Cloud Run service's name and container environment, and the foundation. */
 export function synthesizeService(input: InfraConfigInput): SynthesizedService {
   const environment = input.environment ?? "dev";
   const stacks = synthesize(input);

@@ -9,7 +9,7 @@ import path from "node:path";
 import { RedisServer } from "../../local/redis-server";
 import { BASE_INPUT } from "../infra/helpers";
 import { startContainer } from "./cloud-run-container";
-import { resolveForStandIn, synthesizeService, type SynthesizedService } from "./cloud-run-env";
+import { resolveForStandIn, standInValues, synthesizeService, type SynthesizedService } from "./cloud-run-env";
 import { deployLocally } from "./deploy";
 import { buildRuntimeImage, REPOSITORY, type RuntimeImage } from "./runtime-image";
 
@@ -66,7 +66,7 @@ test("the image holds the production dependencies, and none of the packages only
 });
 
 (asRoot ? test : test.skip)("the service runs as the image's user (uid 1000), who cannot change the image's files", async () => {
-  const env = resolveForStandIn(dev, { host: redis.host, port: redis.port, caCertificates: [redis.clientConfig.caCert ?? ""], authString: redis.password });
+  const env = resolveForStandIn(dev, standInValues(redis));
   const container = await startContainer(image, env, { service: dev.name, name: "instance-a" });
   try {
     const status = readFileSync(`/proc/${container.pid}/status`, "utf8");

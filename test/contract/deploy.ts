@@ -9,19 +9,14 @@
 import type { RedisServer } from "../../local/redis-server";
 import { SERVICE_VARIABLES } from "../../service/config";
 import { type CloudRunContainer, startContainer } from "./cloud-run-container";
-import { resolveForStandIn, type SynthesizedService } from "./cloud-run-env";
+import { resolveForStandIn, standInValues, type SynthesizedService } from "./cloud-run-env";
 import { protocolRoundTrip } from "./round-trip";
 import type { RuntimeImage } from "./runtime-image";
 
 export async function deployLocally(service: SynthesizedService, redis: RedisServer, image: RuntimeImage): Promise<void> {
   const unread = service.env.map((entry) => entry.name).filter((name) => !SERVICE_VARIABLES.includes(name));
   if (unread.length > 0) throw new Error(`the stacks set ${unread.join(", ")}, which the service does not read`);
-  const env = resolveForStandIn(service, {
-    host: redis.host,
-    port: redis.port,
-    caCertificates: [redis.clientConfig.caCert ?? ""],
-    authString: redis.password,
-  });
+  const env = resolveForStandIn(service, standInValues(redis));
 
   const started = await Promise.allSettled(
     ["instance-a", "instance-b"].map((name) => startContainer(image, env, { service: service.name, name })),
