@@ -8,4 +8,7 @@ module.exports = {
     "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" }, module: { type: "commonjs" } }],
   },
   testTimeout: 30_000,
+  // A scratch folder shared by the suites of one run (test/support/run-folder.ts).
+  globalSetup: "<rootDir>/test/support/global-setup.ts",
+  globalTeardown: "<rootDir>/test/support/global-teardown.ts",
 };

@@ -142,7 +142,7 @@ interface CatchUp {
  */
 async function measureCatchUp(sizes: readonly number[], pointCounts: readonly number[]): Promise<CatchUp[]> {
   const topology = await Topology.start({ instances: 1, env: { LOG_LEVEL: "warn", MAX_STROKES_PER_BOARD: "1000000", MAX_BOARD_BYTES: String(256 * 2 ** 20) } });
-  const redis = createRedisConnections({ url: topology.redis.url, password: undefined, tls: false, caCert: undefined }, pino({ level: "silent" }));
+  const redis = createRedisConnections(topology.redis.clientConfig, pino({ level: "silent" }));
   await redis.connect();
   const store = new RedisBoardStore(redis.commands, {
     maxStrokes: 1_000_000,

@@ -1,7 +1,7 @@
 /**
- * `make dev`: the whole Cloud Run topology on this machine. Redis (installed from Debian's packages when
- * missing and possible), N service instances, and the Cloud Run-like front on one address. Ctrl-C stops
- * every process it started.
+ * `make dev`: the whole Cloud Run topology on this machine. Redis as the Memorystore stand-in (TLS and AUTH;
+ * redis-server and openssl installed from Debian's packages when missing and possible), N service instances, and
+ * the Cloud Run-like front on one address. Ctrl-C stops every process it started.
  *
  * Settings (environment, all optional): INSTANCES (3), PORT of the front (8080), REQUEST_TIMEOUT in
  * seconds (3600), MAX_CONCURRENCY per instance (250), LOG_LEVEL of the instances (info).
@@ -43,33 +43,41 @@ function printLine(source: string, line: string): void {
   console.log(`${new Date().toTimeString().slice(0, 8)} ${source.padEnd(10)} ${text}`);
 }
 
-function hasRedis(): boolean {
-  return spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;
+/** What the Memorystore stand-in needs: Debian package, and the command that proves it is installed. */
+const STAND_IN_PACKAGES: Record<string, string[]> = { "redis-server": ["redis-server", "--version"], openssl: ["openssl", "version"] };
+
+function missingPackages(): string[] {
+  return Object.entries(STAND_IN_PACKAGES)
+    .filter(([, [command, ...args]]) => spawnSync(command!, args, { stdio: "ignore" }).status !== 0)
+    .map(([name]) => name);
 }
 
-/** Installs Debian's redis-server when this user may (root, or sudo without a password). */
-function installRedis(): string | undefined {
+/** Installs Debian's packages when this user may (root, or sudo without a password). */
+function installPackages(packages: string[]): string | undefined {
   const asRoot = process.getuid?.() === 0;
   const sudo = !asRoot && spawnSync("sudo", ["-n", "true"], { stdio: "ignore" }).status === 0;
   if (spawnSync("apt-get", ["--version"], { stdio: "ignore" }).status !== 0) return "apt-get is not available";
   if (!asRoot && !sudo) return "installing packages needs root or passwordless sudo";
   const run = (args: string[]) => execFileSync(asRoot ? args[0]! : "sudo", asRoot ? args.slice(1) : args, { stdio: "inherit" });
-  console.log("redis-server is missing; installing Debian's package (apt-get install redis-server)...");
+  const install = ["apt-get", "install", "-y", "--no-install-recommends", ...packages];
+  console.log(`${packages.join(" and ")} missing; installing Debian's packages (${install.join(" ")})...`);
   try {
-    run(["apt-get", "install", "-y", "--no-install-recommends", "redis-server"]);
+    run(install);
   } catch {
     try {
       run(["apt-get", "update"]);
-      run(["apt-get", "install", "-y", "--no-install-recommends", "redis-server"]);
+      run(install);
     } catch (error) {
       return `apt-get failed: ${(error as Error).message}`;
     }
   }
-  return hasRedis() ? undefined : "redis-server is still not on PATH after installing";
+  const stillMissing = missingPackages();
+  return stillMissing.length === 0 ? undefined : `${stillMissing.join(" and ")} still not on PATH after installing`;
 }
 
 async function main(): Promise<void> {
-  const whyNoRedis = hasRedis() ? undefined : installRedis();
+  const missing = missingPackages();
+  const whyNoRedis = missing.length === 0 ? undefined : installPackages(missing);
   const memory = whyNoRedis !== undefined;
   if (memory) {
     console.log(
@@ -77,8 +85,8 @@ async function main(): Promise<void> {
         "",
         `!! No Redis: ${whyNoRedis}.`,
         "!! Running ONE instance with boards in its memory: nothing is shared between instances (there is one),",
-        "!! and every board is lost when it stops. Install redis-server for the real topology:",
-        "!!   sudo apt-get install redis-server && make dev",
+        "!! and every board is lost when it stops. Install redis-server and openssl for the real topology:",
+        "!!   sudo apt-get install redis-server openssl && make dev",
         "",
       ].join("\n"),
     );
@@ -101,12 +109,18 @@ async function main(): Promise<void> {
         (instance) =>
           `  ${instance.name.padEnd(11)} ${instance.url.padEnd(23)} ${instance.running ? `pid ${instance.pid}` : "stopped"}, ${stats?.active[instance.name] ?? 0} open`,
       ),
-      memory ? "  boards      in instance-a's memory" : `  redis       ${topology.redis.url.padEnd(23)} pid ${topology.redis.pid}`,
+      memory
+        ? "  boards      in instance-a's memory"
+        : `  redis       ${`127.0.0.1:${topology.redis.port}`.padEnd(23)} pid ${topology.redis.pid}, TLS only and AUTH, as Memorystore`,
     ];
     console.log(rows.join("\n"));
   };
   console.log(`\nWhiteboard is running: open http://localhost:${PORT}\n`);
   status();
+  if (!memory) {
+    const { caCertFile, password, port } = topology.redis;
+    console.log(`\nRedis from a terminal:  redis-cli --tls --cacert ${caCertFile} -a ${password} --no-auth-warning -p ${port}`);
+  }
   console.log(
     `\nType: status | stop <${letters.join("|")}> (SIGTERM) | kill <x> (SIGKILL) | start <x> | quit.  Ctrl-C stops everything.\n`,
   );

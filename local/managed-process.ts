@@ -11,6 +11,10 @@ export interface ProcessSpec {
   command: string;
   args: readonly string[];
   env?: NodeJS.ProcessEnv;
+  /** Working directory. Default: this process's. */
+  cwd?: string;
+  /** Run as this user and group (needs root), as a container's USER does. Default: this process's. */
+  user?: { uid: number; gid: number };
   /** Receives each line the process writes to stdout or stderr; lines are dropped when absent. */
   onLine?: (line: string) => void;
 }
@@ -43,6 +47,9 @@ export class ManagedProcess {
     if (this.child) throw new Error(`${this.spec.name} is already running`);
     const child = spawn(this.spec.command, [...this.spec.args], {
       env: this.spec.env ?? process.env,
+      cwd: this.spec.cwd,
+      uid: this.spec.user?.uid,
+      gid: this.spec.user?.gid,
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child = child;
@@ -57,7 +64,8 @@ export class ManagedProcess {
         if (this.child === child) this.child = undefined;
         reject(new Error(`${this.spec.name}: cannot start ${this.spec.command}: ${error.message}`));
       });
-      child.once("exit", (code, signal) => {
+      // "close", not "exit": it comes once the output is read too, so every line has reached onLine by then.
+      child.once("close", (code, signal) => {
         living.delete(child);
         if (this.child === child) this.child = undefined;
         resolve({ code, signal });

@@ -1,13 +1,25 @@
 /**
- * A real redis-server on 127.0.0.1, as the local stand-in for Memorystore. It keeps an append-only file
- * that a graceful stop flushes, so a test can restart Redis and expect every acked stroke back.
+ * The local stand-in for Memorystore for Redis as the stacks configure it (in-transit encryption and AUTH): a real
+ * redis-server on 127.0.0.1 that listens for TLS only (no plain-text port) and requires a password, with a server
+ * certificate shaped like Memorystore's: signed by a CA made for this server, subject CN = 127.0.0.1, no subject
+ * alternative names. Instances get what Cloud Run gives them from the stacks ({@link RedisServer.serviceEnv}).
+ *
+ * It keeps an append-only file that a graceful stop flushes, and a restart keeps the data, port, certificates and
+ * password, so a test can restart Redis and expect every acked stroke back.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createConnection } from "node:net";
+import { connect } from "node:tls";
+import type { RedisConfig } from "../service/config";
+import { checkRedisServerIdentity } from "../service/redis-tls";
 import { ManagedProcess } from "./managed-process";
 import { freePort, waitFor } from "./ports";
+import { CertificateAuthority, type CertificateFiles } from "./tls-certificates";
+
+/** Memorystore's host is the instance's IP address, and so is this one's. */
+const HOST = "127.0.0.1";
 
 export interface RedisServerOptions {
   /** Default: a free port. */
@@ -17,15 +29,47 @@ export interface RedisServerOptions {
   onLine?: (line: string) => void;
 }
 
+interface Tls {
+  authority: CertificateAuthority;
+  server: CertificateFiles;
+}
+
 export class RedisServer {
+  /** The AUTH password, random for each stand-in, as Memorystore's AUTH string is for each instance. */
+  readonly password = randomBytes(24).toString("base64url");
+  readonly host = HOST;
   private process: ManagedProcess | undefined;
   private dir: string | undefined;
-  private port = 0;
+  private tls: Tls | undefined;
+  private portNumber = 0;
 
   constructor(private readonly options: RedisServerOptions = {}) {}
 
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+  get port(): number {
+    return this.started().port;
+  }
+
+  /** PEM file of the CA that signed the server's certificate (for `redis-cli --tls --cacert`). */
+  get caCertFile(): string {
+    return this.started().tls.authority.files.certFile;
+  }
+
+  /** Exactly the Redis variables the stacks give a Cloud Run instance, with this server's values. */
+  get serviceEnv(): Record<string, string> {
+    const { port, tls } = this.started();
+    return {
+      REDIS_HOST: HOST,
+      REDIS_PORT: String(port),
+      REDIS_TLS: "true",
+      REDIS_CA_CERT: tls.authority.files.certPem,
+      REDIS_PASSWORD: this.password,
+    };
+  }
+
+  /** The same connection, for a Redis client in this process (tests, benchmarks). */
+  get clientConfig(): RedisConfig {
+    const { port, tls } = this.started();
+    return { url: `rediss://${HOST}:${port}`, password: this.password, tls: true, caCert: tls.authority.files.certPem };
   }
 
   get running(): boolean {
@@ -37,14 +81,25 @@ export class RedisServer {
   }
 
   async start(): Promise<this> {
-    this.port ||= this.options.port ?? (await freePort());
+    this.portNumber ||= this.options.port ?? (await freePort());
     this.dir ??= mkdtempSync(path.join(tmpdir(), "whiteboard-redis-"));
+    this.tls ??= await createCertificates(path.join(this.dir, "tls"));
+    // The password goes in a file readable by this user only, not on the command line that `ps` shows.
+    const configFile = path.join(this.dir, "redis.conf");
+    writeFileSync(configFile, `requirepass ${this.password}\n`, { mode: 0o600 });
     this.process = new ManagedProcess({
-      name: `redis-server :${this.port}`,
+      name: `redis-server :${this.portNumber} (TLS)`,
       command: this.options.binary ?? "redis-server",
       args: [
-        "--port", String(this.port),
-        "--bind", "127.0.0.1",
+        configFile,
+        "--port", "0",
+        "--tls-port", String(this.portNumber),
+        "--tls-cert-file", this.tls.server.certFile,
+        "--tls-key-file", this.tls.server.keyFile,
+        "--tls-ca-cert-file", this.tls.authority.files.certFile,
+        // Memorystore asks clients for no certificate: the CA authenticates the server, AUTH the client.
+        "--tls-auth-clients", "no",
+        "--bind", HOST,
         "--dir", this.dir,
         "--save", "",
         "--appendonly", "yes",
@@ -58,7 +113,8 @@ export class RedisServer {
     const exited = this.process.exited().then((exit) => {
       throw new Error(`redis-server exited at start (${exit.code ?? exit.signal})`);
     });
-    await Promise.race([waitFor(`redis-server on port ${this.port}`, () => ping(this.port)), exited]);
+    const { port, tls } = this.started();
+    await Promise.race([waitFor(`redis-server on TLS port ${port}`, () => ping(port, tls.authority.files.certPem, this.password)), exited]);
     return this;
   }
 
@@ -73,26 +129,53 @@ export class RedisServer {
     await this.start();
   }
 
-  /** Stops and deletes the data. */
+  /**
+   * Memorystore's server certificate rotation (every 180 days): a new certificate from the same CA, and connections
+   * dropped meanwhile. Clients that trust the CA, not the certificate, reconnect.
+   */
+  async rotateServerCertificate(): Promise<void> {
+    const { tls } = this.started();
+    tls.server = await tls.authority.issue(`server-${Date.now()}`, { commonName: HOST });
+    await this.restart();
+  }
+
+  /** Stops and deletes the data and the certificates. */
   async destroy(): Promise<void> {
     await this.stop();
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
     this.dir = undefined;
+    this.tls = undefined;
+  }
+
+  private started(): { port: number; tls: Tls } {
+    if (!this.tls) throw new Error("the Redis stand-in has not been started");
+    return { port: this.portNumber, tls: this.tls };
   }
 }
 
-function ping(port: number): Promise<boolean> {
+async function createCertificates(dir: string): Promise<Tls> {
+  mkdirSync(dir, { recursive: true });
+  const authority = await CertificateAuthority.create(dir);
+  return { authority, server: await authority.issue("server", { commonName: HOST }) };
+}
+
+/** True once the server answers AUTH and PING over TLS, verified as the service verifies it. */
+function ping(port: number, caCert: string, password: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: "127.0.0.1", port }, () => socket.write("PING\r\n"));
+    const socket = connect({ host: HOST, port, ca: caCert, checkServerIdentity: checkRedisServerIdentity }, () =>
+      socket.write(`AUTH ${password}\r\nPING\r\n`),
+    );
+    let replies = "";
+    const finish = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
     socket.setTimeout(500);
-    socket.once("data", (data) => {
-      socket.destroy();
-      resolve(data.toString().startsWith("+PONG"));
+    socket.on("data", (data) => {
+      replies += data.toString();
+      if (replies.split("\r\n").length > 2) finish(replies === "+OK\r\n+PONG\r\n");
     });
-    socket.once("error", () => resolve(false));
-    socket.once("timeout", () => {
-      socket.destroy();
-      resolve(false);
-    });
+    socket.once("error", () => finish(false));
+    socket.once("timeout", () => finish(false));
   });
 }

@@ -11,11 +11,9 @@ export const SERVICE_ENTRY = path.join(__dirname, "..", "dist", "service", "main
 export interface ServiceInstanceOptions {
   /** Names the instance in logs and presence. */
   name: string;
-  /** Absent with BOARD_STORE=memory in `env`. */
-  redisUrl?: string;
   /** Default: a free port, kept across restarts. */
   port?: number;
-  /** More environment variables (see service/config.ts). */
+  /** More environment variables (see service/config.ts), the Redis stand-in's among them. */
   env?: Record<string, string>;
   /** Node arguments that start the server. Default: the built service, [SERVICE_ENTRY]. */
   nodeArgs?: readonly string[];
@@ -35,7 +33,6 @@ export class ServiceInstance {
       env: {
         PATH: process.env.PATH,
         PORT: String(port),
-        ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
         INSTANCE_ID: options.name,
         LOG_LEVEL: "info",
         ...options.env,

@@ -1,6 +1,7 @@
 /**
- * The Cloud Run topology on one machine: one Redis, N service instances and, optionally, a front that
- * routes to them as Cloud Run does. Shared by `make dev`, the tests and the benchmarks.
+ * The Cloud Run topology on one machine: one Redis (the Memorystore stand-in: TLS and AUTH, see ./redis-server.ts),
+ * N service instances and, optionally, a front that routes to them as Cloud Run does. Shared by `make dev`, the
+ * tests and the benchmarks.
  */
 import { Front, type FrontOptions } from "./front";
 import { RedisServer } from "./redis-server";
@@ -10,8 +11,9 @@ export interface TopologyOptions {
   /** Service instances to start. */
   instances: number;
   /**
-   * "redis" (default) starts a redis-server for the instances to share. "memory" starts no Redis and
-   * exactly one instance with BOARD_STORE=memory, for machines without redis-server.
+   * "redis" (default) starts the Memorystore stand-in for the instances to share, and gives each instance its
+   * REDIS_* variables as the stacks give them on Cloud Run. "memory" starts no Redis and exactly one instance with
+   * BOARD_STORE=memory, for machines without redis-server.
    */
   store?: "redis" | "memory";
   /** Environment for every instance (see service/config.ts), e.g. REQUEST_TIMEOUT_SECONDS. */
@@ -47,9 +49,8 @@ export class Topology {
         const name = `instance-${String.fromCharCode(97 + index)}`;
         return ServiceInstance.create({
           name,
-          redisUrl: redis?.url,
           port: options.firstInstancePort === undefined ? undefined : options.firstInstancePort + index,
-          env: { ...options.env, ...(memory ? { BOARD_STORE: "memory" } : {}) },
+          env: { ...redis?.serviceEnv, ...options.env, ...(memory ? { BOARD_STORE: "memory" } : {}) },
           nodeArgs: options.nodeArgs,
           onLine: (line) => options.onLine?.(name, line),
         });

@@ -9,16 +9,17 @@ const KIB = 1_024;
 const MIB = 1_024 * KIB;
 const GIB = 1_024 * MIB;
 
-const integer = (min: number, max: number, fallback: number) => {
+const wholeNumber = (min: number, max: number) => {
   const message = `must be a whole number from ${min} to ${max}`;
   return z
     .string()
     .trim()
     .regex(/^\d+$/, message)
     .transform(Number)
-    .pipe(z.number().int().min(min, message).max(max, message))
-    .default(fallback);
+    .pipe(z.number().int().min(min, message).max(max, message));
 };
+
+const integer = (min: number, max: number, fallback: number) => wholeNumber(min, max).default(fallback);
 
 const boolean = z
   .enum(["true", "false", "1", "0"], { message: 'must be "true" or "false"' })
@@ -32,15 +33,38 @@ const origin = z.string().refine((value) => {
   }
 }, "must be an origin such as https://board.example.com (scheme, host and optional port, no path)");
 
+/** The Redis variables the service reads. Any other REDIS_* variable is a mistake, such as REDIS_PASWORD. */
+const REDIS_VARIABLES = [
+  "REDIS_URL",
+  "REDIS_HOST",
+  "REDIS_PORT",
+  "REDIS_PASSWORD",
+  "REDIS_TLS",
+  "REDIS_CA_CERT",
+  "REDIS_WAIT_REPLICAS",
+  "REDIS_WAIT_TIMEOUT_MS",
+] as const;
+
+/** A redis:// or rediss:// URL, or undefined (the schema reports a bad one). */
+function redisUrl(text: string | undefined): URL | undefined {
+  try {
+    const url = new URL(text ?? "");
+    return url.protocol === "redis:" || url.protocol === "rediss:" ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const envSchema = z
   .object({
+    NODE_ENV: z.enum(["production", "development", "test"], { message: 'must be "production", "development" or "test"' }).optional(),
     PORT: integer(1, 65535, 8080),
     BOARD_STORE: z.enum(["redis", "memory"], { message: 'must be "redis" or "memory"' }).default("redis"),
     REDIS_URL: z
       .url({ protocol: /^rediss?$/, message: "must be a redis:// or rediss:// URL" })
       .optional(),
     REDIS_HOST: z.string().trim().min(1).optional(),
-    REDIS_PORT: integer(1, 65535, 6379),
+    REDIS_PORT: wholeNumber(1, 65535).optional(),
     REDIS_PASSWORD: z.string().optional(),
     REDIS_TLS: boolean.optional(),
     REDIS_WAIT_REPLICAS: integer(0, 5, 0),
@@ -80,13 +104,34 @@ const envSchema = z
     K_REVISION: z.string().optional(),
   })
   .superRefine((env, ctx) => {
-    if (env.REDIS_URL !== undefined && env.REDIS_HOST !== undefined) {
-      ctx.addIssue({ code: "custom", path: ["REDIS_HOST"], message: "set either REDIS_URL or REDIS_HOST, not both" });
+    const problem = (variable: string, message: string) => ctx.addIssue({ code: "custom", path: [variable], message });
+    if (env.BOARD_STORE === "memory") {
+      for (const name of REDIS_VARIABLES) {
+        if (env[name] !== undefined) problem(name, "BOARD_STORE=memory uses no Redis: unset it, or use BOARD_STORE=redis");
+      }
+      return;
+    }
+    if (env.REDIS_URL !== undefined) {
+      if (env.REDIS_HOST !== undefined) problem("REDIS_HOST", "set either REDIS_URL or REDIS_HOST, not both");
+      if (env.REDIS_PORT !== undefined) problem("REDIS_PORT", "REDIS_URL holds the port: set either REDIS_URL, or REDIS_HOST and REDIS_PORT");
+      const url = redisUrl(env.REDIS_URL);
+      if (url) {
+        const tls = url.protocol === "rediss:";
+        if (env.REDIS_TLS !== undefined && env.REDIS_TLS !== tls) problem("REDIS_TLS", `is ${env.REDIS_TLS} but REDIS_URL uses ${url.protocol}//`);
+        if (env.REDIS_CA_CERT !== undefined && !tls) problem("REDIS_CA_CERT", "needs a rediss:// REDIS_URL (TLS)");
+        if (env.REDIS_PASSWORD !== undefined && url.password) problem("REDIS_PASSWORD", "REDIS_URL holds a password too: give it in one place");
+      }
+    } else if (env.REDIS_HOST === undefined && env.NODE_ENV === "production") {
+      // The image sets NODE_ENV=production: a deployed instance must never quietly look for Redis on itself.
+      problem("REDIS_HOST", "is required when NODE_ENV=production (or REDIS_URL): no default Redis in production");
     }
     if (env.REDIS_CA_CERT !== undefined && env.REDIS_TLS === false) {
-      ctx.addIssue({ code: "custom", path: ["REDIS_TLS"], message: "must not be false when REDIS_CA_CERT is set" });
+      problem("REDIS_TLS", "must not be false when REDIS_CA_CERT is set");
     }
   });
+
+/** Every environment variable the service reads. The contract test holds the stacks to this list. */
+export const SERVICE_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 
 export interface RedisConfig {
   url: string;
@@ -156,10 +201,15 @@ export class ConfigError extends Error {
 /** Builds the configuration from environment variables; throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv, makeInstanceId: () => string): Config {
   const blankAsUnset = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const unknownRedisVariables = Object.keys(blankAsUnset).filter(
+    (name) => name.startsWith("REDIS_") && !(REDIS_VARIABLES as readonly string[]).includes(name),
+  );
   const parsed = envSchema.safeParse(blankAsUnset);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
-  }
+  const problems = [
+    ...unknownRedisVariables.map((name) => `${name}: unknown variable; the Redis variables are ${REDIS_VARIABLES.join(", ")}`),
+    ...(parsed.error?.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`) ?? []),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   return {
     port: e.PORT,
@@ -194,22 +244,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, makeInstanceId: () => string)
   };
 }
 
+/** The connection the (already consistent) variables describe. */
 function redisConfig(e: z.output<typeof envSchema>): RedisConfig {
-  if (e.REDIS_HOST !== undefined) {
-    const tls = e.REDIS_TLS ?? e.REDIS_CA_CERT !== undefined;
-    const host = e.REDIS_HOST.includes(":") ? `[${e.REDIS_HOST}]` : e.REDIS_HOST;
-    return { url: `${tls ? "rediss" : "redis"}://${host}:${e.REDIS_PORT}`, password: e.REDIS_PASSWORD, tls, caCert: e.REDIS_CA_CERT };
+  const url = redisUrl(e.REDIS_URL);
+  if (url) {
+    // Credentials move out of the URL so the URL itself is safe to log.
+    const password = e.REDIS_PASSWORD ?? (url.password ? decodeURIComponent(url.password) : undefined);
+    url.password = "";
+    return { url: url.toString(), password, tls: url.protocol === "rediss:", caCert: e.REDIS_CA_CERT };
   }
-  // Credentials move out of the URL so the URL itself is safe to log.
-  const url = new URL(e.REDIS_URL ?? "redis://127.0.0.1:6379");
-  const password = e.REDIS_PASSWORD ?? (url.password ? decodeURIComponent(url.password) : undefined);
-  url.password = "";
-  const tls = url.protocol === "rediss:";
-  if (e.REDIS_TLS !== undefined && e.REDIS_TLS !== tls) {
-    throw new ConfigError([`REDIS_TLS: is ${e.REDIS_TLS} but REDIS_URL uses ${url.protocol}//`]);
-  }
-  if (e.REDIS_CA_CERT !== undefined && !tls) {
-    throw new ConfigError(["REDIS_CA_CERT: needs a rediss:// REDIS_URL (TLS)"]);
-  }
-  return { url: url.toString(), password, tls, caCert: e.REDIS_CA_CERT };
+  const host = e.REDIS_HOST ?? "127.0.0.1";
+  const tls = e.REDIS_TLS ?? e.REDIS_CA_CERT !== undefined;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  return { url: `${tls ? "rediss" : "redis"}://${urlHost}:${e.REDIS_PORT ?? 6379}`, password: e.REDIS_PASSWORD, tls, caCert: e.REDIS_CA_CERT };
 }

@@ -8,6 +8,7 @@
 import { createClient } from "redis";
 import type { RedisConfig } from "./config";
 import type { Logger } from "./logger";
+import { redisTlsOptions } from "./redis-tls";
 import { boardScripts } from "./store/redis-scripts";
 
 /** Long enough for a 100,000-stroke board read under load; short enough to fail a request while Redis hangs. */
@@ -28,7 +29,8 @@ function createCommandClient(config: RedisConfig) {
     socket: {
       connectTimeout: CONNECT_TIMEOUT_MS,
       reconnectStrategy: reconnectDelay,
-      ...(config.tls ? { tls: true as const, ca: config.caCert } : {}),
+      // The subscriber, a duplicate(), inherits these socket options, so both connections check the same identity.
+      ...(config.tls ? redisTlsOptions(config.caCert) : {}),
     },
     pingInterval: PING_INTERVAL_MS,
     // Fail at once while disconnected: a stroke is refused with "unavailable" rather than queued in memory.

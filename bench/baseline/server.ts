@@ -1,17 +1,22 @@
 /**
  * The baseline: the design Google's Cloud Run WebSocket guide points to, as Socket.IO's whiteboard example
  * does it. Each instance relays every event to every other client through @socket.io/redis-adapter;
- * nothing is stored, validated or acknowledged. Same Socket.IO, adapter and redis versions as the service.
+ * nothing is stored, validated or acknowledged. Same Socket.IO, adapter and redis versions as the service, and the
+ * same Redis: the Memorystore stand-in over TLS with AUTH, reached as the service reaches it.
  *
- * Environment: PORT, REDIS_URL.
+ * Environment: PORT, and REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, REDIS_CA_CERT as the topology gives them.
  */
 import { createServer } from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
 import { Server } from "socket.io";
+import { redisTlsOptions } from "../../service/redis-tls";
 
 async function main(): Promise<void> {
-  const pub = createClient({ url: process.env.REDIS_URL });
+  const pub = createClient({
+    password: process.env.REDIS_PASSWORD,
+    socket: { host: process.env.REDIS_HOST, port: Number(process.env.REDIS_PORT), ...redisTlsOptions(process.env.REDIS_CA_CERT) },
+  });
   const sub = pub.duplicate();
   for (const client of [pub, sub]) client.on("error", (error: Error) => console.error("redis:", error.message));
   await Promise.all([pub.connect(), sub.connect()]);

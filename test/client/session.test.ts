@@ -16,7 +16,7 @@ const users: ScriptedUser[] = [];
 
 beforeAll(async () => {
   topology = await Topology.start({ instances: 3 });
-  redis = createRedisConnections({ url: topology.redis.url, password: undefined, tls: false, caCert: undefined }, pino({ level: "silent" }));
+  redis = createRedisConnections(topology.redis.clientConfig, pino({ level: "silent" }));
   await redis.connect();
 });
 

@@ -31,7 +31,7 @@ const newBoard = () => `store-${process.pid}-${++boardCounter}`;
 
 beforeAll(async () => {
   redisServer = await new RedisServer().start();
-  connections = createRedisConnections({ url: redisServer.url, password: undefined, tls: false, caCert: undefined }, pino({ level: "silent" }));
+  connections = createRedisConnections(redisServer.clientConfig, pino({ level: "silent" }));
   await connections.connect();
 });
 

@@ -3,6 +3,7 @@ import { SERVICE_ENTRY } from "../../local/service-instance";
 import { ConfigError, loadConfig } from "../../service/config";
 
 const load = (env: Record<string, string>) => loadConfig(env, () => "abcd");
+const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -68,6 +69,26 @@ test("Memorystore style: host, port, password and CA given separately imply TLS"
   expect(config.instanceId).toBe("wb-00007-abcd");
 });
 
+test("REDIS_URL without a password, and the password in REDIS_PASSWORD (kept out of the URL)", () => {
+  expect(load({ REDIS_URL: "rediss://10.0.0.3:6378", REDIS_PASSWORD: "pw" }).store).toEqual({
+    kind: "redis",
+    redis: { url: "rediss://10.0.0.3:6378", password: "pw", tls: true, caCert: undefined },
+  });
+});
+
+test("without REDIS_HOST, the other REDIS_ variables describe Redis on 127.0.0.1", () => {
+  expect(load({ REDIS_PORT: "6380", REDIS_PASSWORD: "pw" }).store).toEqual({
+    kind: "redis",
+    redis: { url: "redis://127.0.0.1:6380", password: "pw", tls: false, caCert: undefined },
+  });
+});
+
+test("NODE_ENV=production needs Redis named explicitly, and accepts it given either way", () => {
+  expect(load({ NODE_ENV: "production", REDIS_HOST: "10.1.2.3" }).store).toMatchObject({ redis: { url: "redis://10.1.2.3:6379" } });
+  expect(load({ NODE_ENV: "production", REDIS_URL: "redis://10.1.2.3:6379" }).store).toMatchObject({ redis: { url: "redis://10.1.2.3:6379" } });
+  expect(load({ NODE_ENV: "production", BOARD_STORE: "memory" }).store).toEqual({ kind: "memory" });
+});
+
 test("BOARD_STORE=memory needs no Redis", () => {
   expect(load({ BOARD_STORE: "memory" }).store).toEqual({ kind: "memory" });
 });
@@ -92,6 +113,15 @@ test.each<[Record<string, string>, RegExp]>([
   [{ REDIS_HOST: "h", REDIS_TLS: "yes" }, /^REDIS_TLS: must be "true" or "false"$/],
   [{ REDIS_HOST: "h", REDIS_CA_CERT: "not a pem" }, /^REDIS_CA_CERT: must be a PEM certificate$/],
   [{ REDIS_URL: "redis://h:1", REDIS_TLS: "true" }, /^REDIS_TLS: is true but REDIS_URL uses redis:\/\/$/],
+  [{ REDIS_URL: "rediss://h:1", REDIS_TLS: "false" }, /^REDIS_TLS: is false but REDIS_URL uses rediss:\/\/$/],
+  [{ REDIS_PASWORD: "pw" }, /^REDIS_PASWORD: unknown variable; the Redis variables are REDIS_URL, REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, REDIS_TLS, REDIS_CA_CERT$/],
+  [{ REDIS_URL: "redis://a:1", REDIS_PORT: "6378" }, /^REDIS_PORT: REDIS_URL holds the port/],
+  [{ REDIS_URL: "redis://:one@a:1", REDIS_PASSWORD: "two" }, /^REDIS_PASSWORD: REDIS_URL holds a password too/],
+  [{ REDIS_URL: "redis://a:1", REDIS_CA_CERT: PEM }, /^REDIS_CA_CERT: needs a rediss:\/\/ REDIS_URL \(TLS\)$/],
+  [{ REDIS_HOST: "h", REDIS_CA_CERT: PEM, REDIS_TLS: "false" }, /^REDIS_TLS: must not be false when REDIS_CA_CERT is set$/],
+  [{ BOARD_STORE: "memory", REDIS_HOST: "h" }, /^REDIS_HOST: BOARD_STORE=memory uses no Redis/],
+  [{ NODE_ENV: "production" }, /^REDIS_HOST: is required when NODE_ENV=production \(or REDIS_URL\)/],
+  [{ NODE_ENV: "staging" }, /^NODE_ENV: must be "production", "development" or "test"$/],
   [{ ALLOWED_ORIGINS: "https://a.example.com/path" }, /^ALLOWED_ORIGINS.*must be an origin/],
   [{ REQUEST_TIMEOUT_SECONDS: "3601" }, /^REQUEST_TIMEOUT_SECONDS: .*3600/],
   [{ MAX_STROKES_PER_BOARD: "0" }, /^MAX_STROKES_PER_BOARD: /],
@@ -108,12 +138,21 @@ test.each<[Record<string, string>, RegExp]>([
 
 test("every bad variable is reported at once", () => {
   expect(problems({ PORT: "x", RATE_LIMIT_BURST: "-1" }).map((p) => p.split(":")[0])).toEqual(["PORT", "RATE_LIMIT_BURST"]);
+  expect(problems({ REDIS_PASWORD: "pw", REDIS_URL: "redis://a:1", REDIS_HOST: "b" }).map((p) => p.split(":")[0])).toEqual([
+    "REDIS_PASWORD",
+    "REDIS_HOST",
+  ]);
 });
 
-test("the process exits with the message when started with a bad variable", () => {
-  const result = spawnSync(process.execPath, [SERVICE_ENTRY], { env: { PORT: "x" }, encoding: "utf8", timeout: 10_000 });
+test.each([
+  [{ PORT: "x" }, "PORT: must be a whole number from 1 to 65535"],
+  [{ REDIS_HOST: "10.1.2.3", REDIS_PASWORD: "s3cret-value" }, "REDIS_PASWORD: unknown variable"],
+])("the process exits with the message when started with %j", (env, message) => {
+  const result = spawnSync(process.execPath, [SERVICE_ENTRY], { env, encoding: "utf8", timeout: 10_000 });
   expect(result.status).toBe(2);
   const line = JSON.parse(result.stdout.trim()) as { severity: string; message: string };
   expect(line.severity).toBe("CRITICAL");
-  expect(line.message).toContain("PORT: must be a whole number from 1 to 65535");
+  expect(line.message).toContain(message);
+  // The message names the variable, never its value (a mistyped REDIS_PASSWORD holds a password).
+  expect(line.message).not.toContain("s3cret-value");
 });

@@ -1,0 +1,100 @@
+/**
+ * The contract between infra/ and service/: the Cloud Run container's environment, exactly as the real infra code
+ * synthesizes it for dev and for prod, with the Memorystore stand-in in Memorystore's place, starts two containers of
+ * the reproduced runtime image that serve the page and the protocol across each other. Then, each way the contract
+ * can break, made on purpose: each must stop the deployment with a message that says what broke.
+ */
+import { RedisServer } from "../../local/redis-server";
+import { SERVICE_VARIABLES } from "../../service/config";
+import { BASE_INPUT, onlyResource } from "../infra/helpers";
+import { type EnvEntry, synthesizeService, type SynthesizedService } from "./cloud-run-env";
+import { deployLocally } from "./deploy";
+import { buildRuntimeImage, type RuntimeImage } from "./runtime-image";
+
+let redis: RedisServer;
+let image: RuntimeImage;
+
+beforeAll(async () => {
+  [redis, image] = await Promise.all([new RedisServer().start(), buildRuntimeImage()]);
+}, 60_000);
+
+afterAll(async () => {
+  await redis?.destroy();
+});
+
+const DEPLOYMENTS: Array<[string, Parameters<typeof synthesizeService>[0]]> = [
+  ["dev", { ...BASE_INPUT }],
+  ["prod", { ...BASE_INPUT, environment: "prod" }],
+  ["prod behind the load balancer (ALLOWED_ORIGINS)", { ...BASE_INPUT, environment: "prod", loadBalancer: { domains: ["board.example.com"] } }],
+];
+
+describe.each(DEPLOYMENTS)("%s", (_, input) => {
+  let service: SynthesizedService;
+  beforeAll(() => {
+    service = synthesizeService(input);
+  });
+
+  test("the foundation's Redis is what the stand-in plays: TLS with a server certificate, AUTH required", () => {
+    expect(onlyResource(service.foundation, "google_redis_instance")).toEqual(
+      expect.objectContaining({ transit_encryption_mode: "SERVER_AUTHENTICATION", auth_enabled: true }),
+    );
+  });
+
+  test("the service reads every variable the stacks set", () => {
+    expect(service.env.map((entry) => entry.name).filter((name) => !SERVICE_VARIABLES.includes(name))).toEqual([]);
+  });
+
+  test("two containers with exactly that environment serve the page and the protocol across each other", async () => {
+    await deployLocally(service, redis, image);
+  });
+});
+
+describe("each break of the contract stops the deployment, saying what broke", () => {
+  let dev: SynthesizedService;
+  beforeAll(() => {
+    dev = synthesizeService({ ...BASE_INPUT });
+  });
+
+  /** The dev deployment with its container environment changed. */
+  const deployWith = (change: (env: EnvEntry[]) => EnvEntry[]) => deployLocally({ ...dev, env: change(dev.env.map((entry) => ({ ...entry }))) }, redis, image);
+  const without = (name: string) => (env: EnvEntry[]) => env.filter((entry) => entry.name !== name);
+  const setting = (name: string, value: string) => (env: EnvEntry[]) => [...without(name)(env), { name, value }];
+
+  test.each([
+    ["a setting under a name the service does not know", "MAX_STROKES", "5000"],
+    ["a misspelt Redis variable", "REDIS_PASWORD", "x"],
+  ])("the stacks set a variable the service does not read: %s", async (_, name, value) => {
+    await expect(deployWith(setting(name, value))).rejects.toThrow(`the stacks set ${name}, which the service does not read`);
+  });
+
+  test.each([
+    ["REDIS_HOST", /exited \(2\): invalid configuration:\s+REDIS_HOST: is required when NODE_ENV=production/],
+    ["REDIS_PORT", /redis connection error: .*ECONNREFUSED 127\.0\.0\.1:6379/],
+    ["REDIS_PASSWORD", /redis connection error: NOAUTH/],
+    ["REDIS_CA_CERT", /redis connection error: self-signed certificate in certificate chain/],
+  ])("the stacks miss a variable the service needs: %s", async (name, reason) => {
+    await expect(deployWith(without(name))).rejects.toThrow(reason);
+  });
+
+  test.each([
+    ["LOG_LEVEL", "verbose", /LOG_LEVEL: /],
+    ["REQUEST_TIMEOUT_SECONDS", "7200", /REQUEST_TIMEOUT_SECONDS: .*3600/],
+    ["REDIS_TLS", "false", /REDIS_TLS: must not be false when REDIS_CA_CERT is set/],
+    ["ALLOWED_ORIGINS", "board.example.com", /ALLOWED_ORIGINS.*must be an origin/],
+  ])("the stacks pass a value the service refuses: %s=%s", async (name, value, reason) => {
+    await expect(deployWith(setting(name, value))).rejects.toThrow(reason);
+  });
+
+  test("a value wired to the wrong attribute reaches the service as on Cloud Run (the host where the port belongs)", async () => {
+    const host = dev.env.find((entry) => entry.name === "REDIS_HOST")?.value ?? "";
+    await expect(deployWith(setting("REDIS_PORT", host))).rejects.toThrow(/REDIS_PORT: must be a whole number/);
+  });
+
+  test("a reference the stand-in has no value for is left unreplaced: the deployment stops, naming it", async () => {
+    const connector = "${data.terraform_remote_state.cross-stack-reference-input-dev-foundation.outputs.vpc_connector}";
+    await expect(deployWith(setting("REDIS_HOST", connector))).rejects.toThrow(
+      `REDIS_HOST: ${connector} has no local value`,
+    );
+    await expect(deployWith(setting("REDIS_HOST", "${google_compute_address.redis.address}"))).rejects.toThrow(/REDIS_HOST: \$\{google_compute_address/);
+  });
+});

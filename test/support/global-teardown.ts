@@ -1,0 +1,3 @@
+import { deleteRunFolder } from "./run-folder";
+
+export default deleteRunFolder;
