@@ -67,8 +67,8 @@ const envSchema = z
     REDIS_PORT: wholeNumber(1, 65535).optional(),
     REDIS_PASSWORD: z.string().optional(),
     REDIS_TLS: boolean.optional(),
-    REDIS_WAIT_REPLICAS: integer(0, 5, 0),
-    REDIS_WAIT_TIMEOUT_MS: integer(1, 10_000, 100),
+    REDIS_WAIT_REPLICAS: wholeNumber(0, 5).optional(),
+    REDIS_WAIT_TIMEOUT_MS: wholeNumber(1, 10_000).optional(),
     REDIS_CA_CERT: z
       .string()
       .refine((pem) => pem.includes("-----BEGIN CERTIFICATE-----"), "must be a PEM certificate")
@@ -216,7 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, makeInstanceId: () => string)
     store:
       e.BOARD_STORE === "memory"
         ? { kind: "memory" }
-        : { kind: "redis", redis: redisConfig(e), replication: { replicas: e.REDIS_WAIT_REPLICAS, timeoutMs: e.REDIS_WAIT_TIMEOUT_MS } },
+        : { kind: "redis", redis: redisConfig(e), replication: { replicas: e.REDIS_WAIT_REPLICAS ?? 0, timeoutMs: e.REDIS_WAIT_TIMEOUT_MS ?? 100 } },
     allowedOrigins: e.ALLOWED_ORIGINS === undefined ? "same-origin" : e.ALLOWED_ORIGINS[0] === "*" ? "*" : e.ALLOWED_ORIGINS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
     board: {

