@@ -115,10 +115,13 @@ export class Outbox {
     if (chunk) chunk.inFlight = false;
   }
 
-  /** Removes an acknowledged or refused chunk. */
-  remove(id: string): void {
+  /** Removes an acknowledged or refused chunk and returns it (undefined if it was not queued). */
+  take(id: string): StrokeInput | undefined {
     const index = this.queue.findIndex((chunk) => chunk.id === id);
-    if (index >= 0) this.queue.splice(index, 1);
+    if (index < 0) return undefined;
+    const [chunk] = this.queue.splice(index, 1) as [Chunk];
+    this.seal(chunk);
+    return chunk.input;
   }
 
   private seal(chunk: Chunk): void {

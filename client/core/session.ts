@@ -208,6 +208,7 @@ export class WhiteboardSession {
     this.generation += 1;
     this.syncGeneration += 1;
     this.joined = false;
+    this.rotateRequested = false; // the next connection gets its own request
     this.syncing = false;
     // Their acks will never come: everything in flight goes again on the next connection.
     this.outbox.resendAll();
@@ -353,20 +354,20 @@ export class WhiteboardSession {
       this.retries = 0;
       if (ack.ok) this.acknowledged(chunk.id, ack.s);
       else {
-        this.outbox.remove(chunk.id);
+        this.outbox.take(chunk.id);
         this.listeners.onRefused?.(chunk, ack);
         this.listeners.onPending?.();
       }
-      this.flush();
+      // A rotation first: what is still queued goes on the new connection.
       this.rotateIfQuiet();
+      this.flush();
     });
   }
 
   /** A chunk of this client's is stored (its ack, or its broadcast, whichever came first). */
   private acknowledged(id: string, s: number): void {
-    const chunk = this.outbox.pending.find((stroke) => stroke.id === id);
+    const chunk = this.outbox.take(id);
     if (!chunk) return;
-    this.outbox.remove(id);
     this.listeners.onAcked?.(chunk, s);
     this.listeners.onPending?.();
   }
@@ -431,9 +432,13 @@ export class WhiteboardSession {
     );
   }
 
-  /** Reconnects, if the server asked for it, at a quiet moment: no stroke being drawn, nothing in flight. */
+  /**
+   * Reconnects, if the server asked for it, at a quiet moment: no stroke being drawn, no answer awaited. What is
+   * queued but not sent yet simply goes on the new connection.
+   */
   private rotateIfQuiet(): void {
-    if (!this.rotateRequested || this.outbox.drawing || this.outbox.size > 0 || this.changes.length > 0) return;
+    // Only a live connection rotates: disconnect() on a dropped one would also stop its reconnection.
+    if (!this.rotateRequested || !this.joined || this.outbox.drawing || this.outbox.inFlight > 0 || this.changes.some((change) => change.inFlight)) return;
     this.rotateRequested = false;
     this.socket.disconnect();
   }

@@ -26,7 +26,7 @@ test("a stroke being drawn grows its open chunk until the chunk is taken for sen
   expect(box.inFlight).toBe(1);
   // With a window, the next chunk goes before the first is acknowledged.
   expect(box.next()?.id).toBe(`line${counter}-2`);
-  box.remove(first!.id);
+  expect(box.take(first!.id)).toEqual(first);
   expect(box.next()).toBeUndefined();
 });
 
