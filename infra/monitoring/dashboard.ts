@@ -7,7 +7,7 @@
  * sets to the Cloud Run service's name. Google's built-in metrics (Cloud Run, Memorystore, the load balancer) are
  * queried with Monitoring filters (`timeSeriesQuery.timeSeriesFilter`), whose metric names are not in doubt.
  *
- * Pure: no cdktf, so tests and the local preview (infra/monitoring/render.ts) use it directly.
+ * Pure: no cdktf, so tests and the local preview (local/dashboard-preview.ts) use it directly.
  */
 
 /** What the dashboard shows, and the thresholds it draws. */
