@@ -181,8 +181,8 @@ function redisState(snapshot: MetricsSnapshot): string {
   const roles = snapshot.select("whiteboard_redis_connection_up");
   if (roles.length === 0) return "none (memory store)";
   const down = roles.filter((sample) => sample.value !== 1).map((sample) => sample.labels.role);
-  const ratio = snapshot.select("whiteboard_redis_memory_ratio")[0]?.value;
-  return `${down.length === 0 ? "up" : `down (${down.join(", ")})`}${ratio === undefined ? "" : `, memory ${(ratio * 100).toFixed(0)}%`}`;
+  const ratio = snapshot.sum("whiteboard_redis_memory_ratio"); // 0: no maxmemory (a local Redis)
+  return `${down.length === 0 ? "up" : `down (${down.join(", ")})`}${ratio > 0 ? `, memory ${(ratio * 100).toFixed(0)}%` : ""}`;
 }
 
 main().catch((error: Error) => {

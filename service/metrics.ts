@@ -193,12 +193,10 @@ export class ServiceMetrics implements SocketMetrics {
     });
     new Gauge({
       name: "whiteboard_redis_memory_ratio",
-      help: "Redis used_memory / maxmemory, read when scraped; absent when Redis has no limit",
+      help: "Redis used_memory / maxmemory, read when scraped; 0 when Redis has no limit (maxmemory 0) or cannot be read yet",
       registers: [this.registry],
       async collect() {
-        const ratio = await sources()?.redisMemoryRatio?.();
-        if (ratio === undefined) this.reset();
-        else this.set(ratio);
+        this.set((await sources()?.redisMemoryRatio?.()) ?? 0);
       },
     });
     new Counter({
