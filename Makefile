@@ -37,6 +37,10 @@ load: build ## 750 clients through the front at 1,000 strokes/s for 60 s; writes
 screenshot: build ## Two browser pages on two instances, side by side: docs/screenshot.png
 	npx tsx local/screenshot.ts
 
+.PHONY: dashboard-preview
+dashboard-preview: ## The Cloud Monitoring dashboard's layout (placeholder curves), offline: docs/dashboard.png
+	npx tsx local/dashboard-preview.ts
+
 # --- Infrastructure (infra/README.md) -------------------------------------------------------------------------
 # ENV picks the environment (dev or prod) and so its committed settings file, infra/env/$(ENV).json, which holds every
 # setting. PROJECT_ID fills the file's projectId when it is empty; REGION, STATE_BUCKET, DOMAINS, IMAGE and

@@ -9,6 +9,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
 import { z } from "zod";
+import { type MetricsSnapshot, quantile, rate, scrape } from "./metrics-reader";
 import { Topology } from "./topology";
 
 const settings = z
@@ -101,13 +102,15 @@ async function main(): Promise<void> {
   });
 
   const letters = topology.instances.map((_, index) => String.fromCharCode(97 + index));
-  const status = () => {
+  const status = async () => {
     const stats = topology.frontStats();
+    const figures = await liveFigures(topology.instances.map((instance) => (instance.running ? instance.metricsUrl : undefined)));
     const rows = [
       `  front       http://localhost:${PORT}   no affinity, ${MAX_CONCURRENCY} requests per instance, WebSockets cut after ${REQUEST_TIMEOUT} s`,
       ...topology.instances.map(
-        (instance) =>
-          `  ${instance.name.padEnd(11)} ${instance.url.padEnd(23)} ${instance.running ? `pid ${instance.pid}` : "stopped"}, ${stats?.active[instance.name] ?? 0} open`,
+        (instance, index) =>
+          `  ${instance.name.padEnd(11)} ${instance.url.padEnd(23)} ${instance.running ? `pid ${instance.pid}` : "stopped"}, ${stats?.active[instance.name] ?? 0} open` +
+          (figures[index] ? `\n              ${figures[index]}` : ""),
       ),
       memory
         ? "  boards      in instance-a's memory"
@@ -116,7 +119,10 @@ async function main(): Promise<void> {
     console.log(rows.join("\n"));
   };
   console.log(`\nWhiteboard is running: open http://localhost:${PORT}\n`);
-  status();
+  console.log("Metrics (Prometheus text format, on each instance's own port; the front never serves them):");
+  for (const instance of topology.instances) console.log(`  ${instance.name.padEnd(11)} ${instance.metricsUrl}`);
+  console.log("");
+  await status();
   if (!memory) {
     const { caCertFile, password, port } = topology.redis;
     console.log(`\nRedis from a terminal:  redis-cli --tls --cacert ${caCertFile} -a ${password} --no-auth-warning -p ${port}`);
@@ -146,7 +152,7 @@ async function main(): Promise<void> {
     const needsInstance = ["stop", "kill", "start"].includes(command ?? "");
     if (needsInstance && index < 0) return console.log(`which instance? one of: ${letters.join(", ")}`);
     const act: Record<string, () => Promise<unknown>> = {
-      status: async () => status(),
+      status,
       stop: () => topology.stopInstance(index),
       kill: () => topology.killInstance(index),
       start: () => topology.startInstance(index),
@@ -159,6 +165,38 @@ async function main(): Promise<void> {
       (error: Error) => console.log(`${command}: ${error.message}`),
     );
   });
+}
+
+/**
+ * Each running instance's live figures, from two scrapes of its metrics a second apart: open sockets, boards with a
+ * client, strokes stored per second and the store's p99 over that second.
+ */
+async function liveFigures(urls: readonly (string | undefined)[]): Promise<(string | undefined)[]> {
+  const read = (url: string | undefined) => (url ? scrape(url).catch(() => undefined) : Promise.resolve(undefined));
+  const first = await Promise.all(urls.map(read));
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const second = await Promise.all(urls.map(read));
+  return second.map((after, index) => {
+    const before = first[index];
+    if (!after || !before) return urls[index] ? "metrics unreachable" : undefined;
+    const p99 = quantile(0.99, after, "whiteboard_store_call_seconds", {}, before);
+    return [
+      `${after.sum("whiteboard_sockets")} sockets`,
+      `${after.sum("whiteboard_boards")} boards`,
+      `${rate(before, after, "whiteboard_operations_stored_total", { kind: "stroke" }).toFixed(0)} strokes/s`,
+      `store p99 ${p99 === undefined ? "-" : `${(p99 * 1000).toFixed(1)} ms`}`,
+      `${rate(before, after, "whiteboard_refusals_total").toFixed(0)} refusals/s`,
+      `redis ${redisState(after)}`,
+    ].join(", ");
+  });
+}
+
+function redisState(snapshot: MetricsSnapshot): string {
+  const roles = snapshot.select("whiteboard_redis_connection_up");
+  if (roles.length === 0) return "none (memory store)";
+  const down = roles.filter((sample) => sample.value !== 1).map((sample) => sample.labels.role);
+  const ratio = snapshot.sum("whiteboard_redis_memory_ratio"); // 0: no maxmemory (a local Redis)
+  return `${down.length === 0 ? "up" : `down (${down.join(", ")})`}${ratio > 0 ? `, memory ${(ratio * 100).toFixed(0)}%` : ""}`;
 }
 
 main().catch((error: Error) => {

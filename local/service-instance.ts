@@ -13,6 +13,8 @@ export interface ServiceInstanceOptions {
   name: string;
   /** Default: a free port, kept across restarts. */
   port?: number;
+  /** Port of GET /metrics (METRICS_PORT). Default: a free port, kept across restarts. */
+  metricsPort?: number;
   /** More environment variables (see service/config.ts), the Redis stand-in's among them. */
   env?: Record<string, string>;
   /** Node arguments that start the server. Default: the built service, [SERVICE_ENTRY]. */
@@ -23,9 +25,11 @@ export interface ServiceInstanceOptions {
 export class ServiceInstance {
   private readonly process: ManagedProcess;
   private port: number;
+  private readonly metricsPort: number;
 
-  private constructor(private readonly options: ServiceInstanceOptions, port: number) {
+  private constructor(private readonly options: ServiceInstanceOptions, port: number, metricsPort: number) {
     this.port = port;
+    this.metricsPort = metricsPort;
     this.process = new ManagedProcess({
       name: options.name,
       command: process.execPath,
@@ -33,6 +37,7 @@ export class ServiceInstance {
       env: {
         PATH: process.env.PATH,
         PORT: String(port),
+        METRICS_PORT: String(metricsPort),
         INSTANCE_ID: options.name,
         LOG_LEVEL: "info",
         ...options.env,
@@ -42,7 +47,10 @@ export class ServiceInstance {
   }
 
   static async create(options: ServiceInstanceOptions): Promise<ServiceInstance> {
-    return new ServiceInstance(options, options.port ?? (await freePort()));
+    const port = options.port ?? (await freePort());
+    let metricsPort = options.metricsPort ?? (await freePort());
+    while (metricsPort === port) metricsPort = await freePort();
+    return new ServiceInstance(options, port, metricsPort);
   }
 
   get name(): string {
@@ -51,6 +59,11 @@ export class ServiceInstance {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Where the instance's metrics are (Prometheus text format); not served by the front. */
+  get metricsUrl(): string {
+    return `http://127.0.0.1:${this.metricsPort}/metrics`;
   }
 
   get running(): boolean {

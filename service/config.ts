@@ -99,6 +99,8 @@ const envSchema = z
     BOARDS_PER_MINUTE: integer(1, 10_000, 10),
     CURSOR_INTERVAL_MS: integer(16, 5_000, 66),
     SHUTDOWN_TIMEOUT_SECONDS: integer(1, 9, 8),
+    METRICS_PORT: integer(1, 65535, 9464),
+    METRICS_FINAL_SCRAPE_SECONDS: integer(0, 8, 0),
     LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
     INSTANCE_ID: z.string().trim().min(1).optional(),
     K_REVISION: z.string().optional(),
@@ -124,6 +126,17 @@ const envSchema = z
     } else if (env.REDIS_HOST === undefined && env.NODE_ENV === "production") {
       // The image sets NODE_ENV=production: a deployed instance must never quietly look for Redis on itself.
       problem("REDIS_HOST", "is required when NODE_ENV=production (or REDIS_URL): no default Redis in production");
+    }
+    if (env.METRICS_PORT === env.PORT) {
+      ctx.addIssue({ code: "custom", path: ["METRICS_PORT"], message: `must differ from PORT (${env.PORT}): the metrics stay off the public port` });
+    }
+    // (Refinements run even when a field is out of range: only a value that passed its own range is compared.)
+    if (env.METRICS_FINAL_SCRAPE_SECONDS <= 8 && env.METRICS_FINAL_SCRAPE_SECONDS >= env.SHUTDOWN_TIMEOUT_SECONDS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["METRICS_FINAL_SCRAPE_SECONDS"],
+        message: `must be below SHUTDOWN_TIMEOUT_SECONDS (${env.SHUTDOWN_TIMEOUT_SECONDS}): the wait for a last scrape is part of the drain`,
+      });
     }
     if (env.REDIS_CA_CERT !== undefined && env.REDIS_TLS === false) {
       problem("REDIS_TLS", "must not be false when REDIS_CA_CERT is set");
@@ -180,6 +193,10 @@ export interface Config {
   };
   cursorIntervalMs: number;
   shutdownTimeoutMs: number;
+  /** Where GET /metrics is served: a port of its own, never the public one. */
+  metricsPort: number;
+  /** After a drain, how long to wait for one more scrape before exiting (0: exit at once). */
+  metricsFinalScrapeMs: number;
   logLevel: string;
   /** Names this process in logs and in the cross-instance presence count. */
   instanceId: string;
@@ -239,6 +256,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, makeInstanceId: () => string)
     },
     cursorIntervalMs: e.CURSOR_INTERVAL_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    metricsPort: e.METRICS_PORT,
+    metricsFinalScrapeMs: e.METRICS_FINAL_SCRAPE_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
     instanceId: e.INSTANCE_ID ?? [e.K_REVISION, makeInstanceId()].filter(Boolean).join("-"),
   };

@@ -13,6 +13,8 @@ import { Presence } from "./presence";
 import { rawJsonParser } from "./raw-json";
 import { BoardWriter } from "./board-writer";
 import { CursorRelay } from "./cursors";
+import { ServiceMetrics } from "./metrics";
+import { MetricsServer } from "./metrics-server";
 import type { ReplicaWait } from "./replica-wait";
 import { attachWhiteboard, boardRoom, type WhiteboardServer } from "./sockets";
 import { createStorage } from "./storage";
@@ -29,7 +31,9 @@ export interface WhiteboardService {
 
 export function createWhiteboardService(config: Config, logger: Logger, clientDir: string): WhiteboardService {
   const storage = createStorage(config, logger);
-  const { store } = storage;
+  const metrics = new ServiceMetrics();
+  const metricsServer = new MetricsServer(metrics);
+  const store = metrics.instrumentStore(storage.store);
   let draining = false;
   const isReady = () => !draining && storage.isReady();
 
@@ -44,6 +48,7 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
   });
 
   const namespace = io.of("/");
+  metrics.instrumentFanout(namespace.adapter);
   const presence = new Presence(
     store,
     config.instanceId,
@@ -70,7 +75,19 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
     intervalMs: config.cursorIntervalMs,
     send: (board, positions) => io.to(boardRoom(board)).volatile.emit("cursors", positions),
   });
-  attachWhiteboard(io, { config, store, writer, cursors, presence, logger, canWrite: isReady });
+  attachWhiteboard(io, { config, store, writer, cursors, presence, logger, canWrite: isReady, metrics });
+  const redis = storage.redis;
+  metrics.watch({
+    sockets: () => namespace.sockets.size,
+    boards: () => [...namespace.adapter.rooms.keys()].filter((room) => room.startsWith("b:")).length,
+    cursorsSent: () => cursors.sent,
+    ...(redis ? { redis: { roles: { commands: redis.commands, subscriber: redis.subscriber }, ping: () => redis.commands.ping() } } : {}),
+    redisMemoryRatio: async () => {
+      await storage.memory?.poll();
+      return storage.memory?.ratio;
+    },
+    replicaShortfalls: () => storage.replicas?.shortfalls ?? 0,
+  });
 
   return {
     async listen() {
@@ -80,13 +97,16 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
         httpServer.listen(config.port, resolve);
       });
       const address = httpServer.address() as AddressInfo;
+      const metricsAddress = await metricsServer.listen(config.metricsPort);
       const where = config.store.kind === "redis" ? { redis: config.store.redis.url, tls: config.store.redis.tls } : {};
-      logger.info({ port: address.port, store: config.store.kind, ...where }, "listening");
+      logger.info({ port: address.port, metricsPort: metricsAddress.port, store: config.store.kind, ...where }, "listening");
       return address;
     },
 
     async shutdown() {
+      const started = performance.now();
       draining = true;
+      metrics.drainStarted();
       const boards = new Set([...namespace.sockets.values()].flatMap((socket) => socket.data.board ?? []));
       logger.info({ sockets: namespace.sockets.size, boards: boards.size }, "draining");
       // Clients see "transport close" and reconnect by themselves, through the front, to another instance.
@@ -97,7 +117,12 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
       cursors.close();
       await presence.withdraw(boards);
       await storage.close();
+      metrics.close();
       logger.info("drained");
+      // The sidecar scrapes once more when it is stopped: stay until then, within the drain's time (see config).
+      const left = config.shutdownTimeoutMs - (performance.now() - started) - 500;
+      if (config.metricsFinalScrapeMs > 0) await metricsServer.nextScrape(Math.min(config.metricsFinalScrapeMs, left));
+      await metricsServer.close();
     },
   };
 }

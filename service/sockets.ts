@@ -24,6 +24,7 @@ import type { BoardWriter, WriteJob, WriteResult } from "./board-writer";
 import type { Config } from "./config";
 import type { CursorRelay } from "./cursors";
 import type { Logger } from "./logger";
+import type { SocketMetrics } from "./metrics";
 import type { Presence } from "./presence";
 import { RawJson } from "./raw-json";
 import { StorageFullError, type BoardStore, type ReadResult } from "./store/board-store";
@@ -57,6 +58,8 @@ export interface SocketDeps {
   logger: Logger;
   /** False while the instance drains for shutdown or Redis is unreachable. */
   canWrite(): boolean;
+  /** Counts refusals and rotations (./metrics.ts). */
+  metrics?: SocketMetrics;
 }
 
 const fail = (code: ErrorCode, error: string): ErrorAck => ({ ok: false, code, error });
@@ -86,7 +89,7 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
     socket.data.user = undefined;
     log.debug({ origin: socket.handshake.headers.origin }, "client connected");
 
-    const rotation = scheduleRotation(socket, config.requestTimeoutMs);
+    const rotation = scheduleRotation(socket, config.requestTimeoutMs, () => deps.metrics?.rotationAsked());
     socket.on("disconnect", (reason) => {
       clearTimeout(rotation);
       if (socket.data.board !== undefined) presence.localChanged(socket.data.board);
@@ -99,7 +102,11 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
      */
     const handle = <A>(event: keyof ClientToServerEvents, handler: (payload: unknown) => Promise<A | ErrorAck>) => {
       socket.on(event, (payload: unknown, ack: unknown) => {
-        const respond = typeof ack === "function" ? (ack as (response: A | ErrorAck) => void) : () => undefined;
+        const reply = typeof ack === "function" ? (ack as (response: A | ErrorAck) => void) : () => undefined;
+        const respond = (response: A | ErrorAck) => {
+          if ((response as ErrorAck).ok === false) deps.metrics?.refused(event, (response as ErrorAck).code);
+          reply(response);
+        };
         if (!events.take()) {
           respond(fail("rate_limited", `more than ${rateLimit.events.perSecond} events per second; slow down`));
           return;
@@ -259,11 +266,14 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
  * random moment in a window so that clients connected together do not all reconnect together. The window
  * is the last quarter of the timeout, capped at two minutes, ending at least 10% (or 30 s) before the cut.
  */
-function scheduleRotation(socket: WhiteboardSocket, requestTimeoutMs: number): NodeJS.Timeout {
+function scheduleRotation(socket: WhiteboardSocket, requestTimeoutMs: number, asked: () => void): NodeJS.Timeout {
   const earliest = requestTimeoutMs - Math.min(requestTimeoutMs * 0.25, 120_000);
   const latest = requestTimeoutMs - Math.min(requestTimeoutMs * 0.1, 30_000);
   const at = earliest + Math.random() * (latest - earliest);
-  const timer = setTimeout(() => socket.emit("rotate", { inMs: Math.round(requestTimeoutMs - at) }), at);
+  const timer = setTimeout(() => {
+    socket.emit("rotate", { inMs: Math.round(requestTimeoutMs - at) });
+    asked();
+  }, at);
   timer.unref();
   return timer;
 }

@@ -8,7 +8,7 @@ import type { Config } from "./config";
 import type { Logger } from "./logger";
 import { MemoryWatch } from "./memory-watch";
 import { ReplicaWait } from "./replica-wait";
-import { createRedisConnections } from "./redis";
+import { createRedisConnections, type RedisConnections } from "./redis";
 import type { BoardLimits, BoardStore } from "./store/board-store";
 import { MemoryBoardStore } from "./store/memory-board-store";
 import { RedisBoardStore } from "./store/redis-board-store";
@@ -23,6 +23,8 @@ export interface Storage {
   memory: MemoryWatch | undefined;
   /** Waits for writes to reach the replicas, when REDIS_WAIT_REPLICAS asks for it. */
   replicas: ReplicaWait | undefined;
+  /** The Redis connections, for the metrics; undefined for memory storage. */
+  redis: RedisConnections | undefined;
   isReady(): boolean;
   /** Connects in the background; resolves once connected (retrying meanwhile). */
   connect(): Promise<void>;
@@ -37,6 +39,7 @@ export function createStorage(config: Config, logger: Logger): Storage {
       shared: false,
       memory: undefined,
       replicas: undefined,
+      redis: undefined,
       isReady: () => true,
       connect: async () => undefined,
       close: async () => undefined,
@@ -51,6 +54,7 @@ export function createStorage(config: Config, logger: Logger): Storage {
     shared: true,
     memory,
     replicas: replicas > 0 ? new ReplicaWait({ wait: (count, ms) => redis.commands.wait(count, ms), replicas, timeoutMs }) : undefined,
+    redis,
     isReady: redis.isReady,
     connect: redis.connect,
     async close() {

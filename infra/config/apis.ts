@@ -11,6 +11,10 @@ export function requiredApis(config: Pick<InfraConfig, "network" | "service">): 
     "cloudresourcemanager.googleapis.com",
     "compute.googleapis.com",
     "iam.googleapis.com",
+    // Dashboard, alert policies, uptime check, notification channels; the sidecar writes metrics through it.
+    "monitoring.googleapis.com",
+    // The log-based metric of error entries.
+    "logging.googleapis.com",
     "redis.googleapis.com",
     "run.googleapis.com",
     "secretmanager.googleapis.com",

@@ -30,6 +30,18 @@ export const MAINTENANCE_DAYS = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "
  */
 export const PUBLIC_ACCESS = ["invoker-check-disabled", "all-users-invoker", "none"] as const;
 
+/** Regions uptime checks can run from (the API's `UptimeCheckRegion`); a check needs at least three. */
+export const UPTIME_REGIONS = ["USA", "EUROPE", "SOUTH_AMERICA", "ASIA_PACIFIC", "USA_OREGON", "USA_IOWA", "USA_VIRGINIA"] as const;
+
+/** Uptime check periods the API accepts, in seconds. */
+export const UPTIME_PERIODS = [60, 300, 600, 900] as const;
+
+/**
+ * The Managed Service for Prometheus sidecar for Cloud Run, pinned: the version Google's own sample service
+ * (GoogleCloudPlatform/run-gmp-sidecar, run-service-simple.yaml) runs.
+ */
+export const DEFAULT_SIDECAR_IMAGE = "us-docker.pkg.dev/cloud-ops-agents-artifacts/cloud-run-gmp-sidecar/cloud-run-gmp-sidecar:1.2.0";
+
 /** Cloud Run CPU limits accepted by the provider (`resources.limits.cpu`). */
 export const CPU_VALUES = ["1", "2", "4", "8"] as const;
 
@@ -51,6 +63,8 @@ export const RESERVED_ENV_NAMES = [
   "LOG_LEVEL",
   "NODE_ENV",
   "INSTANCE_ID",
+  "METRICS_PORT",
+  "METRICS_FINAL_SCRAPE_SECONDS",
 ] as const;
 
 /** Thrown when the configuration is invalid. `issues` lists every problem as `field: message`. */
@@ -97,6 +111,8 @@ const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
 const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;
 const MEMORY = /^[1-9][0-9]*(Mi|Gi)$/;
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+/** An e-mail address as Cloud Monitoring's email channel takes it: local part, @, a domain with a dot. */
+const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 /** Lower-case DNS name with at least two labels; no wildcard (Google-managed certificates refuse them). */
 export const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** An origin exactly as the service accepts it: what `new URL(value).origin` gives back unchanged. */
@@ -124,6 +140,7 @@ const DESCRIPTIONS = {
   domain: "a lower-case DNS name with at least two labels and no wildcard, e.g. board.example.com",
   origin: "an origin such as https://board.example.com (http or https, host and optional non-default port, no path or trailing slash)",
   envName: "an upper-case environment variable name matching ^[A-Z_][A-Z0-9_]*$",
+  email: "an e-mail address such as oncall@example.com",
 } as const;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -208,6 +225,40 @@ const loadBalancerInput = z.strictObject({
   cloudArmor: cloudArmorInput.optional(),
 });
 
+const monitoringInput = z.strictObject({
+  notificationEmails: z
+    .array(pattern(EMAIL, `must be ${DESCRIPTIONS.email}`), { error: "must be a list of e-mail addresses" })
+    .max(10, { error: "must hold at most 10 addresses" })
+    .optional(),
+  sidecar: z
+    .strictObject({
+      enabled: bool().optional(),
+      image: pattern(IMAGE, `must be ${DESCRIPTIONS.image}`).optional(),
+      scrapeIntervalSeconds: int(10, 300).optional(),
+    })
+    .optional(),
+  uptimeCheck: z
+    .strictObject({
+      periodSeconds: z
+        .number({ error: `must be one of ${UPTIME_PERIODS.join(", ")}` })
+        .refine((value) => (UPTIME_PERIODS as readonly number[]).includes(value), { error: `must be one of ${UPTIME_PERIODS.join(", ")}` })
+        .optional(),
+      regions: z
+        .array(oneOf(UPTIME_REGIONS), { error: `must be a list of regions (${UPTIME_REGIONS.join(", ")})` })
+        .min(3, { error: "must name at least 3 regions (an uptime check runs from at least three)" })
+        .optional(),
+    })
+    .optional(),
+  alerts: z
+    .strictObject({
+      instancesPercentOfMax: int(10, 100).optional(),
+      redisMemoryPercent: int(10, 100).optional(),
+      storeLatencyP99Ms: int(1, 10_000).optional(),
+      errorLogsPerMinute: int(1, 10_000).optional(),
+    })
+    .optional(),
+});
+
 /** The configuration a user may write. Every field but `projectId` is optional; see {@link InfraConfig} for defaults. */
 export const infraConfigInputSchema = z.strictObject({
   projectId: pattern(PROJECT_ID, `must be ${DESCRIPTIONS.projectId}`),
@@ -234,6 +285,7 @@ export const infraConfigInputSchema = z.strictObject({
   service: serviceInput.optional(),
   loadBalancer: loadBalancerInput.optional(),
   registry: z.strictObject({ keepRecentImages: int(1, 100).optional() }).optional(),
+  monitoring: monitoringInput.optional(),
 });
 
 /** What a user may write: the input type of {@link infraConfigInputSchema}. */
@@ -388,6 +440,43 @@ export interface LoadBalancerConfig {
   readonly cloudArmor: CloudArmorConfig;
 }
 
+/** Metrics, dashboard, alerts and uptime check. */
+export interface MonitoringConfig {
+  /**
+   * Who is told when an alert opens or closes: one e-mail notification channel each (at most 10). Empty: the alert
+   * policies still exist and open incidents in the console, but notify nobody.
+   * @default []
+   */
+  readonly notificationEmails: readonly string[];
+  /** The Managed Service for Prometheus sidecar that sends the service's metrics to Cloud Monitoring. */
+  readonly sidecar: {
+    /** Run the sidecar (a second container of the service). Without it the custom metrics stay inside the instance. @default true */
+    readonly enabled: boolean;
+    /** Its image, pinned. @default {@link DEFAULT_SIDECAR_IMAGE} */
+    readonly image: string;
+    /** How often it scrapes the service's metrics, 10 to 300 seconds (each sample is billed). @default 30 */
+    readonly scrapeIntervalSeconds: number;
+  };
+  /** The uptime check of GET /healthz (on the load balancer's first domain, else the run.app URL). */
+  readonly uptimeCheck: {
+    /** 60, 300, 600 or 900 seconds. @default 60 */
+    readonly periodSeconds: number;
+    /** Where it runs from: at least 3 of {@link UPTIME_REGIONS}. @default ["USA", "EUROPE", "ASIA_PACIFIC"] */
+    readonly regions: readonly (typeof UPTIME_REGIONS)[number][];
+  };
+  /** Alert thresholds. */
+  readonly alerts: {
+    /** Instances running, as a percentage of `service.maxInstances`, that opens an alert (10 to 100). @default 80 */
+    readonly instancesPercentOfMax: number;
+    /** Redis memory usage ratio, in percent, that opens an alert (10 to 100). @default 80 */
+    readonly redisMemoryPercent: number;
+    /** p99 of the service's store calls, in ms, sustained for 5 minutes, that opens an alert (1 to 10,000). @default 250 */
+    readonly storeLatencyP99Ms: number;
+    /** Log entries of severity ERROR or worse per minute, sustained for 5 minutes, that open an alert (1 to 10,000). @default 10 */
+    readonly errorLogsPerMinute: number;
+  };
+}
+
 /** The complete, validated configuration of one environment. */
 export interface InfraConfig {
   /** Google Cloud project id (required). */
@@ -414,6 +503,8 @@ export interface InfraConfig {
   readonly loadBalancer: LoadBalancerConfig;
   /** Artifact Registry settings: how many recent image versions the cleanup policy keeps, 1 to 100. @default 10 */
   readonly registry: { readonly keepRecentImages: number };
+  /** Metrics, dashboard, alerts and uptime check. */
+  readonly monitoring: MonitoringConfig;
 }
 
 /** Base name of every resource of an environment: `${namePrefix}-${environment}`. */
@@ -524,6 +615,24 @@ export function parseInfraConfig(input: unknown): InfraConfig {
       },
     },
     registry: { keepRecentImages: value.registry?.keepRecentImages ?? 10 },
+    monitoring: {
+      notificationEmails: value.monitoring?.notificationEmails ?? [],
+      sidecar: {
+        enabled: value.monitoring?.sidecar?.enabled ?? true,
+        image: value.monitoring?.sidecar?.image ?? DEFAULT_SIDECAR_IMAGE,
+        scrapeIntervalSeconds: value.monitoring?.sidecar?.scrapeIntervalSeconds ?? 30,
+      },
+      uptimeCheck: {
+        periodSeconds: value.monitoring?.uptimeCheck?.periodSeconds ?? 60,
+        regions: value.monitoring?.uptimeCheck?.regions ?? ["USA", "EUROPE", "ASIA_PACIFIC"],
+      },
+      alerts: {
+        instancesPercentOfMax: value.monitoring?.alerts?.instancesPercentOfMax ?? 80,
+        redisMemoryPercent: value.monitoring?.alerts?.redisMemoryPercent ?? 80,
+        storeLatencyP99Ms: value.monitoring?.alerts?.storeLatencyP99Ms ?? 250,
+        errorLogsPerMinute: value.monitoring?.alerts?.errorLogsPerMinute ?? 10,
+      },
+    },
   };
 
   const issues = crossFieldIssues(config);
@@ -577,6 +686,16 @@ function crossFieldIssues(config: InfraConfig): string[] {
     issues.push(
       "service.defaultUriDisabled: needs the load balancer (loadBalancer.domains non-empty): without the run.app URL it is the only way to reach the service",
     );
+  }
+
+  const { monitoring } = config;
+  const repeatedEmails = monitoring.notificationEmails.filter((email, index) => monitoring.notificationEmails.indexOf(email) !== index);
+  if (repeatedEmails.length > 0) {
+    issues.push(`monitoring.notificationEmails: must not repeat an address (got ${[...new Set(repeatedEmails)].join(", ")} more than once)`);
+  }
+  const repeatedRegions = monitoring.uptimeCheck.regions.filter((region, index) => monitoring.uptimeCheck.regions.indexOf(region) !== index);
+  if (repeatedRegions.length > 0) {
+    issues.push(`monitoring.uptimeCheck.regions: must not repeat a region (got ${[...new Set(repeatedRegions)].join(", ")} more than once)`);
   }
 
   // Direct VPC egress takes two subnet addresses per instance in steady state (Cloud Run documentation); a subnet

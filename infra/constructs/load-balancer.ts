@@ -55,6 +55,8 @@ export class LoadBalancer extends Construct {
   readonly securityPolicy?: ComputeSecurityPolicy;
   /** https://<first domain>. */
   readonly url: string;
+  /** Name of the URL map of the HTTPS rule (what the load balancer's metrics are labelled with). */
+  readonly urlMapName: string;
 
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
     super(scope, id);
@@ -63,6 +65,7 @@ export class LoadBalancer extends Construct {
     }
     const project = props.projectId;
     const name = props.baseName;
+    this.urlMapName = `${name}-url-map`;
 
     this.address = new ComputeGlobalAddress(this, "address", {
       project,
@@ -121,7 +124,7 @@ export class LoadBalancer extends Construct {
 
     const urlMap = new ComputeUrlMap(this, "url-map", {
       project,
-      name: `${name}-url-map`,
+      name: this.urlMapName,
       defaultService: this.backendService.id,
     });
 

@@ -12,13 +12,16 @@ export interface ServiceIdentityProps {
   readonly accountId: string;
   /** Full ids (`projects/<p>/secrets/<s>`) of the secrets the service may read. */
   readonly readableSecretIds: readonly string[];
+  /** Grant `roles/monitoring.metricWriter`, which the Prometheus sidecar (running as this account) needs. @default false */
+  readonly writesMetrics?: boolean;
   /** Resources (API enablement) to wait for. @default [] */
   readonly dependsOn?: ITerraformDependable[];
 }
 
 /**
  * The Cloud Run service's own identity, with only what it needs: `roles/secretmanager.secretAccessor` on its own
- * secrets (not project-wide) and `roles/logging.logWriter`. Pulling the image from the same project's registry is
+ * secrets (not project-wide), `roles/logging.logWriter` and, with the metrics sidecar, `roles/monitoring.metricWriter`
+ * (the sidecar runs as the service's account and writes the metrics to Cloud Monitoring). Pulling the image from the same project's registry is
  * done by the Cloud Run service agent, not by this account.
  */
 export class ServiceIdentity extends Construct {
@@ -49,6 +52,13 @@ export class ServiceIdentity extends Construct {
       role: "roles/logging.logWriter",
       member: this.member,
     });
+    if (props.writesMetrics) {
+      new ProjectIamMember(this, "metric-writer", {
+        project: props.projectId,
+        role: "roles/monitoring.metricWriter",
+        member: this.member,
+      });
+    }
   }
 
   /** Email of the account. */

@@ -2,10 +2,28 @@ import { Construct } from "constructs";
 import type { ITerraformDependable, TerraformProvider } from "cdktf";
 import {
   CloudRunV2Service,
+  type CloudRunV2ServiceTemplateContainers,
   type CloudRunV2ServiceTemplateContainersEnv,
+  type CloudRunV2ServiceTemplateVolumes,
   type CloudRunV2ServiceTemplateVpcAccess,
 } from "@cdktf/provider-google/lib/cloud-run-v2-service";
 import { CloudRunV2ServiceIamMember } from "@cdktf/provider-google/lib/cloud-run-v2-service-iam-member";
+import { METRICS_PORT, SIDECAR_CONFIG_DIR, SIDECAR_CONFIG_FILE } from "./metrics-config";
+
+/** The Managed Service for Prometheus sidecar: a second container that scrapes the service's metrics port. */
+export interface MetricsSidecar {
+  /** Its image, pinned. */
+  readonly image: string;
+  /** Secret id (short name, same project) holding its RunMonitoring configuration; the service account reads it. */
+  readonly configSecretId: string;
+  /** Secret version to mount (a number, so a new configuration rolls out a new revision). */
+  readonly configSecretVersion: string;
+}
+
+/** The sidecar's liveness endpoint (its entrypoint listens there, and answers after flushing telemetry). */
+export const SIDECAR_HEALTH_PORT = 13133;
+/** After a drain the service waits this long, at most, for the sidecar's shut-down scrape (METRICS_FINAL_SCRAPE_SECONDS). */
+export const FINAL_SCRAPE_SECONDS = 2;
 
 /** Where the service finds Redis. All values may be tokens from another stack. */
 export interface RedisEndpoint {
@@ -88,6 +106,8 @@ export interface WhiteboardServiceProps {
   readonly logLevel: string;
   /** Extra environment variables. @default {} */
   readonly env?: Readonly<Record<string, string>>;
+  /** The Prometheus sidecar that sends the service's metrics to Cloud Monitoring; none when absent. */
+  readonly metricsSidecar?: MetricsSidecar;
   /** Resources the service must wait for (the image build). @default [] */
   readonly dependsOn?: ITerraformDependable[];
 }
@@ -128,6 +148,9 @@ export class WhiteboardService extends Construct {
       },
       { name: "REQUEST_TIMEOUT_SECONDS", value: String(props.timeoutSeconds) },
       { name: "LOG_LEVEL", value: props.logLevel },
+      // GET /metrics on a port of its own: Cloud Run routes requests only to the ingress port (CONTAINER_PORT).
+      { name: "METRICS_PORT", value: String(METRICS_PORT) },
+      ...(props.metricsSidecar ? [{ name: "METRICS_FINAL_SCRAPE_SECONDS", value: String(FINAL_SCRAPE_SECONDS) }] : []),
       ...(props.allowedOrigins.length > 0 ? [{ name: "ALLOWED_ORIGINS", value: props.allowedOrigins.join(",") }] : []),
       ...Object.keys(props.env ?? {})
         .sort()
@@ -138,6 +161,8 @@ export class WhiteboardService extends Construct {
       props.vpc.kind === "connector"
         ? { connector: props.vpc.connectorId, egress: props.vpc.egress }
         : { networkInterfaces: [{ network: props.vpc.network, subnetwork: props.vpc.subnetwork }], egress: props.vpc.egress };
+
+    const sidecar = props.metricsSidecar ? sidecarContainer(props.metricsSidecar) : undefined;
 
     this.service = new CloudRunV2Service(this, "service", {
       project: props.projectId,
@@ -156,6 +181,7 @@ export class WhiteboardService extends Construct {
         sessionAffinity: props.sessionAffinity,
         scaling: { minInstanceCount: props.minInstances, maxInstanceCount: props.maxInstances },
         vpcAccess,
+        ...(sidecar ? { volumes: [sidecar.volume] } : {}),
         containers: [
           {
             name: "whiteboard",
@@ -183,6 +209,7 @@ export class WhiteboardService extends Construct {
               failureThreshold: 3,
             },
           },
+          ...(sidecar ? [sidecar.container] : []),
         ],
       },
       dependsOn: props.dependsOn,
@@ -205,4 +232,29 @@ export class WhiteboardService extends Construct {
   get uri(): string {
     return this.service.uri;
   }
+}
+
+/**
+ * The sidecar container and its configuration volume, as Google documents the sidecar for Cloud Run: the RunMonitoring
+ * file mounted from Secret Manager at /etc/rungmp/config.yaml, a liveness probe on its port 13133, no ports of its own
+ * (only the ingress container may have one), and started after the service's container is healthy (`depends_on`), so
+ * that its first scrape finds the metrics endpoint.
+ */
+function sidecarContainer(sidecar: MetricsSidecar): { container: CloudRunV2ServiceTemplateContainers; volume: CloudRunV2ServiceTemplateVolumes } {
+  return {
+    volume: {
+      name: "gmp-config",
+      secret: { secret: sidecar.configSecretId, items: [{ version: sidecar.configSecretVersion, path: SIDECAR_CONFIG_FILE }] },
+    },
+    container: {
+      name: "prometheus-sidecar",
+      image: sidecar.image,
+      dependsOn: ["whiteboard"],
+      // Cloud Run's per-container default, written out: the instance is billed for both containers' CPU and memory.
+      resources: { limits: { cpu: "1", memory: "512Mi" } },
+      volumeMounts: [{ name: "gmp-config", mountPath: SIDECAR_CONFIG_DIR }],
+      // Its /liveness answers after a 5 s pause (it flushes telemetry meanwhile), so the timeout is longer than that.
+      livenessProbe: { httpGet: { path: "/liveness", port: SIDECAR_HEALTH_PORT }, periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 3 },
+    },
+  };
 }

@@ -35,6 +35,8 @@ probe() {
     cloudresourcemanager.googleapis.com) gcloud projects describe "$PROJECT_ID" --format=none --quiet ;;
     compute.googleapis.com) gcloud compute networks list --limit=1 --format=none "${q[@]}" ;;
     iam.googleapis.com) gcloud iam service-accounts list --limit=1 --format=none "${q[@]}" ;;
+    logging.googleapis.com) gcloud logging metrics list --limit=1 --format=none "${q[@]}" ;;
+    monitoring.googleapis.com) gcloud monitoring uptime list-configs --limit=1 --format=none "${q[@]}" ;;
     redis.googleapis.com) gcloud redis instances list --region="$REGION" --limit=1 --format=none "${q[@]}" ;;
     run.googleapis.com) gcloud run services list --region="$REGION" --limit=1 --format=none "${q[@]}" ;;
     secretmanager.googleapis.com) gcloud secrets list --limit=1 --format=none "${q[@]}" ;;

@@ -1,8 +1,9 @@
 import type { Construct } from "constructs";
-import { TerraformOutput, TerraformStack } from "cdktf";
+import { Fn, TerraformOutput, TerraformStack } from "cdktf";
 import { baseName, type InfraConfig } from "../config/schema";
 import { ContainerImage } from "../constructs/container-image";
 import { LoadBalancer } from "../constructs/load-balancer";
+import { Monitoring } from "../constructs/monitoring";
 import { type VpcEgress, WhiteboardService } from "../constructs/whiteboard-service";
 import { configureStateBackend } from "./backend";
 import { addGoogleProvider, defaultLabels, type FoundationStack } from "./foundation-stack";
@@ -41,6 +42,8 @@ export class AppStack extends TerraformStack {
   readonly whiteboard: WhiteboardService;
   /** The load balancer, when domains are configured. */
   readonly loadBalancer?: LoadBalancer;
+  /** Dashboard, uptime check, alert policies and their channels. */
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id);
@@ -123,6 +126,15 @@ export class AppStack extends TerraformStack {
       allowedOrigins,
       logLevel: config.service.logLevel,
       env: config.service.env,
+      ...(foundation.metricsConfig
+        ? {
+            metricsSidecar: {
+              image: config.monitoring.sidecar.image,
+              configSecretId: foundation.metricsConfig.secret.secretId,
+              configSecretVersion: foundation.metricsConfig.version.version,
+            },
+          }
+        : {}),
       dependsOn: this.image.buildStep ? [this.image.buildStep] : [],
     });
 
@@ -140,10 +152,30 @@ export class AppStack extends TerraformStack {
       });
     }
 
+    // The uptime check goes where users go: the load balancer's first domain, else the run.app URL (which
+    // defaultUriDisabled turns off, and which needs the load balancer). A service only principals may invoke
+    // (publicAccess "none") answers anonymous checkers 403 on either path, so it gets no uptime check.
+    const uptimeHost = domains.length > 0 ? domains[0] : Fn.replace(this.whiteboard.uri, "https://", "");
+    this.monitoring = new Monitoring(this, "monitoring", {
+      projectId: config.projectId,
+      baseName: base,
+      serviceName: base,
+      redisInstanceName: `${base}-redis`,
+      maxInstances: config.service.maxInstances,
+      notificationEmails: config.monitoring.notificationEmails,
+      ...(config.service.publicAccess !== "none" && uptimeHost !== undefined
+        ? { uptimeCheck: { host: uptimeHost, periodSeconds: config.monitoring.uptimeCheck.periodSeconds, regions: config.monitoring.uptimeCheck.regions } }
+        : {}),
+      alerts: config.monitoring.alerts,
+      ...(this.loadBalancer ? { loadBalancerUrlMap: this.loadBalancer.urlMapName } : {}),
+      labels: defaultLabels(config),
+    });
+
     if (!config.service.defaultUriDisabled) {
       new TerraformOutput(this, "service_url", { value: this.whiteboard.uri, description: "Cloud Run URL (reachable only through the load balancer when it exists)" });
     }
     new TerraformOutput(this, "image", { value: this.image.imageUri, description: "Image the service runs" });
+    new TerraformOutput(this, "dashboard", { value: this.monitoring.dashboard.id, description: "Cloud Monitoring dashboard (Monitoring, Dashboards in the console)" });
     if (this.loadBalancer) {
       new TerraformOutput(this, "load_balancer_ip", { value: this.loadBalancer.address.address, description: "Point each domain's DNS A record here" });
       new TerraformOutput(this, "load_balancer_url", { value: this.loadBalancer.url, description: "Public URL once DNS and the managed certificate are ready" });

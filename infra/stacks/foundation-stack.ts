@@ -4,6 +4,7 @@ import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
 import { requiredApis } from "../config/apis";
 import { baseName, type InfraConfig } from "../config/schema";
 import { ImageRegistry } from "../constructs/image-registry";
+import { MetricsConfig } from "../constructs/metrics-config";
 import { Network } from "../constructs/network";
 import { ProjectServices } from "../constructs/project-services";
 import { Redis } from "../constructs/redis";
@@ -48,6 +49,8 @@ export class FoundationStack extends TerraformStack {
   readonly registry: ImageRegistry;
   /** The Cloud Run service's identity and its grants. */
   readonly serviceIdentity: ServiceIdentity;
+  /** The Prometheus sidecar's configuration, when the sidecar runs. */
+  readonly metricsConfig?: MetricsConfig;
 
   constructor(scope: Construct, id: string, props: FoundationStackProps) {
     super(scope, id);
@@ -104,13 +107,23 @@ export class FoundationStack extends TerraformStack {
       dependsOn: afterApis,
     });
 
+    if (config.monitoring.sidecar.enabled) {
+      this.metricsConfig = new MetricsConfig(this, "metrics-config", {
+        projectId: config.projectId,
+        baseName: base,
+        scrapeIntervalSeconds: config.monitoring.sidecar.scrapeIntervalSeconds,
+        dependsOn: afterApis,
+      });
+    }
+
     // The runtime identity lives here, not in the app stack: IAM grants can take minutes to propagate, and Cloud Run
     // refuses a revision whose account cannot read its secret yet. Created a whole stack earlier, they are in effect
     // by the time the service is.
     this.serviceIdentity = new ServiceIdentity(this, "service-identity", {
       projectId: config.projectId,
       accountId: `${base}-run`,
-      readableSecretIds: [this.redis.authSecret.id],
+      readableSecretIds: [this.redis.authSecret.id, ...(this.metricsConfig ? [this.metricsConfig.secret.id] : [])],
+      writesMetrics: config.monitoring.sidecar.enabled,
       dependsOn: afterApis,
     });
 

@@ -3,6 +3,11 @@
  * ENV, then the environment the stacks give the container, then what Cloud Run sets itself (PORT, K_SERVICE,
  * K_REVISION, K_CONFIGURATION). Nothing comes from this process's environment.
  *
+ * Ports inside an instance: each Cloud Run instance has a network of its own, so the stacks' METRICS_PORT (the port
+ * the sidecar scrapes on localhost) never collides with another instance's. Here every container shares this
+ * machine's, so each gets a free port in its place; that the sidecar scrapes the stacks' METRICS_PORT is checked by
+ * the infra tests.
+ *
  * It counts as started once /readyz answers 200, as Cloud Run's startup probe does. It fails at once, with the
  * service's own words, when the process exits or logs an error first, so a refused configuration or an unreachable
  * Redis reads as what it is rather than as a timeout.
@@ -31,7 +36,7 @@ export async function startContainer(
   containerEnv: Record<string, string>,
   revision: { service: string; name: string },
 ): Promise<CloudRunContainer> {
-  const port = await freePort();
+  const [port, metricsPort] = [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${port}`;
   const lines: string[] = [];
   let failure: string | undefined;
@@ -45,6 +50,7 @@ export async function startContainer(
     env: {
       ...image.env,
       ...containerEnv,
+      ...(containerEnv.METRICS_PORT !== undefined ? { METRICS_PORT: String(metricsPort) } : {}),
       PORT: String(port),
       K_SERVICE: revision.service,
       K_REVISION: `${revision.service}-00001-abc`,

@@ -4,6 +4,7 @@
  * the front. After each fault, every user must hold the identical board (same strokes, same seq order),
  * every acknowledged stroke must be on it, and nothing drawn may be left unsent.
  */
+import { type MetricsSnapshot, scrape } from "../../local/metrics-reader";
 import { waitFor } from "../../local/ports";
 import { Topology, type TopologyOptions } from "../../local/topology";
 import { converge, ScriptedUser } from "../support/scripted-user";
@@ -101,6 +102,10 @@ test("request timeout of 5 s, known to the service: clients reconnect before the
   // ...and mostly because it was asked to, at a quiet moment. (With a 60-minute timeout the window before
   // the cut is 30 s or more; with 5 s it is 0.5 s, which a loaded test machine sometimes misses.)
   expect(result.hardCuts).toBeLessThan(result.reconnects / 2);
+  // The instances counted every request to rotate (each reconnect that was not a hard cut was asked for).
+  const snapshots = await Promise.all((topology?.instances ?? []).map((instance) => scrape(instance.metricsUrl)));
+  const rotations = snapshots.reduce((sum, snapshot) => sum + snapshot.sum("whiteboard_rotations_asked_total"), 0);
+  expect(rotations).toBeGreaterThanOrEqual(result.reconnects - result.hardCuts);
 });
 
 test("request timeout of 3 s, unknown to the service: every connection is cut hard, several times", async () => {
@@ -118,13 +123,22 @@ test("one instance killed with SIGKILL mid-drawing, then restarted", async () =>
 
 test("one instance stopped with SIGTERM (scale-in): it drains within 8 s and its users carry on elsewhere", async () => {
   let drainMs = 0;
-  const result = await scenario("instance SIGTERMed (scale-in)", {}, async (running) => {
+  let last: MetricsSnapshot | undefined;
+  // The instance waits (up to 2 s) for one more scrape after its drain, as the Prometheus sidecar makes at shutdown.
+  const result = await scenario("instance SIGTERMed (scale-in)", { env: { METRICS_FINAL_SCRAPE_SECONDS: "2" } }, async (running) => {
     const started = Date.now();
-    expect(await running.stopInstance(2)).toEqual({ code: 0, signal: null });
+    let exited = false;
+    const stopped = running.stopInstance(2).finally(() => (exited = true));
+    while (!exited) {
+      last = (await scrape(running.instance(2).metricsUrl, 500).catch(() => undefined)) ?? last;
+      await sleep(20);
+    }
+    expect(await stopped).toEqual({ code: 0, signal: null });
     drainMs = Date.now() - started;
   });
   console.log(`SIGTERM to exit: ${drainMs} ms`);
   expect(drainMs).toBeLessThan(8_000);
+  expect(last?.sum("whiteboard_drains_total")).toBe(1);
   expect(result.reconnects).toBeGreaterThanOrEqual(USERS / 3 - 1);
 });
 

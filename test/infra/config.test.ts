@@ -80,6 +80,15 @@ describe("defaults", () => {
     expect(armor({ ...BASE, loadBalancer: { domains, cloudArmor: { enabled: true } } })).toBe(true);
   });
 
+  test("monitoring: no one notified, the pinned sidecar scraping every 30 s, a check every minute from 3 regions, alerts at 80%, 250 ms, 10 errors a minute", () => {
+    expect(parseInfraConfig(BASE).monitoring).toEqual({
+      notificationEmails: [],
+      sidecar: { enabled: true, image: "us-docker.pkg.dev/cloud-ops-agents-artifacts/cloud-run-gmp-sidecar/cloud-run-gmp-sidecar:1.2.0", scrapeIntervalSeconds: 30 },
+      uptimeCheck: { periodSeconds: 60, regions: ["USA", "EUROPE", "ASIA_PACIFIC"] },
+      alerts: { instancesPercentOfMax: 80, redisMemoryPercent: 80, storeLatencyP99Ms: 250, errorLogsPerMinute: 10 },
+    });
+  });
+
   test("null says none for the state bucket, the prebuilt image and the maintenance window", () => {
     const config = parseInfraConfig({ ...BASE, environment: "prod", state: { bucket: null }, service: { image: null }, redis: { maintenanceWindow: null } });
     expect(config.state.bucket).toBeUndefined();
@@ -181,6 +190,22 @@ const INVALID: Array<[string, unknown, string[]]> = [
   ["state bucket name", { ...BASE, state: { bucket: "My Bucket" } }, ["state.bucket:", "3 to 63 characters"]],
   ["state prefix", { ...BASE, state: { bucket: "my-bucket", prefix: "/abs" } }, ["state.prefix:", "relative object path"]],
   ["registry keep count", { ...BASE, registry: { keepRecentImages: 0 } }, ["registry.keepRecentImages:", "from 1 to 100"]],
+  ["notification e-mail", { ...BASE, monitoring: { notificationEmails: ["oncall"] } }, ["monitoring.notificationEmails.0:", "e-mail address", '"oncall"']],
+  ["notification e-mails not a list", { ...BASE, monitoring: { notificationEmails: "oncall@example.com" } }, ["monitoring.notificationEmails:", "list of e-mail addresses"]],
+  ["more than 10 notification e-mails", { ...BASE, monitoring: { notificationEmails: Array.from({ length: 11 }, (_, i) => `p${i}@example.com`) } }, ["monitoring.notificationEmails:", "at most 10"]],
+  ["repeated notification e-mail", { ...BASE, monitoring: { notificationEmails: ["a@example.com", "a@example.com"] } }, ["monitoring.notificationEmails:", "must not repeat", "a@example.com"]],
+  ["sidecar switch type", { ...BASE, monitoring: { sidecar: { enabled: "yes" } } }, ["monitoring.sidecar.enabled:", "true or false"]],
+  ["sidecar image without tag", { ...BASE, monitoring: { sidecar: { image: "us-docker.pkg.dev/p/r/sidecar" } } }, ["monitoring.sidecar.image:", "tag or digest"]],
+  ["scrape interval below 10 s", { ...BASE, monitoring: { sidecar: { scrapeIntervalSeconds: 5 } } }, ["monitoring.sidecar.scrapeIntervalSeconds:", "from 10 to 300", "(got 5)"]],
+  ["uptime period", { ...BASE, monitoring: { uptimeCheck: { periodSeconds: 120 } } }, ["monitoring.uptimeCheck.periodSeconds:", "60, 300, 600, 900"]],
+  ["uptime region", { ...BASE, monitoring: { uptimeCheck: { regions: ["USA", "EUROPE", "MARS"] } } }, ["monitoring.uptimeCheck.regions.2:", "USA, EUROPE, SOUTH_AMERICA, ASIA_PACIFIC"]],
+  ["fewer than 3 uptime regions", { ...BASE, monitoring: { uptimeCheck: { regions: ["USA", "EUROPE"] } } }, ["monitoring.uptimeCheck.regions:", "at least 3 regions"]],
+  ["repeated uptime region", { ...BASE, monitoring: { uptimeCheck: { regions: ["USA", "USA", "EUROPE"] } } }, ["monitoring.uptimeCheck.regions:", "must not repeat", "USA"]],
+  ["instances alert percent", { ...BASE, monitoring: { alerts: { instancesPercentOfMax: 101 } } }, ["monitoring.alerts.instancesPercentOfMax:", "from 10 to 100"]],
+  ["redis memory alert percent", { ...BASE, monitoring: { alerts: { redisMemoryPercent: 5 } } }, ["monitoring.alerts.redisMemoryPercent:", "from 10 to 100"]],
+  ["store latency alert", { ...BASE, monitoring: { alerts: { storeLatencyP99Ms: 0 } } }, ["monitoring.alerts.storeLatencyP99Ms:", "from 1 to 10000"]],
+  ["error log alert", { ...BASE, monitoring: { alerts: { errorLogsPerMinute: 0.5 } } }, ["monitoring.alerts.errorLogsPerMinute:", "integer"]],
+  ["unknown monitoring field", { ...BASE, monitoring: { emails: [] } }, ["monitoring: unknown field(s) emails"]],
 ];
 
 describe("each invalid configuration is refused with a message naming the field and the rule", () => {
@@ -217,6 +242,11 @@ describe("ranges, as properties", () => {
     ["service.maxInstances", (value) => ({ ...BASE, service: { maxInstances: value } }), 1, 1000],
     ["redis.maxmemoryPercent", (value) => ({ ...BASE, redis: { maxmemoryPercent: value } }), 20, 100],
     ["redis.maintenanceWindow.startHour", (value) => ({ ...BASE, redis: { maintenanceWindow: { day: "MONDAY", startHour: value } } }), 0, 23],
+    ["monitoring.sidecar.scrapeIntervalSeconds", (value) => ({ ...BASE, monitoring: { sidecar: { scrapeIntervalSeconds: value } } }), 10, 300],
+    ["monitoring.alerts.instancesPercentOfMax", (value) => ({ ...BASE, monitoring: { alerts: { instancesPercentOfMax: value } } }), 10, 100],
+    ["monitoring.alerts.redisMemoryPercent", (value) => ({ ...BASE, monitoring: { alerts: { redisMemoryPercent: value } } }), 10, 100],
+    ["monitoring.alerts.storeLatencyP99Ms", (value) => ({ ...BASE, monitoring: { alerts: { storeLatencyP99Ms: value } } }), 1, 10_000],
+    ["monitoring.alerts.errorLogsPerMinute", (value) => ({ ...BASE, monitoring: { alerts: { errorLogsPerMinute: value } } }), 1, 10_000],
   ];
 
   test.each(rangeCases)("%s accepts exactly the integers of its range", (field, make, min, max) => {

@@ -68,6 +68,10 @@ const custom = environment({
   },
 });
 
+/** Address of the secret holding the Redis AUTH string, and of the Prometheus sidecar's configuration. */
+const authSecret = (json: TerraformJson) => addressWhere(json, "google_secret_manager_secret", (body) => String(body.secret_id).endsWith("-redis-auth"));
+const gmpSecret = (json: TerraformJson) => addressWhere(json, "google_secret_manager_secret", (body) => String(body.secret_id).endsWith("-gmp-config"));
+
 function service(json: TerraformJson): Record<string, unknown> {
   return onlyResource(json, "google_cloud_run_v2_service");
 }
@@ -299,11 +303,9 @@ describe("Redis", () => {
 
 describe("the AUTH string in Secret Manager", () => {
   test("the secret version holds the instance's auth_string", () => {
-    expect(onlyResource(dev.foundation, "google_secret_manager_secret_version")).toEqual({
-      secret: `\${${address(dev.foundation, "google_secret_manager_secret")}.id}`,
-      secret_data: `\${${address(dev.foundation, "google_redis_instance")}.auth_string}`,
-    });
-    expect(onlyResource(dev.foundation, "google_secret_manager_secret")).toEqual(
+    const versions = resources(dev.foundation, "google_secret_manager_secret_version").filter((version) => version.secret === `\${${authSecret(dev.foundation)}.id}`);
+    expect(versions).toEqual([{ secret: `\${${authSecret(dev.foundation)}.id}`, secret_data: `\${${address(dev.foundation, "google_redis_instance")}.auth_string}` }]);
+    expect(dev.foundation.resource?.google_secret_manager_secret?.[authSecret(dev.foundation).split(".")[1] as string]).toEqual(
       expect.objectContaining({ secret_id: "whiteboard-dev-redis-auth", replication: { auto: {} } }),
     );
   });
@@ -312,8 +314,9 @@ describe("the AUTH string in Secret Manager", () => {
     const env = containerEnv(dev.app);
     expect(env.REDIS_PASSWORD?.value).toBeUndefined();
     const ref = (env.REDIS_PASSWORD?.value_source as { secret_key_ref: { secret: string; version: string } }).secret_key_ref;
-    expect(crossStackSource(dev.foundation, ref.secret)).toBe(`\${${address(dev.foundation, "google_secret_manager_secret")}.secret_id}`);
-    expect(crossStackSource(dev.foundation, ref.version)).toBe(`\${${address(dev.foundation, "google_secret_manager_secret_version")}.version}`);
+    expect(crossStackSource(dev.foundation, ref.secret)).toBe(`\${${authSecret(dev.foundation)}.secret_id}`);
+    const authVersion = addressWhere(dev.foundation, "google_secret_manager_secret_version", (body) => body.secret === `\${${authSecret(dev.foundation)}.id}`);
+    expect(crossStackSource(dev.foundation, ref.version)).toBe(`\${${authVersion}.version}`);
   });
 
   test("the AUTH string never appears in plain text or in an unprotected output", () => {
@@ -332,14 +335,16 @@ describe("IAM", () => {
       .flatMap((type) => resources(json, type).map((grant): Record<string, unknown> => ({ type, ...grant })))
       .filter((grant) => grant.member === member);
 
-  test("the runtime service account can read its own secret and write logs, nothing more", () => {
+  test("the runtime service account can read its own secrets, write logs and (for the sidecar) metrics, nothing more", () => {
     const grants = grantsOf(dev.foundation, runtimeMember);
     expect(grants.map((grant) => `${grant.type} ${grant.role as string}`).sort()).toEqual([
       "google_project_iam_member roles/logging.logWriter",
+      "google_project_iam_member roles/monitoring.metricWriter",
+      "google_secret_manager_secret_iam_member roles/secretmanager.secretAccessor",
       "google_secret_manager_secret_iam_member roles/secretmanager.secretAccessor",
     ]);
-    const secretGrant = grants.find((grant) => grant.type === "google_secret_manager_secret_iam_member");
-    expect(secretGrant?.secret_id).toBe(`\${${address(dev.foundation, "google_secret_manager_secret")}.id}`);
+    const secretGrants = grants.filter((grant) => grant.type === "google_secret_manager_secret_iam_member").map((grant) => grant.secret_id);
+    expect(secretGrants.sort()).toEqual([`\${${authSecret(dev.foundation)}.id}`, `\${${gmpSecret(dev.foundation)}.id}`].sort());
     // The app stack grants nothing but the public invoker.
     expect(resources(dev.app, "google_project_iam_member")).toEqual([]);
     expect(resources(dev.app, "google_secret_manager_secret_iam_member")).toEqual([]);
@@ -474,10 +479,13 @@ describe("deletion protection", () => {
   test("off in dev so make destroy works, on in prod", () => {
     expect(service(dev.app).deletion_protection).toBe(false);
     expect(onlyResource(dev.foundation, "google_redis_instance").lifecycle).toEqual({ prevent_destroy: false });
-    expect(onlyResource(dev.foundation, "google_secret_manager_secret").deletion_protection).toBe(false);
+    const secret = (json: TerraformJson, id: string) => resources(json, "google_secret_manager_secret").find((body) => body.secret_id === id);
+    expect(secret(dev.foundation, "whiteboard-dev-redis-auth")?.deletion_protection).toBe(false);
     expect(service(prod.app).deletion_protection).toBe(true);
     expect(onlyResource(prod.foundation, "google_redis_instance").lifecycle).toEqual({ prevent_destroy: true });
-    expect(onlyResource(prod.foundation, "google_secret_manager_secret").deletion_protection).toBe(true);
+    expect(secret(prod.foundation, "whiteboard-prod-redis-auth")?.deletion_protection).toBe(true);
+    // The sidecar's configuration is not worth protecting: destroy removes it in every environment.
+    expect(secret(prod.foundation, "whiteboard-prod-gmp-config")?.deletion_protection).toBe(false);
   });
 
   test("the override turns it off in prod (and on in dev)", () => {
@@ -503,6 +511,8 @@ describe("APIs", () => {
       "cloudresourcemanager.googleapis.com",
       "compute.googleapis.com",
       "iam.googleapis.com",
+      "logging.googleapis.com",
+      "monitoring.googleapis.com",
       "redis.googleapis.com",
       "run.googleapis.com",
       "secretmanager.googleapis.com",

@@ -368,9 +368,12 @@ describe("bootstrap.sh enables the environment's APIs and waits until they answe
     const enables = stubbed.calls().filter((call) => call.startsWith("services enable"));
     expect(enables[0]).toBe("services enable serviceusage.googleapis.com cloudresourcemanager.googleapis.com --project=p-123456 --quiet");
     expect(enables[1]).toBe(
-      "services enable artifactregistry.googleapis.com cloudbuild.googleapis.com cloudresourcemanager.googleapis.com compute.googleapis.com iam.googleapis.com redis.googleapis.com run.googleapis.com secretmanager.googleapis.com storage.googleapis.com vpcaccess.googleapis.com --project=p-123456 --quiet",
+      "services enable artifactregistry.googleapis.com cloudbuild.googleapis.com cloudresourcemanager.googleapis.com compute.googleapis.com iam.googleapis.com logging.googleapis.com monitoring.googleapis.com redis.googleapis.com run.googleapis.com secretmanager.googleapis.com storage.googleapis.com vpcaccess.googleapis.com --project=p-123456 --quiet",
     );
     expect(stubbed.calls().filter((call) => call.startsWith("redis instances list"))).toHaveLength(3);
+    // The monitoring and logging APIs (dashboard, alerts, uptime check, log-based metric) are probed like the rest.
+    expect(stubbed.calls().some((call) => call.startsWith("monitoring uptime list-configs"))).toBe(true);
+    expect(stubbed.calls().some((call) => call.startsWith("logging metrics list"))).toBe(true);
     expect(stubbed.calls().filter((call) => call.startsWith("compute networks vpc-access connectors list"))).toHaveLength(1);
     expect(result.output).toContain("waiting for redis.googleapis.com to answer");
     expect(result.output).toContain("every API of dev answers in p-123456");
