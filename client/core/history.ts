@@ -14,6 +14,7 @@
  * and cannot be undone (a clear can still be undone from the "Undo clear" offer everyone sees for a while).
  */
 import type { ErrorAck, StrokeRecord, UserInfo, WriteAck } from "../../protocol/events";
+import { lineOf } from "./lines";
 
 /** What the history acts on: a WhiteboardSession, or a stand-in in tests. */
 export interface HistoryTarget {
@@ -44,9 +45,6 @@ export interface EraseGesture {
 
 /** Deep enough for a session's work; older actions fall off the bottom. */
 export const HISTORY_DEPTH = 500;
-
-/** A chunk id is `<line>-<n>` (see Outbox). */
-export const lineOf = (chunkId: string): string => chunkId.replace(/-\d+$/, "");
 
 export class History {
   private readonly undoStack: Action[] = [];

@@ -117,14 +117,9 @@ function segmentsCross(px: number, py: number, qx: number, qy: number, rx: numbe
   return d1 * d2 < 0 && d3 * d4 < 0;
 }
 
-/** The ids of the strokes an eraser of radius `reach` touches when dragged from `a` to `b`. */
-export function strokesTouched<T extends Drawable & { i: string }>(
-  strokes: Iterable<T>,
-  a: readonly [number, number],
-  b: readonly [number, number],
-  reach: number,
-): string[] {
-  const ids: string[] = [];
-  for (const stroke of strokes) if (touches(shapeOf(stroke), a, b, reach)) ids.push(stroke.i);
-  return ids;
+/** The strokes an eraser of radius `reach` touches when dragged from `a` to `b`. */
+export function strokesTouched<T extends Drawable>(strokes: Iterable<T>, a: readonly [number, number], b: readonly [number, number], reach: number): T[] {
+  const touched: T[] = [];
+  for (const stroke of strokes) if (touches(shapeOf(stroke), a, b, reach)) touched.push(stroke);
+  return touched;
 }
