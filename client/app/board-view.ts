@@ -12,14 +12,19 @@ import type { StrokeRecord } from "../../protocol/events";
 import type { Applied } from "../core/board-state";
 import type { Drawable } from "../core/stroke-geometry";
 import { Viewport } from "../core/viewport";
-import { drawStrokes } from "./render";
+import { drawStrokes, type RenderOptions } from "./render";
 
 /** How long out-of-order strokes may sit on top before the stacking is redrawn right. */
 const SETTLE_MS = 300;
-/** Most time per frame spent drawing strokes beneath; the rest of the frame is the user's. */
-const FRAME_BUDGET_MS = 40;
-/** Strokes drawn between two looks at the clock. */
-const SLICE = 4_000;
+/**
+ * Frames that draw a large board beneath aim at this length: the page stays responsive, and the catch-up's
+ * next pages are read in between. The canvas rasterizes after the frame's script, so the cost of drawing shows
+ * only in the time between frames: the points drawn per frame follow it.
+ */
+const TARGET_FRAME_MS = 33;
+const POINTS_PER_FRAME = { first: 20_000, least: 2_000, most: 2_000_000 };
+/** Strokes drawn between two looks at the frame's budget. */
+const SLICE = 256;
 /** The eraser's outline, CSS pixels wide. */
 const RING_WIDTH = 1.5;
 
@@ -41,7 +46,9 @@ export interface ViewElements {
 export interface PaintTimes {
   /** The first frame that drew strokes: with snapshots newest first, the most recent ones. */
   firstPaintMs?: number;
-  /** The first frame after the board was complete (`boardComplete`) that left nothing to draw. */
+  /** When the session had read the whole board (`boardComplete`): what is left after it is drawing. */
+  caughtUpMs?: number;
+  /** The first frame after the board was complete that left nothing to draw. */
   fullyDrawnMs?: number;
 }
 
@@ -56,6 +63,12 @@ export class BoardView {
   /** Strokes still to draw beneath everything on the canvas, newest first, from index `beneathNext` on. */
   private beneath: StrokeRecord[] = [];
   private beneathNext = 0;
+  /** Nothing is drawn on the ink canvas (since it was last cleared). */
+  private inkEmpty = true;
+  /** How many points of strokes beneath one frame draws, adapted to this machine as frames go. */
+  private pointsPerFrame = POINTS_PER_FRAME.first;
+  /** When the last frame that drew strokes beneath (and left more) began. */
+  private lastBeneathFrame: number | undefined;
   private settleTimer: ReturnType<typeof setTimeout> | undefined;
   private eraser: { at: readonly [number, number]; reach: number } | undefined;
   private complete = false;
@@ -80,8 +93,9 @@ export class BoardView {
   /** What the session applied: draw it where it belongs. */
   apply(applied: Applied): void {
     if (applied.redraw) return this.invalidate();
-    if (applied.placement === "under") {
-      // Below everything drawn, newest first: each one goes beneath the one before.
+    // Strokes below everything drawn go beneath, newest first, each under the one before; so do the first
+    // strokes of an empty canvas (the newest page of a snapshot), so that the newest of them paint first.
+    if (applied.placement === "under" || (this.inkEmpty && this.beneathNext === this.beneath.length)) {
       for (const record of [...applied.added].sort((a, b) => b.s - a.s)) this.beneath.push(record);
     } else {
       for (const record of applied.added) this.onTop.push(record);
@@ -113,6 +127,7 @@ export class BoardView {
   /** The session has caught up: the next frame that leaves nothing to draw marks the board fully drawn. */
   boardComplete(): void {
     this.complete = true;
+    this.times.caughtUpMs ??= performance.now();
     this.schedule();
   }
 
@@ -192,23 +207,39 @@ export class BoardView {
       this.beneath = this.source.strokes().slice().reverse();
       this.beneathNext = 0;
       clear(this.ink);
+      this.inkEmpty = true;
     }
     const options = this.prepare(this.ink);
     let drawn = drawStrokes(this.ink, this.onTop, options);
     this.onTop.length = 0;
     this.ink.globalCompositeOperation = "destination-over";
-    while (this.beneathNext < this.beneath.length && performance.now() - started < FRAME_BUDGET_MS) {
-      const end = Math.min(this.beneath.length, this.beneathNext + SLICE);
-      drawn += drawStrokes(this.ink, this.beneath.slice(this.beneathNext, end), options);
-      this.beneathNext = end;
-    }
+    drawn += this.drawBeneath(options, started);
     this.ink.globalCompositeOperation = "source-over";
     if (this.overlayChanged) this.drawOverlay();
-    if (drawn > 0) this.times.firstPaintMs ??= performance.now();
+    if (drawn > 0) {
+      this.inkEmpty = false;
+      this.times.firstPaintMs ??= performance.now();
+    }
     if (this.beneathNext < this.beneath.length) return this.schedule();
     this.beneath = [];
     this.beneathNext = 0;
     if (this.complete) this.times.fullyDrawnMs ??= performance.now();
+  }
+
+  /** Draws as much of what lies beneath as this frame's budget allows; returns the points drawn. */
+  private drawBeneath(options: RenderOptions, frameStart: number): number {
+    if (this.lastBeneathFrame !== undefined) {
+      const factor = Math.min(2, Math.max(0.5, TARGET_FRAME_MS / (frameStart - this.lastBeneathFrame)));
+      this.pointsPerFrame = Math.min(POINTS_PER_FRAME.most, Math.max(POINTS_PER_FRAME.least, this.pointsPerFrame * factor));
+    }
+    let drawn = 0;
+    while (this.beneathNext < this.beneath.length && drawn < this.pointsPerFrame) {
+      const end = Math.min(this.beneath.length, this.beneathNext + SLICE);
+      drawn += drawStrokes(this.ink, this.beneath.slice(this.beneathNext, end), options);
+      this.beneathNext = end;
+    }
+    this.lastBeneathFrame = this.beneathNext < this.beneath.length ? frameStart : undefined;
+    return drawn;
   }
 
   private drawOverlay(): void {
@@ -227,7 +258,7 @@ export class BoardView {
   }
 
   /** Maps board units to the canvas's device pixels; returns what drawing at that mapping needs. */
-  private prepare(ctx: CanvasRenderingContext2D) {
+  private prepare(ctx: CanvasRenderingContext2D): RenderOptions {
     const scale = this.viewport.scale * devicePixelRatio;
     const [left, top] = this.viewport.toScreen(0, 0);
     ctx.setTransform(scale, 0, 0, scale, left * devicePixelRatio, top * devicePixelRatio);
