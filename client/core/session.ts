@@ -306,13 +306,15 @@ export class WhiteboardSession {
         start = ack.s;
         this.listeners.onChange?.({ redraw: true, added: [], placement: "top" });
       }
-      this.applied(this.board.applySnapshot(ack.snapshot));
       const e: string = ack.e;
       const next: number | undefined = ack.snapshot.next;
       continuing = next !== undefined;
       // Pages read later may already show what happened since `start`; the operations are idempotent, so
-      // replaying everything after `start` on top leaves the board as the store has it.
-      ack = next !== undefined ? await read({ e, at: start, cursor: next }) : await read({ e, after: start });
+      // replaying everything after `start` on top leaves the board as the store has it. The next read goes
+      // out before this page is applied, so the server reads while this client applies (and draws).
+      const reading: Promise<SyncAck | undefined> = next !== undefined ? read({ e, at: start, cursor: next }) : read({ e, after: start });
+      this.applied(this.board.applySnapshot(ack.snapshot));
+      ack = await reading;
       if (generation !== this.syncGeneration) return;
       if (!continuing && ack?.ok && "ops" in ack) this.applied(this.board.finishSnapshot(start));
     }
