@@ -30,8 +30,8 @@ export class BoardPage {
   }
 
   /** Opens `url` (a board's address) in a context of its own (its own localStorage: its own user). */
-  static async open(browser: Browser, url: string): Promise<BoardPage> {
-    const page = await browser.newPage({ viewport: { width: 900, height: 640 }, acceptDownloads: true });
+  static async open(browser: Browser, url: string, options: { touch?: boolean } = {}): Promise<BoardPage> {
+    const page = await browser.newPage({ viewport: { width: 900, height: 640 }, acceptDownloads: true, hasTouch: options.touch ?? false });
     page.on("pageerror", (error) => {
       throw error;
     });
@@ -106,6 +106,20 @@ export class BoardPage {
   /** Waits until the page draws (or stops drawing) ink along row y. */
   async waitForInk(y: number, expected: boolean): Promise<void> {
     await eventually(`ink at ${y} to be ${expected}`, async () => (await this.inkAt(y)) === expected);
+  }
+
+  /**
+   * Touches the board with one finger per track, moving all of them together through their points (page
+   * coordinates; every track as long as the first), then lifts them.
+   */
+  async touch(tracks: readonly (readonly (readonly [number, number])[])[]): Promise<void> {
+    const cdp = await this.page.context().newCDPSession(this.page);
+    const at = (step: number) => tracks.map((track, id) => ({ x: track[step]?.[0] ?? 0, y: track[step]?.[1] ?? 0, id }));
+    const steps = tracks[0]?.length ?? 0;
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: at(0) });
+    for (let step = 1; step < steps; step += 1) await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: at(step) });
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+    await cdp.detach();
   }
 
   /** Clicks a button by its accessible name. */

@@ -36,8 +36,8 @@ afterAll(async () => {
 
 const newBoard = () => `browser-${process.pid}-${++boardCounter}`;
 
-async function open(instance: number, board: string): Promise<BoardPage> {
-  const page = await BoardPage.open(browser, `${topology.instance(instance).url}/b/${board}`);
+async function open(instance: number, board: string, options: { touch?: boolean } = {}): Promise<BoardPage> {
+  const page = await BoardPage.open(browser, `${topology.instance(instance).url}/b/${board}`, options);
   pages.push(page);
   return page;
 }
@@ -225,6 +225,42 @@ test("zoomed in, a line lands at the board point under the pointer, at the zoom'
 
   await page.press("0");
   expect(await page.read((whiteboard) => whiteboard.zoom())).toBe(1);
+});
+
+test("on a touch screen one finger draws and two fingers pinch the board, without scrolling the page", async () => {
+  const board = newBoard();
+  const page = await open(0, board, { touch: true });
+  const line = await Promise.all([0.2, 0.4, 0.6, 0.8].map((x) => page.at([x, 0.5])));
+  await page.touch([line]);
+  const drawn = await page.settled();
+  expect(drawn.length).toBeGreaterThan(0);
+  await page.waitForInk(0.5, true);
+
+  const [x, y] = await page.at([0.5, 0.3]);
+  const spread = (distance: number) => [[x - distance, y] as const, [x + distance, y] as const];
+  const steps = [20, 40, 60, 80].map(spread);
+  await page.touch([steps.map(([left]) => left as readonly [number, number]), steps.map(([, right]) => right as readonly [number, number])]);
+
+  expect(await page.read((whiteboard) => whiteboard.zoom())).toBeCloseTo(4, 1);
+  // A pinch draws nothing, and the page itself neither scrolled nor zoomed.
+  expect(await page.settled()).toEqual(drawn);
+  expect((await stored(board)).map((record) => record.i)).toEqual(drawn);
+  expect(await page.page.evaluate(() => [scrollX, scrollY, visualViewport?.scale])).toEqual([0, 0, 1]);
+});
+
+test("the help panel opens with ? and closes with Escape, and every toolbar button has a name", async () => {
+  const page = await open(1, newBoard());
+  const help = page.page.locator("#help");
+  await page.press("?");
+  await help.waitFor();
+  expect(await help.textContent()).toMatch(/Undo[\s\S]*Redo[\s\S]*Eraser[\s\S]*Zoom in/);
+  await page.press("Escape");
+  await help.waitFor({ state: "hidden" });
+
+  const unnamed = await page.page.locator(".toolbar button").evaluateAll((buttons) =>
+    buttons.filter((button) => !(button.getAttribute("aria-label") ?? button.textContent ?? "").trim()).map((button) => button.outerHTML),
+  );
+  expect(unnamed).toEqual([]);
 });
 
 test("the PNG and SVG downloads show the whole board: the strokes on white", async () => {
