@@ -14,7 +14,7 @@ import { ClearOffer, unclearRefusal } from "./clear-offer";
 import { CursorLayer } from "./cursor-layer";
 import { downloadPng, downloadSvg } from "./export";
 import { loadUser } from "./identity";
-import { PointerInput } from "./pointer-input";
+import { PointerInput, type Tool } from "./pointer-input";
 import { ProfileDialog } from "./profile-dialog";
 import { bindShortcuts } from "./shortcuts";
 import { Toolbar } from "./toolbar";
@@ -38,11 +38,15 @@ document.title = `Whiteboard · ${board.slice(0, 8)}`;
 
 let user = loadUser();
 const stage = element("stage");
-const toolbar = new Toolbar(element, (tool) => {
+const showTool = (tool: Tool) => {
+  stage.classList.toggle("drawing", tool === "pen");
   stage.classList.toggle("erasing", tool === "eraser");
+};
+const toolbar = new Toolbar(element, (tool) => {
+  showTool(tool);
   view.showEraser(undefined);
 });
-stage.classList.add("drawing");
+showTool(toolbar.tool);
 toolbar.showUser(user);
 
 // The session reports only asynchronously (socket events), by which time everything below exists.

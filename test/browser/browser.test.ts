@@ -175,7 +175,7 @@ test("the eraser removes a stroke from the other page too, and undo brings it ba
   await drawer.waitForInk(0.4, true);
 });
 
-test("a page shows the other user's cursor with their name, and never its own", async () => {
+test("a page shows the other user's cursor with their name, and never its own; a new name shows at once and stays", async () => {
   const board = newBoard();
   const [mover, watcher] = await Promise.all([open(0, board), open(1, board)]);
   const [x, y] = await mover.at([0.5, 0.5]);
@@ -192,6 +192,15 @@ test("a page shows the other user's cursor with their name, and never its own", 
     return box !== null && Math.abs(box.x - x) < 2 && Math.abs(box.y - y) < 2;
   });
   expect(await mover.page.locator(".cursor").count()).toBe(0);
+
+  await mover.click("Your name and colour");
+  await mover.page.getByRole("textbox", { name: "Name" }).fill("Ada Lovelace");
+  await mover.page.getByRole("button", { name: "Save" }).click();
+  await mover.page.mouse.move(x + 30, y, { steps: 3 });
+  await eventually("the new name on the watcher's page", async () => (await label.textContent()) === "Ada Lovelace");
+  await mover.page.reload();
+  await mover.connected();
+  expect(await mover.page.locator("#me-name").textContent()).toBe("Ada Lovelace");
 });
 
 test("zoomed in, a line lands at the board point under the pointer, at the zoom's scale", async () => {
