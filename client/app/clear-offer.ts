@@ -6,7 +6,7 @@ import type { WriteAck } from "../../protocol/events";
 import type { ClearOp } from "../core/board-state";
 
 /** How long the offer stays. The service keeps cleared strokes longer (UNDO_CLEAR_SECONDS). */
-export const OFFER_MS = 60_000;
+const OFFER_MS = 60_000;
 
 export interface ClearOfferDeps {
   bar: HTMLElement;

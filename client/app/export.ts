@@ -8,8 +8,8 @@ import { boardSvg } from "../core/svg-export";
 import { drawStrokes } from "./render";
 
 /** The PNG's size: 5 board units per pixel, sharp on a 4K screen. */
-export const PNG_WIDTH = 3_200;
-export const PNG_HEIGHT = (PNG_WIDTH * BOARD_HEIGHT) / BOARD_WIDTH;
+const PNG_WIDTH = 3_200;
+const PNG_HEIGHT = (PNG_WIDTH * BOARD_HEIGHT) / BOARD_WIDTH;
 
 export async function downloadPng(strokes: readonly StrokeRecord[], name: string): Promise<void> {
   const canvas = document.createElement("canvas");

@@ -9,10 +9,10 @@ import { randomId } from "../../protocol/random-id";
 
 const STORAGE_KEY = "whiteboard.user";
 /** Cursor colours: distinct from each other and readable under white text. */
-export const USER_COLORS = ["#c5221f", "#e8710a", "#188038", "#007b83", "#1a73e8", "#9334e6", "#b31412", "#5f6368"];
+const USER_COLORS = ["#c5221f", "#e8710a", "#188038", "#007b83", "#1a73e8", "#9334e6", "#b31412", "#5f6368"];
 const ADJECTIVES = ["Amber", "Brisk", "Calm", "Deft", "Eager", "Fond", "Glad", "Keen", "Merry", "Quick", "Sunny", "Witty"];
 const ANIMALS = ["Otter", "Heron", "Lynx", "Panda", "Robin", "Fox", "Koala", "Wren", "Seal", "Ibex", "Finch", "Hare"];
-export const MAX_NAME_LENGTH = 40;
+const MAX_NAME_LENGTH = 40;
 
 const pick = <T>(values: readonly T[]): T => values[Math.floor(Math.random() * values.length)] as T;
 

@@ -23,7 +23,7 @@ export interface PointerInputDeps {
 }
 
 /** The eraser's reach around the pointer, CSS pixels on screen at any zoom. */
-export const ERASER_REACH_PX = 8;
+const ERASER_REACH_PX = 8;
 /** Least time between two cursor positions sent: about 15 a second. */
 const CURSOR_INTERVAL_MS = 66;
 /** When the pointer has rested this long, its position is sent again. */
@@ -103,7 +103,8 @@ export class PointerInput {
     const gesture = this.gesture;
     if (gesture?.kind === "draw" && gesture.pointerId === event.pointerId) {
       // Coalesced events carry every sample the hardware made since the last frame: smoother lines.
-      for (const sample of event.getCoalescedEvents?.() ?? [event]) this.deps.session.extend(view.viewport.toBoard(...view.stagePoint(sample)));
+      const [dx, dy] = [at[0] - event.clientX, at[1] - event.clientY];
+      for (const sample of event.getCoalescedEvents?.() ?? [event]) this.deps.session.extend(view.viewport.toBoard(sample.clientX + dx, sample.clientY + dy));
     } else if (gesture?.kind === "erase" && gesture.pointerId === event.pointerId) {
       const to = view.viewport.toBoard(...at);
       this.erase(gesture, to);

@@ -6,7 +6,7 @@
 import { BOARD_HEIGHT, BOARD_WIDTH } from "../../protocol/events";
 import type { Rect } from "./stroke-geometry";
 
-export const MIN_ZOOM = 1;
+const MIN_ZOOM = 1;
 export const MAX_ZOOM = 8;
 /** Room around the board at zoom 1, CSS pixels, so its edge stays visible. */
 const MARGIN = 8;

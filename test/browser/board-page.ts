@@ -14,7 +14,7 @@ export interface WhiteboardHandle {
   pendingCount(): number;
   connection(): string;
   zoom(): number;
-  stats(): { strokes: number; firstPaintMs?: number; fullyDrawnMs?: number };
+  stats(): { strokes?: number; firstPaintMs?: number; caughtUpMs?: number; fullyDrawnMs?: number };
 }
 
 type Fraction = readonly [x: number, y: number];
