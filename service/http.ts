@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import serveStatic from "serve-static";
 import { ID_PATTERN } from "../protocol/events";
+import { newBoardId } from "../protocol/random-id";
 
 export interface HttpDeps {
   /** Folder holding the built client (index.html and assets/). */
@@ -52,7 +53,11 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
     if (pathname === "/healthz") return send(res, 200, "ok\n");
     if (pathname === "/readyz") return deps.isReady() ? send(res, 200, "ready\n") : send(res, 503, "not ready\n");
 
-    if (pathname === "/" || isBoardPath(pathname)) {
+    // Every visit to the bare address starts a new board of its own: nobody lands on a board shared by every
+    // visitor, and a board's address is as hard to guess as its 128 random bits.
+    if (pathname === "/") return send(res, 302, "", { location: `/b/${newBoardId()}`, "cache-control": "no-cache" });
+
+    if (isBoardPath(pathname)) {
       if (!indexHtml) return send(res, 503, "the browser client is not built: run `npm run build`\n");
       return send(res, 200, indexHtml, {
         ...SECURITY_HEADERS,

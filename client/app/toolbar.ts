@@ -1,49 +1,76 @@
 /**
- * The toolbar and status line: pen colour and width, clear, new board, copy link, the online count and
- * the connection state.
+ * The toolbar and the status line: the tool, pen colour and width, the action buttons (wired by main.ts), the
+ * zoom level, this user's name and colour, the online count, the connection state, and short notices.
  */
+import type { UserInfo } from "../../protocol/events";
+import { newBoardId } from "../../protocol/random-id";
 import type { Pen } from "../core/outbox";
 import type { ConnectionState } from "../core/session";
+import type { Tool } from "./pointer-input";
 
 const COLORS = ["#202124", "#d93025", "#1a73e8", "#188038", "#f29900", "#9334e6"];
+const COLOR_NAMES = ["black", "red", "blue", "green", "orange", "purple"];
 const WIDTHS = [2, 5, 10, 20];
-const NOTICE_MS = 5_000;
+const NOTICE_MS = 6_000;
 
-export interface ToolbarElements {
-  colors: HTMLElement;
-  widths: HTMLElement;
-  clear: HTMLButtonElement;
-  newBoard: HTMLButtonElement;
-  share: HTMLButtonElement;
-  presence: HTMLElement;
-  connection: HTMLElement;
-  notice: HTMLElement;
-}
+/** Buttons whose clicks main.ts handles. */
+export type ToolbarAction = "undo" | "redo" | "clear" | "zoom-in" | "zoom-out" | "zoom-reset" | "export-png" | "export-svg" | "open-help" | "open-profile";
 
 export class Toolbar {
   readonly pen: Pen = { color: COLORS[0] as string, width: WIDTHS[1] as number };
+  private currentTool: Tool = "pen";
   private connection: ConnectionState = "connecting";
   private noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly toolButtons: HTMLButtonElement[];
 
-  constructor(private readonly elements: ToolbarElements) {
-    radioGroup(elements.colors, COLORS, this.pen.color, (color, button) => {
+  constructor(
+    private readonly find: <T extends HTMLElement>(id: string) => T,
+    private readonly onToolChange: (tool: Tool) => void,
+  ) {
+    this.toolButtons = [...find("tools").querySelectorAll<HTMLButtonElement>("button[data-tool]")];
+    for (const button of this.toolButtons) button.addEventListener("click", () => this.selectTool(button.dataset.tool as Tool));
+    this.markTool(this.currentTool);
+    radioGroup(find("colors"), COLORS, this.pen.color, (color, button, index) => {
       button.classList.add("swatch");
-      button.title = color;
+      label(button, `${COLOR_NAMES[index]} pen`);
       button.append(styledSpan((style) => (style.background = color)));
     }, (color) => (this.pen.color = color));
-    radioGroup(elements.widths, WIDTHS, this.pen.width, (width, button) => {
+    radioGroup(find("widths"), WIDTHS, this.pen.width, (width, button) => {
       button.classList.add("width");
-      button.title = `${width} px`;
+      label(button, `${width} px line`);
       button.append(styledSpan((style) => (style.height = `${Math.min(width, 20)}px`)));
     }, (width) => (this.pen.width = width));
-    elements.newBoard.addEventListener("click", () => location.assign(`/b/${newBoardId()}`));
-    elements.share.addEventListener("click", () => void this.copyLink());
+    find("new-board").addEventListener("click", () => location.assign(`/b/${newBoardId()}`));
+    find("share").addEventListener("click", () => void this.copyLink());
     addEventListener("online", () => this.renderConnection());
     addEventListener("offline", () => this.renderConnection());
   }
 
-  onClear(handler: () => void): void {
-    this.elements.clear.addEventListener("click", handler);
+  get tool(): Tool {
+    return this.currentTool;
+  }
+
+  on(action: ToolbarAction, handler: () => void): void {
+    this.find(action).addEventListener("click", handler);
+  }
+
+  selectTool(tool: Tool): void {
+    this.markTool(tool);
+    this.onToolChange(tool);
+  }
+
+  showHistory(canUndo: boolean, canRedo: boolean): void {
+    this.find<HTMLButtonElement>("undo").disabled = !canUndo;
+    this.find<HTMLButtonElement>("redo").disabled = !canRedo;
+  }
+
+  showZoom(zoom: number): void {
+    this.find("zoom-reset").textContent = `${Math.round(zoom * 100)}%`;
+  }
+
+  showUser(user: UserInfo): void {
+    this.find("me-name").textContent = user.name;
+    this.find("me-dot").style.setProperty("--me", user.color);
   }
 
   showConnection(state: ConnectionState): void {
@@ -52,23 +79,30 @@ export class Toolbar {
   }
 
   showPresence(count: number): void {
-    this.elements.presence.textContent = `${count} online`;
+    this.find("presence").textContent = `${count} online`;
   }
 
+  /** A short, polite message at the bottom of the screen. */
   notify(message: string): void {
-    const { notice } = this.elements;
+    const notice = this.find("notice");
     notice.textContent = message;
     notice.hidden = false;
     clearTimeout(this.noticeTimer);
     this.noticeTimer = setTimeout(() => (notice.hidden = true), NOTICE_MS);
   }
 
+  private markTool(tool: Tool): void {
+    this.currentTool = tool;
+    for (const button of this.toolButtons) button.setAttribute("aria-checked", String(button.dataset.tool === tool));
+  }
+
   private renderConnection(): void {
     // The browser knows it has no network before the socket finds out.
     const state = navigator.onLine ? this.connection : "offline";
     const labels = { connecting: "connecting…", connected: "connected", reconnecting: "reconnecting…", offline: "offline" };
-    this.elements.connection.dataset.state = state;
-    this.elements.connection.textContent = labels[state];
+    const element = this.find("connection");
+    element.dataset.state = state;
+    element.textContent = labels[state];
   }
 
   private async copyLink(): Promise<void> {
@@ -86,22 +120,28 @@ function radioGroup<T>(
   container: HTMLElement,
   values: readonly T[],
   selected: T,
-  decorate: (value: T, button: HTMLButtonElement) => void,
+  decorate: (value: T, button: HTMLButtonElement, index: number) => void,
   choose: (value: T) => void,
 ): void {
-  for (const value of values) {
+  values.forEach((value, index) => {
     const button = document.createElement("button");
     button.type = "button";
     button.setAttribute("role", "radio");
     button.setAttribute("aria-checked", String(value === selected));
-    decorate(value, button);
+    decorate(value, button, index);
     button.addEventListener("click", () => {
       for (const other of container.children) other.setAttribute("aria-checked", "false");
       button.setAttribute("aria-checked", "true");
       choose(value);
     });
     container.append(button);
-  }
+  });
+}
+
+/** A button showing only a picture: its name for assistive technology, and a tooltip. */
+function label(button: HTMLButtonElement, name: string): void {
+  button.setAttribute("aria-label", name);
+  button.title = name;
 }
 
 /** Styles go through the CSSOM: the Content-Security-Policy allows no inline style attributes. */
@@ -109,9 +149,4 @@ function styledSpan(style: (declaration: CSSStyleDeclaration) => void): HTMLSpan
   const span = document.createElement("span");
   style(span.style);
   return span;
-}
-
-function newBoardId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(8));
-  return Array.from(bytes, (byte) => byte.toString(36).padStart(2, "0")).join("").slice(0, 12);
 }

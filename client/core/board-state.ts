@@ -28,6 +28,9 @@ export interface KnownStroke {
   version: number;
 }
 
+/** A clear, or the undoing of one: what a client offers to undo, or stops offering. */
+export type ClearOp = Extract<BoardOp, { t: "c" | "u" }>;
+
 /** What applying something changed, for whoever draws the board. */
 export interface Applied {
   /** Strokes disappeared (or many appeared between others): everything must be drawn again. */
@@ -39,6 +42,8 @@ export interface Applied {
    * (strokes from different instances arriving out of order): drawn on top now, the stacking redrawn later.
    */
   placement: "top" | "under" | "mixed";
+  /** Clears and undone clears among the operations applied, in seq order (absent when none). */
+  clears?: ClearOp[];
 }
 
 /** What a client sends back to a store that lost writes (see `heal`). */
@@ -154,6 +159,7 @@ export class BoardState {
     }
     let redraw = false;
     const added: StrokeRecord[] = [];
+    const clears: ClearOp[] = [];
     const [bottom, top] = [this.bottomSeq, this.topSeq];
     for (let op = this.waiting.get(this.watermarkSeq + 1); op; op = this.waiting.get(this.watermarkSeq + 1)) {
       this.waiting.delete(op.s);
@@ -173,6 +179,7 @@ export class BoardState {
           break;
         case "c":
         case "u":
+          clears.push(op);
           for (const [page, k] of Object.entries(op.k)) {
             const number = Number(page);
             if (op.t === "u" && !this.pageMembers.get(number)?.size) this.missingPages = true;
@@ -181,7 +188,8 @@ export class BoardState {
           break;
       }
     }
-    return redraw ? { redraw, added: [], placement: "top" } : this.placed(added, bottom, top);
+    const applied: Applied = redraw ? { redraw, added: [], placement: "top" } : this.placed(added, bottom, top);
+    return clears.length > 0 ? { ...applied, clears } : applied;
   }
 
   /** The board's seq as the server reports it from time to time (`head`). */

@@ -83,11 +83,13 @@ export class Outbox {
     current.last = point;
   }
 
-  /** The pointer lifted: the stroke is complete. */
-  end(): void {
+  /** The pointer lifted: the stroke is complete. Returns the ids of its chunks (none if no stroke was drawn). */
+  end(): string[] {
     const tail = this.queue.at(-1);
     if (tail) this.seal(tail);
+    const line = this.current;
     this.current = undefined;
+    return line ? Array.from({ length: line.chunks }, (_, index) => `${line.id}-${index + 1}`) : [];
   }
 
   /** Queues strokes to send as they are (healing a store that lost them). */

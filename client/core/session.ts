@@ -19,7 +19,8 @@ import type {
   WriteAck,
 } from "../../protocol/events";
 import { ID_PATTERN, NO_EPOCH, RETRYABLE_ERRORS } from "../../protocol/events";
-import { BoardState, type Applied, type KnownStroke } from "./board-state";
+import { randomId } from "../../protocol/random-id";
+import { BoardState, type Applied, type ClearOp, type KnownStroke } from "./board-state";
 import { Outbox, type Pen, type Point } from "./outbox";
 
 export type ConnectionState = "connecting" | "connected" | "reconnecting";
@@ -32,6 +33,8 @@ export interface SessionListeners {
   onState?(state: ConnectionState): void;
   onPresence?(count: number): void;
   onCursors?(cursors: readonly CursorUpdate[]): void;
+  /** Someone (this client included) cleared the board, or undid a clear; in seq order. */
+  onClear?(op: ClearOp): void;
   /** The server refused a stroke for good (e.g. `board_full`); it is dropped from the outbox. */
   onRefused?(stroke: StrokeInput, error: ErrorAck): void;
   /** A write was refused with `storage_full`: the store is out of space; the session keeps retrying slowly. */
@@ -103,7 +106,7 @@ export class WhiteboardSession {
     private readonly listeners: SessionListeners = {},
   ) {
     if (!ID_PATTERN.test(options.board)) throw new Error(`invalid board id "${options.board}": 1 to 64 of A-Z a-z 0-9 _ -`);
-    this.outbox = new Outbox(options.maxPointsPerChunk ?? 200, options.newId ?? randomId);
+    this.outbox = new Outbox(options.maxPointsPerChunk ?? 200, options.newId ?? (() => randomId(12)));
     const socketOptions = {
       reconnectionDelay: 500,
       reconnectionDelayMax: 5_000,
@@ -152,15 +155,23 @@ export class WhiteboardSession {
     this.flush();
   }
 
-  end(): void {
-    this.outbox.end();
+  /** Pen up. Returns the ids of the line's chunks, all of it that undo has to hide. */
+  end(): string[] {
+    const chunks = this.outbox.end();
     this.flush();
     this.rotateIfQuiet();
+    return chunks;
   }
 
-  /** Hides strokes for everyone (eraser, undo): each at the version given, which must be odd. */
+  /**
+   * Hides strokes for everyone (eraser, undo): each at the version given, which must be odd. Strokes held are
+   * hidden here at once, so the page answers the user without waiting for the store.
+   */
   erase(x: [id: string, version: number][]): void {
+    let hidden = false;
+    for (const [id, version] of x) hidden = this.board.hideLocally(id, version) || hidden;
     this.change("erase", x);
+    if (hidden) this.listeners.onChange?.({ redraw: true, added: [], placement: "top" });
   }
 
   /** Shows strokes again (redo, undoing an erase): each at the version given, which must be even. */
@@ -178,6 +189,13 @@ export class WhiteboardSession {
   unclear(of: number): Promise<WriteAck> {
     if (!this.joined) return Promise.resolve(NOT_CONNECTED);
     return this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("unclear", { of }).catch(() => NO_ANSWER);
+  }
+
+  /** A new name or colour for this user (the same id): the service learns it on join, so join again now. */
+  setUser(user: UserInfo): void {
+    if (user.id !== this.options.user.id) throw new Error("a session keeps its user id");
+    this.options.user = user;
+    if (this.joined && !this.syncing) this.sync("join");
   }
 
   /** Where this user points (board units). Dropped when the connection is busy. */
@@ -289,13 +307,15 @@ export class WhiteboardSession {
         start = ack.s;
         this.listeners.onChange?.({ redraw: true, added: [], placement: "top" });
       }
-      this.applied(this.board.applySnapshot(ack.snapshot));
       const e: string = ack.e;
       const next: number | undefined = ack.snapshot.next;
       continuing = next !== undefined;
       // Pages read later may already show what happened since `start`; the operations are idempotent, so
-      // replaying everything after `start` on top leaves the board as the store has it.
-      ack = next !== undefined ? await read({ e, at: start, cursor: next }) : await read({ e, after: start });
+      // replaying everything after `start` on top leaves the board as the store has it. The next read goes
+      // out before this page is applied, so the server reads while this client applies (and draws).
+      const reading: Promise<SyncAck | undefined> = next !== undefined ? read({ e, at: start, cursor: next }) : read({ e, after: start });
+      this.applied(this.board.applySnapshot(ack.snapshot));
+      ack = await reading;
       if (generation !== this.syncGeneration) return;
       if (!continuing && ack?.ok && "ops" in ack) this.applied(this.board.finishSnapshot(start));
     }
@@ -322,6 +342,7 @@ export class WhiteboardSession {
 
   private applied(applied: Applied): void {
     if (applied.redraw || applied.added.length > 0) this.listeners.onChange?.(applied);
+    for (const op of applied.clears ?? []) this.listeners.onClear?.(op);
   }
 
   private afterChange(): void {
@@ -442,11 +463,4 @@ export class WhiteboardSession {
     this.rotateRequested = false;
     this.socket.disconnect();
   }
-}
-
-function randomId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(12));
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_");
 }

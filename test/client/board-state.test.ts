@@ -251,3 +251,17 @@ test("a client that held strokes a store lost sends back exactly those, at the v
   ]);
   expect(healing.hide).toEqual([["erased", 1]]);
 });
+
+test("clears and undone clears are reported once each, in seq order, however they are delivered", () => {
+  const state = new BoardState();
+  state.reset("e");
+  const stroke: BoardOp = { t: "s", s: 1, r: [1, 1, 0, "a", USER, "#000000", 1, "AA"] };
+  const clear: BoardOp = { t: "c", s: 2, u: USER, k: { "1": 1 } };
+  const unclear: BoardOp = { t: "u", s: 3, u: USER, of: 2, k: { "1": 2 } };
+
+  expect(state.applyOps([unclear, stroke]).clears).toBeUndefined(); // waiting for seq 2
+  const applied = state.applyOps([clear, stroke, clear]);
+  expect(applied.clears).toEqual([clear, unclear]);
+  expect(state.applyOps([clear, unclear]).clears).toBeUndefined();
+  expect(state.isVisible("a")).toBe(true);
+});

@@ -76,3 +76,11 @@ test("strokes restored into a store that lost them queue as they are", () => {
   box.enqueue([restored]);
   expect(box.next()).toEqual(restored);
 });
+
+test("end names every chunk of the line just finished, which is what undo hides", () => {
+  const box = outbox(2);
+  const line = box.begin([0, 0], pen);
+  for (let i = 1; i <= 3; i += 1) box.extend([i, i]);
+  expect(box.end()).toEqual([`${line}-1`, `${line}-2`, `${line}-3`]);
+  expect(box.end()).toEqual([]);
+});

@@ -26,7 +26,20 @@ test("/healthz and /readyz answer 200 while Redis is up", async () => {
   expect((await fetch(url("/readyz"))).status).toBe(200);
 });
 
-test.each(["/", "/b/my-board", "/b/my-board/"])("%s serves the app with a strict CSP and no caching", async (path) => {
+test("/ redirects to a new board of its own, named with 128 random bits, never cached", async () => {
+  const answers = await Promise.all([1, 2].map(() => fetch(url("/"), { redirect: "manual" })));
+  const locations = answers.map((response) => response.headers.get("location"));
+  for (const response of answers) {
+    expect(response.status).toBe(302);
+    expect(response.headers.get("cache-control")).toBe("no-cache");
+  }
+  // 22 base64url characters carry 132 bits, of which the 16 random bytes fill 128.
+  for (const location of locations) expect(location).toMatch(/^\/b\/[A-Za-z0-9_-]{22}$/);
+  expect(locations[0]).not.toBe(locations[1]);
+  expect((await fetch(url(locations[0] as string))).status).toBe(200);
+});
+
+test.each(["/b/my-board", "/b/my-board/"])("%s serves the app with a strict CSP and no caching", async (path) => {
   const response = await fetch(url(path));
   expect(response.status).toBe(200);
   expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8");
@@ -39,7 +52,7 @@ test.each(["/", "/b/my-board", "/b/my-board/"])("%s serves the app with a strict
 });
 
 test("hashed assets are cached for a year as immutable", async () => {
-  const html = await (await fetch(url("/"))).text();
+  const html = await (await fetch(url("/b/assets-test"))).text();
   const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
   const response = await fetch(url(script ?? "/missing"));
   expect(response.status).toBe(200);
