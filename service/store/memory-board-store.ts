@@ -36,7 +36,9 @@ interface Board {
   pg: number;
   ob: number;
   lf: number;
+  /** Times of the last clear and of the last undo of one. */
   cl: number;
+  ul: number;
   live: number[];
   pages: Map<number, string>;
   k: Map<number, number>;
@@ -153,7 +155,7 @@ export class MemoryBoardStore implements BoardStore {
     const b = this.existing(board);
     const now = this.now();
     if (!b) return { e: NO_EPOCH, s: 0, rotated: false, ops: "[]", outcome: "gone" as const };
-    if (now - b.cl < this.limits.clearIntervalMs) return { ...written(b, []), outcome: "rate_limited" as const };
+    if (now - b.ul < this.limits.clearIntervalMs) return { ...written(b, []), outcome: "rate_limited" as const };
     const shown: [number, number][] = [];
     for (const [page, k] of b.clears.get(of) ?? []) {
       if ((b.k.get(page) ?? 0) !== k || !b.pages.has(page)) continue;
@@ -166,7 +168,7 @@ export class MemoryBoardStore implements BoardStore {
     b.live.sort((x, y) => x - y);
     b.clears.delete(of);
     b.s += 1;
-    b.cl = now;
+    b.ul = now;
     const op = `{"t":"u","s":${b.s},"u":"${user}","of":${of},"k":{${pageMap(shown)}}}`;
     this.log(b, [op]);
     return { ...written(b, [op]), outcome: "stored" as const };
@@ -234,6 +236,7 @@ export class MemoryBoardStore implements BoardStore {
       ob: 0,
       lf: 1,
       cl: 0,
+      ul: 0,
       live: [1],
       pages: new Map(),
       k: new Map(),

@@ -4,7 +4,7 @@
  *
  *   wb:{b}:m  hash    e (epoch), gen (replication id it belongs to), s (last seq), n (records), bytes (record
  *                     bytes in pages), pg (open page), ob (open page bytes), lf (first seq in the log), lb (log
- *                     bytes), cl (time of the last clear or undo, ms)
+ *                     bytes), cl and ul (times of the last clear and of the last undo of one, ms)
  *   wb:{b}:g  hash    page state: L (live pages, ascending), k<p> (flip count: odd while a clear hides the
  *                     page), d<p> (dead records in the page, "seq:version"), z<p> (page bytes), a<p> (when a clear archived it),
  *                     c<seq> (the pages a clear flipped, "page:k,...")
@@ -40,10 +40,10 @@ export const STATUS = { full: -1, rateLimited: -2, gone: -3, duplicate: -4 } as 
 const PRELUDE = `
 local M, G, P, I, L = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local gen = string.match(redis.call('INFO', 'replication'), 'master_replid:(%w+)') or '-'
-local raw = redis.call('HMGET', M, 'e', 'gen', 's', 'n', 'bytes', 'pg', 'ob', 'lf', 'lb', 'cl')
+local raw = redis.call('HMGET', M, 'e', 'gen', 's', 'n', 'bytes', 'pg', 'ob', 'lf', 'lb', 'cl', 'ul')
 local meta = { e = raw[1], gen = raw[2], s = tonumber(raw[3]) or 0, n = tonumber(raw[4]) or 0,
   bytes = tonumber(raw[5]) or 0, pg = tonumber(raw[6]) or 1, ob = tonumber(raw[7]) or 0,
-  lf = tonumber(raw[8]) or 1, lb = tonumber(raw[9]) or 0, cl = tonumber(raw[10]) or 0 }
+  lf = tonumber(raw[8]) or 1, lb = tonumber(raw[9]) or 0, cl = tonumber(raw[10]) or 0, ul = tonumber(raw[11]) or 0 }
 local ttl = ARGV[2]
 local exists = meta.e ~= false and meta.e ~= nil
 local rotated = false
@@ -65,7 +65,7 @@ local function ensure_board()
 end
 local function save_meta()
   redis.call('HSET', M, 'e', meta.e, 'gen', gen, 's', meta.s, 'n', meta.n, 'bytes', meta.bytes,
-    'pg', meta.pg, 'ob', meta.ob, 'lf', meta.lf, 'lb', meta.lb, 'cl', meta.cl)
+    'pg', meta.pg, 'ob', meta.ob, 'lf', meta.lf, 'lb', meta.lb, 'cl', meta.cl, 'ul', meta.ul)
   for index = 1, 5 do redis.call('EXPIRE', KEYS[index], ttl) end
 end
 local function touch()
@@ -336,12 +336,13 @@ save_meta()
 return { meta.e, meta.s, rotated and 1 or 0, '[' .. op .. ']', 0 }
 `;
 
-// ARGV[3..6]: limits; ARGV[7]: user; ARGV[8]: the clear's seq; ARGV[9]: least ms between clears and undos.
+// ARGV[3..6]: limits; ARGV[7]: user; ARGV[8]: the clear's seq; ARGV[9]: least ms between two undos (an undo right
+// after a clear is what users do, so it does not wait for the clear's interval).
 // Returns {epoch, seq, rotated, ops JSON, STATUS or 0}.
 const UNCLEAR = `${PRELUDE}${LIMITS_FROM_ARGV}
 local user, of, interval = ARGV[7], ARGV[8], tonumber(ARGV[9])
 local now = now_ms()
-if exists and now - meta.cl < interval then
+if exists and now - meta.ul < interval then
   touch()
   return { meta.e, meta.s, rotated and 1 or 0, '[]', ${STATUS.rateLimited} }
 end
@@ -364,7 +365,7 @@ table.sort(pages)
 redis.call('HSET', G, 'L', table.concat(pages, ','))
 redis.call('HDEL', G, 'c' .. of)
 meta.s = meta.s + 1
-meta.cl = now
+meta.ul = now
 local op = '{"t":"u","s":' .. meta.s .. ',"u":"' .. user .. '","of":' .. of .. ',"k":{' .. table.concat(shown, ',') .. '}}'
 log_append({ op }, limits.log_bytes)
 save_meta()
