@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { App } from "cdktf";
 import { addWhiteboardStacks, stackIds } from "./app";
 import { settingsFromEnv } from "./config/env";
-import { InfraConfigError, parseInfraConfig } from "./config/schema";
+import { parseInfraConfig, runReportingConfigErrors } from "./config/schema";
 
 function main(): void {
   const projectRoot = path.resolve(__dirname, "..");
@@ -27,12 +27,4 @@ function main(): void {
   app.synth();
 }
 
-try {
-  main();
-} catch (error) {
-  if (error instanceof InfraConfigError) {
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  }
-  throw error;
-}
+runReportingConfigErrors(main);

@@ -75,6 +75,19 @@ export class InfraConfigError extends Error {
   }
 }
 
+/** Runs a command-line entry point: an invalid configuration prints its message and exits 1, without a stack. */
+export function runReportingConfigErrors(main: () => void): void {
+  try {
+    main();
+  } catch (error) {
+    if (error instanceof InfraConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Field helpers: every message states the allowed range or pattern, so the error names both field and rule.
 // ---------------------------------------------------------------------------------------------------------------

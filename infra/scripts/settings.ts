@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { requiredApis } from "../config/apis";
 import { settingsFromEnv } from "../config/env";
-import { InfraConfigError, parseInfraConfig } from "../config/schema";
+import { InfraConfigError, parseInfraConfig, runReportingConfigErrors } from "../config/schema";
 
 /** Single-quoted for POSIX shells. */
 function quote(value: string): string {
@@ -40,12 +40,4 @@ function main(): void {
   process.stdout.write(Object.entries(lines).map(([name, value]) => `${name}=${quote(value)}\n`).join(""));
 }
 
-try {
-  main();
-} catch (error) {
-  if (error instanceof InfraConfigError) {
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  }
-  throw error;
-}
+runReportingConfigErrors(main);
