@@ -70,6 +70,8 @@ const RETRY_BASE_MS = 250;
 const RETRY_MAX_MS = 5_000;
 /** A full store frees space only when someone clears a board or boards expire: retry slowly. */
 const STORAGE_FULL_RETRY_MS = 30_000;
+/** Least time between two catch-ups retried early, on a sign that the store is back (see retrySyncNow). */
+const EARLY_RETRY_MS = 1_000;
 /** Most ids in one erase sent while healing. */
 const HEAL_BATCH = 500;
 const NOT_CONNECTED: WriteAck = { ok: false, code: "unavailable", error: "not connected" };
@@ -98,6 +100,9 @@ export class WhiteboardSession {
   private syncing = false;
   private retries = 0;
   private readonly timers = new Map<string, Timer>();
+  /** A catch-up that failed (the store was away) and waits for its retry. */
+  private syncRetry: (() => void) | undefined;
+  private earlyRetryAt = 0;
   private rotateRequested = false;
   private closed = false;
   /** Visibility changes not yet acknowledged, resent after a reconnect (they are idempotent). */
@@ -128,7 +133,7 @@ export class WhiteboardSession {
     this.socket.on("disconnect", (reason) => this.onDisconnect(reason));
     this.socket.on("ops", ({ e, ops }) => this.onOps(e, ops));
     this.socket.on("head", ({ e, s }) => {
-      if (!this.joined || this.syncing) return;
+      if (this.retrySyncNow() || !this.joined || this.syncing) return;
       if (!this.sameEpoch(e)) return this.sync("snapshot");
       this.board.applyHead(s);
       this.watchGap();
@@ -262,6 +267,7 @@ export class WhiteboardSession {
   }
 
   private onOps(e: string, ops: readonly BoardOp[]): void {
+    this.retrySyncNow();
     if (this.incoming?.epoch === e) {
       // Live operations of the epoch being read aside: they belong to that board.
       this.incomingClears.push(...(this.incoming.applyOps(ops).clears ?? []));
@@ -289,7 +295,7 @@ export class WhiteboardSession {
     const answer = (ack: SyncAck | undefined) => {
       if (generation !== this.syncGeneration) return;
       // The board id was checked up front, so a refusal here is passing (rate limit, store down).
-      if (!ack || !ack.ok) return this.retryLater("sync", () => this.sync(kind));
+      if (!ack || !ack.ok) return this.retrySyncLater(() => this.sync(kind));
       this.retries = 0;
       void this.catchUp(ack, generation);
     };
@@ -353,7 +359,7 @@ export class WhiteboardSession {
       if (generation !== this.syncGeneration) return;
       if (!continuing && ack?.ok && "ops" in ack) show(target.finishSnapshot(start));
     }
-    if (!ack?.ok) return this.retryLater("sync", () => this.sync("snapshot"));
+    if (!ack?.ok) return this.retrySyncLater(() => this.sync("snapshot"));
     if (known) {
       this.current = target;
       this.incoming = undefined;
@@ -479,7 +485,32 @@ export class WhiteboardSession {
     );
   }
 
+  private retrySyncLater(action: () => void): void {
+    this.syncRetry = action;
+    this.retryLater("sync", () => {
+      this.syncRetry = undefined;
+      action();
+    });
+  }
+
+  /**
+   * A message from the store (`ops`, `head`) while a catch-up waits for its retry: the store is back, and its
+   * board may have a new epoch, so catch up now rather than at the end of a backoff grown during the outage.
+   */
+  private retrySyncNow(): boolean {
+    const retry = this.syncRetry;
+    // At most one a second: an instance whose own connection to the store is still down answers at once, again.
+    if (!retry || Date.now() - this.earlyRetryAt < EARLY_RETRY_MS) return false;
+    this.earlyRetryAt = Date.now();
+    clearTimeout(this.timers.get("sync"));
+    this.timers.delete("sync");
+    this.syncRetry = undefined;
+    retry();
+    return true;
+  }
+
   private cancelTimers(): void {
+    this.syncRetry = undefined;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
   }
