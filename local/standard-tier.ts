@@ -83,6 +83,17 @@ export class StandardTierRedis {
     this.replication.heal();
   }
 
+  /**
+   * Delays the replication stream by `ms` each way from now on, as for a replica in another zone. The stream is cut
+   * so that all of it is delayed alike; resolves once the replica has caught up again.
+   */
+  async setReplicationLatency(ms: number): Promise<void> {
+    this.replication.latencyMs = ms;
+    this.replication.cutAll();
+    const replica = this.replicaServer;
+    if (replica) await waitFor("the replica to reconnect", async () => (await replica.replicationInfo()).master_link_status === "up", 15_000, 50);
+  }
+
   /** How many replication bytes the replica lacks (the primary's offset minus the replica's). */
   async replicationLag(): Promise<number> {
     if (!this.replicaServer) return 0;

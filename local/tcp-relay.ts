@@ -8,6 +8,8 @@
  * - **partition** (`partition`): bytes stop flowing both ways, silently, on open connections and on new ones,
  *   as when packets are dropped between a primary and its replica; nothing is closed, so neither side knows
  *   until its own timeouts. `heal` resets the connections the partition held, and the parties reconnect.
+ *
+ * It can also delay every byte by `latencyMs` each way (a replica in another zone), set before traffic flows.
  */
 import { createServer, connect, type Server, type Socket } from "node:net";
 
@@ -26,6 +28,8 @@ interface Pair {
 export class TcpRelay {
   private readonly pairs = new Set<Pair>();
   private partitioned = false;
+  /** One-way delay added to every chunk of bytes, in ms (0: none). */
+  latencyMs = 0;
   /** Connections accepted, and connections the relay cut (moves and heals). */
   readonly stats = { accepted: 0, cut: 0, bytesDropped: 0 };
 
@@ -94,6 +98,7 @@ export class TcpRelay {
     this.pairs.add(pair);
     const forward = (to: Socket) => (data: Buffer) => {
       if (this.partitioned || pair.broken) this.stats.bytesDropped += data.length;
+      else if (this.latencyMs > 0) setTimeout(() => to.write(data), this.latencyMs);
       else to.write(data);
     };
     client.on("data", forward(upstream));
