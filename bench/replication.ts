@@ -1,8 +1,9 @@
 /**
  * `make bench-replication`: what REDIS_WAIT_REPLICAS=1 costs. One Standard-tier pair (a primary and a replica over
  * TLS, local/standard-tier.ts) serves three deployments of two instances each, identical but for the setting:
- * REDIS_WAIT_REPLICAS=0, =1, and =1 with the replication link delayed by 1 ms each way (a replica in another zone;
- * an assumed figure, not a measured Memorystore one). A few drawers send a stroke every 16 ms (a 60 Hz pointer)
+ * REDIS_WAIT_REPLICAS=0, =1, =1 with the replication link delayed by 1 ms each way (a replica in another zone; an
+ * assumed figure, not a measured Memorystore one), and =1 with the link cut (every WAIT runs to its timeout, as
+ * while a failed-over primary has no replica yet). A few drawers send a stroke every 16 ms (a 60 Hz pointer)
  * straight to the instances and time each acknowledgement. The deployments take turns, several rounds each, so
  * that the machine's other work falls on all of them alike, after a warm-up round each. Writes bench/REPLICATION.md.
  *
@@ -33,6 +34,8 @@ interface Deployment {
   name: string;
   env: Record<string, string>;
   replicaDelayMs: number;
+  /** The replication link is cut during this setting's turns (the replica unreachable: every WAIT times out). */
+  partition?: boolean;
   topology?: Topology;
   latency: Histogram;
   refused: number;
@@ -90,21 +93,27 @@ async function main(): Promise<void> {
     { name: "REDIS_WAIT_REPLICAS=0", env: {}, replicaDelayMs: 0, latency: createHistogram(), refused: 0 },
     { name: "REDIS_WAIT_REPLICAS=1", env: { REDIS_WAIT_REPLICAS: "1" }, replicaDelayMs: 0, latency: createHistogram(), refused: 0 },
     { name: `REDIS_WAIT_REPLICAS=1, replica ${REPLICA_DELAY_MS} ms away each way`, env: { REDIS_WAIT_REPLICAS: "1" }, replicaDelayMs: REPLICA_DELAY_MS, latency: createHistogram(), refused: 0 },
+    { name: "REDIS_WAIT_REPLICAS=1, replica unreachable (link cut)", env: { REDIS_WAIT_REPLICAS: "1" }, replicaDelayMs: 0, partition: true, latency: createHistogram(), refused: 0 },
   ];
   try {
     for (const deployment of deployments) {
       deployment.topology = await Topology.start({ instances: 2, redisEnv: tier.serviceEnv, env: { LOG_LEVEL: "warn", ...deployment.env } });
     }
     // A warm-up round each (connections, JIT, Redis's scripts), not counted.
-    for (const deployment of deployments) {
+    const turn = async (deployment: Deployment, round: number, ms: number, record = true) => {
       await tier.setReplicationLatency(deployment.replicaDelayMs);
-      await draw(deployment, 0, 2_000, false);
-    }
+      if (deployment.partition) tier.partitionReplication();
+      try {
+        await draw(deployment, round, ms, record);
+      } finally {
+        tier.healReplication();
+      }
+    };
+    for (const deployment of deployments) await turn(deployment, 0, 2_000, false);
     for (let round = 1; round <= ROUNDS; round += 1) {
       for (const deployment of deployments) {
-        await tier.setReplicationLatency(deployment.replicaDelayMs);
         log(`round ${round}/${ROUNDS}: ${deployment.name}`);
-        await draw(deployment, round, ROUND_SECONDS * 1000);
+        await turn(deployment, round, ROUND_SECONDS * 1000);
       }
     }
     const shortfalls = await Promise.all(
@@ -128,7 +137,7 @@ async function main(): Promise<void> {
       "",
       `${DRAWERS} drawers on ${BOARDS} boards, each sending a stroke every ${SAMPLE_MS} ms straight to one of two instances (${Math.round((DRAWERS * 1000) / SAMPLE_MS)} strokes/s in all), ` +
         `${ROUNDS} rounds of ${ROUND_SECONDS} s per setting, taking turns; latency from sending a stroke to its acknowledgement. ` +
-        "One primary and one replica (TLS, AUTH, replication over TLS through a local relay) serve all three settings.",
+        "One primary and one replica (TLS, AUTH, replication over TLS through a local relay) serve every setting.",
       "",
       table,
       "",
