@@ -37,6 +37,10 @@ afterEach(async () => {
 interface Figures {
   scenario: string;
   strokesDrawn: number;
+  /** Distinct chunks acknowledged to some user (their own, or one they sent back while healing). */
+  chunksAcked: number;
+  /** Socket.IO reconnects of all users together (the loss itself cuts no client connection). */
+  reconnects: number;
   /** Chunks held by some user when the store lost writes, and those of them the store no longer had. */
   held: number;
   lost: number;
@@ -58,12 +62,12 @@ const figures: Figures[] = [];
 afterAll(() => {
   const rows = figures.map(
     (f) =>
-      `| ${f.scenario} | ${f.strokesDrawn} | ${f.held} | ${f.lost} | ${f.ackedLost} | ${f.healed} | ${f.sentBack} | ${f.rehidden} | ${f.recoveredSeconds.toFixed(2)} | ${f.convergeSeconds.toFixed(1)} |`,
+      `| ${f.scenario} | ${f.strokesDrawn} | ${f.chunksAcked} | ${f.reconnects} | ${f.held} | ${f.lost} | ${f.ackedLost} | ${f.healed} | ${f.sentBack} | ${f.rehidden} | ${f.recoveredSeconds.toFixed(2)} | ${f.convergeSeconds.toFixed(1)} |`,
   );
   console.log(
     [
-      "| scenario | strokes drawn | chunks held | lost | acked lost | healed | sent back | re-hidden | pages recovered after (s) | converged after drawing (s) |",
-      "|---|---|---|---|---|---|---|---|---|---|",
+      "| scenario | strokes drawn | chunks acked | reconnects | chunks held | lost | acked lost | healed | sent back | re-hidden | pages recovered after (s) | converged after drawing (s) |",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|",
       ...rows,
     ].join("\n"),
   );
@@ -185,6 +189,8 @@ async function lossScenario(store: Store, options: { env?: Record<string, string
   const result: Figures = {
     scenario: store.name,
     strokesDrawn: users.reduce((sum, user) => sum + user.strokesDrawn, 0),
+    chunksAcked: new Set(users.flatMap((user) => [...user.acked.keys()])).size,
+    reconnects: users.reduce((sum, user) => sum + user.session.reconnects, 0),
     held: held.size,
     lost: lost.length,
     ackedLost: [...acked].filter((id) => !survivors.has(id)).length,
