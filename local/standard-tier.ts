@@ -24,6 +24,7 @@ export interface StandardTierOptions {
 
 export class StandardTierRedis {
   private constructor(
+    private readonly options: StandardTierOptions,
     private primaryServer: RedisServer,
     private replicaServer: RedisServer | undefined,
     private readonly replication: TcpRelay,
@@ -43,7 +44,7 @@ export class StandardTierRedis {
     });
     await replica.start();
     const address = await TcpRelay.listen({ port: primary.port });
-    const tier = new StandardTierRedis(primary, replica, replication, address);
+    const tier = new StandardTierRedis(options, primary, replica, replication, address);
     await waitFor("the replica to finish its first sync", async () => (await replica.replicationInfo()).master_link_status === "up", 10_000, 50);
     return tier;
   }
@@ -122,6 +123,25 @@ export class StandardTierRedis {
     this.retired.push(this.primaryServer);
     this.primaryServer = replica;
     this.replicaServer = undefined;
+  }
+
+  /**
+   * After a failover, Memorystore gives the new primary a replica again: here a fresh stand-in that replicates from
+   * it (a full sync) through the replication relay. Resolves once it is in sync.
+   */
+  async addReplica(): Promise<RedisServer> {
+    if (this.replicaServer) throw new Error("the primary has a replica already");
+    this.replication.moveTo({ port: this.primaryServer.port });
+    const replica = new RedisServer({
+      persistence: false,
+      credentialsFrom: this.primaryServer,
+      replicaOf: { port: this.replication.port },
+      onLine: (line) => this.options.onLine?.("replica", line),
+    });
+    this.replicaServer = replica;
+    await replica.start();
+    await waitFor("the new replica to finish its first sync", async () => (await replica.replicationInfo()).master_link_status === "up", 10_000, 50);
+    return replica;
   }
 
   /** A whole failover: the primary killed, the replica promoted `downMs` later, the address moved. */
