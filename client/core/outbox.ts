@@ -37,6 +37,12 @@ interface Chunk {
   s?: number;
 }
 
+/** An acknowledged chunk still waiting for the board to hold it. */
+export interface StoredChunk {
+  input: StrokeInput;
+  s: number;
+}
+
 export class Outbox {
   private readonly queue: Chunk[] = [];
   private current: { id: string; pen: Pen; chunks: number; last: Point } | undefined;
@@ -146,17 +152,20 @@ export class Outbox {
     const chunk = this.queue.find((candidate) => candidate.id === id);
     if (!chunk || chunk.stored) return undefined;
     this.seal(chunk);
-    chunk.inFlight = false;
-    chunk.stored = true;
-    chunk.s = s;
+    Object.assign(chunk, { inFlight: false, stored: true, s });
     return chunk.input;
   }
 
+  /** Acknowledged chunks not released yet, oldest first. */
+  get stored(): StoredChunk[] {
+    return this.queue.flatMap((chunk) => (chunk.stored ? [{ input: chunk.input, s: chunk.s ?? 0 }] : []));
+  }
+
   /** Drops the acknowledged chunks for which `done` is true (the board holds them, or never will). */
-  release(done: (id: string, s: number) => boolean): void {
+  release(done: (chunk: StoredChunk) => boolean): void {
     for (let index = this.queue.length - 1; index >= 0; index -= 1) {
       const chunk = this.queue[index] as Chunk;
-      if (chunk.stored && done(chunk.id, chunk.s ?? 0)) this.queue.splice(index, 1);
+      if (chunk.stored && done({ input: chunk.input, s: chunk.s ?? 0 })) this.queue.splice(index, 1);
     }
   }
 

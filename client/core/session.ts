@@ -338,7 +338,7 @@ export class WhiteboardSession {
         const previous = this.current.epoch;
         if (known === undefined && previous !== undefined && previous !== NO_EPOCH && ack.e !== previous) {
           this.current.applyWaiting();
-          known = this.current.known();
+          known = [...this.current.known(), ...this.storedNotHeld()];
           target = this.incoming = new BoardState();
           this.incomingClears = [];
         }
@@ -366,9 +366,10 @@ export class WhiteboardSession {
       this.heal(known);
       for (const op of this.incomingClears.splice(0)) this.listeners.onClear?.(op);
     }
-    // A snapshot that began at `start` holds every stroke the store showed by then: an acknowledged chunk of this
-    // client's stored before it and missing from the board was hidden meanwhile (healing sent the lost ones again).
-    if (snapshot) this.outbox.release((id, s) => this.current.has(id) || s <= start);
+    // A snapshot of the epoch this client held, begun at `start`, holds every stroke the store showed by then: an
+    // acknowledged chunk of this client's stored before it and missing from the board was hidden meanwhile. (After
+    // a new epoch none is left: healing sent back every one the new board lacked.)
+    if (snapshot && !known) this.outbox.release(({ input, s }) => this.current.has(input.id) || s <= start);
     this.syncing = false;
     this.joined = true;
     this.setState("connected");
@@ -394,7 +395,7 @@ export class WhiteboardSession {
   }
 
   private applied(applied: Applied): void {
-    if (applied.added.length > 0 || applied.redraw) this.outbox.release((id) => this.current.has(id));
+    this.releaseStored();
     if (applied.redraw || applied.added.length > 0) this.listeners.onChange?.(applied);
     for (const op of applied.clears ?? []) this.listeners.onClear?.(op);
   }
@@ -446,9 +447,30 @@ export class WhiteboardSession {
   private acknowledged(id: string, s: number): void {
     const chunk = this.outbox.acknowledge(id, s);
     if (!chunk) return;
-    this.outbox.release((held) => this.current.has(held));
+    this.releaseStored();
     this.listeners.onAcked?.(chunk, s);
     this.listeners.onPending?.();
+  }
+
+  /**
+   * Drops from the outbox the acknowledged chunks the board holds. (Not by seq: an acknowledgement names no epoch,
+   * and one from a store that just lost writes carries a seq of its new history.)
+   */
+  private releaseStored(): void {
+    this.outbox.release(({ input }) => this.current.has(input.id));
+  }
+
+  /**
+   * This client's acknowledged chunks that the board does not hold yet, as strokes it knew: at an epoch change,
+   * their broadcast may be what the failed store never delivered, and their store what lost them.
+   */
+  private storedNotHeld(): KnownStroke[] {
+    return this.outbox.stored
+      .filter(({ input }) => !this.current.has(input.id))
+      .map(({ input, s }) => ({
+        record: { s, g: 0, v: input.v ?? 0, i: input.id, u: input.u ?? this.options.user.id, c: input.c, w: input.w, p: input.p },
+        version: input.v ?? 0,
+      }));
   }
 
   private change(kind: "erase" | "restore", x: [string, number][]): void {

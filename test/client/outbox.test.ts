@@ -99,11 +99,13 @@ test("an acknowledged chunk is never sent again and stays on the page until the 
   box.resendAll();
   expect(box.next()).toBeUndefined();
   expect(box.acknowledge(chunk.id, 7)).toBeUndefined(); // the ack and the broadcast each acknowledge it once
+  expect(box.stored).toEqual([{ input: chunk, s: 7 }]);
 
-  box.release((_, s) => s > 7);
+  box.release(({ s }) => s > 7);
   expect(box.pending).toHaveLength(1);
-  box.release((id) => id === chunk.id);
+  box.release(({ input }) => input.id === chunk.id);
   expect(box.pending).toHaveLength(0);
+  expect(box.stored).toEqual([]);
 });
 
 test("healing sends again an acknowledged chunk the store lost before the board held it, and never shows a hidden one", () => {
