@@ -32,6 +32,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Deployment {
   name: string;
+  tag: string;
   env: Record<string, string>;
   replicaDelayMs: number;
   /** The replication link is cut during this setting's turns (the replica unreachable: every WAIT times out). */
@@ -53,8 +54,10 @@ async function connect(url: string, board: string, index: number): Promise<Clien
 /** Every drawer sends a two-point stroke every SAMPLE_MS, on the clock, for `ms`, and times each acknowledgement. */
 async function draw(deployment: Deployment, round: number, ms: number, record = true): Promise<void> {
   const instances = (deployment.topology as Topology).instances;
+  // Boards and stroke ids of their own: a stroke id stored before is a duplicate, which stores nothing and waits for nothing.
+  const tag = `${deployment.tag}-${round}`;
   const clients = await Promise.all(
-    Array.from({ length: DRAWERS }, (_, index) => connect((instances[index % instances.length] as { url: string }).url, `bench-${round}-${index % BOARDS}`, index)),
+    Array.from({ length: DRAWERS }, (_, index) => connect((instances[index % instances.length] as { url: string }).url, `bench-${tag}-${index % BOARDS}`, index)),
   );
   const pending: Promise<void>[] = [];
   const start = clock();
@@ -67,7 +70,7 @@ async function draw(deployment: Deployment, round: number, ms: number, record = 
       pending.push(
         socket
           .timeout(10_000)
-          .emitWithAck("stroke", { id: `r${round}-d${index}-${tick}`, p: encodePoints([[x, 5_000], [x + 40, 5_040]]), c: "#224466", w: 2 })
+          .emitWithAck("stroke", { id: `${tag}-d${index}-${tick}`, p: encodePoints([[x, 5_000], [x + 40, 5_040]]), c: "#224466", w: 2 })
           .then(
             (ack) => {
               if (!record) return;
@@ -90,10 +93,10 @@ async function main(): Promise<void> {
   log(`load average before: ${load}; starting a primary and a replica`);
   const tier = await StandardTierRedis.start();
   const deployments: Deployment[] = [
-    { name: "REDIS_WAIT_REPLICAS=0", env: {}, replicaDelayMs: 0, latency: createHistogram(), refused: 0 },
-    { name: "REDIS_WAIT_REPLICAS=1", env: { REDIS_WAIT_REPLICAS: "1" }, replicaDelayMs: 0, latency: createHistogram(), refused: 0 },
-    { name: `REDIS_WAIT_REPLICAS=1, replica ${REPLICA_DELAY_MS} ms away each way`, env: { REDIS_WAIT_REPLICAS: "1" }, replicaDelayMs: REPLICA_DELAY_MS, latency: createHistogram(), refused: 0 },
-    { name: "REDIS_WAIT_REPLICAS=1, replica unreachable (link cut)", env: { REDIS_WAIT_REPLICAS: "1" }, replicaDelayMs: 0, partition: true, latency: createHistogram(), refused: 0 },
+    { name: "REDIS_WAIT_REPLICAS=0", tag: "w0", env: {}, replicaDelayMs: 0, latency: createHistogram(), refused: 0 },
+    { name: "REDIS_WAIT_REPLICAS=1", tag: "w1", env: { REDIS_WAIT_REPLICAS: "1" }, replicaDelayMs: 0, latency: createHistogram(), refused: 0 },
+    { name: `REDIS_WAIT_REPLICAS=1, replica ${REPLICA_DELAY_MS} ms away each way`, tag: "w1-far", env: { REDIS_WAIT_REPLICAS: "1" }, replicaDelayMs: REPLICA_DELAY_MS, latency: createHistogram(), refused: 0 },
+    { name: "REDIS_WAIT_REPLICAS=1, replica unreachable (link cut)", tag: "w1-cut", env: { REDIS_WAIT_REPLICAS: "1" }, replicaDelayMs: 0, partition: true, latency: createHistogram(), refused: 0 },
   ];
   try {
     for (const deployment of deployments) {
