@@ -33,6 +33,10 @@ bench: build ## Benchmark against the plain Redis-adapter design; writes bench/R
 load: build ## 750 clients through the front at 1,000 strokes/s for 60 s; writes bench/LOAD.md
 	npx tsx bench/load.ts
 
+.PHONY: bench-replication
+bench-replication: build ## What REDIS_WAIT_REPLICAS=1 costs: ack latency with 0 and 1, a primary and a replica; writes bench/REPLICATION.md (about 2 minutes)
+	npx tsx bench/replication.ts
+
 .PHONY: screenshot
 screenshot: build ## Two browser pages on two instances, side by side: docs/screenshot.png
 	npx tsx local/screenshot.ts

@@ -5,7 +5,9 @@
  * alternative names. Instances get what Cloud Run gives them from the stacks ({@link RedisServer.serviceEnv}).
  *
  * It keeps an append-only file that a graceful stop flushes, and a restart keeps the data, port, certificates and
- * password, so a test can restart Redis and expect every acked stroke back.
+ * password, so a test can restart Redis and expect every acked stroke back. With `persistence: false` it keeps no
+ * file at all, and a restart comes back empty, as a Basic-tier Memorystore may after maintenance. It can also be a
+ * replica of another stand-in (`replicaOf`, same CA and password: a Standard-tier pair, see ./standard-tier.ts).
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -13,7 +15,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { connect } from "node:tls";
 import type { RedisConfig } from "../service/config";
-import { checkRedisServerIdentity } from "../service/redis-tls";
+import { createClient } from "redis";
+import { checkRedisServerIdentity, redisTlsOptions } from "../service/redis-tls";
 import { ManagedProcess } from "./managed-process";
 import { freePort, waitFor } from "./ports";
 import { CertificateAuthority, type CertificateFiles } from "./tls-certificates";
@@ -27,6 +30,18 @@ export interface RedisServerOptions {
   /** The redis-server binary. Default: `redis-server` on PATH. */
   binary?: string;
   onLine?: (line: string) => void;
+  /** False: no append-only file and no RDB snapshot, so a restart comes back empty. Default true. */
+  persistence?: boolean;
+  /**
+   * Another stand-in whose CA and password this one uses (a certificate of its own from that CA), as the nodes
+   * of one Memorystore instance share its CA and AUTH string. It must have been started.
+   */
+  credentialsFrom?: RedisServer;
+  /**
+   * Replicate from this address (`REPLICAOF`), over TLS (`tls-replication`) with the shared password
+   * (`masterauth`): give `credentialsFrom` the primary too.
+   */
+  replicaOf?: { host?: string; port: number };
 }
 
 interface Tls {
@@ -36,14 +51,16 @@ interface Tls {
 
 export class RedisServer {
   /** The AUTH password, random for each stand-in, as Memorystore's AUTH string is for each instance. */
-  readonly password = randomBytes(24).toString("base64url");
+  readonly password: string;
   readonly host = HOST;
   private process: ManagedProcess | undefined;
   private dir: string | undefined;
   private tls: Tls | undefined;
   private portNumber = 0;
 
-  constructor(private readonly options: RedisServerOptions = {}) {}
+  constructor(private readonly options: RedisServerOptions = {}) {
+    this.password = options.credentialsFrom?.password ?? randomBytes(24).toString("base64url");
+  }
 
   get port(): number {
     return this.started().port;
@@ -83,10 +100,11 @@ export class RedisServer {
   async start(): Promise<this> {
     this.portNumber ||= this.options.port ?? (await freePort());
     this.dir ??= mkdtempSync(path.join(tmpdir(), "whiteboard-redis-"));
-    this.tls ??= await createCertificates(path.join(this.dir, "tls"));
+    this.tls ??= await createCertificates(path.join(this.dir, "tls"), this.options.credentialsFrom);
+    const { replicaOf, persistence = true } = this.options;
     // The password goes in a file readable by this user only, not on the command line that `ps` shows.
     const configFile = path.join(this.dir, "redis.conf");
-    writeFileSync(configFile, `requirepass ${this.password}\n`, { mode: 0o600 });
+    writeFileSync(configFile, `requirepass ${this.password}\n${replicaOf ? `masterauth ${this.password}\n` : ""}`, { mode: 0o600 });
     this.process = new ManagedProcess({
       name: `redis-server :${this.portNumber} (TLS)`,
       command: this.options.binary ?? "redis-server",
@@ -102,8 +120,11 @@ export class RedisServer {
         "--bind", HOST,
         "--dir", this.dir,
         "--save", "",
-        "--appendonly", "yes",
-        "--appendfsync", "everysec",
+        ...(persistence ? ["--appendonly", "yes", "--appendfsync", "everysec"] : ["--appendonly", "no"]),
+        // Replication over TLS, as Memorystore's in-transit encryption covers it; a full sync starts at once.
+        "--tls-replication", "yes",
+        "--repl-diskless-sync-delay", "0",
+        ...(replicaOf ? ["--replicaof", replicaOf.host ?? HOST, String(replicaOf.port)] : []),
         "--daemonize", "no",
         "--loglevel", "warning",
       ],
@@ -118,9 +139,33 @@ export class RedisServer {
     return this;
   }
 
-  /** Graceful stop (SIGTERM): Redis flushes its data and exits. The data stays for the next start. */
+  /** Graceful stop (SIGTERM): Redis flushes its data and exits. The data stays for the next start (with persistence). */
   async stop(): Promise<void> {
     await this.process?.stop("SIGTERM");
+  }
+
+  /** SIGKILL, as when the machine under a primary dies: nothing is flushed. */
+  async kill(): Promise<void> {
+    await this.process?.kill();
+  }
+
+  /** Runs one command over TLS with AUTH, as any client would (REPLICAOF, INFO, HKEYS...). */
+  async command(args: readonly string[]): Promise<unknown> {
+    const { url, password, caCert } = this.clientConfig;
+    const client = createClient({ url, password, socket: { ...redisTlsOptions(caCert), reconnectStrategy: false } });
+    client.on("error", () => undefined);
+    await client.connect();
+    try {
+      return await client.sendCommand([...args]);
+    } finally {
+      client.destroy();
+    }
+  }
+
+  /** `INFO replication`, as fields. */
+  async replicationInfo(): Promise<Record<string, string>> {
+    const text = String(await this.command(["INFO", "replication"]));
+    return Object.fromEntries(text.split("\r\n").filter((line) => line.includes(":")).map((line) => line.split(":", 2) as [string, string]));
   }
 
   async restart(downMs = 0): Promise<void> {
@@ -147,16 +192,18 @@ export class RedisServer {
     this.tls = undefined;
   }
 
-  private started(): { port: number; tls: Tls } {
+  /** @internal Also read by a stand-in that shares this one's credentials. */
+  started(): { port: number; tls: Tls } {
     if (!this.tls) throw new Error("the Redis stand-in has not been started");
     return { port: this.portNumber, tls: this.tls };
   }
 }
 
-async function createCertificates(dir: string): Promise<Tls> {
+async function createCertificates(dir: string, from: RedisServer | undefined): Promise<Tls> {
   mkdirSync(dir, { recursive: true });
-  const authority = await CertificateAuthority.create(dir);
-  return { authority, server: await authority.issue("server", { commonName: HOST }) };
+  const authority = from ? from.started().tls.authority : await CertificateAuthority.create(dir);
+  // In the CA's folder, under a name of its own when the CA is shared.
+  return { authority, server: await authority.issue(from ? `server-${randomBytes(4).toString("hex")}` : "server", { commonName: HOST }) };
 }
 
 /** True once the server answers AUTH and PING over TLS, verified as the service verifies it. */

@@ -4,7 +4,7 @@
  * tests and the benchmarks.
  */
 import { Front, type FrontOptions } from "./front";
-import { RedisServer } from "./redis-server";
+import { RedisServer, type RedisServerOptions } from "./redis-server";
 import { ServiceInstance } from "./service-instance";
 
 export interface TopologyOptions {
@@ -16,6 +16,13 @@ export interface TopologyOptions {
    * BOARD_STORE=memory, for machines without redis-server.
    */
   store?: "redis" | "memory";
+  /** Options of the topology's own stand-in, e.g. `{ persistence: false }`: a Basic tier that restarts empty. */
+  redisOptions?: Pick<RedisServerOptions, "persistence">;
+  /**
+   * The instances reach a Redis the caller runs with these variables (e.g. ./standard-tier.ts, a primary and a
+   * replica behind one address), and the topology starts none.
+   */
+  redisEnv?: Record<string, string>;
   /** Environment for every instance (see service/config.ts), e.g. REQUEST_TIMEOUT_SECONDS. */
   env?: Record<string, string>;
   /** Node arguments that start an instance; default: the built service. */
@@ -42,7 +49,10 @@ export class Topology {
   static async start(options: TopologyOptions): Promise<Topology> {
     const memory = options.store === "memory";
     if (memory && options.instances !== 1) throw new Error("a memory store serves exactly one instance");
-    const redis = memory ? undefined : new RedisServer({ port: options.redisPort, onLine: (line) => options.onLine?.("redis", line) });
+    const redis =
+      memory || options.redisEnv
+        ? undefined
+        : new RedisServer({ ...options.redisOptions, port: options.redisPort, onLine: (line) => options.onLine?.("redis", line) });
     await redis?.start();
     const instances = await Promise.all(
       Array.from({ length: options.instances }, (_, index) => {
@@ -50,7 +60,7 @@ export class Topology {
         return ServiceInstance.create({
           name,
           port: options.firstInstancePort === undefined ? undefined : options.firstInstancePort + index,
-          env: { ...redis?.serviceEnv, ...options.env, ...(memory ? { BOARD_STORE: "memory" } : {}) },
+          env: { ...(redis?.serviceEnv ?? options.redisEnv), ...options.env, ...(memory ? { BOARD_STORE: "memory" } : {}) },
           nodeArgs: options.nodeArgs,
           onLine: (line) => options.onLine?.(name, line),
         });
@@ -72,7 +82,7 @@ export class Topology {
 
   /** The shared Redis; throws in a memory topology. */
   get redis(): RedisServer {
-    if (!this.redisServer) throw new Error("this topology runs on a memory store, without Redis");
+    if (!this.redisServer) throw new Error("this topology runs no Redis of its own (a memory store, or the caller's Redis)");
     return this.redisServer;
   }
 

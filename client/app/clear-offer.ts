@@ -38,7 +38,8 @@ export class ClearOffer {
     } else if (op.of === this.offered) this.withdraw();
   }
 
-  private withdraw(): void {
+  /** Stops offering (the offer expired, was taken, or names a clear of the board's previous epoch). */
+  withdraw(): void {
     clearTimeout(this.timer);
     this.offered = undefined;
     this.deps.bar.hidden = true;

@@ -72,6 +72,9 @@ const session = new WhiteboardSession(
     onRefused: (_stroke, ack) => toolbar.notify(`A stroke was not saved: ${ack.error}`),
     onStorageFull: () => toolbar.notify("The whiteboard's storage is full: your strokes will be saved once space is freed."),
     onRecovered: ({ restored, rehidden }) => {
+      // The board has a new epoch: a clear offered or on the undo stack is named by a seq of the old one.
+      clearOffer.withdraw();
+      history.epochChanged();
       const erased = rehidden > 0 ? ` and erased ${rehidden} again` : "";
       toolbar.notify(`The store lost recent changes; this page restored ${restored} strokes${erased}.`);
     },

@@ -113,6 +113,19 @@ export class BoardState {
     return this.ordered;
   }
 
+  /**
+   * Applies the operations still waiting for a gap below them to fill, as if it had. Only for a board about to be
+   * read again from scratch (a new epoch): the store had stored those operations too, and what the client knew
+   * before the loss must include them. A store that fails loses the broadcasts it was relaying, so gaps open
+   * exactly then, and the strokes behind them (one acknowledged to its author among them) may be what it lost.
+   */
+  applyWaiting(): void {
+    while (this.waiting.size > 0) {
+      this.watermarkSeq = Math.min(...this.waiting.keys()) - 1;
+      this.applyOps([]);
+    }
+  }
+
   /** Every stroke held, visible or not, with its version: what `heal` compares against after a loss. */
   known(): KnownStroke[] {
     return [...this.held.values()].map((held) => ({ record: held.record, version: this.version(held) }));

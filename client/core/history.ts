@@ -111,6 +111,16 @@ export class History {
   }
 
   /**
+   * The store lost writes and the board took a new epoch: seqs now name other operations, so this user's clears
+   * can no longer be undone by their seq (`unclear` of an old seq could undo someone else's newer clear). What
+   * they hid stays hidden (healing hid it again); a clear undone before and on the redo stack can still be redone.
+   */
+  epochChanged(): void {
+    for (let index = this.undoStack.length - 1; index >= 0; index -= 1) if (this.undoStack[index]?.kind === "clear") this.undoStack.splice(index, 1);
+    this.onChange();
+  }
+
+  /**
    * Rebuilds the stack after a reload from this user's visible strokes: one action per line (chunks grouped by
    * line id), ordered by their latest seq, beneath whatever was done since the page opened.
    */

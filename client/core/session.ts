@@ -70,6 +70,8 @@ const RETRY_BASE_MS = 250;
 const RETRY_MAX_MS = 5_000;
 /** A full store frees space only when someone clears a board or boards expire: retry slowly. */
 const STORAGE_FULL_RETRY_MS = 30_000;
+/** Least time between two catch-ups retried early, on a sign that the store is back (see retrySyncNow). */
+const EARLY_RETRY_MS = 1_000;
 /** Most ids in one erase sent while healing. */
 const HEAL_BATCH = 500;
 const NOT_CONNECTED: WriteAck = { ok: false, code: "unavailable", error: "not connected" };
@@ -78,7 +80,15 @@ const NO_ANSWER: WriteAck = { ok: false, code: "unavailable", error: "no answer 
 type Timer = ReturnType<typeof setTimeout>;
 
 export class WhiteboardSession {
-  readonly board = new BoardState();
+  private current = new BoardState();
+  /**
+   * The board of a new epoch while it is read (the store lost writes, or may have): filled aside, then healed
+   * and swapped in at once, so that this page never shows the store's incomplete board in between (strokes it
+   * lost blinking out, strokes a lost clear had removed blinking back).
+   */
+  private incoming: BoardState | undefined;
+  /** Clears (and undos of clears) applied to `incoming`, reported once it is swapped in. */
+  private incomingClears: ClearOp[] = [];
   readonly outbox: Outbox;
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private state: ConnectionState = "connecting";
@@ -90,6 +100,9 @@ export class WhiteboardSession {
   private syncing = false;
   private retries = 0;
   private readonly timers = new Map<string, Timer>();
+  /** A catch-up that failed (the store was away) and waits for its retry. */
+  private syncRetry: (() => void) | undefined;
+  private earlyRetryAt = 0;
   private rotateRequested = false;
   private closed = false;
   /** Visibility changes not yet acknowledged, resent after a reconnect (they are idempotent). */
@@ -120,7 +133,7 @@ export class WhiteboardSession {
     this.socket.on("disconnect", (reason) => this.onDisconnect(reason));
     this.socket.on("ops", ({ e, ops }) => this.onOps(e, ops));
     this.socket.on("head", ({ e, s }) => {
-      if (!this.joined || this.syncing) return;
+      if (this.retrySyncNow() || !this.joined || this.syncing) return;
       if (!this.sameEpoch(e)) return this.sync("snapshot");
       this.board.applyHead(s);
       this.watchGap();
@@ -131,6 +144,11 @@ export class WhiteboardSession {
       this.rotateRequested = true;
       this.rotateIfQuiet();
     });
+  }
+
+  /** What this client holds of the board; another object after the board's epoch changed. */
+  get board(): BoardState {
+    return this.current;
   }
 
   get connection(): ConnectionState {
@@ -228,6 +246,7 @@ export class WhiteboardSession {
     this.joined = false;
     this.rotateRequested = false; // the next connection gets its own request
     this.syncing = false;
+    this.incoming = undefined;
     // Their acks will never come: everything in flight goes again on the next connection.
     this.outbox.resendAll();
     for (const change of this.changes) change.inFlight = false;
@@ -248,6 +267,13 @@ export class WhiteboardSession {
   }
 
   private onOps(e: string, ops: readonly BoardOp[]): void {
+    this.retrySyncNow();
+    if (this.incoming?.epoch === e) {
+      // Live operations of the epoch being read aside: they belong to that board.
+      this.incomingClears.push(...(this.incoming.applyOps(ops).clears ?? []));
+      for (const op of ops) if (op.t === "s" && this.outbox.size > 0) this.acknowledged(op.r[3], op.s);
+      return;
+    }
     if (!this.sameEpoch(e)) {
       // The store lost writes, or this client has not read the board yet: read it (again).
       if (this.joined && !this.syncing) this.sync("snapshot");
@@ -269,7 +295,7 @@ export class WhiteboardSession {
     const answer = (ack: SyncAck | undefined) => {
       if (generation !== this.syncGeneration) return;
       // The board id was checked up front, so a refusal here is passing (rate limit, store down).
-      if (!ack || !ack.ok) return this.retryLater("sync", () => this.sync(kind));
+      if (!ack || !ack.ok) return this.retrySyncLater(() => this.sync(kind));
       this.retries = 0;
       void this.catchUp(ack, generation);
     };
@@ -292,20 +318,33 @@ export class WhiteboardSession {
     let start = 0;
     /** What this client held before a snapshot of a new epoch: compared with the store afterwards (healing). */
     let known: KnownStroke[] | undefined;
+    /** The board being filled: this client's own, or a new epoch's, aside (see `incoming`). */
+    let target = this.current;
+    let snapshot = false;
+    const show = (applied: Applied) => {
+      if (target === this.current) this.applied(applied);
+      else this.incomingClears.push(...(applied.clears ?? []));
+    };
     const read = (request: Parameters<ClientToServerEvents["read"]>[0]) =>
       this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("read", request).catch(() => undefined);
     while (ack?.ok) {
       if ("ops" in ack) {
-        this.applied(this.board.applyOps(ack.ops));
+        show(target.applyOps(ack.ops));
         break;
       }
-      if (!continuing || ack.e !== this.board.epoch) {
-        // A snapshot starts from nothing. The first one of a new epoch remembers what was held before.
-        const previous = this.board.epoch;
-        known ??= previous !== undefined && previous !== NO_EPOCH && ack.e !== previous ? this.board.known() : undefined;
-        this.board.reset(ack.e);
+      if (!continuing || ack.e !== target.epoch) {
+        // A snapshot starts from nothing. The first one of a new epoch remembers what was held before, operations
+        // waiting behind a gap included, and is read aside while this page keeps showing what it holds.
+        const previous = this.current.epoch;
+        if (known === undefined && previous !== undefined && previous !== NO_EPOCH && ack.e !== previous) {
+          this.current.applyWaiting();
+          known = [...this.current.known(), ...this.storedNotHeld()];
+          target = this.incoming = new BoardState();
+          this.incomingClears = [];
+        }
+        target.reset(ack.e);
         start = ack.s;
-        this.listeners.onChange?.({ redraw: true, added: [], placement: "top" });
+        if (target === this.current) this.listeners.onChange?.({ redraw: true, added: [], placement: "top" });
       }
       const e: string = ack.e;
       const next: number | undefined = ack.snapshot.next;
@@ -314,13 +353,23 @@ export class WhiteboardSession {
       // replaying everything after `start` on top leaves the board as the store has it. The next read goes
       // out before this page is applied, so the server reads while this client applies (and draws).
       const reading: Promise<SyncAck | undefined> = next !== undefined ? read({ e, at: start, cursor: next }) : read({ e, after: start });
-      this.applied(this.board.applySnapshot(ack.snapshot));
+      show(target.applySnapshot(ack.snapshot));
+      snapshot = true;
       ack = await reading;
       if (generation !== this.syncGeneration) return;
-      if (!continuing && ack?.ok && "ops" in ack) this.applied(this.board.finishSnapshot(start));
+      if (!continuing && ack?.ok && "ops" in ack) show(target.finishSnapshot(start));
     }
-    if (!ack?.ok) return this.retryLater("sync", () => this.sync("snapshot"));
-    if (known) this.heal(known);
+    if (!ack?.ok) return this.retrySyncLater(() => this.sync("snapshot"));
+    if (known) {
+      this.current = target;
+      this.incoming = undefined;
+      this.heal(known);
+      for (const op of this.incomingClears.splice(0)) this.listeners.onClear?.(op);
+    }
+    // A snapshot of the epoch this client held, begun at `start`, holds every stroke the store showed by then: an
+    // acknowledged chunk of this client's stored before it and missing from the board was hidden meanwhile. (After
+    // a new epoch none is left: healing sent back every one the new board lacked.)
+    if (snapshot && !known) this.outbox.release(({ input, s }) => this.current.has(input.id) || s <= start);
     this.syncing = false;
     this.joined = true;
     this.setState("connected");
@@ -328,19 +377,25 @@ export class WhiteboardSession {
     this.afterChange();
   }
 
-  /** Sends back what the store lost (see BoardState.heal). */
+  /**
+   * Sends back what the store lost (see BoardState.heal), on the board just swapped in, before anything draws it.
+   * A store that answered a whole read is up: what was waiting for the end of a backoff goes now.
+   */
   private heal(known: KnownStroke[]): void {
     this.epochChanges += 1;
     const healing = this.board.heal(known);
-    const queued = new Set(this.outbox.pending.map((stroke) => stroke.id));
-    this.outbox.enqueue(healing.strokes.filter((stroke) => !queued.has(stroke.id)));
+    this.outbox.enqueue(healing.strokes);
     for (const [id, version] of healing.hide) this.board.hideLocally(id, version);
     for (let index = 0; index < healing.hide.length; index += HEAL_BATCH) this.change("erase", healing.hide.slice(index, index + HEAL_BATCH));
+    clearTimeout(this.timers.get("flush"));
+    this.timers.delete("flush");
+    this.retries = 0;
     this.listeners.onChange?.({ redraw: true, added: [], placement: "top" });
     this.listeners.onRecovered?.({ restored: healing.strokes.length, rehidden: healing.hide.length });
   }
 
   private applied(applied: Applied): void {
+    this.releaseStored();
     if (applied.redraw || applied.added.length > 0) this.listeners.onChange?.(applied);
     for (const op of applied.clears ?? []) this.listeners.onClear?.(op);
   }
@@ -385,12 +440,37 @@ export class WhiteboardSession {
     });
   }
 
-  /** A chunk of this client's is stored (its ack, or its broadcast, whichever came first). */
+  /**
+   * A chunk of this client's is stored (its ack, or its broadcast, whichever came first). It stays on the page,
+   * from the outbox, until the board holds it.
+   */
   private acknowledged(id: string, s: number): void {
-    const chunk = this.outbox.take(id);
+    const chunk = this.outbox.acknowledge(id, s);
     if (!chunk) return;
+    this.releaseStored();
     this.listeners.onAcked?.(chunk, s);
     this.listeners.onPending?.();
+  }
+
+  /**
+   * Drops from the outbox the acknowledged chunks the board holds. (Not by seq: an acknowledgement names no epoch,
+   * and one from a store that just lost writes carries a seq of its new history.)
+   */
+  private releaseStored(): void {
+    this.outbox.release(({ input }) => this.current.has(input.id));
+  }
+
+  /**
+   * This client's acknowledged chunks that the board does not hold yet, as strokes it knew: at an epoch change,
+   * their broadcast may be what the failed store never delivered, and their store what lost them.
+   */
+  private storedNotHeld(): KnownStroke[] {
+    return this.outbox.stored
+      .filter(({ input }) => !this.current.has(input.id))
+      .map(({ input, s }) => ({
+        record: { s, g: 0, v: input.v ?? 0, i: input.id, u: input.u ?? this.options.user.id, c: input.c, w: input.w, p: input.p },
+        version: input.v ?? 0,
+      }));
   }
 
   private change(kind: "erase" | "restore", x: [string, number][]): void {
@@ -427,7 +507,32 @@ export class WhiteboardSession {
     );
   }
 
+  private retrySyncLater(action: () => void): void {
+    this.syncRetry = action;
+    this.retryLater("sync", () => {
+      this.syncRetry = undefined;
+      action();
+    });
+  }
+
+  /**
+   * A message from the store (`ops`, `head`) while a catch-up waits for its retry: the store is back, and its
+   * board may have a new epoch, so catch up now rather than at the end of a backoff grown during the outage.
+   */
+  private retrySyncNow(): boolean {
+    const retry = this.syncRetry;
+    // At most one a second: an instance whose own connection to the store is still down answers at once, again.
+    if (!retry || Date.now() - this.earlyRetryAt < EARLY_RETRY_MS) return false;
+    this.earlyRetryAt = Date.now();
+    clearTimeout(this.timers.get("sync"));
+    this.timers.delete("sync");
+    this.syncRetry = undefined;
+    retry();
+    return true;
+  }
+
   private cancelTimers(): void {
+    this.syncRetry = undefined;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
   }

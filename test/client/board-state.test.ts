@@ -252,6 +252,39 @@ test("a client that held strokes a store lost sends back exactly those, at the v
   expect(healing.hide).toEqual([["erased", 1]]);
 });
 
+test("operations waiting behind a gap when the store fails count in what the client knew, and are healed", () => {
+  const record = (i: string, s: number): StrokeTuple => [s, 1, 0, i, USER, "#000000", 1, "AA"];
+  const before = new BoardState();
+  before.reset("old");
+  before.applySnapshot({ k: { "1": 0 }, records: [record("kept", 1)] });
+  before.finishSnapshot(1);
+  // Seq 2's broadcast died with the store; 3 (this client's own, acknowledged) and an erase of it wait behind it.
+  before.applyOps([
+    { t: "s", s: 3, r: record("behind-gap", 3) },
+    { t: "s", s: 4, r: record("erased-behind-gap", 4) },
+    { t: "v", s: 5, u: USER, h: [["erased-behind-gap", 1]], r: [] },
+  ]);
+  expect(before.hasGap).toBe(true);
+  expect(before.has("behind-gap")).toBe(false);
+
+  before.applyWaiting();
+  expect(before.hasGap).toBe(false);
+  expect(before.known().map(({ record: { i }, version }) => [i, version])).toEqual([
+    ["kept", 0],
+    ["behind-gap", 0],
+    ["erased-behind-gap", 1],
+  ]);
+
+  const after = new BoardState();
+  after.reset("new");
+  after.applySnapshot({ k: { "1": 0 }, records: [record("kept", 1)] });
+  after.finishSnapshot(1);
+  expect(after.heal(before.known()).strokes.map((stroke) => [stroke.id, stroke.v])).toEqual([
+    ["behind-gap", undefined],
+    ["erased-behind-gap", 1],
+  ]);
+});
+
 test("clears and undone clears are reported once each, in seq order, however they are delivered", () => {
   const state = new BoardState();
   state.reset("e");

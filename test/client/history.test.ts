@@ -264,6 +264,18 @@ test("a clear someone else undid leaves the stack; one the store forgot is dropp
   expect(page.history.canUndo).toBe(false);
 });
 
+test("after the store lost writes (a new epoch) a clear is no longer undone by its old seq; lines still are", async () => {
+  const page = room.open(ada);
+  const cleared = (await page.clear()) as { s: number };
+  page.history.cleared(cleared.s);
+  page.history.drew(await room.draw(ada, 1));
+
+  page.history.epochChanged();
+  // The clear's seq names another operation now: the line drawn after it is undone, then nothing is left.
+  expect(await page.history.undo()).toEqual({ ok: true, kind: "draw" });
+  expect(page.history.canUndo).toBe(false);
+});
+
 test("a new action empties the redo stack", async () => {
   const page = room.open(ada);
   page.history.drew(await room.draw(ada));

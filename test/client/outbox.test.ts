@@ -84,3 +84,45 @@ test("end names every chunk of the line just finished, which is what undo hides"
   expect(box.end()).toEqual([`${line}-1`, `${line}-2`, `${line}-3`]);
   expect(box.end()).toEqual([]);
 });
+
+test("an acknowledged chunk is never sent again and stays on the page until the board holds it", () => {
+  const box = outbox(100);
+  box.begin([10, 10], pen);
+  box.extend([20, 20]);
+  box.end();
+  const chunk = box.next() as NonNullable<ReturnType<Outbox["next"]>>;
+  expect(box.acknowledge(chunk.id, 7)).toEqual(chunk);
+  // Its operation may arrive after the ack (the instance publishes it first), or wait behind a gap.
+  expect(box.size).toBe(0);
+  expect(box.inFlight).toBe(0);
+  expect(box.pending.map((input) => input.id)).toEqual([chunk.id]);
+  box.resendAll();
+  expect(box.next()).toBeUndefined();
+  expect(box.acknowledge(chunk.id, 7)).toBeUndefined(); // the ack and the broadcast each acknowledge it once
+  expect(box.stored).toEqual([{ input: chunk, s: 7 }]);
+
+  box.release(({ s }) => s > 7);
+  expect(box.pending).toHaveLength(1);
+  box.release(({ input }) => input.id === chunk.id);
+  expect(box.pending).toHaveLength(0);
+  expect(box.stored).toEqual([]);
+});
+
+test("healing sends again an acknowledged chunk the store lost before the board held it, and never shows a hidden one", () => {
+  const box = outbox(100);
+  box.begin([10, 10], pen);
+  box.end();
+  const own = box.next() as NonNullable<ReturnType<Outbox["next"]>>;
+  box.acknowledge(own.id, 3);
+  const hidden = { id: "cleared-1", p: own.p, c: "#000000", w: 2, u: "someone", v: 1 };
+  const lost = { id: "lost-1", p: own.p, c: "#000000", w: 2, u: "someone" };
+  box.enqueue([{ ...own, u: "me" }, hidden, lost]);
+
+  expect(box.size).toBe(3);
+  expect([box.next()?.id, box.next()?.id, box.next()?.id]).toEqual([own.id, "cleared-1", "lost-1"]);
+  // A stroke restored hidden (the store lost the clear that hid it) is sent, but the page does not draw it.
+  expect(box.pending.map((input) => input.id)).toEqual([own.id, "lost-1"]);
+  // Queued or in flight already: not queued twice.
+  box.enqueue([lost]);
+  expect(box.size).toBe(3);
+});

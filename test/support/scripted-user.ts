@@ -28,6 +28,8 @@ export class ScriptedUser {
   strokesDrawn = 0;
   /** Chunks the service refused for good (e.g. board full). */
   refused = 0;
+  /** Each time the store had lost writes and this session healed it: what it sent back, and when. */
+  readonly recoveries: { restored: number; rehidden: number; at: number }[] = [];
   private drawing = false;
   private stopped: Promise<void> = Promise.resolve();
 
@@ -37,6 +39,7 @@ export class ScriptedUser {
       {
         onAcked: (stroke, s) => this.acked.set(stroke.id, s),
         onRefused: () => (this.refused += 1),
+        onRecovered: (figures) => this.recoveries.push({ ...figures, at: Date.now() }),
       },
     );
   }
