@@ -8,6 +8,7 @@
  * - what one connection can make the instance do is bounded: events, stroke bytes and catch-up bytes per
  *   second, one catch-up read at a time, a few boards per minute.
  */
+import type { IncomingMessage } from "node:http";
 import type { Server, Socket } from "socket.io";
 import type { ClientToServerEvents, ErrorAck, ErrorCode, ServerToClientEvents, StrokeTuple, SyncAck, UserInfo } from "../protocol/events";
 import {
@@ -60,6 +61,8 @@ export interface SocketDeps {
   canWrite(): boolean;
   /** Counts refusals and rotations (./metrics.ts). */
   metrics?: SocketMetrics;
+  /** The client's address, for security logs (./client-address.ts); default: the TCP peer's. */
+  clientAddress?(req: IncomingMessage): string;
 }
 
 const fail = (code: ErrorCode, error: string): ErrorAck => ({ ok: false, code, error });
@@ -76,7 +79,7 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
   const bucket = (rate: { perSecond: number; burst: number }) => new TokenBucket(rate.perSecond, rate.burst);
 
   io.on("connection", (socket) => {
-    const address = socket.handshake.address;
+    const address = deps.clientAddress?.(socket.request) ?? socket.handshake.address;
     const log = logger.child({ socket: socket.id, address });
     const events = bucket(rateLimit.events);
     const writeBytes = bucket(rateLimit.writeBytes);
