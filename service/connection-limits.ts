@@ -33,6 +33,23 @@ const REFUSAL_MESSAGES: Record<RefusalReason, string> = {
   origin: "origin not allowed",
 };
 
+/** How long a connection the service closed may take to answer the closing handshake before it is cut. */
+const CLOSE_GRACE_MS = 2_000;
+/** WebSocket.CLOSED */
+const CLOSED = 3;
+
+/** The `ws` WebSocket under an Engine.IO connection (the only transport allowed here). */
+interface RawWebSocket {
+  readonly readyState: number;
+  terminate(): void;
+  once(event: "close", listener: () => void): unknown;
+}
+
+function webSocketOf(conn: EngineConnection): RawWebSocket | undefined {
+  const socket = (conn.transport as unknown as { socket?: Partial<RawWebSocket> }).socket;
+  return typeof socket?.terminate === "function" ? (socket as RawWebSocket) : undefined;
+}
+
 export class ConnectionLimits {
   private open = 0;
   private readonly perAddress = new Map<string, number>();
@@ -129,8 +146,20 @@ export class ConnectionLimits {
     return undefined;
   }
 
-  /** Engine.IO's `connection`: at most one Socket.IO CONNECT on it, ever; its send buffer watched. */
+  /**
+   * Engine.IO's `connection`: at most one Socket.IO CONNECT on it, ever; its send buffer watched; its TCP connection
+   * gone soon after the service closes it.
+   */
   watchConnection(conn: EngineConnection): void {
+    const ws = webSocketOf(conn);
+    // A WebSocket closed by the service waits up to 30 s for the peer's closing frame, still holding its buffers and
+    // its place in the counts; a browser answers at once, a hostile client never.
+    conn.once("close", () => {
+      if (!ws || ws.readyState === CLOSED) return;
+      const timer = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+      timer.unref();
+      ws.once("close", () => clearTimeout(timer));
+    });
     let connects = 0;
     conn.on("packet", (packet: { type: string; data?: unknown }) => {
       // A Socket.IO packet travels as an Engine.IO "message"; CONNECT is Socket.IO's packet type 0.
@@ -161,10 +190,10 @@ export class ConnectionLimits {
   private cut(conn: EngineConnection, reason: CutReason, fields: Record<string, unknown>): void {
     if (conn.readyState === "closed") return;
     this.count(reason, conn, fields);
-    const ws = (conn.transport as unknown as { socket?: { terminate?(): void } }).socket;
+    const ws = webSocketOf(conn);
     conn.close(true);
-    // A WebSocket close waits up to 30 s for the peer's answer, holding the buffers: destroy the TCP connection instead.
-    ws?.terminate?.();
+    // Not even a closing handshake: the TCP connection goes now, and what was queued for it with it.
+    ws?.terminate();
   }
 
   private count(reason: CutReason, conn: EngineConnection, fields: Record<string, unknown>): void {

@@ -15,6 +15,8 @@ export interface RawWebSocket {
   closed: Promise<void>;
   /** One masked text frame per payload, all in one TCP write. */
   sendFrames(payloads: readonly string[]): void;
+  /** Bytes made by {@link textFrames}, in one TCP write. */
+  sendRaw(frames: Buffer): void;
   close(): void;
 }
 
@@ -51,11 +53,13 @@ export function openRawWebSocket(url: string, options: RawWebSocketOptions = {})
     received: () => bytes,
     frames,
     closed,
-    sendFrames: (payloads) => socket.write(Buffer.concat(payloads.map(maskedTextFrame))),
+    sendFrames: (payloads) => socket.write(textFrames(payloads)),
+    sendRaw: (frames) => socket.write(frames),
     close: () => socket.destroy(),
   };
   return new Promise((resolve, reject) => {
-    socket.once("error", reject);
+    // A reset from the server is one way of being closed; "close" follows.
+    socket.on("error", reject);
     socket.once("connect", () => {
       socket.write(`GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n${Object.entries(headers).map(([n, v]) => `${n}: ${v}`).join("\r\n")}\r\n\r\n`);
     });
@@ -85,9 +89,17 @@ export function openRawWebSocket(url: string, options: RawWebSocketOptions = {})
   });
 }
 
+/** Masked text frames, one per payload, ready to send (made ahead: 8,000 frames take a while on a busy machine). */
+export function textFrames(payloads: readonly string[]): Buffer {
+  return Buffer.concat(payloads.map(maskedTextFrame));
+}
+
+const MASK = randomBytes(4);
+
 function maskedTextFrame(payload: string): Buffer {
   const data = Buffer.from(payload);
-  const mask = randomBytes(4);
+  // The same mask for every frame: servers do not check it (it protects proxies from browser-made bytes).
+  const mask = MASK;
   const length = data.length;
   const header = length < 126 ? Buffer.from([0x81, 0x80 | length]) : length < 65536 ? Buffer.from([0x81, 0x80 | 126, length >> 8, length & 255]) : undefined;
   if (!header) throw new Error("frames over 64 KiB are not needed here");

@@ -1,0 +1,74 @@
+/**
+ * What the attack tests measure on the instance's process (CPU time, RSS, bytes written, from /proc) and on its log.
+ */
+import { readFileSync } from "node:fs";
+
+/** Linux's clock tick for /proc/<pid>/stat times (USER_HZ, 100 on every common architecture). */
+const TICKS_PER_SECOND = 100;
+
+export interface ProcessFigures {
+  /** User and system CPU time so far. */
+  cpuMs: number;
+  rssBytes: number;
+  /** Bytes passed to write(2) and the like so far: sockets (clients, Redis) and the log. */
+  writtenBytes: number;
+}
+
+export function processFigures(pid: number): ProcessFigures {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const rssKb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
+  const io = readFileSync(`/proc/${pid}/io`, "utf8");
+  const written = Number(/^wchar:\s+(\d+)/m.exec(io)?.[1] ?? 0);
+  return { cpuMs: (ticks * 1000) / TICKS_PER_SECOND, rssBytes: rssKb * 1024, writtenBytes: written };
+}
+
+/** The highest RSS of a process while `during` runs, sampled every 50 ms. */
+export async function peakRss<T>(pid: number, during: () => Promise<T>): Promise<{ result: T; peakRssBytes: number }> {
+  let peak = processFigures(pid).rssBytes;
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, processFigures(pid).rssBytes);
+    } catch {
+      // gone
+    }
+  }, 50);
+  try {
+    const result = await during();
+    peak = Math.max(peak, processFigures(pid).rssBytes);
+    return { result, peakRssBytes: peak };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Collects the JSON log lines of named processes (a Topology's `onLine`). */
+export class LogLines {
+  readonly lines: { source: string; entry: Record<string, unknown> }[] = [];
+
+  readonly onLine = (source: string, line: string): void => {
+    try {
+      this.lines.push({ source, entry: JSON.parse(line) as Record<string, unknown> });
+    } catch {
+      // not a JSON line (redis-server's own output)
+    }
+  };
+
+  /** Lines of `source` from index `since` on, whose message matches. */
+  matching(message: RegExp | string, since = 0, source?: string): Record<string, unknown>[] {
+    return this.lines
+      .slice(since)
+      .filter((line) => (source === undefined || line.source === source) && (typeof message === "string" ? line.entry.message === message : message.test(String(line.entry.message))))
+      .map((line) => line.entry);
+  }
+
+  get length(): number {
+    return this.lines.length;
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const MIB = 2 ** 20;
