@@ -8,7 +8,7 @@ import { scrape, type MetricsSnapshot } from "../../local/metrics-reader";
 import { Topology } from "../../local/topology";
 import { openRawWebSocket, textFrames } from "../support/raw-websocket";
 import { connectClient, eventually, makeStroke, type TestClient } from "../support/socket-client";
-import { LogLines, processFigures, sleep } from "./support";
+import { LogLines, processFigures, sleep, within } from "./support";
 
 /** 8,000 Socket.IO CONNECT packets ("40"), one WebSocket frame each: 64,000 bytes. */
 const FLOOD = textFrames(Array.from({ length: 8_000 }, () => "40"));
@@ -74,7 +74,7 @@ describe("one WebSocket, one socket", () => {
     const cpuBefore = processFigures(pid).cpuMs;
 
     ws.sendRaw(FLOOD);
-    await Promise.race([ws.closed, sleep(3_000).then(() => Promise.reject(new Error("the connection was not cut")))]);
+    await within(ws.closed, 3_000, "the connection to be cut");
     await sleep(200);
 
     const cpuMs = processFigures(pid).cpuMs - cpuBefore;

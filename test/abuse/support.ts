@@ -2,6 +2,7 @@
  * What the attack tests measure on the instance's process (CPU time, RSS, bytes written, from /proc) and on its log.
  */
 import { readFileSync } from "node:fs";
+import { SERVICE_ENTRY } from "../../local/service-instance";
 
 /** Linux's clock tick for /proc/<pid>/stat times (USER_HZ, 100 on every common architecture). */
 const TICKS_PER_SECOND = 100;
@@ -72,3 +73,20 @@ export class LogLines {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export const MIB = 2 ** 20;
+
+/** `promise`, or a rejection naming `what` after `ms` (the timer is cleared either way). */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Node arguments that start an instance with the V8 heap it gets on Cloud Run: Node sizes the heap from the memory it
+ * can see, which in a 512 MiB instance (the stacks' default) gives about 256 MiB of old space, and on this machine
+ * (24 GiB) 4 GiB, which lets garbage pile up for seconds before a collection.
+ */
+export const CLOUD_RUN_HEAP = ["--max-old-space-size=256", SERVICE_ENTRY];

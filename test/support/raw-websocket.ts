@@ -17,6 +17,8 @@ export interface RawWebSocket {
   sendFrames(payloads: readonly string[]): void;
   /** Bytes made by {@link textFrames}, in one TCP write. */
   sendRaw(frames: Buffer): void;
+  /** Stops reading the socket from now on. */
+  pause(): void;
   close(): void;
 }
 
@@ -24,7 +26,7 @@ export interface RawWebSocketOptions {
   /** Local address to connect from: any of 127.0.0.0/8 makes another client address on loopback. */
   localAddress?: string;
   headers?: Record<string, string>;
-  /** Stop reading the socket after the upgrade (the server's send buffer then fills). */
+  /** Stop reading the socket after the upgrade (the server's send buffer then fills); see also `pause()`. */
   paused?: boolean;
   /** Decode and keep the server's text frames (small ones only: frames split across reads are reassembled). */
   collect?: boolean;
@@ -55,6 +57,7 @@ export function openRawWebSocket(url: string, options: RawWebSocketOptions = {})
     closed,
     sendFrames: (payloads) => socket.write(textFrames(payloads)),
     sendRaw: (frames) => socket.write(frames),
+    pause: () => socket.pause(),
     close: () => socket.destroy(),
   };
   return new Promise((resolve, reject) => {
