@@ -2,7 +2,10 @@
  * What the attack tests measure on the instance's process (CPU time, RSS, bytes written, from /proc) and on its log.
  */
 import { readFileSync } from "node:fs";
+import { createClient } from "redis";
+import type { RedisServer } from "../../local/redis-server";
 import { SERVICE_ENTRY } from "../../local/service-instance";
+import { redisTlsOptions } from "../../service/redis-tls";
 
 /** Linux's clock tick for /proc/<pid>/stat times (USER_HZ, 100 on every common architecture). */
 const TICKS_PER_SECOND = 100;
@@ -90,3 +93,20 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
  * (24 GiB) 4 GiB, which lets garbage pile up for seconds before a collection.
  */
 export const CLOUD_RUN_HEAP = ["--max-old-space-size=256", SERVICE_ENTRY];
+
+/** A plain Redis client on the stand-in, as an operator's redis-cli: for CONFIG SET and INFO. */
+export async function operatorRedis(server: RedisServer) {
+  const { url, password, caCert } = server.clientConfig;
+  const client = createClient({ url, password, socket: redisTlsOptions(caCert) });
+  client.on("error", () => undefined);
+  await client.connect();
+  return client;
+}
+
+/** Microseconds Redis spent in scripts so far (INFO commandstats: every EVAL and EVALSHA variant). */
+export async function scriptMicroseconds(client: Awaited<ReturnType<typeof operatorRedis>>): Promise<number> {
+  const info = await client.info("commandstats");
+  let usec = 0;
+  for (const [, value] of info.matchAll(/^cmdstat_eval\w*:calls=\d+,usec=(\d+)/gm)) usec += Number(value);
+  return usec;
+}
