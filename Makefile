@@ -33,6 +33,10 @@ bench: build ## Benchmark against the plain Redis-adapter design; writes bench/R
 load: build ## 750 clients through the front at 1,000 strokes/s for 60 s; writes bench/LOAD.md
 	npx tsx bench/load.ts
 
+.PHONY: bench-abuse
+bench-abuse: build ## An honest user's stroke-ack latency before and during each attack of issue 11; writes bench/ABUSE.md (about 5 minutes)
+	npx tsx bench/abuse.ts
+
 .PHONY: screenshot
 screenshot: build ## Two browser pages on two instances, side by side: docs/screenshot.png
 	npx tsx local/screenshot.ts

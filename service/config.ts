@@ -94,6 +94,10 @@ const envSchema = z
     WRITE_BYTES_BURST: integer(1_024, GIB, MIB),
     READ_BYTES_PER_SECOND: integer(1_024, GIB, 2 * MIB),
     READ_BYTES_BURST: integer(KIB, GIB, 32 * MIB),
+    WRITE_BYTES_PER_ADDRESS_PER_SECOND: integer(1_024, GIB, 256 * KIB),
+    WRITE_BYTES_PER_ADDRESS_BURST: integer(1_024, GIB, 4 * MIB),
+    READ_BYTES_PER_ADDRESS_PER_SECOND: integer(1_024, GIB, 8 * MIB),
+    READ_BYTES_PER_ADDRESS_BURST: integer(KIB, GIB, 64 * MIB),
     JOINS_PER_SECOND: integer(1, 1_000, 1),
     JOIN_BURST: integer(1, 1_000, 5),
     BOARDS_PER_MINUTE: integer(1, 10_000, 10),
@@ -197,11 +201,16 @@ export interface Config {
     undoClearMs: number;
   };
   maxMessageBytes: number;
-  /** Per connection: events, stroke bytes written, catch-up bytes read, joins; boards joined per minute. */
+  /**
+   * Per connection: events, stroke bytes written, catch-up bytes read, joins; boards joined per minute. Per client
+   * address (all its sockets on this instance together): stroke bytes written, catch-up bytes read.
+   */
   rateLimit: {
     events: Rate;
     writeBytes: Rate;
     readBytes: Rate;
+    writeBytesPerAddress: Rate;
+    readBytesPerAddress: Rate;
     joins: Rate;
     boardsPerMinute: number;
   };
@@ -288,6 +297,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, makeInstanceId: () => string)
       events: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
       writeBytes: { perSecond: e.WRITE_BYTES_PER_SECOND, burst: e.WRITE_BYTES_BURST },
       readBytes: { perSecond: e.READ_BYTES_PER_SECOND, burst: e.READ_BYTES_BURST },
+      writeBytesPerAddress: { perSecond: e.WRITE_BYTES_PER_ADDRESS_PER_SECOND, burst: e.WRITE_BYTES_PER_ADDRESS_BURST },
+      readBytesPerAddress: { perSecond: e.READ_BYTES_PER_ADDRESS_PER_SECOND, burst: e.READ_BYTES_PER_ADDRESS_BURST },
       joins: { perSecond: e.JOINS_PER_SECOND, burst: e.JOIN_BURST },
       boardsPerMinute: e.BOARDS_PER_MINUTE,
     },

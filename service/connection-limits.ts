@@ -8,7 +8,9 @@
  *   and would all be accepted before the first completes) cuts the connection before Socket.IO decodes the packet;
  * - a connection that opens no socket, and a socket that joins no board, within JOIN_TIMEOUT_SECONDS is closed;
  * - a socket whose send buffer grows past MAX_SEND_BUFFER_BYTES, or the largest ones while all of them together pass
- *   MAX_SEND_BUFFER_TOTAL_BYTES, are cut (./send-buffers.ts); the client reconnects and catches up.
+ *   MAX_SEND_BUFFER_TOTAL_BYTES, are cut (./send-buffers.ts); the client reconnects and catches up;
+ * - the sockets of one address share budgets of stroke bytes and catch-up bytes ({@link AddressBudget}), on top of
+ *   each socket's own: more sockets do not buy an address more traffic.
  *
  * Every refusal and cut is counted in the metrics and logged with the client address (./client-address.ts), in a
  * bounded number of lines however many there are (./sampled-log.ts).
@@ -17,10 +19,22 @@ import type { IncomingMessage } from "node:http";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { Socket } from "socket.io";
 import { addressKey, clientAddress } from "./client-address";
-import type { ConnectionConfig } from "./config";
+import type { ConnectionConfig, Rate } from "./config";
 import type { Logger } from "./logger";
 import { SampledLog } from "./sampled-log";
 import { SendBuffers, type EngineConnection } from "./send-buffers";
+import { TokenBucket } from "./token-bucket";
+
+/** What all sockets of one client address on this instance may write and read together, in bytes. */
+export interface AddressBudget {
+  readonly writeBytes: TokenBucket;
+  readonly readBytes: TokenBucket;
+}
+
+export interface AddressRates {
+  writeBytes: Rate;
+  readBytes: Rate;
+}
 
 export const REFUSAL_REASONS = ["instance_full", "address_full", "origin"] as const;
 export const CUT_REASONS = ["second_socket", "join_timeout", "send_buffer", "send_buffers_total"] as const;
@@ -59,13 +73,24 @@ export class ConnectionLimits {
   private readonly log: SampledLog;
   private readonly refusals?: Counter<"reason">;
   private readonly cuts?: Counter<"reason">;
+  /** Per address key, with when it was last handed out: kept after its sockets close, until it has refilled. */
+  private readonly budgets = new Map<string, { budget: AddressBudget; usedAt: number }>();
+  private readonly budgetSweep: NodeJS.Timeout;
 
   constructor(
     private readonly config: ConnectionConfig,
     logger: Logger,
     registry?: Registry,
+    private readonly rates?: AddressRates,
   ) {
     this.log = new SampledLog(logger);
+    // A budget is dropped once it would be full again anyway: reconnecting does not refill it sooner.
+    const refillMs = rates ? 1_000 * Math.max(rates.writeBytes.burst / rates.writeBytes.perSecond, rates.readBytes.burst / rates.readBytes.perSecond) : 0;
+    this.budgetSweep = setInterval(() => {
+      const now = Date.now();
+      for (const [key, entry] of this.budgets) if (!this.perAddress.has(key) && now - entry.usedAt > refillMs) this.budgets.delete(key);
+    }, 10_000);
+    this.budgetSweep.unref();
     this.sendBuffers = new SendBuffers({ perSocket: config.sendBufferBytes, total: config.sendBufferTotalBytes }, (conn, reason, bytes) =>
       this.cut(conn, reason, { bufferedBytes: bytes }),
     );
@@ -104,6 +129,20 @@ export class ConnectionLimits {
       this.addresses.set(req, address);
     }
     return address;
+  }
+
+  /** The budgets shared by every socket of the request's client address (undefined without rates). */
+  budgetOf(req: IncomingMessage): AddressBudget | undefined {
+    if (!this.rates) return undefined;
+    const key = addressKey(this.addressOf(req));
+    let entry = this.budgets.get(key);
+    if (!entry) {
+      const bucket = (rate: Rate) => new TokenBucket(rate.perSecond, rate.burst);
+      entry = { budget: { writeBytes: bucket(this.rates.writeBytes), readBytes: bucket(this.rates.readBytes) }, usedAt: 0 };
+      this.budgets.set(key, entry);
+    }
+    entry.usedAt = Date.now();
+    return entry.budget;
   }
 
   /** WebSockets open now, on the instance and from one address. */
@@ -184,6 +223,7 @@ export class ConnectionLimits {
 
   close(): void {
     this.sendBuffers.close();
+    clearInterval(this.budgetSweep);
   }
 
   /** Closes a connection at once, dropping whatever was queued for it. */

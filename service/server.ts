@@ -40,7 +40,10 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
   const isReady = () => !draining && storage.isReady();
 
   const httpServer = createServer(createHttpHandler({ clientDir, isReady, sourceMaps: config.sourceMaps }));
-  const limits = new ConnectionLimits(config.connections, logger, metrics.registry);
+  const limits = new ConnectionLimits(config.connections, logger, metrics.registry, {
+    writeBytes: config.rateLimit.writeBytesPerAddress,
+    readBytes: config.rateLimit.readBytesPerAddress,
+  });
   const io: WhiteboardServer = new Server(httpServer, {
     transports: ["websocket"],
     serveClient: false,
@@ -86,7 +89,10 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
     intervalMs: config.cursorIntervalMs,
     send: (board, positions) => io.to(boardRoom(board)).volatile.emit("cursors", positions),
   });
-  attachWhiteboard(io, { config, store, writer, cursors, presence, logger, canWrite: isReady, metrics, clientAddress: (req) => limits.addressOf(req) });
+  attachWhiteboard(io, { config, store, writer, cursors, presence, logger, canWrite: isReady, metrics,
+    clientAddress: (req) => limits.addressOf(req),
+    addressBudget: (req) => limits.budgetOf(req),
+  });
   const redis = storage.redis;
   metrics.watch({
     sockets: () => namespace.sockets.size,

@@ -9,7 +9,7 @@ import { encodePoints } from "../../protocol/points";
 import { scrape } from "../../local/metrics-reader";
 import { Topology } from "../../local/topology";
 import { addedIds, connectClient, eventually, makeStroke, type TestClient } from "../support/socket-client";
-import { LogLines, MIB, operatorRedis, scriptMicroseconds, sleep } from "./support";
+import { LogLines, MIB, operatorRedis, processFigures, scriptMicroseconds, sleep } from "./support";
 
 const WRITE_BYTES_PER_SECOND = 64 * 1024; // the defaults
 const WRITE_BYTES_BURST = MIB;
@@ -35,19 +35,22 @@ async function client(localAddress: string, board?: string): Promise<TestClient>
   return connected;
 }
 
-let seed = 0;
-/** A 1,000-point scribble: about 3 KB of points, the most one stroke may hold. */
-function bigStroke() {
-  seed += 1;
+/**
+ * 1,000-point strokes (the most one stroke may hold) with long jumps between points: about 6 KB of points each, the
+ * most bytes per event. A few, reused.
+ */
+const SCRIBBLES = Array.from({ length: 16 }, (_, seed) => {
   let [x, y] = [(seed * 7_919) % BOARD_WIDTH, (seed * 104_729) % BOARD_HEIGHT];
   const points: [number, number][] = [];
   for (let i = 0; i < 1_000; i++) {
-    x = Math.min(BOARD_WIDTH, Math.max(0, x + ((i * 31 + seed) % 41) - 20));
-    y = Math.min(BOARD_HEIGHT, Math.max(0, y + ((i * 17 + seed) % 41) - 20));
+    x = (x + 1_000 + ((i * 7_919 + seed) % 3_000)) % BOARD_WIDTH;
+    y = (y + 1_000 + ((i * 104_729 + seed) % 3_000)) % BOARD_HEIGHT;
     points.push([x, y]);
   }
-  return makeStroke({ p: encodePoints(points) });
-}
+  return encodePoints(points);
+});
+let seed = 0;
+const bigStroke = () => makeStroke({ p: SCRIBBLES[(seed += 1) % SCRIBBLES.length] as string });
 
 const count = (ops: readonly BoardOp[], kind: BoardOp["t"]) => ops.filter((op) => op.t === kind).length;
 
@@ -96,15 +99,19 @@ test("a full Redis: strokes get storage_full (never unavailable), /readyz stays 
   }
 });
 
-test("big strokes: one client gets at most WRITE_BYTES_BURST + WRITE_BYTES_PER_SECOND × t of points stored, each costing Redis well under 1 ms", async () => {
+test("big strokes: one client gets at most WRITE_BYTES_BURST + WRITE_BYTES_PER_SECOND × t of points stored, each costing Redis about a millisecond at most", async () => {
   const drawer = await client("127.0.8.4", `big-${process.pid}`);
   const redis = await operatorRedis(topology.redis);
   try {
     const usecBefore = await scriptMicroseconds(redis);
+    const redisCpuBefore = processFigures(topology.redis.pid as number).cpuMs;
     const started = performance.now();
     let [acceptedBytes, accepted, limited, largest] = [0, 0, 0, 0];
-    while (performance.now() - started < 3_000) {
-      const strokes = Array.from({ length: 20 }, bigStroke);
+    // 200 strokes at once (more bytes than the burst, fewer events than the event burst), then 10 every 150 ms (the
+    // event rate stays under its limit, so that what refuses is the byte rate).
+    for (let batch = 0; performance.now() - started < 3_000; batch++) {
+      if (batch > 0) await sleep(150);
+      const strokes = Array.from({ length: batch === 0 ? 200 : 10 }, bigStroke);
       const acks = await Promise.all(strokes.map((stroke) => drawer.stroke(stroke)));
       acks.forEach((ack, index) => {
         const bytes = (strokes[index] as { p: string }).p.length;
@@ -120,12 +127,17 @@ test("big strokes: one client gets at most WRITE_BYTES_BURST + WRITE_BYTES_PER_S
     }
     const seconds = (performance.now() - started) / 1_000;
     const usecPerStroke = ((await scriptMicroseconds(redis)) - usecBefore) / accepted;
-    console.log(`big strokes: ${accepted} stored (${(acceptedBytes / 1024).toFixed(0)} KiB) and ${limited} refused in ${seconds.toFixed(1)} s; Redis ${usecPerStroke.toFixed(0)} µs of script per stroke`);
+    const redisCpuMsPerStroke = (processFigures(topology.redis.pid as number).cpuMs - redisCpuBefore) / accepted;
+    console.log(
+      `big strokes: ${accepted} stored (${(acceptedBytes / 1024).toFixed(0)} KiB) and ${limited} refused in ${seconds.toFixed(1)} s; ` +
+        `Redis: ${usecPerStroke.toFixed(0)} µs in scripts and ${(redisCpuMsPerStroke * 1000).toFixed(0)} µs of CPU per stroke`,
+    );
     expect(acceptedBytes).toBeLessThanOrEqual(WRITE_BYTES_BURST + WRITE_BYTES_PER_SECOND * seconds + largest);
     expect(acceptedBytes).toBeGreaterThan(WRITE_BYTES_BURST);
     expect(limited).toBeGreaterThan(0);
-    // Before pages were closed at 16 KiB, appending to a page that grew to megabytes cost about 12 ms of Redis each.
-    expect(usecPerStroke).toBeLessThan(1_000);
+    // Before pages were closed at 16 KiB, appending to a page that grew to megabytes cost about 12 ms of Redis CPU
+    // each. CPU time (TLS included), not the scripts' wall time, which a busy machine stretches.
+    expect(redisCpuMsPerStroke).toBeLessThan(1.5);
   } finally {
     await redis.quit();
   }
