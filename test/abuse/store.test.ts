@@ -13,6 +13,8 @@ import { LogLines, MIB, operatorRedis, processFigures, scriptMicroseconds, sleep
 
 const WRITE_BYTES_PER_SECOND = 64 * 1024; // the defaults
 const WRITE_BYTES_BURST = MIB;
+const WRITE_BYTES_PER_ADDRESS_PER_SECOND = 256 * 1024;
+const WRITE_BYTES_PER_ADDRESS_BURST = 4 * MIB;
 const CLEAR_INTERVAL_SECONDS = 10;
 
 const logs = new LogLines();
@@ -141,6 +143,35 @@ test("big strokes: one client gets at most WRITE_BYTES_BURST + WRITE_BYTES_PER_S
   } finally {
     await redis.quit();
   }
+});
+
+test("ten sockets from one address share its stroke-byte budget: more sockets do not fill Redis faster", async () => {
+  const drawers = await Promise.all(Array.from({ length: 10 }, () => client("127.0.8.5", `shared-${process.pid}`)));
+  const started = performance.now();
+  let [acceptedBytes, largest, refused] = [0, 0, 0];
+  // Each socket alone may send 1 MiB at once; together they try 7 MiB within two seconds.
+  for (let round = 0; round < 2; round++) {
+    await Promise.all(
+      drawers.map(async (drawer) => {
+        const strokes = Array.from({ length: round === 0 ? 120 : 10 }, bigStroke);
+        const acks = await Promise.all(strokes.map((stroke) => drawer.stroke(stroke)));
+        acks.forEach((ack, index) => {
+          const bytes = (strokes[index] as { p: string }).p.length;
+          largest = Math.max(largest, bytes);
+          if (ack.ok) acceptedBytes += bytes;
+          else refused += 1;
+        });
+      }),
+    );
+    await sleep(1_000);
+  }
+  const seconds = (performance.now() - started) / 1_000;
+  console.log(`one address, ten sockets: ${(acceptedBytes / MIB).toFixed(2)} MiB of points stored in ${seconds.toFixed(1)} s`);
+  // Each socket may overdraw the shared budget by the stroke it checked in with, at most.
+  expect(acceptedBytes).toBeLessThanOrEqual(WRITE_BYTES_PER_ADDRESS_BURST + WRITE_BYTES_PER_ADDRESS_PER_SECOND * seconds + largest);
+  expect(acceptedBytes).toBeGreaterThan(WRITE_BYTES_PER_ADDRESS_BURST - largest);
+  expect(refused).toBeGreaterThan(0);
+  for (const drawer of drawers) drawer.close();
 });
 
 describe("someone else's board", () => {
