@@ -67,24 +67,29 @@ function expandIPv6(address: string): string[] {
 }
 
 /**
- * The scheme the browser used: `X-Forwarded-Proto`'s last entry (what the platform in front saw; `ws` and `wss`, as
- * some proxies write for WebSockets, count as http and https), else the connection's own.
+ * The scheme the browser used, as the platform in front says it (`X-Forwarded-Proto`'s last entry; `ws` and `wss`, as
+ * some proxies write for WebSockets, count as http and https), else the connection's own; undefined when nothing in
+ * front says it and the connection is plain (a service reached directly, as in local tests).
  */
-export function requestScheme(req: IncomingMessage): "http" | "https" {
+export function forwardedScheme(req: IncomingMessage): "http" | "https" | undefined {
   const forwarded = req.headers["x-forwarded-proto"];
   const text = Array.isArray(forwarded) ? forwarded.join(",") : forwarded;
   const proto = text?.split(",").pop()?.trim().toLowerCase();
   if (proto === "https" || proto === "wss") return "https";
   if (proto === "http" || proto === "ws") return "http";
-  return (req.socket as { encrypted?: boolean }).encrypted === true ? "https" : "http";
+  return (req.socket as { encrypted?: boolean }).encrypted === true ? "https" : undefined;
+}
+
+export function requestScheme(req: IncomingMessage): "http" | "https" {
+  return forwardedScheme(req) ?? "http";
 }
 
 /** The origin the browser reached, scheme included: undefined when the Host header is not a host (and port). */
-export function requestOrigin(req: IncomingMessage): string | undefined {
+export function requestOrigin(req: IncomingMessage, scheme: "http" | "https" = requestScheme(req)): string | undefined {
   const host = req.headers.host?.toLowerCase();
   if (!host) return undefined;
   try {
-    const url = new URL(`${requestScheme(req)}://${host}`);
+    const url = new URL(`${scheme}://${host}`);
     // Anything but a host and port (a path, credentials) reads differently once parsed.
     return url.host === host || `${url.host}:${url.protocol === "https:" ? 443 : 80}` === host ? url.origin : undefined;
   } catch {

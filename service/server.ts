@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server } from "socket.io";
 import type { BoardOp } from "../protocol/events";
-import { requestOrigin } from "./client-address";
+import { forwardedScheme, requestOrigin } from "./client-address";
 import type { Config } from "./config";
 import { ConnectionLimits } from "./connection-limits";
 import { createHttpHandler } from "./http";
@@ -148,12 +148,17 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
 /**
  * Browsers always send Origin on a WebSocket handshake; a request without one is not from a browser page. Same-origin
  * compares the whole origin, scheme included (an http page may not open a socket to the https site): the scheme is
- * the one the platform in front saw (X-Forwarded-Proto), which a page cannot set.
+ * the one the platform in front saw (X-Forwarded-Proto, which Cloud Run and the load balancer set and a page cannot).
+ * With nothing in front to say it (a plain connection straight to the service), either scheme of the host passes.
  */
 function originAllowed(req: IncomingMessage, allowed: Config["allowedOrigins"]): boolean {
-  const origin = req.headers.origin;
+  const origin = req.headers.origin?.toLowerCase();
   if (origin === undefined || allowed === "*") return true;
-  if (allowed === "same-origin") return origin.toLowerCase() === requestOrigin(req);
+  if (allowed === "same-origin") {
+    const scheme = forwardedScheme(req);
+    const schemes = scheme ? [scheme] : (["http", "https"] as const);
+    return schemes.some((candidate) => origin === requestOrigin(req, candidate));
+  }
   return allowed.includes(origin);
 }
 

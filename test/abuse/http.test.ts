@@ -14,7 +14,7 @@ let withMaps: Topology;
 
 beforeAll(async () => {
   [topology, withMaps] = await Promise.all([
-    Topology.start({ instances: 1 }),
+    Topology.start({ instances: 1, front: { port: 0 } }),
     Topology.start({ instances: 1, store: "memory", env: { SOURCE_MAPS: "true" } }),
   ]);
 });
@@ -54,22 +54,32 @@ test("source maps are not served unless SOURCE_MAPS=true, however the name is wr
 
 describe("WebSocket Origin, compared with its scheme", () => {
   const port = () => new URL(topology.instance(0).url).port;
+  const direct = () => topology.instance(0).url;
 
   test("an https page may not open a socket to the http site, nor an http page to the https one", async () => {
-    await expect(connectClient(topology.instance(0).url, { origin: `https://127.0.0.1:${port()}` })).rejects.toThrow();
-    await expect(
-      connectClient(topology.instance(0).url, { origin: `http://127.0.0.1:${port()}`, headers: { "x-forwarded-proto": "https" } }),
-    ).rejects.toThrow();
+    await expect(connectClient(direct(), { origin: `https://127.0.0.1:${port()}`, headers: { "x-forwarded-proto": "http" } })).rejects.toThrow();
+    await expect(connectClient(direct(), { origin: `http://127.0.0.1:${port()}`, headers: { "x-forwarded-proto": "https" } })).rejects.toThrow();
   });
 
   test("the page's own origin may, over http and over https", async () => {
-    (await connectClient(topology.instance(0).url, { origin: `http://127.0.0.1:${port()}` })).close();
-    (await connectClient(topology.instance(0).url, { origin: `https://127.0.0.1:${port()}`, headers: { "x-forwarded-proto": "https" } })).close();
+    (await connectClient(direct(), { origin: `http://127.0.0.1:${port()}`, headers: { "x-forwarded-proto": "http" } })).close();
+    (await connectClient(direct(), { origin: `https://127.0.0.1:${port()}`, headers: { "x-forwarded-proto": "https" } })).close();
+  });
+
+  test("through the front, which says the scheme (ws, for http), an https page of the same host may not", async () => {
+    const frontPort = new URL(topology.url).port;
+    (await connectClient(topology.url, { origin: `http://127.0.0.1:${frontPort}` })).close();
+    await expect(connectClient(topology.url, { origin: `https://127.0.0.1:${frontPort}` })).rejects.toThrow();
+  });
+
+  test("straight to the service, with nothing in front to say the scheme, either scheme of the host may", async () => {
+    (await connectClient(direct(), { origin: `https://127.0.0.1:${port()}` })).close();
+    (await connectClient(direct(), { origin: `http://127.0.0.1:${port()}` })).close();
   });
 
   test("a look-alike host, or another port, may not", async () => {
-    await expect(connectClient(topology.instance(0).url, { origin: `http://127.0.0.1.evil.example:${port()}` })).rejects.toThrow();
-    await expect(connectClient(topology.instance(0).url, { origin: `http://127.0.0.1:1${port()}` })).rejects.toThrow();
+    await expect(connectClient(direct(), { origin: `http://127.0.0.1.evil.example:${port()}` })).rejects.toThrow();
+    await expect(connectClient(direct(), { origin: `http://127.0.0.1:1${port()}` })).rejects.toThrow();
   });
 });
 
