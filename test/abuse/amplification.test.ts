@@ -25,7 +25,7 @@ const READ_BYTES_PER_ADDRESS_BURST = MIB;
 const PAGE_BYTES = MIB; // CATCH_UP_PAGE_BYTES, the default
 const SEND_BUFFER_BYTES = 4 * MIB; // MAX_SEND_BUFFER_BYTES, the default
 const ATTACKERS = 10;
-const ATTACK_SECONDS = 4;
+const ATTACK_SECONDS = 3;
 const BOARD = `largest-${process.pid}`;
 
 const logs = new LogLines();
