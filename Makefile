@@ -37,6 +37,10 @@ load: build ## 750 clients through the front at 1,000 strokes/s for 60 s; writes
 bench-replication: build ## What REDIS_WAIT_REPLICAS=1 costs: ack latency with 0 and 1, a primary and a replica; writes bench/REPLICATION.md (about 2 minutes)
 	npx tsx bench/replication.ts
 
+.PHONY: bench-abuse
+bench-abuse: build ## An honest user's stroke-ack latency before and during each attack of issue 11; writes bench/ABUSE.md (about 5 minutes)
+	npx tsx bench/abuse.ts
+
 .PHONY: screenshot
 screenshot: build ## Two browser pages on two instances, side by side: docs/screenshot.png
 	npx tsx local/screenshot.ts

@@ -69,7 +69,8 @@ async function runSystem(system: System, workers: LoadWorkers, clientCount: numb
     instances: INSTANCES,
     nodeArgs: system === "baseline" ? ["--import", "tsx", path.join(__dirname, "baseline", "server.ts")] : undefined,
     // The benchmark measures throughput; the per-connection abuse limit is not what is being compared.
-    env: { LOG_LEVEL: "warn", RATE_LIMIT_PER_SECOND: "1000", RATE_LIMIT_BURST: "2000" },
+    // Every simulated user comes from 127.0.0.1, up to 250 of them on each instance.
+    env: { LOG_LEVEL: "warn", RATE_LIMIT_PER_SECOND: "1000", RATE_LIMIT_BURST: "2000", MAX_SOCKETS: "1000", MAX_SOCKETS_PER_ADDRESS: "1000" },
   });
   try {
     const pids = () => topology.instances.map((instance) => instance.pid as number);

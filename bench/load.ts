@@ -34,7 +34,8 @@ async function main(): Promise<void> {
   log(`starting Redis, ${INSTANCES} instances and the front`);
   const topology = await Topology.start({
     instances: INSTANCES,
-    env: { LOG_LEVEL: "warn" },
+    // As the stacks do, the socket cap is the front's concurrency; every simulated user comes from 127.0.0.1.
+    env: { LOG_LEVEL: "warn", MAX_SOCKETS: String(Math.ceil(CLIENTS / INSTANCES)), MAX_SOCKETS_PER_ADDRESS: String(Math.ceil(CLIENTS / INSTANCES)) },
     front: { port: 0, maxConcurrency: Math.ceil(CLIENTS / INSTANCES) },
   });
   const workers = LoadWorkers.start(WORKERS);

@@ -96,7 +96,8 @@ async function main(): Promise<void> {
   const topology = await Topology.start({
     instances: memory ? 1 : INSTANCES,
     store: memory ? "memory" : "redis",
-    env: { REQUEST_TIMEOUT_SECONDS: String(REQUEST_TIMEOUT), LOG_LEVEL },
+    // As the stacks do: the socket cap is the front's concurrency. Source maps for the browser's developer tools.
+    env: { REQUEST_TIMEOUT_SECONDS: String(REQUEST_TIMEOUT), LOG_LEVEL, MAX_SOCKETS: String(MAX_CONCURRENCY), SOURCE_MAPS: "true" },
     front: { port: PORT, requestTimeoutMs: REQUEST_TIMEOUT * 1000, maxConcurrency: MAX_CONCURRENCY },
     onLine: printLine,
   });

@@ -94,10 +94,21 @@ const envSchema = z
     WRITE_BYTES_BURST: integer(1_024, GIB, MIB),
     READ_BYTES_PER_SECOND: integer(1_024, GIB, 2 * MIB),
     READ_BYTES_BURST: integer(KIB, GIB, 32 * MIB),
+    WRITE_BYTES_PER_ADDRESS_PER_SECOND: integer(1_024, GIB, 256 * KIB),
+    WRITE_BYTES_PER_ADDRESS_BURST: integer(1_024, GIB, 4 * MIB),
+    READ_BYTES_PER_ADDRESS_PER_SECOND: integer(1_024, GIB, 8 * MIB),
+    READ_BYTES_PER_ADDRESS_BURST: integer(KIB, GIB, 64 * MIB),
     JOINS_PER_SECOND: integer(1, 1_000, 1),
     JOIN_BURST: integer(1, 1_000, 5),
     BOARDS_PER_MINUTE: integer(1, 10_000, 10),
     CURSOR_INTERVAL_MS: integer(16, 5_000, 66),
+    MAX_SOCKETS: integer(1, 100_000, 250),
+    MAX_SOCKETS_PER_ADDRESS: integer(1, 100_000, 50),
+    CLIENT_ADDRESS_HOP: integer(0, 10, 1),
+    JOIN_TIMEOUT_SECONDS: integer(1, 600, 10),
+    MAX_SEND_BUFFER_BYTES: integer(64 * KIB, GIB, 4 * MIB),
+    MAX_SEND_BUFFER_TOTAL_BYTES: integer(MIB, 16 * GIB, 128 * MIB),
+    SOURCE_MAPS: boolean.default(false),
     SHUTDOWN_TIMEOUT_SECONDS: integer(1, 9, 8),
     METRICS_PORT: integer(1, 65535, 9464),
     METRICS_FINAL_SCRAPE_SECONDS: integer(0, 8, 0),
@@ -107,6 +118,13 @@ const envSchema = z
   })
   .superRefine((env, ctx) => {
     const problem = (variable: string, message: string) => ctx.addIssue({ code: "custom", path: [variable], message });
+    // A catch-up answer holds up to CATCH_UP_PAGE_BYTES: a buffer that cannot take one would cut every late joiner.
+    if (env.MAX_SEND_BUFFER_BYTES <= env.CATCH_UP_PAGE_BYTES + 64 * KIB) {
+      problem("MAX_SEND_BUFFER_BYTES", `must exceed CATCH_UP_PAGE_BYTES (${env.CATCH_UP_PAGE_BYTES}) by more than 64 KiB: a catch-up answer must fit`);
+    }
+    if (env.MAX_SEND_BUFFER_TOTAL_BYTES < env.MAX_SEND_BUFFER_BYTES) {
+      problem("MAX_SEND_BUFFER_TOTAL_BYTES", `must be at least MAX_SEND_BUFFER_BYTES (${env.MAX_SEND_BUFFER_BYTES})`);
+    }
     if (env.BOARD_STORE === "memory") {
       for (const name of REDIS_VARIABLES) {
         if (env[name] !== undefined) problem(name, "BOARD_STORE=memory uses no Redis: unset it, or use BOARD_STORE=redis");
@@ -183,15 +201,24 @@ export interface Config {
     undoClearMs: number;
   };
   maxMessageBytes: number;
-  /** Per connection: events, stroke bytes written, catch-up bytes read, joins; boards joined per minute. */
+  /**
+   * Per connection: events, stroke bytes written, catch-up bytes read, joins; boards joined per minute. Per client
+   * address (all its sockets on this instance together): stroke bytes written, catch-up bytes read.
+   */
   rateLimit: {
     events: Rate;
     writeBytes: Rate;
     readBytes: Rate;
+    writeBytesPerAddress: Rate;
+    readBytesPerAddress: Rate;
     joins: Rate;
     boardsPerMinute: number;
   };
   cursorIntervalMs: number;
+  /** What one instance, and one client address, may hold open (./connection-limits.ts). */
+  connections: ConnectionConfig;
+  /** Serve the client's source maps (`/assets/*.map`); off unless asked for. */
+  sourceMaps: boolean;
   shutdownTimeoutMs: number;
   /** Where GET /metrics is served: a port of its own, never the public one. */
   metricsPort: number;
@@ -200,6 +227,25 @@ export interface Config {
   logLevel: string;
   /** Names this process in logs and in the cross-instance presence count. */
   instanceId: string;
+}
+
+export interface ConnectionConfig {
+  /** Sockets open on this instance at once (Cloud Run's concurrency, passed by the stacks). */
+  maxSockets: number;
+  /** Sockets open on this instance from one client address (an IPv6 /64 counts as one address). */
+  maxSocketsPerAddress: number;
+  /**
+   * Which X-Forwarded-For entry, counted from the right, is the client: 1 the last (Cloud Run appends the address
+   * that connected to it), 2 the second-to-last (the load balancer appends the client, then its own address), 0 none
+   * (the TCP peer; no proxy in front). See ./client-address.ts.
+   */
+  clientAddressHop: number;
+  /** A socket that has not joined a board this long after connecting is closed (and a connection with no socket). */
+  joinTimeoutMs: number;
+  /** Bytes waiting to be sent to one socket beyond which it is disconnected (it reconnects and catches up). */
+  sendBufferBytes: number;
+  /** Bytes waiting to be sent to all sockets of the instance beyond which the largest buffers are cut. */
+  sendBufferTotalBytes: number;
 }
 
 /** A token bucket: `burst` at once, refilled at `perSecond`. */
@@ -251,10 +297,22 @@ export function loadConfig(env: NodeJS.ProcessEnv, makeInstanceId: () => string)
       events: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
       writeBytes: { perSecond: e.WRITE_BYTES_PER_SECOND, burst: e.WRITE_BYTES_BURST },
       readBytes: { perSecond: e.READ_BYTES_PER_SECOND, burst: e.READ_BYTES_BURST },
+      writeBytesPerAddress: { perSecond: e.WRITE_BYTES_PER_ADDRESS_PER_SECOND, burst: e.WRITE_BYTES_PER_ADDRESS_BURST },
+      readBytesPerAddress: { perSecond: e.READ_BYTES_PER_ADDRESS_PER_SECOND, burst: e.READ_BYTES_PER_ADDRESS_BURST },
       joins: { perSecond: e.JOINS_PER_SECOND, burst: e.JOIN_BURST },
       boardsPerMinute: e.BOARDS_PER_MINUTE,
     },
     cursorIntervalMs: e.CURSOR_INTERVAL_MS,
+    connections: {
+      maxSockets: e.MAX_SOCKETS,
+      // The stacks set MAX_SOCKETS from the concurrency, which may be below this default: the smaller wins.
+      maxSocketsPerAddress: Math.min(e.MAX_SOCKETS_PER_ADDRESS, e.MAX_SOCKETS),
+      clientAddressHop: e.CLIENT_ADDRESS_HOP,
+      joinTimeoutMs: e.JOIN_TIMEOUT_SECONDS * 1000,
+      sendBufferBytes: e.MAX_SEND_BUFFER_BYTES,
+      sendBufferTotalBytes: e.MAX_SEND_BUFFER_TOTAL_BYTES,
+    },
+    sourceMaps: e.SOURCE_MAPS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     metricsPort: e.METRICS_PORT,
     metricsFinalScrapeMs: e.METRICS_FINAL_SCRAPE_SECONDS * 1000,

@@ -8,11 +8,14 @@ import path from "node:path";
 import serveStatic from "serve-static";
 import { ID_PATTERN } from "../protocol/events";
 import { newBoardId } from "../protocol/random-id";
+import { servedOverHttps } from "./client-address";
 
 export interface HttpDeps {
   /** Folder holding the built client (index.html and assets/). */
   clientDir: string;
   isReady(): boolean;
+  /** Serve `/assets/*.map` (SOURCE_MAPS); otherwise they are not found. */
+  sourceMaps?: boolean;
 }
 
 /** Only what the page needs: its own scripts and styles, and sockets back to where it came from. */
@@ -27,12 +30,33 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+/** Powerful features the page never uses, refused to it and to anything it could ever embed. */
+const PERMISSIONS_POLICY = [
+  "accelerometer=()",
+  "camera=()",
+  "display-capture=()",
+  "geolocation=()",
+  "gyroscope=()",
+  "magnetometer=()",
+  "microphone=()",
+  "midi=()",
+  "payment=()",
+  "usb=()",
+].join(", ");
+
 const SECURITY_HEADERS = {
   "content-security-policy": CONTENT_SECURITY_POLICY,
+  "permissions-policy": PERMISSIONS_POLICY,
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
   "cross-origin-opener-policy": "same-origin",
 };
+
+/**
+ * HTTPS only from now on, for a year, on responses that came over HTTPS (X-Forwarded-Proto from Cloud Run or the load
+ * balancer; browsers ignore the header over plain HTTP anyway). Not for subdomains: they may be someone else's.
+ */
+const HSTS = "max-age=31536000";
 
 export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const indexPath = path.join(deps.clientDir, "index.html");
@@ -48,6 +72,7 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
 
   return (req, res) => {
     const { pathname } = new URL(req.url ?? "/", "http://localhost");
+    if (servedOverHttps(req)) res.setHeader("strict-transport-security", HSTS);
     if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "method not allowed\n", { allow: "GET, HEAD" });
 
     if (pathname === "/healthz") return send(res, 200, "ok\n");
@@ -67,11 +92,22 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
     }
 
     if (pathname.startsWith("/assets/")) {
+      // The build writes source maps beside the scripts; they are public only when asked for.
+      // (Checked as serve-static will read it: decoded, so that `.m%61p` is a map too.)
+      if (!deps.sourceMaps && /\.map$/i.test(decodedPath(pathname) ?? ".map")) return send(res, 404, "not found\n");
       req.url = pathname.slice("/assets".length);
       return assets(req, res, () => send(res, 404, "not found\n"));
     }
     return send(res, 404, "not found\n");
   };
+}
+
+function decodedPath(pathname: string): string | undefined {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return undefined;
+  }
 }
 
 function isBoardPath(pathname: string): boolean {

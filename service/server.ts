@@ -6,7 +6,9 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server } from "socket.io";
 import type { BoardOp } from "../protocol/events";
+import { forwardedScheme, requestOrigin } from "./client-address";
 import type { Config } from "./config";
+import { ConnectionLimits } from "./connection-limits";
 import { createHttpHandler } from "./http";
 import type { Logger } from "./logger";
 import { Presence } from "./presence";
@@ -37,15 +39,27 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
   let draining = false;
   const isReady = () => !draining && storage.isReady();
 
-  const httpServer = createServer(createHttpHandler({ clientDir, isReady }));
+  const httpServer = createServer(createHttpHandler({ clientDir, isReady, sourceMaps: config.sourceMaps }));
+  const limits = new ConnectionLimits(config.connections, logger, metrics.registry, {
+    writeBytes: config.rateLimit.writeBytesPerAddress,
+    readBytes: config.rateLimit.readBytesPerAddress,
+  });
   const io: WhiteboardServer = new Server(httpServer, {
     transports: ["websocket"],
     serveClient: false,
     maxHttpBufferSize: config.maxMessageBytes,
     parser: rawJsonParser,
-    allowRequest: (req, callback) => callback(null, originAllowed(req, config.allowedOrigins)),
+    // Sockets per instance and per client address, before the WebSocket is accepted (./connection-limits.ts).
+    allowRequest: (req, callback) => {
+      const refusal = limits.admit(req, originAllowed(req, config.allowedOrigins));
+      callback(refusal ?? null, refusal === undefined);
+    },
+    // A connection that opens no socket within the join timeout is closed (a socket that joins no board, below).
+    connectTimeout: config.connections.joinTimeoutMs,
     ...(storage.adapter ? { adapter: storage.adapter } : {}),
   });
+  io.engine.on("connection", (conn: Parameters<ConnectionLimits["watchConnection"]>[0]) => limits.watchConnection(conn));
+  io.on("connection", (socket) => limits.watchSocket(socket));
 
   const namespace = io.of("/");
   metrics.instrumentFanout(namespace.adapter);
@@ -75,7 +89,10 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
     intervalMs: config.cursorIntervalMs,
     send: (board, positions) => io.to(boardRoom(board)).volatile.emit("cursors", positions),
   });
-  attachWhiteboard(io, { config, store, writer, cursors, presence, logger, canWrite: isReady, metrics });
+  attachWhiteboard(io, { config, store, writer, cursors, presence, logger, canWrite: isReady, metrics,
+    clientAddress: (req) => limits.addressOf(req),
+    addressBudget: (req) => limits.budgetOf(req),
+  });
   const redis = storage.redis;
   metrics.watch({
     sockets: () => namespace.sockets.size,
@@ -115,6 +132,7 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
         httpServer.closeAllConnections();
       });
       cursors.close();
+      limits.close();
       await presence.withdraw(boards);
       await storage.close();
       metrics.close();
@@ -127,16 +145,19 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
   };
 }
 
-/** Browsers always send Origin on a WebSocket handshake; a request without one is not from a browser page. */
+/**
+ * Browsers always send Origin on a WebSocket handshake; a request without one is not from a browser page. Same-origin
+ * compares the whole origin, scheme included (an http page may not open a socket to the https site): the scheme is
+ * the one the platform in front saw (X-Forwarded-Proto, which Cloud Run and the load balancer set and a page cannot).
+ * With nothing in front to say it (a plain connection straight to the service), either scheme of the host passes.
+ */
 function originAllowed(req: IncomingMessage, allowed: Config["allowedOrigins"]): boolean {
-  const origin = req.headers.origin;
+  const origin = req.headers.origin?.toLowerCase();
   if (origin === undefined || allowed === "*") return true;
   if (allowed === "same-origin") {
-    try {
-      return new URL(origin).host === req.headers.host;
-    } catch {
-      return false;
-    }
+    const scheme = forwardedScheme(req);
+    const schemes = scheme ? [scheme] : (["http", "https"] as const);
+    return schemes.some((candidate) => origin === requestOrigin(req, candidate));
   }
   return allowed.includes(origin);
 }

@@ -8,6 +8,7 @@
  * - what one connection can make the instance do is bounded: events, stroke bytes and catch-up bytes per
  *   second, one catch-up read at a time, a few boards per minute.
  */
+import type { IncomingMessage } from "node:http";
 import type { Server, Socket } from "socket.io";
 import type { ClientToServerEvents, ErrorAck, ErrorCode, ServerToClientEvents, StrokeTuple, SyncAck, UserInfo } from "../protocol/events";
 import {
@@ -22,6 +23,7 @@ import {
 } from "../protocol/schema";
 import type { BoardWriter, WriteJob, WriteResult } from "./board-writer";
 import type { Config } from "./config";
+import type { AddressBudget } from "./connection-limits";
 import type { CursorRelay } from "./cursors";
 import type { Logger } from "./logger";
 import type { SocketMetrics } from "./metrics";
@@ -60,6 +62,10 @@ export interface SocketDeps {
   canWrite(): boolean;
   /** Counts refusals and rotations (./metrics.ts). */
   metrics?: SocketMetrics;
+  /** The client's address, for security logs (./client-address.ts); default: the TCP peer's. */
+  clientAddress?(req: IncomingMessage): string;
+  /** Byte budgets shared by every socket of the client's address (./connection-limits.ts); none by default. */
+  addressBudget?(req: IncomingMessage): AddressBudget | undefined;
 }
 
 const fail = (code: ErrorCode, error: string): ErrorAck => ({ ok: false, code, error });
@@ -76,12 +82,20 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
   const bucket = (rate: { perSecond: number; burst: number }) => new TokenBucket(rate.perSecond, rate.burst);
 
   io.on("connection", (socket) => {
-    const address = socket.handshake.address;
+    const address = deps.clientAddress?.(socket.request) ?? socket.handshake.address;
     const log = logger.child({ socket: socket.id, address });
     const events = bucket(rateLimit.events);
     const writeBytes = bucket(rateLimit.writeBytes);
     const readBytes = bucket(rateLimit.readBytes);
     const joins = bucket(rateLimit.joins);
+    const shared = deps.addressBudget?.(socket.request);
+    /** Takes from the socket's bucket and the address's; neither when either is short. */
+    const takeBoth = (own: TokenBucket, address: TokenBucket | undefined, cost: number) => {
+      if (!own.take(cost)) return false;
+      if (!address || address.take(cost)) return true;
+      own.charge(-cost);
+      return false;
+    };
     const boardsJoined: { board: string; at: number }[] = [];
     let reading = false;
     let lastCursorAt = 0;
@@ -125,17 +139,19 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
     /** One catch-up read at a time per connection, paid for in bytes. */
     const read = async (run: () => Promise<ReadResult>): Promise<SyncAck> => {
       if (reading) return fail("rate_limited", "one catch-up read at a time: wait for the answer to the last one");
-      if (!readBytes.take(1)) return fail("rate_limited", "too much catch-up read recently; retry in a few seconds");
+      if (!takeBoth(readBytes, shared?.readBytes, 1)) return fail("rate_limited", "too much catch-up read recently; retry in a few seconds");
       reading = true;
       try {
         const result = await run();
         const board = socket.data.board as string;
         if ("ops" in result) {
           readBytes.charge(result.ops.length);
+          shared?.readBytes.charge(result.ops.length);
           return { ok: true, board, e: result.e, s: result.s, ops: new RawJson(result.ops) as never };
         }
         const { k, records, next } = result.snapshot;
         readBytes.charge(records.length);
+        shared?.readBytes.charge(records.length);
         // Spliced into the packet as read (see raw-json.ts); on the wire it is the StrokeRecord[] of the protocol.
         const snapshot = { k, records: new RawJson(records) as unknown as StrokeTuple[], ...(next !== undefined ? { next } : {}) };
         return { ok: true, board, e: result.e, s: result.s, snapshot };
@@ -198,7 +214,7 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
       if ("ok" in who) return who;
       const input = validateStroke.safeParse(payload);
       if (!input.success) return fail("invalid", describeIssue(input.error));
-      if (!writeBytes.take(input.data.p.length)) return fail("rate_limited", "drawing faster than the service accepts; slow down");
+      if (!takeBoth(writeBytes, shared?.writeBytes, input.data.p.length)) return fail("rate_limited", "drawing faster than the service accepts; slow down");
       const result = await write(who.board, { kind: "stroke", user: who.user.id, input: input.data });
       if ("ok" in result) return result;
       const outcome = (result as Extract<WriteResult, { kind: "stroke" }>).outcome;

@@ -67,7 +67,7 @@ export interface WhiteboardServiceProps {
   readonly vpc: VpcEgress;
   /** Request timeout in seconds, 1 to 3600 (Cloud Run's range); also passed as REQUEST_TIMEOUT_SECONDS. */
   readonly timeoutSeconds: number;
-  /** Maximum concurrent requests per instance, 1 to 1000. */
+  /** Maximum concurrent requests per instance, 1 to 1000; also the service's MAX_SOCKETS. */
   readonly concurrency: number;
   /** Minimum instances. */
   readonly minInstances: number;
@@ -83,7 +83,10 @@ export interface WhiteboardServiceProps {
   readonly startupCpuBoost: boolean;
   /** Cloud Run session affinity. */
   readonly sessionAffinity: boolean;
-  /** Only internal and load-balancer traffic may reach the service (set when the load balancer exists). */
+  /**
+   * Only internal and load-balancer traffic may reach the service (set when the load balancer exists); the service
+   * then takes the client's address from the load balancer's X-Forwarded-For entry (CLIENT_ADDRESS_HOP=2).
+   */
   readonly internalAndLoadBalancerIngressOnly: boolean;
   /**
    * Who may invoke the service: `invoker-check-disabled` (anyone; `invoker_iam_disabled = true`, no IAM binding),
@@ -147,6 +150,11 @@ export class WhiteboardService extends Construct {
         valueSource: { secretKeyRef: { secret: props.redis.authSecretId, version: props.redis.authSecretVersion } },
       },
       { name: "REQUEST_TIMEOUT_SECONDS", value: String(props.timeoutSeconds) },
+      // One WebSocket is one Cloud Run request: the service admits no more sockets than the instance's concurrency.
+      { name: "MAX_SOCKETS", value: String(props.concurrency) },
+      // Which X-Forwarded-For entry is the client (service/client-address.ts): Cloud Run appends the address that
+      // reached it (the last entry); the load balancer, the only way in when it exists, appends "<client>,<itself>".
+      { name: "CLIENT_ADDRESS_HOP", value: props.internalAndLoadBalancerIngressOnly ? "2" : "1" },
       { name: "LOG_LEVEL", value: props.logLevel },
       // GET /metrics on a port of its own: Cloud Run routes requests only to the ingress port (CONTAINER_PORT).
       { name: "METRICS_PORT", value: String(METRICS_PORT) },

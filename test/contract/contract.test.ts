@@ -4,10 +4,11 @@
  * the reproduced runtime image that serve the page and the protocol across each other. Then, each way the contract
  * can break, made on purpose: each must stop the deployment with a message that says what broke.
  */
+import { parseInfraConfig } from "../../infra/config/schema";
 import { RedisServer } from "../../local/redis-server";
-import { SERVICE_VARIABLES } from "../../service/config";
+import { loadConfig, SERVICE_VARIABLES } from "../../service/config";
 import { BASE_INPUT, onlyResource } from "../infra/helpers";
-import { type EnvEntry, synthesizeService, type SynthesizedService } from "./cloud-run-env";
+import { type EnvEntry, resolveForStandIn, standInValues, synthesizeService, type SynthesizedService } from "./cloud-run-env";
 import { deployLocally } from "./deploy";
 import { buildRuntimeImage, type RuntimeImage } from "./runtime-image";
 
@@ -42,6 +43,14 @@ describe.each(DEPLOYMENTS)("%s", (_, input) => {
 
   test("the service reads every variable the stacks set", () => {
     expect(service.env.map((entry) => entry.name).filter((name) => !SERVICE_VARIABLES.includes(name))).toEqual([]);
+  });
+
+  test("the service caps sockets at the concurrency and reads the client's address where this deployment's front writes it", () => {
+    const config = loadConfig(resolveForStandIn(service, standInValues(redis)), () => "contract");
+    const deployed = parseInfraConfig(input);
+    expect(config.connections.maxSockets).toBe(deployed.service.concurrency);
+    // Behind the load balancer the client is the second-to-last X-Forwarded-For entry; at run.app, the last.
+    expect(config.connections.clientAddressHop).toBe(deployed.loadBalancer.domains.length > 0 ? 2 : 1);
   });
 
   test("two containers with exactly that environment serve the page and the protocol across each other", async () => {

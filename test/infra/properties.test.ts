@@ -93,6 +93,14 @@ describe("Cloud Run service", () => {
     expect(containerEnv(dev.app).REQUEST_TIMEOUT_SECONDS).toEqual({ value: "3600" });
   });
 
+  test("the service's socket cap is the concurrency, and its client address the X-Forwarded-For entry of the front in use", () => {
+    expect(containerEnv(dev.app).MAX_SOCKETS).toEqual({ value: "250" });
+    expect(containerEnv(custom.app).MAX_SOCKETS).toEqual({ value: "1000" });
+    // run.app: Cloud Run appends the client (the last entry); behind the load balancer, "<client>,<load balancer>".
+    expect(containerEnv(dev.app).CLIENT_ADDRESS_HOP).toEqual({ value: "1" });
+    expect(containerEnv(prodLb.app).CLIENT_ADDRESS_HOP).toEqual({ value: "2" });
+  });
+
   test("HTTP/1 port 8080 (WebSockets need http1, never h2c)", () => {
     expect(container(dev.app).ports).toEqual({ name: "http1", container_port: 8080 });
   });

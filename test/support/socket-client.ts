@@ -51,12 +51,23 @@ export function makeUser(name = "Tester"): UserInfo {
   return { id: `user-${process.pid}-${userCounter}`.padEnd(8, "0"), name, color: "#336699" };
 }
 
-export async function connectClient(url: string, options: { reconnection?: boolean; origin?: string; user?: UserInfo } = {}): Promise<TestClient> {
+export interface ConnectOptions {
+  reconnection?: boolean;
+  origin?: string;
+  user?: UserInfo;
+  /** Connect from this local address: any of 127.0.0.0/8 is another client address on loopback. */
+  localAddress?: string;
+  /** More request headers (X-Forwarded-For, X-Forwarded-Proto...). */
+  headers?: Record<string, string>;
+}
+
+export async function connectClient(url: string, options: ConnectOptions = {}): Promise<TestClient> {
   const socket: ProtocolSocket = io(url, {
     transports: ["websocket"],
     reconnection: options.reconnection ?? false,
     forceNew: true,
-    extraHeaders: options.origin ? { origin: options.origin } : {},
+    extraHeaders: { ...options.headers, ...(options.origin ? { origin: options.origin } : {}) },
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
   });
   const user = options.user ?? makeUser();
   const timed = () => socket.timeout(ACK_TIMEOUT_MS);

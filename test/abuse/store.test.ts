@@ -1,0 +1,243 @@
+/**
+ * What an anonymous client can do to the store and to other users' boards: fill Redis (the service then answers
+ * storage_full, stays ready, still reads, and a clear frees space), write big strokes (the byte rate limit binds and
+ * each costs Redis little), clear and erase someone's board (rate-limited, undoable, logged with the address), reach a
+ * user through a board named like their socket id (it cannot).
+ */
+import { BOARD_HEIGHT, BOARD_WIDTH, type BoardOp, type WriteAck } from "../../protocol/events";
+import { encodePoints } from "../../protocol/points";
+import { scrape } from "../../local/metrics-reader";
+import { Topology } from "../../local/topology";
+import { addedIds, connectClient, eventually, makeStroke, type TestClient } from "../support/socket-client";
+import { LogLines, MIB, operatorRedis, processFigures, scriptMicroseconds, sleep } from "./support";
+
+const WRITE_BYTES_PER_SECOND = 64 * 1024; // the defaults
+const WRITE_BYTES_BURST = MIB;
+const WRITE_BYTES_PER_ADDRESS_PER_SECOND = 256 * 1024;
+const WRITE_BYTES_PER_ADDRESS_BURST = 4 * MIB;
+const CLEAR_INTERVAL_SECONDS = 10;
+
+const logs = new LogLines();
+let topology: Topology;
+const clients: TestClient[] = [];
+
+beforeAll(async () => {
+  topology = await Topology.start({ instances: 1, onLine: logs.onLine });
+});
+
+afterAll(async () => {
+  for (const client of clients) client.close();
+  await topology?.stop();
+});
+
+async function client(localAddress: string, board?: string): Promise<TestClient> {
+  const connected = await connectClient(topology.instance(0).url, { localAddress });
+  clients.push(connected);
+  if (board !== undefined) expect(await connected.join({ board })).toMatchObject({ ok: true });
+  return connected;
+}
+
+/**
+ * 1,000-point strokes (the most one stroke may hold) with long jumps between points: about 6 KB of points each, the
+ * most bytes per event. A few, reused.
+ */
+const SCRIBBLES = Array.from({ length: 16 }, (_, seed) => {
+  let [x, y] = [(seed * 7_919) % BOARD_WIDTH, (seed * 104_729) % BOARD_HEIGHT];
+  const points: [number, number][] = [];
+  for (let i = 0; i < 1_000; i++) {
+    x = (x + 1_000 + ((i * 7_919 + seed) % 3_000)) % BOARD_WIDTH;
+    y = (y + 1_000 + ((i * 104_729 + seed) % 3_000)) % BOARD_HEIGHT;
+    points.push([x, y]);
+  }
+  return encodePoints(points);
+});
+let seed = 0;
+const bigStroke = () => makeStroke({ p: SCRIBBLES[(seed += 1) % SCRIBBLES.length] as string });
+
+const count = (ops: readonly BoardOp[], kind: BoardOp["t"]) => ops.filter((op) => op.t === kind).length;
+
+test("a full Redis: strokes get storage_full (never unavailable), /readyz stays 200, reads work, a clear frees space", async () => {
+  const board = `full-${process.pid}`;
+  const redis = await operatorRedis(topology.redis);
+  try {
+    const used = Number(/^used_memory:(\d+)/m.exec(await redis.info("memory"))?.[1]);
+    // Memorystore runs with noeviction, as the stand-in does by default: a full Redis refuses writes.
+    expect(await redis.configGet("maxmemory-policy")).toEqual({ "maxmemory-policy": "noeviction" });
+    await redis.configSet("maxmemory", String(used + 4 * MIB));
+
+    // Writers, each with its own budget of stroke bytes, until the store refuses.
+    const refusals: WriteAck[] = [];
+    for (let writer = 0; writer < 20 && !refusals.some((ack) => !ack.ok && ack.code === "storage_full"); writer++) {
+      const drawer = await client("127.0.8.1", board);
+      const acks = await Promise.all(Array.from({ length: 300 }, () => drawer.stroke(bigStroke())));
+      refusals.push(...acks.filter((ack) => !ack.ok && ack.code !== "rate_limited"));
+      drawer.close();
+    }
+    expect(refusals.length).toBeGreaterThan(0);
+    for (const ack of refusals) {
+      expect(ack).toEqual({ ok: false, code: "storage_full", error: "the whiteboard's storage is full; nothing can be added until space is freed" });
+    }
+    expect((await fetch(`${topology.instance(0).url}/readyz`)).status).toBe(200);
+
+    // Reading needs no memory: a late joiner gets the board.
+    const reader = await client("127.0.8.2");
+    const joined = await reader.join({ board });
+    expect(joined).toMatchObject({ ok: true, snapshot: expect.objectContaining({ records: expect.any(Array) }) });
+    // A scrape reads Redis's memory afresh: over 90%, clears delete at once.
+    expect((await scrape(topology.instance(0).metricsUrl)).sum("whiteboard_redis_memory_ratio")).toBeGreaterThan(0.9);
+    await eventually("the memory warning", () => logs.matching("redis memory above 80% of maxmemory").length === 1);
+
+    // Anyone on the board can free its space, and drawing works again.
+    const cleaner = await client("127.0.8.3", board);
+    expect(await cleaner.clear()).toMatchObject({ ok: true });
+    await eventually("Redis to have room again", async () => (await cleaner.stroke(makeStroke())).ok, 5_000);
+    expect((await scrape(topology.instance(0).metricsUrl)).sum("whiteboard_refusals_total", { event: "stroke", code: "storage_full" })).toBeGreaterThan(0);
+    expect((await scrape(topology.instance(0).metricsUrl)).sum("whiteboard_refusals_total", { code: "unavailable" })).toBe(0);
+  } finally {
+    await redis.configSet("maxmemory", "0");
+    await redis.quit();
+    // A scrape makes the instance read Redis's memory again: clears keep their undo from now on.
+    await scrape(topology.instance(0).metricsUrl);
+  }
+});
+
+test("big strokes: one client gets at most WRITE_BYTES_BURST + WRITE_BYTES_PER_SECOND × t of points stored, each costing Redis about a millisecond at most", async () => {
+  const drawer = await client("127.0.8.4", `big-${process.pid}`);
+  const redis = await operatorRedis(topology.redis);
+  try {
+    const usecBefore = await scriptMicroseconds(redis);
+    const redisCpuBefore = processFigures(topology.redis.pid as number).cpuMs;
+    const started = performance.now();
+    let [acceptedBytes, accepted, limited, largest] = [0, 0, 0, 0];
+    // 200 strokes at once (more bytes than the burst, fewer events than the event burst), then 10 every 150 ms (the
+    // event rate stays under its limit, so that what refuses is the byte rate).
+    for (let batch = 0; performance.now() - started < 2_000; batch++) {
+      if (batch > 0) await sleep(150);
+      const strokes = Array.from({ length: batch === 0 ? 200 : 10 }, bigStroke);
+      const acks = await Promise.all(strokes.map((stroke) => drawer.stroke(stroke)));
+      acks.forEach((ack, index) => {
+        const bytes = (strokes[index] as { p: string }).p.length;
+        largest = Math.max(largest, bytes);
+        if (ack.ok) {
+          accepted += 1;
+          acceptedBytes += bytes;
+        } else {
+          expect(ack).toMatchObject({ code: "rate_limited", error: "drawing faster than the service accepts; slow down" });
+          limited += 1;
+        }
+      });
+    }
+    const seconds = (performance.now() - started) / 1_000;
+    const usecPerStroke = ((await scriptMicroseconds(redis)) - usecBefore) / accepted;
+    const redisCpuMsPerStroke = (processFigures(topology.redis.pid as number).cpuMs - redisCpuBefore) / accepted;
+    console.log(
+      `big strokes: ${accepted} stored (${(acceptedBytes / 1024).toFixed(0)} KiB) and ${limited} refused in ${seconds.toFixed(1)} s; ` +
+        `Redis: ${usecPerStroke.toFixed(0)} µs in scripts and ${(redisCpuMsPerStroke * 1000).toFixed(0)} µs of CPU per stroke`,
+    );
+    expect(acceptedBytes).toBeLessThanOrEqual(WRITE_BYTES_BURST + WRITE_BYTES_PER_SECOND * seconds + largest);
+    expect(acceptedBytes).toBeGreaterThan(WRITE_BYTES_BURST);
+    expect(limited).toBeGreaterThan(0);
+    // Before pages were closed at 16 KiB, appending to a page that grew to megabytes cost about 12 ms of Redis CPU
+    // each. CPU time (TLS included), not the scripts' wall time, which a busy machine stretches.
+    expect(redisCpuMsPerStroke).toBeLessThan(1.5);
+  } finally {
+    await redis.quit();
+  }
+});
+
+test("ten sockets from one address share its stroke-byte budget: more sockets do not fill Redis faster", async () => {
+  const drawers = await Promise.all(Array.from({ length: 10 }, () => client("127.0.8.5", `shared-${process.pid}`)));
+  const started = performance.now();
+  let [acceptedBytes, largest, refused] = [0, 0, 0];
+  // Each socket alone may send 1 MiB at once; together they try 7 MiB at once.
+  await Promise.all(
+    drawers.map(async (drawer) => {
+      const strokes = Array.from({ length: 120 }, bigStroke);
+      const acks = await Promise.all(strokes.map((stroke) => drawer.stroke(stroke)));
+      acks.forEach((ack, index) => {
+        const bytes = (strokes[index] as { p: string }).p.length;
+        largest = Math.max(largest, bytes);
+        if (ack.ok) acceptedBytes += bytes;
+        else refused += 1;
+      });
+    }),
+  );
+  const seconds = (performance.now() - started) / 1_000;
+  console.log(`one address, ten sockets: ${(acceptedBytes / MIB).toFixed(2)} MiB of points stored in ${seconds.toFixed(1)} s`);
+  // Each socket may overdraw the shared budget by the stroke it checked in with, at most.
+  expect(acceptedBytes).toBeLessThanOrEqual(WRITE_BYTES_PER_ADDRESS_BURST + WRITE_BYTES_PER_ADDRESS_PER_SECOND * seconds + largest);
+  expect(acceptedBytes).toBeGreaterThan(WRITE_BYTES_PER_ADDRESS_BURST - largest);
+  expect(refused).toBeGreaterThan(0);
+  for (const drawer of drawers) drawer.close();
+});
+
+describe("someone else's board", () => {
+  const board = `victim-${process.pid}`;
+  let victim: TestClient;
+  let vandal: TestClient;
+  const drawn: string[] = [];
+
+  beforeAll(async () => {
+    victim = await client("127.0.8.10", board);
+    for (let i = 0; i < 12; i++) {
+      const stroke = makeStroke();
+      expect(await victim.stroke(stroke)).toMatchObject({ ok: true });
+      drawn.push(stroke.id);
+    }
+    vandal = await client("127.0.8.11", board);
+  });
+
+  test(`clear vandalism: one clear per ${CLEAR_INTERVAL_SECONDS} s however many are sent, logged with the address, and undone by the victim`, async () => {
+    const linesBefore = logs.length;
+    const acks: WriteAck[] = [];
+    for (let i = 0; i < 20; i++) {
+      acks.push(await vandal.clear());
+      await sleep(50);
+    }
+    const stored = acks.filter((ack) => ack.ok) as { ok: true; s: number }[];
+    expect(stored).toHaveLength(1);
+    expect(acks.filter((ack) => !ack.ok)).toEqual(Array.from({ length: 19 }, () => expect.objectContaining({ code: "rate_limited" })));
+    await eventually("the victim to see the clear", () => count(victim.ops, "c") === 1);
+    await sleep(200);
+    expect(count(victim.ops, "c")).toBe(1);
+    expect(logs.matching("board cleared", linesBefore)).toEqual([expect.objectContaining({ address: "127.0.8.11", user: vandal.user.id, board })]);
+
+    // Undo, by anyone on the board within UNDO_CLEAR_SECONDS: everything comes back.
+    expect(await victim.unclear((stored[0] as { s: number }).s)).toMatchObject({ ok: true });
+    const late = await client("127.0.8.12");
+    const snapshot = await late.join({ board });
+    expect(snapshot.ok && "snapshot" in snapshot ? snapshot.snapshot.records.map((record) => record[3]).sort() : []).toEqual([...drawn].sort());
+    expect(logs.matching("clear undone", linesBefore)).toEqual([expect.objectContaining({ address: "127.0.8.10" })]);
+  });
+
+  test("erasing many strokes is logged with the address, and restored by the victim", async () => {
+    const linesBefore = logs.length;
+    expect(await vandal.erase(drawn.map((id) => [id, 3]))).toMatchObject({ ok: true });
+    expect(logs.matching("strokes erased", linesBefore)).toEqual([expect.objectContaining({ address: "127.0.8.11", board, strokes: drawn.length })]);
+    expect(await victim.restore(drawn.map((id) => [id, 4]))).toMatchObject({ ok: true });
+    const late = await client("127.0.8.13");
+    const snapshot = await late.join({ board });
+    expect(snapshot.ok && "snapshot" in snapshot ? snapshot.snapshot.records.length : 0).toBe(drawn.length);
+  });
+});
+
+test("a board named like a user's socket id reaches nothing of that user's", async () => {
+  const user = await client("127.0.8.20", `own-${process.pid}`);
+  const opsBefore = user.ops.length;
+  const attacker = await client("127.0.8.21");
+  const socketId = user.socket.id as string;
+  expect(socketId).toMatch(/^[A-Za-z0-9_-]{20}$/); // a valid board name
+  expect(await attacker.join({ board: socketId })).toMatchObject({ ok: true });
+  const stroke = makeStroke();
+  expect(await attacker.stroke(stroke)).toMatchObject({ ok: true });
+  for (let i = 0; i < 5; i++) {
+    attacker.socket.emit("cursor", { x: 100 * i, y: 100 });
+    await sleep(100);
+  }
+  await sleep(300);
+  expect(addedIds(user.ops.slice(opsBefore))).toEqual([]);
+  expect(user.cursors).toEqual([]);
+  expect(user.presence.every((n) => n === 1)).toBe(true);
+  // The attacker's own board works: it sees its own cursor.
+  expect(attacker.cursors.length).toBeGreaterThan(0);
+});
