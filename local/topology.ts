@@ -4,6 +4,7 @@
  * tests and the benchmarks.
  */
 import { Front, type FrontOptions } from "./front";
+import { RedisCluster } from "./redis-cluster";
 import { RedisServer } from "./redis-server";
 import { ServiceInstance } from "./service-instance";
 
@@ -16,6 +17,12 @@ export interface TopologyOptions {
    * BOARD_STORE=memory, for machines without redis-server.
    */
   store?: "redis" | "memory";
+  /**
+   * With the Redis store: "standalone" (default) starts the Memorystore for Redis stand-in; "cluster" starts a Redis
+   * Cluster of three primaries with a replica each, IAM authentication through a local metadata server (the
+   * Memorystore for Redis Cluster stand-in, ./redis-cluster.ts).
+   */
+  redis?: "standalone" | "cluster";
   /** Environment for every instance (see service/config.ts), e.g. REQUEST_TIMEOUT_SECONDS. */
   env?: Record<string, string>;
   /** Node arguments that start an instance; default: the built service. */
@@ -35,14 +42,19 @@ export class Topology {
   private front: Front | undefined;
 
   private constructor(
-    private readonly redisServer: RedisServer | undefined,
+    private readonly redisServer: RedisServer | RedisCluster | undefined,
     readonly instances: ServiceInstance[],
   ) {}
 
   static async start(options: TopologyOptions): Promise<Topology> {
     const memory = options.store === "memory";
     if (memory && options.instances !== 1) throw new Error("a memory store serves exactly one instance");
-    const redis = memory ? undefined : new RedisServer({ port: options.redisPort, onLine: (line) => options.onLine?.("redis", line) });
+    const onRedisLine = (line: string) => options.onLine?.("redis", line);
+    const redis = memory
+      ? undefined
+      : options.redis === "cluster"
+        ? new RedisCluster({ onLine: onRedisLine })
+        : new RedisServer({ port: options.redisPort, onLine: onRedisLine });
     await redis?.start();
     const instances = await Promise.all(
       Array.from({ length: options.instances }, (_, index) => {
@@ -70,8 +82,20 @@ export class Topology {
     return topology;
   }
 
-  /** The shared Redis; throws in a memory topology. */
+  /** The shared Redis; throws in a memory or cluster topology. */
   get redis(): RedisServer {
+    if (!(this.redisServer instanceof RedisServer)) throw new Error("this topology runs without a single Redis (memory store, or a Redis Cluster)");
+    return this.redisServer;
+  }
+
+  /** The shared Redis Cluster; throws unless started with `redis: "cluster"`. */
+  get cluster(): RedisCluster {
+    if (!(this.redisServer instanceof RedisCluster)) throw new Error("this topology runs without a Redis Cluster");
+    return this.redisServer;
+  }
+
+  /** Whichever Redis the instances share (for code that works on both: its clientConfig, serviceEnv). */
+  get sharedRedis(): RedisServer | RedisCluster {
     if (!this.redisServer) throw new Error("this topology runs on a memory store, without Redis");
     return this.redisServer;
   }

@@ -37,7 +37,35 @@ export function createBoardAdapter(pubClient: unknown, subClient: SubscribeClien
   return function boardAdapter(nsp: unknown) {
     const adapter = sharded(nsp) as unknown as ClusterAdapter;
     mergeRemoteOps(adapter);
+    countReceivedBytes(adapter);
     return adapter;
+  };
+}
+
+/** Bytes of pub/sub messages an adapter received: on board channels, and on the others (main and response). */
+export interface ReceivedBytes {
+  board: number;
+  other: number;
+}
+
+const received = new WeakMap<object, ReceivedBytes>();
+
+/** What `adapter` (made by createBoardAdapter) received from Redis so far; undefined for another adapter. */
+export function receivedBytes(adapter: object): ReceivedBytes | undefined {
+  return received.get(adapter);
+}
+
+/** Counts each raw message by channel before the adapter decodes it (its `onRawMessage`, 8.3.0). */
+function countReceivedBytes(adapter: ClusterAdapter): void {
+  const raw = adapter as unknown as { channel: string; onRawMessage(message: Buffer, channel: Buffer): void };
+  const deliver = raw.onRawMessage.bind(adapter);
+  const counts: ReceivedBytes = { board: 0, other: 0 };
+  received.set(adapter, counts);
+  const boardPrefix = `${raw.channel}b:`;
+  raw.onRawMessage = (message, channel) => {
+    if (channel.toString().startsWith(boardPrefix)) counts.board += message.length;
+    else counts.other += message.length;
+    deliver(message, channel);
   };
 }
 
@@ -100,6 +128,8 @@ function mergeRemoteOps(adapter: ClusterAdapter): void {
 
 /** How soon a failed SSUBSCRIBE is tried again (while its room still exists). */
 export const RESUBSCRIBE_MS = 250;
+/** A subscription still failing after this long is logged. */
+const WARN_AFTER_MS = 5_000;
 
 type Listener = (message: Buffer, channel: Buffer) => void;
 
@@ -112,7 +142,8 @@ type Listener = (message: Buffer, channel: Buffer) => void;
  */
 export function guardSubscriptions(client: SubscribeClient, logger: Logger, retryMs = RESUBSCRIBE_MS): SubscribeClient {
   const wanted = new Map<string, Listener>();
-  const failing = new Set<string>();
+  /** Channels whose subscription is failing, and since when. */
+  const failing = new Map<string, { since: number; warned: boolean }>();
   const subscribe = (channel: string, listener: Listener) => {
     let attempt: Promise<unknown>;
     try {
@@ -122,12 +153,18 @@ export function guardSubscriptions(client: SubscribeClient, logger: Logger, retr
     }
     attempt.then(
       () => {
-        if (failing.delete(channel)) logger.info({ channel }, "redis subscription made after retries");
+        if (failing.get(channel)?.warned) logger.info({ channel }, "redis subscription made after retries");
+        failing.delete(channel);
       },
       (error: unknown) => {
         if (wanted.get(channel) !== listener) return;
-        if (!failing.has(channel)) logger.warn({ channel, error: (error as Error).message }, "redis subscription failed; retrying");
-        failing.add(channel);
+        // Quiet while Redis is still being reached (a cluster client fails at once until its first discovery).
+        const state = failing.get(channel) ?? { since: Date.now(), warned: false };
+        failing.set(channel, state);
+        if (!state.warned && Date.now() - state.since >= WARN_AFTER_MS) {
+          state.warned = true;
+          logger.warn({ channel, error: (error as Error).message }, "redis subscription failing; retrying");
+        }
         setTimeout(() => {
           if (wanted.get(channel) === listener) subscribe(channel, listener);
         }, retryMs).unref();

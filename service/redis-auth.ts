@@ -70,7 +70,10 @@ export class AccessTokenSource {
         this.token = token;
         this.fetched += 1;
         this.logger.debug({ expiresInS: Math.round((token.expiresAt - Date.now()) / 1000) }, "redis access token refreshed");
-        this.schedule(Math.max(RETRY_MS, Math.min(token.expiresAt - Date.now() - REFRESH_BEFORE_MS, (token.expiresAt - Date.now()) / 2)));
+        // Ten minutes before expiry, or halfway there when less is left (the metadata server may hand back the same
+        // token until it is nearly expired; halving the wait each time never spins and never lets it lapse).
+        const left = token.expiresAt - Date.now();
+        this.schedule(Math.max(RETRY_MS, left - REFRESH_BEFORE_MS, left / 2));
         return token;
       },
       (error: Error) => {

@@ -16,6 +16,7 @@ import { CursorRelay } from "./cursors";
 import { ServiceMetrics } from "./metrics";
 import { MetricsServer } from "./metrics-server";
 import type { ShardedReplicaWait } from "./replica-wait";
+import { receivedBytes } from "./adapter";
 import { attachWhiteboard, boardRoom, type WhiteboardServer } from "./sockets";
 import { createStorage } from "./storage";
 
@@ -87,6 +88,7 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
       return storage.memory?.ratio;
     },
     replicaShortfalls: () => storage.replicas?.shortfalls ?? 0,
+    pubsubReceivedBytes: () => receivedBytes(namespace.adapter),
   });
 
   return {
