@@ -22,6 +22,8 @@ export class MetadataServer {
   private issuing: Promise<void> | undefined;
   /** Tokens issued so far, and requests answered. */
   readonly stats = { issued: 0, requests: 0 };
+  /** Every token issued, oldest first. */
+  readonly tokens: { value: string; expiresAt: number }[] = [];
 
   constructor(private readonly options: MetadataServerOptions = {}) {}
 
@@ -50,6 +52,7 @@ export class MetadataServer {
             const expiresAt = Date.now() + lifetimeMs;
             await this.options.onIssue?.(value, expiresAt);
             this.token = { value, expiresAt };
+            this.tokens.push(this.token);
             this.stats.issued += 1;
           })().finally(() => (this.issuing = undefined));
           await this.issuing;

@@ -32,6 +32,8 @@ import { waitFor } from "./ports";
 import { CertificateAuthority, type CertificateFiles } from "./tls-certificates";
 
 const run = promisify(execFile);
+const adminClient = (options: Parameters<typeof createClient>[0]) => createClient(options);
+type AdminClient = ReturnType<typeof adminClient>;
 const HOST = "127.0.0.1";
 
 export interface RedisClusterOptions {
@@ -68,6 +70,8 @@ export class RedisCluster {
   private server: CertificateFiles | undefined;
   /** Tokens valid now (iam mode), with their expiry timers. */
   private readonly tokens = new Map<string, NodeJS.Timeout>();
+  /** The admin connection to each node. */
+  private readonly admins = new Map<number, { port: number; client: AdminClient }>();
 
   constructor(private readonly options: RedisClusterOptions = {}) {
     if ((options.auth ?? "iam") === "iam") {
@@ -212,16 +216,24 @@ export class RedisCluster {
 
   /** SIGKILL: the node's machine dies. Its replica is promoted after the node timeout. */
   async killNode(index: number): Promise<void> {
+    this.dropAdmin(index);
     await this.node(index).process?.kill();
   }
 
   async stopNode(index: number): Promise<void> {
+    this.dropAdmin(index);
     await this.node(index).process?.stop("SIGTERM");
   }
 
   /** Graceful stop of every node; data and cluster state stay for the next start. */
   async stop(): Promise<void> {
+    for (const node of this.nodes) this.dropAdmin(node.index);
     await Promise.all(this.nodes.map((node) => node.process?.stop("SIGTERM")));
+  }
+
+  private dropAdmin(index: number): void {
+    this.admins.get(index)?.client.destroy();
+    this.admins.delete(index);
   }
 
   async destroy(): Promise<void> {
@@ -233,19 +245,34 @@ export class RedisCluster {
     this.dir = undefined;
   }
 
-  /** A command on one node, as the admin user. */
+  /** A command on one node, as the admin user (over a connection kept per node, opened again after a failure). */
   async command(index: number, args: string[]): Promise<unknown> {
-    const client = createClient({
-      socket: { host: HOST, port: this.node(index).port, tls: true, ca: this.caCertPem, checkServerIdentity: checkRedisServerIdentity, connectTimeout: 1_000, reconnectStrategy: false },
-      username: "admin",
-      password: this.adminPassword,
-    });
-    client.on("error", () => undefined);
-    await client.connect();
+    const node = this.node(index);
+    let client = this.admins.get(index);
+    if (!client || client.port !== node.port || !client.client.isReady) {
+      client?.client.destroy();
+      const fresh = adminClient({
+        socket: { host: HOST, port: node.port, tls: true, ca: this.caCertPem, checkServerIdentity: checkRedisServerIdentity, connectTimeout: 1_000, reconnectStrategy: false },
+        username: "admin",
+        password: this.adminPassword,
+        disableOfflineQueue: true,
+      });
+      fresh.on("error", () => undefined);
+      client = { port: node.port, client: fresh };
+      this.admins.set(index, client);
+      try {
+        await fresh.connect();
+      } catch (error) {
+        this.admins.delete(index);
+        fresh.destroy();
+        throw error;
+      }
+    }
     try {
-      return await client.sendCommand(args);
-    } finally {
-      client.destroy();
+      return await client.client.sendCommand(args);
+    } catch (error) {
+      if (!client.client.isReady) this.admins.delete(index);
+      throw error;
     }
   }
 

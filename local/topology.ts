@@ -4,7 +4,7 @@
  * tests and the benchmarks.
  */
 import { Front, type FrontOptions } from "./front";
-import { RedisCluster } from "./redis-cluster";
+import { RedisCluster, type RedisClusterOptions } from "./redis-cluster";
 import { RedisServer } from "./redis-server";
 import { ServiceInstance } from "./service-instance";
 
@@ -23,6 +23,8 @@ export interface TopologyOptions {
    * Memorystore for Redis Cluster stand-in, ./redis-cluster.ts).
    */
   redis?: "standalone" | "cluster";
+  /** Settings of the Redis Cluster stand-in (e.g. a short token lifetime). */
+  cluster?: Omit<RedisClusterOptions, "onLine">;
   /** Environment for every instance (see service/config.ts), e.g. REQUEST_TIMEOUT_SECONDS. */
   env?: Record<string, string>;
   /** Node arguments that start an instance; default: the built service. */
@@ -53,7 +55,7 @@ export class Topology {
     const redis = memory
       ? undefined
       : options.redis === "cluster"
-        ? new RedisCluster({ onLine: onRedisLine })
+        ? new RedisCluster({ ...options.cluster, onLine: onRedisLine })
         : new RedisServer({ port: options.redisPort, onLine: onRedisLine });
     await redis?.start();
     const instances = await Promise.all(
@@ -119,7 +121,9 @@ export class Topology {
   /** Starts (or restarts) an instance and routes to it once it is ready. */
   async startInstance(index: number): Promise<void> {
     const instance = this.instance(index);
-    await instance.start();
+    // A cluster client discovers the slot map and connects to every primary before it is ready: more to do on a
+    // loaded machine than one connection to one Redis.
+    await instance.start(this.redisServer instanceof RedisCluster ? 30_000 : undefined);
     this.routable.add(instance);
     const unroute = () => this.routable.delete(instance);
     void instance.exited().then(unroute, unroute);

@@ -17,6 +17,8 @@ const REFRESH_BEFORE_MS = 10 * 60_000;
 /** After a failed fetch, try again this soon. */
 const RETRY_MS = 1_000;
 const FETCH_TIMEOUT_MS = 3_000;
+/** A token is handed to a handshake only while it has at least this long to live. */
+const USABLE_FOR_MS = 2_000;
 
 export interface AccessToken {
   value: string;
@@ -54,7 +56,8 @@ export class AccessTokenSource {
 
   /** A token valid for at least a little longer, fetched if need be. */
   async current(): Promise<string> {
-    if (this.token && this.token.expiresAt - Date.now() > 5_000) return this.token.value;
+    // A handshake takes milliseconds: a token with a couple of seconds left is still good for it.
+    if (this.token && this.token.expiresAt - Date.now() > USABLE_FOR_MS) return this.token.value;
     return (await this.refresh()).value;
   }
 
