@@ -158,8 +158,6 @@ const envSchema = z
       if (env.REDIS_PASSWORD !== undefined || urlPassword) problem("REDIS_PASSWORD", "REDIS_AUTH=iam sends an IAM access token as the password: set no password");
       const tls = env.REDIS_URL !== undefined ? redisUrl(env.REDIS_URL)?.protocol === "rediss:" : (env.REDIS_TLS ?? env.REDIS_CA_CERT !== undefined);
       if (!tls) problem("REDIS_AUTH", "REDIS_AUTH=iam needs TLS (REDIS_TLS=true or REDIS_CA_CERT): an access token must not cross the network in plain text");
-    } else if (env.GCE_METADATA_HOST !== undefined) {
-      problem("GCE_METADATA_HOST", "is read only with REDIS_AUTH=iam");
     }
   });
 

@@ -62,7 +62,20 @@ export function createRedisBackend(config: RedisConfig, logger: Logger): RedisBa
   if (config.cluster) return clusterBackend(config, logger, tokens);
   const connections = createRedisConnections(config, logger, tokens);
   const backend = standaloneBackend(connections);
-  return { ...backend, close: async () => (tokens?.close(), backend.close()) };
+  // A cluster node reached as one Redis would answer MOVED for every board outside its slots: say so, stay unready.
+  let clusterNode = false;
+  return {
+    ...backend,
+    isReady: () => !clusterNode && backend.isReady(),
+    async connect() {
+      await backend.connect();
+      if (/^cluster_enabled:1/m.test(await connections.commands.info("cluster").catch(() => ""))) {
+        clusterNode = true;
+        logger.error({ redis: config.url }, "redis is a Redis Cluster node but REDIS_CLUSTER is not set: set REDIS_CLUSTER=true");
+      }
+    },
+    close: async () => (tokens?.close(), backend.close()),
+  };
 }
 
 /** One Redis: everything on its two connections. */

@@ -150,7 +150,6 @@ test.each<[Record<string, string>, RegExp]>([
   [{ REDIS_AUTH: "iam", REDIS_URL: "rediss://:pw@h:1" }, /^REDIS_PASSWORD: REDIS_AUTH=iam sends an IAM access token/],
   [{ REDIS_AUTH: "iam", REDIS_HOST: "h" }, /^REDIS_AUTH: REDIS_AUTH=iam needs TLS/],
   [{ REDIS_AUTH: "iam", REDIS_URL: "redis://h:1" }, /^REDIS_AUTH: REDIS_AUTH=iam needs TLS/],
-  [{ GCE_METADATA_HOST: "127.0.0.1:9" }, /^GCE_METADATA_HOST: is read only with REDIS_AUTH=iam$/],
   [{ REDIS_AUTH: "iam", REDIS_TLS: "true", GCE_METADATA_HOST: "http://x/" }, /^GCE_METADATA_HOST: must be host or host:port/],
   [{ BOARD_STORE: "memory", REDIS_CLUSTER: "true" }, /^REDIS_CLUSTER: BOARD_STORE=memory uses no Redis/],
 ])("%j is refused with a message naming the variable", (env, message) => {
