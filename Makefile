@@ -17,7 +17,7 @@ build: node_modules ## Build the service and the browser client into dist/
 	npm run build
 
 .PHONY: dev
-dev: node_modules ## Run Redis, 3 instances and the Cloud Run-like front on http://localhost:8080 (INSTANCES=, PORT=, REQUEST_TIMEOUT=)
+dev: node_modules ## Run Redis, 3 instances and the Cloud Run-like front on http://localhost:8080 (INSTANCES=, PORT=, REQUEST_TIMEOUT=, REDIS=cluster)
 	npm run build
 	npx tsx local/dev.ts
 
