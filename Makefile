@@ -29,6 +29,10 @@ test: node_modules ## Type-check, lint, build and run every test
 bench: build ## Benchmark against the plain Redis-adapter design; writes bench/RESULTS.md (about 10 minutes)
 	npx tsx bench/compare.ts
 
+.PHONY: bench-scale
+bench-scale: build ## Scale-out: Redis traffic per instance at 3, 6, 12 instances, sharded vs plain adapter; writes bench/SCALE-OUT.md (about 15 minutes)
+	npx tsx bench/scale-out.ts
+
 .PHONY: load
 load: build ## 750 clients through the front at 1,000 strokes/s for 60 s; writes bench/LOAD.md
 	npx tsx bench/load.ts
