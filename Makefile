@@ -17,7 +17,7 @@ build: node_modules ## Build the service and the browser client into dist/
 	npm run build
 
 .PHONY: dev
-dev: node_modules ## Run Redis, 3 instances and the Cloud Run-like front on http://localhost:8080 (INSTANCES=, PORT=, REQUEST_TIMEOUT=)
+dev: node_modules ## Run Redis, 3 instances and the Cloud Run-like front on http://localhost:8080 (INSTANCES=, PORT=, REQUEST_TIMEOUT=, REDIS=cluster)
 	npm run build
 	npx tsx local/dev.ts
 
@@ -28,6 +28,10 @@ test: node_modules ## Type-check, lint, build and run every test
 .PHONY: bench
 bench: build ## Benchmark against the plain Redis-adapter design; writes bench/RESULTS.md (about 10 minutes)
 	npx tsx bench/compare.ts
+
+.PHONY: bench-scale
+bench-scale: build ## Scale-out: Redis traffic per instance at 3, 6, 12 instances, sharded vs plain adapter; writes bench/SCALE-OUT.md (about 15 minutes)
+	npx tsx bench/scale-out.ts
 
 .PHONY: load
 load: build ## 750 clients through the front at 1,000 strokes/s for 60 s; writes bench/LOAD.md

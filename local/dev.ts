@@ -4,7 +4,9 @@
  * the Cloud Run-like front on one address. Ctrl-C stops every process it started.
  *
  * Settings (environment, all optional): INSTANCES (3), PORT of the front (8080), REQUEST_TIMEOUT in
- * seconds (3600), MAX_CONCURRENCY per instance (250), LOG_LEVEL of the instances (info).
+ * seconds (3600), MAX_CONCURRENCY per instance (250), LOG_LEVEL of the instances (info), REDIS: `standalone`
+ * (Memorystore for Redis, the default) or `cluster` (Memorystore for Redis Cluster: three primaries with a replica
+ * each, IAM tokens from a local metadata server; see local/redis-cluster.ts).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -19,13 +21,14 @@ const settings = z
     REQUEST_TIMEOUT: z.coerce.number().int().min(1).max(3600).default(3600),
     MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(250),
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    REDIS: z.enum(["standalone", "cluster"]).default("standalone"),
   })
   .safeParse(process.env);
 if (!settings.success) {
   for (const issue of settings.error.issues) console.error(`make dev: ${issue.path.join(".")}: ${issue.message}`);
   process.exit(2);
 }
-const { INSTANCES, PORT, REQUEST_TIMEOUT, MAX_CONCURRENCY, LOG_LEVEL } = settings.data;
+const { INSTANCES, PORT, REQUEST_TIMEOUT, MAX_CONCURRENCY, LOG_LEVEL, REDIS } = settings.data;
 
 const SEVERITY_COLOR: Record<string, string> = { WARNING: "\x1b[33m", ERROR: "\x1b[31m", CRITICAL: "\x1b[31m" };
 const color = process.stdout.isTTY;
@@ -96,6 +99,7 @@ async function main(): Promise<void> {
   const topology = await Topology.start({
     instances: memory ? 1 : INSTANCES,
     store: memory ? "memory" : "redis",
+    redis: REDIS,
     // As the stacks do: the socket cap is the front's concurrency. Source maps for the browser's developer tools.
     env: { REQUEST_TIMEOUT_SECONDS: String(REQUEST_TIMEOUT), LOG_LEVEL, MAX_SOCKETS: String(MAX_CONCURRENCY), SOURCE_MAPS: "true" },
     front: { port: PORT, requestTimeoutMs: REQUEST_TIMEOUT * 1000, maxConcurrency: MAX_CONCURRENCY },
@@ -113,9 +117,11 @@ async function main(): Promise<void> {
           `  ${instance.name.padEnd(11)} ${instance.url.padEnd(23)} ${instance.running ? `pid ${instance.pid}` : "stopped"}, ${stats?.active[instance.name] ?? 0} open` +
           (figures[index] ? `\n              ${figures[index]}` : ""),
       ),
-      memory
-        ? "  boards      in instance-a's memory"
-        : `  redis       ${`127.0.0.1:${topology.redis.port}`.padEnd(23)} pid ${topology.redis.pid}, TLS only and AUTH, as Memorystore`,
+      ...(memory
+        ? ["  boards      in instance-a's memory"]
+        : REDIS === "cluster"
+          ? clusterRows(topology)
+          : [`  redis       ${`127.0.0.1:${topology.redis.port}`.padEnd(23)} pid ${topology.redis.pid}, TLS only and AUTH, as Memorystore`]),
     ];
     console.log(rows.join("\n"));
   };
@@ -124,7 +130,12 @@ async function main(): Promise<void> {
   for (const instance of topology.instances) console.log(`  ${instance.name.padEnd(11)} ${instance.metricsUrl}`);
   console.log("");
   await status();
-  if (!memory) {
+  if (!memory && REDIS === "cluster") {
+    const { caCertFile, adminPassword, port } = topology.cluster;
+    console.log(`\nRedis Cluster from a terminal (as its admin user; -c follows MOVED):`);
+    console.log(`  redis-cli -c --tls --cacert ${caCertFile} --user admin --pass ${adminPassword} --no-auth-warning -p ${port}`);
+    console.log(`  type: failover <node> (SIGKILL a node: its replica is promoted), restart <node>, reshard <board> (move its slot)`);
+  } else if (!memory) {
     const { caCertFile, password, port } = topology.redis;
     console.log(`\nRedis from a terminal:  redis-cli --tls --cacert ${caCertFile} -a ${password} --no-auth-warning -p ${port}`);
   }
@@ -149,6 +160,13 @@ async function main(): Promise<void> {
   commands.on("close", () => void shutdown());
   commands.on("line", (line) => {
     const [command, which] = line.trim().split(/\s+/);
+    if (REDIS === "cluster" && ["failover", "restart", "reshard"].includes(command ?? "")) {
+      clusterCommand(topology, command ?? "", which ?? "").then(
+        (done) => console.log(done),
+        (error: Error) => console.log(`${command}: ${error.message}`),
+      );
+      return;
+    }
     const index = letters.indexOf((which ?? "").replace(/^instance-/, ""));
     const needsInstance = ["stop", "kill", "start"].includes(command ?? "");
     if (needsInstance && index < 0) return console.log(`which instance? one of: ${letters.join(", ")}`);
@@ -190,6 +208,31 @@ async function liveFigures(urls: readonly (string | undefined)[]): Promise<(stri
       `redis ${redisState(after)}`,
     ].join(", ");
   });
+}
+
+/** The cluster's nodes, for `status`: role, port, pid, the slots a primary holds. */
+function clusterRows(topology: Topology): string[] {
+  return topology.cluster.nodes.map(
+    (node) => `  redis-${node.index}     ${`127.0.0.1:${node.port}`.padEnd(23)} ${node.process?.running ? `pid ${node.process.pid}` : "stopped"}, TLS only, IAM tokens (cluster node)`,
+  );
+}
+
+/** `failover <node>`, `restart <node>`, `reshard <board>`: Memorystore's failover and resharding, by hand. */
+async function clusterCommand(topology: Topology, command: string, which: string): Promise<string> {
+  const cluster = topology.cluster;
+  if (command === "reshard") {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(which)) throw new Error("reshard <board>: the board id from its URL");
+    const { from, to } = await cluster.migrateSlot(`wb:{${which}}:m`, 100);
+    return `board ${which}: its slot moved from redis-${from} to redis-${to}`;
+  }
+  const index = Number(which);
+  if (!Number.isInteger(index) || !cluster.nodes[index]) throw new Error(`which node? 0 to ${cluster.nodes.length - 1}`);
+  if (command === "failover") {
+    await cluster.killNode(index);
+    return `redis-${index} SIGKILLed; its replica takes over after the node timeout (1.5 s). "restart ${index}" brings it back as a replica`;
+  }
+  await cluster.startNode(index);
+  return `redis-${index} started`;
 }
 
 function redisState(snapshot: MetricsSnapshot): string {

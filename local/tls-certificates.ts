@@ -48,6 +48,8 @@ export interface ServerCertificateOptions {
   commonName: string;
   /** An openssl subjectAltName value such as `IP:127.0.0.1`; Memorystore's certificates have none. */
   subjectAltName?: string;
+  /** Also usable as a client certificate (a Redis Cluster's nodes authenticate each other on the cluster bus). */
+  clientAuth?: boolean;
 }
 
 export class CertificateAuthority {
@@ -72,7 +74,7 @@ export class CertificateAuthority {
   /** A server certificate signed by this CA, written to the CA's folder as `<name>.crt` and `<name>.key`. */
   async issue(name: string, options: ServerCertificateOptions): Promise<CertificateFiles> {
     const files = filesOf(this.dir, name);
-    const configFile = writeOpensslConfig(this.dir, name, options.subjectAltName);
+    const configFile = writeOpensslConfig(this.dir, name, options.subjectAltName, options.clientAuth);
     const requestFile = path.join(this.dir, `${name}.csr`);
     await openssl([
       "req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${options.commonName}`,
@@ -91,9 +93,10 @@ function filesOf(dir: string, name: string) {
   return { certFile: path.join(dir, `${name}.crt`), keyFile: path.join(dir, `${name}.key`) };
 }
 
-function writeOpensslConfig(dir: string, name: string, subjectAltName?: string): string {
+function writeOpensslConfig(dir: string, name: string, subjectAltName?: string, clientAuth = false): string {
   const file = path.join(dir, `${name}.cnf`);
-  writeFileSync(file, subjectAltName ? `${OPENSSL_CONFIG}subjectAltName = ${subjectAltName}\n` : OPENSSL_CONFIG);
+  const config = clientAuth ? OPENSSL_CONFIG.replace("extendedKeyUsage = serverAuth", "extendedKeyUsage = serverAuth, clientAuth") : OPENSSL_CONFIG;
+  writeFileSync(file, subjectAltName ? `${config}subjectAltName = ${subjectAltName}\n` : config);
   return file;
 }
 

@@ -4,6 +4,7 @@
  * tests and the benchmarks.
  */
 import { Front, type FrontOptions } from "./front";
+import { RedisCluster, type RedisClusterOptions } from "./redis-cluster";
 import { RedisServer, type RedisServerOptions } from "./redis-server";
 import { ServiceInstance } from "./service-instance";
 
@@ -16,7 +17,15 @@ export interface TopologyOptions {
    * BOARD_STORE=memory, for machines without redis-server.
    */
   store?: "redis" | "memory";
-  /** Options of the topology's own stand-in, e.g. `{ persistence: false }`: a Basic tier that restarts empty. */
+  /**
+   * With the Redis store: "standalone" (default) starts the Memorystore for Redis stand-in; "cluster" starts a Redis
+   * Cluster of three primaries with a replica each, IAM authentication through a local metadata server (the
+   * Memorystore for Redis Cluster stand-in, ./redis-cluster.ts).
+   */
+  redis?: "standalone" | "cluster";
+  /** Settings of the Redis Cluster stand-in (e.g. a short token lifetime). */
+  cluster?: Omit<RedisClusterOptions, "onLine">;
+  /** Options of the topology's own Memorystore for Redis stand-in, e.g. `{ persistence: false }`: a Basic tier that restarts empty. */
   redisOptions?: Pick<RedisServerOptions, "persistence">;
   /**
    * The instances reach a Redis the caller runs with these variables (e.g. ./standard-tier.ts, a primary and a
@@ -42,17 +51,20 @@ export class Topology {
   private front: Front | undefined;
 
   private constructor(
-    private readonly redisServer: RedisServer | undefined,
+    private readonly redisServer: RedisServer | RedisCluster | undefined,
     readonly instances: ServiceInstance[],
   ) {}
 
   static async start(options: TopologyOptions): Promise<Topology> {
     const memory = options.store === "memory";
     if (memory && options.instances !== 1) throw new Error("a memory store serves exactly one instance");
+    const onRedisLine = (line: string) => options.onLine?.("redis", line);
     const redis =
       memory || options.redisEnv
         ? undefined
-        : new RedisServer({ ...options.redisOptions, port: options.redisPort, onLine: (line) => options.onLine?.("redis", line) });
+        : options.redis === "cluster"
+          ? new RedisCluster({ ...options.cluster, onLine: onRedisLine })
+          : new RedisServer({ ...options.redisOptions, port: options.redisPort, onLine: onRedisLine });
     await redis?.start();
     const instances = await Promise.all(
       Array.from({ length: options.instances }, (_, index) => {
@@ -80,8 +92,20 @@ export class Topology {
     return topology;
   }
 
-  /** The shared Redis; throws in a memory topology. */
+  /** The shared Redis; throws in a memory or cluster topology. */
   get redis(): RedisServer {
+    if (!(this.redisServer instanceof RedisServer)) throw new Error("this topology runs without a single Redis of its own (a memory store, a Redis Cluster, or the caller's Redis)");
+    return this.redisServer;
+  }
+
+  /** The shared Redis Cluster; throws unless started with `redis: "cluster"`. */
+  get cluster(): RedisCluster {
+    if (!(this.redisServer instanceof RedisCluster)) throw new Error("this topology runs without a Redis Cluster");
+    return this.redisServer;
+  }
+
+  /** Whichever Redis the instances share (for code that works on both: its clientConfig, serviceEnv). */
+  get sharedRedis(): RedisServer | RedisCluster {
     if (!this.redisServer) throw new Error("this topology runs no Redis of its own (a memory store, or the caller's Redis)");
     return this.redisServer;
   }
@@ -105,7 +129,9 @@ export class Topology {
   /** Starts (or restarts) an instance and routes to it once it is ready. */
   async startInstance(index: number): Promise<void> {
     const instance = this.instance(index);
-    await instance.start();
+    // A cluster client discovers the slot map and connects to every primary before it is ready: more to do on a
+    // loaded machine than one connection to one Redis.
+    await instance.start(this.redisServer instanceof RedisCluster ? 30_000 : undefined);
     this.routable.add(instance);
     const unroute = () => this.routable.delete(instance);
     void instance.exited().then(unroute, unroute);

@@ -30,10 +30,10 @@ export interface BoardWriterOptions {
   onRotated?(board: string, e: string): void;
   /** Most strokes in one store call. */
   maxBatch: number;
-  /** True while clears should delete at once rather than keep strokes for an undo (the store is nearly full). */
-  clearsDelete(): boolean;
-  /** Resolves once the writes made so far are on the replicas (REDIS_WAIT_REPLICAS); absent: acknowledge at once. */
-  replicated?(): Promise<unknown>;
+  /** True while clears of `board` should delete at once rather than keep strokes for an undo (its store is nearly full). */
+  clearsDelete(board: string): boolean;
+  /** Resolves once the writes made so far to `board` are on its replicas (REDIS_WAIT_REPLICAS); absent: acknowledge at once. */
+  replicated?(board: string): Promise<unknown>;
 }
 
 interface Queued {
@@ -111,7 +111,7 @@ export class BoardWriter {
         results = [{ kind: "visibility", e: written.e, s: written.s }];
         break;
       case "clear": {
-        const cleared = await store.clear(board, first.user, this.options.clearsDelete());
+        const cleared = await store.clear(board, first.user, this.options.clearsDelete(board));
         written = cleared;
         results = [{ kind: "clear", e: cleared.e, s: cleared.s, outcome: cleared.outcome }];
         break;
@@ -123,7 +123,7 @@ export class BoardWriter {
         break;
       }
     }
-    if (written.ops !== "[]") await this.options.replicated?.();
+    if (written.ops !== "[]") await this.options.replicated?.(board);
     if (written.rotated) this.options.onRotated?.(board, written.e);
     if (written.ops !== "[]") this.options.broadcast(board, written.e, written.ops);
     return results;

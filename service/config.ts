@@ -43,6 +43,8 @@ const REDIS_VARIABLES = [
   "REDIS_CA_CERT",
   "REDIS_WAIT_REPLICAS",
   "REDIS_WAIT_TIMEOUT_MS",
+  "REDIS_CLUSTER",
+  "REDIS_AUTH",
 ] as const;
 
 /** A redis:// or rediss:// URL, or undefined (the schema reports a bad one). */
@@ -72,6 +74,16 @@ const envSchema = z
     REDIS_CA_CERT: z
       .string()
       .refine((pem) => pem.includes("-----BEGIN CERTIFICATE-----"), "must be a PEM certificate")
+      .optional(),
+    // A Redis Cluster (Memorystore for Redis Cluster): REDIS_HOST and REDIS_PORT name its discovery endpoint.
+    REDIS_CLUSTER: boolean.optional(),
+    // How the service authenticates: the AUTH string (REDIS_PASSWORD), or IAM (an access token of the service's
+    // own account, from the metadata server, sent as the AUTH password and refreshed before it expires).
+    REDIS_AUTH: z.enum(["password", "iam"], { message: 'must be "password" or "iam"' }).optional(),
+    // Google's client libraries' own override of the metadata server's address (host[:port]); tests only.
+    GCE_METADATA_HOST: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, "must be host or host:port (the metadata server's address)")
       .optional(),
     ALLOWED_ORIGINS: z
       .string()
@@ -159,6 +171,12 @@ const envSchema = z
     if (env.REDIS_CA_CERT !== undefined && env.REDIS_TLS === false) {
       problem("REDIS_TLS", "must not be false when REDIS_CA_CERT is set");
     }
+    if (env.REDIS_AUTH === "iam") {
+      const urlPassword = redisUrl(env.REDIS_URL)?.password;
+      if (env.REDIS_PASSWORD !== undefined || urlPassword) problem("REDIS_PASSWORD", "REDIS_AUTH=iam sends an IAM access token as the password: set no password");
+      const tls = env.REDIS_URL !== undefined ? redisUrl(env.REDIS_URL)?.protocol === "rediss:" : (env.REDIS_TLS ?? env.REDIS_CA_CERT !== undefined);
+      if (!tls) problem("REDIS_AUTH", "REDIS_AUTH=iam needs TLS (REDIS_TLS=true or REDIS_CA_CERT): an access token must not cross the network in plain text");
+    }
   });
 
 /** Every environment variable the service reads. The contract test holds the stacks to this list. */
@@ -171,6 +189,10 @@ export interface RedisConfig {
   tls: boolean;
   /** PEM of the CA that signed the server's certificate (Memorystore's server CA). */
   caCert: string | undefined;
+  /** A Redis Cluster, discovered from `url` (service/redis-cluster.ts). Default: one Redis. */
+  cluster?: boolean;
+  /** IAM authentication: an access token from the metadata server at this host[:port] is the AUTH password. */
+  iam?: { metadataHost: string };
 }
 
 /** How many replicas a write must reach before it is acknowledged (Redis WAIT), and for how long to wait. */
@@ -323,15 +345,22 @@ export function loadConfig(env: NodeJS.ProcessEnv, makeInstanceId: () => string)
 
 /** The connection the (already consistent) variables describe. */
 function redisConfig(e: z.output<typeof envSchema>): RedisConfig {
+  const extra = {
+    ...(e.REDIS_CLUSTER ? { cluster: true } : {}),
+    ...(e.REDIS_AUTH === "iam" ? { iam: { metadataHost: e.GCE_METADATA_HOST ?? METADATA_HOST } } : {}),
+  };
   const url = redisUrl(e.REDIS_URL);
   if (url) {
     // Credentials move out of the URL so the URL itself is safe to log.
     const password = e.REDIS_PASSWORD ?? (url.password ? decodeURIComponent(url.password) : undefined);
     url.password = "";
-    return { url: url.toString(), password, tls: url.protocol === "rediss:", caCert: e.REDIS_CA_CERT };
+    return { url: url.toString(), password, tls: url.protocol === "rediss:", caCert: e.REDIS_CA_CERT, ...extra };
   }
   const host = e.REDIS_HOST ?? "127.0.0.1";
   const tls = e.REDIS_TLS ?? e.REDIS_CA_CERT !== undefined;
   const urlHost = host.includes(":") ? `[${host}]` : host;
-  return { url: `${tls ? "rediss" : "redis"}://${urlHost}:${e.REDIS_PORT ?? 6379}`, password: e.REDIS_PASSWORD, tls, caCert: e.REDIS_CA_CERT };
+  return { url: `${tls ? "rediss" : "redis"}://${urlHost}:${e.REDIS_PORT ?? 6379}`, password: e.REDIS_PASSWORD, tls, caCert: e.REDIS_CA_CERT, ...extra };
 }
+
+/** The metadata server every Cloud Run instance reaches (Google's client libraries use the same name). */
+export const METADATA_HOST = "metadata.google.internal";

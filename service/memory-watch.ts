@@ -21,13 +21,20 @@ export function parseMemoryInfo(info: string): MemoryReading {
   return { usedBytes: field("used_memory"), maxBytes: field("maxmemory") };
 }
 
+/** INFO memory of one node (a cluster has one per primary). */
+export interface NodeMemoryInfo {
+  node: string;
+  info: string;
+}
+
 export class MemoryWatch {
-  private reading: MemoryReading | undefined;
-  private warned = false;
+  /** Each node's last reading: one Redis, or each primary of a cluster (a board lives on one). */
+  private readings = new Map<string, MemoryReading>();
+  private readonly warned = new Set<string>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly readInfo: () => Promise<string>,
+    private readonly readInfo: () => Promise<string | NodeMemoryInfo[]>,
     private readonly logger: Logger,
     intervalMs: number,
   ) {
@@ -36,13 +43,21 @@ export class MemoryWatch {
     void this.poll();
   }
 
-  /** used / max, or undefined before the first reading or when Redis has no limit. */
+  /** used / max of the fullest node, or undefined before the first reading or when Redis has no limit. */
   get ratio(): number | undefined {
-    return this.reading && this.reading.maxBytes > 0 ? this.reading.usedBytes / this.reading.maxBytes : undefined;
+    const ratios = [...this.readings.values()].flatMap((reading) => (reading.maxBytes > 0 ? [reading.usedBytes / reading.maxBytes] : []));
+    return ratios.length > 0 ? Math.max(...ratios) : undefined;
   }
 
+  /** Whether the fullest node is above TIGHT_RATIO. */
   get tight(): boolean {
     return (this.ratio ?? 0) >= TIGHT_RATIO;
+  }
+
+  /** Whether `node` (the primary that holds a board) is above TIGHT_RATIO. */
+  tightAt(node: string): boolean {
+    const reading = this.readings.get(node);
+    return reading !== undefined && reading.maxBytes > 0 && reading.usedBytes / reading.maxBytes >= TIGHT_RATIO;
   }
 
   close(): void {
@@ -50,18 +65,25 @@ export class MemoryWatch {
   }
 
   async poll(): Promise<void> {
+    let infos: NodeMemoryInfo[];
     try {
-      this.reading = parseMemoryInfo(await this.readInfo());
+      const read = await this.readInfo();
+      infos = typeof read === "string" ? [{ node: "redis", info: read }] : read;
     } catch {
       return; // Redis away: the connection's own log says so
     }
-    const ratio = this.ratio ?? 0;
-    if (ratio >= WARN_RATIO && !this.warned) {
-      this.logger.warn({ ...this.reading, ratio: Number(ratio.toFixed(3)) }, "redis memory above 80% of maxmemory");
-      this.warned = true;
-    } else if (ratio < WARN_RATIO && this.warned) {
-      this.logger.info({ ...this.reading, ratio: Number(ratio.toFixed(3)) }, "redis memory back under 80% of maxmemory");
-      this.warned = false;
+    if (infos.length === 0) return;
+    this.readings = new Map(infos.map(({ node, info }) => [node, parseMemoryInfo(info)]));
+    for (const [node, reading] of this.readings) {
+      const ratio = reading.maxBytes > 0 ? reading.usedBytes / reading.maxBytes : 0;
+      const where = this.readings.size > 1 || node !== "redis" ? { node } : {};
+      if (ratio >= WARN_RATIO && !this.warned.has(node)) {
+        this.logger.warn({ ...where, ...reading, ratio: Number(ratio.toFixed(3)) }, "redis memory above 80% of maxmemory");
+        this.warned.add(node);
+      } else if (ratio < WARN_RATIO && this.warned.has(node)) {
+        this.logger.info({ ...where, ...reading, ratio: Number(ratio.toFixed(3)) }, "redis memory back under 80% of maxmemory");
+        this.warned.delete(node);
+      }
     }
   }
 }

@@ -40,6 +40,8 @@ export interface MetricSources {
   redisMemoryRatio?(): Promise<number | undefined>;
   /** WAITs that ended with fewer replicas than asked for (ReplicaWait.shortfalls). */
   replicaShortfalls?(): number;
+  /** Bytes of pub/sub messages received from Redis: on board channels, and on the adapter's other channels. */
+  pubsubReceivedBytes?(): { board: number; other: number } | undefined;
 }
 
 /** The part of a node-redis client the metrics look at. */
@@ -205,6 +207,19 @@ export class ServiceMetrics implements SocketMetrics {
       registers: [this.registry],
       collect() {
         setCounter(this, sources()?.replicaShortfalls?.() ?? 0);
+      },
+    });
+    new Counter({
+      name: "whiteboard_redis_pubsub_received_bytes_total",
+      help: "Bytes of pub/sub messages this instance received from Redis, by channel: board (a board's own channel, subscribed only while this instance has a client on it) or other (presence and the adapter's requests, which every instance receives)",
+      labelNames: ["channel"] as const,
+      registers: [this.registry],
+      collect() {
+        const bytes = sources()?.pubsubReceivedBytes?.();
+        if (!bytes) return;
+        this.reset();
+        this.inc({ channel: "board" }, bytes.board);
+        this.inc({ channel: "other" }, bytes.other);
       },
     });
     for (const kind of OPERATION_KINDS) this.operations.inc({ kind }, 0);

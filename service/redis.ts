@@ -8,24 +8,26 @@
 import { createClient } from "redis";
 import type { RedisConfig } from "./config";
 import type { Logger } from "./logger";
+import { type AccessTokenSource, iamCredentialsProvider } from "./redis-auth";
 import { redisTlsOptions } from "./redis-tls";
 import { boardScripts } from "./store/redis-scripts";
 
 /** Long enough for a 100,000-stroke board read under load; short enough to fail a request while Redis hangs. */
-const COMMAND_TIMEOUT_MS = 4_000;
-const CONNECT_TIMEOUT_MS = 3_000;
+export const COMMAND_TIMEOUT_MS = 4_000;
+export const CONNECT_TIMEOUT_MS = 3_000;
 /** Detects a half-open connection (a Memorystore failover, a cut VPC path) within seconds. */
-const PING_INTERVAL_MS = 5_000;
+export const PING_INTERVAL_MS = 5_000;
 
-function reconnectDelay(retries: number): number {
+export function reconnectDelay(retries: number): number {
   const capped = Math.min(100 * 2 ** retries, 2_000);
   return capped / 2 + Math.random() * (capped / 2);
 }
 
-function createCommandClient(config: RedisConfig) {
+function createCommandClient(config: RedisConfig, tokens?: AccessTokenSource) {
   return createClient({
     url: config.url,
-    password: config.password,
+    // IAM: each connection's handshake sends the current access token (./redis-auth.ts); else the AUTH string.
+    ...(tokens ? { credentialsProvider: iamCredentialsProvider(tokens) } : { password: config.password }),
     socket: {
       connectTimeout: CONNECT_TIMEOUT_MS,
       reconnectStrategy: reconnectDelay,
@@ -57,8 +59,8 @@ export interface RedisConnections {
   close(): Promise<void>;
 }
 
-export function createRedisConnections(config: RedisConfig, logger: Logger): RedisConnections {
-  const commands = createCommandClient(config);
+export function createRedisConnections(config: RedisConfig, logger: Logger, tokens?: AccessTokenSource): RedisConnections {
+  const commands = createCommandClient(config, tokens);
   const subscriber = createSubscriberClient(commands);
 
   for (const [role, client] of [["commands", commands], ["subscriber", subscriber]] as const) {

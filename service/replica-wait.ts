@@ -52,3 +52,48 @@ export class ReplicaWait {
     return sent;
   }
 }
+
+/**
+ * One {@link ReplicaWait} per primary: in a Redis Cluster each board's writes go to its shard's primary, on that
+ * primary's connection, so WAIT must go there too (`wait(board, ...)` routes it), and the writers grouped behind one
+ * WAIT are those of one primary.
+ */
+export class ShardedReplicaWait {
+  private readonly byNode = new Map<string, ReplicaWait>();
+  private retiredShortfalls = 0;
+
+  constructor(
+    private readonly options: {
+      wait(board: string, replicas: number, timeoutMs: number): Promise<number>;
+      nodeOf(board: string): string;
+      replicas: number;
+      timeoutMs: number;
+    },
+  ) {}
+
+  /** WAITs that ended with fewer replicas than asked for, on every primary. */
+  get shortfalls(): number {
+    let sum = this.retiredShortfalls;
+    for (const wait of this.byNode.values()) sum += wait.shortfalls;
+    return sum;
+  }
+
+  replicated(board: string): Promise<number> {
+    const node = this.options.nodeOf(board);
+    let group = this.byNode.get(node);
+    if (!group) {
+      // Any board of this primary will do: WAIT covers everything the connection wrote.
+      group = new ReplicaWait({ wait: (count, ms) => this.options.wait(board, count, ms), replicas: this.options.replicas, timeoutMs: this.options.timeoutMs });
+      this.byNode.set(node, group);
+      // Primaries come and go (failovers, resharding): keep the map to those seen lately.
+      if (this.byNode.size > 64) {
+        const [oldest] = this.byNode;
+        if (oldest) {
+          this.retiredShortfalls += oldest[1].shortfalls;
+          this.byNode.delete(oldest[0]);
+        }
+      }
+    }
+    return group.replicated();
+  }
+}

@@ -17,7 +17,8 @@ import { BoardWriter } from "./board-writer";
 import { CursorRelay } from "./cursors";
 import { ServiceMetrics } from "./metrics";
 import { MetricsServer } from "./metrics-server";
-import type { ReplicaWait } from "./replica-wait";
+import type { ShardedReplicaWait } from "./replica-wait";
+import { receivedBytes } from "./adapter";
 import { attachWhiteboard, boardRoom, type WhiteboardServer } from "./sockets";
 import { createStorage } from "./storage";
 
@@ -82,8 +83,8 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
     // Parsed once per batch: the adapter carries structured data between instances.
     broadcast: (board, e, ops) => io.to(boardRoom(board)).emit("ops", { e, ops: JSON.parse(ops) as BoardOp[] }),
     onRotated: (board, e) => logger.info({ board, e }, "board has a new epoch"),
-    clearsDelete: () => storage.memory?.tight ?? false,
-    ...(storage.replicas ? { replicated: () => (storage.replicas as ReplicaWait).replicated() } : {}),
+    clearsDelete: (board) => storage.clearsDelete(board),
+    ...(storage.replicas ? { replicated: (board) => (storage.replicas as ShardedReplicaWait).replicated(board) } : {}),
   });
   const cursors = new CursorRelay({
     intervalMs: config.cursorIntervalMs,
@@ -98,12 +99,13 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
     sockets: () => namespace.sockets.size,
     boards: () => [...namespace.adapter.rooms.keys()].filter((room) => room.startsWith("b:")).length,
     cursorsSent: () => cursors.sent,
-    ...(redis ? { redis: { roles: { commands: redis.commands, subscriber: redis.subscriber }, ping: () => redis.commands.ping() } } : {}),
+    ...(redis ? { redis: { roles: redis.roles, ping: () => redis.ping() } } : {}),
     redisMemoryRatio: async () => {
       await storage.memory?.poll();
       return storage.memory?.ratio;
     },
     replicaShortfalls: () => storage.replicas?.shortfalls ?? 0,
+    pubsubReceivedBytes: () => receivedBytes(namespace.adapter),
   });
 
   return {

@@ -47,9 +47,10 @@ type WhiteboardSocket = Socket<ClientToServerEvents, ServerToClientEvents, Inter
 /**
  * A board's Socket.IO room. The prefix keeps board names apart from socket ids, which are rooms too (board ids
  * have no colon); the padding keeps every room longer than 20 characters, the length the sharded adapter takes
- * for a socket id (it would send such a room through the channel every instance receives).
+ * for a socket id (it would send such a room through the channel every instance receives). The braces are the
+ * board's hash tag, as in its keys: in a Redis Cluster the board's channel lives on the shard that holds its data.
  */
-export const boardRoom = (board: string) => `b:${board}`.padEnd(21, ":");
+export const boardRoom = (board: string) => `b:{${board}}`.padEnd(21, ":");
 
 export interface SocketDeps {
   config: Config;

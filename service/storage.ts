@@ -7,8 +7,8 @@ import { createBoardAdapter } from "./adapter";
 import type { Config } from "./config";
 import type { Logger } from "./logger";
 import { MemoryWatch } from "./memory-watch";
-import { ReplicaWait } from "./replica-wait";
-import { createRedisConnections, type RedisConnections } from "./redis";
+import { ShardedReplicaWait } from "./replica-wait";
+import { createRedisBackend, type RedisBackend } from "./redis-cluster";
 import type { BoardLimits, BoardStore } from "./store/board-store";
 import { MemoryBoardStore } from "./store/memory-board-store";
 import { RedisBoardStore } from "./store/redis-board-store";
@@ -21,10 +21,12 @@ export interface Storage {
   shared: boolean;
   /** How full Redis is; undefined for memory storage. */
   memory: MemoryWatch | undefined;
-  /** Waits for writes to reach the replicas, when REDIS_WAIT_REPLICAS asks for it. */
-  replicas: ReplicaWait | undefined;
-  /** The Redis connections, for the metrics; undefined for memory storage. */
-  redis: RedisConnections | undefined;
+  /** Waits for a board's writes to reach its primary's replicas, when REDIS_WAIT_REPLICAS asks for it. */
+  replicas: ShardedReplicaWait | undefined;
+  /** Redis (one, or a cluster), for the metrics; undefined for memory storage. */
+  redis: RedisBackend | undefined;
+  /** Whether clears of `board` should delete at once: the Redis node that holds it is nearly full. */
+  clearsDelete(board: string): boolean;
   isReady(): boolean;
   /** Connects in the background; resolves once connected (retrying meanwhile). */
   connect(): Promise<void>;
@@ -40,21 +42,24 @@ export function createStorage(config: Config, logger: Logger): Storage {
       memory: undefined,
       replicas: undefined,
       redis: undefined,
+      clearsDelete: () => false,
       isReady: () => true,
       connect: async () => undefined,
       close: async () => undefined,
     };
   }
-  const redis = createRedisConnections(config.store.redis, logger);
-  const memory = new MemoryWatch(() => redis.commands.info("memory"), logger, MEMORY_POLL_MS);
+  const redis = createRedisBackend(config.store.redis, logger);
+  // Per primary: in a cluster each board's memory is its shard's.
+  const memory = new MemoryWatch(() => redis.memoryInfo(), logger, MEMORY_POLL_MS);
   const { replicas, timeoutMs } = config.store.replication;
   return {
-    store: new RedisBoardStore(redis.commands, boardLimits(config)),
-    adapter: createBoardAdapter(redis.commands, redis.subscriber),
+    store: new RedisBoardStore(redis.scripts, boardLimits(config)),
+    adapter: createBoardAdapter(redis.publisher, redis.subscriber, logger),
     shared: true,
     memory,
-    replicas: replicas > 0 ? new ReplicaWait({ wait: (count, ms) => redis.commands.wait(count, ms), replicas, timeoutMs }) : undefined,
+    replicas: replicas > 0 ? new ShardedReplicaWait({ wait: redis.wait, nodeOf: redis.nodeOf, replicas, timeoutMs }) : undefined,
     redis,
+    clearsDelete: (board) => memory.tightAt(redis.nodeOf(board)),
     isReady: redis.isReady,
     connect: redis.connect,
     async close() {

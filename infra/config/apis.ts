@@ -5,7 +5,7 @@
 import type { InfraConfig } from "./schema";
 
 /** APIs the environment uses, sorted: enabled by `make infra-bootstrap` and declared by the foundation stack. */
-export function requiredApis(config: Pick<InfraConfig, "network" | "service">): string[] {
+export function requiredApis(config: Pick<InfraConfig, "network" | "service"> & { redis?: Pick<InfraConfig["redis"], "engine"> }): string[] {
   const apis = [
     "artifactregistry.googleapis.com",
     "cloudresourcemanager.googleapis.com",
@@ -20,6 +20,8 @@ export function requiredApis(config: Pick<InfraConfig, "network" | "service">): 
     "secretmanager.googleapis.com",
   ];
   if (config.network.egress === "connector") apis.push("vpcaccess.googleapis.com");
+  // The cluster's Private Service Connect endpoints come from a service connection policy.
+  if (config.redis?.engine === "memorystore-redis-cluster") apis.push("networkconnectivity.googleapis.com");
   if (config.service.image === undefined) apis.push("cloudbuild.googleapis.com", "storage.googleapis.com");
   return apis.sort();
 }

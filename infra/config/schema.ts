@@ -17,6 +17,20 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 /** Allowed Cloud Armor rate-limit intervals, in seconds (Cloud Armor rejects any other value). */
 export const ARMOR_INTERVALS = [10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 1800, 2700, 3600] as const;
 
+/**
+ * The Memorystore engines the service can run on:
+ * - `memorystore-redis`: Memorystore for Redis, one primary (and a replica with STANDARD_HA), AUTH string, TLS;
+ * - `memorystore-redis-cluster`: Memorystore for Redis Cluster, shards of a primary and replicas, IAM authentication,
+ *   TLS, reached through Private Service Connect; boards and their channels spread over the shards.
+ */
+export const REDIS_ENGINES = ["memorystore-redis", "memorystore-redis-cluster"] as const;
+
+/** Node types of `google_redis_cluster.node_type` in provider 6.50.0. */
+export const CLUSTER_NODE_TYPES = ["REDIS_SHARED_CORE_NANO", "REDIS_STANDARD_SMALL", "REDIS_HIGHMEM_MEDIUM", "REDIS_HIGHMEM_XLARGE"] as const;
+
+/** A Memorystore for Redis Cluster instance holds at most 250 nodes: shards × (1 + replicas per shard). */
+export const CLUSTER_MAX_NODES = 250;
+
 /** Days of a Memorystore weekly maintenance window (`maintenance_policy.weekly_maintenance_window.day`). */
 export const MAINTENANCE_DAYS = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"] as const;
 
@@ -174,11 +188,12 @@ const networkInput = z.strictObject({
 });
 
 const redisInput = z.strictObject({
+  engine: oneOf(REDIS_ENGINES).optional(),
   tier: oneOf(["BASIC", "STANDARD_HA"]).optional(),
   memorySizeGb: int(1, 300).optional(),
   version: oneOf(["REDIS_7_2", "REDIS_7_0"]).optional(),
   reservedIpRange: cidr("a private /29 range", (prefix) => prefix === 29).optional(),
-  persistence: oneOf(["DISABLED", "RDB"]).optional(),
+  persistence: oneOf(["DISABLED", "RDB", "AOF"]).optional(),
   rdbSnapshotPeriod: oneOf(["ONE_HOUR", "SIX_HOURS", "TWELVE_HOURS", "TWENTY_FOUR_HOURS"]).optional(),
   // Memorystore accepts maxmemory-gb down to 20% of the capacity; 100 leaves it at the capacity (its default).
   maxmemoryPercent: int(20, 100).optional(),
@@ -188,6 +203,15 @@ const redisInput = z.strictObject({
       { error: "must be null (Google picks the time) or an object { day, startHour } (UTC)" },
     )
     .nullable()
+    .optional(),
+  // Settings of the memorystore-redis-cluster engine (read only with it).
+  cluster: z
+    .strictObject({
+      shardCount: int(1, CLUSTER_MAX_NODES).optional(),
+      nodeType: oneOf(CLUSTER_NODE_TYPES).optional(),
+      replicaCount: int(0, 2).optional(),
+      pscSubnetCidr: cidr("a private /29 range", (prefix) => prefix === 29).optional(),
+    })
     .optional(),
 });
 
@@ -348,8 +372,14 @@ export interface NetworkConfig {
   readonly subnetCidr: string;
 }
 
-/** Memorystore for Redis settings. */
+/** Memorystore settings. */
 export interface RedisConfig {
+  /**
+   * Which Memorystore (see {@link REDIS_ENGINES}): `memorystore-redis` (one primary; the fields `tier` to
+   * `maxmemoryPercent` apply) or `memorystore-redis-cluster` (shards; `cluster` applies).
+   * @default "memorystore-redis"
+   */
+  readonly engine: (typeof REDIS_ENGINES)[number];
   /** `BASIC` (one node) or `STANDARD_HA` (primary and replica in two zones). @default dev "BASIC", prod "STANDARD_HA" */
   readonly tier: "BASIC" | "STANDARD_HA";
   /** Capacity in GiB, 1 to 300. @default 1 */
@@ -358,8 +388,8 @@ export interface RedisConfig {
   readonly version: "REDIS_7_2" | "REDIS_7_0";
   /** The /29 the instance takes its addresses from (direct peering); must not overlap other ranges. @default "10.9.0.0/29" */
   readonly reservedIpRange: string;
-  /** `RDB` snapshots or `DISABLED`. @default dev "DISABLED", prod "RDB" */
-  readonly persistence: "DISABLED" | "RDB";
+  /** `RDB` snapshots, `AOF` (the cluster engine only) or `DISABLED`. @default dev "DISABLED", prod "RDB" */
+  readonly persistence: "DISABLED" | "RDB" | "AOF";
   /** Snapshot period when `persistence` is `RDB`. @default "ONE_HOUR" */
   readonly rdbSnapshotPeriod: "ONE_HOUR" | "SIX_HOURS" | "TWELVE_HOURS" | "TWENTY_FOUR_HOURS";
   /**
@@ -374,6 +404,24 @@ export interface RedisConfig {
    * @default prod { day: "SUNDAY", startHour: 3 }, dev null
    */
   readonly maintenanceWindow: MaintenanceWindow | null;
+  /** The `memorystore-redis-cluster` engine's shape and network. */
+  readonly cluster: ClusterConfig;
+}
+
+/** Memorystore for Redis Cluster settings (used with `redis.engine = "memorystore-redis-cluster"`). */
+export interface ClusterConfig {
+  /** Shards (one primary each), 1 to 250; shards × (1 + replicaCount) at most 250. @default 3 */
+  readonly shardCount: number;
+  /**
+   * Node type: `REDIS_SHARED_CORE_NANO` (1.4 GB, no SLA: development), `REDIS_STANDARD_SMALL` (6.5 GB, 2 vCPU),
+   * `REDIS_HIGHMEM_MEDIUM` (13 GB), `REDIS_HIGHMEM_XLARGE` (58 GB).
+   * @default dev "REDIS_SHARED_CORE_NANO", prod "REDIS_STANDARD_SMALL"
+   */
+  readonly nodeType: (typeof CLUSTER_NODE_TYPES)[number];
+  /** Replicas per shard, 0 to 2 (a shard without one has no failover and no SLA). @default dev 0, prod 1 */
+  readonly replicaCount: number;
+  /** The /29 subnet Private Service Connect takes the cluster's endpoint addresses from. @default "10.9.0.8/29" */
+  readonly pscSubnetCidr: string;
 }
 
 /** A weekly one-hour Memorystore maintenance window starting at `startHour`:00 UTC on `day`. */
@@ -594,6 +642,7 @@ export function parseInfraConfig(input: unknown): InfraConfig {
       subnetCidr: value.network?.subnetCidr ?? "10.10.0.0/24",
     },
     redis: {
+      engine: value.redis?.engine ?? "memorystore-redis",
       tier: redisTier,
       memorySizeGb: value.redis?.memorySizeGb ?? 1,
       version: value.redis?.version ?? "REDIS_7_2",
@@ -603,6 +652,12 @@ export function parseInfraConfig(input: unknown): InfraConfig {
       maxmemoryPercent: value.redis?.maxmemoryPercent ?? (redisTier === "STANDARD_HA" || redisPersistence === "RDB" ? 80 : 100),
       maintenanceWindow:
         value.redis?.maintenanceWindow === undefined ? (prod ? { day: "SUNDAY", startHour: 3 } : null) : value.redis.maintenanceWindow,
+      cluster: {
+        shardCount: value.redis?.cluster?.shardCount ?? 3,
+        nodeType: value.redis?.cluster?.nodeType ?? (prod ? "REDIS_STANDARD_SMALL" : "REDIS_SHARED_CORE_NANO"),
+        replicaCount: value.redis?.cluster?.replicaCount ?? (prod ? 1 : 0),
+        pscSubnetCidr: value.redis?.cluster?.pscSubnetCidr ?? "10.9.0.8/29",
+      },
     },
     service: {
       image: value.service?.image ?? undefined,
@@ -725,9 +780,20 @@ function crossFieldIssues(config: InfraConfig): string[] {
     }
   }
 
+  const clustered = redis.engine === "memorystore-redis-cluster";
+  if (redis.persistence === "AOF" && !clustered) {
+    issues.push('redis.persistence: "AOF" needs redis.engine "memorystore-redis-cluster" (Memorystore for Redis offers RDB snapshots only)');
+  }
+  const clusterNodes = redis.cluster.shardCount * (1 + redis.cluster.replicaCount);
+  if (clustered && clusterNodes > CLUSTER_MAX_NODES) {
+    issues.push(
+      `redis.cluster.shardCount: ${redis.cluster.shardCount} shards with ${redis.cluster.replicaCount} replicas each are ${clusterNodes} nodes; a Memorystore for Redis Cluster instance holds at most ${CLUSTER_MAX_NODES}`,
+    );
+  }
+
   // Every private range we allocate must be disjoint. The subnet exists only with Direct VPC egress, the connector
-  // range only with the connector.
-  const ranges: Array<[string, string]> = [["redis.reservedIpRange", redis.reservedIpRange]];
+  // range only with the connector; the Redis range is the peering's /29 or, for a cluster, its PSC subnet.
+  const ranges: Array<[string, string]> = [clustered ? ["redis.cluster.pscSubnetCidr", redis.cluster.pscSubnetCidr] : ["redis.reservedIpRange", redis.reservedIpRange]];
   if (network.egress === "connector") ranges.push(["network.connectorCidr", network.connectorCidr]);
   if (network.egress === "direct") ranges.push(["network.subnetCidr", network.subnetCidr]);
   for (let i = 0; i < ranges.length; i++) {

@@ -4,7 +4,7 @@ import { MonitoringAlertPolicy, type MonitoringAlertPolicyConditions } from "@cd
 import { MonitoringDashboard } from "@cdktf/provider-google/lib/monitoring-dashboard";
 import { MonitoringNotificationChannel } from "@cdktf/provider-google/lib/monitoring-notification-channel";
 import { MonitoringUptimeCheckConfig } from "@cdktf/provider-google/lib/monitoring-uptime-check-config";
-import { buildDashboard } from "../monitoring/dashboard";
+import { buildDashboard, redisFilters, type RedisEngine } from "../monitoring/dashboard";
 
 /** Props of {@link Monitoring}. */
 export interface MonitoringProps {
@@ -13,8 +13,10 @@ export interface MonitoringProps {
   readonly baseName: string;
   /** Cloud Run service name (a plain string: the dashboard and filters are built at synth). */
   readonly serviceName: string;
-  /** Memorystore instance name. */
+  /** Memorystore instance (or cluster) name. */
   readonly redisInstanceName: string;
+  /** Which Memorystore it is: its metrics have other names and resource types. @default "memorystore-redis" */
+  readonly redisEngine?: RedisEngine;
   /** `service.maxInstances`. */
   readonly maxInstances: number;
   /** One e-mail notification channel each; none: the policies notify nobody. */
@@ -174,7 +176,7 @@ export class Monitoring extends Construct {
       {
         displayName: `memory usage ratio above ${alerts.redisMemoryPercent / 100} for 5 minutes`,
         conditionThreshold: {
-          filter: `metric.type="redis.googleapis.com/stats/memory/usage_ratio" AND resource.type="redis_instance" AND resource.label.instance_id=monitoring.regex.full_match(".*/instances/${props.redisInstanceName}")`,
+          filter: redisFilters(props.redisEngine ?? "memorystore-redis", props.redisInstanceName).memory,
           aggregations: [{ alignmentPeriod: "60s", perSeriesAligner: "ALIGN_MAX", crossSeriesReducer: "REDUCE_MAX" }],
           comparison: "COMPARISON_GT",
           thresholdValue: alerts.redisMemoryPercent / 100,
@@ -237,6 +239,7 @@ export class Monitoring extends Construct {
             displayName: `${baseName} whiteboard`,
             serviceName,
             redisInstanceName: props.redisInstanceName,
+            ...(props.redisEngine ? { redisEngine: props.redisEngine } : {}),
             maxInstances: props.maxInstances,
             instancesAlertAt: instancesAt,
             redisMemoryRatioAlert: alerts.redisMemoryPercent / 100,

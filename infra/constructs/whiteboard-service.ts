@@ -33,10 +33,14 @@ export interface RedisEndpoint {
   readonly port: number;
   /** PEM CA certificate(s) of the instance. */
   readonly caCertificates: string;
-  /** Secret id (short name, same project) holding the AUTH string; the service account must be able to read it. */
-  readonly authSecretId: string;
-  /** Secret version to read (a number, so a new AUTH string rolls out a new revision). */
-  readonly authSecretVersion: string;
+  /**
+   * How the service authenticates: the AUTH string from Secret Manager (`secretId`, short name in the same project,
+   * readable by the service account; `version`, a number, so a new AUTH string rolls out a new revision), or `iam`
+   * (an access token of the service's own account, for Memorystore for Redis Cluster).
+   */
+  readonly auth: { readonly kind: "password"; readonly secretId: string; readonly version: string } | { readonly kind: "iam" };
+  /** A Redis Cluster: `host` and `port` are its discovery endpoint (REDIS_CLUSTER). @default false */
+  readonly cluster?: boolean;
   /**
    * Replicas each write must reach before the service acknowledges it (REDIS_WAIT_REPLICAS): 1 with a replica
    * (STANDARD_HA), so that a failover loses no acknowledged stroke in the common case; 0 without one.
@@ -145,10 +149,10 @@ export class WhiteboardService extends Construct {
       { name: "REDIS_TLS", value: "true" },
       { name: "REDIS_CA_CERT", value: props.redis.caCertificates },
       ...(props.redis.waitReplicas > 0 ? [{ name: "REDIS_WAIT_REPLICAS", value: String(props.redis.waitReplicas) }] : []),
-      {
-        name: "REDIS_PASSWORD",
-        valueSource: { secretKeyRef: { secret: props.redis.authSecretId, version: props.redis.authSecretVersion } },
-      },
+      ...(props.redis.cluster ? [{ name: "REDIS_CLUSTER", value: "true" }] : []),
+      props.redis.auth.kind === "iam"
+        ? { name: "REDIS_AUTH", value: "iam" }
+        : { name: "REDIS_PASSWORD", valueSource: { secretKeyRef: { secret: props.redis.auth.secretId, version: props.redis.auth.version } } },
       { name: "REQUEST_TIMEOUT_SECONDS", value: String(props.timeoutSeconds) },
       // One WebSocket is one Cloud Run request: the service admits no more sockets than the instance's concurrency.
       { name: "MAX_SOCKETS", value: String(props.concurrency) },

@@ -16,8 +16,10 @@ export interface DashboardOptions {
   readonly displayName: string;
   /** Cloud Run service name (also the `namespace` label of the sidecar's series). */
   readonly serviceName: string;
-  /** Memorystore instance name (`<base>-redis`). */
+  /** Memorystore instance (or cluster) name (`<base>-redis`). */
   readonly redisInstanceName: string;
+  /** Which Memorystore it is. @default "memorystore-redis" */
+  readonly redisEngine?: RedisEngine;
   /** `service.maxInstances`, drawn on the instances chart. */
   readonly maxInstances: number;
   /** Thresholds of the alerts, drawn on their charts. */
@@ -98,14 +100,36 @@ const filtered = (
   targetAxis: "Y1",
 });
 
+export type RedisEngine = "memorystore-redis" | "memorystore-redis-cluster";
+
+/**
+ * Monitoring filters of the Redis memory ratio and connected clients, by engine. Memorystore for Redis: resource
+ * `redis_instance`, whose instance_id label is the full name, projects/<p>/locations/<r>/instances/<name>. Memorystore
+ * for Redis Cluster: `redis.googleapis.com/cluster/memory/maximum_utilization` (the fullest node, which is what fills
+ * up first) on resource `redis.googleapis.com/Cluster`, and each node's clients on `redis.googleapis.com/ClusterNode`.
+ */
+export function redisFilters(engine: RedisEngine, name: string): { memory: string; clients: string } {
+  if (engine === "memorystore-redis-cluster") {
+    const cluster = `resource.label.cluster_id="${name}"`;
+    return {
+      memory: `metric.type="redis.googleapis.com/cluster/memory/maximum_utilization" AND resource.type="redis.googleapis.com/Cluster" AND ${cluster}`,
+      clients: `metric.type="redis.googleapis.com/cluster/node/clients/connected_clients" AND resource.type="redis.googleapis.com/ClusterNode" AND ${cluster}`,
+    };
+  }
+  const instance = `resource.type="redis_instance" AND resource.label.instance_id=monitoring.regex.full_match(".*/instances/${name}")`;
+  return {
+    memory: `metric.type="redis.googleapis.com/stats/memory/usage_ratio" AND ${instance}`,
+    clients: `metric.type="redis.googleapis.com/clients/connected" AND ${instance}`,
+  };
+}
+
 const line = (label: string, value: number): Threshold => ({ label, value, targetAxis: "Y1" });
 
 /** The charts, in reading order (left to right, top to bottom). */
 export function dashboardCharts(options: DashboardOptions): Chart[] {
   const ns = `namespace="${options.serviceName}"`;
   const run = `resource.type="cloud_run_revision" AND resource.label.service_name="${options.serviceName}"`;
-  // The instance_id label of redis_instance is the instance's full name, projects/<p>/locations/<r>/instances/<name>.
-  const redis = `resource.type="redis_instance" AND resource.label.instance_id=monitoring.regex.full_match(".*/instances/${options.redisInstanceName}")`;
+  const redis = redisFilters(options.redisEngine ?? "memorystore-redis", options.redisInstanceName);
   const writes = `script=~"add_strokes|set_visibility|clear|unclear"`;
   const charts: Chart[] = [
     {
@@ -172,13 +196,13 @@ export function dashboardCharts(options: DashboardOptions): Chart[] {
     {
       title: "Redis memory usage ratio",
       yLabel: "ratio of maxmemory",
-      dataSets: [filtered(`metric.type="redis.googleapis.com/stats/memory/usage_ratio" AND ${redis}`, { perSeriesAligner: "ALIGN_MAX", crossSeriesReducer: "REDUCE_MAX" }, "usage ratio")],
+      dataSets: [filtered(redis.memory, { perSeriesAligner: "ALIGN_MAX", crossSeriesReducer: "REDUCE_MAX" }, "usage ratio")],
       thresholds: [line("alert", options.redisMemoryRatioAlert)],
     },
     {
       title: "Redis connected clients",
       yLabel: "clients",
-      dataSets: [filtered(`metric.type="redis.googleapis.com/clients/connected" AND ${redis}`, { perSeriesAligner: "ALIGN_MEAN", crossSeriesReducer: "REDUCE_SUM" }, "clients")],
+      dataSets: [filtered(redis.clients, { perSeriesAligner: "ALIGN_MEAN", crossSeriesReducer: "REDUCE_SUM" }, "clients")],
     },
     {
       title: "Catch-up answers: p99 time by kind",

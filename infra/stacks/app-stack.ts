@@ -94,6 +94,7 @@ export class AppStack extends TerraformStack {
       ? new GoogleBetaProvider(this, "google-beta", { project: config.projectId, region: config.region, defaultLabels: defaultLabels(config) })
       : undefined;
 
+    const store = foundation.redisStore;
     this.whiteboard = new WhiteboardService(this, "whiteboard", {
       projectId: config.projectId,
       region: config.region,
@@ -101,12 +102,16 @@ export class AppStack extends TerraformStack {
       serviceAccountEmail: foundation.serviceIdentity.email,
       image: this.image.imageUri,
       redis: {
-        host: foundation.redis.host,
-        port: foundation.redis.port,
-        caCertificates: foundation.redis.caCertificates,
-        authSecretId: foundation.redis.authSecret.secretId,
-        authSecretVersion: foundation.redis.authSecretVersion.version,
-        waitReplicas: config.redis.tier === "STANDARD_HA" ? 1 : 0,
+        host: store.host,
+        port: store.port,
+        caCertificates: store.caCertificates,
+        cluster: store.cluster,
+        auth:
+          store.authSecret && store.authSecretVersion
+            ? { kind: "password", secretId: store.authSecret.secretId, version: store.authSecretVersion.version }
+            : { kind: "iam" },
+        // A write is acknowledged once a replica of its primary has it, where there is one.
+        waitReplicas: (store.cluster ? config.redis.cluster.replicaCount > 0 : config.redis.tier === "STANDARD_HA") ? 1 : 0,
       },
       vpc,
       timeoutSeconds: config.service.timeoutSeconds,
@@ -161,6 +166,7 @@ export class AppStack extends TerraformStack {
       baseName: base,
       serviceName: base,
       redisInstanceName: `${base}-redis`,
+      redisEngine: config.redis.engine,
       maxInstances: config.service.maxInstances,
       notificationEmails: config.monitoring.notificationEmails,
       ...(config.service.publicAccess !== "none" && uptimeHost !== undefined

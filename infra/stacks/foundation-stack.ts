@@ -8,8 +8,20 @@ import { MetricsConfig } from "../constructs/metrics-config";
 import { Network } from "../constructs/network";
 import { ProjectServices } from "../constructs/project-services";
 import { Redis } from "../constructs/redis";
+import { RedisClusterStore } from "../constructs/redis-cluster";
 import { ServiceIdentity } from "../constructs/service-identity";
 import { configureStateBackend } from "./backend";
+
+/** What the service needs of either engine. */
+export interface RedisStore {
+  readonly host: string;
+  readonly port: number;
+  readonly caCertificates: string;
+  /** A Redis Cluster (IAM authentication), or one Redis (the AUTH string in a secret). */
+  readonly cluster: boolean;
+  readonly authSecret?: { readonly secretId: string };
+  readonly authSecretVersion?: { readonly version: string };
+}
 
 /** Props of {@link FoundationStack}. */
 export interface FoundationStackProps {
@@ -43,8 +55,20 @@ export class FoundationStack extends TerraformStack {
   readonly apis: ProjectServices;
   /** VPC and connector or subnet. */
   readonly network: Network;
-  /** Redis and its AUTH secret. */
-  readonly redis: Redis;
+  /** Memorystore for Redis and its AUTH secret (engine `memorystore-redis`); undefined with the cluster engine. */
+  readonly redis?: Redis;
+  /** Memorystore for Redis Cluster, its PSC subnet and policy (engine `memorystore-redis-cluster`). */
+  readonly redisCluster?: RedisClusterStore;
+  /** The engine's endpoint, CA and credentials, whichever engine it is. */
+  get redisStore(): RedisStore {
+    if (this.redisCluster) {
+      const { host, port, caCertificates } = this.redisCluster;
+      return { host, port, caCertificates, cluster: true };
+    }
+    const redis = this.redis as Redis;
+    return { host: redis.host, port: redis.port, caCertificates: redis.caCertificates, cluster: false, authSecret: redis.authSecret, authSecretVersion: redis.authSecretVersion };
+  }
+
   /** Image repository (and build identity and bucket when building). */
   readonly registry: ImageRegistry;
   /** The Cloud Run service's identity and its grants. */
@@ -81,22 +105,41 @@ export class FoundationStack extends TerraformStack {
       dependsOn: afterApis,
     });
 
-    this.redis = new Redis(this, "redis", {
-      projectId: config.projectId,
-      region: config.region,
-      baseName: base,
-      authorizedNetwork: this.network.vpc.id,
-      tier: config.redis.tier,
-      memorySizeGb: config.redis.memorySizeGb,
-      version: config.redis.version,
-      reservedIpRange: config.redis.reservedIpRange,
-      persistence: config.redis.persistence,
-      rdbSnapshotPeriod: config.redis.rdbSnapshotPeriod,
-      maxmemoryPercent: config.redis.maxmemoryPercent,
-      maintenanceWindow: config.redis.maintenanceWindow,
-      deletionProtection: config.deletionProtection,
-      dependsOn: afterApis,
-    });
+    if (config.redis.engine === "memorystore-redis-cluster") {
+      this.redisCluster = new RedisClusterStore(this, "redis-cluster", {
+        projectId: config.projectId,
+        region: config.region,
+        baseName: base,
+        network: this.network.vpc.id,
+        pscSubnetCidr: config.redis.cluster.pscSubnetCidr,
+        shardCount: config.redis.cluster.shardCount,
+        nodeType: config.redis.cluster.nodeType,
+        replicaCount: config.redis.cluster.replicaCount,
+        persistence: config.redis.persistence,
+        rdbSnapshotPeriod: config.redis.rdbSnapshotPeriod,
+        maintenanceWindow: config.redis.maintenanceWindow,
+        deletionProtection: config.deletionProtection,
+        dependsOn: afterApis,
+      });
+    } else {
+      this.redis = new Redis(this, "redis", {
+        projectId: config.projectId,
+        region: config.region,
+        baseName: base,
+        authorizedNetwork: this.network.vpc.id,
+        tier: config.redis.tier,
+        memorySizeGb: config.redis.memorySizeGb,
+        version: config.redis.version,
+        reservedIpRange: config.redis.reservedIpRange,
+        // AOF is refused for this engine by the configuration's rules.
+        persistence: config.redis.persistence === "RDB" ? "RDB" : "DISABLED",
+        rdbSnapshotPeriod: config.redis.rdbSnapshotPeriod,
+        maxmemoryPercent: config.redis.maxmemoryPercent,
+        maintenanceWindow: config.redis.maintenanceWindow,
+        deletionProtection: config.deletionProtection,
+        dependsOn: afterApis,
+      });
+    }
 
     this.registry = new ImageRegistry(this, "image-registry", {
       projectId: config.projectId,
@@ -122,8 +165,10 @@ export class FoundationStack extends TerraformStack {
     this.serviceIdentity = new ServiceIdentity(this, "service-identity", {
       projectId: config.projectId,
       accountId: `${base}-run`,
-      readableSecretIds: [this.redis.authSecret.id, ...(this.metricsConfig ? [this.metricsConfig.secret.id] : [])],
+      readableSecretIds: [...(this.redis ? [this.redis.authSecret.id] : []), ...(this.metricsConfig ? [this.metricsConfig.secret.id] : [])],
       writesMetrics: config.monitoring.sidecar.enabled,
+      // IAM authentication to the cluster: the service's access token is its AUTH password.
+      connectsToRedisCluster: this.redisCluster !== undefined,
       dependsOn: afterApis,
     });
 
@@ -134,9 +179,12 @@ export class FoundationStack extends TerraformStack {
     if (this.network.subnet) {
       new TerraformOutput(this, "direct_vpc_subnet", { value: this.network.subnet.name, description: "Subnet of Direct VPC egress" });
     }
-    new TerraformOutput(this, "redis_host", { value: this.redis.host, description: "Private address of Memorystore Redis" });
-    new TerraformOutput(this, "redis_port", { value: this.redis.port, description: "Port of Memorystore Redis (TLS)" });
-    new TerraformOutput(this, "redis_auth_secret", { value: this.redis.authSecret.id, description: "Secret Manager secret holding the Redis AUTH string" });
+    const store = this.redisStore;
+    new TerraformOutput(this, "redis_host", { value: store.host, description: store.cluster ? "Discovery endpoint of Memorystore for Redis Cluster (Private Service Connect)" : "Private address of Memorystore Redis" });
+    new TerraformOutput(this, "redis_port", { value: store.port, description: store.cluster ? "Port of the cluster's discovery endpoint (TLS)" : "Port of Memorystore Redis (TLS)" });
+    if (this.redis) {
+      new TerraformOutput(this, "redis_auth_secret", { value: this.redis.authSecret.id, description: "Secret Manager secret holding the Redis AUTH string" });
+    }
     new TerraformOutput(this, "registry", { value: this.registry.repositoryUrl, description: "Artifact Registry repository for the image" });
     new TerraformOutput(this, "service_account", { value: this.serviceIdentity.email, description: "Runtime service account of the Cloud Run service" });
   }

@@ -2,7 +2,6 @@
  * Boards in Redis, for any number of instances: one Lua script per operation (./redis-scripts.ts), so one
  * round trip each, and every write atomic.
  */
-import type { CommandClient } from "../redis";
 import {
   newEpoch,
   snapshotRecords,
@@ -17,13 +16,13 @@ import {
   type UnclearOutcome,
   type Written,
 } from "./board-store";
-import { boardKeys, presenceKey, STATUS } from "./redis-scripts";
+import { boardKeys, presenceKey, STATUS, type BoardScriptRunner } from "./redis-scripts";
 
 type Reply = readonly (string | number)[];
 
 export class RedisBoardStore implements BoardStore {
   constructor(
-    private readonly redis: CommandClient,
+    private readonly redis: BoardScriptRunner,
     private readonly limits: BoardLimits,
   ) {}
 

@@ -463,3 +463,6 @@ export const boardScripts = {
   wbRead: script<Mixed>(READ, 5),
   wbPresence: script<Mixed>(PRESENCE, 6),
 };
+
+/** What runs the board scripts: node-redis's client, or its cluster client (which routes each to the board's node). */
+export type BoardScriptRunner = Record<keyof typeof boardScripts, (keys: readonly string[], args: readonly Arg[]) => Promise<unknown>>;

@@ -35,6 +35,8 @@ export async function startContainer(
   image: RuntimeImage,
   containerEnv: Record<string, string>,
   revision: { service: string; name: string },
+  /** What the platform provides besides the stacks' environment (the metadata server's address, played locally). */
+  platformEnv: Record<string, string> = {},
 ): Promise<CloudRunContainer> {
   const [port, metricsPort] = [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${port}`;
@@ -50,6 +52,7 @@ export async function startContainer(
     env: {
       ...image.env,
       ...containerEnv,
+      ...platformEnv,
       ...(containerEnv.METRICS_PORT !== undefined ? { METRICS_PORT: String(metricsPort) } : {}),
       PORT: String(port),
       K_SERVICE: revision.service,

@@ -8,6 +8,7 @@
  * `${...}` without a local value stops the test, naming the variable and the expression.
  */
 import type { InfraConfigInput } from "../../infra/config/schema";
+import { RedisCluster } from "../../local/redis-cluster";
 import type { RedisServer } from "../../local/redis-server";
 import { onlyResource, stack, synthesize, type TerraformJson } from "../infra/helpers";
 
@@ -30,11 +31,13 @@ export interface MemorystoreValues {
   host: string;
   port: number;
   caCertificates: string[];
-  authString: string;
+  /** Memorystore for Redis only; a cluster has none (IAM authentication). */
+  authString?: string;
 }
 
-/** The stand-in's value for each of those attributes. */
-export function standInValues(redis: RedisServer): MemorystoreValues {
+/** The stand-in's value for each of those attributes: the single instance's, or the cluster's discovery endpoint's. */
+export function standInValues(redis: RedisServer | RedisCluster): MemorystoreValues {
+  if (redis instanceof RedisCluster) return { host: redis.host, port: redis.port, caCertificates: [redis.caCertPem] };
   return { host: redis.host, port: redis.port, caCertificates: [redis.serviceEnv.REDIS_CA_CERT ?? ""], authString: redis.password };
 }
 
@@ -64,7 +67,9 @@ export function resolveForStandIn(service: SynthesizedService, standIn: Memoryst
     });
     const left = /\$\{.*\}/.exec(text);
     if (left) {
-      throw new Error(`${entry.name}: ${left[0]} has no local value (the stand-in plays the Redis instance's host, port, CA certificates and AUTH string)`);
+      throw new Error(
+        `${entry.name}: ${left[0]} has no local value (the stand-in plays the Redis instance's host, port, CA certificates and AUTH string, or the cluster's discovery endpoint and CA certificates)`,
+      );
     }
     resolved[entry.name] = text;
   }
@@ -75,18 +80,31 @@ type Evaluate = (expression: string) => string | string[] | undefined;
 
 /** Evaluates the few Terraform expressions the stacks use between them; undefined for any other. */
 function evaluator(foundation: TerraformJson, standIn: MemorystoreValues): Evaluate {
-  const redis = `google_redis_instance.${Object.keys(foundation.resource?.google_redis_instance ?? {})[0]}`;
-  const attributes: Record<string, string | string[]> = {
-    [`${redis}.host`]: standIn.host,
-    [`${redis}.port`]: String(standIn.port),
-    [`${redis}.server_ca_certs[*].cert`]: standIn.caCertificates,
-    [`${redis}.auth_string`]: standIn.authString,
-  };
+  const attributes: Record<string, string | string[]> = {};
+  for (const name of Object.keys(foundation.resource?.google_redis_instance ?? {})) {
+    const redis = `google_redis_instance.${name}`;
+    attributes[`${redis}.host`] = standIn.host;
+    attributes[`${redis}.port`] = String(standIn.port);
+    attributes[`${redis}.server_ca_certs[*].cert`] = standIn.caCertificates;
+    if (standIn.authString !== undefined) attributes[`${redis}.auth_string`] = standIn.authString;
+  }
+  for (const name of Object.keys(foundation.resource?.google_redis_cluster ?? {})) {
+    const cluster = `google_redis_cluster.${name}`;
+    attributes[`${cluster}.discovery_endpoints[0].address`] = standIn.host;
+    attributes[`${cluster}.discovery_endpoints[0].port`] = String(standIn.port);
+    // One CA chain of one certificate here; Memorystore's chains are lists of certificates, from leaf to root.
+    attributes[`${cluster}.managed_server_ca[0].ca_certs[*].certificates`] = standIn.caCertificates;
+  }
   const evaluate: Evaluate = (expression) => {
     const join = /^join\("\\n", (.+)\)$/.exec(expression);
     if (join) {
       const list = evaluate(join[1]!);
       return Array.isArray(list) ? list.join("\n") : undefined;
+    }
+    const flatten = /^flatten\((.+)\)$/.exec(expression);
+    if (flatten) {
+      const list = evaluate(flatten[1]!);
+      return Array.isArray(list) ? list.flat() : undefined;
     }
     const remote = /^data\.terraform_remote_state\.[\w-]+\.outputs\.([\w-]+)$/.exec(expression);
     if (remote) {

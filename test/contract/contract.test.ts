@@ -5,6 +5,7 @@
  * can break, made on purpose: each must stop the deployment with a message that says what broke.
  */
 import { parseInfraConfig } from "../../infra/config/schema";
+import { RedisCluster } from "../../local/redis-cluster";
 import { RedisServer } from "../../local/redis-server";
 import { loadConfig, SERVICE_VARIABLES } from "../../service/config";
 import { BASE_INPUT, onlyResource } from "../infra/helpers";
@@ -13,32 +14,43 @@ import { deployLocally } from "./deploy";
 import { buildRuntimeImage, type RuntimeImage } from "./runtime-image";
 
 let redis: RedisServer;
+let cluster: RedisCluster;
 let image: RuntimeImage;
 
 beforeAll(async () => {
-  [redis, image] = await Promise.all([new RedisServer().start(), buildRuntimeImage()]);
-}, 60_000);
+  [redis, cluster, image] = await Promise.all([new RedisServer().start(), new RedisCluster().start(), buildRuntimeImage()]);
+}, 90_000);
 
 afterAll(async () => {
-  await redis?.destroy();
+  await Promise.all([redis?.destroy(), cluster?.destroy()]);
 });
 
 const DEPLOYMENTS: Array<[string, Parameters<typeof synthesizeService>[0]]> = [
   ["dev", { ...BASE_INPUT }],
   ["prod", { ...BASE_INPUT, environment: "prod" }],
   ["prod behind the load balancer (ALLOWED_ORIGINS)", { ...BASE_INPUT, environment: "prod", loadBalancer: { domains: ["board.example.com"] } }],
+  // The clustered engine: the Memorystore for Redis Cluster stand-in plays the cluster, its local metadata server the
+  // platform's (IAM access tokens as AUTH passwords).
+  ["prod on Memorystore for Redis Cluster", { ...BASE_INPUT, environment: "prod", redis: { engine: "memorystore-redis-cluster" } }],
 ];
 
 describe.each(DEPLOYMENTS)("%s", (_, input) => {
+  const standIn = () => (input.redis?.engine === "memorystore-redis-cluster" ? cluster : redis);
   let service: SynthesizedService;
   beforeAll(() => {
     service = synthesizeService(input);
   });
 
-  test("the foundation's Redis is what the stand-in plays: TLS with a server certificate, AUTH required", () => {
-    expect(onlyResource(service.foundation, "google_redis_instance")).toEqual(
-      expect.objectContaining({ transit_encryption_mode: "SERVER_AUTHENTICATION", auth_enabled: true }),
-    );
+  test("the foundation's Redis is what the stand-in plays: TLS with a server certificate, authentication required", () => {
+    if (input.redis?.engine === "memorystore-redis-cluster") {
+      expect(onlyResource(service.foundation, "google_redis_cluster")).toEqual(
+        expect.objectContaining({ transit_encryption_mode: "TRANSIT_ENCRYPTION_MODE_SERVER_AUTHENTICATION", authorization_mode: "AUTH_MODE_IAM_AUTH" }),
+      );
+    } else {
+      expect(onlyResource(service.foundation, "google_redis_instance")).toEqual(
+        expect.objectContaining({ transit_encryption_mode: "SERVER_AUTHENTICATION", auth_enabled: true }),
+      );
+    }
   });
 
   test("the service reads every variable the stacks set", () => {
@@ -46,7 +58,7 @@ describe.each(DEPLOYMENTS)("%s", (_, input) => {
   });
 
   test("the service caps sockets at the concurrency and reads the client's address where this deployment's front writes it", () => {
-    const config = loadConfig(resolveForStandIn(service, standInValues(redis)), () => "contract");
+    const config = loadConfig(resolveForStandIn(service, standInValues(standIn())), () => "contract");
     const deployed = parseInfraConfig(input);
     expect(config.connections.maxSockets).toBe(deployed.service.concurrency);
     // Behind the load balancer the client is the second-to-last X-Forwarded-For entry; at run.app, the last.
@@ -54,7 +66,7 @@ describe.each(DEPLOYMENTS)("%s", (_, input) => {
   });
 
   test("two containers with exactly that environment serve the page and the protocol across each other", async () => {
-    await deployLocally(service, redis, image);
+    await deployLocally(service, standIn(), image);
   });
 });
 
@@ -97,6 +109,15 @@ describe("each break of the contract stops the deployment, saying what broke", (
   test("a value wired to the wrong attribute reaches the service as on Cloud Run (the host where the port belongs)", async () => {
     const host = dev.env.find((entry) => entry.name === "REDIS_HOST")?.value ?? "";
     await expect(deployWith(setting("REDIS_PORT", host))).rejects.toThrow(/REDIS_PORT: must be a whole number/);
+  });
+
+  test.each([
+    ["REDIS_AUTH", /NOAUTH|WRONGPASS|Authentication required/],
+    ["REDIS_CLUSTER", /a Redis Cluster node but REDIS_CLUSTER is not set/],
+  ])("the cluster deployment misses %s: it stops, saying why", async (name, reason) => {
+    const clustered = synthesizeService({ ...BASE_INPUT, environment: "prod", redis: { engine: "memorystore-redis-cluster" } });
+    const env = clustered.env.filter((entry) => entry.name !== name);
+    await expect(deployLocally({ ...clustered, env }, cluster, image)).rejects.toThrow(reason);
   });
 
   test("a reference the stand-in has no value for is left unreplaced: the deployment stops, naming it", async () => {

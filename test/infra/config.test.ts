@@ -22,6 +22,8 @@ function errorFor(input: unknown): string {
   throw new Error(`expected ${JSON.stringify(input)} to be rejected`);
 }
 
+const CLUSTER = "memorystore-redis-cluster" as const;
+
 describe("defaults", () => {
   test("dev", () => {
     const config = parseInfraConfig(BASE);
@@ -68,6 +70,16 @@ describe("defaults", () => {
     expect(percent({ persistence: "RDB" })).toBe(80);
     expect(percent({ tier: "BASIC", persistence: "DISABLED" }, "prod")).toBe(100);
     expect(percent({ tier: "STANDARD_HA", maxmemoryPercent: 90 })).toBe(90);
+  });
+
+  test("the engine is Memorystore for Redis; the cluster engine's shape follows the environment", () => {
+    const dev = parseInfraConfig({ ...BASE, redis: { engine: CLUSTER } });
+    expect(parseInfraConfig({ ...BASE }).redis.engine).toBe("memorystore-redis");
+    expect(dev.redis.cluster).toEqual({ shardCount: 3, nodeType: "REDIS_SHARED_CORE_NANO", replicaCount: 0, pscSubnetCidr: "10.9.0.8/29" });
+    expect(parseInfraConfig({ ...BASE, environment: "prod", redis: { engine: CLUSTER } }).redis.cluster).toMatchObject({ nodeType: "REDIS_STANDARD_SMALL", replicaCount: 1 });
+    // With the cluster the single instance's /29 is not allocated: a connector may take it.
+    expect(() => parseInfraConfig({ ...BASE, redis: { engine: CLUSTER }, network: { connectorCidr: "10.9.0.0/28" } })).toThrow(/redis.cluster.pscSubnetCidr/);
+    expect(parseInfraConfig({ ...BASE, redis: { engine: CLUSTER, cluster: { pscSubnetCidr: "10.9.1.0/29" } }, network: { connectorCidr: "10.9.0.0/28" } }).network.connectorCidr).toBe("10.9.0.0/28");
   });
 
   test("Cloud Armor is on by default in prod when the load balancer exists, and only then", () => {
@@ -162,7 +174,16 @@ const INVALID: Array<[string, unknown, string[]]> = [
   ["redis memory 301", { ...BASE, redis: { memorySizeGb: 301 } }, ["redis.memorySizeGb:", "from 1 to 300"]],
   ["redis version", { ...BASE, redis: { version: "REDIS_6_X" } }, ["redis.version:", "REDIS_7_2, REDIS_7_0"]],
   ["redis range not a /29", { ...BASE, redis: { reservedIpRange: "10.9.0.0/28" } }, ["redis.reservedIpRange:", "private /29"]],
-  ["redis persistence", { ...BASE, redis: { persistence: "AOF" } }, ["redis.persistence:", "DISABLED, RDB"]],
+  ["redis persistence", { ...BASE, redis: { persistence: "SNAPSHOTS" } }, ["redis.persistence:", "DISABLED, RDB, AOF"]],
+  ["redis AOF on one instance", { ...BASE, redis: { persistence: "AOF" } }, ['redis.persistence: "AOF" needs redis.engine "memorystore-redis-cluster"']],
+  ["redis engine", { ...BASE, redis: { engine: "memorystore-valkey" } }, ["redis.engine:", "memorystore-redis, memorystore-redis-cluster"]],
+  ["cluster shards 0", { ...BASE, redis: { engine: CLUSTER, cluster: { shardCount: 0 } } }, ["redis.cluster.shardCount:", "from 1 to 250"]],
+  ["cluster node type", { ...BASE, redis: { engine: CLUSTER, cluster: { nodeType: "REDIS_HIGHCPU_MEDIUM" } } }, ["redis.cluster.nodeType:", "REDIS_SHARED_CORE_NANO, REDIS_STANDARD_SMALL"]],
+  ["cluster replicas 3", { ...BASE, redis: { engine: CLUSTER, cluster: { replicaCount: 3 } } }, ["redis.cluster.replicaCount:", "from 0 to 2"]],
+  ["cluster over 250 nodes", { ...BASE, redis: { engine: CLUSTER, cluster: { shardCount: 100, replicaCount: 2 } } }, ["redis.cluster.shardCount: 100 shards with 2 replicas each are 300 nodes", "at most 250"]],
+  ["cluster PSC subnet not a /29", { ...BASE, redis: { engine: CLUSTER, cluster: { pscSubnetCidr: "10.9.0.0/28" } } }, ["redis.cluster.pscSubnetCidr:", "private /29"]],
+  ["cluster field unknown", { ...BASE, redis: { engine: CLUSTER, cluster: { shards: 3 } } }, ["redis.cluster: unknown field(s) shards"]],
+  ["connector overlaps the cluster's PSC subnet", { ...BASE, redis: { engine: CLUSTER }, network: { connectorCidr: "10.9.0.0/28" } }, ["network.connectorCidr:", "must not overlap redis.cluster.pscSubnetCidr"]],
   ["redis snapshot period", { ...BASE, redis: { rdbSnapshotPeriod: "TEN_MINUTES" } }, ["redis.rdbSnapshotPeriod:", "ONE_HOUR"]],
   ["redis maxmemory below 20%", { ...BASE, redis: { maxmemoryPercent: 19 } }, ["redis.maxmemoryPercent:", "from 20 to 100", "(got 19)"]],
   ["redis maxmemory above 100%", { ...BASE, redis: { maxmemoryPercent: 101 } }, ["redis.maxmemoryPercent:", "from 20 to 100"]],

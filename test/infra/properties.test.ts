@@ -729,7 +729,7 @@ describe("constructs guard their own limits for callers that skip the configurat
     name: "svc",
     serviceAccountEmail: "svc@p-123456.iam.gserviceaccount.com",
     image: "us-docker.pkg.dev/p/r/i:1",
-    redis: { host: "10.0.0.3", port: 6378, caCertificates: "pem", authSecretId: "s", authSecretVersion: "1", waitReplicas: 0 },
+    redis: { host: "10.0.0.3", port: 6378, caCertificates: "pem", auth: { kind: "password", secretId: "s", version: "1" }, waitReplicas: 0 },
     vpc: { kind: "connector", connectorId: "c", egress: "PRIVATE_RANGES_ONLY" },
     timeoutSeconds: 3600,
     concurrency: 250,

@@ -18,6 +18,8 @@ const CONFIGURATIONS: Record<string, InfraConfigInput> = {
     loadBalancer: { domains: ["board.example.com", "www.board.example.com"] },
   },
   "with Direct VPC egress": { ...BASE_INPUT, network: { egress: "direct" } },
+  // Memorystore for Redis Cluster: PSC subnet and policy, IAM authentication, the service's REDIS_CLUSTER.
+  "prod on Memorystore for Redis Cluster": { ...BASE_INPUT, environment: "prod", redis: { engine: "memorystore-redis-cluster" } },
 };
 
 describe.each(Object.entries(CONFIGURATIONS))("%s", (_name, input) => {

@@ -69,6 +69,18 @@ test("Memorystore style: host, port, password and CA given separately imply TLS"
   expect(config.instanceId).toBe("wb-00007-abcd");
 });
 
+test("a Redis Cluster with IAM authentication: the discovery endpoint, TLS, no password, the metadata server", () => {
+  const env = { REDIS_HOST: "10.0.0.5", REDIS_PORT: "6379", REDIS_CA_CERT: PEM, REDIS_CLUSTER: "true", REDIS_AUTH: "iam" };
+  expect(load(env).store).toMatchObject({
+    kind: "redis",
+    redis: { url: "rediss://10.0.0.5:6379", tls: true, password: undefined, cluster: true, iam: { metadataHost: "metadata.google.internal" } },
+  });
+  expect(load({ ...env, GCE_METADATA_HOST: "127.0.0.1:8999" }).store).toMatchObject({ redis: { iam: { metadataHost: "127.0.0.1:8999" } } });
+  // Neither setting: one Redis with its AUTH string, as before.
+  expect(load({ REDIS_HOST: "h", REDIS_PASSWORD: "pw" }).store).not.toHaveProperty("redis.cluster");
+  expect(load({ REDIS_HOST: "h", REDIS_PASSWORD: "pw", REDIS_AUTH: "password" }).store).not.toHaveProperty("redis.iam");
+});
+
 test("REDIS_URL without a password, and the password in REDIS_PASSWORD (kept out of the URL)", () => {
   expect(load({ REDIS_URL: "rediss://10.0.0.3:6378", REDIS_PASSWORD: "pw" }).store).toMatchObject({
     kind: "redis",
@@ -114,7 +126,7 @@ test.each<[Record<string, string>, RegExp]>([
   [{ REDIS_HOST: "h", REDIS_CA_CERT: "not a pem" }, /^REDIS_CA_CERT: must be a PEM certificate$/],
   [{ REDIS_URL: "redis://h:1", REDIS_TLS: "true" }, /^REDIS_TLS: is true but REDIS_URL uses redis:\/\/$/],
   [{ REDIS_URL: "rediss://h:1", REDIS_TLS: "false" }, /^REDIS_TLS: is false but REDIS_URL uses rediss:\/\/$/],
-  [{ REDIS_PASWORD: "pw" }, /^REDIS_PASWORD: unknown variable; the Redis variables are REDIS_URL, REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, REDIS_TLS, REDIS_CA_CERT, REDIS_WAIT_REPLICAS, REDIS_WAIT_TIMEOUT_MS$/],
+  [{ REDIS_PASWORD: "pw" }, /^REDIS_PASWORD: unknown variable; the Redis variables are REDIS_URL, REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, REDIS_TLS, REDIS_CA_CERT, REDIS_WAIT_REPLICAS, REDIS_WAIT_TIMEOUT_MS, REDIS_CLUSTER, REDIS_AUTH$/],
   [{ REDIS_URL: "redis://a:1", REDIS_PORT: "6378" }, /^REDIS_PORT: REDIS_URL holds the port/],
   [{ REDIS_URL: "redis://:one@a:1", REDIS_PASSWORD: "two" }, /^REDIS_PASSWORD: REDIS_URL holds a password too/],
   [{ REDIS_URL: "redis://a:1", REDIS_CA_CERT: PEM }, /^REDIS_CA_CERT: needs a rediss:\/\/ REDIS_URL \(TLS\)$/],
@@ -132,6 +144,14 @@ test.each<[Record<string, string>, RegExp]>([
   [{ SHUTDOWN_TIMEOUT_SECONDS: "10" }, /^SHUTDOWN_TIMEOUT_SECONDS: .*9/],
   [{ LOG_LEVEL: "verbose" }, /^LOG_LEVEL: /],
   [{ BOARD_STORE: "postgres" }, /^BOARD_STORE: must be "redis" or "memory"$/],
+  [{ REDIS_CLUSTER: "yes" }, /^REDIS_CLUSTER: must be "true" or "false"$/],
+  [{ REDIS_AUTH: "token" }, /^REDIS_AUTH: must be "password" or "iam"$/],
+  [{ REDIS_AUTH: "iam", REDIS_HOST: "h", REDIS_TLS: "true", REDIS_PASSWORD: "pw" }, /^REDIS_PASSWORD: REDIS_AUTH=iam sends an IAM access token/],
+  [{ REDIS_AUTH: "iam", REDIS_URL: "rediss://:pw@h:1" }, /^REDIS_PASSWORD: REDIS_AUTH=iam sends an IAM access token/],
+  [{ REDIS_AUTH: "iam", REDIS_HOST: "h" }, /^REDIS_AUTH: REDIS_AUTH=iam needs TLS/],
+  [{ REDIS_AUTH: "iam", REDIS_URL: "redis://h:1" }, /^REDIS_AUTH: REDIS_AUTH=iam needs TLS/],
+  [{ REDIS_AUTH: "iam", REDIS_TLS: "true", GCE_METADATA_HOST: "http://x/" }, /^GCE_METADATA_HOST: must be host or host:port/],
+  [{ BOARD_STORE: "memory", REDIS_CLUSTER: "true" }, /^REDIS_CLUSTER: BOARD_STORE=memory uses no Redis/],
 ])("%j is refused with a message naming the variable", (env, message) => {
   expect(problems(env)).toEqual([expect.stringMatching(message)]);
 });

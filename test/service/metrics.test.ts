@@ -116,6 +116,8 @@ test("every metric of README's table is exported and moves under load; nothing i
   expect(after.sum("whiteboard_broadcast_recipients_total", { event: "ops" }) - before.sum("whiteboard_broadcast_recipients_total", { event: "ops" })).toBeGreaterThan(
     after.sum("whiteboard_broadcast_messages_total", { event: "ops" }) - before.sum("whiteboard_broadcast_messages_total", { event: "ops" }),
   );
+  // B serves the board, so A's broadcasts reach it on the board's own channel.
+  grew("whiteboard_redis_pubsub_received_bytes_total", { channel: "board" }, beforeB, afterB);
   grew("whiteboard_cursor_messages_total");
   grew("whiteboard_broadcast_messages_total", { event: "cursors" });
 

@@ -1,0 +1,55 @@
+/**
+ * The plain adapter for the scale-out benchmark: @socket.io/redis-adapter's classic `createAdapter` (PUBLISH on one
+ * channel per namespace, PSUBSCRIBE by every instance), as bench/baseline/server.ts uses it, with one room per board
+ * as the service has, and nothing stored. Every instance receives every board's messages and drops those for rooms it
+ * has no socket in: the design the sharded adapter replaces.
+ *
+ * Events: `join` { board } (acked), `drawing` (relayed to the board's other clients). GET /stats answers the bytes of
+ * pub/sub messages this instance received from Redis. Environment: PORT, REDIS_HOST, REDIS_PORT, REDIS_PASSWORD,
+ * REDIS_CA_CERT as the topology gives them.
+ */
+import { createServer } from "node:http";
+import { createAdapter } from "@socket.io/redis-adapter";
+import { createClient } from "redis";
+import { Server } from "socket.io";
+import { redisTlsOptions } from "../../service/redis-tls";
+
+async function main(): Promise<void> {
+  const pub = createClient({
+    password: process.env.REDIS_PASSWORD,
+    socket: { host: process.env.REDIS_HOST, port: Number(process.env.REDIS_PORT), ...redisTlsOptions(process.env.REDIS_CA_CERT) },
+  });
+  const sub = pub.duplicate();
+  for (const client of [pub, sub]) client.on("error", (error: Error) => console.error("redis:", error.message));
+  await Promise.all([pub.connect(), sub.connect()]);
+
+  let received = 0;
+  const httpServer = createServer((req, res) => {
+    if (req.url === "/stats") res.end(JSON.stringify({ pubsubBytes: received }));
+    else if (req.url === "/readyz") res.end("ok\n");
+    else res.end("ok\n");
+  });
+  const io = new Server(httpServer, { transports: ["websocket"], adapter: createAdapter(pub, sub) });
+  // Count what the adapter receives before it decodes it (its `onmessage`, called for every message of the channel).
+  const adapter = io.of("/").adapter as unknown as { onmessage(pattern: unknown, channel: unknown, message: Buffer): void };
+  const deliver = adapter.onmessage.bind(adapter);
+  adapter.onmessage = (pattern, channel, message) => {
+    received += message.length;
+    deliver(pattern, channel, message);
+  };
+  io.on("connection", (socket) => {
+    socket.on("join", async (request: { board: string }, ack: (answer: { ok: boolean }) => void) => {
+      await socket.join(`b:{${request.board}}`.padEnd(21, ":"));
+      socket.data.board = request.board;
+      ack({ ok: true });
+    });
+    socket.on("drawing", (data: unknown) => {
+      const board = socket.data.board as string | undefined;
+      if (board) socket.to(`b:{${board}}`.padEnd(21, ":")).emit("drawing", data);
+    });
+  });
+  httpServer.listen(Number(process.env.PORT ?? 8080), () => console.log("plain adapter listening"));
+  process.on("SIGTERM", () => io.close(() => process.exit(0)));
+}
+
+void main();

@@ -1,0 +1,276 @@
+/**
+ * @socket.io/redis-adapter's sharded adapter (dynamic subscriptions) with node-redis 6, verified in both modes the
+ * service runs it in: one Redis (the Memorystore for Redis stand-in) and a Redis Cluster (the Memorystore for Redis
+ * Cluster stand-in: three primaries with a replica each, IAM authentication). Real instances, real Redis.
+ *
+ * - an instance subscribes to a board's channel only while it has a client on that board (PUBSUB SHARDNUMSUB), and
+ *   receives none of the bytes of boards it does not serve (its own count of pub/sub bytes by channel);
+ * - subscriptions come back after a Redis restart, after the failover of the primary that holds the board, and
+ *   after the board's slot moves to another primary;
+ * - a SIGTERMed instance's subscriptions are gone with it;
+ * - a subscription attempted while Redis is away is made once Redis is back (the guard in service/adapter.ts), where
+ *   the adapter alone would leave the board deaf;
+ * - IAM access tokens expire and are replaced, and new connections keep authenticating.
+ */
+import pino from "pino";
+import { createClient } from "redis";
+import { scrape } from "../../local/metrics-reader";
+import { waitFor } from "../../local/ports";
+import { RedisServer } from "../../local/redis-server";
+import { Topology } from "../../local/topology";
+import { guardSubscriptions } from "../../service/adapter";
+import { createRedisBackend } from "../../service/redis-cluster";
+import { redisTlsOptions } from "../../service/redis-tls";
+import { boardRoom } from "../../service/sockets";
+import { connectClient, eventually, makeStroke, type TestClient } from "../support/socket-client";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const MAIN_CHANNEL = "socket.io#/#";
+const channelOf = (board: string) => `${MAIN_CHANNEL}${boardRoom(board)}#`;
+let boardCounter = 0;
+const newBoard = () => `adapter-${process.pid}-${++boardCounter}`;
+
+/**
+ * Draws on `from` until `to` is pushed one of the strokes through Redis pub/sub (the test client records only what is
+ * pushed; it never re-reads). Strokes stored while a subscriber is still reconnecting are not pushed to it (clients
+ * get them through `head` and a read, README "Catching up"), so the first few may not arrive; a later one must.
+ */
+async function deliveredThroughPubSub(from: TestClient, to: TestClient, timeoutMs = 30_000): Promise<void> {
+  const sent = new Set<string>();
+  let attempts = 0;
+  const deadline = Date.now() + timeoutMs;
+  while (!to.ops.some((op) => op.t === "s" && sent.has(op.r[3]))) {
+    if (Date.now() > deadline) throw new Error(`none of ${sent.size} strokes (of ${attempts} attempts) reached the other instance's client`);
+    attempts += 1;
+    const stroke = makeStroke();
+    const ack = await from.stroke(stroke).catch(() => undefined);
+    if (ack?.ok) sent.add(stroke.id);
+    await sleep(250);
+  }
+}
+
+describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
+  let topology: Topology;
+  const clients: TestClient[] = [];
+
+  /** Subscribers of a channel, as Redis counts them: summed over every node of a cluster (each counts its own). */
+  async function shardNumSub(channel: string): Promise<number> {
+    const count = (reply: unknown) => Number((reply as unknown[])[1] ?? 0);
+    if (redis === "cluster") {
+      const nodes = topology.cluster.nodes.filter((node) => node.process?.running);
+      const replies = await Promise.all(nodes.map((node) => topology.cluster.command(node.index, ["PUBSUB", "SHARDNUMSUB", channel]).catch(() => [channel, 0])));
+      return replies.reduce((sum: number, reply) => sum + count(reply), 0);
+    }
+    const config = topology.redis.clientConfig;
+    const client = createClient({ url: config.url, password: config.password, socket: redisTlsOptions(config.caCert) });
+    await client.connect();
+    try {
+      return count(await client.sendCommand(["PUBSUB", "SHARDNUMSUB", channel]));
+    } finally {
+      client.destroy();
+    }
+  }
+
+  async function joined(instance: number, board: string): Promise<TestClient> {
+    const client = await connectClient(topology.instance(instance).url);
+    clients.push(client);
+    expect(await client.join({ board })).toMatchObject({ ok: true });
+    return client;
+  }
+
+  const boardBytes = async (instance: number) =>
+    (await scrape(topology.instance(instance).metricsUrl)).sum("whiteboard_redis_pubsub_received_bytes_total", { channel: "board" });
+
+  beforeAll(async () => {
+    // Tokens of 6 s (Google's last an hour): several expire and are replaced while the tests run.
+    topology = await Topology.start({ instances: 2, redis, cluster: { tokenLifetimeSeconds: 6 }, env: { REDIS_WAIT_REPLICAS: redis === "cluster" ? "1" : "0" } });
+  }, 60_000);
+
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.close();
+  });
+
+  afterAll(async () => {
+    await topology?.stop();
+  });
+
+  test("an instance subscribes to a board's channel only while it has a client there, and receives nothing of other boards", async () => {
+    const [x, y] = [newBoard(), newBoard()];
+    const onX = await joined(0, x);
+    await joined(1, y);
+    await eventually("each board's channel to have its one subscriber", async () => (await shardNumSub(channelOf(x))) === 1 && (await shardNumSub(channelOf(y))) === 1);
+    // The main channel (presence, the adapter's requests) has every instance.
+    expect(await shardNumSub(MAIN_CHANNEL)).toBe(2);
+
+    const before = await Promise.all([boardBytes(0), boardBytes(1)]);
+    for (let i = 0; i < 20; i += 1) expect(await onX.stroke(makeStroke())).toMatchObject({ ok: true });
+    await sleep(300);
+    const after = await Promise.all([boardBytes(0), boardBytes(1)]);
+    // A receives its own publishes on x's channel (the adapter drops them by origin); B, with nobody on x, nothing.
+    expect(after[0]! - before[0]!).toBeGreaterThan(20 * 100);
+    expect(after[1]! - before[1]!).toBe(0);
+
+    onX.close();
+    await eventually("x's channel to lose its subscriber once its last client left", async () => (await shardNumSub(channelOf(x))) === 0);
+    expect(await shardNumSub(channelOf(y))).toBe(1);
+  });
+
+  test(redis === "cluster" ? "the primary that holds the board is killed: its replica takes over, and so do the subscriptions" : "Redis restarts: the subscriptions come back", async () => {
+    const board = newBoard();
+    const a = await joined(0, board);
+    const b = await joined(1, board);
+    await eventually("both instances to subscribe", async () => (await shardNumSub(channelOf(board))) === 2);
+
+    if (redis === "cluster") {
+      const primary = await topology.cluster.primaryOf(`wb:{${board}}:m`);
+      await topology.cluster.killNode(primary);
+      await topology.cluster.waitHealthy();
+      await topology.cluster.startNode(primary); // back as a replica of the promoted node
+    } else {
+      await topology.redis.restart(500);
+    }
+    await deliveredThroughPubSub(a, b);
+    expect(await shardNumSub(channelOf(board))).toBe(2);
+  }, 60_000);
+
+  if (redis === "cluster") {
+    test("the board's slot moves to another primary while both instances serve it: the subscriptions follow it", async () => {
+      const board = newBoard();
+      const a = await joined(0, board);
+      const b = await joined(1, board);
+      await eventually("both instances to subscribe", async () => (await shardNumSub(channelOf(board))) === 2);
+      const { from, to } = await topology.cluster.migrateSlot(`wb:{${board}}:m`);
+      expect(await topology.cluster.primaryOf(`wb:{${board}}:m`)).toBe(to);
+      expect(from).not.toBe(to);
+      await deliveredThroughPubSub(a, b);
+      await eventually("both subscriptions on the new primary", async () => (await shardNumSub(channelOf(board))) === 2);
+    }, 60_000);
+
+    test("IAM access tokens expire and are replaced: connections opened after the first token expired still authenticate", async () => {
+      const metadata = topology.cluster.metadata;
+      if (!metadata) throw new Error("the cluster stand-in runs IAM authentication");
+      const board = newBoard();
+      const a = await joined(0, board);
+      const b = await joined(1, board);
+      const first = metadata.tokens[0];
+      if (!first) throw new Error("no token was issued");
+      await waitFor("the first token to expire", () => Date.now() > first.expiresAt + 200, 15_000);
+      // An expired token opens no connection any more (Memorystore's rule, played with ACL passwords)...
+      const stale = createClient({
+        socket: { host: "127.0.0.1", port: topology.cluster.port, ...redisTlsOptions(topology.cluster.caCertPem), reconnectStrategy: false },
+        password: first.value,
+      });
+      stale.on("error", () => undefined);
+      await expect(stale.connect()).rejects.toThrow(/WRONGPASS/);
+      stale.destroy();
+      // ...and every connection the instances hold is dropped: they reconnect, each handshake with a valid token.
+      const issuedBefore = metadata.stats.issued;
+      for (const node of topology.cluster.nodes.filter((candidate) => candidate.process?.running)) {
+        await topology.cluster.command(node.index, ["CLIENT", "KILL", "USER", "default"]);
+      }
+      await deliveredThroughPubSub(a, b);
+      expect(issuedBefore).toBeGreaterThan(1);
+    }, 60_000);
+  }
+
+  if (redis === "cluster") {
+      test("the guard (service/adapter.ts): a cluster client not connected yet (as when Socket.IO makes the adapter, before storage connects): bare subscriptions are refused for good", async () => {
+      const logger = pino({ level: "silent" });
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on("unhandledRejection", onUnhandled);
+      const backend = createRedisBackend(topology.cluster.clientConfig, logger);
+      try {
+        const guarded = guardSubscriptions(backend.subscriber, logger, 100);
+        await guarded.sSubscribe("{a}guarded", () => undefined, true);
+        const bare = await backend.subscriber.sSubscribe("{a}bare", () => undefined, true).then(
+          () => "subscribed",
+          (error: Error) => `refused: ${error.message}`,
+        );
+        expect(bare).toMatch(/^refused/);
+        await backend.connect();
+        const subscribers = async (channel: string) => {
+          const node = await topology.cluster.primaryOf(channel);
+          return Number(((await topology.cluster.command(node, ["PUBSUB", "SHARDNUMSUB", channel])) as unknown[])[1]);
+        };
+        await waitFor("the guarded channel to be subscribed", async () => (await subscribers("{a}guarded")) === 1, 10_000);
+        expect(await subscribers("{a}bare")).toBe(0);
+        expect(unhandled).toEqual([]);
+      } finally {
+        process.off("unhandledRejection", onUnhandled);
+        await backend.close();
+      }
+    }, 60_000);
+  }
+
+  test("a SIGTERMed instance's subscriptions go with it", async () => {
+    const board = newBoard();
+    await joined(0, board);
+    await joined(1, board);
+    await eventually("both instances to subscribe", async () => (await shardNumSub(channelOf(board))) === 2);
+    await topology.stopInstance(1);
+    expect(await shardNumSub(channelOf(board))).toBe(1);
+    expect(await shardNumSub(MAIN_CHANNEL)).toBe(1);
+    await topology.startInstance(1);
+  }, 30_000);
+});
+
+describe("the adapter's subscriptions, guarded (service/adapter.ts), against the adapter's own fire-and-forget calls", () => {
+  const logger = pino({ level: "silent" });
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  beforeEach(() => {
+    unhandled.length = 0;
+    process.on("unhandledRejection", onUnhandled);
+  });
+  afterEach(() => {
+    process.off("unhandledRejection", onUnhandled);
+  });
+
+  test("one Redis that goes away while a room's SSUBSCRIBE waits for its answer: the guarded room hears its board again, the bare one never does", async () => {
+    const redis = await new RedisServer().start();
+    const backend = createRedisBackend(redis.clientConfig, logger);
+    const connectAdmin = async () => {
+      const admin = createClient({ url: redis.clientConfig.url, password: redis.password, socket: redisTlsOptions(redis.clientConfig.caCert) });
+      admin.on("error", () => undefined);
+      await admin.connect();
+      return admin;
+    };
+    try {
+      await backend.connect();
+      const guarded = guardSubscriptions(backend.subscriber, logger, 100);
+      const heard = { guarded: 0, bare: 0 };
+      // Redis holds every command (CLIENT PAUSE), so both SSUBSCRIBEs are sent and wait; then it stops.
+      const pauser = await connectAdmin();
+      await pauser.sendCommand(["CLIENT", "PAUSE", "3000", "ALL"]);
+      pauser.destroy();
+      await guarded.sSubscribe("guarded", () => (heard.guarded += 1), true);
+      const bare = backend.subscriber.sSubscribe("bare", () => (heard.bare += 1), true).then(
+        () => "subscribed",
+        (error: Error) => `refused: ${error.message}`,
+      );
+      await sleep(200);
+      await redis.stop();
+      expect(await bare).toMatch(/^refused/);
+      await redis.start();
+      // node-redis registers a channel's listener only once its SSUBSCRIBE succeeds, so it resubscribes only the
+      // guarded one (which the guard sent again) when it reconnects.
+      const admin = await connectAdmin();
+      try {
+        await waitFor("the guarded channel's message", async () => {
+          await admin.sPublish("guarded", "hello");
+          return heard.guarded > 0;
+        }, 10_000);
+        expect(await admin.sPublish("bare", "hello")).toBe(0);
+        expect(heard.bare).toBe(0);
+      } finally {
+        admin.destroy();
+      }
+      expect(unhandled).toEqual([]);
+    } finally {
+      await backend.close();
+      await redis.destroy();
+    }
+  }, 30_000);
+
+});
