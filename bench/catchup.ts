@@ -25,7 +25,7 @@ import { createRedisConnections } from "../service/redis";
 import { strokeBody } from "../service/store/board-store";
 import { RedisBoardStore } from "../service/store/redis-board-store";
 
-const numbers = (text: string) => text.split(",").map(Number);
+const numbers = (text: string) => text.split(",").filter(Boolean).map(Number);
 
 export interface CatchUpOptions {
   sizes: readonly number[];
@@ -68,6 +68,12 @@ export interface CatchUp {
   pages: number;
   node: NodeCatchUp;
   chromium?: BrowserCatchUp;
+  /**
+   * The same page with the canvas's stroke() made a no-op (boards of 100,000 strokes and more): everything the
+   * page does but rasterize, what a browser whose canvas cost nothing would show; the difference is the
+   * rasterizing itself.
+   */
+  chromiumWithoutRaster?: BrowserCatchUp;
 }
 
 export function catchUpOptionsFromEnv(): CatchUpOptions {
@@ -102,6 +108,11 @@ function scribble(next: () => number, points: number): [number, number][] {
 }
 
 const COLORS = ["#202124", "#1a73e8"];
+/** Boards at least this big are also measured without rasterizing. */
+const WITHOUT_RASTER_FROM = 100_000;
+/** Makes the canvas's stroke() a no-op: paths are still built, nothing is rasterized. */
+const NO_RASTER = `CanvasRenderingContext2D.prototype.stroke = function () {};
+if (typeof OffscreenCanvasRenderingContext2D !== "undefined") OffscreenCanvasRenderingContext2D.prototype.stroke = function () {};`;
 
 /** Records the page's WebSocket: when it was made and when `join` went out on it (before any page script runs). */
 const SOCKET_PROBE = `(() => {
@@ -166,27 +177,41 @@ export async function measureCatchUp(options: CatchUpOptions): Promise<CatchUp[]
         log(`catch-up: ${size} strokes of ${points} points, Node: first page ${node.firstPageMs} ms, caught up ${node.caughtUpMs} ms`);
 
         let chromium: BrowserCatchUp | undefined;
+        let chromiumWithoutRaster: BrowserCatchUp | undefined;
         if (browser) {
-          const runs: BrowserCatchUp[] = [];
-          for (let run = 0; run < options.runs; run += 1) runs.push(await browserCatchUp(browser, options.viewport, url, board, size));
-          const pick = (figure: (r: BrowserCatchUp) => number) => median(runs.map(figure));
-          chromium = {
-            joinMs: pick((r) => r.joinMs),
-            firstPaintMs: pick((r) => r.firstPaintMs),
-            caughtUpMs: pick((r) => r.caughtUpMs),
-            fullyDrawnMs: pick((r) => r.fullyDrawnMs),
-            fromJoin: {
-              firstPaintMs: pick((r) => r.fromJoin.firstPaintMs),
-              caughtUpMs: pick((r) => r.fromJoin.caughtUpMs),
-              fullyDrawnMs: pick((r) => r.fromJoin.fullyDrawnMs),
-            },
+          const measure = async (raster: boolean) => {
+            const runs: BrowserCatchUp[] = [];
+            for (let run = 0; run < options.runs; run += 1) runs.push(await browserCatchUp(browser, options.viewport, url, board, size, raster));
+            const pick = (figure: (r: BrowserCatchUp) => number) => median(runs.map(figure));
+            const figures: BrowserCatchUp = {
+              joinMs: pick((r) => r.joinMs),
+              firstPaintMs: pick((r) => r.firstPaintMs),
+              caughtUpMs: pick((r) => r.caughtUpMs),
+              fullyDrawnMs: pick((r) => r.fullyDrawnMs),
+              fromJoin: {
+                firstPaintMs: pick((r) => r.fromJoin.firstPaintMs),
+                caughtUpMs: pick((r) => r.fromJoin.caughtUpMs),
+                fullyDrawnMs: pick((r) => r.fromJoin.fullyDrawnMs),
+              },
+            };
+            log(
+              `catch-up: ${size} strokes of ${points} points, Chromium${raster ? "" : " without rasterizing"} from join: first paint ${figures.fromJoin.firstPaintMs} ms, ` +
+                `caught up ${figures.fromJoin.caughtUpMs} ms, fully drawn ${figures.fromJoin.fullyDrawnMs} ms (join at ${figures.joinMs} ms)`,
+            );
+            return figures;
           };
-          log(
-            `catch-up: ${size} strokes of ${points} points, Chromium from join: first paint ${chromium.fromJoin.firstPaintMs} ms, ` +
-              `caught up ${chromium.fromJoin.caughtUpMs} ms, fully drawn ${chromium.fromJoin.fullyDrawnMs} ms (join at ${chromium.joinMs} ms)`,
-          );
+          chromium = await measure(true);
+          if (size >= WITHOUT_RASTER_FROM) chromiumWithoutRaster = await measure(false);
         }
-        results.push({ strokes: size, points, megabytes: Math.round(bytes / 1e5) / 10, pages, node, ...(chromium ? { chromium } : {}) });
+        results.push({
+          strokes: size,
+          points,
+          megabytes: Math.round(bytes / 1e5) / 10,
+          pages,
+          node,
+          ...(chromium ? { chromium } : {}),
+          ...(chromiumWithoutRaster ? { chromiumWithoutRaster } : {}),
+        });
       }
     }
   } finally {
@@ -242,19 +267,21 @@ async function browserCatchUp(
   url: string,
   board: string,
   size: number,
+  raster: boolean,
 ): Promise<BrowserCatchUp> {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
   try {
     const page = await context.newPage();
     await page.addInitScript({ content: SOCKET_PROBE });
+    if (!raster) await page.addInitScript({ content: NO_RASTER });
     await page.goto(`${url}/b/${board}`);
     // Functions, not strings: the page's Content-Security-Policy forbids evaluating strings.
-    await page.waitForFunction(() => (window as unknown as PageHandle).whiteboard?.stats().fullyDrawnMs !== undefined, undefined, {
+    await page.waitForFunction(() => (globalThis as unknown as PageHandle).whiteboard?.stats().fullyDrawnMs !== undefined, undefined, {
       timeout: 120_000,
       polling: 100,
     });
     const { stats, join } = await page.evaluate(() => {
-      const handle = window as unknown as PageHandle;
+      const handle = globalThis as unknown as PageHandle;
       return { stats: handle.whiteboard?.stats() as Stats, join: handle.__socketTimes.join as number };
     });
     if (stats.strokes !== size) throw new Error(`the page shows ${stats.strokes} strokes of ${size}`);
@@ -273,12 +300,12 @@ async function browserCatchUp(
 /** The tables of RESULTS.md's catch-up section (also what `make bench-catchup` prints). */
 export function catchUpTables(results: readonly CatchUp[], options: CatchUpOptions): string {
   const node = results.map((c) => `| ${c.strokes} | ${c.points} | ${c.megabytes} | ${c.pages} | ${c.node.firstPageMs} | ${c.node.caughtUpMs} |`);
-  const chromium = results
-    .filter((c) => c.chromium)
-    .map((c) => {
-      const b = c.chromium as BrowserCatchUp;
-      return `| ${c.strokes} | ${c.points} | ${b.joinMs} | ${b.fromJoin.firstPaintMs} | ${b.fromJoin.caughtUpMs} | ${b.fromJoin.fullyDrawnMs} | ${b.firstPaintMs} / ${b.caughtUpMs} / ${b.fullyDrawnMs} |`;
-    });
+  const row = (c: CatchUp, b: BrowserCatchUp, raster: boolean) =>
+    `| ${c.strokes} | ${c.points} | ${raster ? "yes" : "**no** (stroke() a no-op)"} | ${b.joinMs} | ${b.fromJoin.firstPaintMs} | ${b.fromJoin.caughtUpMs} | ${b.fromJoin.fullyDrawnMs} | ${b.firstPaintMs} / ${b.caughtUpMs} / ${b.fullyDrawnMs} |`;
+  const chromium = results.flatMap((c) => [
+    ...(c.chromium ? [row(c, c.chromium, true)] : []),
+    ...(c.chromiumWithoutRaster ? [row(c, c.chromiumWithoutRaster, false)] : []),
+  ]);
   return `Node.js (the browser client's own session, socket.io-client): ms from the session's creation (connection
 opened, \`join\` sent) to the first snapshot page applied (the most recent strokes) and to caught up (every page
 read and applied, the operations since read: the session reports \`connected\`); median of ${options.runs}.
@@ -295,10 +322,12 @@ Chromium ${options.viewport.width}×${options.viewport.height} CSS pixels at dev
 own clock: \`join\` is when the page sent \`join\` on its WebSocket (from navigation start: the page, its script and the
 connection); from there, first paint (the first frame that drew strokes: the newest page's), caught up (the whole board
 read and applied) and fully drawn (the first frame after that with nothing left to draw), from
-\`window.whiteboard.stats()\`. The last column has the same three from navigation start.
+\`window.whiteboard.stats()\`. The last column has the same three from navigation start. Rows "rasterized: no" are
+the same page with the canvas's \`stroke()\` made a no-op (paths are still built): everything the page does but
+rasterize, what a browser whose canvas cost nothing would show; the difference to the row above is the rasterizing.
 
-| strokes | points each | join sent ms | first paint ms | caught up ms | fully drawn ms | from navigation start ms |
-|---|---|---|---|---|---|---|
+| strokes | points each | rasterized | join sent ms | first paint ms | caught up ms | fully drawn ms | from navigation start ms |
+|---|---|---|---|---|---|---|---|
 ${chromium.join("\n")}
 `
 }`;

@@ -17,6 +17,9 @@ export interface DrawResult {
   latency: LatencySummary;
   /** Deliveries measured / deliveries expected (every sample to every other client of its board). */
   deliveredFraction: number;
+  /** Deliveries measured: pointer samples that reached another client of their board. */
+  delivered: number;
+  expected: number;
   samples: number;
   messagesSent: number;
   acked: [string, number][];
@@ -111,6 +114,8 @@ export class LoadWorkers {
     return {
       latency: summarize(mergeHistograms(reports.map((report) => report.histogram))),
       deliveredFraction: expected === 0 ? 1 : delivered / expected,
+      delivered,
+      expected,
       samples,
       messagesSent: reports.reduce((sum, report) => sum + report.messagesSent, 0),
       acked: reports.flatMap((report) => report.acked),
