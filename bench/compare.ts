@@ -393,16 +393,16 @@ function highestSustained(run: LoadRun): Step | undefined {
 
 /** What commands Redis ran, per stored stroke (ours) or per relayed message (baseline), and why. */
 const COMMAND_REASONS: Record<string, string> = {
-  evalsha: "one per store call: the board's Lua script (wbAddStrokes for a batch of strokes; wbPresence every 5 s per board and instance; wbRead per join). Every command below marked (Lua) runs inside one",
+  evalsha: "one per store call: the board's Lua script (wbAddStrokes for a batch of strokes; also wbPresence every 5 s per board and instance, wbRead per join or read); the commands marked (Lua) run inside one",
   info: "(Lua) `INFO replication` at the start of every script: the board's `gen` against Redis's replication id, to notice a Redis that lost writes",
   hmget: "(Lua) the board's meta hash (`wb:{b}:m`), once per script",
-  hget: "(Lua) per stroke, its id in `wb:{b}:i` (a resend gets its first seq); per call, the open page's text (`wb:{b}:p`); per page closed, the live-page list",
-  hset: "(Lua) per stroke, its id entry; per call, the open page's text, the page's size (`z<p>`) and the meta hash; per presence call, the instance's entry",
+  hget: "(Lua) per stroke, its id in `wb:{b}:i` (a resend gets its first seq); per call, the open page's text (`wb:{b}:p`), to append to; per page closed, the live-page list",
+  hset: "(Lua) per stroke, its id entry (`wb:{b}:i`); per call, the open page's text, its size (`z<p>`) and the meta hash; per page closed, the live-page list; per presence write, the instance's entry",
   expire: "(Lua) per write call, the idle TTL of the board's five keys (five commands), refreshed by every write",
   rpush: "(Lua) per call, the operations appended to the board's log (`wb:{b}:l`)",
-  lpop: "(Lua) the oldest log entries dropped to keep the log under 256 KiB: one per entry dropped, so about one per stroke once the log is full",
-  spublish: "per store call, the batch's `ops` to the board's sharded channel (the adapter), which the other instances subscribed to the board receive",
-  publish: "baseline: one per relayed message (the Redis adapter's broadcast); ours: presence changes told to the other instances (`serverSideEmit`)",
+  lpop: "(Lua) the oldest log entries dropped to keep the log under 256 KiB: one per entry, about one per stroke once the log is full",
+  spublish: "per store call, the batch's `ops` to the board's sharded channel (the adapter), received by every instance with a client on the board; also each instance's cursor messages (one per board every 66 ms while cursors move) and presence news",
+  publish: "the baseline: one per relayed message, the Redis adapter's broadcast to every instance",
   time: "(Lua) the clock of the presence script",
   hgetall: "(Lua) the presence hash, per presence call",
   hdel: "(Lua) expired presence entries",
@@ -411,6 +411,7 @@ const COMMAND_REASONS: Record<string, string> = {
   ssubscribe: "an instance subscribing to the board's channel when its first client joins",
   sunsubscribe: "an instance leaving the board's channel when its last client leaves",
   del: "(Lua) a board's keys when it is new",
+  lrange: "(Lua) a log read (a client catching up from the log)",
 };
 
 function redisTable(runs: readonly LoadRun[], clients: number, rate: number): string {
