@@ -11,7 +11,8 @@
  * of stroke to rasterize for its size (few points are close enough to leave out).
  *
  * Options (environment): CATCHUP_STROKES ("10000,100000"), CATCHUP_POINTS ("3,16"), CATCHUP_RUNS (5 in Node, the
- * same in Chromium), CATCHUP_CHROMIUM (1; 0 for Node only), CATCHUP_VIEWPORT ("1280x800", CSS pixels at
+ * same in Chromium), CATCHUP_CHROMIUM (1; 0 for Node only), CATCHUP_VARIANTS_FROM (100000: boards this big are also
+ * measured with the ink on the page thread and without rasterizing), CATCHUP_VIEWPORT ("1280x800", CSS pixels at
  * devicePixelRatio 1).
  */
 import pino from "pino";
@@ -67,14 +68,19 @@ export interface CatchUp {
   megabytes: number;
   pages: number;
   node: NodeCatchUp;
+  /** The page as it is: the ink painted in a worker (client/app/ink.ts). */
   chromium?: BrowserCatchUp;
   /**
-   * The same page with the canvas's stroke() made a no-op (boards of 100,000 strokes and more): everything the
-   * page does but rasterize, what a browser whose canvas cost nothing would show; the difference is the
-   * rasterizing itself.
+   * Boards of 100,000 strokes and more, also: `pageThread`, the ink painted on the page's own thread (as in a
+   * browser without OffscreenCanvas); `withoutRaster`, the same with the canvas's stroke() a no-op, everything the
+   * page does but rasterize (the difference to `pageThread` is the rasterizing itself).
    */
-  chromiumWithoutRaster?: BrowserCatchUp;
+  pageThread?: BrowserCatchUp;
+  withoutRaster?: BrowserCatchUp;
 }
+
+/** How the page is run: as it is, with its ink on the page's thread, or that without rasterizing. */
+type PageMode = "worker" | "pageThread" | "withoutRaster";
 
 export function catchUpOptionsFromEnv(): CatchUpOptions {
   const [width, height] = (process.env.CATCHUP_VIEWPORT ?? "1280x800").split("x").map(Number);
@@ -108,11 +114,12 @@ function scribble(next: () => number, points: number): [number, number][] {
 }
 
 const COLORS = ["#202124", "#1a73e8"];
-/** Boards at least this big are also measured without rasterizing. */
-const WITHOUT_RASTER_FROM = 100_000;
-/** Makes the canvas's stroke() a no-op: paths are still built, nothing is rasterized. */
-const NO_RASTER = `CanvasRenderingContext2D.prototype.stroke = function () {};
-if (typeof OffscreenCanvasRenderingContext2D !== "undefined") OffscreenCanvasRenderingContext2D.prototype.stroke = function () {};`;
+/** Boards at least this big are also measured with the ink on the page's thread, and without rasterizing. */
+const VARIANTS_FROM = Number(process.env.CATCHUP_VARIANTS_FROM ?? 100_000);
+/** No OffscreenCanvas: the page paints its ink on its own thread (client/app/ink.ts falls back to it). */
+const PAGE_THREAD = "delete HTMLCanvasElement.prototype.transferControlToOffscreen;";
+/** The canvas's stroke() a no-op: paths are still built, nothing is rasterized. */
+const NO_RASTER = "CanvasRenderingContext2D.prototype.stroke = function () {};";
 
 /** Records the page's WebSocket: when it was made and when `join` went out on it (before any page script runs). */
 const SOCKET_PROBE = `(() => {
@@ -176,12 +183,11 @@ export async function measureCatchUp(options: CatchUpOptions): Promise<CatchUp[]
         const node = { firstPageMs: median(nodeRuns.map((r) => r.firstPageMs)), caughtUpMs: median(nodeRuns.map((r) => r.caughtUpMs)) };
         log(`catch-up: ${size} strokes of ${points} points, Node: first page ${node.firstPageMs} ms, caught up ${node.caughtUpMs} ms`);
 
-        let chromium: BrowserCatchUp | undefined;
-        let chromiumWithoutRaster: BrowserCatchUp | undefined;
+        const chromium: Partial<Record<PageMode, BrowserCatchUp>> = {};
         if (browser) {
-          const measure = async (raster: boolean) => {
+          const measure = async (mode: PageMode) => {
             const runs: BrowserCatchUp[] = [];
-            for (let run = 0; run < options.runs; run += 1) runs.push(await browserCatchUp(browser, options.viewport, url, board, size, raster));
+            for (let run = 0; run < options.runs; run += 1) runs.push(await browserCatchUp(browser, options.viewport, url, board, size, mode));
             const pick = (figure: (r: BrowserCatchUp) => number) => median(runs.map(figure));
             const figures: BrowserCatchUp = {
               joinMs: pick((r) => r.joinMs),
@@ -195,13 +201,16 @@ export async function measureCatchUp(options: CatchUpOptions): Promise<CatchUp[]
               },
             };
             log(
-              `catch-up: ${size} strokes of ${points} points, Chromium${raster ? "" : " without rasterizing"} from join: first paint ${figures.fromJoin.firstPaintMs} ms, ` +
+              `catch-up: ${size} strokes of ${points} points, Chromium (${MODE_NAMES[mode]}) from join: first paint ${figures.fromJoin.firstPaintMs} ms, ` +
                 `caught up ${figures.fromJoin.caughtUpMs} ms, fully drawn ${figures.fromJoin.fullyDrawnMs} ms (join at ${figures.joinMs} ms)`,
             );
             return figures;
           };
-          chromium = await measure(true);
-          if (size >= WITHOUT_RASTER_FROM) chromiumWithoutRaster = await measure(false);
+          chromium.worker = await measure("worker");
+          if (size >= VARIANTS_FROM) {
+            chromium.pageThread = await measure("pageThread");
+            chromium.withoutRaster = await measure("withoutRaster");
+          }
         }
         results.push({
           strokes: size,
@@ -209,8 +218,9 @@ export async function measureCatchUp(options: CatchUpOptions): Promise<CatchUp[]
           megabytes: Math.round(bytes / 1e5) / 10,
           pages,
           node,
-          ...(chromium ? { chromium } : {}),
-          ...(chromiumWithoutRaster ? { chromiumWithoutRaster } : {}),
+          ...(chromium.worker ? { chromium: chromium.worker } : {}),
+          ...(chromium.pageThread ? { pageThread: chromium.pageThread } : {}),
+          ...(chromium.withoutRaster ? { withoutRaster: chromium.withoutRaster } : {}),
         });
       }
     }
@@ -261,19 +271,22 @@ interface PageHandle {
   __socketTimes: { created?: number; join?: number };
 }
 
+const MODE_NAMES: Record<PageMode, string> = { worker: "worker", pageThread: "page thread", withoutRaster: "**not rasterized**" };
+
 async function browserCatchUp(
   browser: Awaited<ReturnType<typeof launchBrowser>>,
   viewport: CatchUpOptions["viewport"],
   url: string,
   board: string,
   size: number,
-  raster: boolean,
+  mode: PageMode,
 ): Promise<BrowserCatchUp> {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
   try {
     const page = await context.newPage();
     await page.addInitScript({ content: SOCKET_PROBE });
-    if (!raster) await page.addInitScript({ content: NO_RASTER });
+    if (mode !== "worker") await page.addInitScript({ content: PAGE_THREAD });
+    if (mode === "withoutRaster") await page.addInitScript({ content: NO_RASTER });
     await page.goto(`${url}/b/${board}`);
     // Functions, not strings: the page's Content-Security-Policy forbids evaluating strings.
     await page.waitForFunction(() => (globalThis as unknown as PageHandle).whiteboard?.stats().fullyDrawnMs !== undefined, undefined, {
@@ -300,11 +313,12 @@ async function browserCatchUp(
 /** The tables of RESULTS.md's catch-up section (also what `make bench-catchup` prints). */
 export function catchUpTables(results: readonly CatchUp[], options: CatchUpOptions): string {
   const node = results.map((c) => `| ${c.strokes} | ${c.points} | ${c.megabytes} | ${c.pages} | ${c.node.firstPageMs} | ${c.node.caughtUpMs} |`);
-  const row = (c: CatchUp, b: BrowserCatchUp, raster: boolean) =>
-    `| ${c.strokes} | ${c.points} | ${raster ? "yes" : "**no** (stroke() a no-op)"} | ${b.joinMs} | ${b.fromJoin.firstPaintMs} | ${b.fromJoin.caughtUpMs} | ${b.fromJoin.fullyDrawnMs} | ${b.firstPaintMs} / ${b.caughtUpMs} / ${b.fullyDrawnMs} |`;
+  const row = (c: CatchUp, b: BrowserCatchUp, mode: PageMode) =>
+    `| ${c.strokes} | ${c.points} | ${MODE_NAMES[mode]} | ${b.joinMs} | ${b.fromJoin.firstPaintMs} | ${b.fromJoin.caughtUpMs} | ${b.fromJoin.fullyDrawnMs} | ${b.firstPaintMs} / ${b.caughtUpMs} / ${b.fullyDrawnMs} |`;
   const chromium = results.flatMap((c) => [
-    ...(c.chromium ? [row(c, c.chromium, true)] : []),
-    ...(c.chromiumWithoutRaster ? [row(c, c.chromiumWithoutRaster, false)] : []),
+    ...(c.chromium ? [row(c, c.chromium, "worker")] : []),
+    ...(c.pageThread ? [row(c, c.pageThread, "pageThread")] : []),
+    ...(c.withoutRaster ? [row(c, c.withoutRaster, "withoutRaster")] : []),
   ]);
   return `Node.js (the browser client's own session, socket.io-client): ms from the session's creation (connection
 opened, \`join\` sent) to the first snapshot page applied (the most recent strokes) and to caught up (every page
@@ -322,11 +336,14 @@ Chromium ${options.viewport.width}×${options.viewport.height} CSS pixels at dev
 own clock: \`join\` is when the page sent \`join\` on its WebSocket (from navigation start: the page, its script and the
 connection); from there, first paint (the first frame that drew strokes: the newest page's), caught up (the whole board
 read and applied) and fully drawn (the first frame after that with nothing left to draw), from
-\`window.whiteboard.stats()\`. The last column has the same three from navigation start. Rows "rasterized: no" are
-the same page with the canvas's \`stroke()\` made a no-op (paths are still built): everything the page does but
-rasterize, what a browser whose canvas cost nothing would show; the difference to the row above is the rasterizing.
+\`window.whiteboard.stats()\` (a paint time is the start of the frame after the one that drew, by when the canvas
+has rasterized it). The last column has the same three from navigation start. Ink: "worker", the page as it is (its
+ink painted in a worker on an OffscreenCanvas); "page thread", the ink painted on the page's own thread, as in a browser
+without OffscreenCanvas; "not rasterized", that with the canvas's \`stroke()\` made a no-op (paths are still built):
+everything the page does but rasterize, what a browser whose canvas cost nothing would show, so the difference to
+"page thread" is the rasterizing itself.
 
-| strokes | points each | rasterized | join sent ms | first paint ms | caught up ms | fully drawn ms | from navigation start ms |
+| strokes | points each | ink | join sent ms | first paint ms | caught up ms | fully drawn ms | from navigation start ms |
 |---|---|---|---|---|---|---|---|
 ${chromium.join("\n")}
 `
