@@ -454,7 +454,7 @@ function cursorTable(runs: readonly LoadRun[]): string {
           step.cursorHz ? `${step.cursorHz} Hz` : "none",
           step.result.latency.p99,
           `${(step.result.deliveredFraction * 100).toFixed(2)}%`,
-          fmt(Math.round(positionsSent)),
+          step.cursorHz ? `${fmt(Math.round(positionsSent))} of ${fmt(run.clients * step.cursorHz)}` : "0",
           counters ? fmt(Math.round(counters.cursorMessages / step.windowSeconds)) : "–",
           fmt(Math.round(step.result.cursors.messages / step.windowSeconds)),
           fmt(Math.round(step.result.cursors.positions / step.windowSeconds)),
@@ -469,7 +469,7 @@ function cursorTable(runs: readonly LoadRun[]): string {
       }),
     );
   if (rows.length === 0) return "(not run)";
-  return `| clients | samples/s in (session drawers) | cursors | drawers' p99 ms | delivered | positions sent/s | cursor messages sent by instances/s | cursor frames received/s (all clients) | positions received/s | ops frames/s | instance CPU % | µs/delivery | Redis CPU % | load-gen CPU % | load avg | problems |
+  return `| clients | samples/s in (session drawers) | cursors | drawers' p99 ms | delivered | positions sent/s (of those meant) | cursor messages sent by instances/s | cursor frames received/s (all clients) | positions received/s | ops frames/s | instance CPU % | µs/delivery | Redis CPU % | load-gen CPU % | load avg | problems |
 |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.map((row) => `| ${row} |`).join("\n")}`;
 }
@@ -673,7 +673,8 @@ ${redisTable(runs, referenceClients, REFERENCE_RATE)}
 ## Cursors (issue 14)
 The same drawing twice in a row, without then with every client (drawers and watchers) moving its cursor at
 ${CURSOR_HZ} Hz (\`cursor\` events, volatile). Each instance sends a board's cursors at most every 66 ms
-(\`CURSOR_INTERVAL_MS\`), as one volatile message to every client of the board on every instance.
+(\`CURSOR_INTERVAL_MS\`), as one volatile message to every client of the board on every instance. Positions sent
+short of those meant show a load generator too busy (its clients receive every cursor message) to move them all.
 
 ${cursorTable(runs)}
 
