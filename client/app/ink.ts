@@ -61,7 +61,7 @@ export interface Ink {
  * the cost of drawing shows only in the time between frames: the points drawn per frame follow it.
  */
 const TARGET_FRAME_MS = 33;
-const POINTS_PER_FRAME = { first: 20_000, least: 2_000, most: 2_000_000 };
+const POINTS_PER_FRAME = { first: 4_000, least: 2_000, most: 2_000_000 };
 /** Strokes drawn between two looks at the frame's budget. */
 const SLICE = 256;
 
