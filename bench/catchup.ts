@@ -201,7 +201,7 @@ export async function measureCatchUp(options: CatchUpOptions): Promise<CatchUp[]
               },
             };
             log(
-              `catch-up: ${size} strokes of ${points} points, Chromium (${MODE_NAMES[mode]}) from join: first paint ${figures.fromJoin.firstPaintMs} ms, ` +
+              `catch-up: ${size} strokes of ${points} points, Chromium (${MODE_NAMES[mode].replace(/\*/g, "")}) from join: first paint ${figures.fromJoin.firstPaintMs} ms, ` +
                 `caught up ${figures.fromJoin.caughtUpMs} ms, fully drawn ${figures.fromJoin.fullyDrawnMs} ms (join at ${figures.joinMs} ms)`,
             );
             return figures;
