@@ -175,12 +175,13 @@ async function runLoad(load: Load, workers: LoadWorkers, clientCount: number, me
   await redis.connect();
   try {
     const pids = () => topology.instances.map((instance) => instance.pid as number);
-    const drawerSlots = Math.max(...LEVELS.map((rate) => split(rate).drawers), split(CURSOR_LEVEL).drawers);
-    const clients = Array.from({ length: clientCount }, (_, i) => ({
-      url: topology.instance(i % INSTANCES).url,
-      board: "bench",
-      draws: i < drawerSlots,
-    }));
+    // The drawers' process holds as many drawing clients as the steps up to ALWAYS_UP_TO need (each also receives
+    // everything); a higher step, reached only while the load holds, reconnects everyone with more.
+    const slotsFor = (rates: readonly number[]) => Math.max(...rates.map((rate) => split(rate).drawers), split(CURSOR_LEVEL).drawers);
+    let drawerSlots = slotsFor(LEVELS.filter((rate) => rate <= ALWAYS_UP_TO));
+    const specs = () =>
+      Array.from({ length: clientCount }, (_, i) => ({ url: topology.instance(i % INSTANCES).url, board: "bench", draws: i < drawerSlots }));
+    const clients = specs();
     const input: Input | undefined = system === "ours" ? (load as Input) : undefined;
     log(`${load}: connecting ${clientCount} clients`);
     let memory: LoadRun["memory"];
@@ -253,6 +254,14 @@ async function runLoad(load: Load, workers: LoadWorkers, clientCount: number, me
     for (const rate of LEVELS) {
       const previous = steps.at(-1);
       if (rate > ALWAYS_UP_TO && previous && !sustained(previous)) break;
+      if (split(rate).drawers > drawerSlots) {
+        drawerSlots = slotsFor(LEVELS);
+        log(`${load}: reconnecting with ${drawerSlots} drawing clients`);
+        await workers.disconnect();
+        await workers.connect(system, specs(), input);
+        await workers.draw([0], { samplesPerStroke: SAMPLE_HZ, sampleIntervalMs: 1000 / SAMPLE_HZ, pauseMs: 0 }, 2_000, DRAIN);
+        if (system === "ours") await workers.clear();
+      }
       const step = await runStep(rate, 0);
       steps.push(step);
       if (step.died.length > 0) break;
