@@ -214,12 +214,38 @@ export class InkPainter implements Ink {
   }
 }
 
+/**
+ * Strokes as they cross to the worker: only what drawing needs, a column per field (arrays of strings and numbers
+ * cost the page far less to send than as many objects).
+ */
+export interface StrokeColumns {
+  s: number[];
+  p: string[];
+  c: string[];
+  w: number[];
+}
+
+export function toColumns(strokes: readonly InkStroke[]): StrokeColumns {
+  const columns: StrokeColumns = { s: new Array(strokes.length), p: new Array(strokes.length), c: new Array(strokes.length), w: new Array(strokes.length) };
+  strokes.forEach((stroke, index) => {
+    columns.s[index] = stroke.s;
+    columns.p[index] = stroke.p;
+    columns.c[index] = stroke.c;
+    columns.w[index] = stroke.w;
+  });
+  return columns;
+}
+
+function fromColumns({ s, p, c, w }: StrokeColumns): InkStroke[] {
+  return s.map((seq, index) => ({ s: seq, p: p[index] as string, c: c[index] as string, w: w[index] as number }));
+}
+
 /** Messages from the page to the ink worker. */
 export type InkMessage =
   | { t: "init"; canvas: OffscreenCanvas }
   | { t: "view"; view: InkView }
-  | { t: "add"; strokes: InkStroke[]; placement: Placement }
-  | { t: "replace"; strokes: InkStroke[] }
+  | { t: "add"; strokes: StrokeColumns; placement: Placement }
+  | { t: "replace"; strokes: StrokeColumns }
   | { t: "mark"; marker: number }
   | { t: "row"; id: number; y: number };
 
@@ -229,9 +255,9 @@ export function dispatch(painter: Ink, message: Exclude<InkMessage, { t: "init" 
     case "view":
       return painter.view(message.view);
     case "add":
-      return painter.add(message.strokes, message.placement);
+      return painter.add(fromColumns(message.strokes), message.placement);
     case "replace":
-      return painter.replace(message.strokes);
+      return painter.replace(fromColumns(message.strokes));
     case "mark":
       return painter.mark(message.marker);
     case "row":
@@ -275,11 +301,13 @@ class WorkerInk implements Ink {
   }
 
   add(strokes: readonly InkStroke[], placement: Placement): void {
-    this.send({ t: "add", strokes: this.local ? strokes.slice() : strokes.map(essentials), placement });
+    if (this.local) this.local.add(strokes, placement);
+    else this.send({ t: "add", strokes: toColumns(strokes), placement });
   }
 
   replace(strokes: readonly InkStroke[]): void {
-    this.send({ t: "replace", strokes: this.local ? strokes.slice() : strokes.map(essentials) });
+    if (this.local) this.local.replace(strokes);
+    else this.send({ t: "replace", strokes: toColumns(strokes) });
   }
 
   mark(marker: number): void {
@@ -296,9 +324,6 @@ class WorkerInk implements Ink {
     else this.worker.postMessage(message);
   }
 }
-
-/** Only what drawing needs crosses to the worker (records carry ids, authors, pages, versions too). */
-const essentials = ({ s, p, c, w }: InkStroke): InkStroke => ({ s, p, c, w });
 
 const localInk = (canvas: HTMLCanvasElement, emit: (event: InkEvent) => void) =>
   new InkPainter(canvas, (callback) => requestAnimationFrame(() => callback()), emit);
