@@ -59,6 +59,11 @@ export interface BrowserCatchUp {
   fullyDrawnMs: number;
   /** The same three from the `join` sent: the catch-up itself. */
   fromJoin: { firstPaintMs: number; caughtUpMs: number; fullyDrawnMs: number };
+  /**
+   * CPU time of the page's renderer process (every thread: the page's, the ink worker's, the canvas's), from its
+   * start to fully drawn: the browser's work, whatever else the machine runs.
+   */
+  rendererCpuMs: number;
 }
 
 export interface CatchUp {
@@ -199,6 +204,7 @@ export async function measureCatchUp(options: CatchUpOptions): Promise<CatchUp[]
                 caughtUpMs: pick((r) => r.fromJoin.caughtUpMs),
                 fullyDrawnMs: pick((r) => r.fromJoin.fullyDrawnMs),
               },
+              rendererCpuMs: pick((r) => r.rendererCpuMs),
             };
             log(
               `catch-up: ${size} strokes of ${points} points, Chromium (${MODE_NAMES[mode].replace(/\*/g, "")}) from join: first paint ${figures.fromJoin.firstPaintMs} ms, ` +
@@ -284,6 +290,7 @@ async function browserCatchUp(
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
   try {
     const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
     await page.addInitScript({ content: SOCKET_PROBE });
     if (mode !== "worker") await page.addInitScript({ content: PAGE_THREAD });
     if (mode === "withoutRaster") await page.addInitScript({ content: NO_RASTER });
@@ -298,7 +305,11 @@ async function browserCatchUp(
       return { stats: handle.whiteboard?.stats() as Stats, join: handle.__socketTimes.join as number };
     });
     if (stats.strokes !== size) throw new Error(`the page shows ${stats.strokes} strokes of ${size}`);
+    await cdp.send("Performance.enable");
+    const { metrics } = await cdp.send("Performance.getMetrics");
+    const processSeconds = metrics.find((metric) => metric.name === "ProcessTime")?.value ?? Number.NaN;
     return {
+      rendererCpuMs: Math.round(processSeconds * 1000),
       joinMs: join,
       firstPaintMs: stats.firstPaintMs,
       caughtUpMs: stats.caughtUpMs,
@@ -314,7 +325,7 @@ async function browserCatchUp(
 export function catchUpTables(results: readonly CatchUp[], options: CatchUpOptions): string {
   const node = results.map((c) => `| ${c.strokes} | ${c.points} | ${c.megabytes} | ${c.pages} | ${c.node.firstPageMs} | ${c.node.caughtUpMs} |`);
   const row = (c: CatchUp, b: BrowserCatchUp, mode: PageMode) =>
-    `| ${c.strokes} | ${c.points} | ${MODE_NAMES[mode]} | ${b.joinMs} | ${b.fromJoin.firstPaintMs} | ${b.fromJoin.caughtUpMs} | ${b.fromJoin.fullyDrawnMs} | ${b.firstPaintMs} / ${b.caughtUpMs} / ${b.fullyDrawnMs} |`;
+    `| ${c.strokes} | ${c.points} | ${MODE_NAMES[mode]} | ${b.joinMs} | ${b.fromJoin.firstPaintMs} | ${b.fromJoin.caughtUpMs} | ${b.fromJoin.fullyDrawnMs} | ${b.firstPaintMs} / ${b.caughtUpMs} / ${b.fullyDrawnMs} | ${b.rendererCpuMs} |`;
   const chromium = results.flatMap((c) => [
     ...(c.chromium ? [row(c, c.chromium, "worker")] : []),
     ...(c.pageThread ? [row(c, c.pageThread, "pageThread")] : []),
@@ -341,10 +352,11 @@ has rasterized it). The last column has the same three from navigation start. In
 ink painted in a worker on an OffscreenCanvas); "page thread", the ink painted on the page's own thread, as in a browser
 without OffscreenCanvas; "not rasterized", that with the canvas's \`stroke()\` made a no-op (paths are still built):
 everything the page does but rasterize, what a browser whose canvas cost nothing would show, so the difference to
-"page thread" is the rasterizing itself.
+"page thread" is the rasterizing itself. Renderer CPU: CPU time of the page's renderer process (all its threads: the
+page's, the ink worker's, the canvas's) from its start to fully drawn, the browser's work whatever else the machine runs.
 
-| strokes | points each | ink | join sent ms | first paint ms | caught up ms | fully drawn ms | from navigation start ms |
-|---|---|---|---|---|---|---|---|
+| strokes | points each | ink | join sent ms | first paint ms | caught up ms | fully drawn ms | from navigation start ms | renderer CPU ms |
+|---|---|---|---|---|---|---|---|---|
 ${chromium.join("\n")}
 `
 }`;
