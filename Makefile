@@ -26,12 +26,16 @@ test: node_modules ## Type-check, lint, build and run every test
 	npm test
 
 .PHONY: bench
-bench: build ## Benchmark against the plain Redis-adapter design; writes bench/RESULTS.md (about 10 minutes)
+bench: build ## Benchmark against the plain Redis-adapter design, cursors, catch-up; writes bench/RESULTS.md (about 30 minutes)
 	npx tsx bench/compare.ts
 
 .PHONY: bench-scale
 bench-scale: build ## Scale-out: Redis traffic per instance at 3, 6, 12 instances, sharded vs plain adapter; writes bench/SCALE-OUT.md (about 15 minutes)
 	npx tsx bench/scale-out.ts
+
+.PHONY: bench-catchup
+bench-catchup: build ## A late joiner's catch-up alone, in Node.js and Chromium; prints a table (CATCHUP_STROKES=, CATCHUP_POINTS=)
+	npx tsx bench/catchup.ts
 
 .PHONY: load
 load: build ## 750 clients through the front at 1,000 strokes/s for 60 s; writes bench/LOAD.md

@@ -8,16 +8,24 @@ const root = path.dirname(new URL(import.meta.url).pathname);
 const outdir = path.join(root, "..", "dist", "client");
 
 await rm(outdir, { recursive: true, force: true });
-const result = await build({
-  entryPoints: [path.join(root, "app", "main.ts")],
+const common = {
   outdir: path.join(outdir, "assets"),
-  entryNames: "app-[hash]",
   bundle: true,
   minify: true,
   sourcemap: "linked",
   target: ["es2022", "chrome110", "firefox110", "safari16"],
   metafile: true,
   logLevel: "warning",
+};
+// The ink worker first (client/app/ink-worker.ts): the page's script names it, content hash included.
+const worker = await build({ ...common, entryPoints: [path.join(root, "app", "ink-worker.ts")], entryNames: "ink-[hash]" });
+const workerFile = Object.keys(worker.metafile.outputs).map((file) => path.basename(file)).find((name) => name.endsWith(".js"));
+if (!workerFile) throw new Error("esbuild produced no ink worker");
+const result = await build({
+  ...common,
+  entryPoints: [path.join(root, "app", "main.ts")],
+  entryNames: "app-[hash]",
+  define: { INK_WORKER_URL: JSON.stringify(`/assets/${workerFile}`) },
 });
 
 const outputs = Object.keys(result.metafile.outputs).map((file) => path.basename(file));

@@ -41,25 +41,34 @@ export function encodePoints(points: PointList): string {
  * of at most `maxPoints` points inside the board.
  */
 export function decodePoints(text: string, maxPoints = Infinity): number[] | string {
+  // Integer arithmetic throughout (a number has at most 30 bits): this runs for every point of every stroke a late
+  // joiner draws, 1.6 million for a board of 100,000 strokes of 16 points.
   const flat: number[] = [];
   let value = 0;
   let shift = 0;
+  let x = 0;
+  let y = 0;
   for (let index = 0; index < text.length; index += 1) {
     const code = text.charCodeAt(index);
     const digit = code < 128 ? (DIGIT[code] as number) : -1;
     if (digit < 0) return `character ${index} is not Base64`;
-    value += (digit & 31) * 2 ** shift;
     if (digit & 32) {
+      value |= (digit & 31) << shift;
       shift += 5;
       if (shift > 25) return `number at character ${index} is too long`;
       continue;
     }
-    const delta = value % 2 === 1 ? -(value - 1) / 2 : value / 2;
-    const previous = flat.length >= 2 ? (flat[flat.length - 2] as number) : 0;
-    const coordinate = previous + delta;
-    const limit = flat.length % 2 === 0 ? BOARD_WIDTH : BOARD_HEIGHT;
-    if (coordinate < 0 || coordinate > limit) return `point ${flat.length >> 1} is off the board`;
-    flat.push(coordinate);
+    value |= digit << shift;
+    const delta = value & 1 ? -(value >>> 1) : value >>> 1;
+    if (flat.length % 2 === 0) {
+      x += delta;
+      if (x < 0 || x > BOARD_WIDTH) return `point ${flat.length >> 1} is off the board`;
+      flat.push(x);
+    } else {
+      y += delta;
+      if (y < 0 || y > BOARD_HEIGHT) return `point ${flat.length >> 1} is off the board`;
+      flat.push(y);
+    }
     if (flat.length > maxPoints * 2) return `more than ${maxPoints} points`;
     value = 0;
     shift = 0;

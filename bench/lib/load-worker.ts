@@ -3,11 +3,18 @@
  * samples at a fixed rate, scheduled on the clock, so a late timer shows up as latency), and measures the
  * latency from each pointer sample to its arrival at every other client of the board.
  *
- * Two kinds of client:
- * - "ours": drawers run the browser client's own WhiteboardSession (outbox, chunking, acks); watchers are
- *   plain sockets that join the board and time each stroke event, as light as the baseline's watchers, so
- *   that 375 of them sharing one load process measure the service rather than their own bookkeeping;
+ * Clients of three kinds:
+ * - "ours" with `session` input: drawers run the browser client's own WhiteboardSession (outbox, chunks, a
+ *   small window of chunks in flight: the points drawn meanwhile go together), as the browser client draws;
+ * - "ours" with `unbatched` input: drawers are plain sockets that send one `stroke` event per pointer sample
+ *   (a segment from the previous sample, the first sample a dot) without waiting for acknowledgements, as a
+ *   third-party client or a script would: the load the service cannot make cheaper on the sender's side;
+ * - ours' watchers (either input) are plain sockets that join the board and time each stroke event, as light
+ *   as the baseline's watchers, so that 375 of them sharing one load process measure the service rather than
+ *   their own bookkeeping;
  * - "baseline": Socket.IO's whiteboard example, one `drawing` message per segment, against the baseline.
+ *
+ * Any client may also move a cursor (ours only: the baseline has none) at a fixed rate while drawers draw.
  *
  * A sample carries what its receivers need to time it: its stroke id holds the client and the stroke's
  * start time, and its x coordinate its index in the stroke, so no field outside the protocol is needed.
@@ -17,11 +24,13 @@ import type { Point } from "../../client/core/outbox";
 import { WhiteboardSession } from "../../client/core/session";
 import type { ClientToServerEvents, ServerToClientEvents, StrokeRecord, UserInfo } from "../../protocol/events";
 import { BOARD_HEIGHT, BOARD_WIDTH, toRecord } from "../../protocol/events";
-import { decodePoints } from "../../protocol/points";
+import { decodePoints, encodePoints } from "../../protocol/points";
 import { waitFor } from "../../local/ports";
 import { clock, createHistogram, encodeHistogram } from "./latency";
 
 export type System = "ours" | "baseline";
+/** How ours' drawers send what they draw (see above); the baseline's always send one message per segment. */
+export type Input = "session" | "unbatched";
 
 export interface DrawingPattern {
   samplesPerStroke: number;
@@ -30,9 +39,16 @@ export interface DrawingPattern {
   pauseMs: number;
 }
 
+/**
+ * After drawing: a number waits that long; otherwise the worker waits at least `minMs`, then until nothing was
+ * delivered and no acknowledgement was awaited for `quietMs`, at most `maxMs` (an overloaded system delivers
+ * its backlog late, and a late delivery is a delivery, counted with its latency).
+ */
+export type Drain = number | { minMs: number; quietMs: number; maxMs: number };
+
 export type WorkerCommand =
-  | { kind: "connect"; system: System; clients: { id: number; url: string; board: string; draws: boolean }[] }
-  | { kind: "draw"; drawers: number[]; pattern: DrawingPattern; startAt: number; durationMs: number; drainMs: number }
+  | { kind: "connect"; system: System; input?: Input; clients: { id: number; url: string; board: string; draws: boolean }[] }
+  | { kind: "draw"; drawers: number[]; pattern: DrawingPattern; startAt: number; durationMs: number; drainMs: Drain; cursorHz?: number }
   | { kind: "clear" }
   | { kind: "close" };
 
@@ -47,13 +63,20 @@ export interface DrawReport {
   messagesSent: number;
   /** Acknowledged chunk ids with their seq (ours). */
   acked: [string, number][];
-  errors: { connectErrors: number; disconnects: number; refused: number };
+  /** `refused`: strokes refused, by code in `refusedBy`; `unanswered`: strokes with no answer within 30 s. */
+  errors: { connectErrors: number; disconnects: number; refused: number; unanswered: number };
+  refusedBy: Record<string, number>;
+  /** Cursor positions sent, and `cursors` messages (and the positions in them) received. */
+  cursors: { sent: number; messages: number; positions: number };
+  /** How long the worker waited after drawing for the last deliveries and acknowledgements, ms. */
+  drainedMs: number;
   /** How late the sampling timer ran, 99th percentile, ms: latency the generator adds itself. */
   samplerLagP99: number;
 }
 
 /** Hundreds of clients connect at once on a loaded machine. */
 const CONNECT_TIMEOUT_MS = 120_000;
+const ACK_TIMEOUT_MS = 30_000;
 /** Sample i of a stroke is drawn at x = X0 + i × DX (board units). */
 const X0 = Math.round(0.05 * BOARD_WIDTH);
 const DX = 16;
@@ -67,7 +90,9 @@ class Measurements {
   delivered = 0;
   messagesSent = 0;
   acked: [string, number][] = [];
-  errors = { connectErrors: 0, disconnects: 0, refused: 0 };
+  errors = { connectErrors: 0, disconnects: 0, refused: 0, unanswered: 0 };
+  refusedBy: Record<string, number> = {};
+  cursors = { sent: 0, messages: 0, positions: 0 };
   sampleIntervalMs = 1000 / 60;
 
   reset(sampleIntervalMs: number): void {
@@ -77,6 +102,16 @@ class Measurements {
   record(sampledAt: number): void {
     this.histogram.recordValue(Math.max(1, Math.round((clock() - sampledAt) * 1000)));
     this.delivered += 1;
+  }
+
+  refused(code: string): void {
+    this.errors.refused += 1;
+    this.refusedBy[code] = (this.refusedBy[code] ?? 0) + 1;
+  }
+
+  cursorsReceived(count: number): void {
+    this.cursors.messages += 1;
+    this.cursors.positions += count;
   }
 }
 
@@ -88,6 +123,10 @@ interface LoadClient {
   extend(point: Point, sampledAt: number): number;
   end(): void;
   clear(): Promise<void>;
+  /** Moves this client's cursor (ours; the baseline has no cursors). */
+  cursor(point: Point): void;
+  /** Strokes sent and not yet answered. */
+  readonly awaiting: number;
   close(): void;
 }
 
@@ -130,8 +169,11 @@ class OurDrawer implements LoadClient {
           m.messagesSent += 1;
           m.acked.push([stroke.id, s]);
         },
-        onRefused: () => (m.errors.refused += 1),
+        // The session retries what may pass later (unavailable, rate_limited) by itself: count those too.
+        onRefused: (_stroke, ack) => m.refused(ack.code),
+        onStorageFull: () => m.refused("storage_full"),
         onState: (state) => state === "reconnecting" && (m.errors.disconnects += 1),
+        onCursors: (cursors) => m.cursorsReceived(cursors.length),
       },
     );
   }
@@ -159,6 +201,15 @@ class OurDrawer implements LoadClient {
     await this.session.clear();
   }
 
+  cursor(point: Point): void {
+    this.session.cursor(point);
+    this.m.cursors.sent += 1;
+  }
+
+  get awaiting(): number {
+    return this.session.outbox.size;
+  }
+
   close(): void {
     this.session.close();
   }
@@ -168,20 +219,30 @@ class OurDrawer implements LoadClient {
   }
 }
 
-/** A watcher on the service: joins the board and times every stroke event. */
-class OurWatcher implements LoadClient {
+/**
+ * A plain socket on the service, joined to the board, timing every stroke event but its own. As a watcher it
+ * only receives; as an unbatched drawer it also sends one `stroke` event per pointer sample, without waiting
+ * for acknowledgements: the first sample of a stroke as a dot, each next one as the segment from the one before.
+ */
+class OurSocketClient implements LoadClient {
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private joined = false;
+  private key = "";
+  private index = 0;
+  private last: Point | undefined;
+  awaiting = 0;
 
-  constructor(id: number, url: string, readonly board: string, m: Measurements) {
+  constructor(private readonly id: number, url: string, readonly board: string, private readonly m: Measurements) {
     const timer = new StrokeTimer(m);
+    const own = `c${id}t`;
     this.socket = io(url, { transports: ["websocket"], reconnectionDelay: 500 });
     this.socket.on("connect", () => {
       this.socket.emit("join", { board, user: user(id) }, (ack) => (this.joined = ack.ok));
     });
     this.socket.on("ops", ({ ops }) => {
-      for (const op of ops) if (op.t === "s") timer.received(toRecord(op.r));
+      for (const op of ops) if (op.t === "s" && !op.r[3].startsWith(own)) timer.received(toRecord(op.r));
     });
+    this.socket.on("cursors", (cursors) => m.cursorsReceived(cursors.length));
     this.socket.on("connect_error", () => (m.errors.connectErrors += 1));
     this.socket.on("disconnect", () => {
       this.joined = false;
@@ -190,25 +251,55 @@ class OurWatcher implements LoadClient {
   }
 
   ready(): Promise<void> {
-    return waitFor("the watcher to join", () => this.joined, CONNECT_TIMEOUT_MS);
+    return waitFor("the client to join", () => this.joined, CONNECT_TIMEOUT_MS);
   }
 
-  begin(): number {
-    throw new Error("watchers do not draw");
+  begin(point: Point, key: string): number {
+    this.key = key;
+    this.index = 0;
+    this.send([point]);
+    this.last = point;
+    return 1;
   }
 
-  extend(): number {
-    throw new Error("watchers do not draw");
+  extend(point: Point): number {
+    this.send(this.last ? [this.last, point] : [point]);
+    this.last = point;
+    return 1;
   }
 
-  end(): void {}
+  end(): void {
+    this.last = undefined;
+  }
 
   async clear(): Promise<void> {
-    // Drawers clear the board between steps.
+    // Only to start the next step on an empty board: a refusal changes no figure.
+    await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("clear", {}).catch(() => undefined);
+  }
+
+  cursor(point: Point): void {
+    this.socket.volatile.emit("cursor", { x: point[0], y: point[1] });
+    this.m.cursors.sent += 1;
   }
 
   close(): void {
     this.socket.close();
+  }
+
+  private send(points: Point[]): void {
+    const id = `${this.key}-${this.index}`;
+    this.index += 1;
+    this.awaiting += 1;
+    const m = this.m;
+    this.socket.timeout(ACK_TIMEOUT_MS).emit("stroke", { id, p: encodePoints(points), c: "#1a73e8", w: 3 }, (error, ack) => {
+      this.awaiting -= 1;
+      if (error) m.errors.unanswered += 1;
+      else if (!ack.ok) m.refused(ack.code);
+      else {
+        m.messagesSent += 1;
+        m.acked.push([id, ack.s]);
+      }
+    });
   }
 }
 
@@ -251,6 +342,12 @@ class BaselineClient implements LoadClient {
     // The baseline keeps nothing, so there is nothing to clear.
   }
 
+  cursor(): void {
+    // The baseline has no cursors.
+  }
+
+  readonly awaiting = 0;
+
   close(): void {
     this.socket.close();
   }
@@ -258,8 +355,10 @@ class BaselineClient implements LoadClient {
 
 const measurements = new Measurements();
 let clients = new Map<number, LoadClient>();
+/** Clients that may draw: one of them clears its board between steps. */
+let drawing = new Set<number>();
 
-/** Draws `pattern` with the given clients from `startAt` for `durationMs`, then waits `drainMs` and reports. */
+/** Draws `pattern` with the given clients from `startAt` for `durationMs`, then drains (see Drain) and reports. */
 async function draw(command: Extract<WorkerCommand, { kind: "draw" }>): Promise<DrawReport> {
   const { samplesPerStroke, sampleIntervalMs, pauseMs } = command.pattern;
   measurements.reset(sampleIntervalMs);
@@ -276,6 +375,7 @@ async function draw(command: Extract<WorkerCommand, { kind: "draw" }>): Promise<
     index: 0,
     y: Math.round((0.1 + ((id * 37) % 80) / 100) * BOARD_HEIGHT),
   }));
+  const stopCursors = command.cursorHz ? moveCursors(command.cursorHz, command.startAt, endAt) : () => undefined;
 
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
@@ -304,7 +404,8 @@ async function draw(command: Extract<WorkerCommand, { kind: "draw" }>): Promise<
       }
     }, 2);
   });
-  await new Promise((resolve) => setTimeout(resolve, command.drainMs));
+  stopCursors();
+  const drainedMs = await drain(command.drainMs);
   return {
     histogram: encodeHistogram(measurements.histogram),
     delivered: measurements.delivered,
@@ -313,37 +414,85 @@ async function draw(command: Extract<WorkerCommand, { kind: "draw" }>): Promise<
     messagesSent: measurements.messagesSent,
     acked: measurements.acked,
     errors: measurements.errors,
+    refusedBy: measurements.refusedBy,
+    cursors: measurements.cursors,
+    drainedMs: Math.round(drainedMs),
     samplerLagP99: Math.round(lag.getValueAtPercentile(99) / 100) / 10,
   };
+}
+
+/**
+ * Every client of this process moves its cursor `hz` times a second from `startAt` to `endAt`, each on its own
+ * phase (so that the positions do not all leave together), along a path of its own. Returns a stop function.
+ */
+function moveCursors(hz: number, startAt: number, endAt: number): () => void {
+  const periodMs = 1000 / hz;
+  const movers = [...clients.values()].map((client, index, all) => ({ client, index, next: startAt + (index / all.length) * periodMs, moves: 0 }));
+  const tick = setInterval(() => {
+    const now = clock();
+    if (now >= endAt) return clearInterval(tick);
+    for (const mover of movers) {
+      if (mover.next > now) continue;
+      mover.next += periodMs * Math.max(1, Math.ceil((now - mover.next) / periodMs));
+      mover.moves += 1;
+      mover.client.cursor([(mover.index * 997 + mover.moves * 40) % BOARD_WIDTH, (mover.index * 331 + mover.moves * 25) % BOARD_HEIGHT]);
+    }
+  }, 5);
+  return () => clearInterval(tick);
+}
+
+/** Waits after drawing (see Drain); returns how long it waited, ms. */
+async function drain(how: Drain): Promise<number> {
+  const started = clock();
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  if (typeof how === "number") {
+    await sleep(how);
+    return clock() - started;
+  }
+  let seen = -1;
+  let quietSince = started;
+  for (;;) {
+    await sleep(100);
+    const now = clock();
+    const awaiting = [...clients.values()].reduce((sum, client) => sum + client.awaiting, 0);
+    if (measurements.delivered !== seen || awaiting > 0) {
+      seen = measurements.delivered;
+      quietSince = now;
+    }
+    if ((now - started >= how.minMs && now - quietSince >= how.quietMs) || now - started >= how.maxMs) return now - started;
+  }
 }
 
 async function handle(command: WorkerCommand): Promise<unknown> {
   switch (command.kind) {
     case "connect": {
+      const input = command.input ?? "session";
       clients = new Map(
         command.clients.map((spec) => [
           spec.id,
           command.system === "baseline"
             ? new BaselineClient(spec.url, spec.board, measurements)
-            : spec.draws
+            : spec.draws && input === "session"
               ? new OurDrawer(spec.id, spec.url, spec.board, measurements)
-              : new OurWatcher(spec.id, spec.url, spec.board, measurements),
+              : new OurSocketClient(spec.id, spec.url, spec.board, measurements),
         ]),
       );
+      drawing = new Set(command.clients.filter((spec) => spec.draws).map((spec) => spec.id));
       await Promise.all([...clients.values()].map((client) => client.ready()));
       return { connected: clients.size };
     }
     case "draw":
       return draw(command);
     case "clear": {
-      // One client per board clears it for everyone.
-      const oneEach = new Map([...clients.values()].map((client) => [client.board, client]));
+      // One drawer per board clears it for everyone.
+      const oneEach = new Map([...clients].filter(([id]) => drawing.has(id)).map(([, client]) => [client.board, client]));
       await Promise.all([...oneEach.values()].map((client) => client.clear()));
       return {};
     }
     case "close":
       clients.forEach((client) => client.close());
       clients.clear();
+      drawing.clear();
       return {};
   }
 }

@@ -4,7 +4,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { mergeHistograms, summarize, type LatencySummary } from "./latency";
-import type { DrawingPattern, DrawReport, System, WorkerCommand } from "./load-worker";
+import type { Drain, DrawingPattern, DrawReport, Input, System, WorkerCommand } from "./load-worker";
 
 export interface ClientSpec {
   url: string;
@@ -17,10 +17,17 @@ export interface DrawResult {
   latency: LatencySummary;
   /** Deliveries measured / deliveries expected (every sample to every other client of its board). */
   deliveredFraction: number;
+  /** Deliveries measured: pointer samples that reached another client of their board. */
+  delivered: number;
+  expected: number;
   samples: number;
   messagesSent: number;
   acked: [string, number][];
   errors: DrawReport["errors"];
+  refusedBy: Record<string, number>;
+  cursors: DrawReport["cursors"];
+  /** The longest wait for the last deliveries after drawing, ms. */
+  drainedMs: number;
   samplerLagP99: number;
 }
 
@@ -57,7 +64,7 @@ export class LoadWorkers {
    * are spread over the rest: a worker busy receiving would otherwise sample late, and count its own lag as
    * latency. When every client draws, all are spread evenly.
    */
-  async connect(system: System, clients: readonly ClientSpec[]): Promise<void> {
+  async connect(system: System, clients: readonly ClientSpec[], input?: Input): Promise<void> {
     const drawers = clients.filter((client) => client.draws).length;
     this.drawerSlots = this.workers.length > 1 && drawers < clients.length ? drawers : 0;
     this.boardSizes = new Map();
@@ -67,14 +74,18 @@ export class LoadWorkers {
         this.request(worker, {
           kind: "connect",
           system,
+          ...(input ? { input } : {}),
           clients: clients.flatMap((client, id) => (this.workerOf(id) === w ? [{ id, ...client }] : [])),
         }),
       ),
     );
   }
 
-  /** Has the clients with these ids draw for `durationMs`, then waits `drainMs` for the last deliveries. */
-  async draw(drawers: readonly number[], pattern: DrawingPattern, durationMs: number, drainMs = 3_000): Promise<DrawResult> {
+  /**
+   * Has the clients with these ids draw for `durationMs`, then waits for the last deliveries (see Drain); with
+   * `cursorHz`, every client moves its cursor that often meanwhile.
+   */
+  async draw(drawers: readonly number[], pattern: DrawingPattern, durationMs: number, drainMs: Drain = 3_000, cursorHz?: number): Promise<DrawResult> {
     const startAt = performance.timeOrigin + performance.now() + 500;
     const reports = (await Promise.all(
       this.workers.map((worker, w) =>
@@ -85,6 +96,7 @@ export class LoadWorkers {
           startAt,
           durationMs,
           drainMs,
+          ...(cursorHz ? { cursorHz } : {}),
         }),
       ),
     )) as DrawReport[];
@@ -96,17 +108,30 @@ export class LoadWorkers {
     }
     const samples = reports.reduce((sum, report) => sum + report.samples, 0);
     const delivered = reports.reduce((sum, report) => sum + report.delivered, 0);
+    const total = (pick: (report: DrawReport) => number) => reports.reduce((sum, report) => sum + pick(report), 0);
+    const refusedBy: Record<string, number> = {};
+    for (const report of reports) for (const [code, count] of Object.entries(report.refusedBy)) refusedBy[code] = (refusedBy[code] ?? 0) + count;
     return {
       latency: summarize(mergeHistograms(reports.map((report) => report.histogram))),
       deliveredFraction: expected === 0 ? 1 : delivered / expected,
+      delivered,
+      expected,
       samples,
       messagesSent: reports.reduce((sum, report) => sum + report.messagesSent, 0),
       acked: reports.flatMap((report) => report.acked),
       errors: {
-        connectErrors: reports.reduce((sum, report) => sum + report.errors.connectErrors, 0),
-        disconnects: reports.reduce((sum, report) => sum + report.errors.disconnects, 0),
-        refused: reports.reduce((sum, report) => sum + report.errors.refused, 0),
+        connectErrors: total((report) => report.errors.connectErrors),
+        disconnects: total((report) => report.errors.disconnects),
+        refused: total((report) => report.errors.refused),
+        unanswered: total((report) => report.errors.unanswered),
       },
+      refusedBy,
+      cursors: {
+        sent: total((report) => report.cursors.sent),
+        messages: total((report) => report.cursors.messages),
+        positions: total((report) => report.cursors.positions),
+      },
+      drainedMs: Math.max(...reports.map((report) => report.drainedMs)),
       samplerLagP99: Math.max(...reports.map((report) => report.samplerLagP99)),
     };
   }

@@ -7,6 +7,8 @@ export interface ProcessUsage {
   name: string;
   /** CPU used in the window, as a percentage of one core. */
   cpuPercent: number;
+  /** CPU time used in the window, ms. */
+  cpuMs: number;
   rssMb: number;
   /** The process was gone at the end of the window. */
   died: boolean;
@@ -37,10 +39,12 @@ export class CpuWindow {
     return Promise.all(
       [...this.processes].map(async ([name, pid]) => {
         const usage = await sample(pid);
-        if (!usage) return { name, cpuPercent: 0, rssMb: 0, died: true };
+        if (!usage) return { name, cpuPercent: 0, cpuMs: 0, rssMb: 0, died: true };
+        const cpuMs = usage.ctime - (this.startCpuMs.get(pid) ?? 0);
         return {
           name,
-          cpuPercent: Math.round((usage.ctime - (this.startCpuMs.get(pid) ?? 0)) / 10 / seconds),
+          cpuPercent: Math.round(cpuMs / 10 / seconds),
+          cpuMs,
           rssMb: Math.round(usage.memory / 1e5) / 10,
           died: false,
         };

@@ -19,6 +19,9 @@ import { ProfileDialog } from "./profile-dialog";
 import { bindShortcuts } from "./shortcuts";
 import { Toolbar } from "./toolbar";
 
+/** The ink worker's script, named by the build (client/build.mjs); undefined in a build without it. */
+declare const INK_WORKER_URL: string | undefined;
+
 /** Zoom factor of one press of + or -, or of a zoom button. */
 const ZOOM_STEP = 1.25;
 
@@ -92,6 +95,7 @@ const view = new BoardView(
     toolbar.showZoom(view.viewport.zoom);
     cursorLayer.reposition();
   },
+  typeof INK_WORKER_URL === "string" ? INK_WORKER_URL : undefined,
 );
 const cursorLayer = new CursorLayer(element("cursors"), view.viewport, () => user.id);
 const input = new PointerInput({ surface: stage, view, session, history, tool: () => toolbar.tool, pen: () => toolbar.pen });
@@ -182,5 +186,7 @@ Object.assign(window, {
      * the board is read (counting sorts the board: polling it earlier would slow the catch-up it measures).
      */
     stats: () => ({ strokes: caughtUp ? session.board.strokes().length : undefined, ...view.paintTimes }),
+    /** Whether the ink canvas has ink along the board's row at `y` (a fraction of its height); asks the ink's worker. */
+    inkAt: (y: number) => view.inkAt(y),
   },
 });

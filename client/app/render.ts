@@ -20,6 +20,9 @@ const ROUND_JOIN_PX = 4;
 /** Most strokes in one path. */
 const STROKES_PER_PATH = 64;
 
+/** A 2D context on the page's thread or in a worker. */
+export type Context2D = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
+
 export interface RenderOptions {
   /** One canvas pixel in board units: no line is drawn thinner, and detail below it is left out. */
   pixel: number;
@@ -31,7 +34,7 @@ export interface RenderOptions {
  * Draws the strokes in the order given (each above the ones before it, with the context's compositing).
  * Returns how many points it drew: a measure of the rasterizer's work.
  */
-export function drawStrokes(ctx: CanvasRenderingContext2D, strokes: Iterable<Drawable>, options: RenderOptions): number {
+export function drawStrokes(ctx: Context2D, strokes: Iterable<Drawable>, options: RenderOptions): number {
   const minStepSquared = (DETAIL_PX * options.pixel) ** 2;
   ctx.lineCap = "round";
   let path: Path2D | undefined;

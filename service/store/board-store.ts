@@ -21,6 +21,11 @@ export interface BoardLimits {
   logBytes: number;
   /** Most bytes of pages one snapshot read returns (at least one page). */
   readBytes: number;
+  /**
+   * The same for a snapshot's first read (the join's answer), when smaller: the newest strokes reach a late joiner,
+   * and its screen, after reading little; the rest follows in reads of `readBytes`. Default: `readBytes`.
+   */
+  firstReadBytes?: number;
   /** A board nobody reads or writes for this long is deleted. */
   idleTtlSeconds: number;
   /** Least time between two clears (or undos of a clear) of one board. */

@@ -186,6 +186,7 @@ export class MemoryBoardStore implements BoardStore {
     const inLog = request.e === b.e && after !== undefined && after + 1 >= b.lf && after <= b.s;
     if (inLog && !request.cursor) return { e: b.e, s: b.s, rotated: false, ops: `[${b.log.slice(after + 1 - b.lf).join(",")}]` };
     const cursor = inLog && request.cursor ? request.cursor : Infinity;
+    const budget = request.cursor ? this.limits.readBytes : Math.min(this.limits.readBytes, this.limits.firstReadBytes ?? Infinity);
     const k: Record<string, number> = {};
     const pages: { text: string; dead: Set<string> }[] = [];
     let used = 0;
@@ -194,7 +195,7 @@ export class MemoryBoardStore implements BoardStore {
     for (const page of [...b.live].reverse()) {
       const text = b.pages.get(page);
       if (page >= cursor || text === undefined) continue;
-      if (used >= this.limits.readBytes) {
+      if (used >= budget) {
         next = last;
         break;
       }

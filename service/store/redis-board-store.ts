@@ -65,7 +65,7 @@ export class RedisBoardStore implements BoardStore {
       request.e ?? "",
       request.after ?? request.at ?? "",
       request.cursor ?? 0,
-      this.limits.readBytes,
+      request.cursor ? this.limits.readBytes : Math.min(this.limits.readBytes, this.limits.firstReadBytes ?? Infinity),
     ])) as Reply;
     const e = String(reply[0]);
     const s = Number(reply[1]);

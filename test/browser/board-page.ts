@@ -15,6 +15,8 @@ export interface WhiteboardHandle {
   connection(): string;
   zoom(): number;
   stats(): { strokes?: number; firstPaintMs?: number; caughtUpMs?: number; fullyDrawnMs?: number };
+  /** Whether the ink canvas has ink along the board's row at y (a fraction of its height), read where it is painted. */
+  inkAt(y: number): Promise<boolean>;
 }
 
 type Fraction = readonly [x: number, y: number];
@@ -90,17 +92,12 @@ export class BoardPage {
     await this.drag([await this.at([x0, y]), await this.at([x1, y])], 12);
   }
 
-  /** Whether the ink canvas has any ink along the board's row at height y (a fraction of the board). */
+  /**
+   * Whether the ink canvas has any ink along the board's row at height y (a fraction of the board). The ink may be
+   * painted in a worker (an OffscreenCanvas the page cannot read), so the page asks it.
+   */
   inkAt(y: number): Promise<boolean> {
-    return this.page.evaluate((row) => {
-      const canvas = document.getElementById("ink") as HTMLCanvasElement;
-      const [stage, paper] = [canvas.getBoundingClientRect(), (document.getElementById("paper") as HTMLElement).getBoundingClientRect()];
-      const scale = canvas.width / stage.width;
-      const top = Math.round((paper.top - stage.top + paper.height * row) * scale);
-      const pixels = (canvas.getContext("2d") as CanvasRenderingContext2D).getImageData(0, top, canvas.width, 1).data;
-      for (let i = 3; i < pixels.length; i += 4) if ((pixels[i] as number) > 0) return true;
-      return false;
-    }, y);
+    return this.page.evaluate((row) => (window as unknown as { whiteboard: WhiteboardHandle }).whiteboard.inkAt(row), y);
   }
 
   /** Waits until the page draws (or stops drawing) ink along row y. */

@@ -37,3 +37,48 @@ test.each<[string, string, RegExp]>([
 test("more points than allowed are refused", () => {
   expect(decodePoints(encodePoints([[1, 1], [2, 2], [3, 3]]), 2)).toMatch(/more than 2 points/);
 });
+
+/** The decoder as first written, plainly (floating-point arithmetic): the faster one must answer exactly as it does. */
+function referenceDecode(text: string, maxPoints = Infinity): number[] | string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const flat: number[] = [];
+  let value = 0;
+  let shift = 0;
+  for (let index = 0; index < text.length; index += 1) {
+    const digit = alphabet.indexOf(text[index] as string);
+    if (digit < 0) return `character ${index} is not Base64`;
+    value += (digit & 31) * 2 ** shift;
+    if (digit & 32) {
+      shift += 5;
+      if (shift > 25) return `number at character ${index} is too long`;
+      continue;
+    }
+    const delta = value % 2 === 1 ? -(value - 1) / 2 : value / 2;
+    const coordinate = (flat.length >= 2 ? (flat[flat.length - 2] as number) : 0) + delta;
+    if (coordinate < 0 || coordinate > (flat.length % 2 === 0 ? BOARD_WIDTH : BOARD_HEIGHT)) return `point ${flat.length >> 1} is off the board`;
+    flat.push(coordinate);
+    if (flat.length > maxPoints * 2) return `more than ${maxPoints} points`;
+    value = 0;
+    shift = 0;
+  }
+  if (shift > 0) return "the last number is cut short";
+  if (flat.length === 0) return "no points";
+  if (flat.length % 2 === 1) return "an x without its y";
+  return flat;
+}
+
+test("any text decodes exactly as the plain reference decoder does (points or the same reason)", () => {
+  const base64 = fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/!".split(""));
+  const valid = fc.array(point, { minLength: 0, maxLength: 20 }).map((points) => encodePoints(points));
+  // Valid encodings, cut or extended with arbitrary digits: every path through the decoder.
+  const text = fc.oneof(
+    fc.array(base64, { maxLength: 40 }).map((chars) => chars.join("")),
+    fc.tuple(valid, fc.array(base64, { maxLength: 8 }).map((chars) => chars.join("")), fc.nat(8)).map(([good, tail, cut]) => good.slice(0, Math.max(0, good.length - cut)) + tail),
+  );
+  fc.assert(
+    fc.property(text, fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 10 })), (input, maxPoints) => {
+      expect(decodePoints(input, maxPoints)).toEqual(referenceDecode(input, maxPoints));
+    }),
+    { numRuns: 5_000 },
+  );
+});

@@ -202,6 +202,25 @@ describe.each(implementations)("%s store", (_, create) => {
     expect("snapshot" in first && (JSON.parse(first.snapshot.records) as StrokeTuple[])[0]?.[0]).toBeGreaterThan(30);
   });
 
+  test("a snapshot's first read holds about firstReadBytes (the newest strokes), the next ones about readBytes", async () => {
+    const store = create({ ...LIMITS, pageBytes: 100, readBytes: 600, firstReadBytes: 150 });
+    const board = newBoard();
+    const all = Array.from({ length: 40 }, (_, index) => `s${index}`);
+    await store.addStrokes(board, USER, all.map((id) => stroke(id)));
+    const first = await store.read(board, {});
+    if (!("snapshot" in first)) throw new Error("expected a snapshot");
+    expect(first.snapshot.next).toBeDefined();
+    const firstRecords = JSON.parse(first.snapshot.records) as StrokeTuple[];
+    const second = await store.read(board, { e: first.e, at: first.s, cursor: first.snapshot.next as number });
+    if (!("snapshot" in second)) throw new Error("expected the snapshot's next page");
+    const secondRecords = JSON.parse(second.snapshot.records) as StrokeTuple[];
+    // Pages close at about 100 bytes (a record here is about 70): 2 pages first, then about 6 per read.
+    expect(first.snapshot.records.length).toBeLessThan(400);
+    expect(second.snapshot.records.length).toBeGreaterThan(500);
+    expect(Math.min(...firstRecords.map((record) => record[0]))).toBeGreaterThan(Math.max(...secondRecords.map((record) => record[0])));
+    expect(ids((await snapshot(store, board)).records)).toEqual([...all].sort());
+  });
+
   test("a client within the log gets the operations after its seq; one behind the log, or of another epoch, a snapshot", async () => {
     const store = create(LIMITS);
     const board = newBoard();
@@ -289,11 +308,13 @@ async function run(store: BoardStore, board: string, actions: readonly Action[])
 }
 
 test("the Redis store and the memory store answer any sequence of operations identically", async () => {
-  const redis = new RedisBoardStore(connections.commands, LIMITS);
   await fc.assert(
-    fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 30 }), async (actions) => {
+    // With and without a smaller first snapshot read.
+    fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 30 }), fc.constantFrom(undefined, 200), async (actions, firstReadBytes) => {
       const board = newBoard();
-      const memory = new MemoryBoardStore(LIMITS);
+      const limits = firstReadBytes === undefined ? LIMITS : { ...LIMITS, firstReadBytes };
+      const redis = new RedisBoardStore(connections.commands, limits);
+      const memory = new MemoryBoardStore(limits);
       expect(normalized(await run(redis, board, actions))).toEqual(normalized(await run(memory, board, actions)));
     }),
     { numRuns: 150 },
