@@ -19,10 +19,9 @@ import calculateSlot from "@redis/client/dist/lib/utils/calculate-slot";
 import type { RedisConfig } from "./config";
 import type { Logger } from "./logger";
 import type { RedisClientLike } from "./metrics";
-import { AccessTokenSource, fetchAccessToken, iamCredentialsProvider } from "./redis-auth";
-import { redisTlsOptions } from "./redis-tls";
+import { AccessTokenSource, fetchAccessToken } from "./redis-auth";
 import { boardKeys, boardScripts, type BoardScriptRunner } from "./store/redis-scripts";
-import { createRedisConnections, COMMAND_TIMEOUT_MS, CONNECT_TIMEOUT_MS, PING_INTERVAL_MS, reconnectDelay, type RedisConnections } from "./redis";
+import { COMMAND_TIMEOUT_MS, connectionDefaults, createRedisConnections, reconnectDelay, type RedisConnections } from "./redis";
 
 export interface RedisBackend {
   kind: "standalone" | "cluster";
@@ -101,16 +100,7 @@ function clusterOptions(config: RedisConfig, tokens: AccessTokenSource | undefin
   const url = new URL(config.url);
   return {
     rootNodes: [{ socket: { host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port || 6379) } }],
-    defaults: {
-      ...(tokens ? { credentialsProvider: iamCredentialsProvider(tokens) } : { password: config.password }),
-      socket: {
-        connectTimeout: CONNECT_TIMEOUT_MS,
-        reconnectStrategy: reconnectDelay,
-        ...(config.tls ? redisTlsOptions(config.caCert) : {}),
-      },
-      pingInterval: PING_INTERVAL_MS,
-      disableOfflineQueue: true,
-    },
+    defaults: connectionDefaults(config, tokens),
     commandOptions: { timeout: COMMAND_TIMEOUT_MS },
     topologyRefreshOnReconnectionAttemptStrategy: TOPOLOGY_REFRESH_MS,
     scripts: boardScripts,

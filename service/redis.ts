@@ -23,20 +23,30 @@ export function reconnectDelay(retries: number): number {
   return capped / 2 + Math.random() * (capped / 2);
 }
 
-function createCommandClient(config: RedisConfig, tokens?: AccessTokenSource) {
-  return createClient({
-    url: config.url,
-    // IAM: each connection's handshake sends the current access token (./redis-auth.ts); else the AUTH string.
+/**
+ * What every connection to Redis shares, one node's or a cluster's: credentials (IAM: each connection's handshake
+ * sends the current access token, ./redis-auth.ts; else the AUTH string), the verified TLS identity, reconnection,
+ * and the PING that finds a half-open connection.
+ */
+export function connectionDefaults(config: RedisConfig, tokens?: AccessTokenSource) {
+  return {
     ...(tokens ? { credentialsProvider: iamCredentialsProvider(tokens) } : { password: config.password }),
     socket: {
       connectTimeout: CONNECT_TIMEOUT_MS,
       reconnectStrategy: reconnectDelay,
-      // The subscriber, a duplicate(), inherits these socket options, so both connections check the same identity.
       ...(config.tls ? redisTlsOptions(config.caCert) : {}),
     },
     pingInterval: PING_INTERVAL_MS,
     // Fail at once while disconnected: a stroke is refused with "unavailable" rather than queued in memory.
     disableOfflineQueue: true,
+  };
+}
+
+function createCommandClient(config: RedisConfig, tokens?: AccessTokenSource) {
+  return createClient({
+    url: config.url,
+    // The subscriber, a duplicate(), inherits these options, so both connections check the same identity.
+    ...connectionDefaults(config, tokens),
     commandOptions: { timeout: COMMAND_TIMEOUT_MS },
     scripts: boardScripts,
   });

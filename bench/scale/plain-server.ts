@@ -10,18 +10,11 @@
  */
 import { createServer } from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
-import { createClient } from "redis";
 import { Server } from "socket.io";
-import { redisTlsOptions } from "../../service/redis-tls";
+import { connectPlainRedis } from "../lib/plain-redis";
 
 async function main(): Promise<void> {
-  const pub = createClient({
-    password: process.env.REDIS_PASSWORD,
-    socket: { host: process.env.REDIS_HOST, port: Number(process.env.REDIS_PORT), ...redisTlsOptions(process.env.REDIS_CA_CERT) },
-  });
-  const sub = pub.duplicate();
-  for (const client of [pub, sub]) client.on("error", (error: Error) => console.error("redis:", error.message));
-  await Promise.all([pub.connect(), sub.connect()]);
+  const { pub, sub } = await connectPlainRedis();
 
   let received = 0;
   const httpServer = createServer((req, res) => {

@@ -59,19 +59,16 @@ export const DEFAULT_SIDECAR_IMAGE = "us-docker.pkg.dev/cloud-ops-agents-artifac
 /** Cloud Run CPU limits accepted by the provider (`resources.limits.cpu`). */
 export const CPU_VALUES = ["1", "2", "4", "8"] as const;
 
-/** Environment variable names the stacks set themselves (or Cloud Run reserves); `service.env` may not use them. */
+/**
+ * Environment variable names the stacks set themselves (or Cloud Run reserves); `service.env` may not use them, nor any
+ * name starting with RESERVED_ENV_PREFIX: the stacks own the whole Redis connection (engine, address, TLS, AUTH, WAIT).
+ */
 export const RESERVED_ENV_NAMES = [
   "PORT",
   "K_SERVICE",
   "K_REVISION",
   "K_CONFIGURATION",
-  "REDIS_URL",
-  "REDIS_HOST",
-  "REDIS_PORT",
-  "REDIS_PASSWORD",
-  "REDIS_TLS",
-  "REDIS_CA_CERT",
-  "REDIS_WAIT_REPLICAS",
+  "GCE_METADATA_HOST",
   "REQUEST_TIMEOUT_SECONDS",
   "MAX_SOCKETS",
   "CLIENT_ADDRESS_HOP",
@@ -82,6 +79,7 @@ export const RESERVED_ENV_NAMES = [
   "METRICS_PORT",
   "METRICS_FINAL_SCRAPE_SECONDS",
 ] as const;
+export const RESERVED_ENV_PREFIX = "REDIS_";
 
 /** Thrown when the configuration is invalid. `issues` lists every problem as `field: message`. */
 export class InfraConfigError extends Error {
@@ -740,8 +738,10 @@ function crossFieldIssues(config: InfraConfig): string[] {
   }
 
   for (const name of Object.keys(service.env)) {
-    if ((RESERVED_ENV_NAMES as readonly string[]).includes(name)) {
-      issues.push(`service.env.${name}: is reserved (set by the stack or by Cloud Run); reserved names are ${RESERVED_ENV_NAMES.join(", ")}`);
+    if ((RESERVED_ENV_NAMES as readonly string[]).includes(name) || name.startsWith(RESERVED_ENV_PREFIX)) {
+      issues.push(
+        `service.env.${name}: is reserved (set by the stack or by Cloud Run); reserved names are ${RESERVED_ENV_NAMES.join(", ")} and every ${RESERVED_ENV_PREFIX}*`,
+      );
     }
   }
 

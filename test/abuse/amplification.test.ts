@@ -5,14 +5,13 @@
  * when they share one) and stays far under 256 MB RSS. A client that asks and never reads is cut once its send buffer
  * passes MAX_SEND_BUFFER_BYTES.
  */
-import { BOARD_HEIGHT, BOARD_WIDTH, type SyncAck } from "../../protocol/events";
-import { encodePoints } from "../../protocol/points";
+import type { SyncAck } from "../../protocol/events";
 import { scrape } from "../../local/metrics-reader";
 import { ServiceInstance } from "../../local/service-instance";
 import { Topology } from "../../local/topology";
 import { openRawWebSocket } from "../support/raw-websocket";
 import { connectClient, eventually, makeStroke, makeUser, type TestClient } from "../support/socket-client";
-import { CLOUD_RUN_HEAP, LogLines, MIB, peakRss, processFigures, sleep, within } from "./support";
+import { bigStroke, CLOUD_RUN_HEAP, LogLines, MIB, peakRss, processFigures, sleep, within } from "./support";
 
 // An eighth of the default rate and a thirty-second of the default burst: ten clients in this test's process (which
 // parses every answer) overspend them even on a busy machine, and the test's traffic stays near 25 MiB. bench/abuse.ts
@@ -64,19 +63,7 @@ afterAll(async () => {
   await topology?.stop();
 });
 
-/** 1,000-point strokes with long jumps between points: about 6 KB each, the most one stroke may hold. A few, reused. */
-const SCRIBBLES = Array.from({ length: 16 }, (_, seed) => {
-  let [x, y] = [(seed * 7_919) % BOARD_WIDTH, (seed * 104_729) % BOARD_HEIGHT];
-  const points: [number, number][] = [];
-  for (let i = 0; i < 1_000; i++) {
-    x = (x + 1_000 + ((i * 7_919 + seed) % 3_000)) % BOARD_WIDTH;
-    y = (y + 1_000 + ((i * 104_729 + seed) % 3_000)) % BOARD_HEIGHT;
-    points.push([x, y]);
-  }
-  return encodePoints(points);
-});
 
-const bigStroke = (seed: number) => makeStroke({ p: SCRIBBLES[seed % SCRIBBLES.length] as string });
 
 /** Strokes until the board refuses one with board_full: MAX_BOARD_BYTES (16 MiB) of records, about 2,800 strokes. */
 async function buildLargestBoard(url: string): Promise<void> {

@@ -4,12 +4,11 @@
  * each costs Redis little), clear and erase someone's board (rate-limited, undoable, logged with the address), reach a
  * user through a board named like their socket id (it cannot).
  */
-import { BOARD_HEIGHT, BOARD_WIDTH, type BoardOp, type WriteAck } from "../../protocol/events";
-import { encodePoints } from "../../protocol/points";
+import type { BoardOp, WriteAck } from "../../protocol/events";
 import { scrape } from "../../local/metrics-reader";
 import { Topology } from "../../local/topology";
 import { addedIds, connectClient, eventually, makeStroke, type TestClient } from "../support/socket-client";
-import { LogLines, MIB, operatorRedis, processFigures, scriptMicroseconds, sleep } from "./support";
+import { bigStroke, LogLines, MIB, operatorRedis, processFigures, scriptMicroseconds, sleep } from "./support";
 
 const WRITE_BYTES_PER_SECOND = 64 * 1024; // the defaults
 const WRITE_BYTES_BURST = MIB;
@@ -37,22 +36,8 @@ async function client(localAddress: string, board?: string): Promise<TestClient>
   return connected;
 }
 
-/**
- * 1,000-point strokes (the most one stroke may hold) with long jumps between points: about 6 KB of points each, the
- * most bytes per event. A few, reused.
- */
-const SCRIBBLES = Array.from({ length: 16 }, (_, seed) => {
-  let [x, y] = [(seed * 7_919) % BOARD_WIDTH, (seed * 104_729) % BOARD_HEIGHT];
-  const points: [number, number][] = [];
-  for (let i = 0; i < 1_000; i++) {
-    x = (x + 1_000 + ((i * 7_919 + seed) % 3_000)) % BOARD_WIDTH;
-    y = (y + 1_000 + ((i * 104_729 + seed) % 3_000)) % BOARD_HEIGHT;
-    points.push([x, y]);
-  }
-  return encodePoints(points);
-});
 let seed = 0;
-const bigStroke = () => makeStroke({ p: SCRIBBLES[(seed += 1) % SCRIBBLES.length] as string });
+const nextBigStroke = () => bigStroke((seed += 1));
 
 const count = (ops: readonly BoardOp[], kind: BoardOp["t"]) => ops.filter((op) => op.t === kind).length;
 
@@ -69,7 +54,7 @@ test("a full Redis: strokes get storage_full (never unavailable), /readyz stays 
     const refusals: WriteAck[] = [];
     for (let writer = 0; writer < 20 && !refusals.some((ack) => !ack.ok && ack.code === "storage_full"); writer++) {
       const drawer = await client("127.0.8.1", board);
-      const acks = await Promise.all(Array.from({ length: 300 }, () => drawer.stroke(bigStroke())));
+      const acks = await Promise.all(Array.from({ length: 300 }, () => drawer.stroke(nextBigStroke())));
       refusals.push(...acks.filter((ack) => !ack.ok && ack.code !== "rate_limited"));
       drawer.close();
     }
@@ -113,7 +98,7 @@ test("big strokes: one client gets at most WRITE_BYTES_BURST + WRITE_BYTES_PER_S
     // event rate stays under its limit, so that what refuses is the byte rate).
     for (let batch = 0; performance.now() - started < 2_000; batch++) {
       if (batch > 0) await sleep(150);
-      const strokes = Array.from({ length: batch === 0 ? 200 : 10 }, bigStroke);
+      const strokes = Array.from({ length: batch === 0 ? 200 : 10 }, nextBigStroke);
       const acks = await Promise.all(strokes.map((stroke) => drawer.stroke(stroke)));
       acks.forEach((ack, index) => {
         const bytes = (strokes[index] as { p: string }).p.length;
@@ -152,7 +137,7 @@ test("ten sockets from one address share its stroke-byte budget: more sockets do
   // Each socket alone may send 1 MiB at once; together they try 7 MiB at once.
   await Promise.all(
     drawers.map(async (drawer) => {
-      const strokes = Array.from({ length: 120 }, bigStroke);
+      const strokes = Array.from({ length: 120 }, nextBigStroke);
       const acks = await Promise.all(strokes.map((stroke) => drawer.stroke(stroke)));
       acks.forEach((ack, index) => {
         const bytes = (strokes[index] as { p: string }).p.length;
@@ -207,13 +192,13 @@ describe("someone else's board", () => {
     const late = await client("127.0.8.12");
     const snapshot = await late.join({ board });
     expect(snapshot.ok && "snapshot" in snapshot ? snapshot.snapshot.records.map((record) => record[3]).sort() : []).toEqual([...drawn].sort());
-    expect(logs.matching("clear undone", linesBefore)).toEqual([expect.objectContaining({ address: "127.0.8.10" })]);
+    expect(await logs.awaitMatching("clear undone", linesBefore)).toEqual([expect.objectContaining({ address: "127.0.8.10" })]);
   });
 
   test("erasing many strokes is logged with the address, and restored by the victim", async () => {
     const linesBefore = logs.length;
     expect(await vandal.erase(drawn.map((id) => [id, 3]))).toMatchObject({ ok: true });
-    expect(logs.matching("strokes erased", linesBefore)).toEqual([expect.objectContaining({ address: "127.0.8.11", board, strokes: drawn.length })]);
+    expect(await logs.awaitMatching("strokes erased", linesBefore)).toEqual([expect.objectContaining({ address: "127.0.8.11", board, strokes: drawn.length })]);
     expect(await victim.restore(drawn.map((id) => [id, 4]))).toMatchObject({ ok: true });
     const late = await client("127.0.8.13");
     const snapshot = await late.join({ board });

@@ -4,7 +4,11 @@
 import { readFileSync } from "node:fs";
 import { createClient } from "redis";
 import type { RedisServer } from "../../local/redis-server";
+import { waitFor } from "../../local/ports";
 import { SERVICE_ENTRY } from "../../local/service-instance";
+import { makeStroke } from "../support/socket-client";
+import { BOARD_HEIGHT, BOARD_WIDTH, type StrokeInput } from "../../protocol/events";
+import { encodePoints } from "../../protocol/points";
 import { redisTlsOptions } from "../../service/redis-tls";
 
 /** Linux's clock tick for /proc/<pid>/stat times (USER_HZ, 100 on every common architecture). */
@@ -69,6 +73,12 @@ export class LogLines {
       .map((line) => line.entry);
   }
 
+  /** What `matching` finds once it finds anything: a line travels through the instance's stdout, behind its ack. */
+  async awaitMatching(message: RegExp | string, since = 0, source?: string): Promise<Record<string, unknown>[]> {
+    await waitFor(`a log line "${String(message)}"`, () => this.matching(message, since, source).length > 0, 5_000, 20).catch(() => undefined);
+    return this.matching(message, since, source);
+  }
+
   get length(): number {
     return this.lines.length;
   }
@@ -110,3 +120,21 @@ export async function scriptMicroseconds(client: Awaited<ReturnType<typeof opera
   for (const [, value] of info.matchAll(/^cmdstat_eval\w*:calls=\d+,usec=(\d+)/gm)) usec += Number(value);
   return usec;
 }
+
+/**
+ * 1,000-point strokes (the most one stroke may hold) with long jumps between points: about 6 KB of points each, the
+ * most bytes per event. A few, reused.
+ */
+const SCRIBBLES = Array.from({ length: 16 }, (_, seed) => {
+  let [x, y] = [(seed * 7_919) % BOARD_WIDTH, (seed * 104_729) % BOARD_HEIGHT];
+  const points: [number, number][] = [];
+  for (let i = 0; i < 1_000; i++) {
+    x = (x + 1_000 + ((i * 7_919 + seed) % 3_000)) % BOARD_WIDTH;
+    y = (y + 1_000 + ((i * 104_729 + seed) % 3_000)) % BOARD_HEIGHT;
+    points.push([x, y]);
+  }
+  return encodePoints(points);
+});
+
+/** The `n`th of the biggest strokes, with a fresh id. */
+export const bigStroke = (n: number): StrokeInput => makeStroke({ p: SCRIBBLES[n % SCRIBBLES.length] as string });

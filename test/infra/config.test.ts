@@ -152,6 +152,7 @@ const INVALID: Array<[string, unknown, string[]]> = [
   ["origin with a default port", { ...BASE, service: { allowedOrigins: ["https://a.example.com:443"] } }, ["service.allowedOrigins.0:", "non-default port"]],
   ["env name pattern", { ...BASE, service: { env: { "max-strokes": "1" } } }, ["service.env", "^[A-Z_][A-Z0-9_]*$"]],
   ["reserved env name", { ...BASE, service: { env: { REDIS_HOST: "10.0.0.1" } } }, ["service.env.REDIS_HOST:", "reserved"]],
+  ["reserved Redis env name the clustered engine sets", { ...BASE, service: { env: { REDIS_AUTH: "password" } } }, ["service.env.REDIS_AUTH:", "every REDIS_*"]],
   ["reserved env name set from the concurrency", { ...BASE, service: { env: { MAX_SOCKETS: "5000" } } }, ["service.env.MAX_SOCKETS:", "reserved"]],
   ["connector name too long", { ...BASE, network: { connectorName: "a".repeat(26) } }, ["network.connectorName:", "1 to 25 characters", "^[a-z][-a-z0-9]{0,23}[a-z0-9]$"]],
   ["connector name upper case", { ...BASE, network: { connectorName: "Board-conn" } }, ["network.connectorName:", "^[a-z][-a-z0-9]{0,23}[a-z0-9]$"]],

@@ -108,3 +108,36 @@ export async function converge(users: readonly ScriptedUser[], url: string, boar
   );
   return { stored, seconds: (Date.now() - started) / 1000 };
 }
+
+/** What a crowd of users drew, was acknowledged and the store holds, once they converged. */
+export interface CrowdOutcome {
+  strokesDrawn: number;
+  chunksAcked: number;
+  /** Acknowledged chunks the store does not hold. */
+  missing: number;
+  /** Acknowledged chunks the store holds under another seq: their first copy was lost and a client sent them back. */
+  storedAgain: number;
+}
+
+export function crowdOutcome(users: readonly ScriptedUser[], stored: readonly StrokeRecord[]): CrowdOutcome {
+  const storedSeq = new Map(stored.map((stroke) => [stroke.i, stroke.s]));
+  const acked = users.flatMap((user) => [...user.acked]);
+  return {
+    strokesDrawn: users.reduce((sum, user) => sum + user.strokesDrawn, 0),
+    chunksAcked: acked.length,
+    missing: acked.filter(([id]) => !storedSeq.has(id)).length,
+    storedAgain: acked.filter(([id, seq]) => storedSeq.has(id) && storedSeq.get(id) !== seq).length,
+  };
+}
+
+/**
+ * The crowd's common promise: every acknowledged chunk is stored, and every stored one was acknowledged to its author
+ * once (nothing duplicated, nothing from nowhere); nothing refused, nothing left unsent, and enough drawn to mean it.
+ */
+export function expectNothingLost(users: readonly ScriptedUser[], stored: readonly StrokeRecord[], outcome: CrowdOutcome): void {
+  expect(outcome.missing).toBe(0);
+  expect(outcome.chunksAcked).toBe(stored.length);
+  expect(users.reduce((sum, user) => sum + user.refused, 0)).toBe(0);
+  expect(users.every((user) => user.session.outbox.size === 0)).toBe(true);
+  expect(outcome.strokesDrawn).toBeGreaterThan(users.length * 10);
+}
