@@ -39,7 +39,14 @@ export interface RedisBackend {
   nodeOf(board: string): string;
   /** INFO memory of each primary it can reach. */
   memoryInfo(): Promise<{ node: string; info: string }[]>;
+  /** Both roles up: commands and subscriptions. */
   isReady(): boolean;
+  /**
+   * The commands up: what a write needs. Not the subscriber, whose connection to a shard opens only when a room there
+   * is first subscribed to (a write arriving meanwhile was refused for nothing), and whose outage costs this
+   * instance's clients only broadcasts, which their catch-up finds again.
+   */
+  isWritable(): boolean;
   connect(): Promise<void>;
   close(): Promise<void>;
 }
@@ -66,6 +73,7 @@ export function createRedisBackend(config: RedisConfig, logger: Logger): RedisBa
   return {
     ...backend,
     isReady: () => !clusterNode && backend.isReady(),
+    isWritable: () => !clusterNode && backend.isWritable(),
     async connect() {
       await backend.connect();
       if (/^cluster_enabled:1/m.test(await connections.commands.info("cluster").catch(() => ""))) {
@@ -91,6 +99,7 @@ export function standaloneBackend(connections: RedisConnections): RedisBackend {
     nodeOf: () => "redis",
     memoryInfo: async () => [{ node: "redis", info: await commands.info("memory") }],
     isReady: connections.isReady,
+    isWritable: () => commands.isReady,
     connect: connections.connect,
     close: connections.close,
   };
@@ -168,6 +177,7 @@ function clusterBackend(config: RedisConfig, logger: Logger, tokens: AccessToken
       return readings.flatMap((reading) => (reading.status === "fulfilled" ? [reading.value] : []));
     },
     isReady: () => commandsReady() && subscriberReady(),
+    isWritable: commandsReady,
     async connect() {
       // Discovery fails while the endpoint is unreachable: keep trying, as the standalone clients do by themselves.
       for (const cluster of [commands, subscriber]) {

@@ -90,7 +90,7 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
     intervalMs: config.cursorIntervalMs,
     send: (board, positions) => io.to(boardRoom(board)).volatile.emit("cursors", positions),
   });
-  attachWhiteboard(io, { config, store, writer, cursors, presence, logger, canWrite: isReady, metrics,
+  attachWhiteboard(io, { config, store, writer, cursors, presence, logger, canWrite: () => !draining && storage.isWritable(), metrics,
     clientAddress: (req) => limits.addressOf(req),
     addressBudget: (req) => limits.budgetOf(req),
   });

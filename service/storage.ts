@@ -28,6 +28,8 @@ export interface Storage {
   /** Whether clears of `board` should delete at once: the Redis node that holds it is nearly full. */
   clearsDelete(board: string): boolean;
   isReady(): boolean;
+  /** Whether writes can be stored now (see RedisBackend.isWritable). */
+  isWritable(): boolean;
   /** Connects in the background; resolves once connected (retrying meanwhile). */
   connect(): Promise<void>;
   close(): Promise<void>;
@@ -44,6 +46,7 @@ export function createStorage(config: Config, logger: Logger): Storage {
       redis: undefined,
       clearsDelete: () => false,
       isReady: () => true,
+      isWritable: () => true,
       connect: async () => undefined,
       close: async () => undefined,
     };
@@ -61,6 +64,7 @@ export function createStorage(config: Config, logger: Logger): Storage {
     redis,
     clearsDelete: (board) => memory.tightAt(redis.nodeOf(board)),
     isReady: redis.isReady,
+    isWritable: redis.isWritable,
     connect: redis.connect,
     async close() {
       memory.close();
