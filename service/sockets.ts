@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { Server, Socket } from "socket.io";
-import type { ClientToServerEvents, ErrorAck, ErrorCode, ServerToClientEvents, StrokeTuple, SyncAck, UserInfo } from "../protocol/events";
+import type { BoardOp, ClientToServerEvents, ErrorAck, ErrorCode, ServerToClientEvents, StrokeTuple, SyncAck, UserInfo } from "../protocol/events";
 import {
   clearSchema,
   cursorSchema,
@@ -148,7 +148,8 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
         if ("ops" in result) {
           readBytes.charge(result.ops.length);
           shared?.readBytes.charge(result.ops.length);
-          return { ok: true, board, e: result.e, s: result.s, ops: new RawJson(result.ops) as never };
+          // Spliced into the packet as read (see raw-json.ts); on the wire it is the BoardOp[] of the protocol.
+          return { ok: true, board, e: result.e, s: result.s, ops: new RawJson(result.ops) as unknown as BoardOp[] };
         }
         const { k, records, next } = result.snapshot;
         readBytes.charge(records.length);
