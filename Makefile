@@ -26,11 +26,12 @@ test: node_modules ## Type-check, lint, build and run every test
 	npm test
 
 .PHONY: bench
-bench: build ## Benchmark against the plain Redis-adapter design, cursors, catch-up; writes bench/RESULTS.md (about 30 minutes)
+bench: build ## Benchmark against the plain Redis-adapter design: load, cursors, catch-up, then scale-out; writes bench/RESULTS.md (about 45 minutes)
 	npx tsx bench/compare.ts
+	npx tsx bench/scale-out.ts
 
 .PHONY: bench-scale
-bench-scale: build ## Scale-out: Redis traffic per instance at 3, 6, 12 instances, sharded vs plain adapter; writes bench/SCALE-OUT.md (about 15 minutes)
+bench-scale: build ## Scale-out: Redis traffic per instance at 3, 6, 12 instances, sharded vs plain adapter; rewrites its section of bench/RESULTS.md (about 15 minutes)
 	npx tsx bench/scale-out.ts
 
 .PHONY: bench-catchup

@@ -13,10 +13,11 @@
  * receives does not depend on how many shards carry them.
  *
  * Options (environment): INSTANCES ("3,6,12"), LOADS ("60x10,600x5": boards x users), SECONDS (15), STROKE_MS (1000).
- * Writes bench/SCALE-OUT.md and bench/scale-out.json.
+ * Writes its section of bench/RESULTS.md (replacing the last one; the rest of the file is bench/compare.ts's) and
+ * bench/scale-out.json.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { scrape } from "../local/metrics-reader";
@@ -192,6 +193,17 @@ async function run(system: ScaleSystem, instanceCount: number, boards: number, u
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
 const stats = (values: number[]) => ({ mean: values.reduce((a, b) => a + b, 0) / values.length, min: Math.min(...values), max: Math.max(...values) });
 
+const SECTION = "## Scale-out: Redis traffic per instance, sharded adapter against the plain adapter";
+const RESULTS = path.join(__dirname, "RESULTS.md");
+
+/** Puts `section` at the end of RESULTS.md in place of the previous scale-out section (a new file if there is none). */
+function writeResultsSection(section: string): void {
+  const existing = existsSync(RESULTS) ? readFileSync(RESULTS, "utf8") : "";
+  const at = existing.indexOf(SECTION);
+  const kept = (at >= 0 ? existing.slice(0, at) : existing).trimEnd();
+  writeFileSync(RESULTS, `${kept ? `${kept}\n\n` : ""}${section}`);
+}
+
 /**
  * One row per run. "All boards' traffic" is one copy of every pub/sub message of every board: what each plain-adapter
  * instance receives (it gets everything), and, for the sharded adapter, the bytes per board served times the boards.
@@ -235,9 +247,9 @@ async function main(): Promise<void> {
   const after = os.loadavg().map((value) => value.toFixed(2)).join(", ");
   writeFileSync(path.join(__dirname, "scale-out.json"), `${JSON.stringify({ loadBefore: load, loadAfter: after, runs, failed }, null, 2)}\n`);
   const text = [
-    "# Scale-out: Redis traffic per instance, sharded adapter against the plain adapter",
+    SECTION,
     "",
-    `Made by \`make bench-scale\` (bench/scale-out.ts) on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} CPUs, load average ${load} before and ${after} after (1, 5, 15 min; other work shared the machine).`,
+    `Made by \`make bench-scale\` (bench/scale-out.ts, also the last part of \`make bench\`) on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} CPUs, load average ${load} before and ${after} after (1, 5, 15 min).`,
     `One drawer per board, a stroke of 8 points every ${STROKE_MS} ms; users placed on instances at random (the same placement for both systems); ${SECONDS} s measured per row.`,
     "Pub/sub bytes: message bytes the adapter received from Redis (both systems count them the same way, before decoding). Redis → instance: every byte Redis sent the instance on its connections (TLS records included; for the sharded system also the board scripts' replies).",
     "",
@@ -245,7 +257,7 @@ async function main(): Promise<void> {
     "",
     ...(failed.length > 0 ? ["Rows that could not be measured:", "", ...failed.map((line) => `- ${line}`), ""] : []),
   ].join("\n");
-  writeFileSync(path.join(__dirname, "SCALE-OUT.md"), text);
+  writeResultsSection(text);
   console.log(text);
 }
 
