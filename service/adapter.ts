@@ -32,14 +32,29 @@ type Broadcast = { packet: EventPacket; opts: { rooms: string[]; except: string[
 type OpsBatch = { e: string; ops: BoardOp[] };
 
 export function createBoardAdapter(pubClient: unknown, subClient: SubscribeClient, logger: Logger): (nsp: unknown) => ClusterAdapter {
-  const sharded = createShardedAdapter(pubClient, guardSubscriptions(subClient, logger), { subscriptionMode: "dynamic" });
+  const guarded = guardSubscriptions(subClient, logger);
+  const sharded = createShardedAdapter(pubClient, guarded, { subscriptionMode: "dynamic" });
   // Socket.IO calls the factory with `new`: a function (not an arrow) that returns the adapter.
   return function boardAdapter(nsp: unknown) {
     const adapter = sharded(nsp) as unknown as ClusterAdapter;
     mergeRemoteOps(adapter);
     countReceivedBytes(adapter);
+    const { dynamicChannel } = adapter as unknown as { dynamicChannel(room: string): string };
+    subscriptions.set(adapter, (room) => guarded.subscribed(dynamicChannel.call(adapter, room)));
     return adapter;
   };
+}
+
+const subscriptions = new WeakMap<object, (room: string) => Promise<void>>();
+
+/**
+ * Settles once `adapter` (made by createBoardAdapter) hears `room`'s channel: the adapter subscribes when the room's
+ * first socket joins, without waiting, and a read made before the subscription is answered could miss an operation
+ * stored in between (the client would find the gap at its next operation and read again). At once for any other
+ * adapter (one instance's in-memory rooms).
+ */
+export function roomSubscribed(adapter: object, room: string): Promise<void> {
+  return subscriptions.get(adapter)?.(room) ?? Promise.resolve();
 }
 
 /** Bytes of pub/sub messages an adapter received: on board channels, and on the others (main and response). */
@@ -133,6 +148,11 @@ const WARN_AFTER_MS = 5_000;
 
 type Listener = (message: Buffer, channel: Buffer) => void;
 
+export interface GuardedSubscriber extends SubscribeClient {
+  /** Settles once `channel`'s subscription is made (at once if it is not wanted or already made). Never rejects. */
+  subscribed(channel: string): Promise<void>;
+}
+
 /**
  * The subscriber as the adapter sees it: `sSubscribe` is retried until it succeeds, for as long as the channel is
  * still wanted (its room exists), and never rejects; `sUnsubscribe` never rejects either (a failed one changes
@@ -140,8 +160,14 @@ type Listener = (message: Buffer, channel: Buffer) => void;
  * instance left finds no socket). Same listener each retry, so node-redis (which keeps listeners in a Set) never
  * delivers a message twice.
  */
-export function guardSubscriptions(client: SubscribeClient, logger: Logger, retryMs = RESUBSCRIBE_MS): SubscribeClient {
+export function guardSubscriptions(client: SubscribeClient, logger: Logger, retryMs = RESUBSCRIBE_MS): GuardedSubscriber {
   const wanted = new Map<string, Listener>();
+  /** Channels wanted but not subscribed yet, each with what settles its `subscribed` promise. */
+  const pending = new Map<string, { done: Promise<void>; settle: () => void }>();
+  const settle = (channel: string) => {
+    pending.get(channel)?.settle();
+    pending.delete(channel);
+  };
   /** Channels whose subscription is failing, and since when. */
   const failing = new Map<string, { since: number; warned: boolean }>();
   const subscribe = (channel: string, listener: Listener) => {
@@ -155,6 +181,7 @@ export function guardSubscriptions(client: SubscribeClient, logger: Logger, retr
       () => {
         if (failing.get(channel)?.warned) logger.info({ channel }, "redis subscription made after retries");
         failing.delete(channel);
+        if (wanted.get(channel) === listener) settle(channel);
       },
       (error: unknown) => {
         if (wanted.get(channel) !== listener) return;
@@ -174,12 +201,19 @@ export function guardSubscriptions(client: SubscribeClient, logger: Logger, retr
   return {
     sSubscribe(channel, listener) {
       wanted.set(channel, listener);
+      if (!pending.has(channel)) {
+        let resolve = () => undefined as void;
+        const done = new Promise<void>((r) => (resolve = r));
+        pending.set(channel, { done, settle: resolve });
+      }
       subscribe(channel, listener);
       return Promise.resolve();
     },
+    subscribed: (channel) => pending.get(channel)?.done ?? Promise.resolve(),
     sUnsubscribe(channel) {
       wanted.delete(channel);
       failing.delete(channel);
+      settle(channel);
       let attempt: Promise<unknown>;
       try {
         attempt = Promise.resolve(client.sUnsubscribe(channel));

@@ -9,6 +9,7 @@
  *   second, one catch-up read at a time, a few boards per minute.
  */
 import type { IncomingMessage } from "node:http";
+import { setTimeout as delay } from "node:timers/promises";
 import type { Server, Socket } from "socket.io";
 import type { BoardOp, ClientToServerEvents, ErrorAck, ErrorCode, ServerToClientEvents, StrokeTuple, SyncAck, UserInfo } from "../protocol/events";
 import {
@@ -21,6 +22,7 @@ import {
   unclearSchema,
   visibilitySchema,
 } from "../protocol/schema";
+import { roomSubscribed } from "./adapter";
 import type { BoardWriter, WriteJob, WriteResult } from "./board-writer";
 import type { Config } from "./config";
 import type { AddressBudget } from "./connection-limits";
@@ -73,6 +75,8 @@ const fail = (code: ErrorCode, error: string): ErrorAck => ({ ok: false, code, e
 const UNAVAILABLE = fail("unavailable", "the board store is unreachable; retry shortly");
 const STORAGE_FULL = fail("storage_full", "the whiteboard's storage is full; nothing can be added until space is freed");
 const MINUTE_MS = 60_000;
+/** Longest a join waits for its board's channel subscription before it reads. */
+const SUBSCRIBE_WAIT_MS = 2_000;
 
 export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
   const { config, store, writer, cursors, presence, logger } = deps;
@@ -192,8 +196,10 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
         await socket.leave(boardRoom(previous));
         presence.localChanged(previous);
       }
-      // Join the room before reading, so that every operation stored after the read reaches us too.
+      // Join the room, and hear its channel, before reading, so that every operation stored after the read reaches us
+      // too. A subscription Redis does not answer soon (it is away) does not hold the join: the read would fail anyway.
       await socket.join(boardRoom(board));
+      await Promise.race([roomSubscribed(socket.nsp.adapter, boardRoom(board)), delay(SUBSCRIBE_WAIT_MS, undefined, { ref: false })]);
       socket.data.board = board;
       socket.data.user = user;
       presence.localChanged(board);
