@@ -114,6 +114,7 @@ const envSchema = z
     JOIN_BURST: integer(1, 1_000, 5),
     BOARDS_PER_MINUTE: integer(1, 10_000, 10),
     CURSOR_INTERVAL_MS: integer(16, 5_000, 66),
+    CURSORS_PER_MESSAGE: integer(1, 1_000, 32),
     MAX_SOCKETS: integer(1, 100_000, 250),
     MAX_SOCKETS_PER_ADDRESS: integer(1, 100_000, 50),
     CLIENT_ADDRESS_HOP: integer(0, 10, 1),
@@ -237,6 +238,8 @@ export interface Config {
     boardsPerMinute: number;
   };
   cursorIntervalMs: number;
+  /** Most cursor positions in one message; the rest wait for the next interval (./cursors.ts). */
+  cursorsPerMessage: number;
   /** What one instance, and one client address, may hold open (./connection-limits.ts). */
   connections: ConnectionConfig;
   /** Serve the client's source maps (`/assets/*.map`); off unless asked for. */
@@ -325,6 +328,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, makeInstanceId: () => string)
       boardsPerMinute: e.BOARDS_PER_MINUTE,
     },
     cursorIntervalMs: e.CURSOR_INTERVAL_MS,
+    cursorsPerMessage: e.CURSORS_PER_MESSAGE,
     connections: {
       maxSockets: e.MAX_SOCKETS,
       // The stacks set MAX_SOCKETS from the concurrency, which may be below this default: the smaller wins.

@@ -88,6 +88,7 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
   });
   const cursors = new CursorRelay({
     intervalMs: config.cursorIntervalMs,
+    maxPerMessage: config.cursorsPerMessage,
     send: (board, positions) => io.to(boardRoom(board)).volatile.emit("cursors", positions),
   });
   attachWhiteboard(io, { config, store, writer, cursors, presence, logger, canWrite: () => !draining && storage.isWritable(), metrics,
