@@ -1,8 +1,10 @@
 /**
- * Coalesces this instance's writes to each board: one store call in flight per board, and the writes that
- * arrive meanwhile go together in the next one, then out in one broadcast. A quiet board adds no delay (its
- * write goes at once); a busy one costs one store call and one message per round trip to Redis, however many
- * strokes arrived, which is what bounds the frames every client of a busy board receives.
+ * Coalesces this instance's writes to each board: one store call in flight per board, at most one started per
+ * `minIntervalMs`, and the writes that arrive meanwhile go together in the next one, then out in one broadcast. A
+ * quiet board adds no delay (its write goes at once); a busy one costs at most one store call and one message per
+ * interval (or per round trip to Redis, if longer), however many strokes arrived, which is what bounds the frames
+ * every client of a busy board receives: a client that sends one event per pointer sample (60 a second) makes no
+ * more frames for the board's other clients than one that batches.
  *
  * Writes run in arrival order. Consecutive strokes go in one call (each still takes its own seq, and is
  * stored before anyone hears of it); any other write runs alone.
@@ -30,6 +32,8 @@ export interface BoardWriterOptions {
   onRotated?(board: string, e: string): void;
   /** Most strokes in one store call. */
   maxBatch: number;
+  /** Least time between the starts of two store calls of one board; 0: each call as soon as the last one ends. */
+  minIntervalMs: number;
   /** True while clears of `board` should delete at once rather than keep strokes for an undo (its store is nearly full). */
   clearsDelete(board: string): boolean;
   /** Resolves once the writes made so far to `board` are on its replicas (REDIS_WAIT_REPLICAS); absent: acknowledge at once. */
@@ -61,14 +65,11 @@ export class BoardWriter {
     });
   }
 
-  /** Boards with writes queued or in flight. */
-  get busyBoards(): number {
-    return this.queues.size;
-  }
-
   private async drain(board: string): Promise<void> {
     const queue = this.queues.get(board) as Queued[];
+    // The board stays busy until its interval is over, so that writes arriving meanwhile wait and go together.
     while (queue.length > 0) {
+      const started = Date.now();
       const batch = this.takeBatch(queue);
       try {
         const results = await this.run(board, batch.map((queued) => queued.job));
@@ -76,6 +77,8 @@ export class BoardWriter {
       } catch (error) {
         for (const queued of batch) queued.reject(error);
       }
+      const rest = started + this.options.minIntervalMs - Date.now();
+      if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
     }
     this.queues.delete(board);
   }

@@ -80,6 +80,7 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
   const writer = new BoardWriter({
     store,
     maxBatch: WRITE_BATCH,
+    minIntervalMs: config.writeIntervalMs,
     // Parsed once per batch: the adapter carries structured data between instances.
     broadcast: (board, e, ops) => io.to(boardRoom(board)).emit("ops", { e, ops: JSON.parse(ops) as BoardOp[] }),
     onRotated: (board, e) => logger.info({ board, e }, "board has a new epoch"),
