@@ -26,7 +26,7 @@ test: node_modules ## Type-check, lint, build and run every test
 	npm test
 
 .PHONY: bench
-bench: build ## Benchmark against the plain Redis-adapter design: load, cursors, catch-up, then scale-out; writes bench/RESULTS.md (about 45 minutes)
+bench: build ## Benchmark against the plain Redis-adapter design: load, cursors, catch-up, then scale-out; writes bench/RESULTS.md (about 30 minutes)
 	npx tsx bench/compare.ts
 	npx tsx bench/scale-out.ts
 

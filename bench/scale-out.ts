@@ -121,9 +121,11 @@ async function run(system: ScaleSystem, instanceCount: number, boards: number, u
           ...redis.serviceEnv,
           REDIS_PORT: String(port),
           LOG_LEVEL: "warn",
-          // Measuring traffic, not the per-connection abuse limits.
+          // Measuring traffic, not the abuse limits: every simulated user comes from 127.0.0.1, up to 3,000 of them.
           JOINS_PER_SECOND: "100",
           JOIN_BURST: "100",
+          MAX_SOCKETS: "5000",
+          MAX_SOCKETS_PER_ADDRESS: "5000",
         },
       }),
     ),
