@@ -1,6 +1,7 @@
 /**
- * Coalesces this instance's writes to each board: one store call in flight per board, at most one started per
- * `minIntervalMs`, and the writes that arrive meanwhile go together in the next one, then out in one broadcast. A
+ * Coalesces this instance's writes to each board: one store call in flight per board, at most one call of strokes
+ * started per `minIntervalMs`, and the strokes that arrive meanwhile go together in the next one, then out in one
+ * broadcast. A
  * quiet board adds no delay (its write goes at once); a busy one costs at most one store call and one message per
  * interval (or per round trip to Redis, if longer), however many strokes arrived, which is what bounds the frames
  * every client of a busy board receives: a client that sends one event per pointer sample (60 a second) makes no
@@ -77,8 +78,11 @@ export class BoardWriter {
       } catch (error) {
         for (const queued of batch) queued.reject(error);
       }
+      // Strokes come at pointer rate and are what the interval bounds; an erase, a restore or a clear goes at once.
       const rest = started + this.options.minIntervalMs - Date.now();
-      if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
+      if (rest > 0 && batch[0]?.job.kind === "stroke" && (queue.length === 0 || queue[0]?.job.kind === "stroke")) {
+        await new Promise((resolve) => setTimeout(resolve, rest));
+      }
     }
     this.queues.delete(board);
   }

@@ -62,3 +62,12 @@ test("one event per pointer sample (every 5 ms) makes at most one store call and
   expect(broadcasts.length).toBeLessThanOrEqual(Math.ceil(elapsed / INTERVAL_MS) + 1);
   expect(broadcasts.length).toBeLessThan(40 / 4);
 });
+
+test("erasures are not held to the interval: each goes as soon as the call before it ends", async () => {
+  const { writer } = writerOnMemory();
+  await writer.write("erasing", { kind: "stroke", user: "u", input: makeStroke() });
+  const started = performance.now();
+  const erases = Array.from({ length: 20 }, (_, i) => writer.write("erasing", { kind: "visibility", user: "u", changes: [[`nothing-${i}`, 1]] }));
+  await Promise.all(erases);
+  expect(performance.now() - started).toBeLessThan(INTERVAL_MS * 2);
+});
