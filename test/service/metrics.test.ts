@@ -15,12 +15,15 @@ const BOARD = "metrics-board";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let topology: Topology;
+/** Each instance's last log lines, shown when its exit is not the expected one. */
+const lastLines = new Map<string, string[]>();
 const users: ScriptedUser[] = [];
 const clients: TestClient[] = [];
 
 beforeAll(async () => {
   topology = await Topology.start({
     instances: 2,
+    onLine: (source, line) => lastLines.set(source, [...(lastLines.get(source) ?? []), line].slice(-12)),
     env: {
       // Connections rotate within the test; writes wait (briefly) for a replica there is not, so WAIT falls short.
       REQUEST_TIMEOUT_SECONDS: "4",
@@ -173,7 +176,8 @@ test("a stopping instance counts its drain and waits for one last scrape before 
     last = (await scrape(b.metricsUrl, 500).catch(() => undefined)) ?? last;
     await sleep(20);
   }
-  expect(await stopped).toEqual({ code: 0, signal: null });
+  const exit = await stopped;
+  expect({ ...exit, log: exit.code === 0 ? [] : lastLines.get(b.name) }).toEqual({ code: 0, signal: null, log: [] });
   expect(last?.sum("whiteboard_drains_total")).toBe(1);
   expect(last?.sum("whiteboard_sockets")).toBe(0);
   // It left once scraped after the drain, well before METRICS_FINAL_SCRAPE_SECONDS (3 s) ran out.
