@@ -104,12 +104,6 @@ export class Topology {
     return this.redisServer;
   }
 
-  /** Whichever Redis the instances share (for code that works on both: its clientConfig, serviceEnv). */
-  get sharedRedis(): RedisServer | RedisCluster {
-    if (!this.redisServer) throw new Error("this topology runs no Redis of its own (a memory store, or the caller's Redis)");
-    return this.redisServer;
-  }
-
   /** The front's address; throws when the topology has no front. */
   get url(): string {
     if (!this.front) throw new Error("this topology was started without a front");
