@@ -202,9 +202,9 @@ export function guardSubscriptions(client: SubscribeClient, logger: Logger, retr
     sSubscribe(channel, listener) {
       wanted.set(channel, listener);
       if (!pending.has(channel)) {
-        let resolve = () => undefined as void;
-        const done = new Promise<void>((r) => (resolve = r));
-        pending.set(channel, { done, settle: resolve });
+        let settleDone!: () => void;
+        const done = new Promise<void>((resolve) => (settleDone = resolve));
+        pending.set(channel, { done, settle: settleDone });
       }
       subscribe(channel, listener);
       return Promise.resolve();
