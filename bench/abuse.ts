@@ -45,7 +45,11 @@ const failed = { ok: false, code: "unavailable", error: "no answer" } as SyncAck
 const FLOOD = textFrames(Array.from({ length: 8_000 }, () => "40"));
 
 /** Opens a socket from `localAddress`, retrying (refusals are part of the attack) until `running()` turns false. */
-async function persistentClient(url: string, localAddress: string, running: () => boolean): Promise<TestClient | undefined> {
+async function persistentClient(
+  url: string,
+  localAddress: string,
+  running: () => boolean,
+): Promise<TestClient | undefined> {
   while (running()) {
     const client = await connectClient(url, { localAddress }).catch(() => undefined);
     if (client) return client;
@@ -86,7 +90,9 @@ const ATTACKS: Record<string, { title: string; before: string; run: Attack }> = 
       await Promise.all(
         Array.from({ length: 10 }, async () => {
           while (running()) {
-            const ws = await openRawWebSocket(url, { localAddress: "127.0.10.2", collect: true }).catch(() => undefined);
+            const ws = await openRawWebSocket(url, { localAddress: "127.0.10.2", collect: true }).catch(
+              () => undefined,
+            );
             if (!ws) {
               await sleep(100);
               continue;
@@ -114,7 +120,10 @@ const ATTACKS: Record<string, { title: string; before: string; run: Attack }> = 
       await Promise.all(
         Array.from({ length: 16 }, async (_, index) => {
           while (running()) {
-            const ws: RawWebSocket | undefined = await openRawWebSocket(url, { localAddress: `127.0.11.${index + 1}`, collect: true }).catch(() => undefined);
+            const ws: RawWebSocket | undefined = await openRawWebSocket(url, {
+              localAddress: `127.0.11.${index + 1}`,
+              collect: true,
+            }).catch(() => undefined);
             if (!ws) {
               await sleep(50);
               continue;
@@ -156,7 +165,9 @@ const ATTACKS: Record<string, { title: string; before: string; run: Attack }> = 
           const client = await persistentClient(url, `127.0.14.${index + 1}`, running);
           await client?.join({ board: `big-strokes-${index}` });
           while (client && running()) {
-            const acks = await Promise.all(Array.from({ length: 10 }, () => client.stroke(bigStroke()).catch(() => undefined)));
+            const acks = await Promise.all(
+              Array.from({ length: 10 }, () => client.stroke(bigStroke()).catch(() => undefined)),
+            );
             if (acks.some((ack) => ack && !ack.ok)) await sleep(20);
           }
           client?.close();
@@ -169,7 +180,9 @@ const ATTACKS: Record<string, { title: string; before: string; run: Attack }> = 
     before: "10 connections: 683 clears/s, 50 listeners got 34,145 cleared events/s, instance at 90% CPU",
     run: async (url, running) => {
       const board = "vandalized";
-      const listeners = await Promise.all(Array.from({ length: 50 }, (_, i) => persistentClient(url, `127.0.15.${i + 1}`, running)));
+      const listeners = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => persistentClient(url, `127.0.15.${i + 1}`, running)),
+      );
       await Promise.all(listeners.map((listener) => listener?.join({ board })));
       await Promise.all(
         Array.from({ length: 10 }, async (_, index) => {
@@ -214,7 +227,8 @@ function procFigures(pid: number) {
   return { cpuMs: (Number(fields[11]) + Number(fields[12])) * 10, rssMb: rssKb / 1024, written };
 }
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const percentile = (sorted: readonly number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /** The honest user's acks and the instance's figures over one phase. */
 async function measurePhase(honest: TestClient, pid: number): Promise<PhaseFigures> {
@@ -249,12 +263,21 @@ async function measurePhase(honest: TestClient, pid: number): Promise<PhaseFigur
 async function buildBigBoard(redisEnv: Record<string, string>): Promise<void> {
   const builder = await ServiceInstance.create({
     name: "builder",
-    env: { ...redisEnv, LOG_LEVEL: "warn", WRITE_BYTES_PER_SECOND: String(100 * MIB), WRITE_BYTES_BURST: String(1024 * MIB), WRITE_BYTES_PER_ADDRESS_PER_SECOND: String(100 * MIB), WRITE_BYTES_PER_ADDRESS_BURST: String(1024 * MIB), RATE_LIMIT_PER_SECOND: "10000", RATE_LIMIT_BURST: "100000" },
+    env: {
+      ...redisEnv,
+      LOG_LEVEL: "warn",
+      WRITE_BYTES_PER_SECOND: String(100 * MIB),
+      WRITE_BYTES_BURST: String(1024 * MIB),
+      WRITE_BYTES_PER_ADDRESS_PER_SECOND: String(100 * MIB),
+      WRITE_BYTES_PER_ADDRESS_BURST: String(1024 * MIB),
+      RATE_LIMIT_PER_SECOND: "10000",
+      RATE_LIMIT_BURST: "100000",
+    },
   });
   await builder.start();
   const client = await connectClient(builder.url);
   await client.join({ board: BIG_BOARD });
-  for (let full = false; !full; ) {
+  for (let full = false; !full;) {
     const acks = await Promise.all(Array.from({ length: 200 }, () => client.stroke(bigStroke())));
     full = acks.some((ack) => !ack.ok);
   }
@@ -264,7 +287,11 @@ async function buildBigBoard(redisEnv: Record<string, string>): Promise<void> {
 
 async function coordinate(): Promise<void> {
   const loadBefore = loadavg().map((value) => value.toFixed(2));
-  const topology = await Topology.start({ instances: 1, env: { LOG_LEVEL: "warn" }, nodeArgs: ["--max-old-space-size=256", SERVICE_ENTRY] });
+  const topology = await Topology.start({
+    instances: 1,
+    env: { LOG_LEVEL: "warn" },
+    nodeArgs: ["--max-old-space-size=256", SERVICE_ENTRY],
+  });
   const rows: string[] = [];
   try {
     const url = topology.instance(0).url;
@@ -276,11 +303,17 @@ async function coordinate(): Promise<void> {
 
     for (const [name, attack] of Object.entries(ATTACKS)) {
       const quiet = await measurePhase(honest, pid);
-      const child: ChildProcess = fork(__filename, ["attack", name, url], { execArgv: ["--import", "tsx"], stdio: "inherit" });
+      const child: ChildProcess = fork(__filename, ["attack", name, url], {
+        execArgv: ["--import", "tsx"],
+        stdio: "inherit",
+      });
       await sleep(1_000);
       const during = await measurePhase(honest, pid);
       child.send("stop");
-      await Promise.race([new Promise((resolve) => child.once("exit", resolve)), sleep(5_000).then(() => child.kill("SIGKILL"))]);
+      await Promise.race([
+        new Promise((resolve) => child.once("exit", resolve)),
+        sleep(5_000).then(() => child.kill("SIGKILL")),
+      ]);
       await sleep(3_000);
       const row = `| ${attack.title} | ${quiet.p50} / ${quiet.p99} | ${during.p50} / ${during.p99} | ${during.failed} | ${during.cpuPercent}% | ${during.peakRssMb} | ${during.writtenMbPerSecond} | ${attack.before} |`;
       console.log(row);

@@ -141,7 +141,10 @@ const SOCKET_PROBE = `(() => {
 
 export async function measureCatchUp(options: CatchUpOptions): Promise<CatchUp[]> {
   const MIB = 2 ** 20;
-  const topology = await Topology.start({ instances: 1, env: { LOG_LEVEL: "warn", MAX_STROKES_PER_BOARD: "1000000", MAX_BOARD_BYTES: String(256 * MIB) } });
+  const topology = await Topology.start({
+    instances: 1,
+    env: { LOG_LEVEL: "warn", MAX_STROKES_PER_BOARD: "1000000", MAX_BOARD_BYTES: String(256 * MIB) },
+  });
   const redis = createRedisConnections(topology.redis.clientConfig, pino({ level: "silent" }));
   await redis.connect();
   const store = new RedisBoardStore(redis.commands, {
@@ -167,7 +170,12 @@ export async function measureCatchUp(options: CatchUpOptions): Promise<CatchUp[]
           const strokes = Array.from({ length: Math.min(500, size - start) }, (_, i) => {
             const index = start + i;
             const line = Math.floor(index / 5);
-            const stroke: StrokeInput = { id: `L${line}-${(index % 5) + 1}`, p: encodePoints(scribble(next, points)), c: COLORS[line % 2] as string, w: 3 };
+            const stroke: StrokeInput = {
+              id: `L${line}-${(index % 5) + 1}`,
+              p: encodePoints(scribble(next, points)),
+              c: COLORS[line % 2] as string,
+              w: 3,
+            };
             return { id: stroke.id, v: 0, body: strokeBody(stroke, READER.id) };
           });
           await store.addStrokes(board, READER.id, strokes);
@@ -175,7 +183,7 @@ export async function measureCatchUp(options: CatchUpOptions): Promise<CatchUp[]
         const read = await store.read(board, {});
         let bytes = 0;
         let pages = 0;
-        for (let cursor: number | undefined = 0; cursor !== undefined; ) {
+        for (let cursor: number | undefined = 0; cursor !== undefined;) {
           const page = await store.read(board, cursor === 0 ? {} : { e: read.e, at: read.s, cursor });
           if (!("snapshot" in page)) break;
           bytes += page.snapshot.records.length;
@@ -185,14 +193,20 @@ export async function measureCatchUp(options: CatchUpOptions): Promise<CatchUp[]
 
         const nodeRuns: NodeCatchUp[] = [];
         for (let run = 0; run < options.runs; run += 1) nodeRuns.push(await nodeCatchUp(url, board, size));
-        const node = { firstPageMs: median(nodeRuns.map((r) => r.firstPageMs)), caughtUpMs: median(nodeRuns.map((r) => r.caughtUpMs)) };
-        log(`catch-up: ${size} strokes of ${points} points, Node: first page ${node.firstPageMs} ms, caught up ${node.caughtUpMs} ms`);
+        const node = {
+          firstPageMs: median(nodeRuns.map((r) => r.firstPageMs)),
+          caughtUpMs: median(nodeRuns.map((r) => r.caughtUpMs)),
+        };
+        log(
+          `catch-up: ${size} strokes of ${points} points, Node: first page ${node.firstPageMs} ms, caught up ${node.caughtUpMs} ms`,
+        );
 
         const chromium: Partial<Record<PageMode, BrowserCatchUp>> = {};
         if (browser) {
           const measure = async (mode: PageMode) => {
             const runs: BrowserCatchUp[] = [];
-            for (let run = 0; run < options.runs; run += 1) runs.push(await browserCatchUp(browser, options.viewport, url, board, size, mode));
+            for (let run = 0; run < options.runs; run += 1)
+              runs.push(await browserCatchUp(browser, options.viewport, url, board, size, mode));
             const pick = (figure: (r: BrowserCatchUp) => number) => median(runs.map(figure));
             const figures: BrowserCatchUp = {
               joinMs: pick((r) => r.joinMs),
@@ -277,7 +291,11 @@ interface PageHandle {
   __socketTimes: { created?: number; join?: number };
 }
 
-const MODE_NAMES: Record<PageMode, string> = { worker: "worker", pageThread: "page thread", withoutRaster: "**not rasterized**" };
+const MODE_NAMES: Record<PageMode, string> = {
+  worker: "worker",
+  pageThread: "page thread",
+  withoutRaster: "**not rasterized**",
+};
 
 async function browserCatchUp(
   browser: Awaited<ReturnType<typeof launchBrowser>>,
@@ -296,10 +314,14 @@ async function browserCatchUp(
     if (mode === "withoutRaster") await page.addInitScript({ content: NO_RASTER });
     await page.goto(`${url}/b/${board}`);
     // Functions, not strings: the page's Content-Security-Policy forbids evaluating strings.
-    await page.waitForFunction(() => (globalThis as unknown as PageHandle).whiteboard?.stats().fullyDrawnMs !== undefined, undefined, {
-      timeout: 120_000,
-      polling: 100,
-    });
+    await page.waitForFunction(
+      () => (globalThis as unknown as PageHandle).whiteboard?.stats().fullyDrawnMs !== undefined,
+      undefined,
+      {
+        timeout: 120_000,
+        polling: 100,
+      },
+    );
     const { stats, join } = await page.evaluate(() => {
       const handle = globalThis as unknown as PageHandle;
       return { stats: handle.whiteboard?.stats() as Stats, join: handle.__socketTimes.join as number };
@@ -314,7 +336,11 @@ async function browserCatchUp(
       firstPaintMs: stats.firstPaintMs,
       caughtUpMs: stats.caughtUpMs,
       fullyDrawnMs: stats.fullyDrawnMs,
-      fromJoin: { firstPaintMs: stats.firstPaintMs - join, caughtUpMs: stats.caughtUpMs - join, fullyDrawnMs: stats.fullyDrawnMs - join },
+      fromJoin: {
+        firstPaintMs: stats.firstPaintMs - join,
+        caughtUpMs: stats.caughtUpMs - join,
+        fullyDrawnMs: stats.fullyDrawnMs - join,
+      },
     };
   } finally {
     await context.close();
@@ -323,7 +349,10 @@ async function browserCatchUp(
 
 /** The tables of RESULTS.md's catch-up section (also what `make bench-catchup` prints). */
 export function catchUpTables(results: readonly CatchUp[], options: CatchUpOptions): string {
-  const node = results.map((c) => `| ${c.strokes} | ${c.points} | ${c.megabytes} | ${c.pages} | ${c.node.firstPageMs} | ${c.node.caughtUpMs} |`);
+  const node = results.map(
+    (c) =>
+      `| ${c.strokes} | ${c.points} | ${c.megabytes} | ${c.pages} | ${c.node.firstPageMs} | ${c.node.caughtUpMs} |`,
+  );
   const row = (c: CatchUp, b: BrowserCatchUp, mode: PageMode) =>
     `| ${c.strokes} | ${c.points} | ${MODE_NAMES[mode]} | ${b.joinMs} | ${b.fromJoin.firstPaintMs} | ${b.fromJoin.caughtUpMs} | ${b.fromJoin.fullyDrawnMs} | ${b.firstPaintMs} / ${b.caughtUpMs} / ${b.fullyDrawnMs} | ${b.rendererCpuMs} |`;
   const chromium = results.flatMap((c) => [

@@ -119,7 +119,10 @@ async function commandStats(client: { info(section: string): Promise<string> }):
   return stats;
 }
 
-function commandDelta(before: Map<string, CommandCount>, after: Map<string, CommandCount>): Record<string, CommandCount> {
+function commandDelta(
+  before: Map<string, CommandCount>,
+  after: Map<string, CommandCount>,
+): Record<string, CommandCount> {
   const delta: Record<string, CommandCount> = {};
   for (const [name, count] of after) {
     const was = before.get(name) ?? { calls: 0, usec: 0 };
@@ -134,9 +137,15 @@ async function scrapeAll(topology: Topology): Promise<(MetricsSnapshot | undefin
   return Promise.all(topology.instances.map((instance) => scrape(instance.metricsUrl).catch(() => undefined)));
 }
 
-function counterDelta(before: (MetricsSnapshot | undefined)[], after: (MetricsSnapshot | undefined)[]): InstanceCounters {
+function counterDelta(
+  before: (MetricsSnapshot | undefined)[],
+  after: (MetricsSnapshot | undefined)[],
+): InstanceCounters {
   const sum = (name: string, labels: Record<string, string> = {}) =>
-    after.reduce((total, snapshot, i) => total + (snapshot ? snapshot.sum(name, labels) - (before[i]?.sum(name, labels) ?? 0) : 0), 0);
+    after.reduce(
+      (total, snapshot, i) => total + (snapshot ? snapshot.sum(name, labels) - (before[i]?.sum(name, labels) ?? 0) : 0),
+      0,
+    );
   const refusals: Record<string, number> = {};
   for (const [i, snapshot] of after.entries()) {
     for (const sample of snapshot?.select("whiteboard_refusals_total") ?? []) {
@@ -156,7 +165,12 @@ function counterDelta(before: (MetricsSnapshot | undefined)[], after: (MetricsSn
   };
 }
 
-async function runLoad(load: Load, workers: LoadWorkers, clientCount: number, measureMemory: boolean): Promise<LoadRun> {
+async function runLoad(
+  load: Load,
+  workers: LoadWorkers,
+  clientCount: number,
+  measureMemory: boolean,
+): Promise<LoadRun> {
   const system = systemOf(load);
   log(`${load}, ${clientCount} clients: starting Redis and ${INSTANCES} instances`);
   // The last lines each instance wrote, to say why one died.
@@ -185,10 +199,15 @@ async function runLoad(load: Load, workers: LoadWorkers, clientCount: number, me
     const pids = () => topology.instances.map((instance) => instance.pid as number);
     // The drawers' process holds as many drawing clients as the steps up to ALWAYS_UP_TO need (each also receives
     // everything); a higher step, reached only while the load holds, reconnects everyone with more.
-    const slotsFor = (rates: readonly number[]) => Math.max(...rates.map((rate) => split(rate).drawers), split(CURSOR_LEVEL).drawers);
+    const slotsFor = (rates: readonly number[]) =>
+      Math.max(...rates.map((rate) => split(rate).drawers), split(CURSOR_LEVEL).drawers);
     let drawerSlots = slotsFor(LEVELS.filter((rate) => rate <= ALWAYS_UP_TO));
     const specs = () =>
-      Array.from({ length: clientCount }, (_, i) => ({ url: topology.instance(i % INSTANCES).url, board: "bench", draws: i < drawerSlots }));
+      Array.from({ length: clientCount }, (_, i) => ({
+        url: topology.instance(i % INSTANCES).url,
+        board: "bench",
+        draws: i < drawerSlots,
+      }));
     const clients = specs();
     const input: Input | undefined = system === "ours" ? (load as Input) : undefined;
     log(`${load}: connecting ${clientCount} clients`);
@@ -202,7 +221,11 @@ async function runLoad(load: Load, workers: LoadWorkers, clientCount: number, me
       await workers.connect(system, clients, input);
       const rssConnected = await Promise.all(pids().map((pid) => settledRssBytes(pid, 10_000)));
       const perConnection = rssConnected.reduce((sum, rss, i) => sum + rss - (rssIdle[i] ?? 0), 0) / clientCount;
-      memory = { rssIdleMb: rssIdle.map(mb), rssConnectedMb: rssConnected.map(mb), kbPerConnection: round(perConnection / 1000, 1) };
+      memory = {
+        rssIdleMb: rssIdle.map(mb),
+        rssConnectedMb: rssConnected.map(mb),
+        kbPerConnection: round(perConnection / 1000, 1),
+      };
     } else {
       await workers.connect(system, clients, input);
     }
@@ -256,7 +279,12 @@ async function runLoad(load: Load, workers: LoadWorkers, clientCount: number, me
     };
 
     // A first round of drawing warms up every process (JIT, heaps, connections' buffers); its figures are not kept.
-    await workers.draw([0], { samplesPerStroke: SAMPLE_HZ, sampleIntervalMs: 1000 / SAMPLE_HZ, pauseMs: 0 }, 2_000, DRAIN);
+    await workers.draw(
+      [0],
+      { samplesPerStroke: SAMPLE_HZ, sampleIntervalMs: 1000 / SAMPLE_HZ, pauseMs: 0 },
+      2_000,
+      DRAIN,
+    );
     if (system === "ours") await workers.clear();
     const steps: Step[] = [];
     for (const rate of LEVELS) {
@@ -267,7 +295,12 @@ async function runLoad(load: Load, workers: LoadWorkers, clientCount: number, me
         log(`${load}: reconnecting with ${drawerSlots} drawing clients`);
         await workers.disconnect();
         await workers.connect(system, specs(), input);
-        await workers.draw([0], { samplesPerStroke: SAMPLE_HZ, sampleIntervalMs: 1000 / SAMPLE_HZ, pauseMs: 0 }, 2_000, DRAIN);
+        await workers.draw(
+          [0],
+          { samplesPerStroke: SAMPLE_HZ, sampleIntervalMs: 1000 / SAMPLE_HZ, pauseMs: 0 },
+          2_000,
+          DRAIN,
+        );
         if (system === "ours") await workers.clear();
       }
       const step = await runStep(rate, 0);
@@ -301,25 +334,38 @@ const clean = (step: Step) =>
 function sustained(step: Step): boolean {
   return step.result.latency.p99 < P99_LIMIT_MS && allDelivered(step) && clean(step);
 }
-const instanceCpuMs = (step: Step) => step.usage.filter((u) => u.name.startsWith("instance")).reduce((sum, u) => sum + u.cpuMs, 0);
+const instanceCpuMs = (step: Step) =>
+  step.usage.filter((u) => u.name.startsWith("instance")).reduce((sum, u) => sum + u.cpuMs, 0);
 /** Instance CPU (all three) per point delivered, microseconds. */
-const cpuPerDelivery = (step: Step) => (step.result.delivered > 0 ? (instanceCpuMs(step) * 1000) / step.result.delivered : Infinity);
-const cpuOf = (step: Step, prefix: string) => step.usage.filter((u) => u.name.startsWith(prefix)).reduce((sum, u) => sum + u.cpuPercent, 0);
+const cpuPerDelivery = (step: Step) =>
+  step.result.delivered > 0 ? (instanceCpuMs(step) * 1000) / step.result.delivered : Infinity;
+const cpuOf = (step: Step, prefix: string) =>
+  step.usage.filter((u) => u.name.startsWith(prefix)).reduce((sum, u) => sum + u.cpuPercent, 0);
 
 function problems(step: Step): string {
   const list: string[] = [];
   if (step.died.length) list.push(`${step.died.join(", ")} died`);
   const { refused, unanswered, disconnects, connectErrors } = step.result.errors;
-  if (refused) list.push(`${refused} refused (${Object.entries(step.result.refusedBy).map(([code, n]) => `${code} ${n}`).join(", ")})`);
+  if (refused)
+    list.push(
+      `${refused} refused (${Object.entries(step.result.refusedBy)
+        .map(([code, n]) => `${code} ${n}`)
+        .join(", ")})`,
+    );
   const serverRefusals = Object.entries(step.instances?.refusals ?? {});
-  if (serverRefusals.length) list.push(`instances refused ${serverRefusals.map(([key, n]) => `${key} ${n}`).join(", ")}`);
+  if (serverRefusals.length)
+    list.push(`instances refused ${serverRefusals.map(([key, n]) => `${key} ${n}`).join(", ")}`);
   if (unanswered) list.push(`${unanswered} unanswered`);
   if (disconnects) list.push(`${disconnects} disconnects`);
   if (connectErrors) list.push(`${connectErrors} connect errors`);
   return list.join("; ") || "none";
 }
 
-const LOAD_NAMES: Record<Load, string> = { baseline: "baseline", unbatched: "ours, unbatched", session: "ours, session" };
+const LOAD_NAMES: Record<Load, string> = {
+  baseline: "baseline",
+  unbatched: "ours, unbatched",
+  session: "ours, session",
+};
 const fmt = (value: number) => value.toLocaleString("en-US");
 
 // --- Report ------------------------------------------------------------------------------------------------------
@@ -331,7 +377,9 @@ function findRun(runs: readonly LoadRun[], load: Load, clients: number): LoadRun
 /** The tables of one client count: every step of every load side by side. */
 function resultsTables(runs: readonly LoadRun[], clients: number): string {
   const present = LOADS.filter((load) => findRun(runs, load, clients));
-  const levels = [...new Set(present.flatMap((load) => findRun(runs, load, clients)?.steps.map((step) => step.rate) ?? []))].sort((a, b) => a - b);
+  const levels = [
+    ...new Set(present.flatMap((load) => findRun(runs, load, clients)?.steps.map((step) => step.rate) ?? [])),
+  ].sort((a, b) => a - b);
   const cells = (rate: number, figure: (step: Step, run: LoadRun) => string | number) =>
     present
       .map((load) => {
@@ -360,11 +408,17 @@ function resultsTables(runs: readonly LoadRun[], clients: number): string {
       rate,
       cells(rate, (step) => Math.round(step.result.messagesSent / SECONDS)),
       cells(rate, (step) => (step.instances ? round(step.instances.opsRecipients / clients / SECONDS, 1) : "–")),
-      cells(rate, (step) => (step.instances && step.instances.storeCalls ? round(step.instances.strokesStored / step.instances.storeCalls, 1) : "–")),
+      cells(rate, (step) =>
+        step.instances && step.instances.storeCalls
+          ? round(step.instances.strokesStored / step.instances.storeCalls, 1)
+          : "–",
+      ),
       cells(rate, (step) => cpuOf(step, "instance")),
       cells(rate, (step) => round(cpuPerDelivery(step), 2)),
       cells(rate, (step) => cpuOf(step, "redis")),
-      cells(rate, (step) => fmt(Math.round(Object.values(step.redis).reduce((sum, c) => sum + c.calls, 0) / step.windowSeconds))),
+      cells(rate, (step) =>
+        fmt(Math.round(Object.values(step.redis).reduce((sum, c) => sum + c.calls, 0) / step.windowSeconds)),
+      ),
       cells(rate, (step) => cpuOf(step, "load")),
       cells(rate, (step) => step.result.samplerLagP99),
       cells(rate, (step) => step.loadAverage),
@@ -410,7 +464,8 @@ function highestSustained(run: LoadRun): Step | undefined {
 
 /** What commands Redis ran, per stored stroke (ours) or per relayed message (baseline), and why. */
 const COMMAND_REASONS: Record<string, string> = {
-  evalsha: "one per store call: the board's Lua script (wbAddStrokes for a batch of strokes; also wbPresence every 5 s per board and instance, wbRead per join or read); the commands marked (Lua) run inside one",
+  evalsha:
+    "one per store call: the board's Lua script (wbAddStrokes for a batch of strokes; also wbPresence every 5 s per board and instance, wbRead per join or read); the commands marked (Lua) run inside one",
   info: "(Lua) `INFO replication` at the start of every script: the board's `gen` against Redis's replication id, to notice a Redis that lost writes",
   hmget: "(Lua) the board's meta hash (`wb:{b}:m`), once per script",
   hget: "(Lua) per stroke, its id in `wb:{b}:i` (a resend gets its first seq); per call, the open page's text (`wb:{b}:p`), to append to; per page closed, the live-page list",
@@ -418,7 +473,8 @@ const COMMAND_REASONS: Record<string, string> = {
   expire: "(Lua) per write call, the idle TTL of the board's five keys (five commands), refreshed by every write",
   rpush: "(Lua) per call, the operations appended to the board's log (`wb:{b}:l`)",
   lpop: "(Lua) the oldest log entries dropped to keep the log under 256 KiB: one per entry, about one per stroke once the log is full",
-  spublish: "per store call, the batch's `ops` to the board's sharded channel (the adapter), received by every instance with a client on the board; also each instance's cursor messages (one per board every 66 ms while cursors move) and presence news",
+  spublish:
+    "per store call, the batch's `ops` to the board's sharded channel (the adapter), received by every instance with a client on the board; also each instance's cursor messages (one per board every 66 ms while cursors move) and presence news",
   publish: "the baseline: one per relayed message, the Redis adapter's broadcast to every instance",
   time: "(Lua) the clock of the presence script",
   hgetall: "(Lua) the presence hash, per presence call",
@@ -432,13 +488,17 @@ const COMMAND_REASONS: Record<string, string> = {
 };
 
 function redisTable(runs: readonly LoadRun[], clients: number, rate: number): string {
-  const entries = LOADS.map((load) => ({ load, step: findRun(runs, load, clients)?.steps.find((s) => s.rate === rate) })).filter(
-    (entry): entry is { load: Load; step: Step } => entry.step !== undefined,
-  );
+  const entries = LOADS.map((load) => ({
+    load,
+    step: findRun(runs, load, clients)?.steps.find((s) => s.rate === rate),
+  })).filter((entry): entry is { load: Load; step: Step } => entry.step !== undefined);
   if (entries.length === 0) return "(no step at this load)";
-  const per = (step: Step, load: Load) => (load === "baseline" ? step.result.messagesSent : step.result.messagesSent || 1);
+  const per = (step: Step, load: Load) =>
+    load === "baseline" ? step.result.messagesSent : step.result.messagesSent || 1;
   const names = [...new Set(entries.flatMap(({ step }) => Object.keys(step.redis)))].sort(
-    (a, b) => Math.max(...entries.map(({ step }) => step.redis[b]?.calls ?? 0)) - Math.max(...entries.map(({ step }) => step.redis[a]?.calls ?? 0)),
+    (a, b) =>
+      Math.max(...entries.map(({ step }) => step.redis[b]?.calls ?? 0)) -
+      Math.max(...entries.map(({ step }) => step.redis[a]?.calls ?? 0)),
   );
   const rows = names.map((name) => {
     const figures = entries.map(({ load, step }) => {
@@ -447,10 +507,14 @@ function redisTable(runs: readonly LoadRun[], clients: number, rate: number): st
     });
     return `| ${name} | ${figures.join(" | ")} | ${COMMAND_REASONS[name] ?? "**not explained**"} |`;
   });
-  const totals = entries.map(({ load, step }) => round(Object.values(step.redis).reduce((sum, c) => sum + c.calls, 0) / per(step, load), 2));
+  const totals = entries.map(({ load, step }) =>
+    round(Object.values(step.redis).reduce((sum, c) => sum + c.calls, 0) / per(step, load), 2),
+  );
   // Redis's own CPU time (TLS, the scripts, fan-out to subscribers, its timers): commandstats' times are wall
   // times, inflated whenever the process waits for a core on this shared machine.
-  const redisCpu = entries.map(({ load, step }) => round((step.usage.find((u) => u.name === "redis")?.cpuMs ?? 0) * 1000 / per(step, load)));
+  const redisCpu = entries.map(({ load, step }) =>
+    round(((step.usage.find((u) => u.name === "redis")?.cpuMs ?? 0) * 1000) / per(step, load)),
+  );
   return `| command | ${entries.map(({ load }) => `${LOAD_NAMES[load]} (per ${load === "baseline" ? "message" : "stored stroke"})`).join(" | ")} | why |
 |---|${entries.map(() => "---|").join("")}---|
 ${rows.join("\n")}
@@ -500,7 +564,9 @@ function targets(runs: readonly LoadRun[], catchUp: readonly CatchUp[]): string 
     return step ? deliveriesPerSecond(step.rate, run.clients) : 0;
   };
 
-  lines.push("1. **Highest sustained load, unbatched input** (p99 under 100 ms, 100% delivered, nothing refused), in point-deliveries/s:");
+  lines.push(
+    "1. **Highest sustained load, unbatched input** (p99 under 100 ms, 100% delivered, nothing refused), in point-deliveries/s:",
+  );
   for (const clients of CLIENT_COUNTS) {
     const baseline = findRun(runs, "baseline", clients);
     const factor = SUSTAINED_FACTOR[clients];
@@ -510,7 +576,10 @@ function targets(runs: readonly LoadRun[], catchUp: readonly CatchUp[]): string 
       const [o, b] = [sustainedFigure(ours), sustainedFigure(baseline)];
       const lowest = baseline.steps[0] ? deliveriesPerSecond(baseline.steps[0].rate, clients) : 0;
       const top = ours.steps.at(-1);
-      const ceiling = top && highestSustained(ours) === top && top.rate === LEVELS.at(-1) ? " (the highest step run: the limit is higher)" : "";
+      const ceiling =
+        top && highestSustained(ours) === top && top.rate === LEVELS.at(-1)
+          ? " (the highest step run: the limit is higher)"
+          : "";
       let ratio: string;
       let met: boolean;
       if (b > 0) {
@@ -518,18 +587,23 @@ function targets(runs: readonly LoadRun[], catchUp: readonly CatchUp[]): string 
         met = o / b >= (factor ?? 1);
       } else {
         // The baseline sustained not even the lowest step: its limit is below it, so the ratio is above this.
-        ratio = o > 0 ? `more than ${round(o / lowest, 2)}× (the baseline sustained not even the lowest step, ${fmt(lowest)})` : "– (neither sustained the lowest step)";
+        ratio =
+          o > 0
+            ? `more than ${round(o / lowest, 2)}× (the baseline sustained not even the lowest step, ${fmt(lowest)})`
+            : "– (neither sustained the lowest step)";
         met = o > 0 && o / lowest >= (factor ?? 1);
       }
       lines.push(
         `   - ${clients} clients, ${LOAD_NAMES[load]}: ${fmt(o)}${ceiling} against the baseline's ${fmt(b)}: ${ratio}` +
-          (factor && load === "unbatched" ? `; target ${factor}×: ${mark(met)}` : "") + ".",
+          (factor && load === "unbatched" ? `; target ${factor}×: ${mark(met)}` : "") +
+          ".",
       );
     }
   }
 
   lines.push(`2. **Same load, lower latency**:`);
-  const at = (load: Load, clients: number, rate: number) => findRun(runs, load, clients)?.steps.find((step) => step.rate === rate);
+  const at = (load: Load, clients: number, rate: number) =>
+    findRun(runs, load, clients)?.steps.find((step) => step.rate === rate);
   for (const load of ["unbatched", "session"] as const) {
     const b = at("baseline", 750, REFERENCE_RATE);
     const o = at(load, 750, REFERENCE_RATE);
@@ -537,7 +611,9 @@ function targets(runs: readonly LoadRun[], catchUp: readonly CatchUp[]): string 
       const ratio = b.result.latency.p99 / o.result.latency.p99;
       lines.push(
         `   - 750 clients, ${REFERENCE_RATE} samples/s, ${LOAD_NAMES[load]}: p99 ${o.result.latency.p99} ms against the baseline's ${b.result.latency.p99} ms, ` +
-          `${round(ratio, 2)} times lower` + (load === "unbatched" ? `; target at most a fifth: ${mark(ratio >= LATENCY_FACTOR)}` : "") + ".",
+          `${round(ratio, 2)} times lower` +
+          (load === "unbatched" ? `; target at most a fifth: ${mark(ratio >= LATENCY_FACTOR)}` : "") +
+          ".",
       );
     }
   }
@@ -553,25 +629,35 @@ function targets(runs: readonly LoadRun[], catchUp: readonly CatchUp[]): string 
     const ratios = compared.map(({ step, other }) => step.result.latency.p99 / other.result.latency.p99);
     lines.push(
       `   - 150 clients, every step up to ${ALWAYS_UP_TO} samples/s, ${LOAD_NAMES[load]}: p99 ours/baseline ${round(Math.min(...ratios), 2)} to ${round(Math.max(...ratios), 2)}` +
-        (worse.length ? `, above the baseline's at ${worse.map(({ step, other }) => `${step.rate} (${step.result.latency.p99} against ${other.result.latency.p99} ms)`).join(", ")}` : ", never above the baseline's") +
-        (load === "unbatched" ? `; target at or below at every step: ${mark(worse.length === 0 && compared.length > 0)}` : "") + ".",
+        (worse.length
+          ? `, above the baseline's at ${worse.map(({ step, other }) => `${step.rate} (${step.result.latency.p99} against ${other.result.latency.p99} ms)`).join(", ")}`
+          : ", never above the baseline's") +
+        (load === "unbatched"
+          ? `; target at or below at every step: ${mark(worse.length === 0 && compared.length > 0)}`
+          : "") +
+        ".",
     );
   }
 
-  lines.push(`3. **Overload** (750 clients, ${OVERLOAD_RATE} samples/s, ${fmt(deliveriesPerSecond(OVERLOAD_RATE, 750))} point-deliveries/s):`);
+  lines.push(
+    `3. **Overload** (750 clients, ${OVERLOAD_RATE} samples/s, ${fmt(deliveriesPerSecond(OVERLOAD_RATE, 750))} point-deliveries/s):`,
+  );
   for (const load of LOADS) {
     const step = at(load, 750, OVERLOAD_RATE);
     const run = findRun(runs, load, 750);
     if (!run) continue;
     if (!step) {
       const last = run.steps.at(-1);
-      lines.push(`   - ${LOAD_NAMES[load]}: not run${last?.died.length ? ` (${last.died.join(", ")} died at ${last.rate} samples/s)` : ""}${load === "unbatched" ? `: ${mark(false)}` : ""}.`);
+      lines.push(
+        `   - ${LOAD_NAMES[load]}: not run${last?.died.length ? ` (${last.died.join(", ")} died at ${last.rate} samples/s)` : ""}${load === "unbatched" ? `: ${mark(false)}` : ""}.`,
+      );
       continue;
     }
     const ok = allDelivered(step) && clean(step);
     lines.push(
       `   - ${LOAD_NAMES[load]}: ${(step.result.deliveredFraction * 100).toFixed(2)}% delivered (p99 ${fmt(step.result.latency.p99)} ms, the last ${fmt(step.result.drainedMs)} ms after drawing stopped), problems: ${problems(step)}` +
-        (load === "unbatched" ? `; target 100% delivered, no crash, no refusal: ${mark(ok)}` : "") + ".",
+        (load === "unbatched" ? `; target 100% delivered, no crash, no refusal: ${mark(ok)}` : "") +
+        ".",
     );
   }
 
@@ -590,14 +676,17 @@ function targets(runs: readonly LoadRun[], catchUp: readonly CatchUp[]): string 
       lines.push(
         `   - ${clients} clients, ${LOAD_NAMES[load]}: instance CPU per point delivered ${round(Math.min(...ratios), 2)} to ${round(Math.max(...ratios), 2)} times the baseline's over ${pairs.length} steps both completed` +
           (above.length ? ` (above it at ${above.map(({ step }) => step.rate).join(", ")} samples/s)` : "") +
-          (load === "unbatched" ? `; target at or below: ${mark(above.length === 0)}` : "") + ".",
+          (load === "unbatched" ? `; target at or below: ${mark(above.length === 0)}` : "") +
+          ".",
       );
     }
   }
   const reference = at("unbatched", 750, REFERENCE_RATE);
   const referenceSession = at("session", 750, REFERENCE_RATE);
   const perStroke = (step: Step | undefined) =>
-    step && step.result.messagesSent ? round(Object.values(step.redis).reduce((sum, c) => sum + c.calls, 0) / step.result.messagesSent, 1) : undefined;
+    step && step.result.messagesSent
+      ? round(Object.values(step.redis).reduce((sum, c) => sum + c.calls, 0) / step.result.messagesSent, 1)
+      : undefined;
   lines.push(
     `   - Redis commands per stored stroke at 750 clients, ${REFERENCE_RATE} samples/s: ${perStroke(reference) ?? "–"} unbatched, ${perStroke(referenceSession) ?? "–"} with the session's batching ` +
       `(command by command in [Redis work per stroke](#redis-work-per-stroke)).`,
@@ -624,7 +713,7 @@ function targets(runs: readonly LoadRun[], catchUp: readonly CatchUp[]): string 
       `Node's first page applied ${sixteen?.node.firstPageMs ?? "–"} ms after the session started.`,
   );
 
-  lines.push("6. **With the session's own batching**: the same figures, in every table (\"ours, session\") and above.");
+  lines.push('6. **With the session\'s own batching**: the same figures, in every table ("ours, session") and above.');
   const cursorRuns = runs.filter((run) => run.cursorSteps.length === 2);
   for (const run of cursorRuns) {
     const [without, withCursors] = run.cursorSteps as [Step, Step];
@@ -634,11 +723,19 @@ function targets(runs: readonly LoadRun[], catchUp: readonly CatchUp[]): string 
         `${fmt(Math.round(withCursors.result.cursors.messages / withCursors.windowSeconds))} cursor frames/s received in all, delivered ${(withCursors.result.deliveredFraction * 100).toFixed(2)}%.`,
     );
   }
-  lines.push("- Runs on this shared two-core machine differ by tens of percent (p99 most); compare systems within one run.");
+  lines.push(
+    "- Runs on this shared two-core machine differ by tens of percent (p99 most); compare systems within one run.",
+  );
   return lines.join("\n");
 }
 
-function report(runs: LoadRun[], catchUp: CatchUp[], catchUpOptions: CatchUpOptions, seconds: number, loadBefore: number[]): string {
+function report(
+  runs: LoadRun[],
+  catchUp: CatchUp[],
+  catchUpOptions: CatchUpOptions,
+  seconds: number,
+  loadBefore: number[],
+): string {
   const redisVersion = execFileSync("redis-server", ["--version"]).toString().trim();
   const memoryRuns = runs.filter((run) => run.memory);
   const referenceClients = CLIENT_COUNTS.includes(750) ? 750 : (CLIENT_COUNTS[0] as number);
@@ -715,7 +812,9 @@ whole-board view), in lines of 5 chunks, two colours, 3 CSS pixels wide (bench/c
 
 function chromiumVersion(): string {
   try {
-    return execFileSync("/usr/bin/chromium", ["--version"], { stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+    return execFileSync("/usr/bin/chromium", ["--version"], { stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
   } catch {
     return "not found";
   }
@@ -746,7 +845,10 @@ async function main(): Promise<void> {
     const text = report(runs, catchUp, catchUpOptions, (Date.now() - started) / 1000, loadBefore);
     writeFileSync(path.join(__dirname, "RESULTS.md"), text);
     // The raw figures behind the tables (histograms summarized), for anyone who wants other cuts.
-    writeFileSync(path.join(__dirname, "results.json"), `${JSON.stringify({ loadBefore, runs: runs.map(withoutAcks), catchUp }, null, 1)}\n`);
+    writeFileSync(
+      path.join(__dirname, "results.json"),
+      `${JSON.stringify({ loadBefore, runs: runs.map(withoutAcks), catchUp }, null, 1)}\n`,
+    );
     console.log(text);
   } finally {
     workers.stop();

@@ -35,14 +35,21 @@ async function main(): Promise<void> {
   const topology = await Topology.start({
     instances: INSTANCES,
     // As the stacks do, the socket cap is the front's concurrency; every simulated user comes from 127.0.0.1.
-    env: { LOG_LEVEL: "warn", MAX_SOCKETS: String(Math.ceil(CLIENTS / INSTANCES)), MAX_SOCKETS_PER_ADDRESS: String(Math.ceil(CLIENTS / INSTANCES)) },
+    env: {
+      LOG_LEVEL: "warn",
+      MAX_SOCKETS: String(Math.ceil(CLIENTS / INSTANCES)),
+      MAX_SOCKETS_PER_ADDRESS: String(Math.ceil(CLIENTS / INSTANCES)),
+    },
     front: { port: 0, maxConcurrency: Math.ceil(CLIENTS / INSTANCES) },
   });
   const workers = LoadWorkers.start(WORKERS);
   try {
     const boards = Math.ceil(CLIENTS / BOARD_SIZE);
     log(`connecting ${CLIENTS} clients through the front, ${boards} boards of ${BOARD_SIZE}`);
-    await workers.connect("ours", Array.from({ length: CLIENTS }, (_, i) => ({ url: topology.url, board: `load-${i % boards}`, draws: true })));
+    await workers.connect(
+      "ours",
+      Array.from({ length: CLIENTS }, (_, i) => ({ url: topology.url, board: `load-${i % boards}`, draws: true })),
+    );
     const spread = topology.frontStats()?.active ?? {};
 
     const processes = new Map<string, number>([
@@ -64,7 +71,8 @@ async function main(): Promise<void> {
     log("checking every acknowledged stroke against the stored boards");
     const stored = new Map<string, number>();
     for (let board = 0; board < boards; board += 1) {
-      for (const stroke of (await readBoard(topology.instance(0).url, `load-${board}`)).records) stored.set(stroke.i, stroke.s);
+      for (const stroke of (await readBoard(topology.instance(0).url, `load-${board}`)).records)
+        stored.set(stroke.i, stroke.s);
     }
     const lost = result.acked.filter(([id, seq]) => stored.get(id) !== seq).length;
     const strokes = Math.round(result.samples / SAMPLES_PER_STROKE);

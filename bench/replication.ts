@@ -46,7 +46,9 @@ type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 async function connect(url: string, board: string, index: number): Promise<Client> {
   const socket: Client = io(url, { transports: ["websocket"], forceNew: true, reconnection: false });
-  const ack = await socket.timeout(10_000).emitWithAck("join", { board, user: { id: `drawer-${index}`.padEnd(8, "0"), name: "Drawer", color: "#224466" } });
+  const ack = await socket
+    .timeout(10_000)
+    .emitWithAck("join", { board, user: { id: `drawer-${index}`.padEnd(8, "0"), name: "Drawer", color: "#224466" } });
   if (!ack.ok) throw new Error(`join refused: ${ack.error}`);
   return socket;
 }
@@ -57,7 +59,9 @@ async function draw(deployment: Deployment, round: number, ms: number, record = 
   // Boards and stroke ids of their own: a stroke id stored before is a duplicate, which stores nothing and waits for nothing.
   const tag = `${deployment.tag}-${round}`;
   const clients = await Promise.all(
-    Array.from({ length: DRAWERS }, (_, index) => connect((instances[index % instances.length] as { url: string }).url, `bench-${tag}-${index % BOARDS}`, index)),
+    Array.from({ length: DRAWERS }, (_, index) =>
+      connect((instances[index % instances.length] as { url: string }).url, `bench-${tag}-${index % BOARDS}`, index),
+    ),
   );
   const pending: Promise<void>[] = [];
   const start = clock();
@@ -70,7 +74,15 @@ async function draw(deployment: Deployment, round: number, ms: number, record = 
       pending.push(
         socket
           .timeout(10_000)
-          .emitWithAck("stroke", { id: `${tag}-d${index}-${tick}`, p: encodePoints([[x, 5_000], [x + 40, 5_040]]), c: "#224466", w: 2 })
+          .emitWithAck("stroke", {
+            id: `${tag}-d${index}-${tick}`,
+            p: encodePoints([
+              [x, 5_000],
+              [x + 40, 5_040],
+            ]),
+            c: "#224466",
+            w: 2,
+          })
           .then(
             (ack) => {
               if (!record) return;
@@ -89,18 +101,47 @@ async function draw(deployment: Deployment, round: number, ms: number, record = 
 }
 
 async function main(): Promise<void> {
-  const load = os.loadavg().map((value) => value.toFixed(2)).join(", ");
+  const load = os
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(", ");
   log(`load average before: ${load}; starting a primary and a replica`);
   const tier = await StandardTierRedis.start();
   const deployments: Deployment[] = [
     { name: "REDIS_WAIT_REPLICAS=0", tag: "w0", env: {}, replicaDelayMs: 0, latency: createHistogram(), refused: 0 },
-    { name: "REDIS_WAIT_REPLICAS=1", tag: "w1", env: { REDIS_WAIT_REPLICAS: "1" }, replicaDelayMs: 0, latency: createHistogram(), refused: 0 },
-    { name: `REDIS_WAIT_REPLICAS=1, replica ${REPLICA_DELAY_MS} ms away each way`, tag: "w1-far", env: { REDIS_WAIT_REPLICAS: "1" }, replicaDelayMs: REPLICA_DELAY_MS, latency: createHistogram(), refused: 0 },
-    { name: "REDIS_WAIT_REPLICAS=1, replica unreachable (link cut)", tag: "w1-cut", env: { REDIS_WAIT_REPLICAS: "1" }, replicaDelayMs: 0, partition: true, latency: createHistogram(), refused: 0 },
+    {
+      name: "REDIS_WAIT_REPLICAS=1",
+      tag: "w1",
+      env: { REDIS_WAIT_REPLICAS: "1" },
+      replicaDelayMs: 0,
+      latency: createHistogram(),
+      refused: 0,
+    },
+    {
+      name: `REDIS_WAIT_REPLICAS=1, replica ${REPLICA_DELAY_MS} ms away each way`,
+      tag: "w1-far",
+      env: { REDIS_WAIT_REPLICAS: "1" },
+      replicaDelayMs: REPLICA_DELAY_MS,
+      latency: createHistogram(),
+      refused: 0,
+    },
+    {
+      name: "REDIS_WAIT_REPLICAS=1, replica unreachable (link cut)",
+      tag: "w1-cut",
+      env: { REDIS_WAIT_REPLICAS: "1" },
+      replicaDelayMs: 0,
+      partition: true,
+      latency: createHistogram(),
+      refused: 0,
+    },
   ];
   try {
     for (const deployment of deployments) {
-      deployment.topology = await Topology.start({ instances: 2, redisEnv: tier.serviceEnv, env: { LOG_LEVEL: "warn", ...deployment.env } });
+      deployment.topology = await Topology.start({
+        instances: 2,
+        redisEnv: tier.serviceEnv,
+        env: { LOG_LEVEL: "warn", ...deployment.env },
+      });
     }
     // A warm-up round each (connections, JIT, Redis's scripts), not counted.
     const turn = async (deployment: Deployment, round: number, ms: number, record = true) => {
@@ -121,11 +162,16 @@ async function main(): Promise<void> {
     }
     const shortfalls = await Promise.all(
       deployments.map(async (deployment) => {
-        const snapshots = await Promise.all((deployment.topology as Topology).instances.map((instance) => scrape(instance.metricsUrl)));
+        const snapshots = await Promise.all(
+          (deployment.topology as Topology).instances.map((instance) => scrape(instance.metricsUrl)),
+        );
         return snapshots.reduce((sum, snapshot) => sum + snapshot.sum("whiteboard_replica_wait_shortfalls_total"), 0);
       }),
     );
-    const after = os.loadavg().map((value) => value.toFixed(2)).join(", ");
+    const after = os
+      .loadavg()
+      .map((value) => value.toFixed(2))
+      .join(", ");
     const rows = deployments.map((deployment, index) => {
       const figures = summarize(deployment.latency);
       return `| ${deployment.name} | ${figures.count} | ${figures.p50} | ${figures.p95} | ${figures.p99} | ${figures.max} | ${deployment.refused} | ${shortfalls[index]} |`;

@@ -72,7 +72,10 @@ function seeded(seed: number): () => number {
 class Worker {
   private readonly child: ChildProcess;
   constructor() {
-    this.child = fork(path.join(__dirname, "scale", "worker.ts"), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.child = fork(path.join(__dirname, "scale", "worker.ts"), [], {
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
   }
   get pid(): number {
     return this.child.pid as number;
@@ -98,8 +101,11 @@ class Worker {
 async function pubsubBytes(system: ScaleSystem, instance: ServiceInstance): Promise<number> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      if (system === "sharded") return (await scrape(instance.metricsUrl, 20_000)).sum("whiteboard_redis_pubsub_received_bytes_total");
-      const stats = (await (await fetch(`${instance.url}/stats`, { signal: AbortSignal.timeout(20_000) })).json()) as { pubsubBytes: number };
+      if (system === "sharded")
+        return (await scrape(instance.metricsUrl, 20_000)).sum("whiteboard_redis_pubsub_received_bytes_total");
+      const stats = (await (await fetch(`${instance.url}/stats`, { signal: AbortSignal.timeout(20_000) })).json()) as {
+        pubsubBytes: number;
+      };
       return stats.pubsubBytes;
     } catch (error) {
       if (attempt >= 3) throw error;
@@ -116,7 +122,8 @@ async function run(system: ScaleSystem, instanceCount: number, boards: number, u
     relayPorts.map((port, index) =>
       ServiceInstance.create({
         name: `instance-${index}`,
-        nodeArgs: system === "plain" ? ["--import", "tsx", path.join(__dirname, "scale", "plain-server.ts")] : undefined,
+        nodeArgs:
+          system === "plain" ? ["--import", "tsx", path.join(__dirname, "scale", "plain-server.ts")] : undefined,
         env: {
           ...redis.serviceEnv,
           REDIS_PORT: String(port),
@@ -146,7 +153,9 @@ async function run(system: ScaleSystem, instanceCount: number, boards: number, u
       }
     }
     await Promise.all(
-      workers.map((worker, w) => worker.request({ kind: "connect", system, clients: clients.filter((_, i) => i % WORKERS === w) }, "connected")),
+      workers.map((worker, w) =>
+        worker.request({ kind: "connect", system, clients: clients.filter((_, i) => i % WORKERS === w) }, "connected"),
+      ),
     );
     log(`${system}: ${clients.length} clients connected; drawing for ${SECONDS} s`);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
@@ -154,16 +163,31 @@ async function run(system: ScaleSystem, instanceCount: number, boards: number, u
     const names = new Map<string, number>(instances.map((instance) => [instance.name, instance.pid as number]));
     names.set("redis", redis.pid as number);
     const cpu = await CpuWindow.start(names);
-    const before = { relay: relays.map((relay) => relay.bytes.fromRedis), pubsub: await Promise.all(instances.map((instance) => pubsubBytes(system, instance))) };
+    const before = {
+      relay: relays.map((relay) => relay.bytes.fromRedis),
+      pubsub: await Promise.all(instances.map((instance) => pubsubBytes(system, instance))),
+    };
     const started = Date.now();
     const reports = await Promise.all(
-      workers.map((worker) => worker.request<{ report: ScaleReport }>({ kind: "draw", durationMs: SECONDS * 1000, strokeEveryMs: STROKE_MS }, "report")),
+      workers.map((worker) =>
+        worker.request<{ report: ScaleReport }>(
+          { kind: "draw", durationMs: SECONDS * 1000, strokeEveryMs: STROKE_MS },
+          "report",
+        ),
+      ),
     );
     const seconds = (Date.now() - started) / 1000;
     const usage = await cpu.stop();
-    const after = { relay: relays.map((relay) => relay.bytes.fromRedis), pubsub: await Promise.all(instances.map((instance) => pubsubBytes(system, instance))) };
+    const after = {
+      relay: relays.map((relay) => relay.bytes.fromRedis),
+      pubsub: await Promise.all(instances.map((instance) => pubsubBytes(system, instance))),
+    };
     const total = reports.reduce(
-      (sum, { report }) => ({ acked: sum.acked + report.strokesAcked, received: sum.received + report.received, errors: sum.errors + report.errors }),
+      (sum, { report }) => ({
+        acked: sum.acked + report.strokesAcked,
+        received: sum.received + report.received,
+        errors: sum.errors + report.errors,
+      }),
       { acked: 0, received: 0, errors: 0 },
     );
     return {
@@ -193,7 +217,11 @@ async function run(system: ScaleSystem, instanceCount: number, boards: number, u
 }
 
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
-const stats = (values: number[]) => ({ mean: values.reduce((a, b) => a + b, 0) / values.length, min: Math.min(...values), max: Math.max(...values) });
+const stats = (values: number[]) => ({
+  mean: values.reduce((a, b) => a + b, 0) / values.length,
+  min: Math.min(...values),
+  max: Math.max(...values),
+});
 
 const SECTION = "## Scale-out: Redis traffic per instance, sharded adapter against the plain adapter";
 const RESULTS = path.join(__dirname, "RESULTS.md");
@@ -218,7 +246,12 @@ function report(runs: Run[]): string {
   for (const r of runs) {
     const boards = stats(r.perInstance.map((i) => i.boards));
     const pubsub = stats(r.perInstance.map((i) => i.pubsubBytesPerSecond));
-    const perBoardServed = r.perInstance.reduce((sum, i) => sum + i.pubsubBytesPerSecond, 0) / Math.max(1, r.perInstance.reduce((sum, i) => sum + i.boards, 0));
+    const perBoardServed =
+      r.perInstance.reduce((sum, i) => sum + i.pubsubBytesPerSecond, 0) /
+      Math.max(
+        1,
+        r.perInstance.reduce((sum, i) => sum + i.boards, 0),
+      );
     const all = r.system === "plain" ? pubsub.mean : perBoardServed * r.boards;
     lines.push(
       `| ${r.instances} | ${r.boards} × ${r.users} | ${r.system} | ${boards.mean.toFixed(0)} (${boards.min}–${boards.max}) | ${((100 * boards.mean) / r.boards).toFixed(0)}% | ${kb(pubsub.mean)} (${kb(pubsub.min)}–${kb(pubsub.max)}) | ${kb(all)} | ${((100 * pubsub.mean) / Math.max(1, all)).toFixed(0)}% | ${kb(stats(r.perInstance.map((i) => i.redisBytesPerSecond)).mean)} | ${stats(r.perInstance.map((i) => i.cpuPercent)).mean.toFixed(1)} | ${r.redisCpuPercent.toFixed(1)} | ${r.strokesPerSecond.toFixed(0)} | ${r.deliveriesPerSecond.toFixed(0)} |`,
@@ -228,7 +261,10 @@ function report(runs: Run[]): string {
 }
 
 async function main(): Promise<void> {
-  const load = os.loadavg().map((value) => value.toFixed(2)).join(", ");
+  const load = os
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(", ");
   log(`load average before: ${load}; ${os.cpus().length} CPUs`);
   const runs: Run[] = [];
   const failed: string[] = [];
@@ -242,12 +278,21 @@ async function main(): Promise<void> {
           failed.push(`${system}, ${instances} instances, ${boards} boards × ${users}: ${(error as Error).message}`);
           log(`failed: ${failed.at(-1)}`);
         }
-        writeFileSync(path.join(__dirname, "scale-out.json"), `${JSON.stringify({ loadBefore: os.loadavg(), runs, failed }, null, 2)}\n`);
+        writeFileSync(
+          path.join(__dirname, "scale-out.json"),
+          `${JSON.stringify({ loadBefore: os.loadavg(), runs, failed }, null, 2)}\n`,
+        );
       }
     }
   }
-  const after = os.loadavg().map((value) => value.toFixed(2)).join(", ");
-  writeFileSync(path.join(__dirname, "scale-out.json"), `${JSON.stringify({ loadBefore: load, loadAfter: after, runs, failed }, null, 2)}\n`);
+  const after = os
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(", ");
+  writeFileSync(
+    path.join(__dirname, "scale-out.json"),
+    `${JSON.stringify({ loadBefore: load, loadAfter: after, runs, failed }, null, 2)}\n`,
+  );
   const text = [
     SECTION,
     "",

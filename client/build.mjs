@@ -18,8 +18,14 @@ const common = {
   logLevel: "warning",
 };
 // The ink worker first (client/app/ink-worker.ts): the page's script names it, content hash included.
-const worker = await build({ ...common, entryPoints: [path.join(root, "app", "ink-worker.ts")], entryNames: "ink-[hash]" });
-const workerFile = Object.keys(worker.metafile.outputs).map((file) => path.basename(file)).find((name) => name.endsWith(".js"));
+const worker = await build({
+  ...common,
+  entryPoints: [path.join(root, "app", "ink-worker.ts")],
+  entryNames: "ink-[hash]",
+});
+const workerFile = Object.keys(worker.metafile.outputs)
+  .map((file) => path.basename(file))
+  .find((name) => name.endsWith(".js"));
 if (!workerFile) throw new Error("esbuild produced no ink worker");
 const result = await build({
   ...common,
@@ -36,4 +42,7 @@ const named = (extension) => {
 };
 const template = await readFile(path.join(root, "app", "index.html"), "utf8");
 await mkdir(outdir, { recursive: true });
-await writeFile(path.join(outdir, "index.html"), template.replace("%SCRIPT%", named(".js")).replace("%STYLES%", named(".css")));
+await writeFile(
+  path.join(outdir, "index.html"),
+  template.replace("%SCRIPT%", named(".js")).replace("%STYLES%", named(".css")),
+);

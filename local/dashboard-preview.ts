@@ -40,7 +40,9 @@ function tileHtml(tile: Tile, index: number): string {
   return `<div class="tile" style="left:${tile.xPos * UNIT}px;top:${tile.yPos * UNIT}px;width:${tile.width * UNIT - 12}px;height:${tile.height * UNIT - 12}px">
   <div class="title">${tile.widget.title}</div>
   <svg width="${width}" height="${height}"><rect width="${width}" height="${height}" fill="#fafafa"/>${curves}${thresholds}</svg>
-  <div class="legend">${legend(tile).map((item) => `<span>${item}</span>`).join("")}</div>
+  <div class="legend">${legend(tile)
+    .map((item) => `<span>${item}</span>`)
+    .join("")}</div>
   <div class="axis">${chart.yAxis.label}</div></div>`;
 }
 

@@ -37,8 +37,16 @@ const color = process.stdout.isTTY;
 function printLine(source: string, line: string): void {
   let text = line;
   try {
-    const { severity = "", message = "", time: _time, instance: _instance, ...fields } = JSON.parse(line) as Record<string, unknown>;
-    const details = Object.entries(fields).map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
+    const {
+      severity = "",
+      message = "",
+      time: _time,
+      instance: _instance,
+      ...fields
+    } = JSON.parse(line) as Record<string, unknown>;
+    const details = Object.entries(fields).map(
+      ([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`,
+    );
     const paint = color ? (SEVERITY_COLOR[String(severity)] ?? "") : "";
     text = `${paint}${String(severity).padEnd(7)}${paint ? "\x1b[0m" : ""} ${String(message)} ${details.join(" ")}`;
   } catch {
@@ -48,7 +56,10 @@ function printLine(source: string, line: string): void {
 }
 
 /** What the Memorystore stand-in needs: Debian package, and the command that proves it is installed. */
-const STAND_IN_PACKAGES: Record<string, string[]> = { "redis-server": ["redis-server", "--version"], openssl: ["openssl", "version"] };
+const STAND_IN_PACKAGES: Record<string, string[]> = {
+  "redis-server": ["redis-server", "--version"],
+  openssl: ["openssl", "version"],
+};
 
 function missingPackages(): string[] {
   return Object.entries(STAND_IN_PACKAGES)
@@ -62,7 +73,8 @@ function installPackages(packages: string[]): string | undefined {
   const sudo = !asRoot && spawnSync("sudo", ["-n", "true"], { stdio: "ignore" }).status === 0;
   if (spawnSync("apt-get", ["--version"], { stdio: "ignore" }).status !== 0) return "apt-get is not available";
   if (!asRoot && !sudo) return "installing packages needs root or passwordless sudo";
-  const run = (args: string[]) => execFileSync(asRoot ? args[0]! : "sudo", asRoot ? args.slice(1) : args, { stdio: "inherit" });
+  const run = (args: string[]) =>
+    execFileSync(asRoot ? args[0]! : "sudo", asRoot ? args.slice(1) : args, { stdio: "inherit" });
   const install = ["apt-get", "install", "-y", "--no-install-recommends", ...packages];
   console.log(`${packages.join(" and ")} missing; installing Debian's packages (${install.join(" ")})...`);
   try {
@@ -101,7 +113,12 @@ async function main(): Promise<void> {
     store: memory ? "memory" : "redis",
     redis: REDIS,
     // As the stacks do: the socket cap is the front's concurrency. Source maps for the browser's developer tools.
-    env: { REQUEST_TIMEOUT_SECONDS: String(REQUEST_TIMEOUT), LOG_LEVEL, MAX_SOCKETS: String(MAX_CONCURRENCY), SOURCE_MAPS: "true" },
+    env: {
+      REQUEST_TIMEOUT_SECONDS: String(REQUEST_TIMEOUT),
+      LOG_LEVEL,
+      MAX_SOCKETS: String(MAX_CONCURRENCY),
+      SOURCE_MAPS: "true",
+    },
     front: { port: PORT, requestTimeoutMs: REQUEST_TIMEOUT * 1000, maxConcurrency: MAX_CONCURRENCY },
     onLine: printLine,
   });
@@ -109,7 +126,9 @@ async function main(): Promise<void> {
   const letters = topology.instances.map((_, index) => String.fromCharCode(97 + index));
   const status = async () => {
     const stats = topology.frontStats();
-    const figures = await liveFigures(topology.instances.map((instance) => (instance.running ? instance.metricsUrl : undefined)));
+    const figures = await liveFigures(
+      topology.instances.map((instance) => (instance.running ? instance.metricsUrl : undefined)),
+    );
     const rows = [
       `  front       http://localhost:${PORT}   no affinity, ${MAX_CONCURRENCY} requests per instance, WebSockets cut after ${REQUEST_TIMEOUT} s`,
       ...topology.instances.map(
@@ -121,7 +140,9 @@ async function main(): Promise<void> {
         ? ["  boards      in instance-a's memory"]
         : REDIS === "cluster"
           ? clusterRows(topology)
-          : [`  redis       ${`127.0.0.1:${topology.redis.port}`.padEnd(23)} pid ${topology.redis.pid}, TLS only and AUTH, as Memorystore`]),
+          : [
+              `  redis       ${`127.0.0.1:${topology.redis.port}`.padEnd(23)} pid ${topology.redis.pid}, TLS only and AUTH, as Memorystore`,
+            ]),
     ];
     console.log(rows.join("\n"));
   };
@@ -133,11 +154,17 @@ async function main(): Promise<void> {
   if (!memory && REDIS === "cluster") {
     const { caCertFile, adminPassword, port } = topology.cluster;
     console.log(`\nRedis Cluster from a terminal (as its admin user; -c follows MOVED):`);
-    console.log(`  redis-cli -c --tls --cacert ${caCertFile} --user admin --pass ${adminPassword} --no-auth-warning -p ${port}`);
-    console.log(`  type: failover <node> (SIGKILL a node: its replica is promoted), restart <node>, reshard <board> (move its slot)`);
+    console.log(
+      `  redis-cli -c --tls --cacert ${caCertFile} --user admin --pass ${adminPassword} --no-auth-warning -p ${port}`,
+    );
+    console.log(
+      `  type: failover <node> (SIGKILL a node: its replica is promoted), restart <node>, reshard <board> (move its slot)`,
+    );
   } else if (!memory) {
     const { caCertFile, password, port } = topology.redis;
-    console.log(`\nRedis from a terminal:  redis-cli --tls --cacert ${caCertFile} -a ${password} --no-auth-warning -p ${port}`);
+    console.log(
+      `\nRedis from a terminal:  redis-cli --tls --cacert ${caCertFile} -a ${password} --no-auth-warning -p ${port}`,
+    );
   }
   console.log(
     `\nType: status | stop <${letters.join("|")}> (SIGTERM) | kill <x> (SIGKILL) | start <x> | quit.  Ctrl-C stops everything.\n`,
@@ -213,7 +240,8 @@ async function liveFigures(urls: readonly (string | undefined)[]): Promise<(stri
 /** The cluster's nodes, for `status`: role, port, pid, the slots a primary holds. */
 function clusterRows(topology: Topology): string[] {
   return topology.cluster.nodes.map(
-    (node) => `  redis-${node.index}     ${`127.0.0.1:${node.port}`.padEnd(23)} ${node.process?.running ? `pid ${node.process.pid}` : "stopped"}, TLS only, IAM tokens (cluster node)`,
+    (node) =>
+      `  redis-${node.index}     ${`127.0.0.1:${node.port}`.padEnd(23)} ${node.process?.running ? `pid ${node.process.pid}` : "stopped"}, TLS only, IAM tokens (cluster node)`,
   );
 }
 
@@ -226,7 +254,8 @@ async function clusterCommand(topology: Topology, command: string, which: string
     return `board ${which}: its slot moved from redis-${from} to redis-${to}`;
   }
   const index = Number(which);
-  if (!Number.isInteger(index) || !cluster.nodes[index]) throw new Error(`which node? 0 to ${cluster.nodes.length - 1}`);
+  if (!Number.isInteger(index) || !cluster.nodes[index])
+    throw new Error(`which node? 0 to ${cluster.nodes.length - 1}`);
   if (command === "failover") {
     await cluster.killNode(index);
     return `redis-${index} SIGKILLed; its replica takes over after the node timeout (1.5 s). "restart ${index}" brings it back as a replica`;

@@ -53,7 +53,9 @@ export class Front {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 3_600_000;
     this.maxConcurrency = options.maxConcurrency ?? 250;
     this.server = createServer((req, res) => this.onRequest(req, res));
-    this.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.onUpgrade(req, socket, head),
+    );
     // The backend end of a WebSocket goes when the client end goes, and the other way round.
     this.proxy.on("proxyReqWs", (proxyReq, _req, socket) => {
       proxyReq.on("upgrade", (_res, backendSocket: Duplex) => {
@@ -74,7 +76,9 @@ export class Front {
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once("error", reject);
-      this.server.listen(this.options.port ?? 8080, "127.0.0.1", () => resolve((this.server.address() as { port: number }).port));
+      this.server.listen(this.options.port ?? 8080, "127.0.0.1", () =>
+        resolve((this.server.address() as { port: number }).port),
+      );
     });
   }
 

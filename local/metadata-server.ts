@@ -39,7 +39,10 @@ export class MetadataServer {
     this.server = createServer((request, response) => {
       void (async () => {
         this.stats.requests += 1;
-        if (request.url !== "/computeMetadata/v1/instance/service-accounts/default/token" || request.headers["metadata-flavor"] !== "Google") {
+        if (
+          request.url !== "/computeMetadata/v1/instance/service-accounts/default/token" ||
+          request.headers["metadata-flavor"] !== "Google"
+        ) {
           response.writeHead(request.headers["metadata-flavor"] === "Google" ? 404 : 403).end();
           return;
         }
@@ -59,7 +62,9 @@ export class MetadataServer {
         }
         if (!this.token) throw new Error("no token");
         const expiresIn = Math.floor((this.token.expiresAt - Date.now()) / 1000);
-        response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ access_token: this.token.value, expires_in: expiresIn, token_type: "Bearer" }));
+        response
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ access_token: this.token.value, expires_in: expiresIn, token_type: "Bearer" }));
       })().catch(() => response.writeHead(500).end());
     });
     await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));

@@ -34,7 +34,9 @@ export class MetricsSnapshot {
 
   /** Samples of `name` whose labels include `labels`. */
   select(name: string, labels: Record<string, string> = {}): Sample[] {
-    return this.samples.filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value));
+    return this.samples.filter(
+      (sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
+    );
   }
 
   /** Sum of the matching samples (0 when there are none). */
@@ -59,7 +61,12 @@ export class MetricsSnapshot {
 }
 
 /** Per-second rate of counter `name` between two scrapes. */
-export function rate(before: MetricsSnapshot, after: MetricsSnapshot, name: string, labels: Record<string, string> = {}): number {
+export function rate(
+  before: MetricsSnapshot,
+  after: MetricsSnapshot,
+  name: string,
+  labels: Record<string, string> = {},
+): number {
   const seconds = (after.at - before.at) / 1000;
   return seconds > 0 ? Math.max(0, after.sum(name, labels) - before.sum(name, labels)) / seconds : 0;
 }
@@ -68,7 +75,13 @@ export function rate(before: MetricsSnapshot, after: MetricsSnapshot, name: stri
  * The `q` quantile of histogram `name` over what was observed between two scrapes (`before` omitted: since start), as
  * Prometheus' histogram_quantile estimates it (linear within the bucket). Undefined when nothing was observed.
  */
-export function quantile(q: number, after: MetricsSnapshot, name: string, labels: Record<string, string> = {}, before?: MetricsSnapshot): number | undefined {
+export function quantile(
+  q: number,
+  after: MetricsSnapshot,
+  name: string,
+  labels: Record<string, string> = {},
+  before?: MetricsSnapshot,
+): number | undefined {
   const now = after.buckets(name, labels);
   const then = before?.buckets(name, labels) ?? new Map<number, number>();
   const bounds = [...now.keys()].sort((a, b) => a - b);

@@ -17,7 +17,10 @@ export interface StoredBoard {
  * snapshot page, in seq order.
  */
 export async function readBoard(url: string, board: string): Promise<StoredBoard> {
-  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, { transports: ["websocket"], forceNew: true });
+  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, {
+    transports: ["websocket"],
+    forceNew: true,
+  });
   const answer = (ack: SyncAck) => {
     if (!ack.ok) throw new Error(`cannot read board ${board}: ${ack.error}`);
     if (!("snapshot" in ack)) throw new Error(`reading board ${board} from scratch gave operations, not a snapshot`);

@@ -107,7 +107,9 @@ export class RedisCluster {
       REDIS_TLS: "true",
       REDIS_CA_CERT: this.caCertPem,
       REDIS_CLUSTER: "true",
-      ...(this.metadata ? { REDIS_AUTH: "iam", GCE_METADATA_HOST: this.metadata.host } : { REDIS_PASSWORD: this.password }),
+      ...(this.metadata
+        ? { REDIS_AUTH: "iam", GCE_METADATA_HOST: this.metadata.host }
+        : { REDIS_PASSWORD: this.password }),
     };
   }
 
@@ -118,7 +120,9 @@ export class RedisCluster {
       tls: true,
       caCert: this.caCertPem,
       cluster: true,
-      ...(this.metadata ? { password: undefined, iam: { metadataHost: this.metadata.host } } : { password: this.password }),
+      ...(this.metadata
+        ? { password: undefined, iam: { metadataHost: this.metadata.host } }
+        : { password: this.password }),
     };
   }
 
@@ -144,15 +148,23 @@ export class RedisCluster {
     for (let index = 0; index < count; index += 1) {
       // The cluster bus listens on port + 10000 (redis-cli's CLUSTER MEET assumes it), so both must be free.
       let port = 0;
-      while (port === 0 || this.nodes.some((node) => Math.abs(node.port - port) === 10_000 || node.port === port) || !(await portsFree(port, port + 10_000))) {
+      while (
+        port === 0 ||
+        this.nodes.some((node) => Math.abs(node.port - port) === 10_000 || node.port === port) ||
+        !(await portsFree(port, port + 10_000))
+      ) {
         port = 20_000 + Math.floor(Math.random() * 25_000);
       }
       this.nodes.push({ index, port, busPort: port + 10_000, process: undefined });
     }
     await Promise.all(this.nodes.map((node) => this.startNode(node.index)));
     await this.redisCli([
-      "--cluster", "create", ...this.nodes.map((node) => `${HOST}:${node.port}`),
-      "--cluster-replicas", String(this.options.replicasPerPrimary ?? 1), "--cluster-yes",
+      "--cluster",
+      "create",
+      ...this.nodes.map((node) => `${HOST}:${node.port}`),
+      "--cluster-replicas",
+      String(this.options.replicasPerPrimary ?? 1),
+      "--cluster-yes",
     ]);
     await this.waitHealthy();
     return this;
@@ -183,26 +195,45 @@ export class RedisCluster {
       command: "redis-server",
       args: [
         configFile,
-        "--port", "0",
-        "--tls-port", String(node.port),
-        "--cluster-enabled", "yes",
-        "--cluster-config-file", path.join(nodeDir, "nodes.conf"),
-        "--cluster-node-timeout", "1500",
+        "--port",
+        "0",
+        "--tls-port",
+        String(node.port),
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        path.join(nodeDir, "nodes.conf"),
+        "--cluster-node-timeout",
+        "1500",
         // A replica promoted must not wait for a long data-age check: Memorystore promotes within seconds too.
-        "--cluster-replica-validity-factor", "0",
-        "--tls-cluster", "yes",
-        "--tls-replication", "yes",
-        "--tls-cert-file", server.certFile,
-        "--tls-key-file", server.keyFile,
-        "--tls-ca-cert-file", authority.files.certFile,
-        "--tls-auth-clients", "no",
-        "--bind", HOST,
-        "--dir", nodeDir,
-        "--save", "",
-        "--appendonly", "yes",
-        "--appendfsync", "everysec",
-        "--daemonize", "no",
-        "--loglevel", this.options.logLevel ?? "warning",
+        "--cluster-replica-validity-factor",
+        "0",
+        "--tls-cluster",
+        "yes",
+        "--tls-replication",
+        "yes",
+        "--tls-cert-file",
+        server.certFile,
+        "--tls-key-file",
+        server.keyFile,
+        "--tls-ca-cert-file",
+        authority.files.certFile,
+        "--tls-auth-clients",
+        "no",
+        "--bind",
+        HOST,
+        "--dir",
+        nodeDir,
+        "--save",
+        "",
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--daemonize",
+        "no",
+        "--loglevel",
+        this.options.logLevel ?? "warning",
       ],
       onLine: this.options.onLine,
     });
@@ -211,7 +242,12 @@ export class RedisCluster {
     const exited = child.exited().then((exit) => {
       throw new Error(`redis-server cluster node ${index} exited at start (${exit.code ?? exit.signal})`);
     });
-    await Promise.race([waitFor(`cluster node ${index} on TLS port ${node.port}`, () => this.command(index, ["PING"]).then((reply) => reply === "PONG")), exited]);
+    await Promise.race([
+      waitFor(`cluster node ${index} on TLS port ${node.port}`, () =>
+        this.command(index, ["PING"]).then((reply) => reply === "PONG"),
+      ),
+      exited,
+    ]);
   }
 
   /** SIGKILL: the node's machine dies. Its replica is promoted after the node timeout. */
@@ -252,7 +288,15 @@ export class RedisCluster {
     if (!client || client.port !== node.port || !client.client.isReady) {
       client?.client.destroy();
       const fresh = adminClient({
-        socket: { host: HOST, port: node.port, tls: true, ca: this.caCertPem, checkServerIdentity: checkRedisServerIdentity, connectTimeout: 1_000, reconnectStrategy: false },
+        socket: {
+          host: HOST,
+          port: node.port,
+          tls: true,
+          ca: this.caCertPem,
+          checkServerIdentity: checkRedisServerIdentity,
+          connectTimeout: 1_000,
+          reconnectStrategy: false,
+        },
         username: "admin",
         password: this.adminPassword,
         disableOfflineQueue: true,
@@ -277,7 +321,9 @@ export class RedisCluster {
   }
 
   /** Each live node's id, role and, for a primary, its slot ranges (CLUSTER NODES, as a running node sees it). */
-  async topology(): Promise<{ index: number; id: string; primary: boolean; primaryId: string; slots: [number, number][] }[]> {
+  async topology(): Promise<
+    { index: number; id: string; primary: boolean; primaryId: string; slots: [number, number][] }[]
+  > {
     const live = this.nodes.filter((node) => node.process?.running);
     for (const node of live) {
       const text = await this.command(node.index, ["CLUSTER", "NODES"]).catch(() => undefined);
@@ -290,16 +336,20 @@ export class RedisCluster {
           const port = Number(address.split("@")[0]?.split(":")[1]);
           const found = this.nodes.find((candidate) => candidate.port === port);
           if (!found || flags.includes("fail") || flags.includes("noaddr")) return [];
-          return [{
-            index: found.index,
-            id,
-            primary: flags.includes("master"),
-            primaryId,
-            slots: slots.filter((slot) => !slot.startsWith("[")).map((slot) => {
-              const [from, to] = slot.split("-").map(Number);
-              return [from!, to ?? from!] as [number, number];
-            }),
-          }];
+          return [
+            {
+              index: found.index,
+              id,
+              primary: flags.includes("master"),
+              primaryId,
+              slots: slots
+                .filter((slot) => !slot.startsWith("["))
+                .map((slot) => {
+                  const [from, to] = slot.split("-").map(Number);
+                  return [from!, to ?? from!] as [number, number];
+                }),
+            },
+          ];
         });
     }
     throw new Error("no cluster node answers");
@@ -308,7 +358,9 @@ export class RedisCluster {
   /** The node that holds `key`'s slot as primary. */
   async primaryOf(key: string): Promise<number> {
     const slot = calculateSlot(key);
-    const owner = (await this.topology()).find((node) => node.primary && node.slots.some(([from, to]) => slot >= from && slot <= to));
+    const owner = (await this.topology()).find(
+      (node) => node.primary && node.slots.some(([from, to]) => slot >= from && slot <= to),
+    );
     if (!owner) throw new Error(`no primary holds slot ${slot}`);
     return owner.index;
   }
@@ -339,7 +391,19 @@ export class RedisCluster {
     for (;;) {
       const keys = (await this.command(source.index, ["CLUSTER", "GETKEYSINSLOT", String(slot), "1"])) as string[];
       if (keys.length === 0) break;
-      await this.command(source.index, ["MIGRATE", HOST, String(targetPort), "", "0", "5000", "AUTH2", "admin", this.adminPassword, "KEYS", ...keys]);
+      await this.command(source.index, [
+        "MIGRATE",
+        HOST,
+        String(targetPort),
+        "",
+        "0",
+        "5000",
+        "AUTH2",
+        "admin",
+        this.adminPassword,
+        "KEYS",
+        ...keys,
+      ]);
       if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
     for (const node of nodes.filter((candidate) => candidate.primary)) {
@@ -354,14 +418,26 @@ export class RedisCluster {
       "the Redis Cluster to be healthy",
       async () => {
         const live = this.nodes.filter((node) => node.process?.running);
-        const infos = await Promise.all(live.map((node) => this.command(node.index, ["CLUSTER", "INFO"]).catch(() => "")));
-        if (!infos.every((info) => String(info).includes("cluster_state:ok") && String(info).includes("cluster_slots_ok:16384"))) return false;
+        const infos = await Promise.all(
+          live.map((node) => this.command(node.index, ["CLUSTER", "INFO"]).catch(() => "")),
+        );
+        if (
+          !infos.every(
+            (info) => String(info).includes("cluster_state:ok") && String(info).includes("cluster_slots_ok:16384"),
+          )
+        )
+          return false;
         // And every primary's replicas are attached and streaming, so that WAIT can count them.
-        const replication = await Promise.all(live.map((node) => this.command(node.index, ["INFO", "replication"]).catch(() => "")));
+        const replication = await Promise.all(
+          live.map((node) => this.command(node.index, ["INFO", "replication"]).catch(() => "")),
+        );
         return replication.every((info) => {
           const text = String(info);
           if (!text.includes("role:master")) return text.includes("master_link_status:up");
-          const expected = this.nodes.filter((node) => node.process?.running).length > this.nodes.length - 1 ? (this.options.replicasPerPrimary ?? 1) : 0;
+          const expected =
+            this.nodes.filter((node) => node.process?.running).length > this.nodes.length - 1
+              ? (this.options.replicasPerPrimary ?? 1)
+              : 0;
           return Number(/connected_slaves:(\d+)/.exec(text)?.[1] ?? 0) >= expected;
         });
       },
@@ -372,20 +448,41 @@ export class RedisCluster {
 
   /** Runs redis-cli as the admin user against the first live node. */
   async redisCli(args: string[]): Promise<string> {
-    const { stdout } = await run("redis-cli", ["--tls", "--cacert", this.caCertFile, "--user", "admin", "--pass", this.adminPassword, "--no-auth-warning", ...args], {
-      timeout: 60_000,
-    });
+    const { stdout } = await run(
+      "redis-cli",
+      [
+        "--tls",
+        "--cacert",
+        this.caCertFile,
+        "--user",
+        "admin",
+        "--pass",
+        this.adminPassword,
+        "--no-auth-warning",
+        ...args,
+      ],
+      {
+        timeout: 60_000,
+      },
+    );
     return stdout;
   }
 
   private async addToken(token: string, expiresAt: number): Promise<void> {
     const apply = (args: string[]) =>
-      Promise.allSettled(this.nodes.filter((node) => node.process?.running).map((node) => this.command(node.index, ["ACL", "SETUSER", "default", ...args])));
+      Promise.allSettled(
+        this.nodes
+          .filter((node) => node.process?.running)
+          .map((node) => this.command(node.index, ["ACL", "SETUSER", "default", ...args])),
+      );
     await apply([`>${token}`]);
-    const timer = setTimeout(() => {
-      this.tokens.delete(token);
-      void apply([`<${token}`]);
-    }, Math.max(0, expiresAt - Date.now()));
+    const timer = setTimeout(
+      () => {
+        this.tokens.delete(token);
+        void apply([`<${token}`]);
+      },
+      Math.max(0, expiresAt - Date.now()),
+    );
     timer.unref();
     this.tokens.set(token, timer);
   }
@@ -397,7 +494,8 @@ export class RedisCluster {
   }
 
   private started(): { dir: string; authority: CertificateAuthority; server: CertificateFiles; nodes: ClusterNode[] } {
-    if (!this.dir || !this.authority || !this.server) throw new Error("the Redis Cluster stand-in has not been started");
+    if (!this.dir || !this.authority || !this.server)
+      throw new Error("the Redis Cluster stand-in has not been started");
     return { dir: this.dir, authority: this.authority, server: this.server, nodes: this.nodes };
   }
 }

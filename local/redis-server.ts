@@ -104,29 +104,44 @@ export class RedisServer {
     const { replicaOf, persistence = true } = this.options;
     // The password goes in a file readable by this user only, not on the command line that `ps` shows.
     const configFile = path.join(this.dir, "redis.conf");
-    writeFileSync(configFile, `requirepass ${this.password}\n${replicaOf ? `masterauth ${this.password}\n` : ""}`, { mode: 0o600 });
+    writeFileSync(configFile, `requirepass ${this.password}\n${replicaOf ? `masterauth ${this.password}\n` : ""}`, {
+      mode: 0o600,
+    });
     this.process = new ManagedProcess({
       name: `redis-server :${this.portNumber} (TLS)`,
       command: this.options.binary ?? "redis-server",
       args: [
         configFile,
-        "--port", "0",
-        "--tls-port", String(this.portNumber),
-        "--tls-cert-file", this.tls.server.certFile,
-        "--tls-key-file", this.tls.server.keyFile,
-        "--tls-ca-cert-file", this.tls.authority.files.certFile,
+        "--port",
+        "0",
+        "--tls-port",
+        String(this.portNumber),
+        "--tls-cert-file",
+        this.tls.server.certFile,
+        "--tls-key-file",
+        this.tls.server.keyFile,
+        "--tls-ca-cert-file",
+        this.tls.authority.files.certFile,
         // Memorystore asks clients for no certificate: the CA authenticates the server, AUTH the client.
-        "--tls-auth-clients", "no",
-        "--bind", HOST,
-        "--dir", this.dir,
-        "--save", "",
+        "--tls-auth-clients",
+        "no",
+        "--bind",
+        HOST,
+        "--dir",
+        this.dir,
+        "--save",
+        "",
         ...(persistence ? ["--appendonly", "yes", "--appendfsync", "everysec"] : ["--appendonly", "no"]),
         // Replication over TLS, as Memorystore's in-transit encryption covers it; a full sync starts at once.
-        "--tls-replication", "yes",
-        "--repl-diskless-sync-delay", "0",
+        "--tls-replication",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
         ...(replicaOf ? ["--replicaof", replicaOf.host ?? HOST, String(replicaOf.port)] : []),
-        "--daemonize", "no",
-        "--loglevel", "warning",
+        "--daemonize",
+        "no",
+        "--loglevel",
+        "warning",
       ],
       onLine: this.options.onLine,
     });
@@ -135,7 +150,10 @@ export class RedisServer {
       throw new Error(`redis-server exited at start (${exit.code ?? exit.signal})`);
     });
     const { port, tls } = this.started();
-    await Promise.race([waitFor(`redis-server on TLS port ${port}`, () => ping(port, tls.authority.files.certPem, this.password)), exited]);
+    await Promise.race([
+      waitFor(`redis-server on TLS port ${port}`, () => ping(port, tls.authority.files.certPem, this.password)),
+      exited,
+    ]);
     return this;
   }
 
@@ -165,7 +183,12 @@ export class RedisServer {
   /** `INFO replication`, as fields. */
   async replicationInfo(): Promise<Record<string, string>> {
     const text = String(await this.command(["INFO", "replication"]));
-    return Object.fromEntries(text.split("\r\n").filter((line) => line.includes(":")).map((line) => line.split(":", 2) as [string, string]));
+    return Object.fromEntries(
+      text
+        .split("\r\n")
+        .filter((line) => line.includes(":"))
+        .map((line) => line.split(":", 2) as [string, string]),
+    );
   }
 
   async restart(downMs = 0): Promise<void> {
@@ -203,7 +226,10 @@ async function createCertificates(dir: string, from: RedisServer | undefined): P
   mkdirSync(dir, { recursive: true });
   const authority = from ? from.started().tls.authority : await CertificateAuthority.create(dir);
   // In the CA's folder, under a name of its own when the CA is shared.
-  return { authority, server: await authority.issue(from ? `server-${randomBytes(4).toString("hex")}` : "server", { commonName: HOST }) };
+  return {
+    authority,
+    server: await authority.issue(from ? `server-${randomBytes(4).toString("hex")}` : "server", { commonName: HOST }),
+  };
 }
 
 /** True once the server answers AUTH and PING over TLS, verified as the service verifies it. */

@@ -31,7 +31,11 @@ async function drawPath(page: Page, points: readonly (readonly [number, number])
 }
 
 const circle = (cx: number, cy: number, r: number, aspect: number) =>
-  Array.from({ length: 33 }, (_, i) => [cx + (r / aspect) * Math.cos((i / 32) * 2 * Math.PI), cy + r * Math.sin((i / 32) * 2 * Math.PI)] as const);
+  Array.from(
+    { length: 33 },
+    (_, i) =>
+      [cx + (r / aspect) * Math.cos((i / 32) * 2 * Math.PI), cy + r * Math.sin((i / 32) * 2 * Math.PI)] as const,
+  );
 
 /** Moves the mouse over the board to a point (fractions of the board) and leaves it there. */
 async function rest(page: Page, [x, y]: readonly [number, number]): Promise<void> {
@@ -61,10 +65,25 @@ async function main(): Promise<void> {
     // Left: a house and a hill, in blue and green.
     await pick(left, "colors", 2);
     await pick(left, "widths", 2);
-    await drawPath(left, [[0.15, 0.8], [0.15, 0.5], [0.3, 0.32], [0.45, 0.5], [0.45, 0.8], [0.15, 0.8]]);
-    await drawPath(left, [[0.26, 0.8], [0.26, 0.62], [0.34, 0.62], [0.34, 0.8]]);
+    await drawPath(left, [
+      [0.15, 0.8],
+      [0.15, 0.5],
+      [0.3, 0.32],
+      [0.45, 0.5],
+      [0.45, 0.8],
+      [0.15, 0.8],
+    ]);
+    await drawPath(left, [
+      [0.26, 0.8],
+      [0.26, 0.62],
+      [0.34, 0.62],
+      [0.34, 0.8],
+    ]);
     await pick(left, "colors", 3);
-    await drawPath(left, Array.from({ length: 21 }, (_, i) => [0.05 + i * 0.045, 0.88 - 0.05 * Math.sin((i / 20) * Math.PI)] as const));
+    await drawPath(
+      left,
+      Array.from({ length: 21 }, (_, i) => [0.05 + i * 0.045, 0.88 - 0.05 * Math.sin((i / 20) * Math.PI)] as const),
+    );
     // Right: the sun and its rays, in orange and red.
     await pick(right, "colors", 4);
     await pick(right, "widths", 3);
@@ -78,7 +97,10 @@ async function main(): Promise<void> {
       await drawPath(right, [from, to]);
     }
     // Both pages hold the same board once everything is acknowledged and relayed.
-    for (const page of pages) await page.waitForFunction(() => (window as unknown as { whiteboard: { pendingCount(): number } }).whiteboard.pendingCount() === 0);
+    for (const page of pages)
+      await page.waitForFunction(
+        () => (window as unknown as { whiteboard: { pendingCount(): number } }).whiteboard.pendingCount() === 0,
+      );
     // Each pointer comes to rest over the board: the other page shows it with its owner's name.
     await rest(left, [0.62, 0.62]);
     await rest(right, [0.3, 0.22]);
@@ -90,7 +112,10 @@ async function main(): Promise<void> {
     await sheet.setContent(`<body style="margin:0;padding:16px;background:#dadce0;font:15px system-ui;display:flex;gap:16px">
       ${shots
         .map(
-          (shot, i) => `<figure style="margin:0"><img style="width:760px;display:block;border-radius:6px;box-shadow:0 1px 4px #0004" src="data:image/png;base64,${shot.toString("base64")}">
+          (
+            shot,
+            i,
+          ) => `<figure style="margin:0"><img style="width:760px;display:block;border-radius:6px;box-shadow:0 1px 4px #0004" src="data:image/png;base64,${shot.toString("base64")}">
           <figcaption style="padding-top:6px">${USERS[i]?.name}'s page, on ${topology.instance(i).name}, board "${BOARD}"</figcaption></figure>`,
         )
         .join("")}</body>`);

@@ -27,7 +27,11 @@ export class ServiceInstance {
   private port: number;
   private readonly metricsPort: number;
 
-  private constructor(private readonly options: ServiceInstanceOptions, port: number, metricsPort: number) {
+  private constructor(
+    private readonly options: ServiceInstanceOptions,
+    port: number,
+    metricsPort: number,
+  ) {
     this.port = port;
     this.metricsPort = metricsPort;
     this.process = new ManagedProcess({

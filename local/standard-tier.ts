@@ -34,7 +34,10 @@ export class StandardTierRedis {
 
   static async start(options: StandardTierOptions = {}): Promise<StandardTierRedis> {
     // No persistence: Memorystore's Standard Tier keeps the data in the replica, not on disk.
-    const primary = await new RedisServer({ persistence: false, onLine: (line) => options.onLine?.("primary", line) }).start();
+    const primary = await new RedisServer({
+      persistence: false,
+      onLine: (line) => options.onLine?.("primary", line),
+    }).start();
     const replication = await TcpRelay.listen({ port: primary.port });
     const replica = new RedisServer({
       persistence: false,
@@ -45,7 +48,12 @@ export class StandardTierRedis {
     await replica.start();
     const address = await TcpRelay.listen({ port: primary.port });
     const tier = new StandardTierRedis(options, primary, replica, replication, address);
-    await waitFor("the replica to finish its first sync", async () => (await replica.replicationInfo()).master_link_status === "up", 10_000, 50);
+    await waitFor(
+      "the replica to finish its first sync",
+      async () => (await replica.replicationInfo()).master_link_status === "up",
+      10_000,
+      50,
+    );
     return tier;
   }
 
@@ -92,13 +100,22 @@ export class StandardTierRedis {
     this.replication.latencyMs = ms;
     this.replication.cutAll();
     const replica = this.replicaServer;
-    if (replica) await waitFor("the replica to reconnect", async () => (await replica.replicationInfo()).master_link_status === "up", 15_000, 50);
+    if (replica)
+      await waitFor(
+        "the replica to reconnect",
+        async () => (await replica.replicationInfo()).master_link_status === "up",
+        15_000,
+        50,
+      );
   }
 
   /** How many replication bytes the replica lacks (the primary's offset minus the replica's). */
   async replicationLag(): Promise<number> {
     if (!this.replicaServer) return 0;
-    const [primary, replica] = await Promise.all([this.primaryServer.replicationInfo(), this.replicaServer.replicationInfo()]);
+    const [primary, replica] = await Promise.all([
+      this.primaryServer.replicationInfo(),
+      this.replicaServer.replicationInfo(),
+    ]);
     return Number(primary.master_repl_offset) - Number(replica.slave_repl_offset ?? replica.master_repl_offset);
   }
 
@@ -140,7 +157,12 @@ export class StandardTierRedis {
     });
     this.replicaServer = replica;
     await replica.start();
-    await waitFor("the new replica to finish its first sync", async () => (await replica.replicationInfo()).master_link_status === "up", 10_000, 50);
+    await waitFor(
+      "the new replica to finish its first sync",
+      async () => (await replica.replicationInfo()).master_link_status === "up",
+      10_000,
+      50,
+    );
     return replica;
   }
 

@@ -103,7 +103,10 @@ export class TcpRelay {
     };
     client.on("data", forward(upstream));
     upstream.on("data", forward(client));
-    for (const [socket, other] of [[client, upstream], [upstream, client]] as const) {
+    for (const [socket, other] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
       socket.setNoDelay(true);
       // Either side closing or failing (the server is dead: connection refused) closes the other.
       socket.on("error", () => other.destroy());

@@ -63,10 +63,24 @@ export class CertificateAuthority {
     const files = filesOf(dir, name);
     const configFile = writeOpensslConfig(dir, name);
     await openssl([
-      "req", "-x509", "-new", "-newkey", "rsa:2048", "-nodes", "-days", VALID_DAYS,
-      "-subj", `/O=Whiteboard local/CN=Local Memorystore stand-in CA ${randomBytes(4).toString("hex")}`,
-      "-config", configFile, "-extensions", "ca",
-      "-keyout", files.keyFile, "-out", files.certFile,
+      "req",
+      "-x509",
+      "-new",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      VALID_DAYS,
+      "-subj",
+      `/O=Whiteboard local/CN=Local Memorystore stand-in CA ${randomBytes(4).toString("hex")}`,
+      "-config",
+      configFile,
+      "-extensions",
+      "ca",
+      "-keyout",
+      files.keyFile,
+      "-out",
+      files.certFile,
     ]);
     return new CertificateAuthority(dir, { ...files, certPem: readFileSync(files.certFile, "utf8") });
   }
@@ -77,13 +91,39 @@ export class CertificateAuthority {
     const configFile = writeOpensslConfig(this.dir, name, options.subjectAltName, options.clientAuth);
     const requestFile = path.join(this.dir, `${name}.csr`);
     await openssl([
-      "req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${options.commonName}`,
-      "-config", configFile, "-keyout", files.keyFile, "-out", requestFile,
+      "req",
+      "-new",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-subj",
+      `/CN=${options.commonName}`,
+      "-config",
+      configFile,
+      "-keyout",
+      files.keyFile,
+      "-out",
+      requestFile,
     ]);
     await openssl([
-      "x509", "-req", "-in", requestFile, "-days", VALID_DAYS,
-      "-CA", this.files.certFile, "-CAkey", this.files.keyFile, "-set_serial", `0x${randomBytes(8).toString("hex")}`,
-      "-extfile", configFile, "-extensions", "server", "-out", files.certFile,
+      "x509",
+      "-req",
+      "-in",
+      requestFile,
+      "-days",
+      VALID_DAYS,
+      "-CA",
+      this.files.certFile,
+      "-CAkey",
+      this.files.keyFile,
+      "-set_serial",
+      `0x${randomBytes(8).toString("hex")}`,
+      "-extfile",
+      configFile,
+      "-extensions",
+      "server",
+      "-out",
+      files.certFile,
     ]);
     return { ...files, certPem: readFileSync(files.certFile, "utf8") };
   }
@@ -95,7 +135,9 @@ function filesOf(dir: string, name: string) {
 
 function writeOpensslConfig(dir: string, name: string, subjectAltName?: string, clientAuth = false): string {
   const file = path.join(dir, `${name}.cnf`);
-  const config = clientAuth ? OPENSSL_CONFIG.replace("extendedKeyUsage = serverAuth", "extendedKeyUsage = serverAuth, clientAuth") : OPENSSL_CONFIG;
+  const config = clientAuth
+    ? OPENSSL_CONFIG.replace("extendedKeyUsage = serverAuth", "extendedKeyUsage = serverAuth, clientAuth")
+    : OPENSSL_CONFIG;
   writeFileSync(file, subjectAltName ? `${config}subjectAltName = ${subjectAltName}\n` : config);
   return file;
 }
@@ -105,7 +147,8 @@ async function openssl(args: string[]): Promise<void> {
     await run("openssl", args);
   } catch (error) {
     const { code, stderr } = error as { code?: string; stderr?: string };
-    if (code === "ENOENT") throw new Error("openssl is not installed (Debian: apt-get install openssl)", { cause: error });
+    if (code === "ENOENT")
+      throw new Error("openssl is not installed (Debian: apt-get install openssl)", { cause: error });
     throw new Error(`openssl ${args[0]} failed: ${stderr?.trim() ?? String(error)}`, { cause: error });
   }
 }

@@ -72,7 +72,11 @@ export class Topology {
         return ServiceInstance.create({
           name,
           port: options.firstInstancePort === undefined ? undefined : options.firstInstancePort + index,
-          env: { ...(redis?.serviceEnv ?? options.redisEnv), ...options.env, ...(memory ? { BOARD_STORE: "memory" } : {}) },
+          env: {
+            ...(redis?.serviceEnv ?? options.redisEnv),
+            ...options.env,
+            ...(memory ? { BOARD_STORE: "memory" } : {}),
+          },
           nodeArgs: options.nodeArgs,
           onLine: (line) => options.onLine?.(name, line),
         });
@@ -94,7 +98,10 @@ export class Topology {
 
   /** The shared Redis; throws in a memory or cluster topology. */
   get redis(): RedisServer {
-    if (!(this.redisServer instanceof RedisServer)) throw new Error("this topology runs without a single Redis of its own (a memory store, a Redis Cluster, or the caller's Redis)");
+    if (!(this.redisServer instanceof RedisServer))
+      throw new Error(
+        "this topology runs without a single Redis of its own (a memory store, a Redis Cluster, or the caller's Redis)",
+      );
     return this.redisServer;
   }
 

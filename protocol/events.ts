@@ -174,7 +174,11 @@ export interface CursorUpdate {
 export const NO_EPOCH = "0";
 
 /** Codes after which the same event may succeed if sent again later. */
-export const RETRYABLE_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["rate_limited", "unavailable", "storage_full"]);
+export const RETRYABLE_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "rate_limited",
+  "unavailable",
+  "storage_full",
+]);
 
 export interface ClientToServerEvents {
   join: (request: JoinRequest, ack: (response: SyncAck) => void) => void;

@@ -4,7 +4,16 @@
  */
 import { z } from "zod";
 import type { CursorInput, JoinRequest, ReadRequest, StrokeInput, UserInfo, VisibilityRequest } from "./events";
-import { BOARD_HEIGHT, BOARD_WIDTH, COLOR_PATTERN, ID_PATTERN, MAX_VERSION, MAX_WIDTH, MIN_WIDTH, USER_ID_PATTERN } from "./events";
+import {
+  BOARD_HEIGHT,
+  BOARD_WIDTH,
+  COLOR_PATTERN,
+  ID_PATTERN,
+  MAX_VERSION,
+  MAX_WIDTH,
+  MIN_WIDTH,
+  USER_ID_PATTERN,
+} from "./events";
 import { decodePoints } from "./points";
 
 export interface PayloadLimits {
@@ -39,7 +48,15 @@ export const joinSchema = z.strictObject({
 
 export const readSchema = z.union([
   z.strictObject({ e: epoch, after: seq }),
-  z.strictObject({ e: epoch, at: seq, cursor: z.number().int().nonnegative().max(2 ** 31) }),
+  z.strictObject({
+    e: epoch,
+    at: seq,
+    cursor: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(2 ** 31),
+  }),
 ]) satisfies z.ZodType<ReadRequest>;
 
 export const clearSchema = z.strictObject({});
@@ -60,7 +77,8 @@ export function strokeSchema(limits: Pick<PayloadLimits, "maxPointsPerStroke">) 
       .max(maxLength, `must encode at most ${limits.maxPointsPerStroke} points`)
       .superRefine((text, context) => {
         const decoded = decodePoints(text, limits.maxPointsPerStroke);
-        if (typeof decoded === "string") context.addIssue({ code: "custom", message: `is not valid points: ${decoded}` });
+        if (typeof decoded === "string")
+          context.addIssue({ code: "custom", message: `is not valid points: ${decoded}` });
       }),
     c: color,
     w: z.number().int().min(MIN_WIDTH).max(MAX_WIDTH),

@@ -15,7 +15,13 @@
  *   is gone.
  */
 import { createShardedAdapter } from "@socket.io/redis-adapter";
-import { Adapter, MessageType, type BroadcastOptions, type ClusterAdapter, type ClusterMessage } from "socket.io-adapter";
+import {
+  Adapter,
+  MessageType,
+  type BroadcastOptions,
+  type ClusterAdapter,
+  type ClusterMessage,
+} from "socket.io-adapter";
 import type { BoardOp } from "../protocol/events";
 import type { Logger } from "./logger";
 import type { SubscribeClient } from "./redis-cluster";
@@ -31,7 +37,11 @@ type Broadcast = { packet: EventPacket; opts: { rooms: string[]; except: string[
 /** What an `ops` broadcast carries (see ServerToClientEvents). */
 type OpsBatch = { e: string; ops: BoardOp[] };
 
-export function createBoardAdapter(pubClient: unknown, subClient: SubscribeClient, logger: Logger): (nsp: unknown) => ClusterAdapter {
+export function createBoardAdapter(
+  pubClient: unknown,
+  subClient: SubscribeClient,
+  logger: Logger,
+): (nsp: unknown) => ClusterAdapter {
   const guarded = guardSubscriptions(subClient, logger);
   const sharded = createShardedAdapter(pubClient, guarded, { subscriptionMode: "dynamic" });
   // Socket.IO calls the factory with `new`: a function (not an arrow) that returns the adapter.
@@ -86,7 +96,9 @@ function countReceivedBytes(adapter: ClusterAdapter): void {
 
 /** Replaces the adapter's handler of messages from other instances with one that merges `ops` per board and turn. */
 function mergeRemoteOps(adapter: ClusterAdapter): void {
-  const deliver = (adapter as unknown as { onMessage(message: ClusterMessage, offset?: string): void }).onMessage.bind(adapter);
+  const deliver = (adapter as unknown as { onMessage(message: ClusterMessage, offset?: string): void }).onMessage.bind(
+    adapter,
+  );
   const pending = new Map<string, Broadcast[]>();
   let scheduled = false;
 
@@ -119,8 +131,12 @@ function mergeRemoteOps(adapter: ClusterAdapter): void {
     pending.clear();
   };
 
-  (adapter as unknown as { onMessage(message: ClusterMessage, offset?: string): void }).onMessage = (message, offset) => {
-    const broadcast = message.type === MessageType.BROADCAST ? (message.data as Broadcast & { requestId?: string }) : undefined;
+  (adapter as unknown as { onMessage(message: ClusterMessage, offset?: string): void }).onMessage = (
+    message,
+    offset,
+  ) => {
+    const broadcast =
+      message.type === MessageType.BROADCAST ? (message.data as Broadcast & { requestId?: string }) : undefined;
     const mergeable =
       broadcast !== undefined &&
       message.uid !== (adapter as unknown as { uid: string }).uid &&
@@ -160,7 +176,11 @@ export interface GuardedSubscriber extends SubscribeClient {
  * instance left finds no socket). Same listener each retry, so node-redis (which keeps listeners in a Set) never
  * delivers a message twice.
  */
-export function guardSubscriptions(client: SubscribeClient, logger: Logger, retryMs = RESUBSCRIBE_MS): GuardedSubscriber {
+export function guardSubscriptions(
+  client: SubscribeClient,
+  logger: Logger,
+  retryMs = RESUBSCRIBE_MS,
+): GuardedSubscriber {
   const wanted = new Map<string, Listener>();
   /** Channels wanted but not subscribed yet, each with what settles its `subscribed` promise. */
   const pending = new Map<string, { done: Promise<void>; settle: () => void }>();
@@ -220,7 +240,9 @@ export function guardSubscriptions(client: SubscribeClient, logger: Logger, retr
       } catch (error) {
         attempt = Promise.reject(error);
       }
-      return attempt.catch((error: unknown) => logger.debug({ channel, error: (error as Error).message }, "redis unsubscribe failed"));
+      return attempt.catch((error: unknown) =>
+        logger.debug({ channel, error: (error as Error).message }, "redis unsubscribe failed"),
+      );
     },
   };
 }

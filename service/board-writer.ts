@@ -11,7 +11,14 @@
  * stored before anyone hears of it); any other write runs alone.
  */
 import type { StrokeInput } from "../protocol/events";
-import { strokeBody, type AddOutcome, type BoardStore, type ClearOutcome, type UnclearOutcome, type Written } from "./store/board-store";
+import {
+  strokeBody,
+  type AddOutcome,
+  type BoardStore,
+  type ClearOutcome,
+  type UnclearOutcome,
+  type Written,
+} from "./store/board-store";
 
 export type WriteJob =
   | { kind: "stroke"; user: string; input: StrokeInput }
@@ -73,7 +80,10 @@ export class BoardWriter {
       const started = Date.now();
       const batch = this.takeBatch(queue);
       try {
-        const results = await this.run(board, batch.map((queued) => queued.job));
+        const results = await this.run(
+          board,
+          batch.map((queued) => queued.job),
+        );
         batch.forEach((queued, index) => queued.resolve(results[index] as WriteResult));
       } catch (error) {
         for (const queued of batch) queued.reject(error);
@@ -107,7 +117,11 @@ export class BoardWriter {
         const added = await store.addStrokes(
           board,
           first.user,
-          strokes.map(({ input, user }) => ({ id: input.id, body: strokeBody(input, input.u ?? user), v: input.v ?? 0 })),
+          strokes.map(({ input, user }) => ({
+            id: input.id,
+            body: strokeBody(input, input.u ?? user),
+            v: input.v ?? 0,
+          })),
         );
         written = added;
         results = added.outcomes.map((outcome) => ({ kind: "stroke", e: added.e, outcome }));

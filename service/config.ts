@@ -59,12 +59,12 @@ function redisUrl(text: string | undefined): URL | undefined {
 
 const envSchema = z
   .object({
-    NODE_ENV: z.enum(["production", "development", "test"], { message: 'must be "production", "development" or "test"' }).optional(),
+    NODE_ENV: z
+      .enum(["production", "development", "test"], { message: 'must be "production", "development" or "test"' })
+      .optional(),
     PORT: integer(1, 65535, 8080),
     BOARD_STORE: z.enum(["redis", "memory"], { message: 'must be "redis" or "memory"' }).default("redis"),
-    REDIS_URL: z
-      .url({ protocol: /^rediss?$/, message: "must be a redis:// or rediss:// URL" })
-      .optional(),
+    REDIS_URL: z.url({ protocol: /^rediss?$/, message: "must be a redis:// or rediss:// URL" }).optional(),
     REDIS_HOST: z.string().trim().min(1).optional(),
     REDIS_PORT: wholeNumber(1, 65535).optional(),
     REDIS_PASSWORD: z.string().optional(),
@@ -87,7 +87,12 @@ const envSchema = z
       .optional(),
     ALLOWED_ORIGINS: z
       .string()
-      .transform((list) => list.split(",").map((item) => item.trim()).filter(Boolean))
+      .transform((list) =>
+        list
+          .split(",")
+          .map((item) => item.trim())
+          .filter(Boolean),
+      )
       .pipe(z.union([z.tuple([z.literal("*")]), z.array(origin)]))
       .optional(),
     REQUEST_TIMEOUT_SECONDS: integer(1, 3600, 3600),
@@ -134,33 +139,44 @@ const envSchema = z
     const problem = (variable: string, message: string) => ctx.addIssue({ code: "custom", path: [variable], message });
     // A catch-up answer holds up to CATCH_UP_PAGE_BYTES: a buffer that cannot take one would cut every late joiner.
     if (env.MAX_SEND_BUFFER_BYTES <= env.CATCH_UP_PAGE_BYTES + 64 * KIB) {
-      problem("MAX_SEND_BUFFER_BYTES", `must exceed CATCH_UP_PAGE_BYTES (${env.CATCH_UP_PAGE_BYTES}) by more than 64 KiB: a catch-up answer must fit`);
+      problem(
+        "MAX_SEND_BUFFER_BYTES",
+        `must exceed CATCH_UP_PAGE_BYTES (${env.CATCH_UP_PAGE_BYTES}) by more than 64 KiB: a catch-up answer must fit`,
+      );
     }
     if (env.MAX_SEND_BUFFER_TOTAL_BYTES < env.MAX_SEND_BUFFER_BYTES) {
       problem("MAX_SEND_BUFFER_TOTAL_BYTES", `must be at least MAX_SEND_BUFFER_BYTES (${env.MAX_SEND_BUFFER_BYTES})`);
     }
     if (env.BOARD_STORE === "memory") {
       for (const name of REDIS_VARIABLES) {
-        if (env[name] !== undefined) problem(name, "BOARD_STORE=memory uses no Redis: unset it, or use BOARD_STORE=redis");
+        if (env[name] !== undefined)
+          problem(name, "BOARD_STORE=memory uses no Redis: unset it, or use BOARD_STORE=redis");
       }
       return;
     }
     if (env.REDIS_URL !== undefined) {
       if (env.REDIS_HOST !== undefined) problem("REDIS_HOST", "set either REDIS_URL or REDIS_HOST, not both");
-      if (env.REDIS_PORT !== undefined) problem("REDIS_PORT", "REDIS_URL holds the port: set either REDIS_URL, or REDIS_HOST and REDIS_PORT");
+      if (env.REDIS_PORT !== undefined)
+        problem("REDIS_PORT", "REDIS_URL holds the port: set either REDIS_URL, or REDIS_HOST and REDIS_PORT");
       const url = redisUrl(env.REDIS_URL);
       if (url) {
         const tls = url.protocol === "rediss:";
-        if (env.REDIS_TLS !== undefined && env.REDIS_TLS !== tls) problem("REDIS_TLS", `is ${env.REDIS_TLS} but REDIS_URL uses ${url.protocol}//`);
+        if (env.REDIS_TLS !== undefined && env.REDIS_TLS !== tls)
+          problem("REDIS_TLS", `is ${env.REDIS_TLS} but REDIS_URL uses ${url.protocol}//`);
         if (env.REDIS_CA_CERT !== undefined && !tls) problem("REDIS_CA_CERT", "needs a rediss:// REDIS_URL (TLS)");
-        if (env.REDIS_PASSWORD !== undefined && url.password) problem("REDIS_PASSWORD", "REDIS_URL holds a password too: give it in one place");
+        if (env.REDIS_PASSWORD !== undefined && url.password)
+          problem("REDIS_PASSWORD", "REDIS_URL holds a password too: give it in one place");
       }
     } else if (env.REDIS_HOST === undefined && env.NODE_ENV === "production") {
       // The image sets NODE_ENV=production: a deployed instance must never quietly look for Redis on itself.
       problem("REDIS_HOST", "is required when NODE_ENV=production (or REDIS_URL): no default Redis in production");
     }
     if (env.METRICS_PORT === env.PORT) {
-      ctx.addIssue({ code: "custom", path: ["METRICS_PORT"], message: `must differ from PORT (${env.PORT}): the metrics stay off the public port` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["METRICS_PORT"],
+        message: `must differ from PORT (${env.PORT}): the metrics stay off the public port`,
+      });
     }
     // (Refinements run even when a field is out of range: only a value that passed its own range is compared.)
     if (env.METRICS_FINAL_SCRAPE_SECONDS <= 8 && env.METRICS_FINAL_SCRAPE_SECONDS >= env.SHUTDOWN_TIMEOUT_SECONDS) {
@@ -175,9 +191,17 @@ const envSchema = z
     }
     if (env.REDIS_AUTH === "iam") {
       const urlPassword = redisUrl(env.REDIS_URL)?.password;
-      if (env.REDIS_PASSWORD !== undefined || urlPassword) problem("REDIS_PASSWORD", "REDIS_AUTH=iam sends an IAM access token as the password: set no password");
-      const tls = env.REDIS_URL !== undefined ? redisUrl(env.REDIS_URL)?.protocol === "rediss:" : (env.REDIS_TLS ?? env.REDIS_CA_CERT !== undefined);
-      if (!tls) problem("REDIS_AUTH", "REDIS_AUTH=iam needs TLS (REDIS_TLS=true or REDIS_CA_CERT): an access token must not cross the network in plain text");
+      if (env.REDIS_PASSWORD !== undefined || urlPassword)
+        problem("REDIS_PASSWORD", "REDIS_AUTH=iam sends an IAM access token as the password: set no password");
+      const tls =
+        env.REDIS_URL !== undefined
+          ? redisUrl(env.REDIS_URL)?.protocol === "rediss:"
+          : (env.REDIS_TLS ?? env.REDIS_CA_CERT !== undefined);
+      if (!tls)
+        problem(
+          "REDIS_AUTH",
+          "REDIS_AUTH=iam needs TLS (REDIS_TLS=true or REDIS_CA_CERT): an access token must not cross the network in plain text",
+        );
     }
   });
 
@@ -291,13 +315,17 @@ export class ConfigError extends Error {
 
 /** Builds the configuration from environment variables; throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv, makeInstanceId: () => string): Config {
-  const blankAsUnset = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const blankAsUnset = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
+  );
   const unknownRedisVariables = Object.keys(blankAsUnset).filter(
     (name) => name.startsWith("REDIS_") && !(REDIS_VARIABLES as readonly string[]).includes(name),
   );
   const parsed = envSchema.safeParse(blankAsUnset);
   const problems = [
-    ...unknownRedisVariables.map((name) => `${name}: unknown variable; the Redis variables are ${REDIS_VARIABLES.join(", ")}`),
+    ...unknownRedisVariables.map(
+      (name) => `${name}: unknown variable; the Redis variables are ${REDIS_VARIABLES.join(", ")}`,
+    ),
     ...(parsed.error?.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`) ?? []),
   ];
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
@@ -307,8 +335,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, makeInstanceId: () => string)
     store:
       e.BOARD_STORE === "memory"
         ? { kind: "memory" }
-        : { kind: "redis", redis: redisConfig(e), replication: { replicas: e.REDIS_WAIT_REPLICAS ?? 0, timeoutMs: e.REDIS_WAIT_TIMEOUT_MS ?? 100 } },
-    allowedOrigins: e.ALLOWED_ORIGINS === undefined ? "same-origin" : e.ALLOWED_ORIGINS[0] === "*" ? "*" : e.ALLOWED_ORIGINS,
+        : {
+            kind: "redis",
+            redis: redisConfig(e),
+            replication: { replicas: e.REDIS_WAIT_REPLICAS ?? 0, timeoutMs: e.REDIS_WAIT_TIMEOUT_MS ?? 100 },
+          },
+    allowedOrigins:
+      e.ALLOWED_ORIGINS === undefined ? "same-origin" : e.ALLOWED_ORIGINS[0] === "*" ? "*" : e.ALLOWED_ORIGINS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
     board: {
       maxStrokes: e.MAX_STROKES_PER_BOARD,
@@ -367,7 +400,13 @@ function redisConfig(e: z.output<typeof envSchema>): RedisConfig {
   const host = e.REDIS_HOST ?? "127.0.0.1";
   const tls = e.REDIS_TLS ?? e.REDIS_CA_CERT !== undefined;
   const urlHost = host.includes(":") ? `[${host}]` : host;
-  return { url: `${tls ? "rediss" : "redis"}://${urlHost}:${e.REDIS_PORT ?? 6379}`, password: e.REDIS_PASSWORD, tls, caCert: e.REDIS_CA_CERT, ...extra };
+  return {
+    url: `${tls ? "rediss" : "redis"}://${urlHost}:${e.REDIS_PORT ?? 6379}`,
+    password: e.REDIS_PASSWORD,
+    tls,
+    caCert: e.REDIS_CA_CERT,
+    ...extra,
+  };
 }
 
 /** The metadata server every Cloud Run instance reaches (Google's client libraries use the same name). */

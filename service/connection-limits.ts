@@ -85,14 +85,19 @@ export class ConnectionLimits {
   ) {
     this.log = new SampledLog(logger);
     // A budget is dropped once it would be full again anyway: reconnecting does not refill it sooner.
-    const refillMs = rates ? 1_000 * Math.max(rates.writeBytes.burst / rates.writeBytes.perSecond, rates.readBytes.burst / rates.readBytes.perSecond) : 0;
+    const refillMs = rates
+      ? 1_000 *
+        Math.max(rates.writeBytes.burst / rates.writeBytes.perSecond, rates.readBytes.burst / rates.readBytes.perSecond)
+      : 0;
     this.budgetSweep = setInterval(() => {
       const now = Date.now();
-      for (const [key, entry] of this.budgets) if (!this.perAddress.has(key) && now - entry.usedAt > refillMs) this.budgets.delete(key);
+      for (const [key, entry] of this.budgets)
+        if (!this.perAddress.has(key) && now - entry.usedAt > refillMs) this.budgets.delete(key);
     }, 10_000);
     this.budgetSweep.unref();
-    this.sendBuffers = new SendBuffers({ perSocket: config.sendBufferBytes, total: config.sendBufferTotalBytes }, (conn, reason, bytes) =>
-      this.cut(conn, reason, { bufferedBytes: bytes }),
+    this.sendBuffers = new SendBuffers(
+      { perSocket: config.sendBufferBytes, total: config.sendBufferTotalBytes },
+      (conn, reason, bytes) => this.cut(conn, reason, { bufferedBytes: bytes }),
     );
     if (registry) {
       this.refusals = new Counter({
@@ -138,7 +143,10 @@ export class ConnectionLimits {
     let entry = this.budgets.get(key);
     if (!entry) {
       const bucket = (rate: Rate) => new TokenBucket(rate.perSecond, rate.burst);
-      entry = { budget: { writeBytes: bucket(this.rates.writeBytes), readBytes: bucket(this.rates.readBytes) }, usedAt: 0 };
+      entry = {
+        budget: { writeBytes: bucket(this.rates.writeBytes), readBytes: bucket(this.rates.readBytes) },
+        usedAt: 0,
+      };
       this.budgets.set(key, entry);
     }
     entry.usedAt = Date.now();
@@ -167,7 +175,12 @@ export class ConnectionLimits {
           : undefined;
     if (reason) {
       this.refusals?.inc({ reason });
-      const fields = reason === "origin" ? { origin: req.headers.origin } : reason === "instance_full" ? { open: this.open } : { open: fromAddress };
+      const fields =
+        reason === "origin"
+          ? { origin: req.headers.origin }
+          : reason === "instance_full"
+            ? { open: this.open }
+            : { open: fromAddress };
       this.log.warn(reason, { address, ...fields }, `connection refused: ${reason.replace("_", " ")}`);
       return REFUSAL_MESSAGES[reason];
     }
@@ -238,6 +251,10 @@ export class ConnectionLimits {
 
   private count(reason: CutReason, conn: EngineConnection, fields: Record<string, unknown>): void {
     this.cuts?.inc({ reason });
-    this.log.warn(reason, { address: this.addressOf(conn.request), ...fields }, `connection closed: ${reason.replace(/_/g, " ")}`);
+    this.log.warn(
+      reason,
+      { address: this.addressOf(conn.request), ...fields },
+      `connection closed: ${reason.replace(/_/g, " ")}`,
+    );
   }
 }

@@ -73,7 +73,8 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
   return (req, res) => {
     const { pathname } = new URL(req.url ?? "/", "http://localhost");
     if (servedOverHttps(req)) res.setHeader("strict-transport-security", HSTS);
-    if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "method not allowed\n", { allow: "GET, HEAD" });
+    if (req.method !== "GET" && req.method !== "HEAD")
+      return send(res, 405, "method not allowed\n", { allow: "GET, HEAD" });
 
     if (pathname === "/healthz") return send(res, 200, "ok\n");
     if (pathname === "/readyz") return deps.isReady() ? send(res, 200, "ready\n") : send(res, 503, "not ready\n");

@@ -15,7 +15,10 @@ const SEVERITY: Record<string, string> = {
   fatal: "CRITICAL",
 };
 
-export function createLogger(options: { level: string; instanceId: string }, destination?: pino.DestinationStream): Logger {
+export function createLogger(
+  options: { level: string; instanceId: string },
+  destination?: pino.DestinationStream,
+): Logger {
   return pino(
     {
       level: options.level,

@@ -45,7 +45,9 @@ export class MemoryWatch {
 
   /** used / max of the fullest node, or undefined before the first reading or when Redis has no limit. */
   get ratio(): number | undefined {
-    const ratios = [...this.readings.values()].flatMap((reading) => (reading.maxBytes > 0 ? [reading.usedBytes / reading.maxBytes] : []));
+    const ratios = [...this.readings.values()].flatMap((reading) =>
+      reading.maxBytes > 0 ? [reading.usedBytes / reading.maxBytes] : [],
+    );
     return ratios.length > 0 ? Math.max(...ratios) : undefined;
   }
 
@@ -78,10 +80,16 @@ export class MemoryWatch {
       const ratio = reading.maxBytes > 0 ? reading.usedBytes / reading.maxBytes : 0;
       const where = this.readings.size > 1 || node !== "redis" ? { node } : {};
       if (ratio >= WARN_RATIO && !this.warned.has(node)) {
-        this.logger.warn({ ...where, ...reading, ratio: Number(ratio.toFixed(3)) }, "redis memory above 80% of maxmemory");
+        this.logger.warn(
+          { ...where, ...reading, ratio: Number(ratio.toFixed(3)) },
+          "redis memory above 80% of maxmemory",
+        );
         this.warned.add(node);
       } else if (ratio < WARN_RATIO && this.warned.has(node)) {
-        this.logger.info({ ...where, ...reading, ratio: Number(ratio.toFixed(3)) }, "redis memory back under 80% of maxmemory");
+        this.logger.info(
+          { ...where, ...reading, ratio: Number(ratio.toFixed(3)) },
+          "redis memory back under 80% of maxmemory",
+        );
         this.warned.delete(node);
       }
     }

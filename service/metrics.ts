@@ -54,9 +54,32 @@ export interface RedisClientLike {
 export const STORE_SCRIPTS = ["add_strokes", "set_visibility", "clear", "unclear", "read", "presence"] as const;
 /** Kinds of operations a board's log holds. */
 export const OPERATION_KINDS = ["stroke", "visibility", "clear", "unclear"] as const;
-const CLIENT_EVENTS: ReadonlySet<string> = new Set(["join", "read", "stroke", "erase", "restore", "clear", "unclear", "cursor"]);
-const ERROR_CODES: ReadonlySet<string> = new Set(["invalid", "not_joined", "board_full", "storage_full", "rate_limited", "unavailable", "gone"]);
-const SERVER_EVENTS: ReadonlySet<string> = new Set<keyof ServerToClientEvents>(["ops", "presence", "head", "cursors", "rotate"]);
+const CLIENT_EVENTS: ReadonlySet<string> = new Set([
+  "join",
+  "read",
+  "stroke",
+  "erase",
+  "restore",
+  "clear",
+  "unclear",
+  "cursor",
+]);
+const ERROR_CODES: ReadonlySet<string> = new Set([
+  "invalid",
+  "not_joined",
+  "board_full",
+  "storage_full",
+  "rate_limited",
+  "unavailable",
+  "gone",
+]);
+const SERVER_EVENTS: ReadonlySet<string> = new Set<keyof ServerToClientEvents>([
+  "ops",
+  "presence",
+  "head",
+  "cursors",
+  "rotate",
+]);
 
 /** How often the command connection is PINGed for `whiteboard_redis_ping_seconds`. */
 export const PING_INTERVAL_MS = 5_000;
@@ -190,7 +213,8 @@ export class ServiceMetrics implements SocketMetrics {
       labelNames: ["role"] as const,
       registers: [this.registry],
       collect() {
-        for (const [role, client] of Object.entries(sources()?.redis?.roles ?? {})) this.set({ role }, client.isReady ? 1 : 0);
+        for (const [role, client] of Object.entries(sources()?.redis?.roles ?? {}))
+          this.set({ role }, client.isReady ? 1 : 0);
       },
     });
     new Gauge({
@@ -255,7 +279,10 @@ export class ServiceMetrics implements SocketMetrics {
   }
 
   refused(event: keyof ClientToServerEvents, code: ErrorCode): void {
-    this.refusals.inc({ event: CLIENT_EVENTS.has(event) ? event : "other", code: ERROR_CODES.has(code) ? code : "other" });
+    this.refusals.inc({
+      event: CLIENT_EVENTS.has(event) ? event : "other",
+      code: ERROR_CODES.has(code) ? code : "other",
+    });
   }
 
   rotationAsked(): void {
@@ -327,7 +354,8 @@ export class ServiceMetrics implements SocketMetrics {
         rotated(result);
         return result;
       },
-      presence: (board, instanceId, localCount, entryTtlMs) => timed("presence", () => store.presence(board, instanceId, localCount, entryTtlMs)),
+      presence: (board, instanceId, localCount, entryTtlMs) =>
+        timed("presence", () => store.presence(board, instanceId, localCount, entryTtlMs)),
     };
   }
 

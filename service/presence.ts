@@ -84,7 +84,12 @@ export class Presence {
     const write = this.dirty.delete(board);
     const localCount = this.hooks.localCount(board);
     try {
-      const { count, s, e } = await this.store.presence(board, this.instanceId, write ? localCount : undefined, ENTRY_TTL_MS);
+      const { count, s, e } = await this.store.presence(
+        board,
+        this.instanceId,
+        write ? localCount : undefined,
+        ENTRY_TTL_MS,
+      );
       if (write && reason === "change") this.hooks.notifyOthers(board);
       if (localCount === 0) {
         this.sent.delete(board);

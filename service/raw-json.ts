@@ -41,7 +41,9 @@ class RawJsonEncoder extends Encoder {
     pending = [];
     if (raw.length === 0) return encoded;
     return encoded.map((part: unknown) =>
-      typeof part === "string" ? part.replace(SERIALIZED_MARKER, (_match, index: string) => raw[Number(index)] as string) : part,
+      typeof part === "string"
+        ? part.replace(SERIALIZED_MARKER, (_match, index: string) => raw[Number(index)] as string)
+        : part,
     );
   }
 }

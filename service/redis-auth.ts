@@ -72,7 +72,10 @@ export class AccessTokenSource {
         this.pending = undefined;
         this.token = token;
         this.fetched += 1;
-        this.logger.debug({ expiresInS: Math.round((token.expiresAt - Date.now()) / 1000) }, "redis access token refreshed");
+        this.logger.debug(
+          { expiresInS: Math.round((token.expiresAt - Date.now()) / 1000) },
+          "redis access token refreshed",
+        );
         // Ten minutes before expiry, or halfway there when less is left (the metadata server may hand back the same
         // token until it is nearly expired; halving the wait each time never spins and never lets it lapse).
         const left = token.expiresAt - Date.now();
@@ -99,5 +102,8 @@ export class AccessTokenSource {
 
 /** node-redis's credentials provider: asked at every connection's handshake. */
 export function iamCredentialsProvider(source: AccessTokenSource) {
-  return { type: "async-credentials-provider" as const, credentials: async () => ({ password: await source.current() }) };
+  return {
+    type: "async-credentials-provider" as const,
+    credentials: async () => ({ password: await source.current() }),
+  };
 }

@@ -21,7 +21,13 @@ import type { Logger } from "./logger";
 import type { RedisClientLike } from "./metrics";
 import { AccessTokenSource, fetchAccessToken } from "./redis-auth";
 import { boardKeys, boardScripts, type BoardScriptRunner } from "./store/redis-scripts";
-import { COMMAND_TIMEOUT_MS, connectionDefaults, createRedisConnections, reconnectDelay, type RedisConnections } from "./redis";
+import {
+  COMMAND_TIMEOUT_MS,
+  connectionDefaults,
+  createRedisConnections,
+  reconnectDelay,
+  type RedisConnections,
+} from "./redis";
 
 export interface RedisBackend {
   kind: "standalone" | "cluster";
@@ -64,7 +70,9 @@ const TRYAGAIN_DELAY_MS = 30;
 const TOPOLOGY_REFRESH_MS = 1_000;
 
 export function createRedisBackend(config: RedisConfig, logger: Logger): RedisBackend {
-  const tokens = config.iam ? new AccessTokenSource(() => fetchAccessToken((config.iam as { metadataHost: string }).metadataHost), logger) : undefined;
+  const tokens = config.iam
+    ? new AccessTokenSource(() => fetchAccessToken((config.iam as { metadataHost: string }).metadataHost), logger)
+    : undefined;
   if (config.cluster) return clusterBackend(config, logger, tokens);
   const connections = createRedisConnections(config, logger, tokens);
   const backend = standaloneBackend(connections);
@@ -78,7 +86,10 @@ export function createRedisBackend(config: RedisConfig, logger: Logger): RedisBa
       await backend.connect();
       if (/^cluster_enabled:1/m.test(await connections.commands.info("cluster").catch(() => ""))) {
         clusterNode = true;
-        logger.error({ redis: config.url }, "redis is a Redis Cluster node but REDIS_CLUSTER is not set: set REDIS_CLUSTER=true");
+        logger.error(
+          { redis: config.url },
+          "redis is a Redis Cluster node but REDIS_CLUSTER is not set: set REDIS_CLUSTER=true",
+        );
       }
     },
     close: async () => (tokens?.close(), backend.close()),
@@ -127,11 +138,15 @@ function clusterBackend(config: RedisConfig, logger: Logger, tokens: AccessToken
     minimizeConnections: true,
   });
 
-  const commandsReady = () => commands.isReady && commands.masters.length > 0 && commands.masters.every((node) => node.client?.isReady === true);
+  const commandsReady = () =>
+    commands.isReady && commands.masters.length > 0 && commands.masters.every((node) => node.client?.isReady === true);
   const subscriberReady = () =>
     subscriber.isReady && subscriber.masters.every((node) => node.pubSub === undefined || node.pubSub.client.isReady);
 
-  for (const [role, cluster] of [["commands", commands], ["subscriber", subscriber]] as const) {
+  for (const [role, cluster] of [
+    ["commands", commands],
+    ["subscriber", subscriber],
+  ] as const) {
     const down = new Set<string>();
     // Without `error` listeners, a failed discovery or a node's reset would crash the process.
     cluster.on("error", (error: Error) => logger.error({ role, error: error.message }, "redis cluster error"));
@@ -145,7 +160,10 @@ function clusterBackend(config: RedisConfig, logger: Logger, tokens: AccessToken
       if (down.delete(address)) logger.info({ role, node: address }, "redis connection restored");
     });
     cluster.on("sharded-channel-moved-error", (error: Error, channel: string) =>
-      logger.error({ role, channel, error: error.message }, "redis cluster: a moved subscription could not follow its slot"),
+      logger.error(
+        { role, channel, error: error.message },
+        "redis cluster: a moved subscription could not follow its slot",
+      ),
     );
   }
 
@@ -172,7 +190,10 @@ function clusterBackend(config: RedisConfig, logger: Logger, tokens: AccessToken
     nodeOf: (board) => commands.slots[calculateSlot(keyOf(board))]?.master.address ?? "unknown",
     async memoryInfo() {
       const readings = await Promise.allSettled(
-        commands.masters.map(async (master) => ({ node: master.address, info: await (await commands.nodeClient(master)).info("memory") })),
+        commands.masters.map(async (master) => ({
+          node: master.address,
+          info: await (await commands.nodeClient(master)).info("memory"),
+        })),
       );
       return readings.flatMap((reading) => (reading.status === "fulfilled" ? [reading.value] : []));
     },
@@ -207,7 +228,8 @@ function retryingTryAgain(scripts: BoardScriptRunner): BoardScriptRunner {
         try {
           return await scripts[name](keys, args);
         } catch (error) {
-          if (!(error instanceof Error) || !error.message.startsWith("TRYAGAIN") || attempt >= TRYAGAIN_ATTEMPTS) throw error;
+          if (!(error instanceof Error) || !error.message.startsWith("TRYAGAIN") || attempt >= TRYAGAIN_ATTEMPTS)
+            throw error;
           await new Promise((resolve) => setTimeout(resolve, TRYAGAIN_DELAY_MS * attempt));
         }
       }

@@ -69,11 +69,18 @@ export interface RedisConnections {
   close(): Promise<void>;
 }
 
-export function createRedisConnections(config: RedisConfig, logger: Logger, tokens?: AccessTokenSource): RedisConnections {
+export function createRedisConnections(
+  config: RedisConfig,
+  logger: Logger,
+  tokens?: AccessTokenSource,
+): RedisConnections {
   const commands = createCommandClient(config, tokens);
   const subscriber = createSubscriberClient(commands);
 
-  for (const [role, client] of [["commands", commands], ["subscriber", subscriber]] as const) {
+  for (const [role, client] of [
+    ["commands", commands],
+    ["subscriber", subscriber],
+  ] as const) {
     let down = false;
     // Without an `error` listener, a Redis reset would crash the process.
     client.on("error", (error: Error) => {

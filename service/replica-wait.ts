@@ -83,7 +83,11 @@ export class ShardedReplicaWait {
     let group = this.byNode.get(node);
     if (!group) {
       // Any board of this primary will do: WAIT covers everything the connection wrote.
-      group = new ReplicaWait({ wait: (count, ms) => this.options.wait(board, count, ms), replicas: this.options.replicas, timeoutMs: this.options.timeoutMs });
+      group = new ReplicaWait({
+        wait: (count, ms) => this.options.wait(board, count, ms),
+        replicas: this.options.replicas,
+        timeoutMs: this.options.timeoutMs,
+      });
       this.byNode.set(node, group);
       // Primaries come and go (failovers, resharding): keep the map to those seen lately.
       if (this.byNode.size > 64) {

@@ -35,7 +35,11 @@ export class SendBuffers {
   constructor(
     private readonly limits: SendBufferLimits,
     /** Cuts a connection over a bound; it stops being tracked once it closes. */
-    private readonly overflow: (conn: EngineConnection, reason: "send_buffer" | "send_buffers_total", bytes: number) => void,
+    private readonly overflow: (
+      conn: EngineConnection,
+      reason: "send_buffer" | "send_buffers_total",
+      bytes: number,
+    ) => void,
     intervalMs = 1_000,
   ) {
     this.timer = setInterval(() => this.sweep(), intervalMs);

@@ -59,7 +59,9 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
     connectTimeout: config.connections.joinTimeoutMs,
     ...(storage.adapter ? { adapter: storage.adapter } : {}),
   });
-  io.engine.on("connection", (conn: Parameters<ConnectionLimits["watchConnection"]>[0]) => limits.watchConnection(conn));
+  io.engine.on("connection", (conn: Parameters<ConnectionLimits["watchConnection"]>[0]) =>
+    limits.watchConnection(conn),
+  );
   io.on("connection", (socket) => limits.watchSocket(socket));
 
   const namespace = io.of("/");
@@ -92,7 +94,15 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
     maxPerMessage: config.cursorsPerMessage,
     send: (board, positions) => io.to(boardRoom(board)).volatile.emit("cursors", positions),
   });
-  attachWhiteboard(io, { config, store, writer, cursors, presence, logger, canWrite: () => !draining && storage.isWritable(), metrics,
+  attachWhiteboard(io, {
+    config,
+    store,
+    writer,
+    cursors,
+    presence,
+    logger,
+    canWrite: () => !draining && storage.isWritable(),
+    metrics,
     clientAddress: (req) => limits.addressOf(req),
     addressBudget: (req) => limits.budgetOf(req),
   });
@@ -120,7 +130,10 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
       const address = httpServer.address() as AddressInfo;
       const metricsAddress = await metricsServer.listen(config.metricsPort);
       const where = config.store.kind === "redis" ? { redis: config.store.redis.url, tls: config.store.redis.tls } : {};
-      logger.info({ port: address.port, metricsPort: metricsAddress.port, store: config.store.kind, ...where }, "listening");
+      logger.info(
+        { port: address.port, metricsPort: metricsAddress.port, store: config.store.kind, ...where },
+        "listening",
+      );
       return address;
     },
 
@@ -165,4 +178,3 @@ function originAllowed(req: IncomingMessage, allowed: Config["allowedOrigins"]):
   }
   return allowed.includes(origin);
 }
-

@@ -11,7 +11,16 @@
 import type { IncomingMessage } from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
 import type { Server, Socket } from "socket.io";
-import type { BoardOp, ClientToServerEvents, ErrorAck, ErrorCode, ServerToClientEvents, StrokeTuple, SyncAck, UserInfo } from "../protocol/events";
+import type {
+  BoardOp,
+  ClientToServerEvents,
+  ErrorAck,
+  ErrorCode,
+  ServerToClientEvents,
+  StrokeTuple,
+  SyncAck,
+  UserInfo,
+} from "../protocol/events";
 import {
   clearSchema,
   cursorSchema,
@@ -73,7 +82,10 @@ export interface SocketDeps {
 
 const fail = (code: ErrorCode, error: string): ErrorAck => ({ ok: false, code, error });
 const UNAVAILABLE = fail("unavailable", "the board store is unreachable; retry shortly");
-const STORAGE_FULL = fail("storage_full", "the whiteboard's storage is full; nothing can be added until space is freed");
+const STORAGE_FULL = fail(
+  "storage_full",
+  "the whiteboard's storage is full; nothing can be added until space is freed",
+);
 const MINUTE_MS = 60_000;
 /** Longest a join waits for its board's channel subscription before it reads. */
 const SUBSCRIBE_WAIT_MS = 2_000;
@@ -144,7 +156,8 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
     /** One catch-up read at a time per connection, paid for in bytes. */
     const read = async (run: () => Promise<ReadResult>): Promise<SyncAck> => {
       if (reading) return fail("rate_limited", "one catch-up read at a time: wait for the answer to the last one");
-      if (!takeBoth(readBytes, shared?.readBytes, 1)) return fail("rate_limited", "too much catch-up read recently; retry in a few seconds");
+      if (!takeBoth(readBytes, shared?.readBytes, 1))
+        return fail("rate_limited", "too much catch-up read recently; retry in a few seconds");
       reading = true;
       try {
         const result = await run();
@@ -159,7 +172,11 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
         readBytes.charge(records.length);
         shared?.readBytes.charge(records.length);
         // Spliced into the packet as read (see raw-json.ts); on the wire it is the StrokeRecord[] of the protocol.
-        const snapshot = { k, records: new RawJson(records) as unknown as StrokeTuple[], ...(next !== undefined ? { next } : {}) };
+        const snapshot = {
+          k,
+          records: new RawJson(records) as unknown as StrokeTuple[],
+          ...(next !== undefined ? { next } : {}),
+        };
         return { ok: true, board, e: result.e, s: result.s, snapshot };
       } finally {
         reading = false;
@@ -199,12 +216,17 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
       // Join the room, and hear its channel, before reading, so that every operation stored after the read reaches us
       // too. A subscription Redis does not answer soon (it is away) does not hold the join: the read would fail anyway.
       await socket.join(boardRoom(board));
-      await Promise.race([roomSubscribed(socket.nsp.adapter, boardRoom(board)), delay(SUBSCRIBE_WAIT_MS, undefined, { ref: false })]);
+      await Promise.race([
+        roomSubscribed(socket.nsp.adapter, boardRoom(board)),
+        delay(SUBSCRIBE_WAIT_MS, undefined, { ref: false }),
+      ]);
       socket.data.board = board;
       socket.data.user = user;
       presence.localChanged(board);
       log.debug({ board, after }, "joined");
-      return read(() => store.read(board, { ...(e !== undefined ? { e } : {}), ...(after !== undefined ? { after } : {}) }));
+      return read(() =>
+        store.read(board, { ...(e !== undefined ? { e } : {}), ...(after !== undefined ? { after } : {}) }),
+      );
     });
 
     handle("read", async (payload) => {
@@ -214,7 +236,9 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
       if (!request.success) return fail("invalid", describeIssue(request.error));
       const { e } = request.data;
       const { data } = request;
-      return read(() => store.read(who.board, "after" in data ? { e, after: data.after } : { e, at: data.at, cursor: data.cursor }));
+      return read(() =>
+        store.read(who.board, "after" in data ? { e, after: data.after } : { e, at: data.at, cursor: data.cursor }),
+      );
     });
 
     handle("stroke", async (payload) => {
@@ -222,17 +246,24 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
       if ("ok" in who) return who;
       const input = validateStroke.safeParse(payload);
       if (!input.success) return fail("invalid", describeIssue(input.error));
-      if (!takeBoth(writeBytes, shared?.writeBytes, input.data.p.length)) return fail("rate_limited", "drawing faster than the service accepts; slow down");
+      if (!takeBoth(writeBytes, shared?.writeBytes, input.data.p.length))
+        return fail("rate_limited", "drawing faster than the service accepts; slow down");
       const result = await write(who.board, { kind: "stroke", user: who.user.id, input: input.data });
       if ("ok" in result) return result;
       const outcome = (result as Extract<WriteResult, { kind: "stroke" }>).outcome;
       if (outcome.kind === "full") {
-        return fail("board_full", `the board holds its maximum of ${limits.maxStrokes} strokes or ${limits.maxBytes} bytes: clear it or start a new one`);
+        return fail(
+          "board_full",
+          `the board holds its maximum of ${limits.maxStrokes} strokes or ${limits.maxBytes} bytes: clear it or start a new one`,
+        );
       }
       return { ok: true as const, s: outcome.s };
     });
 
-    for (const [event, schema] of [["erase", validateErase], ["restore", validateRestore]] as const) {
+    for (const [event, schema] of [
+      ["erase", validateErase],
+      ["restore", validateRestore],
+    ] as const) {
       handle(event, async (payload) => {
         const who = joined();
         if ("ok" in who) return who;
@@ -240,7 +271,8 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
         if (!request.success) return fail("invalid", describeIssue(request.error));
         const result = await write(who.board, { kind: "visibility", user: who.user.id, changes: request.data.x });
         if ("ok" in result) return result;
-        if (event === "erase" && request.data.x.length > 10) log.info({ board: who.board, strokes: request.data.x.length }, "strokes erased");
+        if (event === "erase" && request.data.x.length > 10)
+          log.info({ board: who.board, strokes: request.data.x.length }, "strokes erased");
         return { ok: true as const, s: (result as Extract<WriteResult, { kind: "visibility" }>).s };
       });
     }
@@ -253,7 +285,8 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
       const result = await write(who.board, { kind: "clear", user: who.user.id });
       if ("ok" in result) return result;
       const { outcome, s } = result as Extract<WriteResult, { kind: "clear" }>;
-      if (outcome === "rate_limited") return fail("rate_limited", `this board was cleared less than ${limits.clearIntervalMs / 1000} s ago`);
+      if (outcome === "rate_limited")
+        return fail("rate_limited", `this board was cleared less than ${limits.clearIntervalMs / 1000} s ago`);
       log.info({ board: who.board, user: who.user.id, s, outcome }, "board cleared");
       return { ok: true as const, s };
     });
@@ -266,7 +299,11 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
       const result = await write(who.board, { kind: "unclear", user: who.user.id, of: request.data.of });
       if ("ok" in result) return result;
       const { outcome, s } = result as Extract<WriteResult, { kind: "unclear" }>;
-      if (outcome === "rate_limited") return fail("rate_limited", `this board was cleared or restored less than ${limits.clearIntervalMs / 1000} s ago`);
+      if (outcome === "rate_limited")
+        return fail(
+          "rate_limited",
+          `this board was cleared or restored less than ${limits.clearIntervalMs / 1000} s ago`,
+        );
       if (outcome === "gone") return fail("gone", "that clear can no longer be undone: its strokes were deleted");
       log.info({ board: who.board, user: who.user.id, of: request.data.of }, "clear undone");
       return { ok: true as const, s };

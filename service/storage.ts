@@ -60,7 +60,10 @@ export function createStorage(config: Config, logger: Logger): Storage {
     adapter: createBoardAdapter(redis.publisher, redis.subscriber, logger),
     shared: true,
     memory,
-    replicas: replicas > 0 ? new ShardedReplicaWait({ wait: redis.wait, nodeOf: redis.nodeOf, replicas, timeoutMs }) : undefined,
+    replicas:
+      replicas > 0
+        ? new ShardedReplicaWait({ wait: redis.wait, nodeOf: redis.nodeOf, replicas, timeoutMs })
+        : undefined,
     redis,
     clearsDelete: (board) => memory.tightAt(redis.nodeOf(board)),
     isReady: redis.isReady,
@@ -88,6 +91,15 @@ const FIRST_READ_BYTES = 64 * 1024;
 
 function boardLimits(config: Config): BoardLimits {
   const { maxStrokes, maxBytes, readBytes, idleTtlSeconds, clearIntervalMs, undoClearMs } = config.board;
-  return { maxStrokes, maxBytes, readBytes, firstReadBytes: FIRST_READ_BYTES, idleTtlSeconds, clearIntervalMs, undoClearMs, pageBytes: PAGE_BYTES, logBytes: LOG_BYTES };
+  return {
+    maxStrokes,
+    maxBytes,
+    readBytes,
+    firstReadBytes: FIRST_READ_BYTES,
+    idleTtlSeconds,
+    clearIntervalMs,
+    undoClearMs,
+    pageBytes: PAGE_BYTES,
+    logBytes: LOG_BYTES,
+  };
 }
-

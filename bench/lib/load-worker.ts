@@ -47,8 +47,21 @@ export interface DrawingPattern {
 export type Drain = number | { minMs: number; quietMs: number; maxMs: number };
 
 export type WorkerCommand =
-  | { kind: "connect"; system: System; input?: Input; clients: { id: number; url: string; board: string; draws: boolean }[] }
-  | { kind: "draw"; drawers: number[]; pattern: DrawingPattern; startAt: number; durationMs: number; drainMs: Drain; cursorHz?: number }
+  | {
+      kind: "connect";
+      system: System;
+      input?: Input;
+      clients: { id: number; url: string; board: string; draws: boolean }[];
+    }
+  | {
+      kind: "draw";
+      drawers: number[];
+      pattern: DrawingPattern;
+      startAt: number;
+      durationMs: number;
+      drainMs: Drain;
+      cursorHz?: number;
+    }
   | { kind: "clear" }
   | { kind: "close" };
 
@@ -158,13 +171,19 @@ class OurDrawer implements LoadClient {
   private nextKey = "";
   private readonly timer: StrokeTimer;
 
-  constructor(private readonly id: number, url: string, readonly board: string, private readonly m: Measurements) {
+  constructor(
+    private readonly id: number,
+    url: string,
+    readonly board: string,
+    private readonly m: Measurements,
+  ) {
     this.timer = new StrokeTimer(m);
     this.session = new WhiteboardSession(
       { url, board, user: user(id), newId: () => this.nextKey },
       {
         // A redraw (a snapshot, a clear) brings back what was held: counted like any arrival, the first time only.
-        onChange: (applied) => (applied.redraw ? this.session.board.strokes() : applied.added).forEach((stroke) => this.received(stroke)),
+        onChange: (applied) =>
+          (applied.redraw ? this.session.board.strokes() : applied.added).forEach((stroke) => this.received(stroke)),
         onAcked: (stroke, s) => {
           m.messagesSent += 1;
           m.acked.push([stroke.id, s]);
@@ -232,7 +251,12 @@ class OurSocketClient implements LoadClient {
   private last: Point | undefined;
   awaiting = 0;
 
-  constructor(private readonly id: number, url: string, readonly board: string, private readonly m: Measurements) {
+  constructor(
+    private readonly id: number,
+    url: string,
+    readonly board: string,
+    private readonly m: Measurements,
+  ) {
     const timer = new StrokeTimer(m);
     const own = `c${id}t`;
     this.socket = io(url, { transports: ["websocket"], reconnectionDelay: 500 });
@@ -274,7 +298,10 @@ class OurSocketClient implements LoadClient {
 
   async clear(): Promise<void> {
     // Only to start the next step on an empty board: a refusal changes no figure.
-    await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("clear", {}).catch(() => undefined);
+    await this.socket
+      .timeout(ACK_TIMEOUT_MS)
+      .emitWithAck("clear", {})
+      .catch(() => undefined);
   }
 
   cursor(point: Point): void {
@@ -291,15 +318,17 @@ class OurSocketClient implements LoadClient {
     this.index += 1;
     this.awaiting += 1;
     const m = this.m;
-    this.socket.timeout(ACK_TIMEOUT_MS).emit("stroke", { id, p: encodePoints(points), c: "#1a73e8", w: 3 }, (error, ack) => {
-      this.awaiting -= 1;
-      if (error) m.errors.unanswered += 1;
-      else if (!ack.ok) m.refused(ack.code);
-      else {
-        m.messagesSent += 1;
-        m.acked.push([id, ack.s]);
-      }
-    });
+    this.socket
+      .timeout(ACK_TIMEOUT_MS)
+      .emit("stroke", { id, p: encodePoints(points), c: "#1a73e8", w: 3 }, (error, ack) => {
+        this.awaiting -= 1;
+        if (error) m.errors.unanswered += 1;
+        else if (!ack.ok) m.refused(ack.code);
+        else {
+          m.messagesSent += 1;
+          m.acked.push([id, ack.s]);
+        }
+      });
   }
 }
 
@@ -308,7 +337,11 @@ class BaselineClient implements LoadClient {
   private readonly socket: Socket;
   private last: Point | undefined;
 
-  constructor(url: string, readonly board: string, private readonly m: Measurements) {
+  constructor(
+    url: string,
+    readonly board: string,
+    private readonly m: Measurements,
+  ) {
     this.socket = io(url, { transports: ["websocket"], reconnectionDelay: 500 });
     this.socket.on("drawing", (data: { t: number }) => m.record(data.t));
     this.socket.on("connect_error", () => (m.errors.connectErrors += 1));
@@ -387,7 +420,9 @@ async function draw(command: Extract<WorkerCommand, { kind: "draw" }>): Promise<
           lag.recordValue(Math.max(1, Math.round((now - due) * 1000)));
           const point: Point = [pointX(drawer.index), drawer.y];
           const units =
-            drawer.index === 0 ? drawer.client.begin(point, strokeKey(drawer.id, drawer.strokeStart)) : drawer.client.extend(point, due);
+            drawer.index === 0
+              ? drawer.client.begin(point, strokeKey(drawer.id, drawer.strokeStart))
+              : drawer.client.extend(point, due);
           deliverablesByBoard[drawer.client.board] = (deliverablesByBoard[drawer.client.board] ?? 0) + units;
           samples += 1;
           drawer.index += 1;
@@ -427,7 +462,12 @@ async function draw(command: Extract<WorkerCommand, { kind: "draw" }>): Promise<
  */
 function moveCursors(hz: number, startAt: number, endAt: number): () => void {
   const periodMs = 1000 / hz;
-  const movers = [...clients.values()].map((client, index, all) => ({ client, index, next: startAt + (index / all.length) * periodMs, moves: 0 }));
+  const movers = [...clients.values()].map((client, index, all) => ({
+    client,
+    index,
+    next: startAt + (index / all.length) * periodMs,
+    moves: 0,
+  }));
   const tick = setInterval(() => {
     const now = clock();
     if (now >= endAt) return clearInterval(tick);
@@ -435,7 +475,10 @@ function moveCursors(hz: number, startAt: number, endAt: number): () => void {
       if (mover.next > now) continue;
       mover.next += periodMs * Math.max(1, Math.ceil((now - mover.next) / periodMs));
       mover.moves += 1;
-      mover.client.cursor([(mover.index * 997 + mover.moves * 40) % BOARD_WIDTH, (mover.index * 331 + mover.moves * 25) % BOARD_HEIGHT]);
+      mover.client.cursor([
+        (mover.index * 997 + mover.moves * 40) % BOARD_WIDTH,
+        (mover.index * 331 + mover.moves * 25) % BOARD_HEIGHT,
+      ]);
     }
   }, 5);
   return () => clearInterval(tick);
@@ -459,7 +502,8 @@ async function drain(how: Drain): Promise<number> {
       seen = measurements.delivered;
       quietSince = now;
     }
-    if ((now - started >= how.minMs && now - quietSince >= how.quietMs) || now - started >= how.maxMs) return now - started;
+    if ((now - started >= how.minMs && now - quietSince >= how.quietMs) || now - started >= how.maxMs)
+      return now - started;
   }
 }
 
@@ -485,7 +529,9 @@ async function handle(command: WorkerCommand): Promise<unknown> {
       return draw(command);
     case "clear": {
       // One drawer per board clears it for everyone.
-      const oneEach = new Map([...clients].filter(([id]) => drawing.has(id)).map(([, client]) => [client.board, client]));
+      const oneEach = new Map(
+        [...clients].filter(([id]) => drawing.has(id)).map(([, client]) => [client.board, client]),
+      );
       await Promise.all([...oneEach.values()].map((client) => client.clear()));
       return {};
     }

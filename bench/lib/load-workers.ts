@@ -51,7 +51,9 @@ export class LoadWorkers {
 
   static start(count: number): LoadWorkers {
     const entry = path.join(__dirname, "load-worker.ts");
-    return new LoadWorkers(Array.from({ length: count }, () => fork(entry, { execArgv: ["--import", "tsx"], stdio: "inherit" })));
+    return new LoadWorkers(
+      Array.from({ length: count }, () => fork(entry, { execArgv: ["--import", "tsx"], stdio: "inherit" })),
+    );
   }
 
   get pids(): number[] {
@@ -85,7 +87,13 @@ export class LoadWorkers {
    * Has the clients with these ids draw for `durationMs`, then waits for the last deliveries (see Drain); with
    * `cursorHz`, every client moves its cursor that often meanwhile.
    */
-  async draw(drawers: readonly number[], pattern: DrawingPattern, durationMs: number, drainMs: Drain = 3_000, cursorHz?: number): Promise<DrawResult> {
+  async draw(
+    drawers: readonly number[],
+    pattern: DrawingPattern,
+    durationMs: number,
+    drainMs: Drain = 3_000,
+    cursorHz?: number,
+  ): Promise<DrawResult> {
     const startAt = performance.timeOrigin + performance.now() + 500;
     const reports = (await Promise.all(
       this.workers.map((worker, w) =>
@@ -110,7 +118,8 @@ export class LoadWorkers {
     const delivered = reports.reduce((sum, report) => sum + report.delivered, 0);
     const total = (pick: (report: DrawReport) => number) => reports.reduce((sum, report) => sum + pick(report), 0);
     const refusedBy: Record<string, number> = {};
-    for (const report of reports) for (const [code, count] of Object.entries(report.refusedBy)) refusedBy[code] = (refusedBy[code] ?? 0) + count;
+    for (const report of reports)
+      for (const [code, count] of Object.entries(report.refusedBy)) refusedBy[code] = (refusedBy[code] ?? 0) + count;
     return {
       latency: summarize(mergeHistograms(reports.map((report) => report.histogram))),
       deliveredFraction: expected === 0 ? 1 : delivered / expected,

@@ -8,7 +8,11 @@ import { redisTlsOptions } from "../../service/redis-tls";
 export async function connectPlainRedis() {
   const pub = createClient({
     password: process.env.REDIS_PASSWORD,
-    socket: { host: process.env.REDIS_HOST, port: Number(process.env.REDIS_PORT), ...redisTlsOptions(process.env.REDIS_CA_CERT) },
+    socket: {
+      host: process.env.REDIS_HOST,
+      port: Number(process.env.REDIS_PORT),
+      ...redisTlsOptions(process.env.REDIS_CA_CERT),
+    },
   });
   const sub = pub.duplicate();
   for (const client of [pub, sub]) client.on("error", (error: Error) => console.error("redis:", error.message));

@@ -24,7 +24,9 @@ async function main(): Promise<void> {
   });
   const io = new Server(httpServer, { transports: ["websocket"], adapter: createAdapter(pub, sub) });
   // Count what the adapter receives before it decodes it (its `onmessage`, called for every message of the channel).
-  const adapter = io.of("/").adapter as unknown as { onmessage(pattern: unknown, channel: unknown, message: Buffer): void };
+  const adapter = io.of("/").adapter as unknown as {
+    onmessage(pattern: unknown, channel: unknown, message: Buffer): void;
+  };
   const deliver = adapter.onmessage.bind(adapter);
   adapter.onmessage = (pattern, channel, message) => {
     received += message.length;

@@ -42,7 +42,11 @@ async function connectOne(client: ScaleClient): Promise<void> {
   });
   userCounter += 1;
   const user = { id: `bench-${process.pid}-${userCounter}`.padEnd(8, "0"), name: "Bench", color: "#336699" };
-  const answer = (await socket.timeout(60_000).emitWithAck("join", system === "sharded" ? { board: client.board, user } : { board: client.board })) as { ok: boolean };
+  const answer = (await socket
+    .timeout(60_000)
+    .emitWithAck("join", system === "sharded" ? { board: client.board, user } : { board: client.board })) as {
+    ok: boolean;
+  };
   if (!answer.ok) throw new Error(`join refused: ${JSON.stringify(answer)}`);
   sockets.push({ socket, client });
 }
@@ -57,26 +61,29 @@ function draw(durationMs: number, strokeEveryMs: number): Promise<void> {
   const drawers = sockets.filter(({ client }) => client.drawer);
   let strokeCounter = 0;
   const timers = drawers.map(({ socket }, index) =>
-    setTimeout(() => {
-      const tick = () => {
-        strokeCounter += 1;
-        const x = 1_000 + (strokeCounter % 100) * 50;
-        const p = encodePoints(Array.from({ length: 8 }, (_, i) => [x + i * 20, 2_000 + i * 15] as [number, number]));
-        report.strokesSent += 1;
-        if (system === "sharded") {
-          socket
-            .timeout(10_000)
-            .emitWithAck("stroke", { id: `s${process.pid}x${strokeCounter}`, p, c: "#224466", w: 2 })
-            .then((ack: { ok: boolean }) => (ack.ok ? (report.strokesAcked += 1) : (report.errors += 1)))
-            .catch(() => (report.errors += 1));
-        } else {
-          socket.emit("drawing", { p, c: "#224466", w: 2 });
-          report.strokesAcked += 1;
-        }
-      };
-      tick();
-      timers[index] = setInterval(tick, strokeEveryMs);
-    }, (index * strokeEveryMs) / Math.max(1, drawers.length)),
+    setTimeout(
+      () => {
+        const tick = () => {
+          strokeCounter += 1;
+          const x = 1_000 + (strokeCounter % 100) * 50;
+          const p = encodePoints(Array.from({ length: 8 }, (_, i) => [x + i * 20, 2_000 + i * 15] as [number, number]));
+          report.strokesSent += 1;
+          if (system === "sharded") {
+            socket
+              .timeout(10_000)
+              .emitWithAck("stroke", { id: `s${process.pid}x${strokeCounter}`, p, c: "#224466", w: 2 })
+              .then((ack: { ok: boolean }) => (ack.ok ? (report.strokesAcked += 1) : (report.errors += 1)))
+              .catch(() => (report.errors += 1));
+          } else {
+            socket.emit("drawing", { p, c: "#224466", w: 2 });
+            report.strokesAcked += 1;
+          }
+        };
+        tick();
+        timers[index] = setInterval(tick, strokeEveryMs);
+      },
+      (index * strokeEveryMs) / Math.max(1, drawers.length),
+    ),
   );
   return new Promise((resolve) =>
     setTimeout(() => {

@@ -208,7 +208,12 @@ export class BoardView {
   /** The paper follows the board; styles go through the CSSOM (the Content-Security-Policy allows no inline style). */
   private placePaper(): void {
     const { left, top, width, height } = this.viewport.boardOnScreen();
-    Object.assign(this.elements.paper.style, { left: `${left}px`, top: `${top}px`, width: `${width}px`, height: `${height}px` });
+    Object.assign(this.elements.paper.style, {
+      left: `${left}px`,
+      top: `${top}px`,
+      width: `${width}px`,
+      height: `${height}px`,
+    });
   }
 
   private drawOverlay(): void {

@@ -10,7 +10,20 @@ import { randomId } from "../../protocol/random-id";
 const STORAGE_KEY = "whiteboard.user";
 /** Cursor colours: distinct from each other and readable under white text. */
 const USER_COLORS = ["#c5221f", "#e8710a", "#188038", "#007b83", "#1a73e8", "#9334e6", "#b31412", "#5f6368"];
-const ADJECTIVES = ["Amber", "Brisk", "Calm", "Deft", "Eager", "Fond", "Glad", "Keen", "Merry", "Quick", "Sunny", "Witty"];
+const ADJECTIVES = [
+  "Amber",
+  "Brisk",
+  "Calm",
+  "Deft",
+  "Eager",
+  "Fond",
+  "Glad",
+  "Keen",
+  "Merry",
+  "Quick",
+  "Sunny",
+  "Witty",
+];
 const ANIMALS = ["Otter", "Heron", "Lynx", "Panda", "Robin", "Fox", "Koala", "Wren", "Seal", "Ibex", "Finch", "Hare"];
 const MAX_NAME_LENGTH = 40;
 
@@ -28,7 +41,10 @@ export function loadUser(): UserInfo {
 
 /** A new name or colour for the same id; returns the identity as kept (the name trimmed and cut to length). */
 export function renameUser(user: UserInfo, name: string, color: string): UserInfo {
-  const printable = name.replace(/[\p{Cc}\p{Cf}]/gu, "").trim().slice(0, MAX_NAME_LENGTH);
+  const printable = name
+    .replace(/[\p{Cc}\p{Cf}]/gu, "")
+    .trim()
+    .slice(0, MAX_NAME_LENGTH);
   const updated = { id: user.id, name: printable || user.name, color: COLOR_PATTERN.test(color) ? color : user.color };
   saveUser(updated);
   return updated;
@@ -48,8 +64,13 @@ function read(): UserInfo | undefined {
     if (typeof value !== "object" || value === null) return undefined;
     const { id, name, color } = value as Record<string, unknown>;
     const valid =
-      typeof id === "string" && USER_ID_PATTERN.test(id) && typeof name === "string" && name.length > 0 && name.length <= MAX_NAME_LENGTH &&
-      typeof color === "string" && COLOR_PATTERN.test(color);
+      typeof id === "string" &&
+      USER_ID_PATTERN.test(id) &&
+      typeof name === "string" &&
+      name.length > 0 &&
+      name.length <= MAX_NAME_LENGTH &&
+      typeof color === "string" &&
+      COLOR_PATTERN.test(color);
     return valid ? { id, name, color } : undefined;
   } catch {
     return undefined;

@@ -201,7 +201,10 @@ export class InkPainter implements Ink {
   private drawBeneath(options: RenderOptions, frameStart: number): number {
     if (this.lastBeneathFrame !== undefined) {
       const factor = Math.min(2, Math.max(0.5, TARGET_FRAME_MS / (frameStart - this.lastBeneathFrame)));
-      this.pointsPerFrame = Math.min(POINTS_PER_FRAME.most, Math.max(POINTS_PER_FRAME.least, this.pointsPerFrame * factor));
+      this.pointsPerFrame = Math.min(
+        POINTS_PER_FRAME.most,
+        Math.max(POINTS_PER_FRAME.least, this.pointsPerFrame * factor),
+      );
     }
     let drawn = 0;
     while (this.beneathNext < this.beneath.length && drawn < this.pointsPerFrame) {
@@ -226,7 +229,12 @@ export interface StrokeColumns {
 }
 
 export function toColumns(strokes: readonly InkStroke[]): StrokeColumns {
-  const columns: StrokeColumns = { s: new Array(strokes.length), p: new Array(strokes.length), c: new Array(strokes.length), w: new Array(strokes.length) };
+  const columns: StrokeColumns = {
+    s: new Array(strokes.length),
+    p: new Array(strokes.length),
+    c: new Array(strokes.length),
+    w: new Array(strokes.length),
+  };
   strokes.forEach((stroke, index) => {
     columns.s[index] = stroke.s;
     columns.p[index] = stroke.p;
@@ -332,7 +340,11 @@ const localInk = (canvas: HTMLCanvasElement, emit: (event: InkEvent) => void) =>
  * The ink for `canvas`: painted in a worker (`workerUrl`) on an OffscreenCanvas where the browser can, otherwise
  * on this thread. Its events go to `emit`.
  */
-export function createInk(canvas: HTMLCanvasElement, workerUrl: string | undefined, emit: (event: InkEvent) => void): Ink {
+export function createInk(
+  canvas: HTMLCanvasElement,
+  workerUrl: string | undefined,
+  emit: (event: InkEvent) => void,
+): Ink {
   if (workerUrl && typeof canvas.transferControlToOffscreen === "function" && typeof Worker === "function") {
     try {
       return new WorkerInk(new Worker(workerUrl), canvas, emit);

@@ -73,7 +73,8 @@ const session = new WhiteboardSession(
       if (op.t === "u") history.clearUndone(op.of);
     },
     onRefused: (_stroke, ack) => toolbar.notify(`A stroke was not saved: ${ack.error}`),
-    onStorageFull: () => toolbar.notify("The whiteboard's storage is full: your strokes will be saved once space is freed."),
+    onStorageFull: () =>
+      toolbar.notify("The whiteboard's storage is full: your strokes will be saved once space is freed."),
     onRecovered: ({ restored, rehidden }) => {
       // The board has a new epoch: a clear offered or on the undo stack is named by a seq of the old one.
       clearOffer.withdraw();
@@ -98,7 +99,14 @@ const view = new BoardView(
   typeof INK_WORKER_URL === "string" ? INK_WORKER_URL : undefined,
 );
 const cursorLayer = new CursorLayer(element("cursors"), view.viewport, () => user.id);
-const input = new PointerInput({ surface: stage, view, session, history, tool: () => toolbar.tool, pen: () => toolbar.pen });
+const input = new PointerInput({
+  surface: stage,
+  view,
+  session,
+  history,
+  tool: () => toolbar.tool,
+  pen: () => toolbar.pen,
+});
 const clearOffer = new ClearOffer({
   bar: element("clear-offer"),
   text: element("clear-offer-text"),
@@ -129,7 +137,9 @@ async function step(direction: "undo" | "redo"): Promise<void> {
 }
 
 function clearRefusal(ack: ErrorAck): string {
-  return ack.code === "rate_limited" ? `Not cleared: ${ack.error}. Try again in a few seconds.` : `Not cleared: ${ack.error}`;
+  return ack.code === "rate_limited"
+    ? `Not cleared: ${ack.error}. Try again in a few seconds.`
+    : `Not cleared: ${ack.error}`;
 }
 
 async function clearBoard(): Promise<void> {

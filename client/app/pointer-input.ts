@@ -91,7 +91,8 @@ export class PointerInput {
     const at = view.stagePoint(event);
     this.sendCursor(view.viewport.toBoard(...at));
     const reach = ERASER_REACH_PX / view.viewport.scale;
-    if (this.deps.tool() === "eraser" && event.pointerType !== "touch") view.showEraser(view.viewport.toBoard(...at), reach);
+    if (this.deps.tool() === "eraser" && event.pointerType !== "touch")
+      view.showEraser(view.viewport.toBoard(...at), reach);
     if (event.pointerType === "touch" && this.touches.has(event.pointerId)) {
       this.touches.set(event.pointerId, at);
       if (this.gesture?.kind === "pinch") return this.pinch();
@@ -104,7 +105,8 @@ export class PointerInput {
     if (gesture?.kind === "draw" && gesture.pointerId === event.pointerId) {
       // Coalesced events carry every sample the hardware made since the last frame: smoother lines.
       const [dx, dy] = [at[0] - event.clientX, at[1] - event.clientY];
-      for (const sample of event.getCoalescedEvents?.() ?? [event]) this.deps.session.extend(view.viewport.toBoard(sample.clientX + dx, sample.clientY + dy));
+      for (const sample of event.getCoalescedEvents?.() ?? [event])
+        this.deps.session.extend(view.viewport.toBoard(sample.clientX + dx, sample.clientY + dy));
     } else if (gesture?.kind === "erase" && gesture.pointerId === event.pointerId) {
       const to = view.viewport.toBoard(...at);
       this.erase(gesture, to);

@@ -69,7 +69,10 @@ function shortcutFor(event: KeyboardEvent, actions: ShortcutActions): (() => voi
 
 /** Keys typed into a field (the name box) are text, not shortcuts. */
 function isTyping(target: EventTarget | null): boolean {
-  return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+  return (
+    target instanceof HTMLElement &&
+    (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))
+  );
 }
 
 function inDialog(target: EventTarget | null): boolean {

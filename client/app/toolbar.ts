@@ -14,7 +14,17 @@ const WIDTHS = [2, 5, 10, 20];
 const NOTICE_MS = 6_000;
 
 /** Buttons whose clicks main.ts handles. */
-export type ToolbarAction = "undo" | "redo" | "clear" | "zoom-in" | "zoom-out" | "zoom-reset" | "export-png" | "export-svg" | "open-help" | "open-profile";
+export type ToolbarAction =
+  | "undo"
+  | "redo"
+  | "clear"
+  | "zoom-in"
+  | "zoom-out"
+  | "zoom-reset"
+  | "export-png"
+  | "export-svg"
+  | "open-help"
+  | "open-profile";
 
 export class Toolbar {
   readonly pen: Pen = { color: COLORS[0] as string, width: WIDTHS[1] as number };
@@ -28,18 +38,31 @@ export class Toolbar {
     private readonly onToolChange: (tool: Tool) => void,
   ) {
     this.toolButtons = [...find("tools").querySelectorAll<HTMLButtonElement>("button[data-tool]")];
-    for (const button of this.toolButtons) button.addEventListener("click", () => this.selectTool(button.dataset.tool as Tool));
+    for (const button of this.toolButtons)
+      button.addEventListener("click", () => this.selectTool(button.dataset.tool as Tool));
     this.markTool(this.currentTool);
-    radioGroup(find("colors"), COLORS, this.pen.color, (color, button, index) => {
-      button.classList.add("swatch");
-      label(button, `${COLOR_NAMES[index]} pen`);
-      button.append(styledSpan((style) => (style.background = color)));
-    }, (color) => (this.pen.color = color));
-    radioGroup(find("widths"), WIDTHS, this.pen.width, (width, button) => {
-      button.classList.add("width");
-      label(button, `${width} px line`);
-      button.append(styledSpan((style) => (style.height = `${Math.min(width, 20)}px`)));
-    }, (width) => (this.pen.width = width));
+    radioGroup(
+      find("colors"),
+      COLORS,
+      this.pen.color,
+      (color, button, index) => {
+        button.classList.add("swatch");
+        label(button, `${COLOR_NAMES[index]} pen`);
+        button.append(styledSpan((style) => (style.background = color)));
+      },
+      (color) => (this.pen.color = color),
+    );
+    radioGroup(
+      find("widths"),
+      WIDTHS,
+      this.pen.width,
+      (width, button) => {
+        button.classList.add("width");
+        label(button, `${width} px line`);
+        button.append(styledSpan((style) => (style.height = `${Math.min(width, 20)}px`)));
+      },
+      (width) => (this.pen.width = width),
+    );
     find("new-board").addEventListener("click", () => location.assign(`/b/${newBoardId()}`));
     find("share").addEventListener("click", () => void this.copyLink());
     addEventListener("online", () => this.renderConnection());
@@ -99,7 +122,12 @@ export class Toolbar {
   private renderConnection(): void {
     // The browser knows it has no network before the socket finds out.
     const state = navigator.onLine ? this.connection : "offline";
-    const labels = { connecting: "connecting…", connected: "connected", reconnecting: "reconnecting…", offline: "offline" };
+    const labels = {
+      connecting: "connecting…",
+      connected: "connected",
+      reconnecting: "reconnecting…",
+      offline: "offline",
+    };
     const element = this.find("connection");
     element.dataset.state = state;
     element.textContent = labels[state];

@@ -240,7 +240,11 @@ export class BoardState {
   /** Where strokes added while the visible seqs spanned `bottom..top` belong. */
   private placed(added: StrokeRecord[], bottom: number, top: number): Applied {
     const placement =
-      top === 0 || added.every((record) => record.s > top) ? "top" : added.every((record) => record.s < bottom) ? "under" : "mixed";
+      top === 0 || added.every((record) => record.s > top)
+        ? "top"
+        : added.every((record) => record.s < bottom)
+          ? "under"
+          : "mixed";
     return { redraw: false, added, placement };
   }
 
@@ -303,5 +307,4 @@ export class BoardState {
   private leavePage(held: HeldStroke): void {
     if (held.hiddenAt === undefined) this.pageMembers.get(held.record.g)?.delete(held.record.i);
   }
-
 }

@@ -116,7 +116,8 @@ export class History {
    * they hid stays hidden (healing hid it again); a clear undone before and on the redo stack can still be redone.
    */
   epochChanged(): void {
-    for (let index = this.undoStack.length - 1; index >= 0; index -= 1) if (this.undoStack[index]?.kind === "clear") this.undoStack.splice(index, 1);
+    for (let index = this.undoStack.length - 1; index >= 0; index -= 1)
+      if (this.undoStack[index]?.kind === "clear") this.undoStack.splice(index, 1);
     this.onChange();
   }
 
@@ -126,7 +127,8 @@ export class History {
    */
   recall(): void {
     const tracked = new Set<string>();
-    for (const action of [...this.undoStack, ...this.redoStack]) if (action.kind !== "clear") for (const id of action.ids) tracked.add(id);
+    for (const action of [...this.undoStack, ...this.redoStack])
+      if (action.kind !== "clear") for (const id of action.ids) tracked.add(id);
     const lines = new Map<string, { ids: string[]; top: number }>();
     for (const record of this.target.board.strokes()) {
       if (record.u !== this.target.user.id || tracked.has(record.i)) continue;
@@ -136,7 +138,9 @@ export class History {
       line.top = Math.max(line.top, record.s);
       lines.set(key, line);
     }
-    const recalled = [...lines.values()].sort((a, b) => a.top - b.top).map(({ ids }): Action => ({ kind: "draw", ids }));
+    const recalled = [...lines.values()]
+      .sort((a, b) => a.top - b.top)
+      .map(({ ids }): Action => ({ kind: "draw", ids }));
     this.undoStack.unshift(...recalled.slice(-Math.max(0, HISTORY_DEPTH - this.undoStack.length)));
     this.onChange();
   }

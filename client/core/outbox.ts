@@ -59,7 +59,9 @@ export class Outbox {
    */
   get pending(): StrokeInput[] {
     return this.queue.flatMap((chunk) =>
-      (chunk.input.v ?? 0) % 2 === 1 ? [] : [chunk.points ? { ...chunk.input, p: encodePoints(chunk.points) } : chunk.input],
+      (chunk.input.v ?? 0) % 2 === 1
+        ? []
+        : [chunk.points ? { ...chunk.input, p: encodePoints(chunk.points) } : chunk.input],
     );
   }
 
@@ -188,6 +190,12 @@ export class Outbox {
     const current = this.current as NonNullable<Outbox["current"]>;
     current.chunks += 1;
     const id = `${current.id}-${current.chunks}`;
-    this.queue.push({ id, points, input: { id, p: "", c: current.pen.color, w: current.pen.width }, inFlight: false, stored: false });
+    this.queue.push({
+      id,
+      points,
+      input: { id, p: "", c: current.pen.color, w: current.pen.width },
+      inFlight: false,
+      stored: false,
+    });
   }
 }

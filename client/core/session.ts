@@ -118,7 +118,8 @@ export class WhiteboardSession {
     private readonly options: SessionOptions,
     private readonly listeners: SessionListeners = {},
   ) {
-    if (!ID_PATTERN.test(options.board)) throw new Error(`invalid board id "${options.board}": 1 to 64 of A-Z a-z 0-9 _ -`);
+    if (!ID_PATTERN.test(options.board))
+      throw new Error(`invalid board id "${options.board}": 1 to 64 of A-Z a-z 0-9 _ -`);
     this.outbox = new Outbox(options.maxPointsPerChunk ?? 200, options.newId ?? (() => randomId(12)));
     const socketOptions = {
       reconnectionDelay: 500,
@@ -200,13 +201,19 @@ export class WhiteboardSession {
   /** Clears the board for everyone. Not queued while offline: a clear replayed later would surprise. */
   clear(): Promise<WriteAck> {
     if (!this.joined) return Promise.resolve(NOT_CONNECTED);
-    return this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("clear", {}).catch(() => NO_ANSWER);
+    return this.socket
+      .timeout(ACK_TIMEOUT_MS)
+      .emitWithAck("clear", {})
+      .catch(() => NO_ANSWER);
   }
 
   /** Undoes the clear stored at seq `of`, while the store keeps its strokes. */
   unclear(of: number): Promise<WriteAck> {
     if (!this.joined) return Promise.resolve(NOT_CONNECTED);
-    return this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("unclear", { of }).catch(() => NO_ANSWER);
+    return this.socket
+      .timeout(ACK_TIMEOUT_MS)
+      .emitWithAck("unclear", { of })
+      .catch(() => NO_ANSWER);
   }
 
   /** A new name or colour for this user (the same id): the service learns it on join, so join again now. */
@@ -301,12 +308,16 @@ export class WhiteboardSession {
     };
     const { epoch, watermark } = this.board;
     if (kind === "read" && epoch !== undefined) {
-      this.socket.timeout(ACK_TIMEOUT_MS).emit("read", { e: epoch, after: watermark }, (error, ack) => answer(error ? undefined : ack));
+      this.socket
+        .timeout(ACK_TIMEOUT_MS)
+        .emit("read", { e: epoch, after: watermark }, (error, ack) => answer(error ? undefined : ack));
     } else {
       const since = kind === "join" && epoch !== undefined ? { e: epoch, after: watermark } : {};
       this.socket
         .timeout(ACK_TIMEOUT_MS)
-        .emit("join", { board: this.options.board, user: this.options.user, ...since }, (error, ack) => answer(error ? undefined : ack));
+        .emit("join", { board: this.options.board, user: this.options.user, ...since }, (error, ack) =>
+          answer(error ? undefined : ack),
+        );
     }
   }
 
@@ -326,7 +337,10 @@ export class WhiteboardSession {
       else this.incomingClears.push(...(applied.clears ?? []));
     };
     const read = (request: Parameters<ClientToServerEvents["read"]>[0]) =>
-      this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("read", request).catch(() => undefined);
+      this.socket
+        .timeout(ACK_TIMEOUT_MS)
+        .emitWithAck("read", request)
+        .catch(() => undefined);
     while (ack?.ok) {
       if ("ops" in ack) {
         show(target.applyOps(ack.ops));
@@ -352,7 +366,8 @@ export class WhiteboardSession {
       // Pages read later may already show what happened since `start`; the operations are idempotent, so
       // replaying everything after `start` on top leaves the board as the store has it. The next read goes
       // out before this page is applied, so the server reads while this client applies (and draws).
-      const reading: Promise<SyncAck | undefined> = next !== undefined ? read({ e, at: start, cursor: next }) : read({ e, after: start });
+      const reading: Promise<SyncAck | undefined> =
+        next !== undefined ? read({ e, at: start, cursor: next }) : read({ e, after: start });
       show(target.applySnapshot(ack.snapshot));
       snapshot = true;
       ack = await reading;
@@ -386,7 +401,8 @@ export class WhiteboardSession {
     const healing = this.board.heal(known);
     this.outbox.enqueue(healing.strokes);
     for (const [id, version] of healing.hide) this.board.hideLocally(id, version);
-    for (let index = 0; index < healing.hide.length; index += HEAL_BATCH) this.change("erase", healing.hide.slice(index, index + HEAL_BATCH));
+    for (let index = 0; index < healing.hide.length; index += HEAL_BATCH)
+      this.change("erase", healing.hide.slice(index, index + HEAL_BATCH));
     clearTimeout(this.timers.get("flush"));
     this.timers.delete("flush");
     this.retries = 0;
@@ -468,7 +484,16 @@ export class WhiteboardSession {
     return this.outbox.stored
       .filter(({ input }) => !this.current.has(input.id))
       .map(({ input, s }) => ({
-        record: { s, g: 0, v: input.v ?? 0, i: input.id, u: input.u ?? this.options.user.id, c: input.c, w: input.w, p: input.p },
+        record: {
+          s,
+          g: 0,
+          v: input.v ?? 0,
+          i: input.id,
+          u: input.u ?? this.options.user.id,
+          c: input.c,
+          w: input.w,
+          p: input.p,
+        },
         version: input.v ?? 0,
       }));
   }
@@ -500,10 +525,13 @@ export class WhiteboardSession {
     const generation = this.generation;
     this.timers.set(
       kind,
-      setTimeout(() => {
-        this.timers.delete(kind);
-        if (generation === this.generation) action();
-      }, (long ? 0.5 + Math.random() / 2 : Math.random()) * ceiling),
+      setTimeout(
+        () => {
+          this.timers.delete(kind);
+          if (generation === this.generation) action();
+        },
+        (long ? 0.5 + Math.random() / 2 : Math.random()) * ceiling,
+      ),
     );
   }
 
@@ -564,7 +592,14 @@ export class WhiteboardSession {
    */
   private rotateIfQuiet(): void {
     // Only a live connection rotates: disconnect() on a dropped one would also stop its reconnection.
-    if (!this.rotateRequested || !this.joined || this.outbox.drawing || this.outbox.inFlight > 0 || this.changes.some((change) => change.inFlight)) return;
+    if (
+      !this.rotateRequested ||
+      !this.joined ||
+      this.outbox.drawing ||
+      this.outbox.inFlight > 0 ||
+      this.changes.some((change) => change.inFlight)
+    )
+      return;
     this.rotateRequested = false;
     this.socket.disconnect();
   }

@@ -68,7 +68,12 @@ export interface Rect {
 /** Whether any ink of the shape may fall inside `rect` (its box, widened by its radius, meets the rectangle). */
 export function mayOverlap(shape: Shape, rect: Rect): boolean {
   const r = shape.radius;
-  return shape.minX - r <= rect.maxX && shape.maxX + r >= rect.minX && shape.minY - r <= rect.maxY && shape.maxY + r >= rect.minY;
+  return (
+    shape.minX - r <= rect.maxX &&
+    shape.maxX + r >= rect.minX &&
+    shape.minY - r <= rect.maxY &&
+    shape.maxY + r >= rect.minY
+  );
 }
 
 /**
@@ -76,9 +81,19 @@ export function mayOverlap(shape: Shape, rect: Rect): boolean {
  * stroke's ink: some point of the path comes within the stroke's radius plus `reach` of its centre line.
  * Testing the swept segment, not only where the pointer was sampled, means a fast flick misses nothing.
  */
-export function touches(shape: Shape, a: readonly [number, number], b: readonly [number, number], reach: number): boolean {
+export function touches(
+  shape: Shape,
+  a: readonly [number, number],
+  b: readonly [number, number],
+  reach: number,
+): boolean {
   const limit = shape.radius + reach;
-  const sweep = { minX: Math.min(a[0], b[0]), minY: Math.min(a[1], b[1]), maxX: Math.max(a[0], b[0]), maxY: Math.max(a[1], b[1]) };
+  const sweep = {
+    minX: Math.min(a[0], b[0]),
+    minY: Math.min(a[1], b[1]),
+    maxX: Math.max(a[0], b[0]),
+    maxY: Math.max(a[1], b[1]),
+  };
   if (!mayOverlap({ ...shape, radius: limit }, sweep)) return false;
   const { points } = shape;
   const at = (index: number) => points[index] as number;
@@ -92,7 +107,16 @@ export function touches(shape: Shape, a: readonly [number, number], b: readonly 
 }
 
 /** The shortest distance between segments PQ and RS (either may be a single point). */
-export function segmentDistance(px: number, py: number, qx: number, qy: number, rx: number, ry: number, sx: number, sy: number): number {
+export function segmentDistance(
+  px: number,
+  py: number,
+  qx: number,
+  qy: number,
+  rx: number,
+  ry: number,
+  sx: number,
+  sy: number,
+): number {
   if (segmentsCross(px, py, qx, qy, rx, ry, sx, sy)) return 0;
   return Math.min(
     pointToSegment(px, py, rx, ry, sx, sy),
@@ -110,15 +134,30 @@ function pointToSegment(x: number, y: number, ax: number, ay: number, bx: number
 }
 
 /** Whether the segments properly cross (touching or collinear cases are left to the distance, which is 0 then). */
-function segmentsCross(px: number, py: number, qx: number, qy: number, rx: number, ry: number, sx: number, sy: number): boolean {
-  const side = (ax: number, ay: number, bx: number, by: number, cx: number, cy: number) => Math.sign((bx - ax) * (cy - ay) - (by - ay) * (cx - ax));
+function segmentsCross(
+  px: number,
+  py: number,
+  qx: number,
+  qy: number,
+  rx: number,
+  ry: number,
+  sx: number,
+  sy: number,
+): boolean {
+  const side = (ax: number, ay: number, bx: number, by: number, cx: number, cy: number) =>
+    Math.sign((bx - ax) * (cy - ay) - (by - ay) * (cx - ax));
   const [d1, d2] = [side(rx, ry, sx, sy, px, py), side(rx, ry, sx, sy, qx, qy)];
   const [d3, d4] = [side(px, py, qx, qy, rx, ry), side(px, py, qx, qy, sx, sy)];
   return d1 * d2 < 0 && d3 * d4 < 0;
 }
 
 /** The strokes an eraser of radius `reach` touches when dragged from `a` to `b`. */
-export function strokesTouched<T extends Drawable>(strokes: Iterable<T>, a: readonly [number, number], b: readonly [number, number], reach: number): T[] {
+export function strokesTouched<T extends Drawable>(
+  strokes: Iterable<T>,
+  a: readonly [number, number],
+  b: readonly [number, number],
+  reach: number,
+): T[] {
   const touched: T[] = [];
   for (const stroke of strokes) if (touches(shapeOf(stroke), a, b, reach)) touched.push(stroke);
   return touched;

@@ -17,7 +17,8 @@ export function boardSvg(strokes: Iterable<Drawable>): string {
     // A single point is drawn as a segment of length zero, which round caps turn into a dot.
     const line = points.length === 2 ? [...points, ...points] : points;
     let d = `M${line[0]} ${line[1]}L`;
-    for (let index = 2; index < line.length; index += 2) d += `${index > 2 ? " " : ""}${line[index]} ${line[index + 1]}`;
+    for (let index = 2; index < line.length; index += 2)
+      d += `${index > 2 ? " " : ""}${line[index]} ${line[index + 1]}`;
     // Colours were checked by the service; checking again keeps markup out of the file whatever the store held.
     const color = COLOR_PATTERN.test(stroke.c) ? stroke.c : "#000000";
     paths.push(`<path d="${d}" stroke="${color}" stroke-width="${stroke.w * UNITS_PER_WIDTH}"/>`);

@@ -5,7 +5,9 @@
 import type { InfraConfig } from "./schema";
 
 /** APIs the environment uses, sorted: enabled by `make infra-bootstrap` and declared by the foundation stack. */
-export function requiredApis(config: Pick<InfraConfig, "network" | "service"> & { redis?: Pick<InfraConfig["redis"], "engine"> }): string[] {
+export function requiredApis(
+  config: Pick<InfraConfig, "network" | "service"> & { redis?: Pick<InfraConfig["redis"], "engine"> },
+): string[] {
   const apis = [
     "artifactregistry.googleapis.com",
     "cloudresourcemanager.googleapis.com",

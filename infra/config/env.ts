@@ -9,7 +9,14 @@
  * Pure: the caller (infra/main.ts or infra/scripts/settings.ts, the only places that read `process.env`) passes the
  * variables and a reader of repository files.
  */
-import { ENVIRONMENTS, type Environment, type InfraConfig, InfraConfigError, type InfraConfigInput, parseInfraConfig } from "./schema";
+import {
+  ENVIRONMENTS,
+  type Environment,
+  type InfraConfig,
+  InfraConfigError,
+  type InfraConfigInput,
+  parseInfraConfig,
+} from "./schema";
 
 /** Folder of the environment files, relative to the repository root. */
 export const ENV_FILE_DIR = "infra/env";
@@ -42,9 +49,19 @@ function list(text: string): string[] {
 export const COMMAND_LINE_SETTINGS: Readonly<Record<string, CommandLineSetting>> = {
   PROJECT_ID: { field: "projectId", parse: (text) => text, current: (config) => config.projectId },
   REGION: { field: "region", parse: (text) => text, current: (config) => config.region },
-  STATE_BUCKET: { field: "state.bucket", parse: (text) => text, current: (config) => config.state.bucket, none: "null (local state files)" },
+  STATE_BUCKET: {
+    field: "state.bucket",
+    parse: (text) => text,
+    current: (config) => config.state.bucket,
+    none: "null (local state files)",
+  },
   DOMAINS: { field: "loadBalancer.domains", parse: list, current: (config) => config.loadBalancer.domains },
-  IMAGE: { field: "service.image", parse: (text) => text, current: (config) => config.service.image, none: "null (built from this repository)" },
+  IMAGE: {
+    field: "service.image",
+    parse: (text) => text,
+    current: (config) => config.service.image,
+    none: "null (built from this repository)",
+  },
   DELETION_PROTECTION: {
     field: "deletionProtection",
     parse: (text) => {
@@ -59,8 +76,10 @@ export const COMMAND_LINE_SETTINGS: Readonly<Record<string, CommandLineSetting>>
 
 /** The variables infra/main.ts understands (documentation; `make help` and the READMEs list the same). */
 export const ENV_VARIABLES = {
-  ENVIRONMENT: "dev, prod, or a comma-separated list such as dev,prod (default dev); picks infra/env/<environment>.json",
-  PROJECT_ID: "fills an empty projectId in the environment file (falls back to GOOGLE_CLOUD_PROJECT); must equal a non-empty one",
+  ENVIRONMENT:
+    "dev, prod, or a comma-separated list such as dev,prod (default dev); picks infra/env/<environment>.json",
+  PROJECT_ID:
+    "fills an empty projectId in the environment file (falls back to GOOGLE_CLOUD_PROJECT); must equal a non-empty one",
   REGION: "must equal the file's region",
   STATE_BUCKET: "must equal the file's state.bucket",
   DOMAINS: "comma-separated; must equal the file's loadBalancer.domains",
@@ -122,7 +141,9 @@ export function settingsFromEnv(env: Env, readFile: (path: string) => string): E
   const names = list(env.ENVIRONMENT ?? "");
   for (const name of names.length > 0 ? names : ["dev"]) {
     if (!(ENVIRONMENTS as readonly string[]).includes(name)) {
-      throw new InfraConfigError([`ENVIRONMENT: must be ${ENVIRONMENTS.join(" or ")}, or a comma-separated list of them (got "${name}")`]);
+      throw new InfraConfigError([
+        `ENVIRONMENT: must be ${ENVIRONMENTS.join(" or ")}, or a comma-separated list of them (got "${name}")`,
+      ]);
     }
     if (!environments.includes(name as Environment)) environments.push(name as Environment);
   }
@@ -138,9 +159,13 @@ export function settingsFromEnv(env: Env, readFile: (path: string) => string): E
   const overrideIssues: string[] = [];
   for (const name of overrides) {
     if (!(name in COMMAND_LINE_SETTINGS)) {
-      overrideIssues.push(`OVERRIDE: ${JSON.stringify(name)} is not a setting the command line can give; use ${Object.keys(COMMAND_LINE_SETTINGS).join(", ")}`);
+      overrideIssues.push(
+        `OVERRIDE: ${JSON.stringify(name)} is not a setting the command line can give; use ${Object.keys(COMMAND_LINE_SETTINGS).join(", ")}`,
+      );
     } else if (!given.has(name)) {
-      overrideIssues.push(`OVERRIDE: names ${name}, but ${name} is not set (OVERRIDE=${name} needs ${name}=<value> on the same command line)`);
+      overrideIssues.push(
+        `OVERRIDE: names ${name}, but ${name} is not set (OVERRIDE=${name} needs ${name}=<value> on the same command line)`,
+      );
     }
   }
   if (overrideIssues.length > 0) throw new InfraConfigError(overrideIssues);
@@ -160,7 +185,9 @@ export function settingsFromEnv(env: Env, readFile: (path: string) => string): E
     }
     if (!isObject(parsed)) throw new InfraConfigError([`${file}: must hold a JSON object`]);
     if (parsed.environment !== undefined && parsed.environment !== environment) {
-      throw new InfraConfigError([`${file}: environment must be "${environment}" or left out (got ${JSON.stringify(parsed.environment)})`]);
+      throw new InfraConfigError([
+        `${file}: environment must be "${environment}" or left out (got ${JSON.stringify(parsed.environment)})`,
+      ]);
     }
 
     // The project id: the file's, or, when the file leaves it empty, the command line's.
@@ -181,7 +208,8 @@ export function settingsFromEnv(env: Env, readFile: (path: string) => string): E
     try {
       config = parseInfraConfig(input);
     } catch (error) {
-      if (error instanceof InfraConfigError) throw new InfraConfigError(error.issues.map((issue) => `${file}: ${issue}`));
+      if (error instanceof InfraConfigError)
+        throw new InfraConfigError(error.issues.map((issue) => `${file}: ${issue}`));
       throw error;
     }
 
@@ -193,7 +221,9 @@ export function settingsFromEnv(env: Env, readFile: (path: string) => string): E
       const both = `the command line says ${name}=${show(value)}, ${file} says ${setting.field} = ${show(current, setting.none)}`;
       if (overrides.includes(name)) {
         input = withField(input, setting.field, value);
-        notices.push(`OVERRIDE=${name}: ${both}; this run uses ${show(value)} (a run without OVERRIDE goes back to the file)`);
+        notices.push(
+          `OVERRIDE=${name}: ${both}; this run uses ${show(value)} (a run without OVERRIDE goes back to the file)`,
+        );
       } else {
         issues.push(
           `${name}: contradicts the environment file: ${both}. Edit the file (what every deploy uses), or add OVERRIDE=${name} to use the command-line value for this run only`,

@@ -26,7 +26,12 @@ export const ARMOR_INTERVALS = [10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 
 export const REDIS_ENGINES = ["memorystore-redis", "memorystore-redis-cluster"] as const;
 
 /** Node types of `google_redis_cluster.node_type` in provider 6.50.0. */
-export const CLUSTER_NODE_TYPES = ["REDIS_SHARED_CORE_NANO", "REDIS_STANDARD_SMALL", "REDIS_HIGHMEM_MEDIUM", "REDIS_HIGHMEM_XLARGE"] as const;
+export const CLUSTER_NODE_TYPES = [
+  "REDIS_SHARED_CORE_NANO",
+  "REDIS_STANDARD_SMALL",
+  "REDIS_HIGHMEM_MEDIUM",
+  "REDIS_HIGHMEM_XLARGE",
+] as const;
 
 /** A Memorystore for Redis Cluster instance holds at most 250 nodes: shards × (1 + replicas per shard). */
 export const CLUSTER_MAX_NODES = 250;
@@ -45,7 +50,15 @@ export const MAINTENANCE_DAYS = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "
 export const PUBLIC_ACCESS = ["invoker-check-disabled", "all-users-invoker", "none"] as const;
 
 /** Regions uptime checks can run from (the API's `UptimeCheckRegion`); a check needs at least three. */
-export const UPTIME_REGIONS = ["USA", "EUROPE", "SOUTH_AMERICA", "ASIA_PACIFIC", "USA_OREGON", "USA_IOWA", "USA_VIRGINIA"] as const;
+export const UPTIME_REGIONS = [
+  "USA",
+  "EUROPE",
+  "SOUTH_AMERICA",
+  "ASIA_PACIFIC",
+  "USA_OREGON",
+  "USA_IOWA",
+  "USA_VIRGINIA",
+] as const;
 
 /** Uptime check periods the API accepts, in seconds. */
 export const UPTIME_PERIODS = [60, 300, 600, 900] as const;
@@ -54,7 +67,8 @@ export const UPTIME_PERIODS = [60, 300, 600, 900] as const;
  * The Managed Service for Prometheus sidecar for Cloud Run, pinned: the version Google's own sample service
  * (GoogleCloudPlatform/run-gmp-sidecar, run-service-simple.yaml) runs.
  */
-export const DEFAULT_SIDECAR_IMAGE = "us-docker.pkg.dev/cloud-ops-agents-artifacts/cloud-run-gmp-sidecar/cloud-run-gmp-sidecar:1.2.0";
+export const DEFAULT_SIDECAR_IMAGE =
+  "us-docker.pkg.dev/cloud-ops-agents-artifacts/cloud-run-gmp-sidecar/cloud-run-gmp-sidecar:1.2.0";
 
 /** Cloud Run CPU limits accepted by the provider (`resources.limits.cpu`). */
 export const CPU_VALUES = ["1", "2", "4", "8"] as const;
@@ -111,7 +125,8 @@ const int = (min: number, max: number) => {
   return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 };
 
-const pattern = (regex: RegExp, description: string) => z.string({ error: description }).regex(regex, { error: description });
+const pattern = (regex: RegExp, description: string) =>
+  z.string({ error: description }).regex(regex, { error: description });
 
 const bool = () => z.boolean({ error: "must be true or false" });
 
@@ -139,7 +154,8 @@ const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;
 const MEMORY = /^[1-9][0-9]*(Mi|Gi)$/;
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 /** An e-mail address as Cloud Monitoring's email channel takes it: local part, @, a domain with a dot. */
-const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const EMAIL =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 /** Lower-case DNS name with at least two labels; no wildcard (Google-managed certificates refuse them). */
 export const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** An origin exactly as the service accepts it: what `new URL(value).origin` gives back unchanged. */
@@ -152,20 +168,25 @@ function isOrigin(value: string): boolean {
   }
 }
 /** A container image reference with an explicit tag or digest. */
-export const IMAGE = /^[a-z0-9]+(?:[.-][a-z0-9]+)*(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)+(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/;
+export const IMAGE =
+  /^[a-z0-9]+(?:[.-][a-z0-9]+)*(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)+(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/;
 
 const DESCRIPTIONS = {
-  projectId: "6 to 30 characters: lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen",
+  projectId:
+    "6 to 30 characters: lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen",
   region: "a Google Cloud region such as us-central1 or europe-west1",
-  namePrefix: "1 to 12 characters: lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen",
+  namePrefix:
+    "1 to 12 characters: lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen",
   connectorName:
     "1 to 25 characters matching ^[a-z][-a-z0-9]{0,23}[a-z0-9]$ (lower-case letter first, lower-case letters, digits and hyphens, no trailing hyphen)",
-  bucket: "a Cloud Storage bucket name: 3 to 63 characters of lower-case letters, digits, dots, hyphens and underscores",
+  bucket:
+    "a Cloud Storage bucket name: 3 to 63 characters of lower-case letters, digits, dots, hyphens and underscores",
   statePrefix: "a relative object path of letters, digits, dots, hyphens and underscores separated by single slashes",
   memory: "a whole number of Mi or Gi such as 512Mi or 2Gi",
   image: "a container image reference with a tag or digest, e.g. us-docker.pkg.dev/project/repo/image:tag",
   domain: "a lower-case DNS name with at least two labels and no wildcard, e.g. board.example.com",
-  origin: "an origin such as https://board.example.com (http or https, host and optional non-default port, no path or trailing slash)",
+  origin:
+    "an origin such as https://board.example.com (http or https, host and optional non-default port, no path or trailing slash)",
   envName: "an upper-case environment variable name matching ^[A-Z_][A-Z0-9_]*$",
   email: "an e-mail address such as oncall@example.com",
 } as const;
@@ -182,7 +203,10 @@ const networkInput = z.strictObject({
   connectorMinInstances: int(2, 9).optional(),
   connectorMaxInstances: int(3, 10).optional(),
   connectorMachineType: oneOf(["e2-micro", "f1-micro", "e2-standard-4"]).optional(),
-  subnetCidr: cidr("a private range of /26 or larger (prefix length 8 to 26)", (prefix) => prefix >= 8 && prefix <= 26).optional(),
+  subnetCidr: cidr(
+    "a private range of /26 or larger (prefix length 8 to 26)",
+    (prefix) => prefix >= 8 && prefix <= 26,
+  ).optional(),
 });
 
 const redisInput = z.strictObject({
@@ -231,9 +255,14 @@ const serviceInput = z.strictObject({
   defaultUriDisabled: bool().optional(),
   logLevel: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   allowedOrigins: z
-    .array(z.string({ error: `must be ${DESCRIPTIONS.origin}` }).refine(isOrigin, { error: `must be ${DESCRIPTIONS.origin}` }), {
-      error: "must be a list of origins",
-    })
+    .array(
+      z
+        .string({ error: `must be ${DESCRIPTIONS.origin}` })
+        .refine(isOrigin, { error: `must be ${DESCRIPTIONS.origin}` }),
+      {
+        error: "must be a list of origins",
+      },
+    )
     .max(20, { error: "must hold at most 20 origins" })
     .optional(),
   env: z
@@ -278,7 +307,9 @@ const monitoringInput = z.strictObject({
     .strictObject({
       periodSeconds: z
         .number({ error: `must be one of ${UPTIME_PERIODS.join(", ")}` })
-        .refine((value) => (UPTIME_PERIODS as readonly number[]).includes(value), { error: `must be one of ${UPTIME_PERIODS.join(", ")}` })
+        .refine((value) => (UPTIME_PERIODS as readonly number[]).includes(value), {
+          error: `must be one of ${UPTIME_PERIODS.join(", ")}`,
+        })
         .optional(),
       regions: z
         .array(oneOf(UPTIME_REGIONS), { error: `must be a list of regions (${UPTIME_REGIONS.join(", ")})` })
@@ -305,7 +336,10 @@ export const infraConfigInputSchema = z.strictObject({
   deletionProtection: bool().optional(),
   labels: z
     .record(
-      pattern(LABEL_KEY, "must be a label key: 1 to 63 lower-case letters, digits, underscores or hyphens, starting with a letter"),
+      pattern(
+        LABEL_KEY,
+        "must be a label key: 1 to 63 lower-case letters, digits, underscores or hyphens, starting with a letter",
+      ),
       pattern(LABEL_VALUE, "must be a label value: at most 63 lower-case letters, digits, underscores or hyphens"),
       { error: (issue) => (issue.code === "invalid_type" ? "must be an object of label values" : undefined) },
     )
@@ -582,7 +616,7 @@ function memoryMi(memory: string): number {
 /** Fields that existed once, and what replaced them (named in the "unknown field" message). */
 const REPLACED_FIELDS: Readonly<Record<string, string>> = {
   "service.publicInvoker":
-    "service.publicInvoker was replaced by service.publicAccess: true is now \"invoker-check-disabled\" (or \"all-users-invoker\"), false is \"none\"",
+    'service.publicInvoker was replaced by service.publicAccess: true is now "invoker-check-disabled" (or "all-users-invoker"), false is "none"',
 };
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -647,9 +681,14 @@ export function parseInfraConfig(input: unknown): InfraConfig {
       reservedIpRange: value.redis?.reservedIpRange ?? "10.9.0.0/29",
       persistence: redisPersistence,
       rdbSnapshotPeriod: value.redis?.rdbSnapshotPeriod ?? "ONE_HOUR",
-      maxmemoryPercent: value.redis?.maxmemoryPercent ?? (redisTier === "STANDARD_HA" || redisPersistence === "RDB" ? 80 : 100),
+      maxmemoryPercent:
+        value.redis?.maxmemoryPercent ?? (redisTier === "STANDARD_HA" || redisPersistence === "RDB" ? 80 : 100),
       maintenanceWindow:
-        value.redis?.maintenanceWindow === undefined ? (prod ? { day: "SUNDAY", startHour: 3 } : null) : value.redis.maintenanceWindow,
+        value.redis?.maintenanceWindow === undefined
+          ? prod
+            ? { day: "SUNDAY", startHour: 3 }
+            : null
+          : value.redis.maintenanceWindow,
       cluster: {
         shardCount: value.redis?.cluster?.shardCount ?? 3,
         nodeType: value.redis?.cluster?.nodeType ?? (prod ? "REDIS_STANDARD_SMALL" : "REDIS_SHARED_CORE_NANO"),
@@ -719,7 +758,9 @@ function crossFieldIssues(config: InfraConfig): string[] {
     );
   }
   if (service.minInstances > service.maxInstances) {
-    issues.push(`service.minInstances: must be at most service.maxInstances (got ${service.minInstances} and ${service.maxInstances})`);
+    issues.push(
+      `service.minInstances: must be at most service.maxInstances (got ${service.minInstances} and ${service.maxInstances})`,
+    );
   }
 
   const memory = memoryMi(service.memory);
@@ -729,12 +770,16 @@ function crossFieldIssues(config: InfraConfig): string[] {
   const cpu = Number(service.cpu);
   const minMemoryForCpu: Record<number, number> = { 1: 512, 2: 512, 4: 2048, 8: 4096 };
   if (memory < (minMemoryForCpu[cpu] ?? 0)) {
-    issues.push(`service.memory: ${cpu} CPU need at least ${(minMemoryForCpu[cpu] ?? 0) / 1024}Gi (got "${service.memory}")`);
+    issues.push(
+      `service.memory: ${cpu} CPU need at least ${(minMemoryForCpu[cpu] ?? 0) / 1024}Gi (got "${service.memory}")`,
+    );
   }
   // Cloud Run: above 4 GiB needs 2 CPU, above 8 GiB 4 CPU, above 16 GiB 6 CPU (so 8 here: 6 is not offered).
   const minCpuForMemory = memory > 16 * 1024 ? 8 : memory > 8 * 1024 ? 4 : memory > 4 * 1024 ? 2 : 1;
   if (cpu < minCpuForMemory) {
-    issues.push(`service.cpu: ${service.memory} of memory needs at least ${minCpuForMemory} CPU (got "${service.cpu}")`);
+    issues.push(
+      `service.cpu: ${service.memory} of memory needs at least ${minCpuForMemory} CPU (got "${service.cpu}")`,
+    );
   }
 
   for (const name of Object.keys(service.env)) {
@@ -747,10 +792,14 @@ function crossFieldIssues(config: InfraConfig): string[] {
 
   const duplicates = loadBalancer.domains.filter((domain, index) => loadBalancer.domains.indexOf(domain) !== index);
   if (duplicates.length > 0) {
-    issues.push(`loadBalancer.domains: must not repeat a domain (got ${[...new Set(duplicates)].join(", ")} more than once)`);
+    issues.push(
+      `loadBalancer.domains: must not repeat a domain (got ${[...new Set(duplicates)].join(", ")} more than once)`,
+    );
   }
   if (loadBalancer.cloudArmor.enabled && loadBalancer.domains.length === 0) {
-    issues.push("loadBalancer.cloudArmor.enabled: needs the load balancer, which exists only when loadBalancer.domains is non-empty");
+    issues.push(
+      "loadBalancer.cloudArmor.enabled: needs the load balancer, which exists only when loadBalancer.domains is non-empty",
+    );
   }
   if (service.defaultUriDisabled && loadBalancer.domains.length === 0) {
     issues.push(
@@ -759,13 +808,21 @@ function crossFieldIssues(config: InfraConfig): string[] {
   }
 
   const { monitoring } = config;
-  const repeatedEmails = monitoring.notificationEmails.filter((email, index) => monitoring.notificationEmails.indexOf(email) !== index);
+  const repeatedEmails = monitoring.notificationEmails.filter(
+    (email, index) => monitoring.notificationEmails.indexOf(email) !== index,
+  );
   if (repeatedEmails.length > 0) {
-    issues.push(`monitoring.notificationEmails: must not repeat an address (got ${[...new Set(repeatedEmails)].join(", ")} more than once)`);
+    issues.push(
+      `monitoring.notificationEmails: must not repeat an address (got ${[...new Set(repeatedEmails)].join(", ")} more than once)`,
+    );
   }
-  const repeatedRegions = monitoring.uptimeCheck.regions.filter((region, index) => monitoring.uptimeCheck.regions.indexOf(region) !== index);
+  const repeatedRegions = monitoring.uptimeCheck.regions.filter(
+    (region, index) => monitoring.uptimeCheck.regions.indexOf(region) !== index,
+  );
   if (repeatedRegions.length > 0) {
-    issues.push(`monitoring.uptimeCheck.regions: must not repeat a region (got ${[...new Set(repeatedRegions)].join(", ")} more than once)`);
+    issues.push(
+      `monitoring.uptimeCheck.regions: must not repeat a region (got ${[...new Set(repeatedRegions)].join(", ")} more than once)`,
+    );
   }
 
   // Direct VPC egress takes two subnet addresses per instance in steady state (Cloud Run documentation); a subnet
@@ -782,7 +839,9 @@ function crossFieldIssues(config: InfraConfig): string[] {
 
   const clustered = redis.engine === "memorystore-redis-cluster";
   if (redis.persistence === "AOF" && !clustered) {
-    issues.push('redis.persistence: "AOF" needs redis.engine "memorystore-redis-cluster" (Memorystore for Redis offers RDB snapshots only)');
+    issues.push(
+      'redis.persistence: "AOF" needs redis.engine "memorystore-redis-cluster" (Memorystore for Redis offers RDB snapshots only)',
+    );
   }
   const clusterNodes = redis.cluster.shardCount * (1 + redis.cluster.replicaCount);
   if (clustered && clusterNodes > CLUSTER_MAX_NODES) {
@@ -793,7 +852,11 @@ function crossFieldIssues(config: InfraConfig): string[] {
 
   // Every private range we allocate must be disjoint. The subnet exists only with Direct VPC egress, the connector
   // range only with the connector; the Redis range is the peering's /29 or, for a cluster, its PSC subnet.
-  const ranges: Array<[string, string]> = [clustered ? ["redis.cluster.pscSubnetCidr", redis.cluster.pscSubnetCidr] : ["redis.reservedIpRange", redis.reservedIpRange]];
+  const ranges: Array<[string, string]> = [
+    clustered
+      ? ["redis.cluster.pscSubnetCidr", redis.cluster.pscSubnetCidr]
+      : ["redis.reservedIpRange", redis.reservedIpRange],
+  ];
   if (network.egress === "connector") ranges.push(["network.connectorCidr", network.connectorCidr]);
   if (network.egress === "direct") ranges.push(["network.subnetCidr", network.subnetCidr]);
   for (let i = 0; i < ranges.length; i++) {

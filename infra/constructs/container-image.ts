@@ -60,7 +60,8 @@ export class ContainerImage extends Construct {
     if (build === undefined || props.repositoryUrl === undefined) {
       throw new Error("ContainerImage: build and repositoryUrl are required without prebuiltImage");
     }
-    if (!/^[0-9a-f]{32,}$/.test(build.contentHash)) throw new Error("ContainerImage: contentHash must be hex, at least 32 digits");
+    if (!/^[0-9a-f]{32,}$/.test(build.contentHash))
+      throw new Error("ContainerImage: contentHash must be hex, at least 32 digits");
     if (build.rootFromStackDir.startsWith("/") || /^[A-Za-z]:/.test(build.rootFromStackDir)) {
       throw new Error("ContainerImage: rootFromStackDir must be relative");
     }

@@ -98,7 +98,10 @@ export class LoadBalancer extends Construct {
               conformAction: "allow",
               exceedAction: "deny(429)",
               enforceOnKey: "IP",
-              rateLimitThreshold: { count: props.rateLimit.requestsPerInterval, intervalSec: props.rateLimit.intervalSeconds },
+              rateLimitThreshold: {
+                count: props.rateLimit.requestsPerInterval,
+                intervalSec: props.rateLimit.intervalSeconds,
+              },
             },
           },
           {
@@ -130,7 +133,10 @@ export class LoadBalancer extends Construct {
 
     // The certificate's name carries a hash of its domains: changing domains creates a new certificate before the
     // proxy lets go of the old one (create_before_destroy), instead of failing on a name still in use.
-    const domainsHash = createHash("sha256").update([...props.domains].join(",")).digest("hex").slice(0, 8);
+    const domainsHash = createHash("sha256")
+      .update([...props.domains].join(","))
+      .digest("hex")
+      .slice(0, 8);
     const certificate = new ComputeManagedSslCertificate(this, "certificate", {
       project,
       name: `${name}-cert-${domainsHash}`,

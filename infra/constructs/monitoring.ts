@@ -1,6 +1,9 @@
 import { Construct } from "constructs";
 import { LoggingMetric } from "@cdktf/provider-google/lib/logging-metric";
-import { MonitoringAlertPolicy, type MonitoringAlertPolicyConditions } from "@cdktf/provider-google/lib/monitoring-alert-policy";
+import {
+  MonitoringAlertPolicy,
+  type MonitoringAlertPolicyConditions,
+} from "@cdktf/provider-google/lib/monitoring-alert-policy";
 import { MonitoringDashboard } from "@cdktf/provider-google/lib/monitoring-dashboard";
 import { MonitoringNotificationChannel } from "@cdktf/provider-google/lib/monitoring-notification-channel";
 import { MonitoringUptimeCheckConfig } from "@cdktf/provider-google/lib/monitoring-uptime-check-config";
@@ -84,7 +87,13 @@ export class Monitoring extends Construct {
     );
     const notificationChannels = this.channels.map((channel) => channel.name);
 
-    const policy = (name: string, displayName: string, severity: "CRITICAL" | "ERROR" | "WARNING", condition: MonitoringAlertPolicyConditions, runbook: string) => {
+    const policy = (
+      name: string,
+      displayName: string,
+      severity: "CRITICAL" | "ERROR" | "WARNING",
+      condition: MonitoringAlertPolicyConditions,
+      runbook: string,
+    ) => {
       const created = new MonitoringAlertPolicy(this, `alert-${name}`, {
         project: projectId,
         displayName: `${baseName}: ${displayName}`,
@@ -159,7 +168,14 @@ export class Monitoring extends Construct {
         displayName: `${instancesAt} or more instances for 5 minutes`,
         conditionThreshold: {
           filter: `metric.type="run.googleapis.com/container/instance_count" AND resource.type="cloud_run_revision" AND resource.label.service_name="${serviceName}"`,
-          aggregations: [{ alignmentPeriod: "60s", perSeriesAligner: "ALIGN_MAX", crossSeriesReducer: "REDUCE_SUM", groupByFields: ["resource.label.service_name"] }],
+          aggregations: [
+            {
+              alignmentPeriod: "60s",
+              perSeriesAligner: "ALIGN_MAX",
+              crossSeriesReducer: "REDUCE_SUM",
+              groupByFields: ["resource.label.service_name"],
+            },
+          ],
           comparison: "COMPARISON_GT",
           thresholdValue: instancesAt - 0.5,
           duration: "300s",
@@ -211,7 +227,12 @@ export class Monitoring extends Construct {
       name: `${baseName}-error-logs`,
       description: `Log entries of severity ERROR or worse from the Cloud Run service ${serviceName}`,
       filter: `resource.type="cloud_run_revision" AND resource.labels.service_name="${serviceName}" AND severity>=ERROR`,
-      metricDescriptor: { metricKind: "DELTA", valueType: "INT64", unit: "1", displayName: `${baseName} error log entries` },
+      metricDescriptor: {
+        metricKind: "DELTA",
+        valueType: "INT64",
+        unit: "1",
+        displayName: `${baseName} error log entries`,
+      },
     });
     policy(
       "error-logs",

@@ -45,7 +45,9 @@ export class Network extends Construct {
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
     if (props.egress === "connector" && !/^[a-z][-a-z0-9]{0,23}[a-z0-9]$/.test(props.connectorName)) {
-      throw new Error(`Network: connector name "${props.connectorName}" must match ^[a-z][-a-z0-9]{0,23}[a-z0-9]$ (at most 25 characters)`);
+      throw new Error(
+        `Network: connector name "${props.connectorName}" must match ^[a-z][-a-z0-9]{0,23}[a-z0-9]$ (at most 25 characters)`,
+      );
     }
     const dependsOn = props.dependsOn ?? [];
     this.vpc = new ComputeNetwork(this, "vpc", {

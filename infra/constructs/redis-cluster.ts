@@ -53,8 +53,14 @@ export class RedisClusterStore extends Construct {
     super(scope, id);
     const dependsOn = props.dependsOn ?? [];
     const window = props.maintenanceWindow ?? undefined;
-    if (!Number.isInteger(props.shardCount) || props.shardCount < 1 || props.shardCount * (1 + props.replicaCount) > 250) {
-      throw new Error(`RedisClusterStore: ${props.shardCount} shards with ${props.replicaCount} replicas each do not fit 1 to 250 nodes`);
+    if (
+      !Number.isInteger(props.shardCount) ||
+      props.shardCount < 1 ||
+      props.shardCount * (1 + props.replicaCount) > 250
+    ) {
+      throw new Error(
+        `RedisClusterStore: ${props.shardCount} shards with ${props.replicaCount} replicas each do not fit 1 to 250 nodes`,
+      );
     }
     this.subnet = new ComputeSubnetwork(this, "psc-subnet", {
       project: props.projectId,
@@ -95,7 +101,13 @@ export class RedisClusterStore extends Construct {
             ? { mode: "AOF", aofConfig: { appendFsync: "EVERYSEC" } }
             : { mode: "DISABLED" },
       ...(window
-        ? { maintenancePolicy: { weeklyMaintenanceWindow: [{ day: window.day, startTime: { hours: window.startHour, minutes: 0, seconds: 0, nanos: 0 } }] } }
+        ? {
+            maintenancePolicy: {
+              weeklyMaintenanceWindow: [
+                { day: window.day, startTime: { hours: window.startHour, minutes: 0, seconds: 0, nanos: 0 } },
+              ],
+            },
+          }
         : {}),
       deletionProtectionEnabled: props.deletionProtection,
       lifecycle: { preventDestroy: props.deletionProtection },
@@ -116,6 +128,9 @@ export class RedisClusterStore extends Construct {
 
   /** Every certificate of every CA chain the cluster's server certificates may come from, PEM, joined by newlines. */
   get caCertificates(): string {
-    return Fn.join("\n", Fn.flatten(Token.asList(this.cluster.interpolationForAttribute("managed_server_ca[0].ca_certs[*].certificates"))));
+    return Fn.join(
+      "\n",
+      Fn.flatten(Token.asList(this.cluster.interpolationForAttribute("managed_server_ca[0].ca_certs[*].certificates"))),
+    );
   }
 }

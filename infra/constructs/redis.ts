@@ -70,7 +70,9 @@ export class Redis extends Construct {
     const dependsOn = props.dependsOn ?? [];
     const percent = props.maxmemoryPercent ?? 100;
     if (!Number.isInteger(percent) || percent < 20 || percent > 100) {
-      throw new Error(`Redis: maxmemoryPercent must be an integer from 20 to 100 (Memorystore's lower bound is 20% of capacity); got ${percent}`);
+      throw new Error(
+        `Redis: maxmemoryPercent must be an integer from 20 to 100 (Memorystore's lower bound is 20% of capacity); got ${percent}`,
+      );
     }
     const window = props.maintenanceWindow ?? undefined;
     if (window && (!Number.isInteger(window.startHour) || window.startHour < 0 || window.startHour > 23)) {
@@ -101,7 +103,9 @@ export class Redis extends Construct {
       ...(window
         ? {
             maintenancePolicy: {
-              weeklyMaintenanceWindow: [{ day: window.day, startTime: { hours: window.startHour, minutes: 0, seconds: 0, nanos: 0 } }],
+              weeklyMaintenanceWindow: [
+                { day: window.day, startTime: { hours: window.startHour, minutes: 0, seconds: 0, nanos: 0 } },
+              ],
             },
           }
         : {}),

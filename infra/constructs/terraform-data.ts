@@ -1,5 +1,12 @@
 import type { Construct } from "constructs";
-import { TerraformResource, anyToHclTerraform, anyToTerraform, hashMapper, hashMapperHcl, type TerraformMetaArguments } from "cdktf";
+import {
+  TerraformResource,
+  anyToHclTerraform,
+  anyToTerraform,
+  hashMapper,
+  hashMapperHcl,
+  type TerraformMetaArguments,
+} from "cdktf";
 
 /** Props of {@link TerraformData}. */
 export interface TerraformDataProps extends TerraformMetaArguments {

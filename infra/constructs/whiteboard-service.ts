@@ -38,7 +38,8 @@ export interface RedisEndpoint {
    * readable by the service account; `version`, a number, so a new AUTH string rolls out a new revision), or `iam`
    * (an access token of the service's own account, for Memorystore for Redis Cluster).
    */
-  readonly auth: { readonly kind: "password"; readonly secretId: string; readonly version: string } | { readonly kind: "iam" };
+  readonly auth:
+    { readonly kind: "password"; readonly secretId: string; readonly version: string } | { readonly kind: "iam" };
   /** A Redis Cluster: `host` and `port` are its discovery endpoint (REDIS_CLUSTER). @default false */
   readonly cluster?: boolean;
   /**
@@ -51,7 +52,12 @@ export interface RedisEndpoint {
 /** How the service reaches the VPC. */
 export type VpcEgress =
   | { readonly kind: "connector"; readonly connectorId: string; readonly egress: "PRIVATE_RANGES_ONLY" | "ALL_TRAFFIC" }
-  | { readonly kind: "direct"; readonly network: string; readonly subnetwork: string; readonly egress: "PRIVATE_RANGES_ONLY" | "ALL_TRAFFIC" };
+  | {
+      readonly kind: "direct";
+      readonly network: string;
+      readonly subnetwork: string;
+      readonly egress: "PRIVATE_RANGES_ONLY" | "ALL_TRAFFIC";
+    };
 
 /** Props of {@link WhiteboardService}. */
 export interface WhiteboardServiceProps {
@@ -137,10 +143,22 @@ export class WhiteboardService extends Construct {
     const check = (ok: boolean, message: string) => {
       if (!ok) throw new Error(`WhiteboardService: ${message}`);
     };
-    check(Number.isInteger(props.timeoutSeconds) && props.timeoutSeconds >= 1 && props.timeoutSeconds <= 3600, "timeoutSeconds must be 1 to 3600");
-    check(Number.isInteger(props.concurrency) && props.concurrency >= 1 && props.concurrency <= 1000, "concurrency must be 1 to 1000");
-    check(props.minInstances >= 0 && props.minInstances <= props.maxInstances, "minInstances must be 0 to maxInstances");
-    check(!props.defaultUriDisabled || props.betaProvider !== undefined, "defaultUriDisabled needs betaProvider (the field is Beta in provider 6.50.0)");
+    check(
+      Number.isInteger(props.timeoutSeconds) && props.timeoutSeconds >= 1 && props.timeoutSeconds <= 3600,
+      "timeoutSeconds must be 1 to 3600",
+    );
+    check(
+      Number.isInteger(props.concurrency) && props.concurrency >= 1 && props.concurrency <= 1000,
+      "concurrency must be 1 to 1000",
+    );
+    check(
+      props.minInstances >= 0 && props.minInstances <= props.maxInstances,
+      "minInstances must be 0 to maxInstances",
+    );
+    check(
+      !props.defaultUriDisabled || props.betaProvider !== undefined,
+      "defaultUriDisabled needs betaProvider (the field is Beta in provider 6.50.0)",
+    );
 
     const env: CloudRunV2ServiceTemplateContainersEnv[] = [
       { name: "NODE_ENV", value: "production" },
@@ -148,11 +166,16 @@ export class WhiteboardService extends Construct {
       { name: "REDIS_PORT", value: `${props.redis.port}` },
       { name: "REDIS_TLS", value: "true" },
       { name: "REDIS_CA_CERT", value: props.redis.caCertificates },
-      ...(props.redis.waitReplicas > 0 ? [{ name: "REDIS_WAIT_REPLICAS", value: String(props.redis.waitReplicas) }] : []),
+      ...(props.redis.waitReplicas > 0
+        ? [{ name: "REDIS_WAIT_REPLICAS", value: String(props.redis.waitReplicas) }]
+        : []),
       ...(props.redis.cluster ? [{ name: "REDIS_CLUSTER", value: "true" }] : []),
       props.redis.auth.kind === "iam"
         ? { name: "REDIS_AUTH", value: "iam" }
-        : { name: "REDIS_PASSWORD", valueSource: { secretKeyRef: { secret: props.redis.auth.secretId, version: props.redis.auth.version } } },
+        : {
+            name: "REDIS_PASSWORD",
+            valueSource: { secretKeyRef: { secret: props.redis.auth.secretId, version: props.redis.auth.version } },
+          },
       { name: "REQUEST_TIMEOUT_SECONDS", value: String(props.timeoutSeconds) },
       // One WebSocket is one Cloud Run request: the service admits no more sockets than the instance's concurrency.
       { name: "MAX_SOCKETS", value: String(props.concurrency) },
@@ -172,7 +195,10 @@ export class WhiteboardService extends Construct {
     const vpcAccess: CloudRunV2ServiceTemplateVpcAccess =
       props.vpc.kind === "connector"
         ? { connector: props.vpc.connectorId, egress: props.vpc.egress }
-        : { networkInterfaces: [{ network: props.vpc.network, subnetwork: props.vpc.subnetwork }], egress: props.vpc.egress };
+        : {
+            networkInterfaces: [{ network: props.vpc.network, subnetwork: props.vpc.subnetwork }],
+            egress: props.vpc.egress,
+          };
 
     const sidecar = props.metricsSidecar ? sidecarContainer(props.metricsSidecar) : undefined;
 
@@ -181,7 +207,9 @@ export class WhiteboardService extends Construct {
       location: props.region,
       name: props.name,
       deletionProtection: props.deletionProtection,
-      ingress: props.internalAndLoadBalancerIngressOnly ? "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER" : "INGRESS_TRAFFIC_ALL",
+      ingress: props.internalAndLoadBalancerIngressOnly
+        ? "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
+        : "INGRESS_TRAFFIC_ALL",
       // Public without an IAM binding: no allUsers member, which Domain Restricted Sharing refuses. Needs
       // run.services.setIamPolicy (roles/run.admin) from whoever deploys.
       invokerIamDisabled: props.publicAccess === "invoker-check-disabled",
@@ -252,11 +280,17 @@ export class WhiteboardService extends Construct {
  * (only the ingress container may have one), and started after the service's container is healthy (`depends_on`), so
  * that its first scrape finds the metrics endpoint.
  */
-function sidecarContainer(sidecar: MetricsSidecar): { container: CloudRunV2ServiceTemplateContainers; volume: CloudRunV2ServiceTemplateVolumes } {
+function sidecarContainer(sidecar: MetricsSidecar): {
+  container: CloudRunV2ServiceTemplateContainers;
+  volume: CloudRunV2ServiceTemplateVolumes;
+} {
   return {
     volume: {
       name: "gmp-config",
-      secret: { secret: sidecar.configSecretId, items: [{ version: sidecar.configSecretVersion, path: SIDECAR_CONFIG_FILE }] },
+      secret: {
+        secret: sidecar.configSecretId,
+        items: [{ version: sidecar.configSecretVersion, path: SIDECAR_CONFIG_FILE }],
+      },
     },
     container: {
       name: "prometheus-sidecar",
@@ -266,7 +300,12 @@ function sidecarContainer(sidecar: MetricsSidecar): { container: CloudRunV2Servi
       resources: { limits: { cpu: "1", memory: "512Mi" } },
       volumeMounts: [{ name: "gmp-config", mountPath: SIDECAR_CONFIG_DIR }],
       // Its /liveness answers after a 5 s pause (it flushes telemetry meanwhile), so the timeout is longer than that.
-      livenessProbe: { httpGet: { path: "/liveness", port: SIDECAR_HEALTH_PORT }, periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 3 },
+      livenessProbe: {
+        httpGet: { path: "/liveness", port: SIDECAR_HEALTH_PORT },
+        periodSeconds: 30,
+        timeoutSeconds: 10,
+        failureThreshold: 3,
+      },
     },
   };
 }

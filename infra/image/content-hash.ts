@@ -26,7 +26,16 @@ export const DEFAULT_CONTEXT_ENTRIES = [
  * Directory names skipped at any depth: build output and dependencies that the Dockerfile recreates. The image-build
  * script excludes the same names when it packs the context, so the hash matches what is uploaded.
  */
-export const EXCLUDED_DIRECTORY_NAMES = ["node_modules", "dist", ".git", "coverage", "cdktf.out", ".gen", ".terraform", ".tmp"] as const;
+export const EXCLUDED_DIRECTORY_NAMES = [
+  "node_modules",
+  "dist",
+  ".git",
+  "coverage",
+  "cdktf.out",
+  ".gen",
+  ".terraform",
+  ".tmp",
+] as const;
 
 /** Result of {@link hashBuildContext}. */
 export interface BuildContextHash {

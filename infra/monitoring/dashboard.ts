@@ -37,7 +37,12 @@ interface DataSet {
     | {
         timeSeriesFilter: {
           filter: string;
-          aggregation: { alignmentPeriod: string; perSeriesAligner: string; crossSeriesReducer?: string; groupByFields?: string[] };
+          aggregation: {
+            alignmentPeriod: string;
+            perSeriesAligner: string;
+            crossSeriesReducer?: string;
+            groupByFields?: string[];
+          };
         };
         unitOverride?: string;
       };
@@ -59,8 +64,15 @@ export interface Tile {
   yPos: number;
   width: number;
   height: number;
-  widget:
-    | { title: string; xyChart: { dataSets: DataSet[]; thresholds?: Threshold[]; yAxis: { label: string; scale: "LINEAR" }; chartOptions: { mode: "COLOR" } } };
+  widget: {
+    title: string;
+    xyChart: {
+      dataSets: DataSet[];
+      thresholds?: Threshold[];
+      yAxis: { label: string; scale: "LINEAR" };
+      chartOptions: { mode: "COLOR" };
+    };
+  };
 }
 
 export interface Dashboard {
@@ -135,19 +147,30 @@ export function dashboardCharts(options: DashboardOptions): Chart[] {
     {
       title: "Open connections and boards",
       yLabel: "count",
-      dataSets: [promql(`sum(whiteboard_sockets{${ns}})`, "sockets"), promql(`sum(whiteboard_boards{${ns}})`, "boards (summed over instances)")],
+      dataSets: [
+        promql(`sum(whiteboard_sockets{${ns}})`, "sockets"),
+        promql(`sum(whiteboard_boards{${ns}})`, "boards (summed over instances)"),
+      ],
     },
     {
       title: "Operations stored per second",
       yLabel: "per second",
-      dataSets: [promql(`sum by (kind) (rate(whiteboard_operations_stored_total{${ns}}[5m]))`, "${kind}", "STACKED_AREA")],
+      dataSets: [
+        promql(`sum by (kind) (rate(whiteboard_operations_stored_total{${ns}}[5m]))`, "${kind}", "STACKED_AREA"),
+      ],
     },
     {
       title: "Store latency (writes): p50 and p99",
       yLabel: "seconds",
       dataSets: [
-        promql(`histogram_quantile(0.5, sum by (le) (rate(whiteboard_store_call_seconds_bucket{${ns},${writes}}[5m])))`, "p50"),
-        promql(`histogram_quantile(0.99, sum by (le) (rate(whiteboard_store_call_seconds_bucket{${ns},${writes}}[5m])))`, "p99"),
+        promql(
+          `histogram_quantile(0.5, sum by (le) (rate(whiteboard_store_call_seconds_bucket{${ns},${writes}}[5m])))`,
+          "p50",
+        ),
+        promql(
+          `histogram_quantile(0.99, sum by (le) (rate(whiteboard_store_call_seconds_bucket{${ns},${writes}}[5m])))`,
+          "p99",
+        ),
       ],
       thresholds: [line("p99 alert", options.storeLatencyP99Seconds)],
     },
@@ -181,40 +204,68 @@ export function dashboardCharts(options: DashboardOptions): Chart[] {
       title: "CPU utilization: p50 and p99 of instances",
       yLabel: "ratio",
       dataSets: [
-        filtered(`metric.type="run.googleapis.com/container/cpu/utilizations" AND ${run}`, { perSeriesAligner: "ALIGN_PERCENTILE_50", crossSeriesReducer: "REDUCE_MEAN" }, "p50"),
-        filtered(`metric.type="run.googleapis.com/container/cpu/utilizations" AND ${run}`, { perSeriesAligner: "ALIGN_PERCENTILE_99", crossSeriesReducer: "REDUCE_MAX" }, "p99"),
+        filtered(
+          `metric.type="run.googleapis.com/container/cpu/utilizations" AND ${run}`,
+          { perSeriesAligner: "ALIGN_PERCENTILE_50", crossSeriesReducer: "REDUCE_MEAN" },
+          "p50",
+        ),
+        filtered(
+          `metric.type="run.googleapis.com/container/cpu/utilizations" AND ${run}`,
+          { perSeriesAligner: "ALIGN_PERCENTILE_99", crossSeriesReducer: "REDUCE_MAX" },
+          "p99",
+        ),
       ],
     },
     {
       title: "Memory utilization: p50 and p99 of instances",
       yLabel: "ratio",
       dataSets: [
-        filtered(`metric.type="run.googleapis.com/container/memory/utilizations" AND ${run}`, { perSeriesAligner: "ALIGN_PERCENTILE_50", crossSeriesReducer: "REDUCE_MEAN" }, "p50"),
-        filtered(`metric.type="run.googleapis.com/container/memory/utilizations" AND ${run}`, { perSeriesAligner: "ALIGN_PERCENTILE_99", crossSeriesReducer: "REDUCE_MAX" }, "p99"),
+        filtered(
+          `metric.type="run.googleapis.com/container/memory/utilizations" AND ${run}`,
+          { perSeriesAligner: "ALIGN_PERCENTILE_50", crossSeriesReducer: "REDUCE_MEAN" },
+          "p50",
+        ),
+        filtered(
+          `metric.type="run.googleapis.com/container/memory/utilizations" AND ${run}`,
+          { perSeriesAligner: "ALIGN_PERCENTILE_99", crossSeriesReducer: "REDUCE_MAX" },
+          "p99",
+        ),
       ],
     },
     {
       title: "Redis memory usage ratio",
       yLabel: "ratio of maxmemory",
-      dataSets: [filtered(redis.memory, { perSeriesAligner: "ALIGN_MAX", crossSeriesReducer: "REDUCE_MAX" }, "usage ratio")],
+      dataSets: [
+        filtered(redis.memory, { perSeriesAligner: "ALIGN_MAX", crossSeriesReducer: "REDUCE_MAX" }, "usage ratio"),
+      ],
       thresholds: [line("alert", options.redisMemoryRatioAlert)],
     },
     {
       title: "Redis connected clients",
       yLabel: "clients",
-      dataSets: [filtered(redis.clients, { perSeriesAligner: "ALIGN_MEAN", crossSeriesReducer: "REDUCE_SUM" }, "clients")],
+      dataSets: [
+        filtered(redis.clients, { perSeriesAligner: "ALIGN_MEAN", crossSeriesReducer: "REDUCE_SUM" }, "clients"),
+      ],
     },
     {
       title: "Catch-up answers: p99 time by kind",
       yLabel: "seconds",
-      dataSets: [promql(`histogram_quantile(0.99, sum by (le, kind) (rate(whiteboard_catchup_seconds_bucket{${ns}}[5m])))`, "${kind}")],
+      dataSets: [
+        promql(
+          `histogram_quantile(0.99, sum by (le, kind) (rate(whiteboard_catchup_seconds_bucket{${ns}}[5m])))`,
+          "${kind}",
+        ),
+      ],
     },
     {
       title: "Event-loop lag p99 (max of instances) and Redis PING p99",
       yLabel: "seconds",
       dataSets: [
         promql(`max(nodejs_eventloop_lag_p99_seconds{${ns}})`, "event-loop lag"),
-        promql(`histogram_quantile(0.99, sum by (le) (rate(whiteboard_redis_ping_seconds_bucket{${ns}}[5m])))`, "Redis PING"),
+        promql(
+          `histogram_quantile(0.99, sum by (le) (rate(whiteboard_redis_ping_seconds_bucket{${ns}}[5m])))`,
+          "Redis PING",
+        ),
       ],
     },
   ];
@@ -225,13 +276,28 @@ export function dashboardCharts(options: DashboardOptions): Chart[] {
         title: "Load balancer requests per second, by response class",
         yLabel: "per second",
         dataSets: [
-          filtered(lb, { perSeriesAligner: "ALIGN_RATE", crossSeriesReducer: "REDUCE_SUM", groupByFields: ["metric.label.response_code_class"] }, "${metric.labels.response_code_class}", "STACKED_BAR"),
+          filtered(
+            lb,
+            {
+              perSeriesAligner: "ALIGN_RATE",
+              crossSeriesReducer: "REDUCE_SUM",
+              groupByFields: ["metric.label.response_code_class"],
+            },
+            "${metric.labels.response_code_class}",
+            "STACKED_BAR",
+          ),
         ],
       },
       {
         title: "Load balancer 429s per second (Cloud Armor's throttle)",
         yLabel: "per second",
-        dataSets: [filtered(`${lb} AND metric.label.response_code=429`, { perSeriesAligner: "ALIGN_RATE", crossSeriesReducer: "REDUCE_SUM" }, "429")],
+        dataSets: [
+          filtered(
+            `${lb} AND metric.label.response_code=429`,
+            { perSeriesAligner: "ALIGN_RATE", crossSeriesReducer: "REDUCE_SUM" },
+            "429",
+          ),
+        ],
       },
     );
   }

@@ -23,12 +23,16 @@ function main(): void {
   const projectRoot = path.resolve(__dirname, "../..");
   const settings = settingsFromEnv(process.env, (file) => fs.readFileSync(path.resolve(projectRoot, file), "utf8"));
   if (settings.inputs.length !== 1) {
-    throw new InfraConfigError([`ENVIRONMENT: the scripts handle one environment at a time (got ${settings.environments.join(",")})`]);
+    throw new InfraConfigError([
+      `ENVIRONMENT: the scripts handle one environment at a time (got ${settings.environments.join(",")})`,
+    ]);
   }
   for (const notice of settings.notices) process.stderr.write(`${notice}\n`);
   const config = parseInfraConfig(settings.inputs[0]);
   if (process.argv.includes("--json")) {
-    process.stdout.write(`${JSON.stringify(config, (_key, value: unknown) => (value === undefined ? null : value), 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify(config, (_key, value: unknown) => (value === undefined ? null : value), 2)}\n`,
+    );
     return;
   }
   const lines = {
@@ -37,7 +41,11 @@ function main(): void {
     STATE_BUCKET: config.state.bucket ?? "",
     APIS: requiredApis(config).join(" "),
   };
-  process.stdout.write(Object.entries(lines).map(([name, value]) => `${name}=${quote(value)}\n`).join(""));
+  process.stdout.write(
+    Object.entries(lines)
+      .map(([name, value]) => `${name}=${quote(value)}\n`)
+      .join(""),
+  );
 }
 
 runReportingConfigErrors(main);

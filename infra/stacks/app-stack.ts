@@ -63,7 +63,9 @@ export class AppStack extends TerraformStack {
       this.image = new ContainerImage(this, "container-image", { prebuiltImage: config.service.image });
     } else {
       if (!props.imageContext || !registry.buildServiceAccountEmail || !registry.stagingBucketName) {
-        throw new Error("AppStack: building the image needs imageContext and a foundation registry with build resources");
+        throw new Error(
+          "AppStack: building the image needs imageContext and a foundation registry with build resources",
+        );
       }
       this.image = new ContainerImage(this, "container-image", {
         repositoryUrl: registry.repositoryUrl,
@@ -84,14 +86,25 @@ export class AppStack extends TerraformStack {
     const network = foundation.network;
     const vpc: VpcEgress = network.connector
       ? { kind: "connector", connectorId: network.connector.id, egress: config.network.vpcEgress }
-      : { kind: "direct", network: network.vpc.name, subnetwork: network.subnet?.name ?? "", egress: config.network.vpcEgress };
+      : {
+          kind: "direct",
+          network: network.vpc.name,
+          subnetwork: network.subnet?.name ?? "",
+          egress: config.network.vpcEgress,
+        };
 
     const domains = config.loadBalancer.domains;
-    const allowedOrigins = [...new Set([...domains.map((domain) => `https://${domain}`), ...config.service.allowedOrigins])];
+    const allowedOrigins = [
+      ...new Set([...domains.map((domain) => `https://${domain}`), ...config.service.allowedOrigins]),
+    ];
 
     // google-beta only for what needs it: default_uri_disabled is a Beta field in provider 6.50.0.
     const betaProvider = config.service.defaultUriDisabled
-      ? new GoogleBetaProvider(this, "google-beta", { project: config.projectId, region: config.region, defaultLabels: defaultLabels(config) })
+      ? new GoogleBetaProvider(this, "google-beta", {
+          project: config.projectId,
+          region: config.region,
+          defaultLabels: defaultLabels(config),
+        })
       : undefined;
 
     const store = foundation.redisStore;
@@ -111,7 +124,9 @@ export class AppStack extends TerraformStack {
             ? { kind: "password", secretId: store.authSecret.secretId, version: store.authSecretVersion.version }
             : { kind: "iam" },
         // A write is acknowledged once a replica of its primary has it, where there is one.
-        waitReplicas: (store.cluster ? config.redis.cluster.replicaCount > 0 : config.redis.tier === "STANDARD_HA") ? 1 : 0,
+        waitReplicas: (store.cluster ? config.redis.cluster.replicaCount > 0 : config.redis.tier === "STANDARD_HA")
+          ? 1
+          : 0,
       },
       vpc,
       timeoutSeconds: config.service.timeoutSeconds,
@@ -170,7 +185,13 @@ export class AppStack extends TerraformStack {
       maxInstances: config.service.maxInstances,
       notificationEmails: config.monitoring.notificationEmails,
       ...(config.service.publicAccess !== "none" && uptimeHost !== undefined
-        ? { uptimeCheck: { host: uptimeHost, periodSeconds: config.monitoring.uptimeCheck.periodSeconds, regions: config.monitoring.uptimeCheck.regions } }
+        ? {
+            uptimeCheck: {
+              host: uptimeHost,
+              periodSeconds: config.monitoring.uptimeCheck.periodSeconds,
+              regions: config.monitoring.uptimeCheck.regions,
+            },
+          }
         : {}),
       alerts: config.monitoring.alerts,
       ...(this.loadBalancer ? { loadBalancerUrlMap: this.loadBalancer.urlMapName } : {}),
@@ -178,13 +199,25 @@ export class AppStack extends TerraformStack {
     });
 
     if (!config.service.defaultUriDisabled) {
-      new TerraformOutput(this, "service_url", { value: this.whiteboard.uri, description: "Cloud Run URL (reachable only through the load balancer when it exists)" });
+      new TerraformOutput(this, "service_url", {
+        value: this.whiteboard.uri,
+        description: "Cloud Run URL (reachable only through the load balancer when it exists)",
+      });
     }
     new TerraformOutput(this, "image", { value: this.image.imageUri, description: "Image the service runs" });
-    new TerraformOutput(this, "dashboard", { value: this.monitoring.dashboard.id, description: "Cloud Monitoring dashboard (Monitoring, Dashboards in the console)" });
+    new TerraformOutput(this, "dashboard", {
+      value: this.monitoring.dashboard.id,
+      description: "Cloud Monitoring dashboard (Monitoring, Dashboards in the console)",
+    });
     if (this.loadBalancer) {
-      new TerraformOutput(this, "load_balancer_ip", { value: this.loadBalancer.address.address, description: "Point each domain's DNS A record here" });
-      new TerraformOutput(this, "load_balancer_url", { value: this.loadBalancer.url, description: "Public URL once DNS and the managed certificate are ready" });
+      new TerraformOutput(this, "load_balancer_ip", {
+        value: this.loadBalancer.address.address,
+        description: "Point each domain's DNS A record here",
+      });
+      new TerraformOutput(this, "load_balancer_url", {
+        value: this.loadBalancer.url,
+        description: "Public URL once DNS and the managed certificate are ready",
+      });
     }
   }
 }

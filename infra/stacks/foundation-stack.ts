@@ -66,7 +66,14 @@ export class FoundationStack extends TerraformStack {
       return { host, port, caCertificates, cluster: true };
     }
     const redis = this.redis as Redis;
-    return { host: redis.host, port: redis.port, caCertificates: redis.caCertificates, cluster: false, authSecret: redis.authSecret, authSecretVersion: redis.authSecretVersion };
+    return {
+      host: redis.host,
+      port: redis.port,
+      caCertificates: redis.caCertificates,
+      cluster: false,
+      authSecret: redis.authSecret,
+      authSecretVersion: redis.authSecretVersion,
+    };
   }
 
   /** Image repository (and build identity and bucket when building). */
@@ -165,27 +172,56 @@ export class FoundationStack extends TerraformStack {
     this.serviceIdentity = new ServiceIdentity(this, "service-identity", {
       projectId: config.projectId,
       accountId: `${base}-run`,
-      readableSecretIds: [...(this.redis ? [this.redis.authSecret.id] : []), ...(this.metricsConfig ? [this.metricsConfig.secret.id] : [])],
+      readableSecretIds: [
+        ...(this.redis ? [this.redis.authSecret.id] : []),
+        ...(this.metricsConfig ? [this.metricsConfig.secret.id] : []),
+      ],
       writesMetrics: config.monitoring.sidecar.enabled,
       // IAM authentication to the cluster: the service's access token is its AUTH password.
       connectsToRedisCluster: this.redisCluster !== undefined,
       dependsOn: afterApis,
     });
 
-    new TerraformOutput(this, "network", { value: this.network.vpc.name, description: "VPC the service and Redis share" });
+    new TerraformOutput(this, "network", {
+      value: this.network.vpc.name,
+      description: "VPC the service and Redis share",
+    });
     if (this.network.connector) {
-      new TerraformOutput(this, "vpc_connector", { value: this.network.connector.id, description: "Serverless VPC Access connector" });
+      new TerraformOutput(this, "vpc_connector", {
+        value: this.network.connector.id,
+        description: "Serverless VPC Access connector",
+      });
     }
     if (this.network.subnet) {
-      new TerraformOutput(this, "direct_vpc_subnet", { value: this.network.subnet.name, description: "Subnet of Direct VPC egress" });
+      new TerraformOutput(this, "direct_vpc_subnet", {
+        value: this.network.subnet.name,
+        description: "Subnet of Direct VPC egress",
+      });
     }
     const store = this.redisStore;
-    new TerraformOutput(this, "redis_host", { value: store.host, description: store.cluster ? "Discovery endpoint of Memorystore for Redis Cluster (Private Service Connect)" : "Private address of Memorystore Redis" });
-    new TerraformOutput(this, "redis_port", { value: store.port, description: store.cluster ? "Port of the cluster's discovery endpoint (TLS)" : "Port of Memorystore Redis (TLS)" });
+    new TerraformOutput(this, "redis_host", {
+      value: store.host,
+      description: store.cluster
+        ? "Discovery endpoint of Memorystore for Redis Cluster (Private Service Connect)"
+        : "Private address of Memorystore Redis",
+    });
+    new TerraformOutput(this, "redis_port", {
+      value: store.port,
+      description: store.cluster ? "Port of the cluster's discovery endpoint (TLS)" : "Port of Memorystore Redis (TLS)",
+    });
     if (this.redis) {
-      new TerraformOutput(this, "redis_auth_secret", { value: this.redis.authSecret.id, description: "Secret Manager secret holding the Redis AUTH string" });
+      new TerraformOutput(this, "redis_auth_secret", {
+        value: this.redis.authSecret.id,
+        description: "Secret Manager secret holding the Redis AUTH string",
+      });
     }
-    new TerraformOutput(this, "registry", { value: this.registry.repositoryUrl, description: "Artifact Registry repository for the image" });
-    new TerraformOutput(this, "service_account", { value: this.serviceIdentity.email, description: "Runtime service account of the Cloud Run service" });
+    new TerraformOutput(this, "registry", {
+      value: this.registry.repositoryUrl,
+      description: "Artifact Registry repository for the image",
+    });
+    new TerraformOutput(this, "service_account", {
+      value: this.serviceIdentity.email,
+      description: "Runtime service account of the Cloud Run service",
+    });
   }
 }

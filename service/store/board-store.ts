@@ -79,7 +79,11 @@ export interface BoardStore {
   /** Stores strokes in order, each with the next seq (duplicates and refusals take none). */
   addStrokes(board: string, user: string, strokes: readonly NewStroke[]): Promise<Written & { outcomes: AddOutcome[] }>;
   /** Raises stroke versions (odd hides, even shows); lower or equal versions change nothing. */
-  setVisibility(board: string, user: string, changes: readonly (readonly [id: string, version: number])[]): Promise<Written>;
+  setVisibility(
+    board: string,
+    user: string,
+    changes: readonly (readonly [id: string, version: number])[],
+  ): Promise<Written>;
   /** Hides every visible stroke, keeping them `undoClearMs` for `unclear`; a `hard` clear deletes them at once. */
   clear(board: string, user: string, hard?: boolean): Promise<Written & { outcome: ClearOutcome }>;
   unclear(board: string, user: string, of: number): Promise<Written & { outcome: UnclearOutcome }>;
@@ -89,7 +93,12 @@ export interface BoardStore {
    * returns the count across all live instances, with the board's epoch and seq. An instance's entry expires
    * `entryTtlMs` after its last write, so a killed instance stops counting.
    */
-  presence(board: string, instanceId: string, localCount: number | undefined, entryTtlMs: number): Promise<{ count: number; s: number; e: string }>;
+  presence(
+    board: string,
+    instanceId: string,
+    localCount: number | undefined,
+    entryTtlMs: number,
+  ): Promise<{ count: number; s: number; e: string }>;
 }
 
 /** The store as a whole is out of memory (Redis refuses writes with OOM): nothing can be added for now. */

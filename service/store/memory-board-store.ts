@@ -184,9 +184,12 @@ export class MemoryBoardStore implements BoardStore {
     // As the Lua: operations, or the continuation of a snapshot, only while the log holds what followed.
     const after = request.after ?? request.at;
     const inLog = request.e === b.e && after !== undefined && after + 1 >= b.lf && after <= b.s;
-    if (inLog && !request.cursor) return { e: b.e, s: b.s, rotated: false, ops: `[${b.log.slice(after + 1 - b.lf).join(",")}]` };
+    if (inLog && !request.cursor)
+      return { e: b.e, s: b.s, rotated: false, ops: `[${b.log.slice(after + 1 - b.lf).join(",")}]` };
     const cursor = inLog && request.cursor ? request.cursor : Infinity;
-    const budget = request.cursor ? this.limits.readBytes : Math.min(this.limits.readBytes, this.limits.firstReadBytes ?? Infinity);
+    const budget = request.cursor
+      ? this.limits.readBytes
+      : Math.min(this.limits.readBytes, this.limits.firstReadBytes ?? Infinity);
     const k: Record<string, number> = {};
     const pages: { text: string; dead: Set<string> }[] = [];
     let used = 0;
@@ -204,7 +207,12 @@ export class MemoryBoardStore implements BoardStore {
       used += text.length;
       last = page;
     }
-    return { e: b.e, s: b.s, rotated: false, snapshot: { k, records: snapshotRecords(pages), ...(next ? { next } : {}) } };
+    return {
+      e: b.e,
+      s: b.s,
+      rotated: false,
+      snapshot: { k, records: snapshotRecords(pages), ...(next ? { next } : {}) },
+    };
   }
 
   async presence(board: string, _instanceId: string, localCount: number | undefined) {

@@ -33,7 +33,13 @@ export class RedisBoardStore implements BoardStore {
     for (let index = 4; index < reply.length; index += 2) {
       const status = Number(reply[index]);
       const s = Number(reply[index + 1]);
-      outcomes.push(status === STATUS.full ? { kind: "full" } : status === STATUS.duplicate ? { kind: "duplicate", s } : { kind: "stored", s });
+      outcomes.push(
+        status === STATUS.full
+          ? { kind: "full" }
+          : status === STATUS.duplicate
+            ? { kind: "duplicate", s }
+            : { kind: "stored", s },
+      );
     }
     return { ...written(reply), outcomes };
   }
@@ -45,16 +51,22 @@ export class RedisBoardStore implements BoardStore {
 
   async clear(board: string, user: string, hard = false) {
     const { clearIntervalMs, undoClearMs } = this.limits;
-    const reply = await full(this.redis.wbClear(boardKeys(board), [...this.common(), user, clearIntervalMs, undoClearMs, hard ? 1 : 0]));
+    const reply = await full(
+      this.redis.wbClear(boardKeys(board), [...this.common(), user, clearIntervalMs, undoClearMs, hard ? 1 : 0]),
+    );
     const result = written(reply);
-    const outcome: ClearOutcome = reply[4] === STATUS.rateLimited ? "rate_limited" : result.ops === "[]" ? "unchanged" : "stored";
+    const outcome: ClearOutcome =
+      reply[4] === STATUS.rateLimited ? "rate_limited" : result.ops === "[]" ? "unchanged" : "stored";
     return { ...result, outcome };
   }
 
   async unclear(board: string, user: string, of: number) {
-    const reply = await full(this.redis.wbUnclear(boardKeys(board), [...this.common(), user, of, this.limits.clearIntervalMs]));
+    const reply = await full(
+      this.redis.wbUnclear(boardKeys(board), [...this.common(), user, of, this.limits.clearIntervalMs]),
+    );
     const result = written(reply);
-    const outcome: UnclearOutcome = reply[4] === STATUS.rateLimited ? "rate_limited" : reply[4] === STATUS.gone ? "gone" : "stored";
+    const outcome: UnclearOutcome =
+      reply[4] === STATUS.rateLimited ? "rate_limited" : reply[4] === STATUS.gone ? "gone" : "stored";
     return { ...result, outcome };
   }
 

@@ -465,4 +465,7 @@ export const boardScripts = {
 };
 
 /** What runs the board scripts: node-redis's client, or its cluster client (which routes each to the board's node). */
-export type BoardScriptRunner = Record<keyof typeof boardScripts, (keys: readonly string[], args: readonly Arg[]) => Promise<unknown>>;
+export type BoardScriptRunner = Record<
+  keyof typeof boardScripts,
+  (keys: readonly string[], args: readonly Arg[]) => Promise<unknown>
+>;

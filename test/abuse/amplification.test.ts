@@ -51,7 +51,15 @@ beforeAll(async () => {
     name: "builder",
     nodeArgs: CLOUD_RUN_HEAP,
     onLine: (line) => logs.onLine("builder", line),
-    env: { ...topology.redis.serviceEnv, WRITE_BYTES_PER_SECOND: String(100 * MIB), WRITE_BYTES_BURST: String(1024 * MIB), WRITE_BYTES_PER_ADDRESS_PER_SECOND: String(100 * MIB), WRITE_BYTES_PER_ADDRESS_BURST: String(1024 * MIB), RATE_LIMIT_PER_SECOND: "10000", RATE_LIMIT_BURST: "100000" },
+    env: {
+      ...topology.redis.serviceEnv,
+      WRITE_BYTES_PER_SECOND: String(100 * MIB),
+      WRITE_BYTES_BURST: String(1024 * MIB),
+      WRITE_BYTES_PER_ADDRESS_PER_SECOND: String(100 * MIB),
+      WRITE_BYTES_PER_ADDRESS_BURST: String(1024 * MIB),
+      RATE_LIMIT_PER_SECOND: "10000",
+      RATE_LIMIT_BURST: "100000",
+    },
   });
   await builder.start();
   await buildLargestBoard(builder.url);
@@ -62,8 +70,6 @@ afterAll(async () => {
   await builder?.stop();
   await topology?.stop();
 });
-
-
 
 /** Strokes until the board refuses one with board_full: MAX_BOARD_BYTES (16 MiB) of records, about 2,800 strokes. */
 async function buildLargestBoard(url: string): Promise<void> {
@@ -91,7 +97,9 @@ async function loopCatchUps(client: TestClient, until: number): Promise<{ answer
     await sleep(100);
   };
   while (Date.now() < until) {
-    let ack: SyncAck = await client.join({ board: BOARD }).catch(() => ({ ok: false, code: "unavailable", error: "no answer" }) as SyncAck);
+    let ack: SyncAck = await client
+      .join({ board: BOARD })
+      .catch(() => ({ ok: false, code: "unavailable", error: "no answer" }) as SyncAck);
     if (!ack.ok) {
       await retry();
       continue;
@@ -99,7 +107,9 @@ async function loopCatchUps(client: TestClient, until: number): Promise<{ answer
     answers += 1;
     const at = ack.s;
     while (ack.ok && "snapshot" in ack && ack.snapshot.next !== undefined && Date.now() < until) {
-      const next: SyncAck = await client.read({ e: ack.e, at, cursor: ack.snapshot.next }).catch(() => ({ ok: false, code: "unavailable", error: "no answer" }) as SyncAck);
+      const next: SyncAck = await client
+        .read({ e: ack.e, at, cursor: ack.snapshot.next })
+        .catch(() => ({ ok: false, code: "unavailable", error: "no answer" }) as SyncAck);
       if (!next.ok) {
         await retry();
         continue;
@@ -114,7 +124,11 @@ async function loopCatchUps(client: TestClient, until: number): Promise<{ answer
 /** Ten clients looping catch-ups for ATTACK_SECONDS, an honest user drawing meanwhile: what the instance wrote, and its peak RSS. */
 async function attack(addresses: (index: number) => string, honestAddress: string) {
   const pid = topology.instance(0).pid as number;
-  const attackers = await Promise.all(Array.from({ length: ATTACKERS }, (_, i) => connectClient(topology.instance(0).url, { localAddress: addresses(i) })));
+  const attackers = await Promise.all(
+    Array.from({ length: ATTACKERS }, (_, i) =>
+      connectClient(topology.instance(0).url, { localAddress: addresses(i) }),
+    ),
+  );
   clients.push(...attackers);
   const honest = await connectClient(topology.instance(0).url, { localAddress: honestAddress });
   clients.push(honest);
@@ -191,7 +205,10 @@ test("a client that asks for catch-ups and never reads is cut once its send buff
   const { peakRssBytes } = await peakRss(instance.pid as number, async () => {
     // One read every 30 ms: each is answered (one at a time) with a snapshot page of about 1 MiB that is never read.
     let id = 1;
-    const timer = setInterval(() => ws.socket.writable && ws.sendFrames([`42${id++}["read",{"e":"stale","after":0}]`]), 30);
+    const timer = setInterval(
+      () => ws.socket.writable && ws.sendFrames([`42${id++}["read",{"e":"stale","after":0}]`]),
+      30,
+    );
     try {
       await within(ws.closed, 20_000, "the client to be cut");
     } finally {
@@ -199,7 +216,10 @@ test("a client that asks for catch-ups and never reads is cut once its send buff
     }
   });
   const after = await scrape(instance.metricsUrl);
-  expect(after.sum("whiteboard_connections_cut_total", { reason: "send_buffer" }) - before.sum("whiteboard_connections_cut_total", { reason: "send_buffer" })).toBe(1);
+  expect(
+    after.sum("whiteboard_connections_cut_total", { reason: "send_buffer" }) -
+      before.sum("whiteboard_connections_cut_total", { reason: "send_buffer" }),
+  ).toBe(1);
   const [line] = logs.matching("connection closed: send buffer", linesBefore, "builder");
   expect(line).toMatchObject({ severity: "WARNING", address: "127.0.7.2" });
   expect(line?.bufferedBytes as number).toBeGreaterThan(SEND_BUFFER_BYTES);

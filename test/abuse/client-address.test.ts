@@ -8,7 +8,8 @@ import { addressKey, clientAddress, requestOrigin, servedOverHttps } from "../..
 import { SampledLog } from "../../service/sampled-log";
 import { createLogger, redactUrlCredentials } from "../../service/logger";
 
-const request = (headers: Record<string, string>, peer = "169.254.1.1") => ({ headers, socket: { remoteAddress: peer } }) as unknown as IncomingMessage;
+const request = (headers: Record<string, string>, peer = "169.254.1.1") =>
+  ({ headers, socket: { remoteAddress: peer } }) as unknown as IncomingMessage;
 const xff = (value: string, hop: number) => clientAddress(request({ "x-forwarded-for": value }), hop);
 
 describe("Cloud Run at its run.app URL (CLIENT_ADDRESS_HOP=1): Cloud Run appends the address that connected", () => {
@@ -51,11 +52,17 @@ test("IPv6 addresses count per /64, IPv4 per address", () => {
 });
 
 test("the origin a request reached carries the scheme the front saw", () => {
-  expect(requestOrigin(request({ host: "board.example.com", "x-forwarded-proto": "https" }))).toBe("https://board.example.com");
-  expect(requestOrigin(request({ host: "board.example.com:443", "x-forwarded-proto": "https" }))).toBe("https://board.example.com");
+  expect(requestOrigin(request({ host: "board.example.com", "x-forwarded-proto": "https" }))).toBe(
+    "https://board.example.com",
+  );
+  expect(requestOrigin(request({ host: "board.example.com:443", "x-forwarded-proto": "https" }))).toBe(
+    "https://board.example.com",
+  );
   expect(requestOrigin(request({ host: "127.0.0.1:8080" }))).toBe("http://127.0.0.1:8080");
   // http-proxy (the local front) appends ws or wss for a WebSocket: the last entry is what the nearest proxy saw.
-  expect(requestOrigin(request({ host: "127.0.0.1:8080", "x-forwarded-proto": "https,ws" }))).toBe("http://127.0.0.1:8080");
+  expect(requestOrigin(request({ host: "127.0.0.1:8080", "x-forwarded-proto": "https,ws" }))).toBe(
+    "http://127.0.0.1:8080",
+  );
   expect(requestOrigin(request({ host: "evil.example/path" }))).toBeUndefined();
   expect(requestOrigin(request({ host: "user@evil.example" }))).toBeUndefined();
   expect(requestOrigin(request({}))).toBeUndefined();
@@ -65,11 +72,16 @@ test("the origin a request reached carries the scheme the front saw", () => {
 
 test("a URL's user name and password are redacted in any log line, in either slot", () => {
   expect(redactUrlCredentials("rediss://default:s3cret@10.0.0.3:6378")).toBe("rediss://[redacted]@10.0.0.3:6378");
-  expect(redactUrlCredentials("connect to redis://s3cret@10.0.0.3:6379 failed")).toBe("connect to redis://[redacted]@10.0.0.3:6379 failed");
+  expect(redactUrlCredentials("connect to redis://s3cret@10.0.0.3:6379 failed")).toBe(
+    "connect to redis://[redacted]@10.0.0.3:6379 failed",
+  );
   expect(redactUrlCredentials("mail me at someone@example.com")).toBe("mail me at someone@example.com");
   const lines: string[] = [];
   const logger = createLogger({ level: "info", instanceId: "t" }, { write: (line: string) => lines.push(line) });
-  logger.info({ redis: "rediss://pw-in-user-slot@10.0.0.3:6378", nested: { url: "redis://u:pw2@h:1" } }, "listening at redis://u:pw3@h:1");
+  logger.info(
+    { redis: "rediss://pw-in-user-slot@10.0.0.3:6378", nested: { url: "redis://u:pw2@h:1" } },
+    "listening at redis://u:pw3@h:1",
+  );
   expect(lines.join("")).not.toMatch(/pw-in-user-slot|pw2|pw3/);
   expect(lines.join("")).toContain("rediss://[redacted]@10.0.0.3:6378");
 });
@@ -77,7 +89,10 @@ test("a URL's user name and password are redacted in any log line, in either slo
 test("security logs keep 10 lines of a kind per 10 s and say how many they left out", () => {
   const lines: Record<string, unknown>[] = [];
   let now = 0;
-  const logger = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = pino(
+    { level: "info" },
+    { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   const log = new SampledLog(logger, 10, 10_000, () => now);
   for (let i = 0; i < 1_000; i++) log.warn("address_full", { address: "203.0.113.7" }, "connection refused");
   log.warn("origin", { address: "203.0.113.8" }, "connection refused");

@@ -31,11 +31,14 @@ beforeAll(async () => {
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
   // Every connection of a test is gone before the next test counts its own.
-  await eventually(
-    "every socket to close",
-    async () => (await Promise.all(topology.instances.map((instance) => scrape(instance.metricsUrl)))).every((m) => m.sum("whiteboard_sockets") === 0),
+  await eventually("every socket to close", async () =>
+    (await Promise.all(topology.instances.map((instance) => scrape(instance.metricsUrl)))).every(
+      (m) => m.sum("whiteboard_sockets") === 0,
+    ),
   );
-  await eventually("the front to release every slot", () => Object.values(topology.frontStats()?.active ?? {}).every((count) => count === 0));
+  await eventually("the front to release every slot", () =>
+    Object.values(topology.frontStats()?.active ?? {}).every((count) => count === 0),
+  );
   await sleep(100);
 });
 
@@ -44,10 +47,15 @@ afterAll(async () => {
 });
 
 const metrics = (index: number) => scrape(topology.instance(index).metricsUrl);
-const grewBy = (after: MetricsSnapshot, before: MetricsSnapshot, name: string, labels: Record<string, string>) => after.sum(name, labels) - before.sum(name, labels);
+const grewBy = (after: MetricsSnapshot, before: MetricsSnapshot, name: string, labels: Record<string, string>) =>
+  after.sum(name, labels) - before.sum(name, labels);
 
 /** Opens a socket and joins; undefined when the connection is refused. */
-async function tryConnect(url: string, localAddress: string, headers: Record<string, string> = {}): Promise<TestClient | undefined> {
+async function tryConnect(
+  url: string,
+  localAddress: string,
+  headers: Record<string, string> = {},
+): Promise<TestClient | undefined> {
   const client = await connectClient(url, { localAddress, headers }).catch(() => undefined);
   if (!client) return undefined;
   clients.push(client);
@@ -55,7 +63,11 @@ async function tryConnect(url: string, localAddress: string, headers: Record<str
   return client;
 }
 
-async function tryMany(url: string, addresses: readonly string[], headers: (index: number) => Record<string, string> = () => ({})) {
+async function tryMany(
+  url: string,
+  addresses: readonly string[],
+  headers: (index: number) => Record<string, string> = () => ({}),
+) {
   const results = [];
   // One after another: each admission sees the ones before it.
   for (const [index, address] of addresses.entries()) results.push(await tryConnect(url, address, headers(index)));
@@ -85,7 +97,9 @@ describe("one WebSocket, one socket", () => {
     expect(after.sum("whiteboard_sockets")).toBe(0);
     expect(grewBy(after, before, "whiteboard_connections_cut_total", { reason: "second_socket" })).toBe(1);
     // One log line for the whole attack (the cut), none per CONNECT.
-    expect(logs.matching(/./, linesBefore, instance.name)).toEqual([expect.objectContaining({ message: "connection closed: second socket", address: "127.0.1.1" })]);
+    expect(logs.matching(/./, linesBefore, instance.name)).toEqual([
+      expect.objectContaining({ message: "connection closed: second socket", address: "127.0.1.1" }),
+    ]);
     // Before, this made 8,000 sockets with handlers, timers and two log lines each. Now: parsing 64 KB of frames.
     expect(cpuMs).toBeLessThan(500);
   });
@@ -94,7 +108,11 @@ describe("one WebSocket, one socket", () => {
     const instance = topology.instance(1);
     const before = await metrics(1);
     const linesBefore = logs.length;
-    const sockets = await Promise.all(Array.from({ length: 16 }, (_, i) => openRawWebSocket(instance.url, { localAddress: `127.0.1.${10 + i}`, collect: true })));
+    const sockets = await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        openRawWebSocket(instance.url, { localAddress: `127.0.1.${10 + i}`, collect: true }),
+      ),
+    );
     await eventually("every open packet", () => sockets.every((ws) => ws.frames.length === 1));
     for (const ws of sockets) ws.sendRaw(FLOOD);
     await Promise.all(sockets.map((ws) => ws.closed));
@@ -119,13 +137,20 @@ describe("sockets per client address", () => {
     const url = topology.instance(0).url;
     const before = await metrics(0);
     const linesBefore = logs.length;
-    expect(await tryMany(url, Array.from({ length: PER_ADDRESS + 3 }, () => "127.0.2.1"))).toEqual({ accepted: PER_ADDRESS, refused: 3 });
+    expect(
+      await tryMany(
+        url,
+        Array.from({ length: PER_ADDRESS + 3 }, () => "127.0.2.1"),
+      ),
+    ).toEqual({ accepted: PER_ADDRESS, refused: 3 });
     expect(await tryConnect(url, "127.0.2.2")).toBeDefined();
 
     const after = await metrics(0);
     expect(grewBy(after, before, "whiteboard_connections_refused_total", { reason: "address_full" })).toBe(3);
     expect(logs.matching("connection refused: address full", linesBefore)).toEqual(
-      Array.from({ length: 3 }, () => expect.objectContaining({ severity: "WARNING", address: "127.0.2.1", open: PER_ADDRESS })),
+      Array.from({ length: 3 }, () =>
+        expect.objectContaining({ severity: "WARNING", address: "127.0.2.1", open: PER_ADDRESS }),
+      ),
     );
 
     clients.find((client) => client.socket.connected)?.close();
@@ -135,8 +160,14 @@ describe("sockets per client address", () => {
   test(`through the front, with a made-up X-Forwarded-For on every socket: ${PER_ADDRESS} per instance, and page loads still work`, async () => {
     const attacker = Array.from({ length: 30 }, () => "127.0.4.1");
     const spoofed = (index: number) => ({ "x-forwarded-for": `198.51.100.${index}` });
-    expect(await tryMany(topology.url, attacker, spoofed)).toEqual({ accepted: 2 * PER_ADDRESS, refused: 30 - 2 * PER_ADDRESS });
-    await eventually("the refused WebSockets to leave the front", () => Object.values(topology.frontStats()?.active ?? {}).reduce((a, b) => a + b, 0) === 2 * PER_ADDRESS);
+    expect(await tryMany(topology.url, attacker, spoofed)).toEqual({
+      accepted: 2 * PER_ADDRESS,
+      refused: 30 - 2 * PER_ADDRESS,
+    });
+    await eventually(
+      "the refused WebSockets to leave the front",
+      () => Object.values(topology.frontStats()?.active ?? {}).reduce((a, b) => a + b, 0) === 2 * PER_ADDRESS,
+    );
 
     // An honest user from another address connects, draws, and loads pages.
     const honest = await tryConnect(topology.url, "127.0.4.2");
@@ -150,7 +181,9 @@ describe("sockets per instance", () => {
     const before = await metrics(1);
     const addresses = Array.from({ length: MAX_SOCKETS + 2 }, (_, i) => `127.0.3.${i + 1}`);
     expect(await tryMany(topology.instance(1).url, addresses)).toEqual({ accepted: MAX_SOCKETS, refused: 2 });
-    expect(grewBy(await metrics(1), before, "whiteboard_connections_refused_total", { reason: "instance_full" })).toBe(2);
+    expect(grewBy(await metrics(1), before, "whiteboard_connections_refused_total", { reason: "instance_full" })).toBe(
+      2,
+    );
   });
 
   test("through the front: the front holds one slot per socket, as many as the instances admit", async () => {
@@ -181,7 +214,9 @@ describe("connections that join nothing", () => {
     await sleep(1_000);
     expect(joined?.socket.connected).toBe(true);
     expect(grewBy(await metrics(0), before, "whiteboard_connections_cut_total", { reason: "join_timeout" })).toBe(1);
-    expect(logs.matching("connection closed: join timeout", linesBefore)).toEqual([expect.objectContaining({ address: "127.0.6.1" })]);
+    expect(logs.matching("connection closed: join timeout", linesBefore)).toEqual([
+      expect.objectContaining({ address: "127.0.6.1" }),
+    ]);
   });
 
   test("a WebSocket that opens no socket is closed after the same time, and cut 2 s later if it ignores the close", async () => {

@@ -28,14 +28,19 @@ const url = (path: string, on = topology) => `${on.instance(0).url}${path}`;
 test("HSTS only on responses that came over HTTPS (X-Forwarded-Proto from Cloud Run or the load balancer)", async () => {
   const overHttps = await fetch(url("/b/hsts"), { headers: { "x-forwarded-proto": "https" } });
   expect(overHttps.headers.get("strict-transport-security")).toBe("max-age=31536000");
-  expect((await fetch(url("/healthz"), { headers: { "x-forwarded-proto": "https" } })).headers.get("strict-transport-security")).toBe("max-age=31536000");
+  expect(
+    (await fetch(url("/healthz"), { headers: { "x-forwarded-proto": "https" } })).headers.get(
+      "strict-transport-security",
+    ),
+  ).toBe("max-age=31536000");
   expect((await fetch(url("/b/hsts"))).headers.get("strict-transport-security")).toBeNull();
 });
 
 test("pages and assets refuse powerful features through Permissions-Policy", async () => {
   const page = await fetch(url("/b/permissions"));
   const policy = page.headers.get("permissions-policy") ?? "";
-  for (const feature of ["camera", "microphone", "geolocation", "payment", "usb"]) expect(policy).toContain(`${feature}=()`);
+  for (const feature of ["camera", "microphone", "geolocation", "payment", "usb"])
+    expect(policy).toContain(`${feature}=()`);
   const script = /src="(\/assets\/[^"]+\.js)"/.exec(await page.text())?.[1] as string;
   expect((await fetch(url(script))).headers.get("permissions-policy")).toBe(policy);
 });
@@ -57,13 +62,24 @@ describe("WebSocket Origin, compared with its scheme", () => {
   const direct = () => topology.instance(0).url;
 
   test("an https page may not open a socket to the http site, nor an http page to the https one", async () => {
-    await expect(connectClient(direct(), { origin: `https://127.0.0.1:${port()}`, headers: { "x-forwarded-proto": "http" } })).rejects.toThrow();
-    await expect(connectClient(direct(), { origin: `http://127.0.0.1:${port()}`, headers: { "x-forwarded-proto": "https" } })).rejects.toThrow();
+    await expect(
+      connectClient(direct(), { origin: `https://127.0.0.1:${port()}`, headers: { "x-forwarded-proto": "http" } }),
+    ).rejects.toThrow();
+    await expect(
+      connectClient(direct(), { origin: `http://127.0.0.1:${port()}`, headers: { "x-forwarded-proto": "https" } }),
+    ).rejects.toThrow();
   });
 
   test("the page's own origin may, over http and over https", async () => {
-    (await connectClient(direct(), { origin: `http://127.0.0.1:${port()}`, headers: { "x-forwarded-proto": "http" } })).close();
-    (await connectClient(direct(), { origin: `https://127.0.0.1:${port()}`, headers: { "x-forwarded-proto": "https" } })).close();
+    (
+      await connectClient(direct(), { origin: `http://127.0.0.1:${port()}`, headers: { "x-forwarded-proto": "http" } })
+    ).close();
+    (
+      await connectClient(direct(), {
+        origin: `https://127.0.0.1:${port()}`,
+        headers: { "x-forwarded-proto": "https" },
+      })
+    ).close();
   });
 
   test("through the front, which says the scheme (ws, for http), an https page of the same host may not", async () => {
@@ -92,7 +108,11 @@ test.each([
   const lines: string[] = [];
   const instance = await ServiceInstance.create({
     name: "redacted",
-    env: { REDIS_URL: `rediss://${credentials(redis.password)}@127.0.0.1:${redis.port}`, REDIS_CA_CERT: redis.serviceEnv.REDIS_CA_CERT as string, LOG_LEVEL: "debug" },
+    env: {
+      REDIS_URL: `rediss://${credentials(redis.password)}@127.0.0.1:${redis.port}`,
+      REDIS_CA_CERT: redis.serviceEnv.REDIS_CA_CERT as string,
+      LOG_LEVEL: "debug",
+    },
     onLine: (line) => lines.push(line),
   });
   try {

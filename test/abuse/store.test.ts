@@ -39,7 +39,8 @@ async function client(localAddress: string, board?: string): Promise<TestClient>
 let seed = 0;
 const nextBigStroke = () => bigStroke((seed += 1));
 
-const usedMemory = async (redis: Awaited<ReturnType<typeof operatorRedis>>) => Number(/^used_memory:(\d+)/m.exec(await redis.info("memory"))?.[1]);
+const usedMemory = async (redis: Awaited<ReturnType<typeof operatorRedis>>) =>
+  Number(/^used_memory:(\d+)/m.exec(await redis.info("memory"))?.[1]);
 
 const count = (ops: readonly BoardOp[], kind: BoardOp["t"]) => ops.filter((op) => op.t === kind).length;
 
@@ -62,7 +63,11 @@ test("a full Redis: strokes get storage_full (never unavailable), /readyz stays 
     }
     expect(refusals.length).toBeGreaterThan(0);
     for (const ack of refusals) {
-      expect(ack).toEqual({ ok: false, code: "storage_full", error: "the whiteboard's storage is full; nothing can be added until space is freed" });
+      expect(ack).toEqual({
+        ok: false,
+        code: "storage_full",
+        error: "the whiteboard's storage is full; nothing can be added until space is freed",
+      });
     }
     expect((await fetch(`${topology.instance(0).url}/readyz`)).status).toBe(200);
     // The refusals came while the strokes queued on the instance's connection also filled Redis's client buffers;
@@ -83,8 +88,15 @@ test("a full Redis: strokes get storage_full (never unavailable), /readyz stays 
     const cleaner = await client("127.0.8.3", board);
     expect(await cleaner.clear()).toMatchObject({ ok: true });
     await eventually("Redis to have room again", async () => (await cleaner.stroke(makeStroke())).ok, 5_000);
-    expect((await scrape(topology.instance(0).metricsUrl)).sum("whiteboard_refusals_total", { event: "stroke", code: "storage_full" })).toBeGreaterThan(0);
-    expect((await scrape(topology.instance(0).metricsUrl)).sum("whiteboard_refusals_total", { code: "unavailable" })).toBe(0);
+    expect(
+      (await scrape(topology.instance(0).metricsUrl)).sum("whiteboard_refusals_total", {
+        event: "stroke",
+        code: "storage_full",
+      }),
+    ).toBeGreaterThan(0);
+    expect(
+      (await scrape(topology.instance(0).metricsUrl)).sum("whiteboard_refusals_total", { code: "unavailable" }),
+    ).toBe(0);
   } finally {
     await redis.configSet("maxmemory", "0");
     await redis.quit();
@@ -114,7 +126,10 @@ test("big strokes: one client gets at most WRITE_BYTES_BURST + WRITE_BYTES_PER_S
           accepted += 1;
           acceptedBytes += bytes;
         } else {
-          expect(ack).toMatchObject({ code: "rate_limited", error: "drawing faster than the service accepts; slow down" });
+          expect(ack).toMatchObject({
+            code: "rate_limited",
+            error: "drawing faster than the service accepts; slow down",
+          });
           limited += 1;
         }
       });
@@ -155,9 +170,13 @@ test("ten sockets from one address share its stroke-byte budget: more sockets do
     }),
   );
   const seconds = (performance.now() - started) / 1_000;
-  console.log(`one address, ten sockets: ${(acceptedBytes / MIB).toFixed(2)} MiB of points stored in ${seconds.toFixed(1)} s`);
+  console.log(
+    `one address, ten sockets: ${(acceptedBytes / MIB).toFixed(2)} MiB of points stored in ${seconds.toFixed(1)} s`,
+  );
   // Each socket may overdraw the shared budget by the stroke it checked in with, at most.
-  expect(acceptedBytes).toBeLessThanOrEqual(WRITE_BYTES_PER_ADDRESS_BURST + WRITE_BYTES_PER_ADDRESS_PER_SECOND * seconds + largest);
+  expect(acceptedBytes).toBeLessThanOrEqual(
+    WRITE_BYTES_PER_ADDRESS_BURST + WRITE_BYTES_PER_ADDRESS_PER_SECOND * seconds + largest,
+  );
   expect(acceptedBytes).toBeGreaterThan(WRITE_BYTES_PER_ADDRESS_BURST - largest);
   expect(refused).toBeGreaterThan(0);
   for (const drawer of drawers) drawer.close();
@@ -188,24 +207,34 @@ describe("someone else's board", () => {
     }
     const stored = acks.filter((ack) => ack.ok) as { ok: true; s: number }[];
     expect(stored).toHaveLength(1);
-    expect(acks.filter((ack) => !ack.ok)).toEqual(Array.from({ length: 19 }, () => expect.objectContaining({ code: "rate_limited" })));
+    expect(acks.filter((ack) => !ack.ok)).toEqual(
+      Array.from({ length: 19 }, () => expect.objectContaining({ code: "rate_limited" })),
+    );
     await eventually("the victim to see the clear", () => count(victim.ops, "c") === 1);
     await sleep(200);
     expect(count(victim.ops, "c")).toBe(1);
-    expect(logs.matching("board cleared", linesBefore)).toEqual([expect.objectContaining({ address: "127.0.8.11", user: vandal.user.id, board })]);
+    expect(logs.matching("board cleared", linesBefore)).toEqual([
+      expect.objectContaining({ address: "127.0.8.11", user: vandal.user.id, board }),
+    ]);
 
     // Undo, by anyone on the board within UNDO_CLEAR_SECONDS: everything comes back.
     expect(await victim.unclear((stored[0] as { s: number }).s)).toMatchObject({ ok: true });
     const late = await client("127.0.8.12");
     const snapshot = await late.join({ board });
-    expect(snapshot.ok && "snapshot" in snapshot ? snapshot.snapshot.records.map((record) => record[3]).sort() : []).toEqual([...drawn].sort());
-    expect(await logs.awaitMatching("clear undone", linesBefore)).toEqual([expect.objectContaining({ address: "127.0.8.10" })]);
+    expect(
+      snapshot.ok && "snapshot" in snapshot ? snapshot.snapshot.records.map((record) => record[3]).sort() : [],
+    ).toEqual([...drawn].sort());
+    expect(await logs.awaitMatching("clear undone", linesBefore)).toEqual([
+      expect.objectContaining({ address: "127.0.8.10" }),
+    ]);
   });
 
   test("erasing many strokes is logged with the address, and restored by the victim", async () => {
     const linesBefore = logs.length;
     expect(await vandal.erase(drawn.map((id) => [id, 3]))).toMatchObject({ ok: true });
-    expect(await logs.awaitMatching("strokes erased", linesBefore)).toEqual([expect.objectContaining({ address: "127.0.8.11", board, strokes: drawn.length })]);
+    expect(await logs.awaitMatching("strokes erased", linesBefore)).toEqual([
+      expect.objectContaining({ address: "127.0.8.11", board, strokes: drawn.length }),
+    ]);
     expect(await victim.restore(drawn.map((id) => [id, 4]))).toMatchObject({ ok: true });
     const late = await client("127.0.8.13");
     const snapshot = await late.join({ board });

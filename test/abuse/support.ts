@@ -69,13 +69,22 @@ export class LogLines {
   matching(message: RegExp | string, since = 0, source?: string): Record<string, unknown>[] {
     return this.lines
       .slice(since)
-      .filter((line) => (source === undefined || line.source === source) && (typeof message === "string" ? line.entry.message === message : message.test(String(line.entry.message))))
+      .filter(
+        (line) =>
+          (source === undefined || line.source === source) &&
+          (typeof message === "string" ? line.entry.message === message : message.test(String(line.entry.message))),
+      )
       .map((line) => line.entry);
   }
 
   /** What `matching` finds once it finds anything: a line travels through the instance's stdout, behind its ack. */
   async awaitMatching(message: RegExp | string, since = 0, source?: string): Promise<Record<string, unknown>[]> {
-    await waitFor(`a log line "${String(message)}"`, () => this.matching(message, since, source).length > 0, 5_000, 20).catch(() => undefined);
+    await waitFor(
+      `a log line "${String(message)}"`,
+      () => this.matching(message, since, source).length > 0,
+      5_000,
+      20,
+    ).catch(() => undefined);
     return this.matching(message, since, source);
   }
 
@@ -91,7 +100,10 @@ export const MIB = 2 ** 20;
 export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }

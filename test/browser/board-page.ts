@@ -33,7 +33,11 @@ export class BoardPage {
 
   /** Opens `url` (a board's address) in a context of its own (its own localStorage: its own user). */
   static async open(browser: Browser, url: string, options: { touch?: boolean } = {}): Promise<BoardPage> {
-    const page = await browser.newPage({ viewport: { width: 900, height: 640 }, acceptDownloads: true, hasTouch: options.touch ?? false });
+    const page = await browser.newPage({
+      viewport: { width: 900, height: 640 },
+      acceptDownloads: true,
+      hasTouch: options.touch ?? false,
+    });
     page.on("pageerror", (error) => {
       throw error;
     });
@@ -55,12 +59,17 @@ export class BoardPage {
   }
 
   async connected(): Promise<void> {
-    await this.page.waitForFunction(() => (window as unknown as { whiteboard?: WhiteboardHandle }).whiteboard?.connection() === "connected");
+    await this.page.waitForFunction(
+      () => (window as unknown as { whiteboard?: WhiteboardHandle }).whiteboard?.connection() === "connected",
+    );
   }
 
   /** Waits until the page has nothing left to send, and returns its stroke ids. */
   async settled(): Promise<string[]> {
-    await eventually("the page to have every stroke acked", async () => (await this.read((whiteboard) => whiteboard.pendingCount())) === 0);
+    await eventually(
+      "the page to have every stroke acked",
+      async () => (await this.read((whiteboard) => whiteboard.pendingCount())) === 0,
+    );
     return this.strokeIds();
   }
 
@@ -97,7 +106,10 @@ export class BoardPage {
    * painted in a worker (an OffscreenCanvas the page cannot read), so the page asks it.
    */
   inkAt(y: number): Promise<boolean> {
-    return this.page.evaluate((row) => (window as unknown as { whiteboard: WhiteboardHandle }).whiteboard.inkAt(row), y);
+    return this.page.evaluate(
+      (row) => (window as unknown as { whiteboard: WhiteboardHandle }).whiteboard.inkAt(row),
+      y,
+    );
   }
 
   /** Waits until the page draws (or stops drawing) ink along row y. */
@@ -111,10 +123,12 @@ export class BoardPage {
    */
   async touch(tracks: readonly (readonly (readonly [number, number])[])[]): Promise<void> {
     const cdp = await this.page.context().newCDPSession(this.page);
-    const at = (step: number) => tracks.map((track, id) => ({ x: track[step]?.[0] ?? 0, y: track[step]?.[1] ?? 0, id }));
+    const at = (step: number) =>
+      tracks.map((track, id) => ({ x: track[step]?.[0] ?? 0, y: track[step]?.[1] ?? 0, id }));
     const steps = tracks[0]?.length ?? 0;
     await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: at(0) });
-    for (let step = 1; step < steps; step += 1) await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: at(step) });
+    for (let step = 1; step < steps; step += 1)
+      await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: at(step) });
     await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
     await cdp.detach();
   }

@@ -20,7 +20,10 @@ const pages: BoardPage[] = [];
 
 beforeAll(async () => {
   // Clears may follow each other at once here: the least interval between them is the service's business.
-  [topology, browser] = await Promise.all([Topology.start({ instances: 3, env: { CLEAR_INTERVAL_SECONDS: "0" } }), launchBrowser()]);
+  [topology, browser] = await Promise.all([
+    Topology.start({ instances: 3, env: { CLEAR_INTERVAL_SECONDS: "0" } }),
+    launchBrowser(),
+  ]);
 });
 
 afterEach(async () => {
@@ -47,7 +50,10 @@ async function stored(board: string): Promise<StrokeRecord[]> {
 }
 
 async function sameStrokes(page: BoardPage, ids: readonly string[]): Promise<void> {
-  await eventually(`the page to show ${ids.length} strokes`, async () => (await page.strokeIds()).join() === ids.join());
+  await eventually(
+    `the page to show ${ids.length} strokes`,
+    async () => (await page.strokeIds()).join() === ids.join(),
+  );
 }
 
 const lineOf = (chunkId: string) => chunkId.replace(/-\d+$/, "");
@@ -89,7 +95,9 @@ test("lines drawn while the page's instance is down reach the other page and the
   const online = await drawer.settled();
 
   await topology.stopInstance(1);
-  await drawer.page.waitForFunction(() => (window as unknown as { whiteboard: { connection(): string } }).whiteboard.connection() === "reconnecting");
+  await drawer.page.waitForFunction(
+    () => (window as unknown as { whiteboard: { connection(): string } }).whiteboard.connection() === "reconnecting",
+  );
   await drawer.drawLine(0.5);
   await drawer.drawLine(0.7);
   const waiting = await drawer.read((whiteboard) => whiteboard.pendingCount());
@@ -119,7 +127,10 @@ test("a late joiner on a third instance shows the whole board, and says when it 
   expect(await late.strokeIds()).toEqual(ids);
   await late.waitForInk(0.25, true);
   await late.waitForInk(0.75, true);
-  await eventually("the catch-up to be fully drawn", async () => (await late.read((whiteboard) => whiteboard.stats().fullyDrawnMs)) !== undefined);
+  await eventually(
+    "the catch-up to be fully drawn",
+    async () => (await late.read((whiteboard) => whiteboard.stats().fullyDrawnMs)) !== undefined,
+  );
   const stats = await late.read((whiteboard) => whiteboard.stats());
   expect(stats.strokes).toBe(ids.length);
   expect(stats.firstPaintMs).toBeGreaterThan(0);
@@ -248,7 +259,10 @@ test("on a touch screen one finger draws and two fingers pinch the board, withou
   const [x, y] = await page.at([0.5, 0.3]);
   const spread = (distance: number) => [[x - distance, y] as const, [x + distance, y] as const];
   const steps = [20, 40, 60, 80].map(spread);
-  await page.touch([steps.map(([left]) => left as readonly [number, number]), steps.map(([, right]) => right as readonly [number, number])]);
+  await page.touch([
+    steps.map(([left]) => left as readonly [number, number]),
+    steps.map(([, right]) => right as readonly [number, number]),
+  ]);
 
   expect(await page.read((whiteboard) => whiteboard.zoom())).toBeCloseTo(4, 1);
   // A pinch draws nothing, and the page itself neither scrolled nor zoomed.
@@ -266,9 +280,13 @@ test("the help panel opens with ? and closes with Escape, and every toolbar butt
   await page.press("Escape");
   await help.waitFor({ state: "hidden" });
 
-  const unnamed = await page.page.locator(".toolbar button").evaluateAll((buttons) =>
-    buttons.filter((button) => !(button.getAttribute("aria-label") ?? button.textContent ?? "").trim()).map((button) => button.outerHTML),
-  );
+  const unnamed = await page.page
+    .locator(".toolbar button")
+    .evaluateAll((buttons) =>
+      buttons
+        .filter((button) => !(button.getAttribute("aria-label") ?? button.textContent ?? "").trim())
+        .map((button) => button.outerHTML),
+    );
   expect(unnamed).toEqual([]);
 });
 
@@ -348,7 +366,9 @@ async function decodePng(png: Buffer, at: readonly (readonly [number, number])[]
         const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
         const context = canvas.getContext("2d") as OffscreenCanvasRenderingContext2D;
         context.drawImage(bitmap, 0, 0);
-        const samples = at.map(([x, y]) => [...context.getImageData(Math.round(x * bitmap.width), Math.round(y * bitmap.height), 1, 1).data]);
+        const samples = at.map(([x, y]) => [
+          ...context.getImageData(Math.round(x * bitmap.width), Math.round(y * bitmap.height), 1, 1).data,
+        ]);
         return { width: bitmap.width, height: bitmap.height, samples };
       },
       { base64: png.toString("base64"), at },

@@ -34,7 +34,8 @@ async function open(instance: number, board: string): Promise<BoardPage> {
   return page;
 }
 
-const storedIds = async (board: string) => (await readBoard(topology.instance(0).url, board)).records.map((record) => record.i);
+const storedIds = async (board: string) =>
+  (await readBoard(topology.instance(0).url, board)).records.map((record) => record.i);
 
 test("after Redis restarts empty, the open pages keep and restore their board, say so, and a new page shows it", async () => {
   const board = `data-loss-${process.pid}`;
@@ -45,7 +46,10 @@ test("after Redis restarts empty, the open pages keep and restore their board, s
   await left.press("Control+z"); // undone before the loss: it must stay undone
   await left.settled();
   await right.settled();
-  await eventually("both pages to show the two lines", async () => (await left.strokeIds()).join() === (await right.strokeIds()).join());
+  await eventually(
+    "both pages to show the two lines",
+    async () => (await left.strokeIds()).join() === (await right.strokeIds()).join(),
+  );
   const before = await left.strokeIds();
   expect(await storedIds(board)).toEqual(before);
 
@@ -60,7 +64,10 @@ test("after Redis restarts empty, the open pages keep and restore their board, s
     expect(await notice.textContent()).toMatch(/lost recent changes; this page restored \d+ strokes/);
   }
   const restored = await left.settled();
-  await eventually("the store to hold the restored board", async () => (await storedIds(board)).join() === restored.join());
+  await eventually(
+    "the store to hold the restored board",
+    async () => (await storedIds(board)).join() === restored.join(),
+  );
   await eventually("the other page to show it", async () => (await right.strokeIds()).join() === restored.join());
   expect(restored.length).toBeGreaterThan(before.length);
   for (const id of before) expect(restored).toContain(id);

@@ -24,11 +24,29 @@ const LIMITS: BoardLimits = {
 const USER = "user-0001";
 const BOARD = "b";
 
-type Action = { kind: "add"; id: number; v: number } | { kind: "set"; id: number; v: number } | { kind: "clear" } | { kind: "unclear"; back: number };
+type Action =
+  | { kind: "add"; id: number; v: number }
+  | { kind: "set"; id: number; v: number }
+  | { kind: "clear" }
+  | { kind: "unclear"; back: number };
 
 const action: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant("add" as const), id: fc.integer({ min: 0, max: 15 }), v: fc.constantFrom(0, 0, 0, 1, 2) }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("set" as const), id: fc.integer({ min: 0, max: 15 }), v: fc.integer({ min: 0, max: 6 }) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant("add" as const),
+      id: fc.integer({ min: 0, max: 15 }),
+      v: fc.constantFrom(0, 0, 0, 1, 2),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("set" as const),
+      id: fc.integer({ min: 0, max: 15 }),
+      v: fc.integer({ min: 0, max: 6 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("clear" as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("unclear" as const), back: fc.integer({ min: 0, max: 2 }) }) },
 );
@@ -74,7 +92,11 @@ async function history(actions: readonly Action[]): Promise<History> {
     switch (act.kind) {
       case "add":
         written = await store.addStrokes(BOARD, USER, [
-          { id: `id${act.id}`, v: act.v, body: strokeBody({ id: `id${act.id}`, p: encodePoints([[act.id, act.id]]), c: "#000000", w: 1 }, USER) },
+          {
+            id: `id${act.id}`,
+            v: act.v,
+            body: strokeBody({ id: `id${act.id}`, p: encodePoints([[act.id, act.id]]), c: "#000000", w: 1 }, USER),
+          },
         ]);
         break;
       case "set":
@@ -122,21 +144,18 @@ const scenario = fc.array(action, { minLength: 1, maxLength: 30 });
 
 test("live operations delivered in any order, with duplicates, converge to the store's board", async () => {
   await fc.assert(
-    fc.asyncProperty(
-      scenario,
-      fc.array(fc.nat(), { maxLength: 60 }),
-      async (actions, picks) => {
-        const h = await history(actions);
-        if (h.ops.length === 0) return;
-        const state = new BoardState();
-        state.reset(h.snapshots.find((pages) => pages[0]?.e !== "0")?.[0]?.e ?? "");
-        const order = [...h.ops.keys()].sort((a, b) => ((picks[a] ?? a) % 7) - ((picks[b] ?? b) % 7));
-        for (const index of [...order, ...picks.slice(0, 5).map((pick) => pick % h.ops.length)]) deliver(state, h, { kind: "op", index });
-        expect(visible(state.strokes())).toEqual(visible(h.final));
-        expect(state.watermark).toBe(h.ops.at(-1)?.s);
-        expect(state.hasGap).toBe(false);
-      },
-    ),
+    fc.asyncProperty(scenario, fc.array(fc.nat(), { maxLength: 60 }), async (actions, picks) => {
+      const h = await history(actions);
+      if (h.ops.length === 0) return;
+      const state = new BoardState();
+      state.reset(h.snapshots.find((pages) => pages[0]?.e !== "0")?.[0]?.e ?? "");
+      const order = [...h.ops.keys()].sort((a, b) => ((picks[a] ?? a) % 7) - ((picks[b] ?? b) % 7));
+      for (const index of [...order, ...picks.slice(0, 5).map((pick) => pick % h.ops.length)])
+        deliver(state, h, { kind: "op", index });
+      expect(visible(state.strokes())).toEqual(visible(h.final));
+      expect(state.watermark).toBe(h.ops.at(-1)?.s);
+      expect(state.hasGap).toBe(false);
+    }),
     { numRuns: 300 },
   );
 });
@@ -145,17 +164,32 @@ test("snapshots taken at any moment, mixed with any subset of live operations, c
   await fc.assert(
     fc.asyncProperty(
       scenario,
-      fc.array(fc.oneof(fc.nat().map((n): Delivery => ({ kind: "op", index: n })), fc.nat().map((n): Delivery => ({ kind: "snapshot", after: n }))), {
-        maxLength: 40,
-      }),
+      fc.array(
+        fc.oneof(
+          fc.nat().map((n): Delivery => ({ kind: "op", index: n })),
+          fc.nat().map((n): Delivery => ({ kind: "snapshot", after: n })),
+        ),
+        {
+          maxLength: 40,
+        },
+      ),
       async (actions, raw) => {
         const h = await history(actions);
         const firstEpoch = h.snapshots.find((pages) => pages[0]?.e !== "0")?.[0];
         if (!firstEpoch) return;
         const state = new BoardState();
-        deliver(state, h, { kind: "snapshot", after: h.snapshots.indexOf(h.snapshots.find((pages) => pages[0]?.e !== "0") as SnapshotPage[]) });
+        deliver(state, h, {
+          kind: "snapshot",
+          after: h.snapshots.indexOf(h.snapshots.find((pages) => pages[0]?.e !== "0") as SnapshotPage[]),
+        });
         for (const delivery of raw) {
-          deliver(state, h, delivery.kind === "op" ? { kind: "op", index: delivery.index % Math.max(1, h.ops.length) } : { kind: "snapshot", after: delivery.after % h.snapshots.length });
+          deliver(
+            state,
+            h,
+            delivery.kind === "op"
+              ? { kind: "op", index: delivery.index % Math.max(1, h.ops.length) }
+              : { kind: "snapshot", after: delivery.after % h.snapshots.length },
+          );
         }
         catchUp(state, h);
         if (state.needsSnapshot) {
@@ -174,58 +208,74 @@ test("snapshots taken at any moment, mixed with any subset of live operations, c
 test("a snapshot whose pages are read while the board changes, then replayed over, converges too", async () => {
   const step = fc.oneof({ weight: 3, arbitrary: action }, { weight: 2, arbitrary: fc.constant("page" as const) });
   await fc.assert(
-    fc.asyncProperty(fc.array(step, { minLength: 2, maxLength: 40 }), fc.array(fc.nat(), { maxLength: 40 }), async (steps, shuffle) => {
-      const store = new MemoryBoardStore({ ...LIMITS, readBytes: 120 });
-      const state = new BoardState();
-      const ops: BoardOp[] = [];
-      const clears: number[] = [];
-      let snapshot: { e: string; start: number; cursor: number } | undefined;
-      let finished = false;
-      for (const item of steps) {
-        if (item === "page") {
-          if (finished) continue;
-          const result = await store.read(BOARD, snapshot ? { e: snapshot.e, at: snapshot.start, cursor: snapshot.cursor } : {});
-          if (!("snapshot" in result) || result.e === "0") continue;
-          if (!snapshot || result.e !== snapshot.e) {
-            state.reset(result.e);
-            snapshot = { e: result.e, start: result.s, cursor: 0 };
+    fc.asyncProperty(
+      fc.array(step, { minLength: 2, maxLength: 40 }),
+      fc.array(fc.nat(), { maxLength: 40 }),
+      async (steps, shuffle) => {
+        const store = new MemoryBoardStore({ ...LIMITS, readBytes: 120 });
+        const state = new BoardState();
+        const ops: BoardOp[] = [];
+        const clears: number[] = [];
+        let snapshot: { e: string; start: number; cursor: number } | undefined;
+        let finished = false;
+        for (const item of steps) {
+          if (item === "page") {
+            if (finished) continue;
+            const result = await store.read(
+              BOARD,
+              snapshot ? { e: snapshot.e, at: snapshot.start, cursor: snapshot.cursor } : {},
+            );
+            if (!("snapshot" in result) || result.e === "0") continue;
+            if (!snapshot || result.e !== snapshot.e) {
+              state.reset(result.e);
+              snapshot = { e: result.e, start: result.s, cursor: 0 };
+            }
+            state.applySnapshot({
+              k: result.snapshot.k,
+              records: JSON.parse(result.snapshot.records) as StrokeTuple[],
+            });
+            if (result.snapshot.next === undefined) {
+              state.finishSnapshot(snapshot.start);
+              finished = true;
+            } else snapshot.cursor = result.snapshot.next;
+            continue;
           }
-          state.applySnapshot({ k: result.snapshot.k, records: JSON.parse(result.snapshot.records) as StrokeTuple[] });
-          if (result.snapshot.next === undefined) {
-            state.finishSnapshot(snapshot.start);
-            finished = true;
-          } else snapshot.cursor = result.snapshot.next;
-          continue;
+          const written =
+            item.kind === "add"
+              ? await store.addStrokes(BOARD, USER, [
+                  {
+                    id: `id${item.id}`,
+                    v: item.v,
+                    body: strokeBody({ id: `id${item.id}`, p: "AA", c: "#000000", w: 1 }, USER),
+                  },
+                ])
+              : item.kind === "set"
+                ? await store.setVisibility(BOARD, USER, [[`id${item.id}`, item.v]])
+                : item.kind === "clear"
+                  ? await store.clear(BOARD, USER)
+                  : await store.unclear(BOARD, USER, clears[clears.length - 1 - item.back] ?? 1);
+          if (item.kind === "clear" && written.ops !== "[]") clears.push(written.s);
+          const stored = JSON.parse(written.ops) as BoardOp[];
+          ops.push(...stored);
+          // Some live operations arrive during the snapshot, in any order.
+          if (snapshot && (shuffle[ops.length] ?? 0) % 2 === 0) state.applyOps([...stored].reverse());
         }
-        const written =
-          item.kind === "add"
-            ? await store.addStrokes(BOARD, USER, [{ id: `id${item.id}`, v: item.v, body: strokeBody({ id: `id${item.id}`, p: "AA", c: "#000000", w: 1 }, USER) }])
-            : item.kind === "set"
-              ? await store.setVisibility(BOARD, USER, [[`id${item.id}`, item.v]])
-              : item.kind === "clear"
-                ? await store.clear(BOARD, USER)
-                : await store.unclear(BOARD, USER, clears[clears.length - 1 - item.back] ?? 1);
-        if (item.kind === "clear" && written.ops !== "[]") clears.push(written.s);
-        const stored = JSON.parse(written.ops) as BoardOp[];
-        ops.push(...stored);
-        // Some live operations arrive during the snapshot, in any order.
-        if (snapshot && (shuffle[ops.length] ?? 0) % 2 === 0) state.applyOps([...stored].reverse());
-      }
-      if (!finished) return;
-      state.applyOps(ops.filter((op) => op.s > state.watermark));
-      const result = await store.read(BOARD, {});
-      if (!("snapshot" in result)) throw new Error("expected a snapshot");
-      let expected = (JSON.parse(result.snapshot.records) as StrokeTuple[]).map(toRecord);
-      for (let next = result.snapshot.next; next !== undefined; ) {
-        const page = await store.read(BOARD, { e: result.e, at: result.s, cursor: next });
-        if (!("snapshot" in page)) throw new Error("expected a snapshot page");
-        expected = expected.concat((JSON.parse(page.snapshot.records) as StrokeTuple[]).map(toRecord));
-        next = page.snapshot.next;
-      }
-      if (state.needsSnapshot) return; // the session reads a fresh snapshot then (the test above)
-      expect(visible(state.strokes())).toEqual(visible(expected));
-      expect(state.hasGap).toBe(false);
-    }),
+        if (!finished) return;
+        state.applyOps(ops.filter((op) => op.s > state.watermark));
+        const result = await store.read(BOARD, {});
+        if (!("snapshot" in result)) throw new Error("expected a snapshot");
+        let expected = (JSON.parse(result.snapshot.records) as StrokeTuple[]).map(toRecord);
+        for (let next = result.snapshot.next; next !== undefined;) {
+          const page = await store.read(BOARD, { e: result.e, at: result.s, cursor: next });
+          if (!("snapshot" in page)) throw new Error("expected a snapshot page");
+          expected = expected.concat((JSON.parse(page.snapshot.records) as StrokeTuple[]).map(toRecord));
+          next = page.snapshot.next;
+        }
+        if (state.needsSnapshot) return; // the session reads a fresh snapshot then (the test above)
+        expect(visible(state.strokes())).toEqual(visible(expected));
+        expect(state.hasGap).toBe(false);
+      },
+    ),
     { numRuns: 300 },
   );
 });
@@ -234,9 +284,23 @@ test("a client that held strokes a store lost sends back exactly those, at the v
   const record = (i: string, s: number): StrokeTuple => [s, 1, 0, i, USER, "#000000", 1, "AA"];
   const before = new BoardState();
   before.reset("old");
-  before.applySnapshot({ k: { "1": 0 }, records: [record("kept", 1), record("lost", 2), record("erased", 3), record("erased-lost", 4)] });
+  before.applySnapshot({
+    k: { "1": 0 },
+    records: [record("kept", 1), record("lost", 2), record("erased", 3), record("erased-lost", 4)],
+  });
   before.finishSnapshot(4);
-  before.applyOps([{ t: "v", s: 5, u: USER, h: [["erased", 1], ["erased-lost", 1]], r: [] }]);
+  before.applyOps([
+    {
+      t: "v",
+      s: 5,
+      u: USER,
+      h: [
+        ["erased", 1],
+        ["erased-lost", 1],
+      ],
+      r: [],
+    },
+  ]);
   const known = before.known();
 
   // The store came back from a failover holding only what it had before the erase.

@@ -49,7 +49,13 @@ class Room {
       [100, 100],
       [200, 200],
     ]);
-    this.deliver(await this.store.addStrokes(BOARD, user.id, ids.map((id) => ({ id, v: 0, body: strokeBody({ id, p, c: "#000000", w: 2 }, user.id) }))));
+    this.deliver(
+      await this.store.addStrokes(
+        BOARD,
+        user.id,
+        ids.map((id) => ({ id, v: 0, body: strokeBody({ id, p, c: "#000000", w: 2 }, user.id) })),
+      ),
+    );
   }
 
   deliver(written: Written): void {

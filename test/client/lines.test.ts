@@ -5,7 +5,16 @@
 import { chunksOfLines, lineOf } from "../../client/core/lines";
 import type { StrokeRecord } from "../../protocol/events";
 
-const record = (i: string, u = "ada-0001", s = 1): StrokeRecord => ({ s, i, u, c: "#000000", w: 2, p: "AA", g: 1, v: 0 });
+const record = (i: string, u = "ada-0001", s = 1): StrokeRecord => ({
+  s,
+  i,
+  u,
+  c: "#000000",
+  w: 2,
+  p: "AA",
+  g: 1,
+  v: 0,
+});
 
 test("a chunk's line is its id without the last -<n>", () => {
   expect(lineOf("Zk3-_x9a-12")).toBe("Zk3-_x9a");

@@ -14,14 +14,29 @@ test("a stroke being drawn grows its open chunk until the chunk is taken for sen
   box.begin([10, 10], pen);
   box.extend([20, 20]);
   const first = box.next();
-  expect(first).toEqual({ id: `line${counter}-1`, p: encodePoints([[10, 10], [20, 20]]), c: pen.color, w: pen.width });
+  expect(first).toEqual({
+    id: `line${counter}-1`,
+    p: encodePoints([
+      [10, 10],
+      [20, 20],
+    ]),
+    c: pen.color,
+    w: pen.width,
+  });
 
   // Points drawn while the first chunk is in flight pile up in the next one, starting where it ended.
   box.extend([30, 30]);
   box.extend([40, 40]);
   expect(box.pending.map((s) => points(s.p))).toEqual([
-    [[10, 10], [20, 20]],
-    [[20, 20], [30, 30], [40, 40]],
+    [
+      [10, 10],
+      [20, 20],
+    ],
+    [
+      [20, 20],
+      [30, 30],
+      [40, 40],
+    ],
   ]);
   expect(box.inFlight).toBe(1);
   // With a window, the next chunk goes before the first is acknowledged.
@@ -36,8 +51,16 @@ test("a chunk never holds more than the point limit; the next one continues from
   for (let i = 1; i <= 4; i += 1) box.extend([i * 10, i * 10]);
   box.end();
   expect(box.pending.map((s) => points(s.p))).toEqual([
-    [[0, 0], [10, 10], [20, 20]],
-    [[20, 20], [30, 30], [40, 40]],
+    [
+      [0, 0],
+      [10, 10],
+      [20, 20],
+    ],
+    [
+      [20, 20],
+      [30, 30],
+      [40, 40],
+    ],
   ]);
   expect(box.drawing).toBe(false);
 });

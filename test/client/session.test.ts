@@ -109,7 +109,9 @@ test("erase hides a stroke the page holds at once, before the store answers, the
 test("every page hears of a clear and of its undoing, once each", async () => {
   const board = "clear-heard";
   const heard: ClearOp[][] = [[], []];
-  const [first, second] = await Promise.all([0, 2].map((instance, index) => joined(instance, board, { onClear: (op) => heard[index]?.push(op) })));
+  const [first, second] = await Promise.all(
+    [0, 2].map((instance, index) => joined(instance, board, { onClear: (op) => heard[index]?.push(op) })),
+  );
   first!.begin([700, 700], { color: "#000000", width: 3 });
   first!.end();
   await eventually("the stroke to be stored", () => first!.outbox.size === 0);
@@ -119,7 +121,11 @@ test("every page hears of a clear and of its undoing, once each", async () => {
   const uncleared = await second!.unclear(cleared.s);
   expect(uncleared.ok).toBe(true);
   await eventually("both pages to hear of both", () => heard.every((ops) => ops.length === 2));
-  for (const ops of heard) expect(ops.map((op) => [op.t, op.t === "u" ? op.of : op.s])).toEqual([["c", cleared.s], ["u", cleared.s]]);
+  for (const ops of heard)
+    expect(ops.map((op) => [op.t, op.t === "u" ? op.of : op.s])).toEqual([
+      ["c", cleared.s],
+      ["u", cleared.s],
+    ]);
 });
 
 test("a new name from setUser reaches the others' cursors without a new connection", async () => {

@@ -16,7 +16,13 @@ test("a stroke is decoded once per object, with its bounding box and its half wi
   const shape = shapeOf(record);
   expect(shapeOf(record)).toBe(shape);
   expect(shape.points).toEqual([1_000, 2_000, 3_000, 1_500, 2_000, 4_000]);
-  expect(shape).toMatchObject({ minX: 1_000, minY: 1_500, maxX: 3_000, maxY: 4_000, radius: (4 * UNITS_PER_WIDTH) / 2 });
+  expect(shape).toMatchObject({
+    minX: 1_000,
+    minY: 1_500,
+    maxX: 3_000,
+    maxY: 4_000,
+    radius: (4 * UNITS_PER_WIDTH) / 2,
+  });
   // A copy is another object: decoded on its own.
   expect(shapeOf({ ...record })).not.toBe(shape);
 });
@@ -29,10 +35,12 @@ test("points that do not decode make an empty shape, which nothing touches", () 
 
 describe("the eraser", () => {
   // Width 4: ink reaches 32 units either side of the line from (1000, 1000) to (5000, 1000).
-  const line = shapeOf(stroke([
-    [1_000, 1_000],
-    [5_000, 1_000],
-  ]));
+  const line = shapeOf(
+    stroke([
+      [1_000, 1_000],
+      [5_000, 1_000],
+    ]),
+  );
 
   test.each<[string, [number, number], [number, number], number, boolean]>([
     ["resting on the line", [3_000, 1_000], [3_000, 1_000], 1, true],
@@ -53,17 +61,30 @@ describe("the eraser", () => {
   });
 
   test("a bent stroke is touched along any of its segments, and not inside the bend", () => {
-    const bend = shapeOf(stroke([
-      [0, 0],
-      [4_000, 0],
-      [4_000, 4_000],
-    ]));
+    const bend = shapeOf(
+      stroke([
+        [0, 0],
+        [4_000, 0],
+        [4_000, 4_000],
+      ]),
+    );
     expect(touches(bend, [4_000, 3_000], [4_000, 3_000], 1)).toBe(true);
     expect(touches(bend, [2_000, 2_000], [2_000, 2_000], 100)).toBe(false);
   });
 
   test("strokesTouched gives the strokes hit, in the order given", () => {
-    const strokes = [stroke([[100, 100]], 2, "a"), stroke([[9_000, 9_000]], 2, "b"), stroke([[100, 150], [600, 150]], 2, "c")];
+    const strokes = [
+      stroke([[100, 100]], 2, "a"),
+      stroke([[9_000, 9_000]], 2, "b"),
+      stroke(
+        [
+          [100, 150],
+          [600, 150],
+        ],
+        2,
+        "c",
+      ),
+    ];
     expect(strokesTouched(strokes, [0, 120], [700, 120], 20).map((hit) => hit.i)).toEqual(["a", "c"]);
   });
 });
@@ -75,6 +96,15 @@ test.each<[string, number[], number]>([
   ["segments end to end", [0, 0, 3, 0, 7, 0, 10, 0], 4],
   ["two points", [0, 0, 0, 0, 3, 4, 3, 4], 5],
 ])("segmentDistance: %s", (_what, coordinates, distance) => {
-  const [px, py, qx, qy, rx, ry, sx, sy] = coordinates as [number, number, number, number, number, number, number, number];
+  const [px, py, qx, qy, rx, ry, sx, sy] = coordinates as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   expect(segmentDistance(px, py, qx, qy, rx, ry, sx, sy)).toBeCloseTo(distance);
 });

@@ -27,7 +27,9 @@ test("one path per stroke, in order, with its colour, its width in board units a
     ]),
     stroke([[8_000, 5_000]], "#d93025", 20),
   ]);
-  expect(svg).toMatch(new RegExp(`^<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${BOARD_WIDTH} ${BOARD_HEIGHT}"`));
+  expect(svg).toMatch(
+    new RegExp(`^<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${BOARD_WIDTH} ${BOARD_HEIGHT}"`),
+  );
   expect(svg).toContain(`<rect width="${BOARD_WIDTH}" height="${BOARD_HEIGHT}" fill="#ffffff"/>`);
   expect(svg).toContain('stroke-linecap="round"');
   expect(paths(svg)).toEqual([

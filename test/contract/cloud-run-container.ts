@@ -67,17 +67,24 @@ export async function startContainer(
   child.start();
   const container = { url, pid: child.pid, stop: async () => void (await child.stop("SIGTERM", 3_000)) };
   try {
-    await waitFor(`${revision.name} to be ready`, async () => {
-      if (!child.running || failure) return true;
-      return (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) })).status === 200;
-    }, READY_TIMEOUT_MS);
+    await waitFor(
+      `${revision.name} to be ready`,
+      async () => {
+        if (!child.running || failure) return true;
+        return (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) })).status === 200;
+      },
+      READY_TIMEOUT_MS,
+    );
   } catch {
     failure ??= `not ready after ${READY_TIMEOUT_MS / 1000} s`;
   }
   if (child.running && !failure) return container;
 
   // A refused configuration is logged, then the process exits: give it the moment to, so its exit code shows.
-  const exit = await Promise.race([child.exited(), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), EXIT_GRACE_MS))]);
+  const exit = await Promise.race([
+    child.exited(),
+    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), EXIT_GRACE_MS)),
+  ]);
   await container.stop();
   const how = exit ? `exited (${exit.code ?? exit.signal})` : "is running but not ready";
   throw new StartFailure(`${revision.name} ${how}: ${failure ?? crash(lines)}`);
@@ -93,7 +100,10 @@ function serviceError(line: string): string | undefined {
   try {
     const { severity, message, error } = JSON.parse(line) as { severity?: string; message?: string; error?: unknown };
     if (severity !== "ERROR" && severity !== "CRITICAL") return undefined;
-    return [message, error].filter((part) => part !== undefined).map(String).join(": ");
+    return [message, error]
+      .filter((part) => part !== undefined)
+      .map(String)
+      .join(": ");
   } catch {
     // Not the service's JSON: Node's own crash output, which the last lines show if the process exits.
     return undefined;

@@ -38,7 +38,12 @@ export interface MemorystoreValues {
 /** The stand-in's value for each of those attributes: the single instance's, or the cluster's discovery endpoint's. */
 export function standInValues(redis: RedisServer | RedisCluster): MemorystoreValues {
   if (redis instanceof RedisCluster) return { host: redis.host, port: redis.port, caCertificates: [redis.caCertPem] };
-  return { host: redis.host, port: redis.port, caCertificates: [redis.serviceEnv.REDIS_CA_CERT ?? ""], authString: redis.password };
+  return {
+    host: redis.host,
+    port: redis.port,
+    caCertificates: [redis.serviceEnv.REDIS_CA_CERT ?? ""],
+    authString: redis.password,
+  };
 }
 
 /** Synthesizes the real stacks for `input`: the Cloud Run service's name and container environment, and the foundation. */
@@ -127,10 +132,15 @@ function secretValue(foundation: TerraformJson, ref: { secret: string; version: 
     return remote ? foundation.output?.[remote[1]!]?.value : undefined;
   };
   const secret = /^\$\{(google_secret_manager_secret\.[\w-]+)\.secret_id\}$/.exec(String(target(ref.secret)))?.[1];
-  const version = /^\$\{google_secret_manager_secret_version\.([\w-]+)\.version\}$/.exec(String(target(ref.version)))?.[1];
-  const versionBody = version === undefined ? undefined : foundation.resource?.google_secret_manager_secret_version?.[version];
+  const version = /^\$\{google_secret_manager_secret_version\.([\w-]+)\.version\}$/.exec(
+    String(target(ref.version)),
+  )?.[1];
+  const versionBody =
+    version === undefined ? undefined : foundation.resource?.google_secret_manager_secret_version?.[version];
   if (!secret || !versionBody || versionBody.secret !== `\${${secret}.id}`) {
-    throw new Error(`a secret reference that does not lead to a version of its own secret in the foundation: ${JSON.stringify(ref)}`);
+    throw new Error(
+      `a secret reference that does not lead to a version of its own secret in the foundation: ${JSON.stringify(ref)}`,
+    );
   }
   return String(versionBody.secret_data);
 }

@@ -14,7 +14,9 @@ import { deployLocally } from "./deploy";
 import { buildRuntimeImage, REPOSITORY, type RuntimeImage } from "./runtime-image";
 
 const DOCKERFILE = readFileSync(path.join(REPOSITORY, "Dockerfile"), "utf8");
-const packageJson = JSON.parse(readFileSync(path.join(REPOSITORY, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+const packageJson = JSON.parse(readFileSync(path.join(REPOSITORY, "package.json"), "utf8")) as {
+  dependencies: Record<string, string>;
+};
 const lockfile = JSON.parse(readFileSync(path.join(REPOSITORY, "package-lock.json"), "utf8")) as {
   packages: Record<string, { dev?: boolean }>;
 };
@@ -34,13 +36,26 @@ afterAll(async () => {
 });
 
 /** The Dockerfile with `line` early in its runtime stage (after its WORKDIR, before anything slow). */
-const inRuntimeStage = (line: string) => DOCKERFILE.replace(/^WORKDIR \/app$(?![^]*^WORKDIR)/m, `WORKDIR /app\n${line}`);
+const inRuntimeStage = (line: string) =>
+  DOCKERFILE.replace(/^WORKDIR \/app$(?![^]*^WORKDIR)/m, `WORKDIR /app\n${line}`);
 
 describe("the reproduction follows the Dockerfile, or stops", () => {
   test.each([
-    ["an instruction it cannot reproduce", inRuntimeStage("RUN apt-get install -y curl"), /runtime stage's RUN is not reproduced/],
-    ["a COPY from a stage output it does not know", DOCKERFILE.replace("--from=deps /app/node_modules ./node_modules", "--from=deps /app/lib ./lib"), /COPY --from=deps \/app\/lib: not an output/],
-    ["a deps stage that no longer omits devDependencies", DOCKERFILE.replace("npm ci --omit=dev", "npm ci"), /stage deps no longer runs/],
+    [
+      "an instruction it cannot reproduce",
+      inRuntimeStage("RUN apt-get install -y curl"),
+      /runtime stage's RUN is not reproduced/,
+    ],
+    [
+      "a COPY from a stage output it does not know",
+      DOCKERFILE.replace("--from=deps /app/node_modules ./node_modules", "--from=deps /app/lib ./lib"),
+      /COPY --from=deps \/app\/lib: not an output/,
+    ],
+    [
+      "a deps stage that no longer omits devDependencies",
+      DOCKERFILE.replace("npm ci --omit=dev", "npm ci"),
+      /stage deps no longer runs/,
+    ],
     ["a user of another base image", inRuntimeStage("USER app"), /USER app: not a user of the node image/],
   ])("%s", async (_, dockerfile, message) => {
     expect(dockerfile).not.toBe(DOCKERFILE);
@@ -62,27 +77,32 @@ test("the image holds the production dependencies, and none of the packages only
     .map(([location]) => location.slice("node_modules/".length));
   expect(developmentOnly).toEqual(expect.arrayContaining(["typescript", "jest", "fast-check"]));
   expect(developmentOnly.filter(installed)).toEqual([]);
-  expect(readFileSync(path.join(image.dir, "package.json"), "utf8")).toBe(readFileSync(path.join(REPOSITORY, "package.json"), "utf8"));
+  expect(readFileSync(path.join(image.dir, "package.json"), "utf8")).toBe(
+    readFileSync(path.join(REPOSITORY, "package.json"), "utf8"),
+  );
 });
 
-(asRoot ? test : test.skip)("the service runs as the image's user (uid 1000), who cannot change the image's files", async () => {
-  const env = resolveForStandIn(dev, standInValues(redis));
-  const container = await startContainer(image, env, { service: dev.name, name: "instance-a" });
-  try {
-    const status = readFileSync(`/proc/${container.pid}/status`, "utf8");
-    expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe("1000");
-  } finally {
-    await container.stop();
-  }
-  const write = spawnSync(process.execPath, ["-e", "require('fs').appendFileSync('dist/service/main.js', '//')"], {
-    cwd: image.dir,
-    uid: 1000,
-    gid: 1000,
-    encoding: "utf8",
-  });
-  expect(write.status).not.toBe(0);
-  expect(write.stderr).toContain("EACCES");
-});
+(asRoot ? test : test.skip)(
+  "the service runs as the image's user (uid 1000), who cannot change the image's files",
+  async () => {
+    const env = resolveForStandIn(dev, standInValues(redis));
+    const container = await startContainer(image, env, { service: dev.name, name: "instance-a" });
+    try {
+      const status = readFileSync(`/proc/${container.pid}/status`, "utf8");
+      expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe("1000");
+    } finally {
+      await container.stop();
+    }
+    const write = spawnSync(process.execPath, ["-e", "require('fs').appendFileSync('dist/service/main.js', '//')"], {
+      cwd: image.dir,
+      uid: 1000,
+      gid: 1000,
+      encoding: "utf8",
+    });
+    expect(write.status).not.toBe(0);
+    expect(write.stderr).toContain("EACCES");
+  },
+);
 
 test("a devDependency imported at run time stops the deployment", async () => {
   // fast-check is a devDependency: the repository's node_modules has it, the image must not.
@@ -93,7 +113,9 @@ test("a devDependency imported at run time stops the deployment", async () => {
       writeFileSync(main, `require("fast-check");\n${readFileSync(main, "utf8")}`);
     },
   });
-  await expect(deployLocally(dev, redis, broken)).rejects.toThrow(/exited \(1\): Error: Cannot find module 'fast-check'/);
+  await expect(deployLocally(dev, redis, broken)).rejects.toThrow(
+    /exited \(1\): Error: Cannot find module 'fast-check'/,
+  );
 });
 
 test.each([

@@ -9,7 +9,13 @@ import { RedisCluster } from "../../local/redis-cluster";
 import { RedisServer } from "../../local/redis-server";
 import { loadConfig, SERVICE_VARIABLES } from "../../service/config";
 import { BASE_INPUT, onlyResource } from "../infra/helpers";
-import { type EnvEntry, resolveForStandIn, standInValues, synthesizeService, type SynthesizedService } from "./cloud-run-env";
+import {
+  type EnvEntry,
+  resolveForStandIn,
+  standInValues,
+  synthesizeService,
+  type SynthesizedService,
+} from "./cloud-run-env";
 import { deployLocally } from "./deploy";
 import { buildRuntimeImage, type RuntimeImage } from "./runtime-image";
 
@@ -18,7 +24,11 @@ let cluster: RedisCluster;
 let image: RuntimeImage;
 
 beforeAll(async () => {
-  [redis, cluster, image] = await Promise.all([new RedisServer().start(), new RedisCluster().start(), buildRuntimeImage()]);
+  [redis, cluster, image] = await Promise.all([
+    new RedisServer().start(),
+    new RedisCluster().start(),
+    buildRuntimeImage(),
+  ]);
 }, 90_000);
 
 afterAll(async () => {
@@ -28,10 +38,16 @@ afterAll(async () => {
 const DEPLOYMENTS: Array<[string, Parameters<typeof synthesizeService>[0]]> = [
   ["dev", { ...BASE_INPUT }],
   ["prod", { ...BASE_INPUT, environment: "prod" }],
-  ["prod behind the load balancer (ALLOWED_ORIGINS)", { ...BASE_INPUT, environment: "prod", loadBalancer: { domains: ["board.example.com"] } }],
+  [
+    "prod behind the load balancer (ALLOWED_ORIGINS)",
+    { ...BASE_INPUT, environment: "prod", loadBalancer: { domains: ["board.example.com"] } },
+  ],
   // The clustered engine: the Memorystore for Redis Cluster stand-in plays the cluster, its local metadata server the
   // platform's (IAM access tokens as AUTH passwords).
-  ["prod on Memorystore for Redis Cluster", { ...BASE_INPUT, environment: "prod", redis: { engine: "memorystore-redis-cluster" } }],
+  [
+    "prod on Memorystore for Redis Cluster",
+    { ...BASE_INPUT, environment: "prod", redis: { engine: "memorystore-redis-cluster" } },
+  ],
 ];
 
 describe.each(DEPLOYMENTS)("%s", (_, input) => {
@@ -44,7 +60,10 @@ describe.each(DEPLOYMENTS)("%s", (_, input) => {
   test("the foundation's Redis is what the stand-in plays: TLS with a server certificate, authentication required", () => {
     if (input.redis?.engine === "memorystore-redis-cluster") {
       expect(onlyResource(service.foundation, "google_redis_cluster")).toEqual(
-        expect.objectContaining({ transit_encryption_mode: "TRANSIT_ENCRYPTION_MODE_SERVER_AUTHENTICATION", authorization_mode: "AUTH_MODE_IAM_AUTH" }),
+        expect.objectContaining({
+          transit_encryption_mode: "TRANSIT_ENCRYPTION_MODE_SERVER_AUTHENTICATION",
+          authorization_mode: "AUTH_MODE_IAM_AUTH",
+        }),
       );
     } else {
       expect(onlyResource(service.foundation, "google_redis_instance")).toEqual(
@@ -77,7 +96,8 @@ describe("each break of the contract stops the deployment, saying what broke", (
   });
 
   /** The dev deployment with its container environment changed. */
-  const deployWith = (change: (env: EnvEntry[]) => EnvEntry[]) => deployLocally({ ...dev, env: change(dev.env.map((entry) => ({ ...entry }))) }, redis, image);
+  const deployWith = (change: (env: EnvEntry[]) => EnvEntry[]) =>
+    deployLocally({ ...dev, env: change(dev.env.map((entry) => ({ ...entry }))) }, redis, image);
   const without = (name: string) => (env: EnvEntry[]) => env.filter((entry) => entry.name !== name);
   const setting = (name: string, value: string) => (env: EnvEntry[]) => [...without(name)(env), { name, value }];
 
@@ -85,7 +105,9 @@ describe("each break of the contract stops the deployment, saying what broke", (
     ["a setting under a name the service does not know", "MAX_STROKES", "5000"],
     ["a misspelt Redis variable", "REDIS_PASWORD", "x"],
   ])("the stacks set a variable the service does not read: %s", async (_, name, value) => {
-    await expect(deployWith(setting(name, value))).rejects.toThrow(`the stacks set ${name}, which the service does not read`);
+    await expect(deployWith(setting(name, value))).rejects.toThrow(
+      `the stacks set ${name}, which the service does not read`,
+    );
   });
 
   test.each([
@@ -115,7 +137,11 @@ describe("each break of the contract stops the deployment, saying what broke", (
     ["REDIS_AUTH", /NOAUTH|WRONGPASS|Authentication required/],
     ["REDIS_CLUSTER", /a Redis Cluster node but REDIS_CLUSTER is not set/],
   ])("the cluster deployment misses %s: it stops, saying why", async (name, reason) => {
-    const clustered = synthesizeService({ ...BASE_INPUT, environment: "prod", redis: { engine: "memorystore-redis-cluster" } });
+    const clustered = synthesizeService({
+      ...BASE_INPUT,
+      environment: "prod",
+      redis: { engine: "memorystore-redis-cluster" },
+    });
     const env = clustered.env.filter((entry) => entry.name !== name);
     await expect(deployLocally({ ...clustered, env }, cluster, image)).rejects.toThrow(reason);
   });
@@ -125,6 +151,8 @@ describe("each break of the contract stops the deployment, saying what broke", (
     await expect(deployWith(setting("REDIS_HOST", connector))).rejects.toThrow(
       `REDIS_HOST: ${connector} has no local value`,
     );
-    await expect(deployWith(setting("REDIS_HOST", "${google_compute_address.redis.address}"))).rejects.toThrow(/REDIS_HOST: \$\{google_compute_address/);
+    await expect(deployWith(setting("REDIS_HOST", "${google_compute_address.redis.address}"))).rejects.toThrow(
+      /REDIS_HOST: \$\{google_compute_address/,
+    );
   });
 });

@@ -14,14 +14,20 @@ import { resolveForStandIn, standInValues, type SynthesizedService } from "./clo
 import { protocolRoundTrip } from "./round-trip";
 import type { RuntimeImage } from "./runtime-image";
 
-export async function deployLocally(service: SynthesizedService, redis: RedisServer | RedisCluster, image: RuntimeImage): Promise<void> {
+export async function deployLocally(
+  service: SynthesizedService,
+  redis: RedisServer | RedisCluster,
+  image: RuntimeImage,
+): Promise<void> {
   const unread = service.env.map((entry) => entry.name).filter((name) => !SERVICE_VARIABLES.includes(name));
   if (unread.length > 0) throw new Error(`the stacks set ${unread.join(", ")}, which the service does not read`);
-  if (service.env.some((entry) => entry.name === "GCE_METADATA_HOST")) throw new Error("the stacks set GCE_METADATA_HOST: on Cloud Run the metadata server is the platform's");
+  if (service.env.some((entry) => entry.name === "GCE_METADATA_HOST"))
+    throw new Error("the stacks set GCE_METADATA_HOST: on Cloud Run the metadata server is the platform's");
   const env = resolveForStandIn(service, standInValues(redis));
   // What Cloud Run's platform provides besides the environment: the metadata server (at metadata.google.internal
   // there, played here by the cluster stand-in's, named the way Google's client libraries let it be moved).
-  const platform: Record<string, string> = redis instanceof RedisCluster && redis.metadata ? { GCE_METADATA_HOST: redis.metadata.host } : {};
+  const platform: Record<string, string> =
+    redis instanceof RedisCluster && redis.metadata ? { GCE_METADATA_HOST: redis.metadata.host } : {};
 
   const started = await Promise.allSettled(
     ["instance-a", "instance-b"].map((name) => startContainer(image, env, { service: service.name, name }, platform)),

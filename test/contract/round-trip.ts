@@ -8,7 +8,11 @@ import { readBoard } from "../../local/read-board";
 import { toRecord, type StrokeTuple } from "../../protocol/events";
 import { connectClient, eventually, makeStroke, type TestClient } from "../support/socket-client";
 
-export async function protocolRoundTrip(first: string, second: string, options: { origin?: string } = {}): Promise<void> {
+export async function protocolRoundTrip(
+  first: string,
+  second: string,
+  options: { origin?: string } = {},
+): Promise<void> {
   const board = `contract-${randomUUID().slice(0, 8)}`;
   const clients: TestClient[] = [];
   try {

@@ -56,7 +56,10 @@ interface Stage {
 
 /** The Dockerfile's stages, with continuation lines joined and comments dropped. */
 export function parseDockerfile(text: string): Stage[] {
-  const lines = text.replace(/\\\r?\n/g, " ").split(/\r?\n/).map((line) => line.trim());
+  const lines = text
+    .replace(/\\\r?\n/g, " ")
+    .split(/\r?\n/)
+    .map((line) => line.trim());
   const stages: Stage[] = [];
   for (const line of lines) {
     if (line === "" || line.startsWith("#")) continue;
@@ -88,7 +91,8 @@ export async function buildRuntimeImage(
   let workdir = "/";
   const inImage = (target: string) => {
     const relative = path.posix.relative(workdir, path.posix.resolve(workdir, target));
-    if (relative.startsWith("..")) throw new Error(`Dockerfile: ${target} is outside WORKDIR ${workdir}, which this reproduction holds`);
+    if (relative.startsWith(".."))
+      throw new Error(`Dockerfile: ${target} is outside WORKDIR ${workdir}, which this reproduction holds`);
     return path.join(dir, relative);
   };
 
@@ -97,7 +101,8 @@ export async function buildRuntimeImage(
       case "ENV":
         for (const pair of args.split(/\s+/)) {
           const [name, value] = pair.split("=", 2);
-          if (!name || value === undefined) throw new Error(`Dockerfile: ENV ${args}: only NAME=value pairs are reproduced`);
+          if (!name || value === undefined)
+            throw new Error(`Dockerfile: ENV ${args}: only NAME=value pairs are reproduced`);
           env[name] = value.replace(/^"(.*)"$/, "$1");
         }
         break;
@@ -108,10 +113,13 @@ export async function buildRuntimeImage(
         const words = args.split(/\s+/);
         const from = words[0]?.startsWith("--from=") ? words.shift()!.slice("--from=".length) : undefined;
         const target = words.pop();
-        if (!target || words.length === 0 || words.some((word) => word.startsWith("--"))) throw new Error(`Dockerfile: COPY ${args}: not reproduced`);
+        if (!target || words.length === 0 || words.some((word) => word.startsWith("--")))
+          throw new Error(`Dockerfile: COPY ${args}: not reproduced`);
         for (const source of words) {
           const local = from === undefined ? path.join(REPOSITORY, source) : await stageOutput(stages, from, source);
-          const destination = target.endsWith("/") ? path.join(inImage(target), path.basename(source)) : inImage(target);
+          const destination = target.endsWith("/")
+            ? path.join(inImage(target), path.basename(source))
+            : inImage(target);
           // What this run made itself (the production dependencies) is hard-linked: the same files, ten times faster
           // than a copy. What comes from the repository (dist/) is copied, so that `alter` never reaches it.
           await run("cp", [local.startsWith(runFolder()) ? "-al" : "-a", local, destination]);
@@ -119,7 +127,8 @@ export async function buildRuntimeImage(
         break;
       }
       case "USER":
-        if (!IMAGE_USERS[args]) throw new Error(`Dockerfile: USER ${args}: not a user of the node image this reproduction knows`);
+        if (!IMAGE_USERS[args])
+          throw new Error(`Dockerfile: USER ${args}: not a user of the node image this reproduction knows`);
         if (process.getuid?.() === 0) user = IMAGE_USERS[args];
         break;
       case "CMD": {
@@ -132,7 +141,9 @@ export async function buildRuntimeImage(
         // Documentation only: Cloud Run sends traffic to the port the service declares, and sets PORT to it.
         break;
       default:
-        throw new Error(`Dockerfile: the runtime stage's ${keyword} is not reproduced by test/contract/runtime-image.ts`);
+        throw new Error(
+          `Dockerfile: the runtime stage's ${keyword} is not reproduced by test/contract/runtime-image.ts`,
+        );
     }
   }
   if (!command) throw new Error("Dockerfile: the runtime stage has no CMD");
@@ -144,10 +155,15 @@ export async function buildRuntimeImage(
 async function stageOutput(stages: Stage[], from: string, source: string): Promise<string> {
   const output = STAGE_OUTPUTS[`${from}:${source}`];
   const stage = stages.find((candidate) => candidate.name === from);
-  if (!output || !stage) throw new Error(`Dockerfile: COPY --from=${from} ${source}: not an output this reproduction knows`);
-  const runs = stage.instructions.filter((instruction) => instruction.keyword === "RUN").map((instruction) => instruction.args);
+  if (!output || !stage)
+    throw new Error(`Dockerfile: COPY --from=${from} ${source}: not an output this reproduction knows`);
+  const runs = stage.instructions
+    .filter((instruction) => instruction.keyword === "RUN")
+    .map((instruction) => instruction.args);
   if (!runs.some((command) => output.madeBy.test(command))) {
-    throw new Error(`Dockerfile: stage ${from} no longer runs ${output.madeBy.source}, which this reproduction assumes`);
+    throw new Error(
+      `Dockerfile: stage ${from} no longer runs ${output.madeBy.source}, which this reproduction assumes`,
+    );
   }
   return output.local();
 }
@@ -160,9 +176,13 @@ async function productionDependencies(): Promise<string> {
   const done = path.join(runFolder(), "production-dependencies");
   if (!existsSync(done)) {
     const work = mkdtempSync(`${done}-`);
-    for (const file of ["package.json", "package-lock.json"]) copyFileSync(path.join(REPOSITORY, file), path.join(work, file));
+    for (const file of ["package.json", "package-lock.json"])
+      copyFileSync(path.join(REPOSITORY, file), path.join(work, file));
     try {
-      await run("npm", ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", "--offline"], { cwd: work, env: npmEnvironment() });
+      await run("npm", ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", "--offline"], {
+        cwd: work,
+        env: npmEnvironment(),
+      });
     } catch (error) {
       throw new Error(
         `npm ci --omit=dev --offline failed; if npm's cache lacks a package, \`npm ci\` in the repository fills it:\n${(error as { stderr?: string }).stderr ?? String(error)}`,
@@ -189,7 +209,9 @@ function npmEnvironment(): NodeJS.ProcessEnv {
 function assertReachableByOthers(dir: string): void {
   for (let folder = dir; folder !== path.dirname(folder); folder = path.dirname(folder)) {
     if ((statSync(folder).mode & 0o001) === 0) {
-      throw new Error(`${folder} is closed to other users, so the image's user cannot reach ${dir}: point TMPDIR somewhere open, such as /tmp`);
+      throw new Error(
+        `${folder} is closed to other users, so the image's user cannot reach ${dir}: point TMPDIR somewhere open, such as /tmp`,
+      );
     }
   }
 }

@@ -38,11 +38,16 @@ afterEach(async () => {
 });
 
 afterAll(() => {
-  const rows = figures.map((f) =>
-    `| ${f.scenario} | ${f.strokesDrawn} | ${f.chunksAcked} | ${f.lost} | ${f.reconnects} | ${f.hardCuts} | ${f.convergeSeconds.toFixed(1)} |`,
+  const rows = figures.map(
+    (f) =>
+      `| ${f.scenario} | ${f.strokesDrawn} | ${f.chunksAcked} | ${f.lost} | ${f.reconnects} | ${f.hardCuts} | ${f.convergeSeconds.toFixed(1)} |`,
   );
   console.log(
-    ["| scenario | strokes drawn | chunks acked | lost | reconnects | hard cuts | seconds to converge |", "|---|---|---|---|---|---|---|", ...rows].join("\n"),
+    [
+      "| scenario | strokes drawn | chunks acked | lost | reconnects | hard cuts | seconds to converge |",
+      "|---|---|---|---|---|---|---|",
+      ...rows,
+    ].join("\n"),
   );
 });
 
@@ -104,7 +109,11 @@ test("request timeout of 5 s, known to the service: clients reconnect before the
 });
 
 test("request timeout of 3 s, unknown to the service: every connection is cut hard, several times", async () => {
-  const result = await scenario("3 s request timeout, hard cuts only", { front: { requestTimeoutMs: 3_000 } }, async () => undefined);
+  const result = await scenario(
+    "3 s request timeout, hard cuts only",
+    { front: { requestTimeoutMs: 3_000 } },
+    async () => undefined,
+  );
   expect(result.hardCuts).toBeGreaterThanOrEqual(USERS * 2);
 });
 
@@ -120,17 +129,21 @@ test("one instance stopped with SIGTERM (scale-in): it drains within 8 s and its
   let drainMs = 0;
   let last: MetricsSnapshot | undefined;
   // The instance waits (up to 2 s) for one more scrape after its drain, as the Prometheus sidecar makes at shutdown.
-  const result = await scenario("instance SIGTERMed (scale-in)", { env: { METRICS_FINAL_SCRAPE_SECONDS: "2" } }, async (running) => {
-    const started = Date.now();
-    let exited = false;
-    const stopped = running.stopInstance(2).finally(() => (exited = true));
-    while (!exited) {
-      last = (await scrape(running.instance(2).metricsUrl, 500).catch(() => undefined)) ?? last;
-      await sleep(20);
-    }
-    expect(await stopped).toEqual({ code: 0, signal: null });
-    drainMs = Date.now() - started;
-  });
+  const result = await scenario(
+    "instance SIGTERMed (scale-in)",
+    { env: { METRICS_FINAL_SCRAPE_SECONDS: "2" } },
+    async (running) => {
+      const started = Date.now();
+      let exited = false;
+      const stopped = running.stopInstance(2).finally(() => (exited = true));
+      while (!exited) {
+        last = (await scrape(running.instance(2).metricsUrl, 500).catch(() => undefined)) ?? last;
+        await sleep(20);
+      }
+      expect(await stopped).toEqual({ code: 0, signal: null });
+      drainMs = Date.now() - started;
+    },
+  );
   console.log(`SIGTERM to exit: ${drainMs} ms`);
   expect(drainMs).toBeLessThan(8_000);
   expect(last?.sum("whiteboard_drains_total")).toBe(1);
@@ -142,10 +155,14 @@ test("Redis restarted mid-drawing: instances stay up, /readyz goes false then tr
   await scenario("Redis restarted, down 1 s", {}, async (running) => {
     await running.redis.stop();
     // Each instance notices the closed connection at its next turn of the event loop.
-    await waitFor("every instance to report not ready", async () => {
-      duringOutage = await Promise.all(running.instances.map((instance) => readyz(instance.url)));
-      return duringOutage.every((status) => status === 503);
-    }, 3_000).catch(() => undefined);
+    await waitFor(
+      "every instance to report not ready",
+      async () => {
+        duringOutage = await Promise.all(running.instances.map((instance) => readyz(instance.url)));
+        return duringOutage.every((status) => status === 503);
+      },
+      3_000,
+    ).catch(() => undefined);
     await sleep(1_000);
     await running.redis.start();
   });

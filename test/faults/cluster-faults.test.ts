@@ -40,7 +40,12 @@ let topology: Topology | undefined;
 let users: ScriptedUser[] = [];
 
 beforeAll(async () => {
-  topology = await Topology.start({ instances: 3, redis: "cluster", env: { REDIS_WAIT_REPLICAS: "1" }, front: { port: 0 } });
+  topology = await Topology.start({
+    instances: 3,
+    redis: "cluster",
+    env: { REDIS_WAIT_REPLICAS: "1" },
+    front: { port: 0 },
+  });
 }, 90_000);
 
 afterEach(() => {
@@ -49,8 +54,17 @@ afterEach(() => {
 
 afterAll(async () => {
   await topology?.stop();
-  const rows = figures.map((f) => `| ${f.scenario} | ${f.strokesDrawn} | ${f.chunksAcked} | ${f.lost} | ${f.healed} | ${f.epochChanged ? "yes" : "no"} | ${f.convergeSeconds.toFixed(1)} |`);
-  console.log(["| scenario | strokes drawn | chunks acked | lost | healed | new epoch | seconds to converge |", "|---|---|---|---|---|---|---|", ...rows].join("\n"));
+  const rows = figures.map(
+    (f) =>
+      `| ${f.scenario} | ${f.strokesDrawn} | ${f.chunksAcked} | ${f.lost} | ${f.healed} | ${f.epochChanged ? "yes" : "no"} | ${f.convergeSeconds.toFixed(1)} |`,
+  );
+  console.log(
+    [
+      "| scenario | strokes drawn | chunks acked | lost | healed | new epoch | seconds to converge |",
+      "|---|---|---|---|---|---|---|",
+      ...rows,
+    ].join("\n"),
+  );
 });
 
 async function scenario(name: string, board: string, fault: (running: Topology) => Promise<void>): Promise<Figures> {
@@ -89,7 +103,12 @@ test("the primary that holds the board is SIGKILLed mid-drawing: its replica is 
     const primary = await running.cluster.primaryOf(`wb:{${board}}:m`);
     const replica = await running.cluster.replicaOf(primary);
     await running.cluster.killNode(primary);
-    await waitFor("the replica to be promoted", async () => (await running.cluster.primaryOf(`wb:{${board}}:m`)) === replica, 15_000, 100);
+    await waitFor(
+      "the replica to be promoted",
+      async () => (await running.cluster.primaryOf(`wb:{${board}}:m`)) === replica,
+      15_000,
+      100,
+    );
     await running.cluster.startNode(primary); // back as a replica of the promoted node
   });
   // The promoted replica has another replication id: the board took a new epoch and its clients re-read it.

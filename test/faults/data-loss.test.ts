@@ -95,7 +95,10 @@ class PageWatch {
   private readonly gone = users.map(() => new Map<string, number>());
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly removed: ReadonlySet<string>, everyMs = 20) {
+  constructor(
+    private readonly removed: ReadonlySet<string>,
+    everyMs = 20,
+  ) {
     this.timer = setInterval(() => this.sample(), everyMs);
   }
 
@@ -119,7 +122,8 @@ class PageWatch {
       }
       for (const id of shown) {
         before.add(id);
-        if (this.removed.has(id) && !this.resurrected.some((entry) => entry.user === index && entry.id === id)) this.resurrected.push({ user: index, id });
+        if (this.removed.has(id) && !this.resurrected.some((entry) => entry.user === index && entry.id === id))
+          this.resurrected.push({ user: index, id });
       }
     });
   }
@@ -128,15 +132,27 @@ class PageWatch {
 /** Erases three strokes (user 0), then clears the board (user 1), each acknowledged; returns every id they hid. */
 async function eraseThenClear(): Promise<Set<string>> {
   const [eraser, clearer] = users as [ScriptedUser, ScriptedUser];
-  const targets = eraser.session.board.strokes().slice(-3).map((record) => record.i);
+  const targets = eraser.session.board
+    .strokes()
+    .slice(-3)
+    .map((record) => record.i);
   expect(targets).toHaveLength(3);
   eraser.session.erase(targets.map((id) => [id, (eraser.session.board.versionOf(id) ?? 0) + 1]));
   // Stored once another page (on whatever instance) sees them hidden: pages hear only of what is stored.
-  await waitFor("the erase to reach another page", () => targets.every((id) => !clearer.session.board.isVisible(id)), 5_000);
+  await waitFor(
+    "the erase to reach another page",
+    () => targets.every((id) => !clearer.session.board.isVisible(id)),
+    5_000,
+  );
   const ack = await clearer.session.clear();
   if (!ack.ok) throw new Error(`clear refused: ${ack.error}`);
   await waitFor("the clear to reach its page", () => clearer.session.board.watermark >= ack.s, 5_000);
-  const removed = new Set(clearer.session.board.known().filter((known) => known.version % 2 === 1).map((known) => known.record.i));
+  const removed = new Set(
+    clearer.session.board
+      .known()
+      .filter((known) => known.version % 2 === 1)
+      .map((known) => known.record.i),
+  );
   for (const id of targets) expect(removed.has(id)).toBe(true);
   return removed;
 }
@@ -178,7 +194,10 @@ async function lossScenario(store: Store, options: { env?: Record<string, string
   const acked = new Set(users.flatMap((user) => [...user.acked.keys()]));
   // WAITs that ended short of the replicas asked for, until now.
   const snapshots = await Promise.all(running.instances.map((instance) => scrape(instance.metricsUrl)));
-  const shortfalls = snapshots.reduce((sum, snapshot) => sum + snapshot.sum("whiteboard_replica_wait_shortfalls_total"), 0);
+  const shortfalls = snapshots.reduce(
+    (sum, snapshot) => sum + snapshot.sum("whiteboard_replica_wait_shortfalls_total"),
+    0,
+  );
   const watch = new PageWatch(removed);
   const survivors = await store.lose();
   const backAt = Date.now();
@@ -201,8 +220,14 @@ async function lossScenario(store: Store, options: { env?: Record<string, string
     lost: lost.length,
     ackedLost: [...acked].filter((id) => !survivors.has(id)).length,
     healed: lost.filter((id) => final.has(id)).length,
-    sentBack: users.reduce((sum, user) => sum + user.recoveries.reduce((total, recovery) => total + recovery.restored, 0), 0),
-    rehidden: users.reduce((sum, user) => sum + user.recoveries.reduce((total, recovery) => total + recovery.rehidden, 0), 0),
+    sentBack: users.reduce(
+      (sum, user) => sum + user.recoveries.reduce((total, recovery) => total + recovery.restored, 0),
+      0,
+    ),
+    rehidden: users.reduce(
+      (sum, user) => sum + user.recoveries.reduce((total, recovery) => total + recovery.rehidden, 0),
+      0,
+    ),
     recoveredSeconds: Math.max(...users.map((user) => (user.recoveries[0]?.at ?? Infinity) - backAt)) / 1000,
     convergeSeconds: seconds,
   };
@@ -216,12 +241,16 @@ async function lossScenario(store: Store, options: { env?: Record<string, string
   expect(lost.filter((id) => !final.has(id))).toEqual([]);
   expect([...heldVisible].filter((id) => !visible.has(id))).toEqual([]);
   // ...as is every chunk ever acknowledged, but for what the erase and the clear removed, which stays removed.
-  expect([...users.flatMap((user) => [...user.acked.keys()])].filter((id) => !removed.has(id) && !visible.has(id))).toEqual([]);
+  expect(
+    [...users.flatMap((user) => [...user.acked.keys()])].filter((id) => !removed.has(id) && !visible.has(id)),
+  ).toEqual([]);
   expect([...removed].filter((id) => visible.has(id))).toEqual([]);
   // No page showed a stroke disappear, its own or another's, nor anything the erase or the clear removed.
   if (watch.vanished.length > 0) {
     const longest = Math.max(...watch.vanished.map((entry) => entry.ms));
-    console.log(`strokes that disappeared from a page: ${watch.vanished.length}, on ${new Set(watch.vanished.map((entry) => entry.user)).size} pages, the longest for ${longest} ms`);
+    console.log(
+      `strokes that disappeared from a page: ${watch.vanished.length}, on ${new Set(watch.vanished.map((entry) => entry.user)).size} pages, the longest for ${longest} ms`,
+    );
   }
   expect(watch.vanished).toEqual([]);
   expect(watch.resurrected).toEqual([]);
@@ -262,7 +291,9 @@ function failover(name: string, partition: boolean, newReplica = false): Store &
 
 test("failover after the replication link was cut: the pages restore what the promoted replica lacks", async () => {
   tier = await StandardTierRedis.start();
-  const { result, removed } = await lossScenario(failover("failover, replication cut 2.5 s before", true), { eraseAndClear: true });
+  const { result, removed } = await lossScenario(failover("failover, replication cut 2.5 s before", true), {
+    eraseAndClear: true,
+  });
   // The failover really lost acknowledged writes, the erase and the clear among them.
   expect(result.ackedLost).toBeGreaterThan(0);
   expect(removed.size).toBeGreaterThan(3);
@@ -292,10 +323,13 @@ test("REDIS_WAIT_REPLICAS=1 with a healthy replication link: a failover loses no
   tier = await StandardTierRedis.start();
   // A timeout no replica on a loaded test machine reaches: the claim is about a WAIT that did not time out. Without
   // a replica every write would wait that long: the promoted primary gets one, as Memorystore gives it one.
-  const { result, shortfalls } = await lossScenario(failover("failover with REDIS_WAIT_REPLICAS=1, link healthy", false, true), {
-    env: { REDIS_WAIT_REPLICAS: "1", REDIS_WAIT_TIMEOUT_MS: "3000" },
-    eraseAndClear: false,
-  });
+  const { result, shortfalls } = await lossScenario(
+    failover("failover with REDIS_WAIT_REPLICAS=1, link healthy", false, true),
+    {
+      env: { REDIS_WAIT_REPLICAS: "1", REDIS_WAIT_TIMEOUT_MS: "3000" },
+      eraseAndClear: false,
+    },
+  );
   expect(shortfalls).toBe(0);
   expect(result.ackedLost).toBe(0);
   expect(result.lost).toBe(0);
@@ -310,7 +344,10 @@ test("REDIS_WAIT_REPLICAS=1 with the link cut: WAIT times out, writes are acknow
     ackedAtCut = new Set(users.flatMap((user) => [...user.acked.keys()]));
     store.tier().partitionReplication();
   };
-  const { result, shortfalls } = await lossScenario(store, { env: { REDIS_WAIT_REPLICAS: "1", REDIS_WAIT_TIMEOUT_MS: "100" }, eraseAndClear: false });
+  const { result, shortfalls } = await lossScenario(store, {
+    env: { REDIS_WAIT_REPLICAS: "1", REDIS_WAIT_TIMEOUT_MS: "100" },
+    eraseAndClear: false,
+  });
   console.log(`WAIT shortfalls before the failover: ${shortfalls}`);
   expect(shortfalls).toBeGreaterThan(0);
   // Acknowledged during the cut, though the replica never got them: the failover lost them, and the pages healed them.

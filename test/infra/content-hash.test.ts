@@ -39,7 +39,13 @@ test("the same content in two places with different mtimes hashes the same", () 
   const b = tree([...BASE_FILES].reverse());
   fs.utimesSync(path.join(b, "service/main.ts"), new Date(2001, 1, 1), new Date(2001, 1, 1));
   expect(hashBuildContext(a).sha256).toBe(hashBuildContext(b).sha256);
-  expect(hashBuildContext(a).files).toEqual(["Dockerfile", "client/index.html", "package.json", "service/lib/util.ts", "service/main.ts"]);
+  expect(hashBuildContext(a).files).toEqual([
+    "Dockerfile",
+    "client/index.html",
+    "package.json",
+    "service/lib/util.ts",
+    "service/main.ts",
+  ]);
   expect(hashBuildContext(a).entries).toEqual(["Dockerfile", "package.json", "service", "client"]);
 });
 
@@ -56,8 +62,18 @@ test("a changed byte, a renamed file, an added file or the executable bit change
 });
 
 test("moving content between two files changes the hash (lengths are framed)", () => {
-  const a = hashBuildContext(tree([["Dockerfile", "ab"], ["package.json", "c"]])).sha256;
-  const b = hashBuildContext(tree([["Dockerfile", "a"], ["package.json", "bc"]])).sha256;
+  const a = hashBuildContext(
+    tree([
+      ["Dockerfile", "ab"],
+      ["package.json", "c"],
+    ]),
+  ).sha256;
+  const b = hashBuildContext(
+    tree([
+      ["Dockerfile", "a"],
+      ["package.json", "bc"],
+    ]),
+  ).sha256;
   expect(a).not.toBe(b);
 });
 
@@ -82,19 +98,38 @@ test("entries must be relative paths inside the context", () => {
 
 test("the default entries are the Dockerfile's inputs", () => {
   expect(DEFAULT_CONTEXT_ENTRIES).toEqual(
-    expect.arrayContaining(["Dockerfile", ".dockerignore", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "service", "protocol", "client"]),
+    expect.arrayContaining([
+      "Dockerfile",
+      ".dockerignore",
+      "package.json",
+      "package-lock.json",
+      "tsconfig.json",
+      "tsconfig.build.json",
+      "service",
+      "protocol",
+      "client",
+    ]),
   );
 });
 
 test("property: creation order never matters and any single content change does", () => {
-  const fileName = fc.tuple(fc.constantFrom("service", "service/lib", "client"), fc.stringMatching(/^[a-z]{1,8}$/)).map(([dir, base]) => `${dir}/${base}.ts`);
-  const files = fc.uniqueArray(fc.tuple(fileName, fc.string({ maxLength: 20 })), { minLength: 1, maxLength: 6, selector: ([name]) => name });
+  const fileName = fc
+    .tuple(fc.constantFrom("service", "service/lib", "client"), fc.stringMatching(/^[a-z]{1,8}$/))
+    .map(([dir, base]) => `${dir}/${base}.ts`);
+  const files = fc.uniqueArray(fc.tuple(fileName, fc.string({ maxLength: 20 })), {
+    minLength: 1,
+    maxLength: 6,
+    selector: ([name]) => name,
+  });
   fc.assert(
     fc.property(files, fc.nat(), (entries, pick) => {
       const a = hashBuildContext(tree(entries)).sha256;
       expect(hashBuildContext(tree([...entries].reverse())).sha256).toBe(a);
       const index = pick % entries.length;
-      const mutated = entries.map(([name, content], i): [string, string] => [name, i === index ? `${content}!` : content]);
+      const mutated = entries.map(([name, content], i): [string, string] => [
+        name,
+        i === index ? `${content}!` : content,
+      ]);
       expect(hashBuildContext(tree(mutated)).sha256).not.toBe(a);
     }),
     { numRuns: 25 },
@@ -102,15 +137,24 @@ test("property: creation order never matters and any single content change does"
 });
 
 test("the build script packs exactly the hashed files", () => {
-  const root = tree([...BASE_FILES, ["service/node_modules/x.js", "x"], ["client/dist/app.js", "x"], ["service/.tmp/t", "x"]]);
+  const root = tree([
+    ...BASE_FILES,
+    ["service/node_modules/x.js", "x"],
+    ["client/dist/app.js", "x"],
+    ["service/.tmp/t", "x"],
+  ]);
   const hashed = hashBuildContext(root);
   const archive = path.join(root, "..", `${path.basename(root)}.tgz`);
   made.push(archive);
   // The same tar invocation as infra/image/build-image.sh.
-  execFileSync("tar", ["-czf", archive, ...EXCLUDED_DIRECTORY_NAMES.map((name) => `--exclude=${name}`), "--", ...hashed.entries], {
-    cwd: root,
-    env: { ...process.env, COPYFILE_DISABLE: "1" },
-  });
+  execFileSync(
+    "tar",
+    ["-czf", archive, ...EXCLUDED_DIRECTORY_NAMES.map((name) => `--exclude=${name}`), "--", ...hashed.entries],
+    {
+      cwd: root,
+      env: { ...process.env, COPYFILE_DISABLE: "1" },
+    },
+  );
   const listed = execFileSync("tar", ["-tzf", archive], { encoding: "utf8" })
     .split("\n")
     .filter((line) => line !== "" && !line.endsWith("/"))

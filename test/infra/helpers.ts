@@ -91,7 +91,11 @@ export function address(json: TerraformJson, type: string): string {
 }
 
 /** `${type}.${name}` address of the one resource of a type whose body satisfies `match`. */
-export function addressWhere(json: TerraformJson, type: string, match: (body: Record<string, unknown>) => boolean): string {
+export function addressWhere(
+  json: TerraformJson,
+  type: string,
+  match: (body: Record<string, unknown>) => boolean,
+): string {
   const names = Object.entries(json.resource?.[type] ?? {})
     .filter(([, body]) => match(body))
     .map(([name]) => name);

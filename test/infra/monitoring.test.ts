@@ -8,7 +8,18 @@ import { METRICS_PORT, runMonitoringYaml } from "../../infra/constructs/metrics-
 import { instancesAlertAt, terraformLiteral } from "../../infra/constructs/monitoring";
 import type { InfraConfigInput } from "../../infra/config/schema";
 import { buildDashboard, type Dashboard } from "../../infra/monitoring/dashboard";
-import { BASE_INPUT, addressWhere, container, containerEnv, crossStackSource, onlyResource, resources, stack, synthesize, type TerraformJson } from "./helpers";
+import {
+  BASE_INPUT,
+  addressWhere,
+  container,
+  containerEnv,
+  crossStackSource,
+  onlyResource,
+  resources,
+  stack,
+  synthesize,
+  type TerraformJson,
+} from "./helpers";
 
 function environment(input: InfraConfigInput): { foundation: TerraformJson; app: TerraformJson } {
   const env = input.environment ?? "dev";
@@ -18,7 +29,12 @@ function environment(input: InfraConfigInput): { foundation: TerraformJson; app:
 
 const DOMAINS = ["board.example.com", "www.board.example.com"];
 const dev = environment({ ...BASE_INPUT });
-const prodLb = environment({ ...BASE_INPUT, environment: "prod", service: { defaultUriDisabled: true }, loadBalancer: { domains: DOMAINS } });
+const prodLb = environment({
+  ...BASE_INPUT,
+  environment: "prod",
+  service: { defaultUriDisabled: true },
+  loadBalancer: { domains: DOMAINS },
+});
 const EMAILS = ["oncall@example.com", "team+boards@example.org"];
 const tuned = environment({
   ...BASE_INPUT,
@@ -31,21 +47,36 @@ const tuned = environment({
   },
 });
 /** A private service (only principals may invoke it) without the sidecar. */
-const bare = environment({ ...BASE_INPUT, service: { publicAccess: "none" }, monitoring: { sidecar: { enabled: false } } });
+const bare = environment({
+  ...BASE_INPUT,
+  service: { publicAccess: "none" },
+  monitoring: { sidecar: { enabled: false } },
+});
 
-const containers = (json: TerraformJson) => (onlyResource(json, "google_cloud_run_v2_service").template as { containers: Array<Record<string, unknown>> }).containers;
-const template = (json: TerraformJson) => onlyResource(json, "google_cloud_run_v2_service").template as Record<string, unknown>;
+const containers = (json: TerraformJson) =>
+  (onlyResource(json, "google_cloud_run_v2_service").template as { containers: Array<Record<string, unknown>> })
+    .containers;
+const template = (json: TerraformJson) =>
+  onlyResource(json, "google_cloud_run_v2_service").template as Record<string, unknown>;
 const policies = (json: TerraformJson) => resources(json, "google_monitoring_alert_policy");
 const policy = (json: TerraformJson, fragment: string) => {
   const found = policies(json).filter((body) => String(body.display_name).includes(fragment));
   if (found.length !== 1) throw new Error(`expected one policy named like "${fragment}", found ${found.length}`);
   return found[0] as Record<string, unknown>;
 };
-type Condition = { display_name: string; condition_threshold?: Record<string, unknown>; condition_prometheus_query_language?: Record<string, unknown> };
+type Condition = {
+  display_name: string;
+  condition_threshold?: Record<string, unknown>;
+  condition_prometheus_query_language?: Record<string, unknown>;
+};
 const condition = (body: Record<string, unknown>) => (body.conditions as Condition[])[0] as Condition;
 /** The dashboard as the API receives it: Terraform turns `$${` back into `${`. */
 const dashboard = (json: TerraformJson): Dashboard =>
-  JSON.parse(String(onlyResource(json, "google_monitoring_dashboard").dashboard_json).replaceAll("$${", "${").replaceAll("%%{", "%{")) as Dashboard;
+  JSON.parse(
+    String(onlyResource(json, "google_monitoring_dashboard").dashboard_json)
+      .replaceAll("$${", "${")
+      .replaceAll("%%{", "%{"),
+  ) as Dashboard;
 const titles = (json: TerraformJson) => dashboard(json).mosaicLayout.tiles.map((tile) => tile.widget.title);
 
 describe("the Managed Service for Prometheus sidecar", () => {
@@ -75,19 +106,32 @@ describe("the Managed Service for Prometheus sidecar", () => {
 
   test("reads its RunMonitoring configuration from Secret Manager, mounted where it looks, pinned to the version", () => {
     expect(sidecar(dev.app).volume_mounts).toEqual([{ name: "gmp-config", mount_path: "/etc/rungmp/" }]);
-    const [volume] = template(dev.app).volumes as Array<{ name: string; secret: { secret: string; items: Array<{ path: string; version: string }> } }>;
+    const [volume] = template(dev.app).volumes as Array<{
+      name: string;
+      secret: { secret: string; items: Array<{ path: string; version: string }> };
+    }>;
     expect(volume?.name).toBe("gmp-config");
-    const gmp = addressWhere(dev.foundation, "google_secret_manager_secret", (body) => body.secret_id === "whiteboard-dev-gmp-config");
+    const gmp = addressWhere(
+      dev.foundation,
+      "google_secret_manager_secret",
+      (body) => body.secret_id === "whiteboard-dev-gmp-config",
+    );
     expect(crossStackSource(dev.foundation, volume?.secret.secret ?? "")).toBe(`\${${gmp}.secret_id}`);
     expect(volume?.secret.items).toHaveLength(1);
     expect(volume?.secret.items[0]?.path).toBe("config.yaml");
-    const version = addressWhere(dev.foundation, "google_secret_manager_secret_version", (body) => body.secret === `\${${gmp}.id}`);
+    const version = addressWhere(
+      dev.foundation,
+      "google_secret_manager_secret_version",
+      (body) => body.secret === `\${${gmp}.id}`,
+    );
     expect(crossStackSource(dev.foundation, volume?.secret.items[0]?.version ?? "")).toBe(`\${${version}.version}`);
   });
 
   test("the configuration scrapes GET /metrics on the metrics port at the configured interval", () => {
     const data = (json: TerraformJson) =>
-      resources(json, "google_secret_manager_secret_version").map((body) => body.secret_data).find((text) => String(text).includes("RunMonitoring"));
+      resources(json, "google_secret_manager_secret_version")
+        .map((body) => body.secret_data)
+        .find((text) => String(text).includes("RunMonitoring"));
     expect(data(dev.foundation)).toBe(runMonitoringYaml(30));
     expect(data(tuned.foundation)).toBe(runMonitoringYaml(15));
     expect(runMonitoringYaml(30)).toContain(`port: "${METRICS_PORT}"`);
@@ -96,7 +140,11 @@ describe("the Managed Service for Prometheus sidecar", () => {
   });
 
   test("its liveness probe waits longer than the sidecar's 5 s flush, within the period", () => {
-    const probe = sidecar(dev.app).liveness_probe as { http_get: { path: string; port: number }; timeout_seconds: number; period_seconds: number };
+    const probe = sidecar(dev.app).liveness_probe as {
+      http_get: { path: string; port: number };
+      timeout_seconds: number;
+      period_seconds: number;
+    };
     expect(probe.http_get).toEqual({ path: "/liveness", port: 13133 });
     expect(probe.timeout_seconds).toBeGreaterThan(5);
     expect(probe.timeout_seconds).toBeLessThan(probe.period_seconds);
@@ -105,8 +153,12 @@ describe("the Managed Service for Prometheus sidecar", () => {
   test("turned off: one container, no configuration secret, no metric writer role", () => {
     expect(containers(bare.app).map((c) => c.name)).toEqual(["whiteboard"]);
     expect(template(bare.app).volumes).toBeUndefined();
-    expect(resources(bare.foundation, "google_secret_manager_secret").map((body) => body.secret_id)).toEqual(["whiteboard-dev-redis-auth"]);
-    expect(resources(bare.foundation, "google_project_iam_member").map((body) => body.role)).not.toContain("roles/monitoring.metricWriter");
+    expect(resources(bare.foundation, "google_secret_manager_secret").map((body) => body.secret_id)).toEqual([
+      "whiteboard-dev-redis-auth",
+    ]);
+    expect(resources(bare.foundation, "google_project_iam_member").map((body) => body.role)).not.toContain(
+      "roles/monitoring.metricWriter",
+    );
     expect(containerEnv(bare.app).METRICS_FINAL_SCRAPE_SECONDS).toBeUndefined();
   });
 });
@@ -119,14 +171,22 @@ describe("uptime check", () => {
         period: "60s",
         timeout: "10s",
         selected_regions: ["USA", "EUROPE", "ASIA_PACIFIC"],
-        http_check: expect.objectContaining({ path: "/healthz", port: 443, use_ssl: true, validate_ssl: true, request_method: "GET" }),
+        http_check: expect.objectContaining({
+          path: "/healthz",
+          port: 443,
+          use_ssl: true,
+          validate_ssl: true,
+          request_method: "GET",
+        }),
         content_matchers: [{ content: "ok", matcher: "CONTAINS_STRING" }],
       }),
     );
     const resource = check.monitored_resource as { type: string; labels: Record<string, string> };
     expect(resource.type).toBe("uptime_url");
     expect(resource.labels.project_id).toBe(BASE_INPUT.projectId);
-    expect(resource.labels.host).toMatch(/^\$\{replace\(google_cloud_run_v2_service\.[\w-]+\.uri, "https:\/\/", ""\)\}$/);
+    expect(resource.labels.host).toMatch(
+      /^\$\{replace\(google_cloud_run_v2_service\.[\w-]+\.uri, "https:\/\/", ""\)\}$/,
+    );
   });
 
   test("on the load balancer's first domain when there is one (the run.app URL may be off)", () => {
@@ -136,19 +196,28 @@ describe("uptime check", () => {
 
   test("period and regions from the configuration", () => {
     expect(onlyResource(tuned.app, "google_monitoring_uptime_check_config")).toEqual(
-      expect.objectContaining({ period: "300s", selected_regions: ["USA_OREGON", "USA_IOWA", "USA_VIRGINIA", "EUROPE"] }),
+      expect.objectContaining({
+        period: "300s",
+        selected_regions: ["USA_OREGON", "USA_IOWA", "USA_VIRGINIA", "EUROPE"],
+      }),
     );
   });
 
   test("none for a service anonymous checkers cannot call, and so no service-down policy", () => {
     expect(resources(bare.app, "google_monitoring_uptime_check_config")).toEqual([]);
-    expect(policies(bare.app).map((body) => body.display_name)).not.toContainEqual(expect.stringContaining("service down"));
+    expect(policies(bare.app).map((body) => body.display_name)).not.toContainEqual(
+      expect.stringContaining("service down"),
+    );
   });
 });
 
 describe("alert policies", () => {
   test("service down, instances near max, Redis memory, store latency and error logs; enabled, with their runbook", () => {
-    expect(policies(dev.app).map((body) => body.display_name).sort()).toEqual([
+    expect(
+      policies(dev.app)
+        .map((body) => body.display_name)
+        .sort(),
+    ).toEqual([
       "whiteboard-dev: Redis memory above 80%",
       "whiteboard-dev: instances at 80% of the maximum (3 of 3)",
       "whiteboard-dev: more than 10 error log entries a minute",
@@ -171,7 +240,9 @@ describe("alert policies", () => {
     const channels = resources(tuned.app, "google_monitoring_notification_channel");
     expect(channels.map((body) => (body.labels as Record<string, string>).email_address)).toEqual(EMAILS);
     for (const body of channels) expect(body).toEqual(expect.objectContaining({ type: "email", force_delete: true }));
-    const names = Object.keys(tuned.app.resource?.google_monitoring_notification_channel ?? {}).map((name) => `\${google_monitoring_notification_channel.${name}.name}`);
+    const names = Object.keys(tuned.app.resource?.google_monitoring_notification_channel ?? {}).map(
+      (name) => `\${google_monitoring_notification_channel.${name}.name}`,
+    );
     for (const body of policies(tuned.app)) expect(body.notification_channels).toEqual(names);
   });
 
@@ -183,13 +254,19 @@ describe("alert policies", () => {
     );
     expect(threshold).toEqual(expect.objectContaining({ comparison: "COMPARISON_GT", threshold_value: 1 }));
     expect(threshold.aggregations).toEqual([
-      { alignment_period: "120s", per_series_aligner: "ALIGN_NEXT_OLDER", cross_series_reducer: "REDUCE_COUNT_FALSE", group_by_fields: ["resource.label.*"] },
+      {
+        alignment_period: "120s",
+        per_series_aligner: "ALIGN_NEXT_OLDER",
+        cross_series_reducer: "REDUCE_COUNT_FALSE",
+        group_by_fields: ["resource.label.*"],
+      },
     ]);
     expect(policy(dev.app, "service down").severity).toBe("CRITICAL");
   });
 
   test("instances: the service's instance count at the configured share of its maximum", () => {
-    const threshold = (json: TerraformJson) => condition(policy(json, "instances at")).condition_threshold as Record<string, unknown>;
+    const threshold = (json: TerraformJson) =>
+      condition(policy(json, "instances at")).condition_threshold as Record<string, unknown>;
     expect(threshold(dev.app).filter).toBe(
       'metric.type="run.googleapis.com/container/instance_count" AND resource.type="cloud_run_revision" AND resource.label.service_name="whiteboard-dev"',
     );
@@ -212,14 +289,21 @@ describe("alert policies", () => {
 
   test("Redis memory: the instance's usage ratio above the configured share", () => {
     const threshold = condition(policy(tuned.app, "Redis memory")).condition_threshold as Record<string, unknown>;
-    expect(String(threshold.filter)).toContain('metric.type="redis.googleapis.com/stats/memory/usage_ratio" AND resource.type="redis_instance"');
+    expect(String(threshold.filter)).toContain(
+      'metric.type="redis.googleapis.com/stats/memory/usage_ratio" AND resource.type="redis_instance"',
+    );
     expect(String(threshold.filter)).toContain('monitoring.regex.full_match(".*/instances/whiteboard-dev-redis")');
     expect(threshold.threshold_value).toBe(0.9);
   });
 
   test("store latency: PromQL over the service's own histogram, allowed before the metric first arrives", () => {
-    const promql = condition(policy(tuned.app, "store latency")).condition_prometheus_query_language as Record<string, unknown>;
-    expect(promql).toEqual(expect.objectContaining({ duration: "300s", evaluation_interval: "60s", disable_metric_validation: true }));
+    const promql = condition(policy(tuned.app, "store latency")).condition_prometheus_query_language as Record<
+      string,
+      unknown
+    >;
+    expect(promql).toEqual(
+      expect.objectContaining({ duration: "300s", evaluation_interval: "60s", disable_metric_validation: true }),
+    );
     expect(promql.query).toBe(
       'histogram_quantile(0.99, sum by (le) (rate(whiteboard_store_call_seconds_bucket{namespace="whiteboard-dev",script=~"add_strokes|set_visibility|clear|unclear"}[5m]))) > 0.1',
     );
@@ -230,19 +314,30 @@ describe("alert policies", () => {
     expect(metric).toEqual(
       expect.objectContaining({
         name: "whiteboard-dev-error-logs",
-        filter: 'resource.type="cloud_run_revision" AND resource.labels.service_name="whiteboard-dev" AND severity>=ERROR',
+        filter:
+          'resource.type="cloud_run_revision" AND resource.labels.service_name="whiteboard-dev" AND severity>=ERROR',
         metric_descriptor: expect.objectContaining({ metric_kind: "DELTA", value_type: "INT64" }),
       }),
     );
     const threshold = condition(policy(tuned.app, "error log")).condition_threshold as Record<string, unknown>;
     const name = Object.keys(tuned.app.resource?.google_logging_metric ?? {})[0];
-    expect(threshold.filter).toBe(`metric.type="logging.googleapis.com/user/\${google_logging_metric.${name}.name}" AND resource.type="cloud_run_revision"`);
+    expect(threshold.filter).toBe(
+      `metric.type="logging.googleapis.com/user/\${google_logging_metric.${name}.name}" AND resource.type="cloud_run_revision"`,
+    );
     expect(threshold).toEqual(expect.objectContaining({ threshold_value: 3, duration: "300s" }));
-    expect(threshold.aggregations).toEqual([{ alignment_period: "60s", per_series_aligner: "ALIGN_DELTA", cross_series_reducer: "REDUCE_SUM" }]);
+    expect(threshold.aggregations).toEqual([
+      { alignment_period: "60s", per_series_aligner: "ALIGN_DELTA", cross_series_reducer: "REDUCE_SUM" },
+    ]);
   });
 
   test("nothing here survives make destroy: no prevent_destroy, no deletion protection", () => {
-    for (const type of ["google_monitoring_alert_policy", "google_monitoring_dashboard", "google_monitoring_uptime_check_config", "google_monitoring_notification_channel", "google_logging_metric"]) {
+    for (const type of [
+      "google_monitoring_alert_policy",
+      "google_monitoring_dashboard",
+      "google_monitoring_uptime_check_config",
+      "google_monitoring_notification_channel",
+      "google_logging_metric",
+    ]) {
       for (const body of resources(tuned.app, type)) {
         expect(body.lifecycle).toBeUndefined();
         expect(body.deletion_protection).toBeUndefined();
@@ -270,15 +365,21 @@ describe("dashboard", () => {
   });
 
   test("with the load balancer: its requests by response class and its 429s too", () => {
-    expect(titles(prodLb.app).slice(-2)).toEqual(["Load balancer requests per second, by response class", "Load balancer 429s per second (Cloud Armor's throttle)"]);
+    expect(titles(prodLb.app).slice(-2)).toEqual([
+      "Load balancer requests per second, by response class",
+      "Load balancer 429s per second (Cloud Armor's throttle)",
+    ]);
     const tiles = dashboard(prodLb.app).mosaicLayout.tiles;
-    const filter = (tiles[tiles.length - 1]?.widget.xyChart.dataSets[0]?.timeSeriesQuery as { timeSeriesFilter: { filter: string } }).timeSeriesFilter.filter;
+    const filter = (
+      tiles[tiles.length - 1]?.widget.xyChart.dataSets[0]?.timeSeriesQuery as { timeSeriesFilter: { filter: string } }
+    ).timeSeriesFilter.filter;
     expect(filter).toContain('resource.label.url_map_name="whiteboard-prod-url-map"');
     expect(filter).toContain("metric.label.response_code=429");
   });
 
   test("draws the alert thresholds: max instances and the alert's count, the latency and Redis limits", () => {
-    const tile = (title: string) => dashboard(tuned.app).mosaicLayout.tiles.find((t) => t.widget.title.startsWith(title))?.widget.xyChart;
+    const tile = (title: string) =>
+      dashboard(tuned.app).mosaicLayout.tiles.find((t) => t.widget.title.startsWith(title))?.widget.xyChart;
     expect(tile("Instances")?.thresholds?.map((t) => t.value)).toEqual([10, 5]);
     expect(tile("Store latency")?.thresholds?.map((t) => t.value)).toEqual([0.1]);
     expect(tile("Redis memory")?.thresholds?.map((t) => t.value)).toEqual([0.9]);
@@ -289,7 +390,10 @@ describe("dashboard", () => {
       for (const dataSet of tile.widget.xyChart.dataSets) {
         const query = dataSet.timeSeriesQuery;
         if ("prometheusQuery" in query) expect(query.prometheusQuery).toContain('namespace="whiteboard-dev"');
-        else expect(query.timeSeriesFilter.filter).toMatch(/service_name="whiteboard-dev"|instances\/whiteboard-dev-redis/);
+        else
+          expect(query.timeSeriesFilter.filter).toMatch(
+            /service_name="whiteboard-dev"|instances\/whiteboard-dev-redis/,
+          );
       }
     }
   });
@@ -330,6 +434,8 @@ describe("dashboard", () => {
   });
 
   test("the app stack outputs the dashboard's id", () => {
-    expect(dev.app.output?.dashboard?.value).toBe(`\${${Object.keys(dev.app.resource?.google_monitoring_dashboard ?? {}).map((name) => `google_monitoring_dashboard.${name}`)[0]}.id}`);
+    expect(dev.app.output?.dashboard?.value).toBe(
+      `\${${Object.keys(dev.app.resource?.google_monitoring_dashboard ?? {}).map((name) => `google_monitoring_dashboard.${name}`)[0]}.id}`,
+    );
   });
 });

@@ -44,7 +44,12 @@ const withLb = environment({
   loadBalancer: { domains: DOMAINS, cloudArmor: { enabled: true, requestsPerInterval: 120, intervalSeconds: 60 } },
 });
 /** Prod behind the load balancer with every default, and the run.app URL turned off. */
-const prodLb = environment({ ...BASE_INPUT, environment: "prod", service: { defaultUriDisabled: true }, loadBalancer: { domains: DOMAINS } });
+const prodLb = environment({
+  ...BASE_INPUT,
+  environment: "prod",
+  service: { defaultUriDisabled: true },
+  loadBalancer: { domains: DOMAINS },
+});
 const direct = environment({ ...BASE_INPUT, network: { egress: "direct", subnetCidr: "10.20.0.0/26" } });
 /** Every other setting changed at once (one synth instead of one per setting). */
 const custom = environment({
@@ -69,8 +74,10 @@ const custom = environment({
 });
 
 /** Address of the secret holding the Redis AUTH string, and of the Prometheus sidecar's configuration. */
-const authSecret = (json: TerraformJson) => addressWhere(json, "google_secret_manager_secret", (body) => String(body.secret_id).endsWith("-redis-auth"));
-const gmpSecret = (json: TerraformJson) => addressWhere(json, "google_secret_manager_secret", (body) => String(body.secret_id).endsWith("-gmp-config"));
+const authSecret = (json: TerraformJson) =>
+  addressWhere(json, "google_secret_manager_secret", (body) => String(body.secret_id).endsWith("-redis-auth"));
+const gmpSecret = (json: TerraformJson) =>
+  addressWhere(json, "google_secret_manager_secret", (body) => String(body.secret_id).endsWith("-gmp-config"));
 
 function service(json: TerraformJson): Record<string, unknown> {
   return onlyResource(json, "google_cloud_run_v2_service");
@@ -120,7 +127,9 @@ describe("Cloud Run service", () => {
       expect(probe.timeout_seconds).toBeLessThan(probe.period_seconds as number);
     }
     const startup = container(dev.app).startup_probe as Record<string, number>;
-    expect((startup.initial_delay_seconds ?? 0) + (startup.period_seconds as number) * (startup.failure_threshold as number)).toBeLessThanOrEqual(240);
+    expect(
+      (startup.initial_delay_seconds ?? 0) + (startup.period_seconds as number) * (startup.failure_threshold as number),
+    ).toBeLessThanOrEqual(240);
   });
 
   test("min/max instances, CPU and memory by environment and configuration", () => {
@@ -134,7 +143,11 @@ describe("Cloud Run service", () => {
   });
 
   test("runs as its own service account", () => {
-    const runtime = addressWhere(dev.foundation, "google_service_account", (body) => body.account_id === "whiteboard-dev-run");
+    const runtime = addressWhere(
+      dev.foundation,
+      "google_service_account",
+      (body) => body.account_id === "whiteboard-dev-run",
+    );
     expect(crossStackSource(dev.foundation, template(dev.app).service_account as string)).toBe(`\${${runtime}.email}`);
   });
 
@@ -148,7 +161,11 @@ describe("Cloud Run service", () => {
   test("all-users-invoker keeps the check and grants roles/run.invoker to allUsers; none grants nothing", () => {
     expect(service(withLb.app).invoker_iam_disabled).toBe(false);
     expect(onlyResource(withLb.app, "google_cloud_run_v2_service_iam_member")).toEqual(
-      expect.objectContaining({ role: "roles/run.invoker", member: "allUsers", name: `\${${address(withLb.app, "google_cloud_run_v2_service")}.name}` }),
+      expect.objectContaining({
+        role: "roles/run.invoker",
+        member: "allUsers",
+        name: `\${${address(withLb.app, "google_cloud_run_v2_service")}.name}`,
+      }),
     );
     expect(service(custom.app).invoker_iam_disabled).toBe(false);
     expect(resources(custom.app, "google_cloud_run_v2_service_iam_member")).toEqual([]);
@@ -168,7 +185,10 @@ describe("Cloud Run service", () => {
     expect(run.default_uri_disabled).toBe(true);
     expect(run.provider).toBe("google-beta");
     expect(run).not.toHaveProperty("launch_stage");
-    expect((prodLb.app.terraform?.required_providers as Record<string, unknown>)["google-beta"]).toEqual({ source: "google-beta", version: "6.50.0" });
+    expect((prodLb.app.terraform?.required_providers as Record<string, unknown>)["google-beta"]).toEqual({
+      source: "google-beta",
+      version: "6.50.0",
+    });
     expect(prodLb.app.provider?.["google-beta"]?.[0]).toEqual({
       project: "whiteboard-test-1",
       region: "us-central1",
@@ -195,7 +215,9 @@ describe("network", () => {
     const access = template(dev.app).vpc_access as Record<string, string>;
     expect(access.egress).toBe("PRIVATE_RANGES_ONLY");
     expect(access.network_interfaces).toBeUndefined();
-    expect(crossStackSource(dev.foundation, access.connector as string)).toBe(`\${${address(dev.foundation, "google_vpc_access_connector")}.id}`);
+    expect(crossStackSource(dev.foundation, access.connector as string)).toBe(
+      `\${${address(dev.foundation, "google_vpc_access_connector")}.id}`,
+    );
   });
 
   test("the connector has its own /28 in our VPC and 2 to 3 e2-micro instances", () => {
@@ -214,14 +236,25 @@ describe("network", () => {
   });
 
   test("Direct VPC egress uses a subnet of our VPC and creates no connector", () => {
-    const access = template(direct.app).vpc_access as { network_interfaces: Array<Record<string, string>>; egress: string; connector?: string };
+    const access = template(direct.app).vpc_access as {
+      network_interfaces: Array<Record<string, string>>;
+      egress: string;
+      connector?: string;
+    };
     expect(access.connector).toBeUndefined();
     expect(access.egress).toBe("PRIVATE_RANGES_ONLY");
     const [nic] = access.network_interfaces;
-    expect(crossStackSource(direct.foundation, nic?.network as string)).toBe(`\${${address(direct.foundation, "google_compute_network")}.name}`);
-    expect(crossStackSource(direct.foundation, nic?.subnetwork as string)).toBe(`\${${address(direct.foundation, "google_compute_subnetwork")}.name}`);
+    expect(crossStackSource(direct.foundation, nic?.network as string)).toBe(
+      `\${${address(direct.foundation, "google_compute_network")}.name}`,
+    );
+    expect(crossStackSource(direct.foundation, nic?.subnetwork as string)).toBe(
+      `\${${address(direct.foundation, "google_compute_subnetwork")}.name}`,
+    );
     expect(onlyResource(direct.foundation, "google_compute_subnetwork")).toEqual(
-      expect.objectContaining({ ip_cidr_range: "10.20.0.0/26", network: `\${${address(direct.foundation, "google_compute_network")}.id}` }),
+      expect.objectContaining({
+        ip_cidr_range: "10.20.0.0/26",
+        network: `\${${address(direct.foundation, "google_compute_network")}.id}`,
+      }),
     );
     expect(resources(direct.foundation, "google_vpc_access_connector")).toEqual([]);
     const apis = resources(direct.foundation, "google_project_service").map((api) => api.service);
@@ -251,15 +284,26 @@ describe("Redis", () => {
 
   test("never evicts: a full Redis refuses writes rather than dropping boards (which all carry a TTL)", () => {
     for (const stack of [dev.foundation, prod.foundation, custom.foundation]) {
-      expect((onlyResource(stack, "google_redis_instance").redis_configs as Record<string, string>)["maxmemory-policy"]).toBe("noeviction");
+      expect(
+        (onlyResource(stack, "google_redis_instance").redis_configs as Record<string, string>)["maxmemory-policy"],
+      ).toBe("noeviction");
     }
   });
 
   test("maxmemory-gb leaves room for replication and snapshots: 80% in prod, none set in dev, the configured share otherwise", () => {
-    expect(onlyResource(prod.foundation, "google_redis_instance").redis_configs).toEqual({ "maxmemory-policy": "noeviction", "maxmemory-gb": "0.8" });
-    expect(onlyResource(dev.foundation, "google_redis_instance").redis_configs).toEqual({ "maxmemory-policy": "noeviction" });
+    expect(onlyResource(prod.foundation, "google_redis_instance").redis_configs).toEqual({
+      "maxmemory-policy": "noeviction",
+      "maxmemory-gb": "0.8",
+    });
+    expect(onlyResource(dev.foundation, "google_redis_instance").redis_configs).toEqual({
+      "maxmemory-policy": "noeviction",
+    });
     // 47% of 5 GB = 2.35 GB, rounded down to a tenth.
-    expect((onlyResource(custom.foundation, "google_redis_instance").redis_configs as Record<string, string>)["maxmemory-gb"]).toBe("2.3");
+    expect(
+      (onlyResource(custom.foundation, "google_redis_instance").redis_configs as Record<string, string>)[
+        "maxmemory-gb"
+      ],
+    ).toBe("2.3");
   });
 
   test("maxmemory-gb is a decimal of at most one fraction digit, never above the share nor below 20% of capacity", () => {
@@ -277,8 +321,12 @@ describe("Redis", () => {
 
   test("a weekly maintenance window in prod (Sunday 03:00 UTC by default) or as configured; none in dev", () => {
     const window = (json: TerraformJson) => onlyResource(json, "google_redis_instance").maintenance_policy;
-    expect(window(prod.foundation)).toEqual({ weekly_maintenance_window: [{ day: "SUNDAY", start_time: { hours: 3, minutes: 0, seconds: 0, nanos: 0 } }] });
-    expect(window(custom.foundation)).toEqual({ weekly_maintenance_window: [{ day: "WEDNESDAY", start_time: { hours: 22, minutes: 0, seconds: 0, nanos: 0 } }] });
+    expect(window(prod.foundation)).toEqual({
+      weekly_maintenance_window: [{ day: "SUNDAY", start_time: { hours: 3, minutes: 0, seconds: 0, nanos: 0 } }],
+    });
+    expect(window(custom.foundation)).toEqual({
+      weekly_maintenance_window: [{ day: "WEDNESDAY", start_time: { hours: 22, minutes: 0, seconds: 0, nanos: 0 } }],
+    });
     expect(window(dev.foundation)).toBeUndefined();
   });
 
@@ -292,7 +340,10 @@ describe("Redis", () => {
       expect.objectContaining({ tier: "BASIC", persistence_config: { persistence_mode: "DISABLED" } }),
     );
     expect(onlyResource(prod.foundation, "google_redis_instance")).toEqual(
-      expect.objectContaining({ tier: "STANDARD_HA", persistence_config: { persistence_mode: "RDB", rdb_snapshot_period: "ONE_HOUR" } }),
+      expect.objectContaining({
+        tier: "STANDARD_HA",
+        persistence_config: { persistence_mode: "RDB", rdb_snapshot_period: "ONE_HOUR" },
+      }),
     );
   });
 
@@ -303,7 +354,9 @@ describe("Redis", () => {
     expect(crossStackSource(dev.foundation, env.REDIS_PORT?.value as string)).toBe(`\${${redis}.port}`);
     expect(env.REDIS_TLS).toEqual({ value: "true" });
     expect(env.REDIS_CA_CERT?.value).toMatch(/^\$\{join\("\\n", data\.terraform_remote_state\./);
-    expect(crossStackSource(dev.foundation, env.REDIS_CA_CERT?.value as string)).toBe(`\${${redis}.server_ca_certs[*].cert}`);
+    expect(crossStackSource(dev.foundation, env.REDIS_CA_CERT?.value as string)).toBe(
+      `\${${redis}.server_ca_certs[*].cert}`,
+    );
     expect(JSON.stringify(dev.app)).not.toContain("6379");
     expect(env.REDIS_URL).toBeUndefined();
   });
@@ -311,19 +364,31 @@ describe("Redis", () => {
 
 describe("the AUTH string in Secret Manager", () => {
   test("the secret version holds the instance's auth_string", () => {
-    const versions = resources(dev.foundation, "google_secret_manager_secret_version").filter((version) => version.secret === `\${${authSecret(dev.foundation)}.id}`);
-    expect(versions).toEqual([{ secret: `\${${authSecret(dev.foundation)}.id}`, secret_data: `\${${address(dev.foundation, "google_redis_instance")}.auth_string}` }]);
-    expect(dev.foundation.resource?.google_secret_manager_secret?.[authSecret(dev.foundation).split(".")[1] as string]).toEqual(
-      expect.objectContaining({ secret_id: "whiteboard-dev-redis-auth", replication: { auto: {} } }),
+    const versions = resources(dev.foundation, "google_secret_manager_secret_version").filter(
+      (version) => version.secret === `\${${authSecret(dev.foundation)}.id}`,
     );
+    expect(versions).toEqual([
+      {
+        secret: `\${${authSecret(dev.foundation)}.id}`,
+        secret_data: `\${${address(dev.foundation, "google_redis_instance")}.auth_string}`,
+      },
+    ]);
+    expect(
+      dev.foundation.resource?.google_secret_manager_secret?.[authSecret(dev.foundation).split(".")[1] as string],
+    ).toEqual(expect.objectContaining({ secret_id: "whiteboard-dev-redis-auth", replication: { auto: {} } }));
   });
 
   test("reaches the service as a secret environment variable, pinned to the version", () => {
     const env = containerEnv(dev.app);
     expect(env.REDIS_PASSWORD?.value).toBeUndefined();
-    const ref = (env.REDIS_PASSWORD?.value_source as { secret_key_ref: { secret: string; version: string } }).secret_key_ref;
+    const ref = (env.REDIS_PASSWORD?.value_source as { secret_key_ref: { secret: string; version: string } })
+      .secret_key_ref;
     expect(crossStackSource(dev.foundation, ref.secret)).toBe(`\${${authSecret(dev.foundation)}.secret_id}`);
-    const authVersion = addressWhere(dev.foundation, "google_secret_manager_secret_version", (body) => body.secret === `\${${authSecret(dev.foundation)}.id}`);
+    const authVersion = addressWhere(
+      dev.foundation,
+      "google_secret_manager_secret_version",
+      (body) => body.secret === `\${${authSecret(dev.foundation)}.id}`,
+    );
     expect(crossStackSource(dev.foundation, ref.version)).toBe(`\${${authVersion}.version}`);
   });
 
@@ -339,7 +404,13 @@ describe("IAM", () => {
   const runtimeMember = `serviceAccount:\${${addressWhere(dev.foundation, "google_service_account", (body) => body.account_id === "whiteboard-dev-run")}.email}`;
   const buildMember = `serviceAccount:\${${addressWhere(dev.foundation, "google_service_account", (body) => body.account_id === "whiteboard-dev-build")}.email}`;
   const grantsOf = (json: TerraformJson, member: string) =>
-    ["google_project_iam_member", "google_secret_manager_secret_iam_member", "google_artifact_registry_repository_iam_member", "google_storage_bucket_iam_member", "google_cloud_run_v2_service_iam_member"]
+    [
+      "google_project_iam_member",
+      "google_secret_manager_secret_iam_member",
+      "google_artifact_registry_repository_iam_member",
+      "google_storage_bucket_iam_member",
+      "google_cloud_run_v2_service_iam_member",
+    ]
       .flatMap((type) => resources(json, type).map((grant): Record<string, unknown> => ({ type, ...grant })))
       .filter((grant) => grant.member === member);
 
@@ -351,8 +422,12 @@ describe("IAM", () => {
       "google_secret_manager_secret_iam_member roles/secretmanager.secretAccessor",
       "google_secret_manager_secret_iam_member roles/secretmanager.secretAccessor",
     ]);
-    const secretGrants = grants.filter((grant) => grant.type === "google_secret_manager_secret_iam_member").map((grant) => grant.secret_id);
-    expect(secretGrants.sort()).toEqual([`\${${authSecret(dev.foundation)}.id}`, `\${${gmpSecret(dev.foundation)}.id}`].sort());
+    const secretGrants = grants
+      .filter((grant) => grant.type === "google_secret_manager_secret_iam_member")
+      .map((grant) => grant.secret_id);
+    expect(secretGrants.sort()).toEqual(
+      [`\${${authSecret(dev.foundation)}.id}`, `\${${gmpSecret(dev.foundation)}.id}`].sort(),
+    );
     // The app stack grants nothing but the public invoker.
     expect(resources(dev.app, "google_project_iam_member")).toEqual([]);
     expect(resources(dev.app, "google_secret_manager_secret_iam_member")).toEqual([]);
@@ -373,7 +448,9 @@ describe("IAM", () => {
     expect(onlyResource(dev.foundation, "google_artifact_registry_repository_iam_member").repository).toBe(
       `\${${address(dev.foundation, "google_artifact_registry_repository")}.name}`,
     );
-    expect(onlyResource(dev.foundation, "google_storage_bucket_iam_member").bucket).toBe(`\${${address(dev.foundation, "google_storage_bucket")}.name}`);
+    expect(onlyResource(dev.foundation, "google_storage_bucket_iam_member").bucket).toBe(
+      `\${${address(dev.foundation, "google_storage_bucket")}.name}`,
+    );
   });
 });
 
@@ -381,7 +458,12 @@ describe("load balancer", () => {
   const lb = withLb.app;
   test("no load balancer and public ingress without domains", () => {
     expect(service(dev.app).ingress).toBe("INGRESS_TRAFFIC_ALL");
-    for (const type of ["google_compute_global_address", "google_compute_backend_service", "google_compute_url_map", "google_compute_security_policy"]) {
+    for (const type of [
+      "google_compute_global_address",
+      "google_compute_backend_service",
+      "google_compute_url_map",
+      "google_compute_security_policy",
+    ]) {
       expect(resources(dev.app, type)).toEqual([]);
     }
     expect(containerEnv(dev.app).ALLOWED_ORIGINS).toBeUndefined();
@@ -410,7 +492,8 @@ describe("load balancer", () => {
         backend: [{ group: `\${${address(lb, "google_compute_region_network_endpoint_group")}.id}` }],
       }),
     );
-    for (const forbidden of ["timeout_sec", "session_affinity", "health_checks", "port_name"]) expect(backend).not.toHaveProperty(forbidden);
+    for (const forbidden of ["timeout_sec", "session_affinity", "health_checks", "port_name"])
+      expect(backend).not.toHaveProperty(forbidden);
   });
 
   test("URL map, managed certificate for every domain, HTTPS proxy and forwarding rule on 443", () => {
@@ -435,10 +518,19 @@ describe("load balancer", () => {
 
   test("HTTP on port 80 only redirects to HTTPS", () => {
     const redirect = resources(lb, "google_compute_url_map").find((map) => map.default_url_redirect !== undefined);
-    expect(redirect?.default_url_redirect).toEqual({ https_redirect: true, strip_query: false, redirect_response_code: "MOVED_PERMANENTLY_DEFAULT" });
+    expect(redirect?.default_url_redirect).toEqual({
+      https_redirect: true,
+      strip_query: false,
+      redirect_response_code: "MOVED_PERMANENTLY_DEFAULT",
+    });
     expect(redirect).not.toHaveProperty("default_service");
     const rule80 = resources(lb, "google_compute_global_forwarding_rule").find((rule) => rule.port_range === "80");
-    expect(rule80).toEqual(expect.objectContaining({ target: `\${${address(lb, "google_compute_target_http_proxy")}.id}`, load_balancing_scheme: "EXTERNAL_MANAGED" }));
+    expect(rule80).toEqual(
+      expect.objectContaining({
+        target: `\${${address(lb, "google_compute_target_http_proxy")}.id}`,
+        load_balancing_scheme: "EXTERNAL_MANAGED",
+      }),
+    );
   });
 
   test("the HTTPS proxy has an SSL policy: MODERN profile, TLS 1.2 minimum", () => {
@@ -446,7 +538,9 @@ describe("load balancer", () => {
       const policy = onlyResource(json, "google_compute_ssl_policy");
       expect(policy).toEqual(expect.objectContaining({ profile: "MODERN", min_tls_version: "TLS_1_2" }));
       expect(policy).not.toHaveProperty("custom_features");
-      expect(onlyResource(json, "google_compute_target_https_proxy").ssl_policy).toBe(`\${${address(json, "google_compute_ssl_policy")}.id}`);
+      expect(onlyResource(json, "google_compute_target_https_proxy").ssl_policy).toBe(
+        `\${${address(json, "google_compute_ssl_policy")}.id}`,
+      );
     }
     expect(resources(dev.app, "google_compute_ssl_policy")).toEqual([]);
   });
@@ -457,7 +551,9 @@ describe("load balancer", () => {
     expect(rules.find((rule) => rule.action === "throttle")?.rate_limit_options).toEqual(
       expect.objectContaining({ rate_limit_threshold: { count: 300, interval_sec: 60 }, enforce_on_key: "IP" }),
     );
-    expect(onlyResource(prodLb.app, "google_compute_backend_service").security_policy).toBe(`\${${address(prodLb.app, "google_compute_security_policy")}.id}`);
+    expect(onlyResource(prodLb.app, "google_compute_backend_service").security_policy).toBe(
+      `\${${address(prodLb.app, "google_compute_security_policy")}.id}`,
+    );
   });
 
   test("Cloud Armor throttles each client IP and is attached to the backend", () => {
@@ -470,14 +566,18 @@ describe("load balancer", () => {
       rate_limit_threshold: { count: 120, interval_sec: 60 },
     });
     expect(rules.find((rule) => rule.priority === 2147483647)?.action).toBe("allow");
-    expect(onlyResource(lb, "google_compute_backend_service").security_policy).toBe(`\${${address(lb, "google_compute_security_policy")}.id}`);
+    expect(onlyResource(lb, "google_compute_backend_service").security_policy).toBe(
+      `\${${address(lb, "google_compute_security_policy")}.id}`,
+    );
     const { app } = environment({ ...BASE_INPUT, loadBalancer: { domains: DOMAINS } });
     expect(resources(app, "google_compute_security_policy")).toEqual([]);
     expect(onlyResource(app, "google_compute_backend_service")).not.toHaveProperty("security_policy");
   });
 
   test("the service allows https://<each domain> and the outputs give the address and URL", () => {
-    expect(containerEnv(lb).ALLOWED_ORIGINS).toEqual({ value: "https://board.example.com,https://www.board.example.com" });
+    expect(containerEnv(lb).ALLOWED_ORIGINS).toEqual({
+      value: "https://board.example.com,https://www.board.example.com",
+    });
     expect(lb.output?.load_balancer_ip?.value).toBe(`\${${address(lb, "google_compute_global_address")}.address}`);
     expect(lb.output?.load_balancer_url?.value).toBe("https://board.example.com");
   });
@@ -487,7 +587,8 @@ describe("deletion protection", () => {
   test("off in dev so make destroy works, on in prod", () => {
     expect(service(dev.app).deletion_protection).toBe(false);
     expect(onlyResource(dev.foundation, "google_redis_instance").lifecycle).toEqual({ prevent_destroy: false });
-    const secret = (json: TerraformJson, id: string) => resources(json, "google_secret_manager_secret").find((body) => body.secret_id === id);
+    const secret = (json: TerraformJson, id: string) =>
+      resources(json, "google_secret_manager_secret").find((body) => body.secret_id === id);
     expect(secret(dev.foundation, "whiteboard-dev-redis-auth")?.deletion_protection).toBe(false);
     expect(service(prod.app).deletion_protection).toBe(true);
     expect(onlyResource(prod.foundation, "google_redis_instance").lifecycle).toEqual({ prevent_destroy: true });
@@ -505,7 +606,11 @@ describe("deletion protection", () => {
 
   test("what destroy must delete can be deleted: bucket with its objects, no soft delete", () => {
     expect(onlyResource(dev.foundation, "google_storage_bucket")).toEqual(
-      expect.objectContaining({ force_destroy: true, soft_delete_policy: { retention_duration_seconds: 0 }, public_access_prevention: "enforced" }),
+      expect.objectContaining({
+        force_destroy: true,
+        soft_delete_policy: { retention_duration_seconds: 0 },
+        public_access_prevention: "enforced",
+      }),
     );
   });
 });
@@ -531,7 +636,12 @@ describe("APIs", () => {
   });
 
   test("foundation resources wait for the APIs", () => {
-    for (const type of ["google_redis_instance", "google_compute_network", "google_vpc_access_connector", "google_artifact_registry_repository"]) {
+    for (const type of [
+      "google_redis_instance",
+      "google_compute_network",
+      "google_vpc_access_connector",
+      "google_artifact_registry_repository",
+    ]) {
       expect(onlyResource(dev.foundation, type).depends_on).toEqual(
         expect.arrayContaining([expect.stringMatching(/^google_project_service\.apis_/)]),
       );
@@ -547,7 +657,9 @@ describe("image", () => {
     expect(container(dev.app).image).toBe(image);
     const build = onlyResource(dev.app, "terraform_data");
     expect(build.triggers_replace).toEqual({ image });
-    const [provisioner] = build.provisioner as Array<{ "local-exec": { command: string; working_dir: string; environment: Record<string, string> } }>;
+    const [provisioner] = build.provisioner as Array<{
+      "local-exec": { command: string; working_dir: string; environment: Record<string, string> };
+    }>;
     expect(provisioner?.["local-exec"]).toEqual({
       command: "bash infra/image/build-image.sh",
       working_dir: "../../..",
@@ -570,7 +682,9 @@ describe("image", () => {
         location: "us-central1",
         format: "DOCKER",
         cleanup_policy_dry_run: false,
-        cleanup_policies: expect.arrayContaining([expect.objectContaining({ action: "KEEP", most_recent_versions: { keep_count: 10 } })]),
+        cleanup_policies: expect.arrayContaining([
+          expect.objectContaining({ action: "KEEP", most_recent_versions: { keep_count: 10 } }),
+        ]),
       }),
     );
   });
@@ -581,32 +695,50 @@ describe("image", () => {
     expect(container(app).image).toBe(prebuilt);
     expect(resources(app, "terraform_data")).toEqual([]);
     expect(resources(foundation, "google_storage_bucket")).toEqual([]);
-    expect(resources(foundation, "google_service_account").map((account) => account.account_id)).toEqual(["whiteboard-dev-run"]);
-    expect(resources(foundation, "google_project_service").map((api) => api.service)).not.toContain("cloudbuild.googleapis.com");
+    expect(resources(foundation, "google_service_account").map((account) => account.account_id)).toEqual([
+      "whiteboard-dev-run",
+    ]);
+    expect(resources(foundation, "google_project_service").map((api) => api.service)).not.toContain(
+      "cloudbuild.googleapis.com",
+    );
     expect(service(app).depends_on).not.toEqual(expect.arrayContaining([expect.stringMatching(/^terraform_data/)]));
   });
 });
 
 describe("state and outputs", () => {
   test("local state by default, at a relative path shared with the cross-stack reader", () => {
-    expect(dev.foundation.terraform?.backend).toEqual({ local: { path: "../../../terraform.whiteboard-dev-foundation.tfstate" } });
+    expect(dev.foundation.terraform?.backend).toEqual({
+      local: { path: "../../../terraform.whiteboard-dev-foundation.tfstate" },
+    });
     expect(dev.app.terraform?.backend).toEqual({ local: { path: "../../../terraform.whiteboard-dev-app.tfstate" } });
     const remote = Object.values(dev.app.data?.terraform_remote_state ?? {});
-    expect(remote).toEqual([expect.objectContaining({ backend: "local", config: { path: "../../../terraform.whiteboard-dev-foundation.tfstate" } })]);
+    expect(remote).toEqual([
+      expect.objectContaining({
+        backend: "local",
+        config: { path: "../../../terraform.whiteboard-dev-foundation.tfstate" },
+      }),
+    ]);
   });
 
   test("GCS state when a bucket is configured", () => {
     const { foundation, app } = custom;
-    expect(foundation.terraform?.backend).toEqual({ gcs: { bucket: "my-state-bucket", prefix: "boards/whiteboard-dev-foundation" } });
+    expect(foundation.terraform?.backend).toEqual({
+      gcs: { bucket: "my-state-bucket", prefix: "boards/whiteboard-dev-foundation" },
+    });
     expect(app.terraform?.backend).toEqual({ gcs: { bucket: "my-state-bucket", prefix: "boards/whiteboard-dev-app" } });
     expect(Object.values(app.data?.terraform_remote_state ?? {})).toEqual([
-      expect.objectContaining({ backend: "gcs", config: { bucket: "my-state-bucket", prefix: "boards/whiteboard-dev-foundation" } }),
+      expect.objectContaining({
+        backend: "gcs",
+        config: { bucket: "my-state-bucket", prefix: "boards/whiteboard-dev-foundation" },
+      }),
     ]);
   });
 
   test("outputs: service URL, image and Redis host", () => {
     expect(dev.app.output?.service_url?.value).toBe(`\${${address(dev.app, "google_cloud_run_v2_service")}.uri}`);
-    expect(dev.foundation.output?.redis_host?.value).toBe(`\${${address(dev.foundation, "google_redis_instance")}.host}`);
+    expect(dev.foundation.output?.redis_host?.value).toBe(
+      `\${${address(dev.foundation, "google_redis_instance")}.host}`,
+    );
   });
 
   test("provider pinned by the bindings, project, region and labels kept verbatim", () => {
@@ -616,7 +748,10 @@ describe("state and outputs", () => {
       region: "europe-west1",
       default_labels: { "cost-center": "boards", app: "whiteboard", environment: "dev", "managed-by": "cdktf" },
     });
-    expect((foundation.terraform?.required_providers as Record<string, unknown>).google).toEqual({ source: "google", version: "6.50.0" });
+    expect((foundation.terraform?.required_providers as Record<string, unknown>).google).toEqual({
+      source: "google",
+      version: "6.50.0",
+    });
   });
 
   test("both environments can live in one app and one project without name clashes", () => {
@@ -634,7 +769,12 @@ describe("state and outputs", () => {
 });
 
 describe("settings come from the committed environment file", () => {
-  const file = { projectId: "", environment: "prod", loadBalancer: { domains: DOMAINS }, service: { image: "us-docker.pkg.dev/cloudrun/container/hello:1" } };
+  const file = {
+    projectId: "",
+    environment: "prod",
+    loadBalancer: { domains: DOMAINS },
+    service: { image: "us-docker.pkg.dev/cloudrun/container/hello:1" },
+  };
   const read = (path: string) => {
     if (path !== "infra/env/prod.json") throw new Error(`unexpected read of ${path}`);
     return JSON.stringify(file);
@@ -650,11 +790,16 @@ describe("settings come from the committed environment file", () => {
   });
 
   test("a contradicting DOMAINS stops before any construct exists; OVERRIDE=DOMAINS takes the command-line value", () => {
-    expect(() => settingsFromEnv({ ENVIRONMENT: "prod", PROJECT_ID: BASE_INPUT.projectId, DOMAINS: "other.example.com" }, read)).toThrow(
+    expect(() =>
+      settingsFromEnv({ ENVIRONMENT: "prod", PROJECT_ID: BASE_INPUT.projectId, DOMAINS: "other.example.com" }, read),
+    ).toThrow(
       /DOMAINS: contradicts the environment file: the command line says DOMAINS=\["other.example.com"\], infra\/env\/prod.json says loadBalancer.domains = \["board.example.com","www.board.example.com"\]/,
     );
     // What it synthesizes is the input's domains, as the test above shows for the file's.
-    const settings = settingsFromEnv({ ENVIRONMENT: "prod", PROJECT_ID: BASE_INPUT.projectId, DOMAINS: "other.example.com", OVERRIDE: "DOMAINS" }, read);
+    const settings = settingsFromEnv(
+      { ENVIRONMENT: "prod", PROJECT_ID: BASE_INPUT.projectId, DOMAINS: "other.example.com", OVERRIDE: "DOMAINS" },
+      read,
+    );
     expect(settings.inputs[0]?.loadBalancer?.domains).toEqual(["other.example.com"]);
   });
 });
@@ -664,17 +809,28 @@ describe("any valid configuration synthesizes", () => {
     {
       environment: fc.constantFrom("dev" as const, "prod" as const),
       // A /20 leaves Direct VPC egress room for 1000 instances (two addresses each).
-      network: fc.record({ egress: fc.constantFrom("connector" as const, "direct" as const), subnetCidr: fc.constant("10.16.0.0/20") }),
-      redis: fc.record({ tier: fc.constantFrom("BASIC" as const, "STANDARD_HA" as const), memorySizeGb: fc.integer({ min: 1, max: 300 }) }),
+      network: fc.record({
+        egress: fc.constantFrom("connector" as const, "direct" as const),
+        subnetCidr: fc.constant("10.16.0.0/20"),
+      }),
+      redis: fc.record({
+        tier: fc.constantFrom("BASIC" as const, "STANDARD_HA" as const),
+        memorySizeGb: fc.integer({ min: 1, max: 300 }),
+      }),
       service: fc.record({
         timeoutSeconds: fc.integer({ min: 1, max: 3600 }),
         concurrency: fc.integer({ min: 1, max: 1000 }),
         maxInstances: fc.integer({ min: 1, max: 1000 }),
       }),
-      loadBalancer: fc.record({ domains: fc.uniqueArray(fc.constantFrom("a.example.com", "b.example.org", "c.example.net"), { maxLength: 3 }) }),
+      loadBalancer: fc.record({
+        domains: fc.uniqueArray(fc.constantFrom("a.example.com", "b.example.org", "c.example.net"), { maxLength: 3 }),
+      }),
       publicAccess: fc.constantFrom("invoker-check-disabled" as const, "all-users-invoker" as const, "none" as const),
       maxmemoryPercent: fc.integer({ min: 20, max: 100 }),
-      maintenanceWindow: fc.option(fc.record({ day: fc.constantFrom(...MAINTENANCE_DAYS), startHour: fc.integer({ min: 0, max: 23 }) }), { nil: null }),
+      maintenanceWindow: fc.option(
+        fc.record({ day: fc.constantFrom(...MAINTENANCE_DAYS), startHour: fc.integer({ min: 0, max: 23 }) }),
+        { nil: null },
+      ),
     },
     { requiredKeys: ["environment", "publicAccess", "maxmemoryPercent", "maintenanceWindow"] },
   );
@@ -690,16 +846,23 @@ describe("any valid configuration synthesizes", () => {
         };
         const { foundation, app } = environment(input);
         const run = template(app);
-        if (partial.service?.timeoutSeconds !== undefined) expect(run.timeout).toBe(`${partial.service.timeoutSeconds}s`);
-        if (partial.service?.concurrency !== undefined) expect(run.max_instance_request_concurrency).toBe(partial.service.concurrency);
-        if (partial.redis?.tier !== undefined) expect(onlyResource(foundation, "google_redis_instance").tier).toBe(partial.redis.tier);
+        if (partial.service?.timeoutSeconds !== undefined)
+          expect(run.timeout).toBe(`${partial.service.timeoutSeconds}s`);
+        if (partial.service?.concurrency !== undefined)
+          expect(run.max_instance_request_concurrency).toBe(partial.service.concurrency);
+        if (partial.redis?.tier !== undefined)
+          expect(onlyResource(foundation, "google_redis_instance").tier).toBe(partial.redis.tier);
         const direct = partial.network?.egress === "direct";
         expect(resources(foundation, "google_vpc_access_connector")).toHaveLength(direct ? 0 : 1);
         const domains = partial.loadBalancer?.domains ?? [];
-        expect(service(app).ingress).toBe(domains.length > 0 ? "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER" : "INGRESS_TRAFFIC_ALL");
+        expect(service(app).ingress).toBe(
+          domains.length > 0 ? "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER" : "INGRESS_TRAFFIC_ALL",
+        );
         expect(service(app).deletion_protection).toBe(partial.environment === "prod");
         expect(service(app).invoker_iam_disabled).toBe(publicAccess === "invoker-check-disabled");
-        expect(resources(app, "google_cloud_run_v2_service_iam_member")).toHaveLength(publicAccess === "all-users-invoker" ? 1 : 0);
+        expect(resources(app, "google_cloud_run_v2_service_iam_member")).toHaveLength(
+          publicAccess === "all-users-invoker" ? 1 : 0,
+        );
         const redis = onlyResource(foundation, "google_redis_instance");
         const memory = partial.redis?.memorySizeGb ?? 1;
         const configs = redis.redis_configs as Record<string, string>;
@@ -708,9 +871,18 @@ describe("any valid configuration synthesizes", () => {
         expect(redis.maintenance_policy).toEqual(
           maintenanceWindow === null
             ? undefined
-            : { weekly_maintenance_window: [{ day: maintenanceWindow.day, start_time: { hours: maintenanceWindow.startHour, minutes: 0, seconds: 0, nanos: 0 } }] },
+            : {
+                weekly_maintenance_window: [
+                  {
+                    day: maintenanceWindow.day,
+                    start_time: { hours: maintenanceWindow.startHour, minutes: 0, seconds: 0, nanos: 0 },
+                  },
+                ],
+              },
         );
-        expect(resources(app, "google_compute_security_policy")).toHaveLength(partial.environment === "prod" && domains.length > 0 ? 1 : 0);
+        expect(resources(app, "google_compute_security_policy")).toHaveLength(
+          partial.environment === "prod" && domains.length > 0 ? 1 : 0,
+        );
         expect(resources(app, "google_compute_ssl_policy")).toHaveLength(domains.length > 0 ? 1 : 0);
       }),
       { numRuns: 10, seed: 20261127 },
@@ -729,7 +901,13 @@ describe("constructs guard their own limits for callers that skip the configurat
     name: "svc",
     serviceAccountEmail: "svc@p-123456.iam.gserviceaccount.com",
     image: "us-docker.pkg.dev/p/r/i:1",
-    redis: { host: "10.0.0.3", port: 6378, caCertificates: "pem", auth: { kind: "password", secretId: "s", version: "1" }, waitReplicas: 0 },
+    redis: {
+      host: "10.0.0.3",
+      port: 6378,
+      caCertificates: "pem",
+      auth: { kind: "password", secretId: "s", version: "1" },
+      waitReplicas: 0,
+    },
     vpc: { kind: "connector", connectorId: "c", egress: "PRIVATE_RANGES_ONLY" },
     timeoutSeconds: 3600,
     concurrency: 250,
@@ -749,32 +927,94 @@ describe("constructs guard their own limits for callers that skip the configurat
 
   test("WhiteboardService refuses Cloud Run's impossible values", () => {
     expect(() => new WhiteboardService(scope(), "ok", serviceProps)).not.toThrow();
-    expect(() => new WhiteboardService(scope(), "t", { ...serviceProps, timeoutSeconds: 3601 })).toThrow("timeoutSeconds must be 1 to 3600");
-    expect(() => new WhiteboardService(scope(), "c", { ...serviceProps, concurrency: 0 })).toThrow("concurrency must be 1 to 1000");
-    expect(() => new WhiteboardService(scope(), "m", { ...serviceProps, minInstances: 4 })).toThrow("minInstances must be 0 to maxInstances");
+    expect(() => new WhiteboardService(scope(), "t", { ...serviceProps, timeoutSeconds: 3601 })).toThrow(
+      "timeoutSeconds must be 1 to 3600",
+    );
+    expect(() => new WhiteboardService(scope(), "c", { ...serviceProps, concurrency: 0 })).toThrow(
+      "concurrency must be 1 to 1000",
+    );
+    expect(() => new WhiteboardService(scope(), "m", { ...serviceProps, minInstances: 4 })).toThrow(
+      "minInstances must be 0 to maxInstances",
+    );
   });
 
   test("WhiteboardService needs the google-beta provider to turn the run.app URL off", () => {
-    expect(() => new WhiteboardService(scope(), "u", { ...serviceProps, defaultUriDisabled: true })).toThrow("defaultUriDisabled needs betaProvider");
+    expect(() => new WhiteboardService(scope(), "u", { ...serviceProps, defaultUriDisabled: true })).toThrow(
+      "defaultUriDisabled needs betaProvider",
+    );
   });
 
   test("Redis refuses a maxmemory share or a maintenance hour Memorystore would refuse", () => {
-    const props = { projectId: "p-123456", region: "us-central1", baseName: "b", authorizedNetwork: "n", tier: "BASIC" as const, memorySizeGb: 1, version: "REDIS_7_2", reservedIpRange: "10.9.0.0/29", persistence: "DISABLED" as const, rdbSnapshotPeriod: "ONE_HOUR", deletionProtection: false };
-    expect(() => new Redis(scope(), "ok", { ...props, maxmemoryPercent: 20, maintenanceWindow: { day: "MONDAY", startHour: 23 } })).not.toThrow();
-    expect(() => new Redis(scope(), "low", { ...props, maxmemoryPercent: 19 })).toThrow("maxmemoryPercent must be an integer from 20 to 100");
-    expect(() => new Redis(scope(), "hour", { ...props, maintenanceWindow: { day: "MONDAY", startHour: 24 } })).toThrow("startHour must be an integer from 0 to 23");
+    const props = {
+      projectId: "p-123456",
+      region: "us-central1",
+      baseName: "b",
+      authorizedNetwork: "n",
+      tier: "BASIC" as const,
+      memorySizeGb: 1,
+      version: "REDIS_7_2",
+      reservedIpRange: "10.9.0.0/29",
+      persistence: "DISABLED" as const,
+      rdbSnapshotPeriod: "ONE_HOUR",
+      deletionProtection: false,
+    };
+    expect(
+      () =>
+        new Redis(scope(), "ok", {
+          ...props,
+          maxmemoryPercent: 20,
+          maintenanceWindow: { day: "MONDAY", startHour: 23 },
+        }),
+    ).not.toThrow();
+    expect(() => new Redis(scope(), "low", { ...props, maxmemoryPercent: 19 })).toThrow(
+      "maxmemoryPercent must be an integer from 20 to 100",
+    );
+    expect(() => new Redis(scope(), "hour", { ...props, maintenanceWindow: { day: "MONDAY", startHour: 24 } })).toThrow(
+      "startHour must be an integer from 0 to 23",
+    );
   });
 
   test("Network refuses a connector name the API would refuse", () => {
-    const props = { projectId: "p-123456", region: "us-central1", baseName: "b", egress: "connector" as const, connectorCidr: "10.8.0.0/28", connectorMinInstances: 2, connectorMaxInstances: 3, connectorMachineType: "e2-micro", subnetCidr: "10.10.0.0/24" };
-    expect(() => new Network(scope(), "n", { ...props, connectorName: "x".repeat(26) })).toThrow("at most 25 characters");
+    const props = {
+      projectId: "p-123456",
+      region: "us-central1",
+      baseName: "b",
+      egress: "connector" as const,
+      connectorCidr: "10.8.0.0/28",
+      connectorMinInstances: 2,
+      connectorMaxInstances: 3,
+      connectorMachineType: "e2-micro",
+      subnetCidr: "10.10.0.0/24",
+    };
+    expect(() => new Network(scope(), "n", { ...props, connectorName: "x".repeat(26) })).toThrow(
+      "at most 25 characters",
+    );
   });
 
   test("ContainerImage needs exactly one source and a relative build path", () => {
-    const build = { contentHash: "a".repeat(64), contextEntries: ["Dockerfile"], excludedNames: [], rootFromStackDir: "../../..", projectId: "p", region: "r", serviceAccountEmail: "e", stagingBucket: "b" };
-    expect(() => new ContainerImage(scope(), "both", { prebuiltImage: "x/y:z", build, repositoryUrl: "u" })).toThrow("not both");
+    const build = {
+      contentHash: "a".repeat(64),
+      contextEntries: ["Dockerfile"],
+      excludedNames: [],
+      rootFromStackDir: "../../..",
+      projectId: "p",
+      region: "r",
+      serviceAccountEmail: "e",
+      stagingBucket: "b",
+    };
+    expect(() => new ContainerImage(scope(), "both", { prebuiltImage: "x/y:z", build, repositoryUrl: "u" })).toThrow(
+      "not both",
+    );
     expect(() => new ContainerImage(scope(), "none", {})).toThrow("required without prebuiltImage");
-    expect(() => new ContainerImage(scope(), "abs", { repositoryUrl: "u", build: { ...build, rootFromStackDir: "/work" } })).toThrow("must be relative");
-    expect(() => new ContainerImage(scope(), "nodocker", { repositoryUrl: "u", build: { ...build, contextEntries: ["service"] } })).toThrow("no Dockerfile");
+    expect(
+      () => new ContainerImage(scope(), "abs", { repositoryUrl: "u", build: { ...build, rootFromStackDir: "/work" } }),
+    ).toThrow("must be relative");
+    expect(
+      () =>
+        new ContainerImage(scope(), "nodocker", {
+          repositoryUrl: "u",
+          build: { ...build, contextEntries: ["service"] },
+        }),
+    ).toThrow("no Dockerfile");
   });
 });

@@ -5,7 +5,17 @@
  */
 import { requiredApis } from "../../infra/config/apis";
 import { type InfraConfigInput, parseInfraConfig } from "../../infra/config/schema";
-import { address, BASE_INPUT, containerEnv, crossStackSource, onlyResource, resources, stack, synthesize, type TerraformJson } from "./helpers";
+import {
+  address,
+  BASE_INPUT,
+  containerEnv,
+  crossStackSource,
+  onlyResource,
+  resources,
+  stack,
+  synthesize,
+  type TerraformJson,
+} from "./helpers";
 
 const CLUSTER = "memorystore-redis-cluster" as const;
 
@@ -34,22 +44,36 @@ describe("Memorystore for Redis Cluster instead of Memorystore for Redis", () =>
   test("one cluster and no single instance, no AUTH secret", () => {
     for (const { foundation } of [dev, prod]) {
       expect(resources(foundation, "google_redis_instance")).toEqual([]);
-      expect(resources(foundation, "google_secret_manager_secret").map((secret) => secret.secret_id)).not.toContain("whiteboard-dev-redis-auth");
-      expect(cluster(foundation)).toEqual(expect.objectContaining({ name: expect.stringMatching(/^whiteboard-(dev|prod)-redis$/), region: "us-central1" }));
+      expect(resources(foundation, "google_secret_manager_secret").map((secret) => secret.secret_id)).not.toContain(
+        "whiteboard-dev-redis-auth",
+      );
+      expect(cluster(foundation)).toEqual(
+        expect.objectContaining({
+          name: expect.stringMatching(/^whiteboard-(dev|prod)-redis$/),
+          region: "us-central1",
+        }),
+      );
     }
   });
 
   test("TLS (server authentication) and IAM authentication, both fixed at creation", () => {
     expect(cluster(dev.foundation)).toEqual(
-      expect.objectContaining({ transit_encryption_mode: "TRANSIT_ENCRYPTION_MODE_SERVER_AUTHENTICATION", authorization_mode: "AUTH_MODE_IAM_AUTH" }),
+      expect.objectContaining({
+        transit_encryption_mode: "TRANSIT_ENCRYPTION_MODE_SERVER_AUTHENTICATION",
+        authorization_mode: "AUTH_MODE_IAM_AUTH",
+      }),
     );
   });
 
   test("private networking: Private Service Connect endpoints in our VPC, through a service connection policy on a /29 of its own", () => {
     const vpc = `\${${address(dev.foundation, "google_compute_network")}.id}`;
     const policy = onlyResource(dev.foundation, "google_network_connectivity_service_connection_policy");
-    const subnet = resources(dev.foundation, "google_compute_subnetwork").find((body) => body.name === "whiteboard-dev-redis-psc");
-    expect(subnet).toEqual(expect.objectContaining({ ip_cidr_range: "10.9.0.8/29", region: "us-central1", network: vpc }));
+    const subnet = resources(dev.foundation, "google_compute_subnetwork").find(
+      (body) => body.name === "whiteboard-dev-redis-psc",
+    );
+    expect(subnet).toEqual(
+      expect.objectContaining({ ip_cidr_range: "10.9.0.8/29", region: "us-central1", network: vpc }),
+    );
     const subnetAddress = `google_compute_subnetwork.${Object.entries(dev.foundation.resource?.google_compute_subnetwork ?? {}).find(([, body]) => body.name === "whiteboard-dev-redis-psc")?.[0]}`;
     expect(policy).toEqual(
       expect.objectContaining({
@@ -62,7 +86,9 @@ describe("Memorystore for Redis Cluster instead of Memorystore for Redis", () =>
     );
     expect(cluster(dev.foundation).psc_configs).toEqual([{ network: vpc }]);
     // The cluster is created once its policy exists.
-    expect(cluster(dev.foundation).depends_on).toContain(address(dev.foundation, "google_network_connectivity_service_connection_policy"));
+    expect(cluster(dev.foundation).depends_on).toContain(
+      address(dev.foundation, "google_network_connectivity_service_connection_policy"),
+    );
     // No peering: nothing of the single instance's network path is left.
     expect(JSON.stringify(dev.foundation)).not.toContain("DIRECT_PEERING");
   });
@@ -70,13 +96,17 @@ describe("Memorystore for Redis Cluster instead of Memorystore for Redis", () =>
   test("the service gets the discovery endpoint, TLS with every CA certificate of the cluster, REDIS_CLUSTER and REDIS_AUTH=iam, and no password", () => {
     const env = containerEnv(dev.app);
     const redis = address(dev.foundation, "google_redis_cluster");
-    expect(crossStackSource(dev.foundation, env.REDIS_HOST?.value as string)).toBe(`\${${redis}.discovery_endpoints[0].address}`);
-    expect(crossStackSource(dev.foundation, env.REDIS_PORT?.value as string)).toBe(`\${${redis}.discovery_endpoints[0].port}`);
+    expect(crossStackSource(dev.foundation, env.REDIS_HOST?.value as string)).toBe(
+      `\${${redis}.discovery_endpoints[0].address}`,
+    );
+    expect(crossStackSource(dev.foundation, env.REDIS_PORT?.value as string)).toBe(
+      `\${${redis}.discovery_endpoints[0].port}`,
+    );
     expect(env.REDIS_TLS).toEqual({ value: "true" });
     expect(env.REDIS_CA_CERT?.value).toMatch(/^\$\{join\("\\n", flatten\(data\.terraform_remote_state\./);
-    expect(crossStackSource(dev.foundation, /outputs\.[\w-]+/.exec(env.REDIS_CA_CERT?.value as string)?.[0] as string)).toBe(
-      `\${${redis}.managed_server_ca[0].ca_certs[*].certificates}`,
-    );
+    expect(
+      crossStackSource(dev.foundation, /outputs\.[\w-]+/.exec(env.REDIS_CA_CERT?.value as string)?.[0] as string),
+    ).toBe(`\${${redis}.managed_server_ca[0].ca_certs[*].certificates}`);
     expect(env.REDIS_CLUSTER).toEqual({ value: "true" });
     expect(env.REDIS_AUTH).toEqual({ value: "iam" });
     expect(env.REDIS_PASSWORD).toBeUndefined();
@@ -88,9 +118,9 @@ describe("Memorystore for Redis Cluster instead of Memorystore for Redis", () =>
       const text = JSON.stringify([foundation, app]);
       expect(text).not.toContain("auth_string");
       expect(text).not.toMatch(/REDIS_PASSWORD/);
-      expect(resources(foundation, "google_secret_manager_secret_version").map((version) => String(version.secret_data))).not.toContainEqual(
-        expect.stringContaining("redis"),
-      );
+      expect(
+        resources(foundation, "google_secret_manager_secret_version").map((version) => String(version.secret_data)),
+      ).not.toContainEqual(expect.stringContaining("redis"));
     }
   });
 
@@ -98,13 +128,19 @@ describe("Memorystore for Redis Cluster instead of Memorystore for Redis", () =>
     const grants = resources(dev.foundation, "google_project_iam_member").map((grant) => grant.role);
     expect(grants).toContain("roles/redis.dbConnectionUser");
     const single = environment({ ...BASE_INPUT });
-    expect(resources(single.foundation, "google_project_iam_member").map((grant) => grant.role)).not.toContain("roles/redis.dbConnectionUser");
+    expect(resources(single.foundation, "google_project_iam_member").map((grant) => grant.role)).not.toContain(
+      "roles/redis.dbConnectionUser",
+    );
     expect(resources(dev.foundation, "google_secret_manager_secret_iam_member")).toHaveLength(1); // the sidecar's configuration only
   });
 
   test("shape by environment: dev 3 nano shards without replicas (no WAIT), prod 3 standard-small shards with a replica (WAIT 1)", () => {
-    expect(cluster(dev.foundation)).toEqual(expect.objectContaining({ shard_count: 3, node_type: "REDIS_SHARED_CORE_NANO", replica_count: 0 }));
-    expect(cluster(prod.foundation)).toEqual(expect.objectContaining({ shard_count: 3, node_type: "REDIS_STANDARD_SMALL", replica_count: 1 }));
+    expect(cluster(dev.foundation)).toEqual(
+      expect.objectContaining({ shard_count: 3, node_type: "REDIS_SHARED_CORE_NANO", replica_count: 0 }),
+    );
+    expect(cluster(prod.foundation)).toEqual(
+      expect.objectContaining({ shard_count: 3, node_type: "REDIS_STANDARD_SMALL", replica_count: 1 }),
+    );
     expect(containerEnv(dev.app).REDIS_WAIT_REPLICAS).toBeUndefined();
     expect(containerEnv(prod.app).REDIS_WAIT_REPLICAS).toEqual({ value: "1" });
     expect(cluster(dev.foundation).zone_distribution_config).toEqual({ mode: "MULTI_ZONE" });
@@ -117,12 +153,19 @@ describe("Memorystore for Redis Cluster instead of Memorystore for Redis", () =>
         node_type: "REDIS_HIGHMEM_MEDIUM",
         replica_count: 2,
         persistence_config: { mode: "AOF", aof_config: { append_fsync: "EVERYSEC" } },
-        maintenance_policy: { weekly_maintenance_window: [{ day: "TUESDAY", start_time: { hours: 4, minutes: 0, seconds: 0, nanos: 0 } }] },
+        maintenance_policy: {
+          weekly_maintenance_window: [{ day: "TUESDAY", start_time: { hours: 4, minutes: 0, seconds: 0, nanos: 0 } }],
+        },
       }),
     );
-    expect(cluster(prod.foundation).persistence_config).toEqual({ mode: "RDB", rdb_config: { rdb_snapshot_period: "ONE_HOUR" } });
+    expect(cluster(prod.foundation).persistence_config).toEqual({
+      mode: "RDB",
+      rdb_config: { rdb_snapshot_period: "ONE_HOUR" },
+    });
     expect(cluster(dev.foundation).persistence_config).toEqual({ mode: "DISABLED" });
-    expect(resources(custom.foundation, "google_compute_subnetwork").map((subnet) => subnet.ip_cidr_range)).toContain("10.30.0.0/29");
+    expect(resources(custom.foundation, "google_compute_subnetwork").map((subnet) => subnet.ip_cidr_range)).toContain(
+      "10.30.0.0/29",
+    );
   });
 
   test("noeviction, as on the single instance: a full shard refuses writes rather than dropping boards", () => {
@@ -130,8 +173,12 @@ describe("Memorystore for Redis Cluster instead of Memorystore for Redis", () =>
   });
 
   test("deletion protection: the API's flag and prevent_destroy in prod, neither in dev", () => {
-    expect(cluster(prod.foundation)).toEqual(expect.objectContaining({ deletion_protection_enabled: true, lifecycle: { prevent_destroy: true } }));
-    expect(cluster(dev.foundation)).toEqual(expect.objectContaining({ deletion_protection_enabled: false, lifecycle: { prevent_destroy: false } }));
+    expect(cluster(prod.foundation)).toEqual(
+      expect.objectContaining({ deletion_protection_enabled: true, lifecycle: { prevent_destroy: true } }),
+    );
+    expect(cluster(dev.foundation)).toEqual(
+      expect.objectContaining({ deletion_protection_enabled: false, lifecycle: { prevent_destroy: false } }),
+    );
   });
 
   test("outputs: the discovery endpoint, no AUTH secret", () => {
@@ -143,11 +190,15 @@ describe("Memorystore for Redis Cluster instead of Memorystore for Redis", () =>
     const apis = resources(dev.foundation, "google_project_service").map((api) => api.service);
     expect(apis).toContain("networkconnectivity.googleapis.com");
     expect(requiredApis(parseInfraConfig({ ...BASE_INPUT }))).not.toContain("networkconnectivity.googleapis.com");
-    expect(requiredApis(parseInfraConfig({ ...BASE_INPUT, redis: { engine: CLUSTER } }))).toContain("networkconnectivity.googleapis.com");
+    expect(requiredApis(parseInfraConfig({ ...BASE_INPUT, redis: { engine: CLUSTER } }))).toContain(
+      "networkconnectivity.googleapis.com",
+    );
   });
 
   test("the Redis memory alert and charts read the cluster's metrics", () => {
-    const policy = resources(dev.app, "google_monitoring_alert_policy").find((body) => String(body.display_name).includes("Redis memory"));
+    const policy = resources(dev.app, "google_monitoring_alert_policy").find((body) =>
+      String(body.display_name).includes("Redis memory"),
+    );
     expect(JSON.stringify(policy)).toContain("redis.googleapis.com/cluster/memory/maximum_utilization");
     expect(JSON.stringify(policy)).toContain('resource.label.cluster_id=\\"whiteboard-dev-redis\\"');
     const dashboard = String(onlyResource(dev.app, "google_monitoring_dashboard").dashboard_json);

@@ -63,18 +63,39 @@ function stub(command: string, setKey: string): Stub {
 }
 
 /** Variables the scripts read from the caller; the tests' own environment must not leak into them. */
-const SETTINGS = ["ENVIRONMENT", "PROJECT_ID", "GOOGLE_CLOUD_PROJECT", "REGION", "STATE_BUCKET", "DOMAINS", "IMAGE", "DELETION_PROTECTION", "OVERRIDE", "INFRA_CONFIG"];
+const SETTINGS = [
+  "ENVIRONMENT",
+  "PROJECT_ID",
+  "GOOGLE_CLOUD_PROJECT",
+  "REGION",
+  "STATE_BUCKET",
+  "DOMAINS",
+  "IMAGE",
+  "DELETION_PROTECTION",
+  "OVERRIDE",
+  "INFRA_CONFIG",
+];
 
 /**
  * Runs a script to its end; stdout and stderr together, in order. Asynchronous, so the tests (each with its own stub
  * folder) run concurrently and the scripts' processes use both cores.
  */
-function run(script: string, env: Record<string, string>, stubbed: Stub, cwd = REPO): Promise<{ status: number | null; output: string }> {
+function run(
+  script: string,
+  env: Record<string, string>,
+  stubbed: Stub,
+  cwd = REPO,
+): Promise<{ status: number | null; output: string }> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !SETTINGS.includes(name)));
   return new Promise((resolve, reject) => {
     const child = spawn("bash", [script], {
       cwd,
-      env: { ...inherited, ...env, STUB_DIR: stubbed.dir, PATH: `${path.join(stubbed.dir, "bin")}:${process.env.PATH ?? ""}` },
+      env: {
+        ...inherited,
+        ...env,
+        STUB_DIR: stubbed.dir,
+        PATH: `${path.join(stubbed.dir, "bin")}:${process.env.PATH ?? ""}`,
+      },
       stdio: ["ignore", "pipe", "pipe"],
       timeout: 20_000,
     });
@@ -110,7 +131,10 @@ describe("destroy.sh retries only the in-use errors Google clears by itself", ()
     "dev-foundation",
     "Error when reading or editing Network \"projects/p-123456/global/networks/whiteboard-dev-vpc\": googleapi: Error 403: Required 'compute.networks.delete' permission for 'projects/p-123456/global/networks/whiteboard-dev-vpc', forbidden",
   );
-  const SERVICE_PROTECTED = terraformError("prod-app", "cannot destroy service without setting deletion_protection=false and running `terraform apply`");
+  const SERVICE_PROTECTED = terraformError(
+    "prod-app",
+    "cannot destroy service without setting deletion_protection=false and running `terraform apply`",
+  );
   // The stack is the second argument: `cdktf destroy <stack> --auto-approve ...`.
   const cdktf = () => stub("cdktf", 'key="$2"');
   const env = (environment = "dev", extra: Record<string, string> = {}) => ({
@@ -120,7 +144,8 @@ describe("destroy.sh retries only the in-use errors Google clears by itself", ()
     DESTROY_WAIT_MINUTES: "150",
     ...extra,
   });
-  const foundationCalls = (stubbed: Stub, environment = "dev") => stubbed.calls().filter((call) => call.startsWith(`destroy ${environment}-foundation`));
+  const foundationCalls = (stubbed: Stub, environment = "dev") =>
+    stubbed.calls().filter((call) => call.startsWith(`destroy ${environment}-foundation`));
 
   test.concurrent("destroys the app, then the foundation, once each when nothing fails", async () => {
     const stubbed = cdktf();
@@ -162,15 +187,31 @@ describe("destroy.sh retries only the in-use errors Google clears by itself", ()
   });
 
   test.concurrent.each<[string, string, string, string[]]>([
-    ["Redis prevent_destroy", "prod", PREVENT_DESTROY, ["lifecycle.prevent_destroy", "DELETION_PROTECTION=false OVERRIDE=DELETION_PROTECTION"]],
+    [
+      "Redis prevent_destroy",
+      "prod",
+      PREVENT_DESTROY,
+      ["lifecycle.prevent_destroy", "DELETION_PROTECTION=false OVERRIDE=DELETION_PROTECTION"],
+    ],
     ["permission denied", "dev", PERMISSION_DENIED, ["permission denied", "Roles needed to deploy"]],
     [
       "an unknown error",
       "dev",
-      terraformError("dev-foundation", "Error waiting for Deleting Instance: Internal error. Please try again or contact Google Support. (Code: 'INTERNAL')"),
+      terraformError(
+        "dev-foundation",
+        "Error waiting for Deleting Instance: Internal error. Please try again or contact Google Support. (Code: 'INTERNAL')",
+      ),
       ["not one of the known transient errors"],
     ],
-    ["an in-use error of another resource", "dev", terraformError("dev-foundation", "Error waiting for Deleting Network: The network resource 'projects/p-123456/global/networks/whiteboard-dev-vpc' is already being used by 'projects/p-123456/zones/us-central1-a/instances/my-vm'"), ["not one of the known transient errors"]],
+    [
+      "an in-use error of another resource",
+      "dev",
+      terraformError(
+        "dev-foundation",
+        "Error waiting for Deleting Network: The network resource 'projects/p-123456/global/networks/whiteboard-dev-vpc' is already being used by 'projects/p-123456/zones/us-central1-a/instances/my-vm'",
+      ),
+      ["not one of the known transient errors"],
+    ],
     ["a transient error next to a permanent one", "dev", SUBNET_HELD + PERMISSION_DENIED, ["permission denied"]],
   ])("%s in the foundation fails at once, saying what to do", async (_name, environment, output, fragments) => {
     const stubbed = cdktf();
@@ -302,7 +343,12 @@ ${failed}`;
     const stubbed = gcloud();
     missingImage(stubbed);
     stubbed.answer("builds-submit", "default", `${created}${failed}`, 1);
-    stubbed.answer("builds-log", "default", "BUILD\nStep 5/12 : RUN npm ci\nThe command '/bin/sh -c npm ci' returned a non-zero code: 1\n", 0);
+    stubbed.answer(
+      "builds-log",
+      "default",
+      "BUILD\nStep 5/12 : RUN npm ci\nThe command '/bin/sh -c npm ci' returned a non-zero code: 1\n",
+      0,
+    );
     const result = await run(BUILD, env, stubbed, context());
     expect(result.status).toBe(1);
     expect(stubbed.calls()).toContain(`builds log ${ID} --region=us-central1 --project=p-123456`);
@@ -312,39 +358,60 @@ ${failed}`;
   test.concurrent("the deployer's own missing actAs permission is not retried and is explained", async () => {
     const stubbed = gcloud();
     missingImage(stubbed);
-    stubbed.answer("builds-submit", "default", "ERROR: (gcloud.builds.submit) PERMISSION_DENIED: caller does not have permission to act as service account 109095503163182759798\n", 1);
+    stubbed.answer(
+      "builds-submit",
+      "default",
+      "ERROR: (gcloud.builds.submit) PERMISSION_DENIED: caller does not have permission to act as service account 109095503163182759798\n",
+      1,
+    );
     const result = await run(BUILD, env, stubbed, context());
     expect(result.status).toBe(1);
     expect(submits(stubbed)).toHaveLength(1);
     expect(result.output).toContain("roles/iam.serviceAccountUser");
   });
 
-  test.concurrent("the deployer's own missing permission on a log object is not mistaken for the build account's", async () => {
-    const stubbed = gcloud();
-    missingImage(stubbed);
-    stubbed.answer(
-      "builds-submit",
-      "default",
-      `${created}ERROR: (gcloud.builds.submit) HTTPError 403: <Error><Code>AccessDenied</Code><Details>someone@example.com does not have storage.objects.get access to p-123456-whiteboard-dev-build/logs/log-${ID}.txt.</Details></Error>\n`,
-      1,
-    );
-    const result = await run(BUILD, env, stubbed, context());
-    expect(result.status).toBe(1);
-    expect(submits(stubbed)).toHaveLength(1);
-  });
+  test.concurrent(
+    "the deployer's own missing permission on a log object is not mistaken for the build account's",
+    async () => {
+      const stubbed = gcloud();
+      missingImage(stubbed);
+      stubbed.answer(
+        "builds-submit",
+        "default",
+        `${created}ERROR: (gcloud.builds.submit) HTTPError 403: <Error><Code>AccessDenied</Code><Details>someone@example.com does not have storage.objects.get access to p-123456-whiteboard-dev-build/logs/log-${ID}.txt.</Details></Error>\n`,
+        1,
+      );
+      const result = await run(BUILD, env, stubbed, context());
+      expect(result.status).toBe(1);
+      expect(submits(stubbed)).toHaveLength(1);
+    },
+  );
 });
 
 describe("bootstrap.sh enables the environment's APIs and waits until they answer", () => {
   const BOOTSTRAP = path.join(REPO, "infra/scripts/bootstrap.sh");
   // Calls are keyed by the command without flags, e.g. "redis instances list".
-  const gcloud = () => stub("gcloud", 'words=(); for a in "$@"; do case "$a" in -*) ;; *) words+=("$a") ;; esac; done; key="${words[0]}-${words[1]}-${words[2]:-}"');
+  const gcloud = () =>
+    stub(
+      "gcloud",
+      'words=(); for a in "$@"; do case "$a" in -*) ;; *) words+=("$a") ;; esac; done; key="${words[0]}-${words[1]}-${words[2]:-}"',
+    );
   // The real settings of infra/env/dev.json, resolved once (a node process each time would cost 0.5 s per test).
   let settings = "";
   beforeAll(async () => {
     const result = await new Promise<{ status: number | null; stdout: string }>((resolve, reject) => {
       const child = spawn("node", ["--require", "tsx/cjs", "infra/scripts/settings.ts"], {
         cwd: REPO,
-        env: { ...process.env, ENVIRONMENT: "dev", PROJECT_ID: "p-123456", REGION: "", STATE_BUCKET: "", DOMAINS: "", IMAGE: "", OVERRIDE: "" },
+        env: {
+          ...process.env,
+          ENVIRONMENT: "dev",
+          PROJECT_ID: "p-123456",
+          REGION: "",
+          STATE_BUCKET: "",
+          DOMAINS: "",
+          IMAGE: "",
+          OVERRIDE: "",
+        },
         stdio: ["ignore", "pipe", "inherit"],
       });
       let stdout = "";
@@ -363,10 +430,16 @@ describe("bootstrap.sh enables the environment's APIs and waits until they answe
     const stubbed = gcloud();
     stubbed.answer("redis-instances-list", 1, NOT_YET, 1);
     stubbed.answer("redis-instances-list", 2, NOT_YET, 1);
-    const result = await run(BOOTSTRAP, { ENVIRONMENT: "dev", INFRA_SETTINGS: settings, BOOTSTRAP_PROBE_INTERVAL: "0" }, stubbed);
+    const result = await run(
+      BOOTSTRAP,
+      { ENVIRONMENT: "dev", INFRA_SETTINGS: settings, BOOTSTRAP_PROBE_INTERVAL: "0" },
+      stubbed,
+    );
     expect(result.status).toBe(0);
     const enables = stubbed.calls().filter((call) => call.startsWith("services enable"));
-    expect(enables[0]).toBe("services enable serviceusage.googleapis.com cloudresourcemanager.googleapis.com --project=p-123456 --quiet");
+    expect(enables[0]).toBe(
+      "services enable serviceusage.googleapis.com cloudresourcemanager.googleapis.com --project=p-123456 --quiet",
+    );
     expect(enables[1]).toBe(
       "services enable artifactregistry.googleapis.com cloudbuild.googleapis.com cloudresourcemanager.googleapis.com compute.googleapis.com iam.googleapis.com logging.googleapis.com monitoring.googleapis.com redis.googleapis.com run.googleapis.com secretmanager.googleapis.com storage.googleapis.com vpcaccess.googleapis.com --project=p-123456 --quiet",
     );
@@ -374,7 +447,9 @@ describe("bootstrap.sh enables the environment's APIs and waits until they answe
     // The monitoring and logging APIs (dashboard, alerts, uptime check, log-based metric) are probed like the rest.
     expect(stubbed.calls().some((call) => call.startsWith("monitoring uptime list-configs"))).toBe(true);
     expect(stubbed.calls().some((call) => call.startsWith("logging metrics list"))).toBe(true);
-    expect(stubbed.calls().filter((call) => call.startsWith("compute networks vpc-access connectors list"))).toHaveLength(1);
+    expect(
+      stubbed.calls().filter((call) => call.startsWith("compute networks vpc-access connectors list")),
+    ).toHaveLength(1);
     expect(result.output).toContain("waiting for redis.googleapis.com to answer");
     expect(result.output).toContain("every API of dev answers in p-123456");
     // No state bucket in the file: none is created.
@@ -383,8 +458,17 @@ describe("bootstrap.sh enables the environment's APIs and waits until they answe
 
   test.concurrent("gives up after BOOTSTRAP_WAIT_SECONDS, naming the APIs that still refuse", async () => {
     const stubbed = gcloud();
-    stubbed.answer("run-services-list", "default", "ERROR: (gcloud.run.services.list) PERMISSION_DENIED: Cloud Run Admin API has not been used in project p-123456 before or it is disabled.\n", 1);
-    const result = await run(BOOTSTRAP, { ENVIRONMENT: "dev", INFRA_SETTINGS: settings, BOOTSTRAP_PROBE_INTERVAL: "0", BOOTSTRAP_WAIT_SECONDS: "0" }, stubbed);
+    stubbed.answer(
+      "run-services-list",
+      "default",
+      "ERROR: (gcloud.run.services.list) PERMISSION_DENIED: Cloud Run Admin API has not been used in project p-123456 before or it is disabled.\n",
+      1,
+    );
+    const result = await run(
+      BOOTSTRAP,
+      { ENVIRONMENT: "dev", INFRA_SETTINGS: settings, BOOTSTRAP_PROBE_INTERVAL: "0", BOOTSTRAP_WAIT_SECONDS: "0" },
+      stubbed,
+    );
     expect(result.status).toBe(1);
     expect(result.output).toContain("these APIs still refuse calls: run.googleapis.com");
   });

@@ -19,7 +19,11 @@ const CONFIGURATIONS: Record<string, InfraConfigInput> = {
   },
   "with Direct VPC egress": { ...BASE_INPUT, network: { egress: "direct" } },
   // Memorystore for Redis Cluster: PSC subnet and policy, IAM authentication, the service's REDIS_CLUSTER.
-  "prod on Memorystore for Redis Cluster": { ...BASE_INPUT, environment: "prod", redis: { engine: "memorystore-redis-cluster" } },
+  "prod on Memorystore for Redis Cluster": {
+    ...BASE_INPUT,
+    environment: "prod",
+    redis: { engine: "memorystore-redis-cluster" },
+  },
 };
 
 describe.each(Object.entries(CONFIGURATIONS))("%s", (_name, input) => {
@@ -41,12 +45,24 @@ describe.each(Object.entries(CONFIGURATIONS))("%s", (_name, input) => {
   });
 
   test("no absolute path reaches the output", () => {
-    const forbidden = [process.cwd(), os.tmpdir(), os.homedir(), path.resolve(FIXTURE_CONTEXT), "/home/", "/Users/", "/work/", "/tmp/", ":\\\\"];
+    const forbidden = [
+      process.cwd(),
+      os.tmpdir(),
+      os.homedir(),
+      path.resolve(FIXTURE_CONTEXT),
+      "/home/",
+      "/Users/",
+      "/work/",
+      "/tmp/",
+      ":\\\\",
+    ];
     for (const { text, json } of Object.values(first)) {
       for (const needle of forbidden) expect(text).not.toContain(needle);
       // Every file system path Terraform will use is relative to the stack's working directory.
       const paths = [
-        ...Object.values((json.terraform?.backend as Record<string, { path?: string }> | undefined) ?? {}).map((b) => b.path),
+        ...Object.values((json.terraform?.backend as Record<string, { path?: string }> | undefined) ?? {}).map(
+          (b) => b.path,
+        ),
         ...Object.values(json.data?.terraform_remote_state ?? {}).map((d) => (d.config as { path?: string }).path),
         ...Object.values(json.resource?.terraform_data ?? {}).flatMap((r) =>
           (r.provisioner as Array<{ "local-exec": { working_dir: string } }>).map((p) => p["local-exec"].working_dir),

@@ -31,17 +31,30 @@ async function client(password: string | undefined) {
 
 function serverCertificate(): Promise<PeerCertificate> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: "127.0.0.1", port: redis.port, ...redisTlsOptions(redis.clientConfig.caCert) }, () => {
-      resolve(socket.getPeerCertificate());
-      socket.destroy();
-    });
+    const socket = connect(
+      { host: "127.0.0.1", port: redis.port, ...redisTlsOptions(redis.clientConfig.caCert) },
+      () => {
+        resolve(socket.getPeerCertificate());
+        socket.destroy();
+      },
+    );
     socket.once("error", reject);
   });
 }
 
 test("the instances get exactly the variables the stacks set on Cloud Run", () => {
-  expect(Object.keys(redis.serviceEnv).sort()).toEqual(["REDIS_CA_CERT", "REDIS_HOST", "REDIS_PASSWORD", "REDIS_PORT", "REDIS_TLS"]);
-  expect(redis.serviceEnv).toMatchObject({ REDIS_HOST: "127.0.0.1", REDIS_PORT: String(redis.port), REDIS_TLS: "true" });
+  expect(Object.keys(redis.serviceEnv).sort()).toEqual([
+    "REDIS_CA_CERT",
+    "REDIS_HOST",
+    "REDIS_PASSWORD",
+    "REDIS_PORT",
+    "REDIS_TLS",
+  ]);
+  expect(redis.serviceEnv).toMatchObject({
+    REDIS_HOST: "127.0.0.1",
+    REDIS_PORT: String(redis.port),
+    REDIS_TLS: "true",
+  });
 });
 
 test("TLS only: Redis has no plain-text port, and its port does not answer plain text", async () => {
@@ -81,7 +94,17 @@ test("the server certificate is shaped like Memorystore's: CN = the IP, no SAN, 
 test("make dev's redis-cli command reaches it", () => {
   const reply = execFileSync(
     "redis-cli",
-    ["--tls", "--cacert", redis.caCertFile, "-a", redis.password, "--no-auth-warning", "-p", String(redis.port), "PING"],
+    [
+      "--tls",
+      "--cacert",
+      redis.caCertFile,
+      "-a",
+      redis.password,
+      "--no-auth-warning",
+      "-p",
+      String(redis.port),
+      "PING",
+    ],
     { encoding: "utf8", timeout: 5_000 },
   );
   expect(reply.trim()).toBe("PONG");

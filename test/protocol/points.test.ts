@@ -17,7 +17,10 @@ test("decoding an encoding gives back every point", () => {
 });
 
 test("a line drawn at 60 Hz costs about 2 to 4 characters per point", () => {
-  const line = Array.from({ length: 100 }, (_, index): [number, number] => [2_000 + index * 40, 3_000 + Math.round(20 * Math.sin(index / 5))]);
+  const line = Array.from({ length: 100 }, (_, index): [number, number] => [
+    2_000 + index * 40,
+    3_000 + Math.round(20 * Math.sin(index / 5)),
+  ]);
   expect(encodePoints(line).length / line.length).toBeLessThan(4);
 });
 
@@ -35,7 +38,16 @@ test.each<[string, string, RegExp]>([
 });
 
 test("more points than allowed are refused", () => {
-  expect(decodePoints(encodePoints([[1, 1], [2, 2], [3, 3]]), 2)).toMatch(/more than 2 points/);
+  expect(
+    decodePoints(
+      encodePoints([
+        [1, 1],
+        [2, 2],
+        [3, 3],
+      ]),
+      2,
+    ),
+  ).toMatch(/more than 2 points/);
 });
 
 /** The decoder as first written, plainly (floating-point arithmetic): the faster one must answer exactly as it does. */
@@ -55,7 +67,8 @@ function referenceDecode(text: string, maxPoints = Infinity): number[] | string 
     }
     const delta = value % 2 === 1 ? -(value - 1) / 2 : value / 2;
     const coordinate = (flat.length >= 2 ? (flat[flat.length - 2] as number) : 0) + delta;
-    if (coordinate < 0 || coordinate > (flat.length % 2 === 0 ? BOARD_WIDTH : BOARD_HEIGHT)) return `point ${flat.length >> 1} is off the board`;
+    if (coordinate < 0 || coordinate > (flat.length % 2 === 0 ? BOARD_WIDTH : BOARD_HEIGHT))
+      return `point ${flat.length >> 1} is off the board`;
     flat.push(coordinate);
     if (flat.length > maxPoints * 2) return `more than ${maxPoints} points`;
     value = 0;
@@ -73,7 +86,13 @@ test("any text decodes exactly as the plain reference decoder does (points or th
   // Valid encodings, cut or extended with arbitrary digits: every path through the decoder.
   const text = fc.oneof(
     fc.array(base64, { maxLength: 40 }).map((chars) => chars.join("")),
-    fc.tuple(valid, fc.array(base64, { maxLength: 8 }).map((chars) => chars.join("")), fc.nat(8)).map(([good, tail, cut]) => good.slice(0, Math.max(0, good.length - cut)) + tail),
+    fc
+      .tuple(
+        valid,
+        fc.array(base64, { maxLength: 8 }).map((chars) => chars.join("")),
+        fc.nat(8),
+      )
+      .map(([good, tail, cut]) => good.slice(0, Math.max(0, good.length - cut)) + tail),
   );
   fc.assert(
     fc.property(text, fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 10 })), (input, maxPoints) => {

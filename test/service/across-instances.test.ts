@@ -84,7 +84,9 @@ describe.each(TOPOLOGIES)("%s Redis", (redis) => {
     const late = await client(2);
     const whole = await late.join({ board });
     expect(whole).toMatchObject({ ok: true, board, s: 10 });
-    expect(snapshotRecords(whole).map((record) => [record.s, record.i])).toEqual(sent.map((stroke, index) => [index + 1, stroke.id]));
+    expect(snapshotRecords(whole).map((record) => [record.s, record.i])).toEqual(
+      sent.map((stroke, index) => [index + 1, stroke.id]),
+    );
     const e = (whole as { e: string }).e;
 
     const rejoin = await late.join({ board, e, after: 7 });
@@ -130,7 +132,10 @@ describe.each(TOPOLOGIES)("%s Redis", (redis) => {
     // A version already passed changes nothing and stores nothing.
     expect(await b.erase([[x.id, 1]])).toEqual({ ok: true, s: 4 });
     const restored = snapshotRecords(await (await client(2)).join({ board }));
-    expect(restored.map((record) => [record.i, record.s, record.v])).toEqual([[x.id, 1, 2], [y.id, 2, 0]]);
+    expect(restored.map((record) => [record.i, record.s, record.v])).toEqual([
+      [x.id, 1, 2],
+      [y.id, 2, 0],
+    ]);
   });
 
   test("clear hides the board for everyone, and undoing it brings everything back", async () => {
@@ -200,8 +205,13 @@ describe.each(TOPOLOGIES)("%s Redis", (redis) => {
       a.socket.emit("cursor", { x: 100 + x, y: 200 });
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    await eventually("B to see A's cursor", () => b.cursors.some((batch) => batch.some((cursor) => cursor.u === a.user.id)));
-    const last = b.cursors.flat().filter((cursor) => cursor.u === a.user.id).at(-1);
+    await eventually("B to see A's cursor", () =>
+      b.cursors.some((batch) => batch.some((cursor) => cursor.u === a.user.id)),
+    );
+    const last = b.cursors
+      .flat()
+      .filter((cursor) => cursor.u === a.user.id)
+      .at(-1);
     expect(last).toMatchObject({ u: a.user.id, n: a.user.name, c: a.user.color, y: 200 });
     // 20 moves in about 100 ms reach B in a few messages, not 20.
     expect(b.cursors.length).toBeLessThan(6);

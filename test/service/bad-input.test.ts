@@ -45,7 +45,9 @@ async function expectStillServing(): Promise<void> {
     expect(await bystander.join({ board: BOARD })).toMatchObject({ ok: true });
     const stroke = makeStroke();
     expect(await bystander.stroke(stroke)).toMatchObject({ ok: true });
-    await eventually("the watcher to get the bystander's stroke", () => watcher.ops.some((op) => op.t === "s" && op.r[3] === stroke.id));
+    await eventually("the watcher to get the bystander's stroke", () =>
+      watcher.ops.some((op) => op.t === "s" && op.r[3] === stroke.id),
+    );
     expect((await fetch(`${topology.instance(0).url}/readyz`)).status).toBe(200);
     // The board holds at most MAX_STROKES_PER_BOARD: start each check from an empty board.
     expect(await bystander.clear()).toMatchObject({ ok: true });
@@ -55,8 +57,17 @@ async function expectStillServing(): Promise<void> {
 }
 
 test("writes and reads before any join are refused with not_joined", async () => {
-  expect(await attacker.raw("stroke", makeStroke())).toEqual({ ok: false, code: "not_joined", error: "join a board first" });
-  for (const [event, payload] of [["clear", {}], ["erase", { x: [["a", 1]] }], ["unclear", { of: 1 }], ["read", { e: "x", after: 0 }]] as const) {
+  expect(await attacker.raw("stroke", makeStroke())).toEqual({
+    ok: false,
+    code: "not_joined",
+    error: "join a board first",
+  });
+  for (const [event, payload] of [
+    ["clear", {}],
+    ["erase", { x: [["a", 1]] }],
+    ["unclear", { of: 1 }],
+    ["read", { e: "x", after: 0 }],
+  ] as const) {
     expect(await attacker.raw(event, payload)).toMatchObject({ ok: false, code: "not_joined" });
   }
 });
@@ -105,7 +116,11 @@ describe("after joining", () => {
     ["points that are not Base64", { p: "AA!!" }, "p"],
     ["a point off the board", { p: encodePoints([[BOARD_WIDTH + 1, 5]]) }, "p"],
     ["a number cut short", { p: "AAg" }, "p"],
-    ["more points than the limit", { p: encodePoints(Array.from({ length: 101 }, (): [number, number] => [5, 5])) }, "p"],
+    [
+      "more points than the limit",
+      { p: encodePoints(Array.from({ length: 101 }, (): [number, number] => [5, 5])) },
+      "p",
+    ],
     ["a colour name", { c: "red" }, "c"],
     ["a short colour", { c: "#12345" }, "c"],
     ["a width of 0", { w: 0 }, "w"],
@@ -130,7 +145,18 @@ describe("after joining", () => {
     ["erase with an even version", "erase", { x: [["a", 2]] }],
     ["restore with an odd version", "restore", { x: [["a", 1]] }],
     ["erase of nothing", "erase", { x: [] }],
-    ["erase of more strokes than the limit", "erase", { x: [["a", 1], ["b", 1], ["c", 1], ["d", 1]] }],
+    [
+      "erase of more strokes than the limit",
+      "erase",
+      {
+        x: [
+          ["a", 1],
+          ["b", 1],
+          ["c", 1],
+          ["d", 1],
+        ],
+      },
+    ],
     ["erase with a bad id", "erase", { x: [["a.b", 1]] }],
     ["erase with a huge version", "erase", { x: [["a", 2_000_001]] }],
     ["clear with a payload", "clear", { everything: true }],
@@ -156,7 +182,11 @@ describe("after joining", () => {
     expect(await attacker.join({ board })).toMatchObject({ ok: true });
     for (let i = 1; i <= 5; i += 1) expect(await attacker.stroke(makeStroke())).toEqual({ ok: true, s: i });
     const refused = await attacker.stroke(makeStroke());
-    expect(refused).toMatchObject({ ok: false, code: "board_full", error: expect.stringMatching(/maximum of 5 strokes/) });
+    expect(refused).toMatchObject({
+      ok: false,
+      code: "board_full",
+      error: expect.stringMatching(/maximum of 5 strokes/),
+    });
     // A refused stroke takes no seq: the next accepted operation is seq 6.
     expect(await attacker.clear()).toEqual({ ok: true, s: 6 });
     expect(await attacker.stroke(makeStroke())).toEqual({ ok: true, s: 7 });
@@ -167,14 +197,20 @@ describe("after joining", () => {
     // Let the bucket fill up after the previous tests.
     await new Promise((resolve) => setTimeout(resolve, 2_100));
     const started = performance.now();
-    const acks = await Promise.all(Array.from({ length: 400 }, () => attacker.raw("erase", { x: [["nothing-here", 1]] })));
+    const acks = await Promise.all(
+      Array.from({ length: 400 }, () => attacker.raw("erase", { x: [["nothing-here", 1]] })),
+    );
     const seconds = (performance.now() - started) / 1000;
     const limited = acks.filter((ack) => (ack as { code?: string }).code === "rate_limited");
     // The burst of 200 passes, plus what refills at 100 per second while the burst is being served.
     expect(acks.length - limited.length).toBeGreaterThanOrEqual(200);
     expect(acks.length - limited.length).toBeLessThanOrEqual(200 + Math.ceil(100 * seconds));
     expect(limited.length).toBeGreaterThan(0);
-    expect(limited[0]).toEqual({ ok: false, code: "rate_limited", error: "more than 100 events per second; slow down" });
+    expect(limited[0]).toEqual({
+      ok: false,
+      code: "rate_limited",
+      error: "more than 100 events per second; slow down",
+    });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await attacker.join({ board: BOARD })).toMatchObject({ ok: true });
   });

@@ -9,7 +9,13 @@ import type { BoardOp, StrokeRecord, StrokeTuple } from "../../protocol/events";
 import { toRecord } from "../../protocol/events";
 import { RedisServer } from "../../local/redis-server";
 import { createRedisConnections, type RedisConnections } from "../../service/redis";
-import { strokeBody, type BoardLimits, type BoardStore, type NewStroke, type ReadResult } from "../../service/store/board-store";
+import {
+  strokeBody,
+  type BoardLimits,
+  type BoardStore,
+  type NewStroke,
+  type ReadResult,
+} from "../../service/store/board-store";
 import { MemoryBoardStore } from "../../service/store/memory-board-store";
 import { RedisBoardStore } from "../../service/store/redis-board-store";
 
@@ -40,7 +46,14 @@ afterAll(async () => {
   await redisServer?.destroy();
 });
 
-const stroke = (id: string, v = 0, points: [number, number][] = [[10, 20], [30, 40]]): NewStroke => ({
+const stroke = (
+  id: string,
+  v = 0,
+  points: [number, number][] = [
+    [10, 20],
+    [30, 40],
+  ],
+): NewStroke => ({
   id,
   v,
   body: strokeBody({ id, p: encodePoints(points), c: "#123456", w: 4 }, USER),
@@ -49,7 +62,10 @@ const stroke = (id: string, v = 0, points: [number, number][] = [[10, 20], [30, 
 const ops = (text: string) => JSON.parse(text) as BoardOp[];
 
 /** Every visible record a fresh client would get, following snapshot pages to the end. */
-async function snapshot(store: BoardStore, board: string): Promise<{ records: StrokeRecord[]; k: Record<string, number>; pages: number; s: number }> {
+async function snapshot(
+  store: BoardStore,
+  board: string,
+): Promise<{ records: StrokeRecord[]; k: Record<string, number>; pages: number; s: number }> {
   const records: StrokeRecord[] = [];
   const k: Record<string, number> = {};
   let cursor: number | undefined;
@@ -89,13 +105,55 @@ describe.each(implementations)("%s store", (_, create) => {
     const store = create(LIMITS);
     const board = newBoard();
     const first = await store.addStrokes(board, USER, [stroke("a"), stroke("b"), stroke("a")]);
-    expect(first.outcomes).toEqual([{ kind: "stored", s: 1 }, { kind: "stored", s: 2 }, { kind: "duplicate", s: 1 }]);
+    expect(first.outcomes).toEqual([
+      { kind: "stored", s: 1 },
+      { kind: "stored", s: 2 },
+      { kind: "duplicate", s: 1 },
+    ]);
     expect(ops(first.ops)).toEqual([
-      { t: "s", s: 1, r: [1, 1, 0, "a", USER, "#123456", 4, encodePoints([[10, 20], [30, 40]])] },
-      { t: "s", s: 2, r: [2, 1, 0, "b", USER, "#123456", 4, encodePoints([[10, 20], [30, 40]])] },
+      {
+        t: "s",
+        s: 1,
+        r: [
+          1,
+          1,
+          0,
+          "a",
+          USER,
+          "#123456",
+          4,
+          encodePoints([
+            [10, 20],
+            [30, 40],
+          ]),
+        ],
+      },
+      {
+        t: "s",
+        s: 2,
+        r: [
+          2,
+          1,
+          0,
+          "b",
+          USER,
+          "#123456",
+          4,
+          encodePoints([
+            [10, 20],
+            [30, 40],
+          ]),
+        ],
+      },
     ]);
     const again = await store.addStrokes(board, USER, [stroke("b")]);
-    expect(again).toMatchObject({ e: first.e, s: 2, rotated: false, ops: "[]", outcomes: [{ kind: "duplicate", s: 2 }] });
+    expect(again).toMatchObject({
+      e: first.e,
+      s: 2,
+      rotated: false,
+      ops: "[]",
+      outcomes: [{ kind: "duplicate", s: 2 }],
+    });
   });
 
   test("erase hides, a higher even version shows again with the original seq, and lower versions change nothing", async () => {
@@ -107,11 +165,23 @@ describe.each(implementations)("%s store", (_, create) => {
     expect(ids((await snapshot(store, board)).records)).toEqual(["b"]);
     expect((await store.setVisibility(board, USER, [["a", 1]])).ops).toBe("[]");
     const restored = ops((await store.setVisibility(board, USER, [["a", 2]])).ops);
-    expect(restored).toEqual([{ t: "v", s: 4, u: USER, h: [], r: [[1, 1, 2, "a", USER, "#123456", 4, expect.any(String)]] }]);
+    expect(restored).toEqual([
+      { t: "v", s: 4, u: USER, h: [], r: [[1, 1, 2, "a", USER, "#123456", 4, expect.any(String)]] },
+    ]);
     expect((await snapshot(store, board)).records.map((record) => [record.i, record.s, record.v])).toEqual(
-      expect.arrayContaining([["a", 1, 2], ["b", 2, 0]]),
+      expect.arrayContaining([
+        ["a", 1, 2],
+        ["b", 2, 0],
+      ]),
     );
-    expect((await store.setVisibility(board, USER, [["a", 1], ["b", 0]])).ops).toBe("[]");
+    expect(
+      (
+        await store.setVisibility(board, USER, [
+          ["a", 1],
+          ["b", 0],
+        ])
+      ).ops,
+    ).toBe("[]");
   });
 
   test("a version that arrives before its stroke is kept: the stroke is stored hidden", async () => {
@@ -126,7 +196,11 @@ describe.each(implementations)("%s store", (_, create) => {
   test("clear hides every page and undoing it shows them again; a second undo is gone", async () => {
     const store = create(LIMITS);
     const board = newBoard();
-    await store.addStrokes(board, USER, ["a", "b", "c", "d", "e", "f"].map((id) => stroke(id)));
+    await store.addStrokes(
+      board,
+      USER,
+      ["a", "b", "c", "d", "e", "f"].map((id) => stroke(id)),
+    );
     const cleared = await store.clear(board, USER);
     expect(cleared.outcome).toBe("stored");
     const [clearOp] = ops(cleared.ops);
@@ -146,11 +220,23 @@ describe.each(implementations)("%s store", (_, create) => {
   test("a hard clear (the store nearly full) deletes at once: nothing to undo, and the room is free", async () => {
     const store = create({ ...LIMITS, maxStrokes: 3 });
     const board = newBoard();
-    await store.addStrokes(board, USER, ["a", "b", "c"].map((id) => stroke(id)));
+    await store.addStrokes(
+      board,
+      USER,
+      ["a", "b", "c"].map((id) => stroke(id)),
+    );
     const { s, outcome } = await store.clear(board, USER, true);
     expect(outcome).toBe("stored");
     expect((await store.unclear(board, USER, s)).outcome).toBe("gone");
-    expect((await store.addStrokes(board, USER, ["d", "e", "f"].map((id) => stroke(id)))).outcomes.map((o) => o.kind)).toEqual(["stored", "stored", "stored"]);
+    expect(
+      (
+        await store.addStrokes(
+          board,
+          USER,
+          ["d", "e", "f"].map((id) => stroke(id)),
+        )
+      ).outcomes.map((o) => o.kind),
+    ).toEqual(["stored", "stored", "stored"]);
   });
 
   test("a stroke erased before a clear stays hidden when the clear is undone", async () => {
@@ -177,7 +263,11 @@ describe.each(implementations)("%s store", (_, create) => {
   test("a board full by count or by bytes refuses strokes; a clear makes room at once (its undo is then gone)", async () => {
     const store = create({ ...LIMITS, maxStrokes: 3 });
     const board = newBoard();
-    const added = await store.addStrokes(board, USER, ["a", "b", "c", "d"].map((id) => stroke(id)));
+    const added = await store.addStrokes(
+      board,
+      USER,
+      ["a", "b", "c", "d"].map((id) => stroke(id)),
+    );
     expect(added.outcomes.map((outcome) => outcome.kind)).toEqual(["stored", "stored", "stored", "full"]);
     const { s } = await store.clear(board, USER);
     expect((await store.addStrokes(board, USER, [stroke("e")])).outcomes).toEqual([{ kind: "stored", s: s + 1 }]);
@@ -185,7 +275,13 @@ describe.each(implementations)("%s store", (_, create) => {
 
     const big = create({ ...LIMITS, maxBytes: 1_000 });
     const long = Array.from({ length: 60 }, (_, index): [number, number] => [index * 10, index * 5]);
-    const outcomes = (await big.addStrokes(newBoard(), USER, Array.from({ length: 8 }, (_, index) => stroke(`x${index}`, 0, long)))).outcomes;
+    const outcomes = (
+      await big.addStrokes(
+        newBoard(),
+        USER,
+        Array.from({ length: 8 }, (_, index) => stroke(`x${index}`, 0, long)),
+      )
+    ).outcomes;
     expect(outcomes.filter((outcome) => outcome.kind === "full").length).toBeGreaterThan(0);
   });
 
@@ -193,8 +289,15 @@ describe.each(implementations)("%s store", (_, create) => {
     const store = create(LIMITS);
     const board = newBoard();
     const all = Array.from({ length: 40 }, (_, index) => `s${index}`);
-    await store.addStrokes(board, USER, all.map((id) => stroke(id)));
-    await store.setVisibility(board, USER, [["s3", 1], ["s30", 1]]);
+    await store.addStrokes(
+      board,
+      USER,
+      all.map((id) => stroke(id)),
+    );
+    await store.setVisibility(board, USER, [
+      ["s3", 1],
+      ["s30", 1],
+    ]);
     const { records, pages } = await snapshot(store, board);
     expect(pages).toBeGreaterThan(2);
     expect(ids(records)).toEqual(all.filter((id) => id !== "s3" && id !== "s30").sort());
@@ -206,7 +309,11 @@ describe.each(implementations)("%s store", (_, create) => {
     const store = create({ ...LIMITS, pageBytes: 100, readBytes: 600, firstReadBytes: 150 });
     const board = newBoard();
     const all = Array.from({ length: 40 }, (_, index) => `s${index}`);
-    await store.addStrokes(board, USER, all.map((id) => stroke(id)));
+    await store.addStrokes(
+      board,
+      USER,
+      all.map((id) => stroke(id)),
+    );
     const first = await store.read(board, {});
     if (!("snapshot" in first)) throw new Error("expected a snapshot");
     expect(first.snapshot.next).toBeDefined();
@@ -217,7 +324,9 @@ describe.each(implementations)("%s store", (_, create) => {
     // Pages close at about 100 bytes (a record here is about 70): 2 pages first, then about 6 per read.
     expect(first.snapshot.records.length).toBeLessThan(400);
     expect(second.snapshot.records.length).toBeGreaterThan(500);
-    expect(Math.min(...firstRecords.map((record) => record[0]))).toBeGreaterThan(Math.max(...secondRecords.map((record) => record[0])));
+    expect(Math.min(...firstRecords.map((record) => record[0]))).toBeGreaterThan(
+      Math.max(...secondRecords.map((record) => record[0])),
+    );
     expect(ids((await snapshot(store, board)).records)).toEqual([...all].sort());
   });
 
@@ -230,7 +339,11 @@ describe.each(implementations)("%s store", (_, create) => {
     expect(await store.read(board, { e, after: 2 })).toEqual({ e, s: 2, rotated: false, ops: "[]" });
     expect("snapshot" in (await store.read(board, { e: "another", after: 1 }))).toBe(true);
     expect("snapshot" in (await store.read(board, { e, after: 3 }))).toBe(true);
-    await store.addStrokes(board, USER, Array.from({ length: 30 }, (_, index) => stroke(`more${index}`)));
+    await store.addStrokes(
+      board,
+      USER,
+      Array.from({ length: 30 }, (_, index) => stroke(`more${index}`)),
+    );
     expect("snapshot" in (await store.read(board, { e, after: 1 }))).toBe(true);
   });
 
@@ -264,11 +377,34 @@ type Action =
   | { kind: "read"; after: number | undefined; cursor: boolean };
 
 const action: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant("add" as const), ids: fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 4 }), v: fc.constantFrom(0, 0, 0, 1, 2) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("set" as const), changes: fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 6 })), { minLength: 1, maxLength: 3 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant("add" as const),
+      ids: fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 4 }),
+      v: fc.constantFrom(0, 0, 0, 1, 2),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("set" as const),
+      changes: fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 6 })), {
+        minLength: 1,
+        maxLength: 3,
+      }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("clear" as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("unclear" as const), back: fc.integer({ min: 0, max: 5 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("read" as const), after: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }), cursor: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("read" as const),
+      after: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }),
+      cursor: fc.boolean(),
+    }),
+  },
 );
 
 async function run(store: BoardStore, board: string, actions: readonly Action[]): Promise<unknown[]> {
@@ -279,13 +415,23 @@ async function run(store: BoardStore, board: string, actions: readonly Action[])
   for (const act of actions) {
     switch (act.kind) {
       case "add": {
-        const written = await store.addStrokes(board, USER, act.ids.map((id) => stroke(`id${id}`, act.v, [[id * 7, id * 3]])));
+        const written = await store.addStrokes(
+          board,
+          USER,
+          act.ids.map((id) => stroke(`id${id}`, act.v, [[id * 7, id * 3]])),
+        );
         e = written.e;
         answers.push(written);
         break;
       }
       case "set":
-        answers.push(await store.setVisibility(board, USER, act.changes.map(([id, v]) => [`id${id}`, v] as const)));
+        answers.push(
+          await store.setVisibility(
+            board,
+            USER,
+            act.changes.map(([id, v]) => [`id${id}`, v] as const),
+          ),
+        );
         break;
       case "clear": {
         const cleared = await store.clear(board, USER);
@@ -297,7 +443,10 @@ async function run(store: BoardStore, board: string, actions: readonly Action[])
         answers.push(await store.unclear(board, USER, clears[clears.length - 1 - act.back] ?? 1));
         break;
       case "read": {
-        const result: ReadResult = await store.read(board, act.cursor && next ? { e, at: act.after, cursor: next } : { e, after: act.after });
+        const result: ReadResult = await store.read(
+          board,
+          act.cursor && next ? { e, at: act.after, cursor: next } : { e, after: act.after },
+        );
         next = "snapshot" in result ? result.snapshot.next : undefined;
         answers.push(result);
         break;
@@ -310,13 +459,17 @@ async function run(store: BoardStore, board: string, actions: readonly Action[])
 test("the Redis store and the memory store answer any sequence of operations identically", async () => {
   await fc.assert(
     // With and without a smaller first snapshot read.
-    fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 30 }), fc.constantFrom(undefined, 200), async (actions, firstReadBytes) => {
-      const board = newBoard();
-      const limits = firstReadBytes === undefined ? LIMITS : { ...LIMITS, firstReadBytes };
-      const redis = new RedisBoardStore(connections.commands, limits);
-      const memory = new MemoryBoardStore(limits);
-      expect(normalized(await run(redis, board, actions))).toEqual(normalized(await run(memory, board, actions)));
-    }),
+    fc.asyncProperty(
+      fc.array(action, { minLength: 1, maxLength: 30 }),
+      fc.constantFrom(undefined, 200),
+      async (actions, firstReadBytes) => {
+        const board = newBoard();
+        const limits = firstReadBytes === undefined ? LIMITS : { ...LIMITS, firstReadBytes };
+        const redis = new RedisBoardStore(connections.commands, limits);
+        const memory = new MemoryBoardStore(limits);
+        expect(normalized(await run(redis, board, actions))).toEqual(normalized(await run(memory, board, actions)));
+      },
+    ),
     { numRuns: 150 },
   );
 });

@@ -40,7 +40,8 @@ function writerOnMemory(intervalMs = INTERVAL_MS) {
   return { writer, broadcasts, callStarts };
 }
 
-const seqOf = (result: WriteResult) => (result.kind === "stroke" && result.outcome.kind !== "full" ? result.outcome.s : undefined);
+const seqOf = (result: WriteResult) =>
+  result.kind === "stroke" && result.outcome.kind !== "full" ? result.outcome.s : undefined;
 
 test("a quiet board's write is stored and broadcast at once, not after an interval", async () => {
   const { writer, broadcasts } = writerOnMemory(2_000);
@@ -78,7 +79,9 @@ test("erasures are not held to the interval: each goes as soon as the call befor
   // An interval of a second: held to it, 20 erasures would take 19 s.
   const { writer } = writerOnMemory(1_000);
   const started = performance.now();
-  const erases = Array.from({ length: 20 }, (_, i) => writer.write("erasing", { kind: "visibility", user: "u", changes: [[`nothing-${i}`, 1]] }));
+  const erases = Array.from({ length: 20 }, (_, i) =>
+    writer.write("erasing", { kind: "visibility", user: "u", changes: [[`nothing-${i}`, 1]] }),
+  );
   await Promise.all(erases);
   expect(performance.now() - started).toBeLessThan(1_000);
 });

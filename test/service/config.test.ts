@@ -51,7 +51,9 @@ test("defaults: port 8080, local Redis, same-origin, 60-minute timeout, 100,000 
 });
 
 test("writes can wait for replicas (Redis WAIT)", () => {
-  expect(load({ REDIS_WAIT_REPLICAS: "1", REDIS_WAIT_TIMEOUT_MS: "50" }).store).toMatchObject({ replication: { replicas: 1, timeoutMs: 50 } });
+  expect(load({ REDIS_WAIT_REPLICAS: "1", REDIS_WAIT_TIMEOUT_MS: "50" }).store).toMatchObject({
+    replication: { replicas: 1, timeoutMs: 50 },
+  });
 });
 
 test("a password in REDIS_URL moves out of the URL, so the URL can be logged", () => {
@@ -64,18 +66,41 @@ test("a password in REDIS_URL moves out of the URL, so the URL can be logged", (
 
 test("Memorystore style: host, port, password and CA given separately imply TLS", () => {
   const ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-  const config = load({ REDIS_HOST: "10.1.2.3", REDIS_PORT: "6378", REDIS_PASSWORD: "pw", REDIS_CA_CERT: ca, K_REVISION: "wb-00007" });
-  expect(config.store).toMatchObject({ kind: "redis", redis: { url: "rediss://10.1.2.3:6378", password: "pw", tls: true, caCert: ca } });
+  const config = load({
+    REDIS_HOST: "10.1.2.3",
+    REDIS_PORT: "6378",
+    REDIS_PASSWORD: "pw",
+    REDIS_CA_CERT: ca,
+    K_REVISION: "wb-00007",
+  });
+  expect(config.store).toMatchObject({
+    kind: "redis",
+    redis: { url: "rediss://10.1.2.3:6378", password: "pw", tls: true, caCert: ca },
+  });
   expect(config.instanceId).toBe("wb-00007-abcd");
 });
 
 test("a Redis Cluster with IAM authentication: the discovery endpoint, TLS, no password, the metadata server", () => {
-  const env = { REDIS_HOST: "10.0.0.5", REDIS_PORT: "6379", REDIS_CA_CERT: PEM, REDIS_CLUSTER: "true", REDIS_AUTH: "iam" };
+  const env = {
+    REDIS_HOST: "10.0.0.5",
+    REDIS_PORT: "6379",
+    REDIS_CA_CERT: PEM,
+    REDIS_CLUSTER: "true",
+    REDIS_AUTH: "iam",
+  };
   expect(load(env).store).toMatchObject({
     kind: "redis",
-    redis: { url: "rediss://10.0.0.5:6379", tls: true, password: undefined, cluster: true, iam: { metadataHost: "metadata.google.internal" } },
+    redis: {
+      url: "rediss://10.0.0.5:6379",
+      tls: true,
+      password: undefined,
+      cluster: true,
+      iam: { metadataHost: "metadata.google.internal" },
+    },
   });
-  expect(load({ ...env, GCE_METADATA_HOST: "127.0.0.1:8999" }).store).toMatchObject({ redis: { iam: { metadataHost: "127.0.0.1:8999" } } });
+  expect(load({ ...env, GCE_METADATA_HOST: "127.0.0.1:8999" }).store).toMatchObject({
+    redis: { iam: { metadataHost: "127.0.0.1:8999" } },
+  });
   // Neither setting: one Redis with its AUTH string, as before.
   expect(load({ REDIS_HOST: "h", REDIS_PASSWORD: "pw" }).store).not.toHaveProperty("redis.cluster");
   expect(load({ REDIS_HOST: "h", REDIS_PASSWORD: "pw", REDIS_AUTH: "password" }).store).not.toHaveProperty("redis.iam");
@@ -96,8 +121,12 @@ test("without REDIS_HOST, the other REDIS_ variables describe Redis on 127.0.0.1
 });
 
 test("NODE_ENV=production needs Redis named explicitly, and accepts it given either way", () => {
-  expect(load({ NODE_ENV: "production", REDIS_HOST: "10.1.2.3" }).store).toMatchObject({ redis: { url: "redis://10.1.2.3:6379" } });
-  expect(load({ NODE_ENV: "production", REDIS_URL: "redis://10.1.2.3:6379" }).store).toMatchObject({ redis: { url: "redis://10.1.2.3:6379" } });
+  expect(load({ NODE_ENV: "production", REDIS_HOST: "10.1.2.3" }).store).toMatchObject({
+    redis: { url: "redis://10.1.2.3:6379" },
+  });
+  expect(load({ NODE_ENV: "production", REDIS_URL: "redis://10.1.2.3:6379" }).store).toMatchObject({
+    redis: { url: "redis://10.1.2.3:6379" },
+  });
   expect(load({ NODE_ENV: "production", BOARD_STORE: "memory" }).store).toEqual({ kind: "memory" });
 });
 
@@ -126,11 +155,17 @@ test.each<[Record<string, string>, RegExp]>([
   [{ REDIS_HOST: "h", REDIS_CA_CERT: "not a pem" }, /^REDIS_CA_CERT: must be a PEM certificate$/],
   [{ REDIS_URL: "redis://h:1", REDIS_TLS: "true" }, /^REDIS_TLS: is true but REDIS_URL uses redis:\/\/$/],
   [{ REDIS_URL: "rediss://h:1", REDIS_TLS: "false" }, /^REDIS_TLS: is false but REDIS_URL uses rediss:\/\/$/],
-  [{ REDIS_PASWORD: "pw" }, /^REDIS_PASWORD: unknown variable; the Redis variables are REDIS_URL, REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, REDIS_TLS, REDIS_CA_CERT, REDIS_WAIT_REPLICAS, REDIS_WAIT_TIMEOUT_MS, REDIS_CLUSTER, REDIS_AUTH$/],
+  [
+    { REDIS_PASWORD: "pw" },
+    /^REDIS_PASWORD: unknown variable; the Redis variables are REDIS_URL, REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, REDIS_TLS, REDIS_CA_CERT, REDIS_WAIT_REPLICAS, REDIS_WAIT_TIMEOUT_MS, REDIS_CLUSTER, REDIS_AUTH$/,
+  ],
   [{ REDIS_URL: "redis://a:1", REDIS_PORT: "6378" }, /^REDIS_PORT: REDIS_URL holds the port/],
   [{ REDIS_URL: "redis://:one@a:1", REDIS_PASSWORD: "two" }, /^REDIS_PASSWORD: REDIS_URL holds a password too/],
   [{ REDIS_URL: "redis://a:1", REDIS_CA_CERT: PEM }, /^REDIS_CA_CERT: needs a rediss:\/\/ REDIS_URL \(TLS\)$/],
-  [{ REDIS_HOST: "h", REDIS_CA_CERT: PEM, REDIS_TLS: "false" }, /^REDIS_TLS: must not be false when REDIS_CA_CERT is set$/],
+  [
+    { REDIS_HOST: "h", REDIS_CA_CERT: PEM, REDIS_TLS: "false" },
+    /^REDIS_TLS: must not be false when REDIS_CA_CERT is set$/,
+  ],
   [{ BOARD_STORE: "memory", REDIS_HOST: "h" }, /^REDIS_HOST: BOARD_STORE=memory uses no Redis/],
   [{ NODE_ENV: "production" }, /^REDIS_HOST: is required when NODE_ENV=production \(or REDIS_URL\)/],
   [{ NODE_ENV: "staging" }, /^NODE_ENV: must be "production", "development" or "test"$/],
@@ -146,22 +181,30 @@ test.each<[Record<string, string>, RegExp]>([
   [{ BOARD_STORE: "postgres" }, /^BOARD_STORE: must be "redis" or "memory"$/],
   [{ REDIS_CLUSTER: "yes" }, /^REDIS_CLUSTER: must be "true" or "false"$/],
   [{ REDIS_AUTH: "token" }, /^REDIS_AUTH: must be "password" or "iam"$/],
-  [{ REDIS_AUTH: "iam", REDIS_HOST: "h", REDIS_TLS: "true", REDIS_PASSWORD: "pw" }, /^REDIS_PASSWORD: REDIS_AUTH=iam sends an IAM access token/],
+  [
+    { REDIS_AUTH: "iam", REDIS_HOST: "h", REDIS_TLS: "true", REDIS_PASSWORD: "pw" },
+    /^REDIS_PASSWORD: REDIS_AUTH=iam sends an IAM access token/,
+  ],
   [{ REDIS_AUTH: "iam", REDIS_URL: "rediss://:pw@h:1" }, /^REDIS_PASSWORD: REDIS_AUTH=iam sends an IAM access token/],
   [{ REDIS_AUTH: "iam", REDIS_HOST: "h" }, /^REDIS_AUTH: REDIS_AUTH=iam needs TLS/],
   [{ REDIS_AUTH: "iam", REDIS_URL: "redis://h:1" }, /^REDIS_AUTH: REDIS_AUTH=iam needs TLS/],
-  [{ REDIS_AUTH: "iam", REDIS_TLS: "true", GCE_METADATA_HOST: "http://x/" }, /^GCE_METADATA_HOST: must be host or host:port/],
+  [
+    { REDIS_AUTH: "iam", REDIS_TLS: "true", GCE_METADATA_HOST: "http://x/" },
+    /^GCE_METADATA_HOST: must be host or host:port/,
+  ],
   [{ BOARD_STORE: "memory", REDIS_CLUSTER: "true" }, /^REDIS_CLUSTER: BOARD_STORE=memory uses no Redis/],
 ])("%j is refused with a message naming the variable", (env, message) => {
   expect(problems(env)).toEqual([expect.stringMatching(message)]);
 });
 
 test("every bad variable is reported at once", () => {
-  expect(problems({ PORT: "x", RATE_LIMIT_BURST: "-1" }).map((p) => p.split(":")[0])).toEqual(["PORT", "RATE_LIMIT_BURST"]);
-  expect(problems({ REDIS_PASWORD: "pw", REDIS_URL: "redis://a:1", REDIS_HOST: "b" }).map((p) => p.split(":")[0])).toEqual([
-    "REDIS_PASWORD",
-    "REDIS_HOST",
+  expect(problems({ PORT: "x", RATE_LIMIT_BURST: "-1" }).map((p) => p.split(":")[0])).toEqual([
+    "PORT",
+    "RATE_LIMIT_BURST",
   ]);
+  expect(
+    problems({ REDIS_PASWORD: "pw", REDIS_URL: "redis://a:1", REDIS_HOST: "b" }).map((p) => p.split(":")[0]),
+  ).toEqual(["REDIS_PASWORD", "REDIS_HOST"]);
 });
 
 test.each([
@@ -181,15 +224,26 @@ test.each([
 describe("metrics", () => {
   test("defaults: metrics on port 9464, no wait for a last scrape", () => {
     expect(load({})).toMatchObject({ metricsPort: 9464, metricsFinalScrapeMs: 0 });
-    expect(load({ METRICS_PORT: "9100", METRICS_FINAL_SCRAPE_SECONDS: "2" })).toMatchObject({ metricsPort: 9100, metricsFinalScrapeMs: 2_000 });
+    expect(load({ METRICS_PORT: "9100", METRICS_FINAL_SCRAPE_SECONDS: "2" })).toMatchObject({
+      metricsPort: 9100,
+      metricsFinalScrapeMs: 2_000,
+    });
   });
 
   test.each([
     ["METRICS_PORT out of range", { METRICS_PORT: "70000" }, "METRICS_PORT: must be a whole number from 1 to 65535"],
     ["METRICS_PORT not a number", { METRICS_PORT: "metrics" }, "METRICS_PORT: must be a whole number from 1 to 65535"],
-    ["METRICS_PORT equal to PORT", { PORT: "9000", METRICS_PORT: "9000" }, "METRICS_PORT: must differ from PORT (9000)"],
+    [
+      "METRICS_PORT equal to PORT",
+      { PORT: "9000", METRICS_PORT: "9000" },
+      "METRICS_PORT: must differ from PORT (9000)",
+    ],
     ["METRICS_PORT equal to the default PORT", { METRICS_PORT: "8080" }, "METRICS_PORT: must differ from PORT (8080)"],
-    ["METRICS_FINAL_SCRAPE_SECONDS out of range", { METRICS_FINAL_SCRAPE_SECONDS: "9" }, "METRICS_FINAL_SCRAPE_SECONDS: must be a whole number from 0 to 8"],
+    [
+      "METRICS_FINAL_SCRAPE_SECONDS out of range",
+      { METRICS_FINAL_SCRAPE_SECONDS: "9" },
+      "METRICS_FINAL_SCRAPE_SECONDS: must be a whole number from 0 to 8",
+    ],
     [
       "METRICS_FINAL_SCRAPE_SECONDS not below SHUTDOWN_TIMEOUT_SECONDS",
       { METRICS_FINAL_SCRAPE_SECONDS: "3", SHUTDOWN_TIMEOUT_SECONDS: "3" },

@@ -13,7 +13,11 @@ let relay: CursorRelay;
 beforeEach(() => {
   jest.useFakeTimers();
   sent = [];
-  relay = new CursorRelay({ intervalMs: 66, maxPerMessage: 3, send: (board, positions) => sent.push({ board, positions }) });
+  relay = new CursorRelay({
+    intervalMs: 66,
+    maxPerMessage: 3,
+    send: (board, positions) => sent.push({ board, positions }),
+  });
 });
 
 afterEach(() => {

@@ -23,7 +23,12 @@ test("serves a board with no Redis at all: ready, strokes relayed and kept, pres
   expect(await a.stroke(stroke)).toEqual({ ok: true, s: 1 });
   await eventually("B to get the stroke and count two", () => b.ops.length === 1 && b.presence.at(-1) === 2);
   const read = await b.join({ board: "solo" });
-  expect(read).toMatchObject({ ok: true, board: "solo", s: 1, snapshot: { k: { "1": 0 }, records: [[1, 1, 0, stroke.id, a.user.id, stroke.c, stroke.w, stroke.p]] } });
+  expect(read).toMatchObject({
+    ok: true,
+    board: "solo",
+    s: 1,
+    snapshot: { k: { "1": 0 }, records: [[1, 1, 0, stroke.id, a.user.id, stroke.c, stroke.w, stroke.p]] },
+  });
   expect((await fetch(`${instance.url}/readyz`)).status).toBe(200);
   a.close();
   b.close();

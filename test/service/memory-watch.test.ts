@@ -1,7 +1,8 @@
 import pino from "pino";
 import { MemoryWatch, parseMemoryInfo } from "../../service/memory-watch";
 
-const info = (used: number, max: number) => `# Memory\r\nused_memory:${used}\r\nused_memory_human:1M\r\nmaxmemory:${max}\r\n`;
+const info = (used: number, max: number) =>
+  `# Memory\r\nused_memory:${used}\r\nused_memory_human:1M\r\nmaxmemory:${max}\r\n`;
 
 test("reads used_memory and maxmemory from INFO memory", () => {
   expect(parseMemoryInfo(info(123, 456))).toEqual({ usedBytes: 123, maxBytes: 456 });
@@ -9,7 +10,10 @@ test("reads used_memory and maxmemory from INFO memory", () => {
 
 test("logs once when Redis passes 80% of maxmemory and once when it falls back; tight from 90%", async () => {
   const lines: { msg: string; level: number }[] = [];
-  const logger = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line) as { msg: string; level: number }) });
+  const logger = pino(
+    { level: "info" },
+    { write: (line: string) => lines.push(JSON.parse(line) as { msg: string; level: number }) },
+  );
   let used = 10;
   const watch = new MemoryWatch(async () => info(used, 100), logger, 60_000);
   await watch.poll();
@@ -19,7 +23,10 @@ test("logs once when Redis passes 80% of maxmemory and once when it falls back; 
   used = 50;
   await watch.poll();
   watch.close();
-  expect(lines.map((line) => line.msg)).toEqual(["redis memory above 80% of maxmemory", "redis memory back under 80% of maxmemory"]);
+  expect(lines.map((line) => line.msg)).toEqual([
+    "redis memory above 80% of maxmemory",
+    "redis memory back under 80% of maxmemory",
+  ]);
   expect(watch.tight).toBe(false);
 });
 

@@ -84,7 +84,12 @@ test("every metric of README's table is exported and moves under load; nothing i
   const after = await scrape(a.metricsUrl);
   const afterB = await scrape(b.metricsUrl);
 
-  const grew = (name: string, labels: Record<string, string> = {}, then: MetricsSnapshot = before, now: MetricsSnapshot = after) => {
+  const grew = (
+    name: string,
+    labels: Record<string, string> = {},
+    then: MetricsSnapshot = before,
+    now: MetricsSnapshot = after,
+  ) => {
     const [from, to] = [then.sum(name, labels), now.sum(name, labels)];
     if (!(to > from)) throw new Error(`${name}${JSON.stringify(labels)} did not grow under load: ${from} then ${to}`);
   };
@@ -106,7 +111,9 @@ test("every metric of README's table is exported and moves under load; nothing i
   }
   expect(quantile(0.99, after, "whiteboard_store_call_seconds", { script: "add_strokes" }, before)).toBeGreaterThan(0);
   grew("whiteboard_strokes_per_store_call_count");
-  expect(after.sum("whiteboard_strokes_per_store_call_sum")).toBeGreaterThanOrEqual(after.sum("whiteboard_strokes_per_store_call_count"));
+  expect(after.sum("whiteboard_strokes_per_store_call_sum")).toBeGreaterThanOrEqual(
+    after.sum("whiteboard_strokes_per_store_call_count"),
+  );
   for (const kind of ["snapshot", "log"]) {
     grew("whiteboard_catchup_seconds_count", { kind });
     grew("whiteboard_catchup_bytes_count", { kind });
@@ -116,8 +123,12 @@ test("every metric of README's table is exported and moves under load; nothing i
   grew("whiteboard_broadcast_messages_total", { event: "ops" });
   grew("whiteboard_broadcast_recipients_total", { event: "ops" });
   grew("whiteboard_broadcast_recipients_total", { event: "ops" }, beforeB, afterB);
-  expect(after.sum("whiteboard_broadcast_recipients_total", { event: "ops" }) - before.sum("whiteboard_broadcast_recipients_total", { event: "ops" })).toBeGreaterThan(
-    after.sum("whiteboard_broadcast_messages_total", { event: "ops" }) - before.sum("whiteboard_broadcast_messages_total", { event: "ops" }),
+  expect(
+    after.sum("whiteboard_broadcast_recipients_total", { event: "ops" }) -
+      before.sum("whiteboard_broadcast_recipients_total", { event: "ops" }),
+  ).toBeGreaterThan(
+    after.sum("whiteboard_broadcast_messages_total", { event: "ops" }) -
+      before.sum("whiteboard_broadcast_messages_total", { event: "ops" }),
   );
   // B serves the board, so A's broadcasts reach it on the board's own channel.
   grew("whiteboard_redis_pubsub_received_bytes_total", { channel: "board" }, beforeB, afterB);
@@ -129,7 +140,12 @@ test("every metric of README's table is exported and moves under load; nothing i
   grew("whiteboard_rotations_asked_total");
   grew("whiteboard_replica_wait_shortfalls_total");
   grew("whiteboard_redis_ping_seconds_count");
-  expect(after.select("whiteboard_redis_connection_up").map((sample) => [sample.labels.role, sample.value]).sort()).toEqual([
+  expect(
+    after
+      .select("whiteboard_redis_connection_up")
+      .map((sample) => [sample.labels.role, sample.value])
+      .sort(),
+  ).toEqual([
     ["commands", 1],
     ["subscriber", 1],
   ]);
@@ -158,11 +174,21 @@ test("a Redis outage shows in the connection gauge and the reconnect count", asy
   const a = topology.instance(0);
   const before = await scrape(a.metricsUrl);
   await topology.redis.stop();
-  await waitFor("the command connection to be reported down", async () => (await scrape(a.metricsUrl)).sum("whiteboard_redis_connection_up", { role: "commands" }) === 0, 5_000);
+  await waitFor(
+    "the command connection to be reported down",
+    async () => (await scrape(a.metricsUrl)).sum("whiteboard_redis_connection_up", { role: "commands" }) === 0,
+    5_000,
+  );
   await topology.redis.start();
-  await waitFor("both connections to be reported up again", async () => (await scrape(a.metricsUrl)).sum("whiteboard_redis_connection_up") === 2, 10_000);
+  await waitFor(
+    "both connections to be reported up again",
+    async () => (await scrape(a.metricsUrl)).sum("whiteboard_redis_connection_up") === 2,
+    10_000,
+  );
   const after = await scrape(a.metricsUrl);
-  expect(after.sum("whiteboard_redis_reconnects_total", { role: "commands" })).toBeGreaterThan(before.sum("whiteboard_redis_reconnects_total", { role: "commands" }));
+  expect(after.sum("whiteboard_redis_reconnects_total", { role: "commands" })).toBeGreaterThan(
+    before.sum("whiteboard_redis_reconnects_total", { role: "commands" }),
+  );
 });
 
 test("a stopping instance counts its drain and waits for one last scrape before it exits", async () => {

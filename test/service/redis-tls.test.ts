@@ -23,7 +23,10 @@ const certificates: Record<string, CertificateFiles> = {};
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "redis-tls-test-"));
-  [ca, otherCa] = await Promise.all([CertificateAuthority.create(dir, "ca"), CertificateAuthority.create(dir, "other-ca")]);
+  [ca, otherCa] = await Promise.all([
+    CertificateAuthority.create(dir, "ca"),
+    CertificateAuthority.create(dir, "other-ca"),
+  ]);
   const issued = await Promise.all([
     ca.issue("memorystore-shaped", { commonName: HOST }),
     ca.issue("san-match", { commonName: "redis.internal", subjectAltName: `IP:${HOST}` }),
@@ -43,7 +46,9 @@ const peer = (name: string): PeerCertificate => new X509Certificate(certificates
 
 describe("the identity check", () => {
   test("Node's default refuses Memorystore's certificate (CN = IP, no SAN): the bug this check fixes", () => {
-    expect(checkServerIdentity(HOST, peer("memorystore-shaped"))).toMatchObject({ code: "ERR_TLS_CERT_ALTNAME_INVALID" });
+    expect(checkServerIdentity(HOST, peer("memorystore-shaped"))).toMatchObject({
+      code: "ERR_TLS_CERT_ALTNAME_INVALID",
+    });
   });
 
   test.each([
@@ -54,7 +59,8 @@ describe("the identity check", () => {
   ])("%s", (_, name, refusal) => {
     const result = checkRedisServerIdentity(HOST, peer(name));
     if (refusal === undefined) expect(result).toBeUndefined();
-    else expect(result).toMatchObject({ code: "ERR_TLS_CERT_ALTNAME_INVALID", message: expect.stringMatching(refusal) });
+    else
+      expect(result).toMatchObject({ code: "ERR_TLS_CERT_ALTNAME_INVALID", message: expect.stringMatching(refusal) });
   });
 
   test("a DNS name is checked exactly as Node checks it", () => {
@@ -111,7 +117,10 @@ describe("end to end against the Memorystore stand-in (redis-server, TLS only, A
     try {
       await waitFor("both connections to be ready", () => connections.isReady());
       const received = new Promise<string>((resolve) => void connections.subscriber.subscribe("tls-check", resolve));
-      await waitFor("the subscription", async () => (await connections.commands.publish("tls-check", "over TLS")) === 1);
+      await waitFor(
+        "the subscription",
+        async () => (await connections.commands.publish("tls-check", "over TLS")) === 1,
+      );
       expect(await received).toBe("over TLS");
     } finally {
       await connections.close();
@@ -135,7 +144,10 @@ describe("end to end against the Memorystore stand-in (redis-server, TLS only, A
     try {
       await waitFor("both connections to be ready", () => connections.isReady());
       await redis.rotateServerCertificate();
-      await waitFor("both connections to come back", async () => connections.isReady() && (await connections.commands.ping()) === "PONG");
+      await waitFor(
+        "both connections to come back",
+        async () => connections.isReady() && (await connections.commands.ping()) === "PONG",
+      );
     } finally {
       await connections.close();
     }
@@ -143,7 +155,10 @@ describe("end to end against the Memorystore stand-in (redis-server, TLS only, A
 
   test("a server whose certificate another CA signed is refused, on both connections", async () => {
     const errors: Array<{ role: string; error: string }> = [];
-    const logger = pino({ level: "error" }, { write: (line: string) => void errors.push(JSON.parse(line) as { role: string; error: string }) });
+    const logger = pino(
+      { level: "error" },
+      { write: (line: string) => void errors.push(JSON.parse(line) as { role: string; error: string }) },
+    );
     const connections = createRedisConnections({ ...redis.clientConfig, caCert: otherCa.files.certPem }, logger);
     void connections.connect().catch(() => undefined);
     try {

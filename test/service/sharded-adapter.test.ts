@@ -40,7 +40,8 @@ async function deliveredThroughPubSub(from: TestClient, to: TestClient, timeoutM
   let attempts = 0;
   const deadline = Date.now() + timeoutMs;
   while (!to.ops.some((op) => op.t === "s" && sent.has(op.r[3]))) {
-    if (Date.now() > deadline) throw new Error(`none of ${sent.size} strokes (of ${attempts} attempts) reached the other instance's client`);
+    if (Date.now() > deadline)
+      throw new Error(`none of ${sent.size} strokes (of ${attempts} attempts) reached the other instance's client`);
     attempts += 1;
     const stroke = makeStroke();
     const ack = await from.stroke(stroke).catch(() => undefined);
@@ -58,7 +59,11 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
     const count = (reply: unknown) => Number((reply as unknown[])[1] ?? 0);
     if (redis === "cluster") {
       const nodes = topology.cluster.nodes.filter((node) => node.process?.running);
-      const replies = await Promise.all(nodes.map((node) => topology.cluster.command(node.index, ["PUBSUB", "SHARDNUMSUB", channel]).catch(() => [channel, 0])));
+      const replies = await Promise.all(
+        nodes.map((node) =>
+          topology.cluster.command(node.index, ["PUBSUB", "SHARDNUMSUB", channel]).catch(() => [channel, 0]),
+        ),
+      );
       return replies.reduce((sum: number, reply) => sum + count(reply), 0);
     }
     const config = topology.redis.clientConfig;
@@ -79,11 +84,18 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
   }
 
   const boardBytes = async (instance: number) =>
-    (await scrape(topology.instance(instance).metricsUrl)).sum("whiteboard_redis_pubsub_received_bytes_total", { channel: "board" });
+    (await scrape(topology.instance(instance).metricsUrl)).sum("whiteboard_redis_pubsub_received_bytes_total", {
+      channel: "board",
+    });
 
   beforeAll(async () => {
     // Tokens of 6 s (Google's last an hour): several expire and are replaced while the tests run.
-    topology = await Topology.start({ instances: 2, redis, cluster: { tokenLifetimeSeconds: 6 }, env: { REDIS_WAIT_REPLICAS: redis === "cluster" ? "1" : "0" } });
+    topology = await Topology.start({
+      instances: 2,
+      redis,
+      cluster: { tokenLifetimeSeconds: 6 },
+      env: { REDIS_WAIT_REPLICAS: redis === "cluster" ? "1" : "0" },
+    });
   }, 60_000);
 
   afterEach(() => {
@@ -98,7 +110,10 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
     const [x, y] = [newBoard(), newBoard()];
     const onX = await joined(0, x);
     await joined(1, y);
-    await eventually("each board's channel to have its one subscriber", async () => (await shardNumSub(channelOf(x))) === 1 && (await shardNumSub(channelOf(y))) === 1);
+    await eventually(
+      "each board's channel to have its one subscriber",
+      async () => (await shardNumSub(channelOf(x))) === 1 && (await shardNumSub(channelOf(y))) === 1,
+    );
     // The main channel (presence, the adapter's requests) has every instance, once each one's subscription is answered
     // (under load the second instance's may still be on its way).
     await eventually("the main channel to have both instances", async () => (await shardNumSub(MAIN_CHANNEL)) === 2);
@@ -112,27 +127,36 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
     expect(after[1]! - before[1]!).toBe(0);
 
     onX.close();
-    await eventually("x's channel to lose its subscriber once its last client left", async () => (await shardNumSub(channelOf(x))) === 0);
+    await eventually(
+      "x's channel to lose its subscriber once its last client left",
+      async () => (await shardNumSub(channelOf(x))) === 0,
+    );
     expect(await shardNumSub(channelOf(y))).toBe(1);
   });
 
-  test(redis === "cluster" ? "the primary that holds the board is killed: its replica takes over, and so do the subscriptions" : "Redis restarts: the subscriptions come back", async () => {
-    const board = newBoard();
-    const a = await joined(0, board);
-    const b = await joined(1, board);
-    await eventually("both instances to subscribe", async () => (await shardNumSub(channelOf(board))) === 2);
+  test(
+    redis === "cluster"
+      ? "the primary that holds the board is killed: its replica takes over, and so do the subscriptions"
+      : "Redis restarts: the subscriptions come back",
+    async () => {
+      const board = newBoard();
+      const a = await joined(0, board);
+      const b = await joined(1, board);
+      await eventually("both instances to subscribe", async () => (await shardNumSub(channelOf(board))) === 2);
 
-    if (redis === "cluster") {
-      const primary = await topology.cluster.primaryOf(`wb:{${board}}:m`);
-      await topology.cluster.killNode(primary);
-      await topology.cluster.waitHealthy();
-      await topology.cluster.startNode(primary); // back as a replica of the promoted node
-    } else {
-      await topology.redis.restart(500);
-    }
-    await deliveredThroughPubSub(a, b);
-    expect(await shardNumSub(channelOf(board))).toBe(2);
-  }, 60_000);
+      if (redis === "cluster") {
+        const primary = await topology.cluster.primaryOf(`wb:{${board}}:m`);
+        await topology.cluster.killNode(primary);
+        await topology.cluster.waitHealthy();
+        await topology.cluster.startNode(primary); // back as a replica of the promoted node
+      } else {
+        await topology.redis.restart(500);
+      }
+      await deliveredThroughPubSub(a, b);
+      expect(await shardNumSub(channelOf(board))).toBe(2);
+    },
+    60_000,
+  );
 
   if (redis === "cluster") {
     test("the board's slot moves to another primary while both instances serve it: the subscriptions follow it", async () => {
@@ -144,7 +168,10 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
       expect(await topology.cluster.primaryOf(`wb:{${board}}:m`)).toBe(to);
       expect(from).not.toBe(to);
       await deliveredThroughPubSub(a, b);
-      await eventually("both subscriptions on the new primary", async () => (await shardNumSub(channelOf(board))) === 2);
+      await eventually(
+        "both subscriptions on the new primary",
+        async () => (await shardNumSub(channelOf(board))) === 2,
+      );
     }, 60_000);
 
     test("IAM access tokens expire and are replaced: connections opened after the first token expired still authenticate", async () => {
@@ -158,7 +185,12 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
       await waitFor("the first token to expire", () => Date.now() > first.expiresAt + 200, 15_000);
       // An expired token opens no connection any more (Memorystore's rule, played with ACL passwords)...
       const stale = createClient({
-        socket: { host: "127.0.0.1", port: topology.cluster.port, ...redisTlsOptions(topology.cluster.caCertPem), reconnectStrategy: false },
+        socket: {
+          host: "127.0.0.1",
+          port: topology.cluster.port,
+          ...redisTlsOptions(topology.cluster.caCertPem),
+          reconnectStrategy: false,
+        },
         password: first.value,
       });
       stale.on("error", () => undefined);
@@ -175,7 +207,7 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
   }
 
   if (redis === "cluster") {
-      test("the guard (service/adapter.ts): a cluster client not connected yet (as when Socket.IO makes the adapter, before storage connects): bare subscriptions are refused for good", async () => {
+    test("the guard (service/adapter.ts): a cluster client not connected yet (as when Socket.IO makes the adapter, before storage connects): bare subscriptions are refused for good", async () => {
       const logger = pino({ level: "silent" });
       const unhandled: unknown[] = [];
       const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -184,10 +216,12 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
       try {
         const guarded = guardSubscriptions(backend.subscriber, logger, 100);
         await guarded.sSubscribe("{a}guarded", () => undefined, true);
-        const bare = await backend.subscriber.sSubscribe("{a}bare", () => undefined, true).then(
-          () => "subscribed",
-          (error: Error) => `refused: ${error.message}`,
-        );
+        const bare = await backend.subscriber
+          .sSubscribe("{a}bare", () => undefined, true)
+          .then(
+            () => "subscribed",
+            (error: Error) => `refused: ${error.message}`,
+          );
         expect(bare).toMatch(/^refused/);
         await backend.connect();
         const subscribers = async (channel: string) => {
@@ -234,7 +268,11 @@ describe("the adapter's subscriptions, guarded (service/adapter.ts), against the
     const redis = await new RedisServer().start();
     const backend = createRedisBackend(redis.clientConfig, logger);
     const connectAdmin = async () => {
-      const admin = createClient({ url: redis.clientConfig.url, password: redis.password, socket: redisTlsOptions(redis.clientConfig.caCert) });
+      const admin = createClient({
+        url: redis.clientConfig.url,
+        password: redis.password,
+        socket: redisTlsOptions(redis.clientConfig.caCert),
+      });
       admin.on("error", () => undefined);
       await admin.connect();
       return admin;
@@ -248,10 +286,12 @@ describe("the adapter's subscriptions, guarded (service/adapter.ts), against the
       await pauser.sendCommand(["CLIENT", "PAUSE", "3000", "ALL"]);
       pauser.destroy();
       await guarded.sSubscribe("guarded", () => (heard.guarded += 1), true);
-      const bare = backend.subscriber.sSubscribe("bare", () => (heard.bare += 1), true).then(
-        () => "subscribed",
-        (error: Error) => `refused: ${error.message}`,
-      );
+      const bare = backend.subscriber
+        .sSubscribe("bare", () => (heard.bare += 1), true)
+        .then(
+          () => "subscribed",
+          (error: Error) => `refused: ${error.message}`,
+        );
       await sleep(200);
       await redis.stop();
       expect(await bare).toMatch(/^refused/);
@@ -260,10 +300,14 @@ describe("the adapter's subscriptions, guarded (service/adapter.ts), against the
       // guarded one (which the guard sent again) when it reconnects.
       const admin = await connectAdmin();
       try {
-        await waitFor("the guarded channel's message", async () => {
-          await admin.sPublish("guarded", "hello");
-          return heard.guarded > 0;
-        }, 10_000);
+        await waitFor(
+          "the guarded channel's message",
+          async () => {
+            await admin.sPublish("guarded", "hello");
+            return heard.guarded > 0;
+          },
+          10_000,
+        );
         expect(await admin.sPublish("bare", "hello")).toBe(0);
         expect(heard.bare).toBe(0);
       } finally {
@@ -275,5 +319,4 @@ describe("the adapter's subscriptions, guarded (service/adapter.ts), against the
       await redis.destroy();
     }
   }, 30_000);
-
 });

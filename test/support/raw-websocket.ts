@@ -35,7 +35,11 @@ export interface RawWebSocketOptions {
 /** Opens `ws://<url>/socket.io/?EIO=4&transport=websocket` and resolves once upgraded (rejects on another status). */
 export function openRawWebSocket(url: string, options: RawWebSocketOptions = {}): Promise<RawWebSocket> {
   const { hostname, port } = new URL(url);
-  const socket = connect({ host: hostname, port: Number(port), ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
+  const socket = connect({
+    host: hostname,
+    port: Number(port),
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+  });
   const key = randomBytes(16).toString("base64");
   const headers = {
     host: `${hostname}:${port}`,
@@ -64,7 +68,11 @@ export function openRawWebSocket(url: string, options: RawWebSocketOptions = {})
     // A reset from the server is one way of being closed; "close" follows.
     socket.on("error", reject);
     socket.once("connect", () => {
-      socket.write(`GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n${Object.entries(headers).map(([n, v]) => `${n}: ${v}`).join("\r\n")}\r\n\r\n`);
+      socket.write(
+        `GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n${Object.entries(headers)
+          .map(([n, v]) => `${n}: ${v}`)
+          .join("\r\n")}\r\n\r\n`,
+      );
     });
     socket.on("data", (chunk: Buffer) => {
       if (upgraded) {
@@ -104,7 +112,12 @@ function maskedTextFrame(payload: string): Buffer {
   // The same mask for every frame: servers do not check it (it protects proxies from browser-made bytes).
   const mask = MASK;
   const length = data.length;
-  const header = length < 126 ? Buffer.from([0x81, 0x80 | length]) : length < 65536 ? Buffer.from([0x81, 0x80 | 126, length >> 8, length & 255]) : undefined;
+  const header =
+    length < 126
+      ? Buffer.from([0x81, 0x80 | length])
+      : length < 65536
+        ? Buffer.from([0x81, 0x80 | 126, length >> 8, length & 255])
+        : undefined;
   if (!header) throw new Error("frames over 64 KiB are not needed here");
   for (let i = 0; i < length; i++) data[i] = (data[i] as number) ^ (mask[i % 4] as number);
   return Buffer.concat([header, mask, data]);

@@ -14,7 +14,9 @@ export function createRunFolder(): void {
   // would find the repository's devDependencies and pass where the real image fails.
   for (let dir = path.resolve(tmpdir()); ; dir = path.dirname(dir)) {
     if (existsSync(path.join(dir, "node_modules"))) {
-      throw new Error(`the temporary folder ${tmpdir()} is inside ${dir}, which has a node_modules folder: set TMPDIR elsewhere`);
+      throw new Error(
+        `the temporary folder ${tmpdir()} is inside ${dir}, which has a node_modules folder: set TMPDIR elsewhere`,
+      );
     }
     if (path.dirname(dir) === dir) break;
   }
@@ -31,6 +33,7 @@ export function deleteRunFolder(): void {
 
 export function runFolder(): string {
   const folder = process.env[VARIABLE];
-  if (!folder) throw new Error(`${VARIABLE} is not set: run the tests through jest (jest.config.js's globalSetup creates it)`);
+  if (!folder)
+    throw new Error(`${VARIABLE} is not set: run the tests through jest (jest.config.js's globalSetup creates it)`);
   return folder;
 }

@@ -35,7 +35,13 @@ export class ScriptedUser {
 
   constructor(url: string, board: string) {
     this.session = new WhiteboardSession(
-      { url, board, user: makeUser("Scripted"), socket: { reconnectionDelay: 100, reconnectionDelayMax: 1_000 }, gapGraceMs: 300 },
+      {
+        url,
+        board,
+        user: makeUser("Scripted"),
+        socket: { reconnectionDelay: 100, reconnectionDelayMax: 1_000 },
+        gapGraceMs: 300,
+      },
       {
         onAcked: (stroke, s) => this.acked.set(stroke.id, s),
         onRefused: () => (this.refused += 1),
@@ -134,7 +140,11 @@ export function crowdOutcome(users: readonly ScriptedUser[], stored: readonly St
  * The crowd's common promise: every acknowledged chunk is stored, and every stored one was acknowledged to its author
  * once (nothing duplicated, nothing from nowhere); nothing refused, nothing left unsent, and enough drawn to mean it.
  */
-export function expectNothingLost(users: readonly ScriptedUser[], stored: readonly StrokeRecord[], outcome: CrowdOutcome): void {
+export function expectNothingLost(
+  users: readonly ScriptedUser[],
+  stored: readonly StrokeRecord[],
+  outcome: CrowdOutcome,
+): void {
   expect(outcome.missing).toBe(0);
   expect(outcome.chunksAcked).toBe(stored.length);
   expect(users.reduce((sum, user) => sum + user.refused, 0)).toBe(0);
