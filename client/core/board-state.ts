@@ -51,6 +51,8 @@ export class BoardState {
   private readonly flips = new Map<number, number>();
   /** Pages this client has seen (in a snapshot, a record or a clear): an undone clear of any other needs a snapshot. */
   private readonly knownPages = new Set<number>();
+  /** The highest page number seen: pages above it are new (never flipped), pages below it not seen are archived. */
+  private newestPage = 0;
   /** Per page, the ids of elements whose visibility follows that page's flip count. */
   private readonly pageMembers = new Map<number, Set<string>>();
   /** Visible elements in stacking order, and where each is in it (valid while `staleness` is 0). */
@@ -152,6 +154,7 @@ export class BoardState {
     this.held.clear();
     this.flips.clear();
     this.knownPages.clear();
+    this.newestPage = 0;
     this.pageMembers.clear();
     this.waiting.clear();
     this.ordered = [];
@@ -179,6 +182,7 @@ export class BoardState {
     change.all = true;
     for (const [page, k] of Object.entries(snapshot.k)) {
       this.knownPages.add(Number(page));
+      this.newestPage = Math.max(this.newestPage, Number(page));
       this.flip(Number(page), k, change);
     }
     for (const tuple of snapshot.records) this.place(toRecord(tuple), change);
@@ -229,7 +233,8 @@ export class BoardState {
           return;
         }
         const [x, y, w, h] = op.b;
-        this.replace(held, { ...held, d: held.d + op.d, n: op.n, x, y, w, h, v: this.stored(held, op.v) }, change);
+        const grown = { ...held, d: held.d + op.d, n: op.n, x, y, w, h, v: this.stored(held, op.v), l: op.s };
+        this.replace(held, grown, change);
         return;
       }
       case "v": {
@@ -242,9 +247,7 @@ export class BoardState {
           }
           const held = this.held.get(id);
           if (!held || version <= this.version(held)) continue;
-          const own = version % 2 === 1;
-          const v = own ? version : version - (this.flips.get(held.g) ?? 0);
-          this.replace(held, { ...held, o: own ? 1 : 0, v }, change);
+          this.replace(held, { ...this.withVersion(held, version), l: op.s }, change);
         }
         return;
       }
@@ -252,7 +255,7 @@ export class BoardState {
         for (const [id, version, patch] of op.x) {
           const held = this.held.get(id);
           if (!held || version <= this.version(held)) continue;
-          this.replace(held, { ...withPatch(held, patch), v: this.stored(held, version) }, change);
+          this.replace(held, { ...withPatch(held, patch), v: this.stored(held, version), l: op.s }, change);
         }
         return;
       case "c":
@@ -262,6 +265,7 @@ export class BoardState {
           const number = Number(page);
           if (op.t === "u" && !this.knownPages.has(number)) this.incomplete = true;
           this.knownPages.add(number);
+          this.newestPage = Math.max(this.newestPage, number);
           this.flip(number, k, change);
         }
         return;
@@ -277,9 +281,27 @@ export class BoardState {
     return record.o === 1 ? version : version - (this.flips.get(record.g) ?? 0);
   }
 
-  /** Takes this copy of an element if it is newer than what is held. Returns whether it was taken. */
+  /**
+   * The element at `version`, with the visibility its parity says, as the store records it: shown, it follows its
+   * page; hidden, it has its own visibility, unless its page is cleared (then an undo of the clear shows it with
+   * the rest, so it still follows the page). A shown element whose page is cleared comes as a copy instead (`r`).
+   */
+  private withVersion(record: ElementRecord, version: number): ElementRecord {
+    const k = this.flips.get(record.g) ?? 0;
+    if (version % 2 === 0 || (record.o === 0 && k % 2 === 1)) return { ...record, o: 0, v: version - k };
+    return { ...record, o: 1, v: version };
+  }
+
+  /**
+   * Takes this copy of an element if it is newer than what is held. Returns whether it was taken. A record following
+   * a page this client has never seen, older than the pages it knows, is on a page a clear archived (a heal put it
+   * there): without that page's flip count its visibility is unknown, so it is left out like the rest of the page,
+   * and an undo of that clear reads a snapshot.
+   */
   private place(record: ElementRecord, change: Applied): boolean {
+    if (record.o === 0 && !this.knownPages.has(record.g) && record.g < this.newestPage) return false;
     this.knownPages.add(record.g);
+    this.newestPage = Math.max(this.newestPage, record.g);
     const held = this.held.get(record.i);
     if (held && this.version(record) <= this.version(held)) return false;
     this.replace(held, record, change);

@@ -54,8 +54,8 @@ export interface Line {
   open: Sample[];
   /** The last sealed sample, where the open write's encoding continues from. */
   last: readonly [x: number, y: number] | undefined;
-  /** Samples in the line. */
-  count: number;
+  /** Characters of the line's encoded points so far. */
+  bytes: number;
   bounds: Bounds | undefined;
   /** Appends made. */
   appends: number;
@@ -72,7 +72,8 @@ export interface OutboxOptions {
   /** Prefix of this page's record keys: sorts after earlier pages' (see PendingRecord.key). */
   pageId: string;
   maxPointsPerWrite: number;
-  maxPointsPerLine: number;
+  /** Most characters of a line's encoded points (MAX_LINE_BYTES): a longer line continues as a new one. */
+  maxLineBytes: number;
   newId: () => string;
 }
 
@@ -95,6 +96,12 @@ function grow(bounds: Bounds | undefined, [x, y]: Sample): Bounds {
     maxX: Math.max(bounds.maxX, x),
     maxY: Math.max(bounds.maxY, y),
   };
+}
+
+/** Where the line's next sample continues from. */
+function lastPoint(line: Line): readonly [x: number, y: number] | undefined {
+  const sample = line.open.at(-1);
+  return sample ? [sample[0], sample[1]] : line.last;
 }
 
 /** The element ids a write touches. */
@@ -163,11 +170,11 @@ export class Outbox {
       if (!stroke) break;
       let line = this.lines.get(stroke.ids.at(-1) ?? "");
       if (!line || line.refused) continue;
-      if (line.count >= this.options.maxPointsPerLine) {
+      const from = lastPoint(line);
+      if (line.bytes + encodeSamples([sample], from).length > this.options.maxLineBytes && from) {
         // Full: the rest continues as a new line from this one's last sample, so that they join.
-        const from = line.open.at(-1) ?? line.last;
         this.finish(line);
-        this.startLine(from ? [from[0], from[1], sample[2]] : sample, stroke.pen);
+        this.startLine([from[0], from[1], sample[2]], stroke.pen);
         line = this.lines.get(stroke.ids.at(-1) ?? "") as Line;
       }
       this.take(line, sample);
@@ -331,6 +338,7 @@ export class Outbox {
         const record: ElementRecord = {
           ...{ s: entry.acked.s, g: 0, o: 0, v: input.v ?? 0, i: input.id, u: input.u ?? user, t: input.t },
           ...{ z: entry.acked.s, x, y, w, h, c: input.c, sw: input.sw, f: input.f, n: input.n ?? 0, d: input.d },
+          l: entry.acked.s,
         };
         known.set(input.id, { epoch: entry.acked.e, record, version: record.v });
       } else if (write.kind === "append") {
@@ -363,7 +371,7 @@ export class Outbox {
       if (write.kind === "add" && write.input.t === "f" && write.input.h === undefined) {
         const line: Line = {
           ...{ id: write.input.id, pen: { c: write.input.c, sw: write.input.sw }, parts: [write.input.d], open: [] },
-          ...{ last: undefined, count: 0, bounds: undefined, appends: 0, tail: undefined, drawing: false },
+          ...{ last: undefined, bytes: 0, bounds: undefined, appends: 0, tail: undefined, drawing: false },
           refused: false,
         };
         this.setBox(line, write.input.b);
@@ -395,7 +403,7 @@ export class Outbox {
   private startLine(sample: Sample, pen: Pen): string {
     const id = this.options.newId();
     const line: Line = {
-      ...{ id, pen, parts: [], open: [], last: undefined, count: 0, bounds: undefined, appends: 0 },
+      ...{ id, pen, parts: [], open: [], last: undefined, bytes: 0, bounds: undefined, appends: 0 },
       ...{ tail: undefined, drawing: true, refused: false },
     };
     this.lines.set(id, line);
@@ -421,8 +429,8 @@ export class Outbox {
       entry.line = line;
       line.tail = entry;
     }
+    line.bytes += encodeSamples([sample], lastPoint(line)).length;
     line.open.push(sample);
-    line.count += 1;
     line.bounds = grow(line.bounds, sample);
     this.refreshTail(line);
   }

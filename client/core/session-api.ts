@@ -123,8 +123,8 @@ export interface SessionOptions {
   window?: number;
   /** Most samples in one `add` or `append` of a freehand line. Default 200. */
   maxPointsPerWrite?: number;
-  /** Most samples in one freehand line; a longer one continues as a new line. Default 10,000. */
-  maxPointsPerLine?: number;
+  /** Most characters of a freehand line's encoded points; a longer one continues as a new line. Default MAX_LINE_BYTES. */
+  maxLineBytes?: number;
   /** How long a gap in live seqs may stay open before the session reads what it missed. Default 1,000 ms. */
   gapGraceMs?: number;
   /** Makes element ids. Default: 16 random URL-safe characters (96 bits). */

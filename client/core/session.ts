@@ -13,7 +13,7 @@
  * DOM-free: the browser app draws what it reports, and Node scripts (tests, benchmarks) drive it as users.
  */
 import type { BoardOp, EditRequest, ElementInput, ErrorAck, SyncAck, WriteAck, You } from "../../protocol/events";
-import { ID_PATTERN, NO_EPOCH, PROTOCOL_VERSION, RETRYABLE_ERRORS } from "../../protocol/events";
+import { ID_PATTERN, MAX_LINE_BYTES, NO_EPOCH, PROTOCOL_VERSION, RETRYABLE_ERRORS } from "../../protocol/events";
 import type { Sample } from "../../protocol/points";
 import { randomId } from "../../protocol/random-id";
 import { BoardState, noChange, type Applied } from "./board-state";
@@ -136,7 +136,7 @@ export class WhiteboardSession implements BoardSession {
       store,
       pageId: newPageId(),
       maxPointsPerWrite: options.maxPointsPerWrite ?? 200,
-      maxPointsPerLine: options.maxPointsPerLine ?? 10_000,
+      maxLineBytes: options.maxLineBytes ?? MAX_LINE_BYTES,
       newId: this.newId,
     });
     this.shown = new ShownBoard(

@@ -17,7 +17,7 @@ function unstored(input: ElementInput, order: number, user: string): ElementReco
   const [x, y, w, h] = input.b;
   return {
     ...{ s: UNSTORED + order, g: 0, o: 0, v: input.v ?? 0, i: input.id, u: input.u ?? user, t: input.t },
-    ...{ z: UNSTORED + order, x, y, w, h, c: input.c, sw: input.sw, f: input.f, n: input.n ?? 0, d: input.d },
+    ...{ z: UNSTORED + order, x, y, w, h, c: input.c, sw: input.sw, f: input.f, n: input.n ?? 0, d: input.d, l: 0 },
   };
 }
 

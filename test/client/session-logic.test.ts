@@ -117,20 +117,18 @@ describe("joining", () => {
   test("a snapshot comes in pages, newest first; live operations during the read wait for its end", () => {
     const h = start();
     h.transport.connect();
-    h.transport
-      .next("join")
-      .answer(
-        ok(
-          { e: "E1", s: 4, you: ADA },
-          {
-            snapshot: {
-              k: { "2": 0 },
-              records: [tuple({ s: 3, i: "c", g: 2 }), tuple({ s: 4, i: "d", g: 2 })],
-              next: 2,
-            },
+    h.transport.next("join").answer(
+      ok(
+        { e: "E1", s: 4, you: ADA },
+        {
+          snapshot: {
+            k: { "2": 0 },
+            records: [tuple({ s: 3, i: "c", g: 2 }), tuple({ s: 4, i: "d", g: 2 })],
+            next: 2,
           },
-        ),
-      );
+        },
+      ),
+    );
     // The first page shows at once: a late joiner sees the newest elements first.
     expect(shownIds(h.session)).toEqual(["c", "d"]);
     expect(h.transport.next("read").payload).toEqual({ e: "E1", at: 4, cursor: 2 });
@@ -254,8 +252,9 @@ describe("the outbox", () => {
     expect(h.session.element(id)?.d).toBe(d);
   });
 
-  test("a line past its points limit continues as a new line from its last sample", () => {
-    const h = start({ maxPointsPerLine: 4, maxPointsPerWrite: 100 });
+  test("a line past its size limit continues as a new line from its last sample", () => {
+    // Each sample of `line` costs 3 characters (x + 1, y + 2, pressure 0): 4 fit in 13.
+    const h = start({ maxLineBytes: 13, maxPointsPerWrite: 100 });
     joinWith(h, "E1", 0, []);
     h.session.begin([0, 0, 0], { c: "#000000", sw: 2 });
     h.session.extend(...line(1, 5));
@@ -392,20 +391,18 @@ describe("epochs", () => {
     ]);
     const before = shownIds(h.session);
     h.transport.on().ops({ e: "E2", ops: [] });
-    h.transport
-      .next("read")
-      .answer(
-        ok(
-          { e: "E2", s: 3, base: 1 },
-          {
-            snapshot: {
-              k: { "1": 0 },
-              records: [tuple({ s: 1, i: "kept" }), tuple({ s: 2, i: "erased" }), tuple({ s: 3, i: "moved" })],
-              next: 1,
-            },
+    h.transport.next("read").answer(
+      ok(
+        { e: "E2", s: 3, base: 1 },
+        {
+          snapshot: {
+            k: { "1": 0 },
+            records: [tuple({ s: 1, i: "kept" }), tuple({ s: 2, i: "erased" }), tuple({ s: 3, i: "moved" })],
+            next: 1,
           },
-        ),
-      );
+        },
+      ),
+    );
     expect(shownIds(h.session)).toEqual(before);
     h.transport.next("read").answer(ok({ e: "E2", s: 3 }, { snapshot: { k: {}, records: [] } }));
     h.transport.next("read").answer(ok({ e: "E2", s: 3 }, { ops: [] }));
