@@ -1,151 +1,180 @@
+/**
+ * The outbox on its own: a line as one add and its appends, samples piling up in the open write while earlier ones
+ * are in flight, the order rules between writes of one element, a refused line removed whole, what the board's
+ * progress releases, and every write kept in the pending store until then.
+ */
 import { Outbox } from "../../client/core/outbox";
-import { decodePoints, encodePoints } from "../../protocol/points";
+import { MemoryPendingStore } from "../../client/core/pending-store";
+import type { ElementRecord } from "../../protocol/events";
+import { decodeSamples, type Sample } from "../../protocol/points";
 
-const pen = { color: "#ff0000", width: 3 };
+const BOARD = "board";
+const pen = { c: "#ff0000", sw: 3 };
 let counter = 0;
-const outbox = (maxPoints = 4) => new Outbox(maxPoints, () => `line${++counter}`);
-const points = (p: string) => {
-  const flat = decodePoints(p) as number[];
-  return Array.from({ length: flat.length / 2 }, (_, index) => [flat[2 * index], flat[2 * index + 1]]);
-};
+let pages = 0;
 
-test("a stroke being drawn grows its open chunk until the chunk is taken for sending", () => {
-  const box = outbox(100);
-  box.begin([10, 10], pen);
-  box.extend([20, 20]);
-  const first = box.next();
-  expect(first).toEqual({
-    id: `line${counter}-1`,
-    p: encodePoints([
-      [10, 10],
-      [20, 20],
-    ]),
-    c: pen.color,
-    w: pen.width,
+function outbox(options: { maxPointsPerWrite?: number; maxLineBytes?: number } = {}) {
+  const store = new MemoryPendingStore();
+  const box = new Outbox({
+    board: BOARD,
+    store,
+    pageId: `page-${(pages += 1)}`,
+    maxPointsPerWrite: options.maxPointsPerWrite ?? 100,
+    maxLineBytes: options.maxLineBytes ?? 16_384,
+    newId: () => `line-${String((counter += 1)).padStart(11, "0")}`,
   });
+  return { box, store };
+}
 
-  // Points drawn while the first chunk is in flight pile up in the next one, starting where it ended.
-  box.extend([30, 30]);
-  box.extend([40, 40]);
-  expect(box.pending.map((s) => points(s.p))).toEqual([
-    [
-      [10, 10],
-      [20, 20],
-    ],
-    [
-      [20, 20],
-      [30, 30],
-      [40, 40],
-    ],
-  ]);
-  expect(box.inFlight).toBe(1);
-  // With a window, the next chunk goes before the first is acknowledged.
-  expect(box.next()?.id).toBe(`line${counter}-2`);
-  expect(box.take(first!.id)).toEqual(first);
-  expect(box.next()).toBeUndefined();
+const samples = (from: number, count: number): Sample[] =>
+  Array.from({ length: count }, (_, index) => [from + index, from + index, 1] as const);
+const points = (d: string) => decodeSamples(d) as number[];
+const board = (held: Partial<ElementRecord>[] = [], epoch = "E", watermark = 0) => ({
+  epoch,
+  watermark,
+  get: (id: string) => held.find((record) => record.i === id) as ElementRecord | undefined,
 });
 
-test("a chunk never holds more than the point limit; the next one continues from its last point", () => {
-  const box = outbox(3);
-  box.begin([0, 0], pen);
-  for (let i = 1; i <= 4; i += 1) box.extend([i * 10, i * 10]);
-  box.end();
-  expect(box.pending.map((s) => points(s.p))).toEqual([
-    [
-      [0, 0],
-      [10, 10],
-      [20, 20],
-    ],
-    [
-      [20, 20],
-      [30, 30],
-      [40, 40],
-    ],
-  ]);
-  expect(box.drawing).toBe(false);
+test("samples pile up in the line's open write until it is taken for sending, then go into the next append", () => {
+  const { box } = outbox();
+  const id = box.begin([10, 10, 1], pen);
+  box.extend(samples(11, 2));
+  const add = box.next(4);
+  expect(add?.write).toEqual({
+    kind: "add",
+    input: { id, t: "f", b: [10, 10, 2, 2], c: "#ff0000", sw: 3, f: "", d: expect.any(String) },
+  });
+  box.extend(samples(13, 3));
+  box.extend(samples(16, 1));
+  const append = box.next(4);
+  expect(append?.write).toMatchObject({ kind: "append", input: { i: id, n: 1, b: [10, 10, 6, 6] } });
+  expect(box.next(4)).toBeUndefined();
+  const line = box.line(id);
+  expect(line && points(box.pointsOf(line))).toEqual(samples(10, 7).flat());
 });
 
-test("strokes stay in drawing order, and points after `end` go nowhere", () => {
-  const box = outbox();
-  box.begin([1, 1], pen);
+test("an open write never holds more than maxPointsPerWrite samples", () => {
+  const { box } = outbox({ maxPointsPerWrite: 3 });
+  box.begin([0, 0, 0], pen);
+  box.extend(samples(1, 7));
   box.end();
-  box.extend([9, 9]);
-  box.begin([5, 5], { color: "#00ff00", width: 9 });
-  box.end();
-  expect(box.pending.map((s) => [points(s.p), s.c])).toEqual([
-    [[[1, 1]], "#ff0000"],
-    [[[5, 5]], "#00ff00"],
-  ]);
-  expect(new Set(box.pending.map((s) => s.id)).size).toBe(2);
+  const writes = [box.next(9), box.next(9), box.next(9)].map((entry) => entry?.write);
+  expect(writes.map((write) => write?.kind)).toEqual(["add", "append", "append"]);
+  expect(writes.map((write) => (write?.kind === "append" ? write.input.n : 0))).toEqual([0, 1, 2]);
 });
 
-test("after a lost connection everything goes again in order; a retried chunk goes with the next ones", () => {
-  const box = outbox();
-  box.begin([1, 1], pen);
-  box.end();
-  box.begin([2, 2], pen);
-  box.end();
-  const [a, b] = [box.next(), box.next()];
-  expect(box.next()).toBeUndefined();
-  box.resendAll();
-  expect([box.next()?.id, box.next()?.id]).toEqual([a?.id, b?.id]);
-  box.retry(a!.id);
-  expect(box.next()?.id).toBe(a?.id);
+test("the window bounds what is in flight; a change waits for the add of the element it names", () => {
+  const { box } = outbox();
+  const [a, b] = ["shape-000000000001", "shape-000000000002"];
+  box.add([{ id: a, t: "r", b: [0, 0, 1, 1], c: "#000000", sw: 1, f: "", d: "" }]);
+  box.change({ kind: "erase", input: { ids: [a] } });
+  box.add([{ id: b, t: "r", b: [0, 0, 1, 1], c: "#000000", sw: 1, f: "", d: "" }]);
+  const first = box.next(1);
+  expect(box.next(1)).toBeUndefined(); // the window is full
+  // The erase of `a` may not overtake a's add; b's add may go past it.
+  expect(box.next(3)?.write).toMatchObject({ kind: "add", input: { id: b } });
+  box.acknowledge(first!, 1, "E");
+  expect(box.next(3)?.write).toEqual({ kind: "erase", input: { ids: [a] } });
 });
 
-test("strokes restored into a store that lost them queue as they are", () => {
-  const box = outbox();
-  const restored = { id: "theirs-1", p: encodePoints([[3, 4]]), c: "#123456", w: 2, v: 2, u: "someone-else" };
-  box.enqueue([restored]);
-  expect(box.next()).toEqual(restored);
+test("a retried write goes before later writes of its element; after a drop everything in flight goes again", () => {
+  const { box } = outbox();
+  const id = box.begin([0, 0, 0], pen);
+  const add = box.next(4)!;
+  box.extend(samples(1, 2));
+  const append = box.next(4)!;
+  box.retry(add);
+  // The append is in flight already; the add goes again before anything else of the line.
+  box.extend(samples(3, 1));
+  expect(box.next(4)).toBe(add);
+  box.unsendAll();
+  expect([box.next(4), box.next(4), box.next(4)?.write.kind]).toEqual([add, append, "append"]);
+  expect(box.line(id)?.appends).toBe(2);
 });
 
-test("end names every chunk of the line just finished, which is what undo hides", () => {
-  const box = outbox(2);
-  const line = box.begin([0, 0], pen);
-  for (let i = 1; i <= 3; i += 1) box.extend([i, i]);
-  expect(box.end()).toEqual([`${line}-1`, `${line}-2`, `${line}-3`]);
-  expect(box.end()).toEqual([]);
-});
-
-test("an acknowledged chunk is never sent again and stays on the page until the board holds it", () => {
-  const box = outbox(100);
-  box.begin([10, 10], pen);
-  box.extend([20, 20]);
+test("a refused line is dropped whole and erased where it may be stored; told once", () => {
+  const { box, store } = outbox();
+  const id = box.begin([0, 0, 0], pen);
+  const add = box.next(4)!;
+  box.acknowledge(add, 1, "E");
+  box.extend(samples(1, 2));
+  const first = box.next(4)!;
+  box.extend(samples(3, 2));
+  const second = box.next(4)!;
+  expect(box.refuse(first)).toEqual({ ids: [id], element: true });
+  expect(box.refuse(second)).toBeUndefined();
+  // Samples drawn after the refusal go nowhere.
+  box.extend(samples(5, 2));
   box.end();
-  const chunk = box.next() as NonNullable<ReturnType<Outbox["next"]>>;
-  expect(box.acknowledge(chunk.id, 7)).toEqual(chunk);
-  // Its operation may arrive after the ack (the instance publishes it first), or wait behind a gap.
+  expect(box.entries.map((entry) => entry.write)).toEqual([{ kind: "erase", input: { ids: [id] } }]);
+  expect(store.records(BOARD).map((record) => record.write.kind)).toEqual(["erase"]);
+});
+
+test("an acknowledged write stays until the board holds its effect, and is kept in the store until then", () => {
+  const { box, store } = outbox();
+  const id = box.begin([0, 0, 0], pen);
+  const add = box.next(4)!;
+  box.extend(samples(1, 1));
+  box.end();
+  const append = box.next(4)!;
+  box.acknowledge(add, 5, "E");
+  box.acknowledge(append, 6, "E");
   expect(box.size).toBe(0);
-  expect(box.inFlight).toBe(0);
-  expect(box.pending.map((input) => input.id)).toEqual([chunk.id]);
-  box.resendAll();
-  expect(box.next()).toBeUndefined();
-  expect(box.acknowledge(chunk.id, 7)).toBeUndefined(); // the ack and the broadcast each acknowledge it once
-  expect(box.stored).toEqual([{ input: chunk, s: 7 }]);
-
-  box.release(({ s }) => s > 7);
-  expect(box.pending).toHaveLength(1);
-  box.release(({ input }) => input.id === chunk.id);
-  expect(box.pending).toHaveLength(0);
-  expect(box.stored).toEqual([]);
+  expect(store.records(BOARD).map((record) => record.acked)).toEqual([
+    { s: 5, e: "E" },
+    { s: 6, e: "E" },
+  ]);
+  // The board holds the line but not its append yet.
+  box.settle(board([{ i: id, n: 0 }]));
+  expect(box.entries).toEqual([append]);
+  // Past the append's seq in the same epoch, it is applied (or was cleared away): released.
+  box.settle(board([], "E", 6));
+  expect(box.entries).toEqual([]);
+  expect(store.records(BOARD)).toEqual([]);
 });
 
-test("healing sends again an acknowledged chunk the store lost before the board held it, and never shows a hidden one", () => {
-  const box = outbox(100);
-  box.begin([10, 10], pen);
+test("acknowledgements of another epoch are taken as knowledge for healing: the line as far as acknowledged", () => {
+  const { box } = outbox({ maxPointsPerWrite: 2 });
+  const id = box.begin([0, 0, 0], pen);
+  box.extend(samples(1, 3));
   box.end();
-  const own = box.next() as NonNullable<ReturnType<Outbox["next"]>>;
-  box.acknowledge(own.id, 3);
-  const hidden = { id: "cleared-1", p: own.p, c: "#000000", w: 2, u: "someone", v: 1 };
-  const lost = { id: "lost-1", p: own.p, c: "#000000", w: 2, u: "someone" };
-  box.enqueue([{ ...own, u: "me" }, hidden, lost]);
+  const [add, first, second] = [box.next(9)!, box.next(9)!, box.next(9)!];
+  box.acknowledge(add, 1, "E1");
+  box.acknowledge(first, 2, "E1");
+  // The second append is not acknowledged: it stays, to go after the healed line.
+  const known = box.takeStaleAcks("E2", "user-aaaaaaaaaaaa", () => undefined);
+  expect(known).toHaveLength(1);
+  expect(known[0]).toMatchObject({ epoch: "E1", version: 2, record: { i: id, n: 1, u: "user-aaaaaaaaaaaa" } });
+  expect(points(known[0]?.record.d ?? "")).toEqual([0, 0, 0, ...samples(1, 3).flat()]);
+  expect(box.entries).toEqual([second]);
+});
 
-  expect(box.size).toBe(3);
-  expect([box.next()?.id, box.next()?.id, box.next()?.id]).toEqual([own.id, "cleared-1", "lost-1"]);
-  // A stroke restored hidden (the store lost the clear that hid it) is sent, but the page does not draw it.
-  expect(box.pending.map((input) => input.id)).toEqual([own.id, "lost-1"]);
-  // Queued or in flight already: not queued twice.
-  box.enqueue([lost]);
-  expect(box.size).toBe(3);
+test("a line continues as a new line before its points pass the line's size limit", () => {
+  const { box } = outbox({ maxLineBytes: 9 });
+  box.begin([0, 0, 1], pen);
+  box.extend(samples(1, 4));
+  const ids = box.end();
+  expect(ids).toHaveLength(2);
+  const [first, second] = ids.map((id) => box.line(id)!);
+  expect(points(box.pointsOf(first!))).toEqual(samples(0, 3).flat());
+  expect(points(box.pointsOf(second!))).toEqual(samples(2, 3).flat());
+});
+
+test("writes kept by an earlier page come first, as they were: lines whole, acknowledgements kept", async () => {
+  const { box, store } = outbox();
+  const id = box.begin([0, 0, 0], pen);
+  box.extend(samples(1, 2));
+  box.acknowledge(box.next(4)!, 3, "E");
+  box.extend(samples(3, 2));
+  const later = outbox();
+  later.box.add([{ id: "shape-000000000001", t: "r", b: [0, 0, 1, 1], c: "#000000", sw: 1, f: "", d: "" }]);
+  later.box.restore(await store.load(BOARD));
+  expect(later.box.entries.map((entry) => [entry.write.kind, entry.state])).toEqual([
+    ["add", "acked"],
+    ["append", "queued"],
+    ["add", "queued"],
+  ]);
+  const line = later.box.line(id);
+  expect(line && points(later.box.pointsOf(line))).toEqual([0, 0, 0, ...samples(1, 4).flat()]);
+  expect(later.box.next(4)?.write).toMatchObject({ kind: "append", input: { i: id, n: 1 } });
 });
