@@ -177,7 +177,8 @@ export class History {
       .filter((record) => record.u === you && !tracked.has(record.i))
       .sort((a, b) => a.s - b.s)
       .map((record): Action => ({ kind: "draw", ids: [record.i] }));
-    this.undoStack.unshift(...recalled.slice(-Math.max(0, HISTORY_DEPTH - this.undoStack.length)));
+    const room = HISTORY_DEPTH - this.undoStack.length;
+    if (room > 0) this.undoStack.unshift(...recalled.slice(-room));
     this.onChange();
   }
 

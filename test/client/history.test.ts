@@ -1,327 +1,278 @@
 /**
- * Undo and redo as operations in the board's log. The store is the memory store (the reference the Lua is
- * tested against), every page holds a real BoardState fed with the operations the store produced, and each
- * page's History acts through it, so the versions asked for are checked by the store itself.
+ * Undo and redo as writes in the board's log, per user, on elements. Every page is a real WhiteboardSession on the
+ * fake service over the memory store (the reference the Lua is tested against), so what each undo sends is checked
+ * by the store itself and reaches the other pages as operations.
  */
-import { BoardState } from "../../client/core/board-state";
-import { HISTORY_DEPTH, History, type HistoryTarget } from "../../client/core/history";
-import type { BoardOp, UserInfo, WriteAck } from "../../protocol/events";
-import { encodePoints } from "../../protocol/points";
-import { strokeBody, type BoardLimits, type Written } from "../../service/store/board-store";
-import { MemoryBoardStore } from "../../service/store/memory-board-store";
+import { History } from "../../client/core/history";
+import { HISTORY_DEPTH } from "../../client/core/history";
+import type { NewElement } from "../../client/core/session-api";
+import { WhiteboardSession } from "../../client/core/session";
+import type { UserInput } from "../../protocol/events";
+import { FakeClock } from "./fakes";
+import { FakeService } from "./fake-service";
 
-const BOARD = "history";
-const LIMITS: BoardLimits = {
-  maxStrokes: 10_000,
-  maxBytes: 10_000_000,
-  pageBytes: 2_000,
-  logBytes: 1_000_000,
-  readBytes: 100_000,
-  idleTtlSeconds: 600,
-  clearIntervalMs: 0,
-  undoClearMs: 600_000,
-};
+const ada: UserInput = { key: "ada-key-aaaaaaaaaaaaaaaa", name: "Ada", color: "#112233" };
+const bob: UserInput = { key: "bob-key-bbbbbbbbbbbbbbbb", name: "Bob", color: "#445566" };
 
-/** One board in a memory store, and the pages open on it; every stored operation reaches every page. */
-class Room {
-  readonly store = new MemoryBoardStore(LIMITS);
-  readonly log: BoardOp[] = [];
-  readonly pages: Page[] = [];
-  private lineCounter = 0;
-
-  open(user: UserInfo): Page {
-    const page = new Page(this, user);
-    page.board.applyOps(this.log);
-    this.pages.push(page);
-    return page;
-  }
-
-  /** Stores a line of `chunks` chunks drawn by `user`; returns the chunk ids. */
-  async draw(user: UserInfo, chunks = 2): Promise<string[]> {
-    this.lineCounter += 1;
-    const ids = Array.from({ length: chunks }, (_, index) => `line${this.lineCounter}-${index + 1}`);
-    await this.stroke(user, ids);
-    return ids;
-  }
-
-  async stroke(user: UserInfo, ids: readonly string[]): Promise<void> {
-    const p = encodePoints([
-      [100, 100],
-      [200, 200],
-    ]);
-    this.deliver(
-      await this.store.addStrokes(
-        BOARD,
-        user.id,
-        ids.map((id) => ({ id, v: 0, body: strokeBody({ id, p, c: "#000000", w: 2 }, user.id) })),
-      ),
-    );
-  }
-
-  deliver(written: Written): void {
-    const ops = JSON.parse(written.ops) as BoardOp[];
-    this.log.push(...ops);
-    for (const page of this.pages) page.board.applyOps(ops);
-  }
+interface Page {
+  session: WhiteboardSession;
+  history: History;
 }
 
-/** A page as the History sees it: what WhiteboardSession offers, with writes that can be held back. */
-class Page implements HistoryTarget {
-  readonly board = new BoardState();
-  readonly history: History;
-  /** Writes not sent to the store yet (while `holding`), in order. */
-  private readonly held: (() => Promise<void>)[] = [];
-  holding = false;
-  readonly sent: { kind: "erase" | "restore"; x: [string, number][] }[] = [];
-
-  constructor(
-    private readonly room: Room,
-    readonly user: UserInfo,
-  ) {
-    this.history = new History(this);
-  }
-
-  erase(x: [string, number][]): void {
-    // As the session does: strokes held are hidden at once, before the store answers.
-    for (const [id, version] of x) this.board.hideLocally(id, version);
-    this.visibility("erase", x);
-  }
-
-  restore(x: [string, number][]): void {
-    this.visibility("restore", x);
-  }
-
-  async clear(): Promise<WriteAck> {
-    const written = await this.room.store.clear(BOARD, this.user.id);
-    this.room.deliver(written);
-    return { ok: true, s: written.s };
-  }
-
-  async unclear(of: number): Promise<WriteAck> {
-    const written = await this.room.store.unclear(BOARD, this.user.id, of);
-    if (written.outcome === "gone") return { ok: false, code: "gone", error: "gone" };
-    this.room.deliver(written);
-    return { ok: true, s: written.s };
-  }
-
-  /** Sends the writes held back, in order. */
-  async release(): Promise<void> {
-    this.holding = false;
-    for (const write of this.held.splice(0)) await write();
-  }
-
-  visible(ids: readonly string[]): boolean[] {
-    return ids.map((id) => this.board.isVisible(id));
-  }
-
-  private visibility(kind: "erase" | "restore", x: [string, number][]): void {
-    this.sent.push({ kind, x });
-    const write = async () => this.room.deliver(await this.room.store.setVisibility(BOARD, this.user.id, x));
-    if (this.holding) this.held.push(write);
-    else void write();
-  }
-}
-
-const settle = () => new Promise((resolve) => setImmediate(resolve));
-const ada: UserInfo = { id: "ada-00000001", name: "Ada", color: "#112233" };
-const bob: UserInfo = { id: "bob-00000001", name: "Bob", color: "#445566" };
-
-let room: Room;
+let service: FakeService;
+let clock: FakeClock;
 beforeEach(() => {
-  room = new Room();
+  service = new FakeService();
+  clock = new FakeClock();
 });
 
-test("undoing a line hides every chunk of it for everyone; redo shows it again", async () => {
-  const [page, other] = [room.open(ada), room.open(bob)];
-  const line = await room.draw(ada, 3);
-  page.history.drew(line);
+async function open(user: UserInput): Promise<Page> {
+  const link = service.transport();
+  const page: Partial<Page> = {};
+  const session = new WhiteboardSession(
+    { board: service.boardId, edit: service.editKey, user, transport: link, clock },
+    { onChange: (change) => page.history?.observe(change) },
+  );
+  page.session = session;
+  page.history = new History(session);
+  link.connect();
+  await service.drain();
+  page.history.recall();
+  return page as Page;
+}
 
-  expect(await page.history.undo()).toEqual({ ok: true, kind: "draw" });
-  await settle();
-  expect(other.visible(line)).toEqual([false, false, false]);
-  expect(page.history.canRedo).toBe(true);
+/** Runs `action` while the service does its work (a clear's undo waits for the store's answer). */
+async function run<T>(action: () => Promise<T>): Promise<T> {
+  let done = false;
+  const result = action().finally(() => (done = true));
+  while (!done) {
+    await service.drain();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await service.drain();
+  return result;
+}
 
-  expect(await page.history.redo()).toEqual({ ok: true, kind: "draw" });
-  await settle();
-  expect(other.visible(line)).toEqual([true, true, true]);
-  expect(line.map((id) => other.board.versionOf(id))).toEqual([2, 2, 2]);
+/** A line of a few samples, finished: its ids, recorded as one action. */
+async function draw(page: Page, y = 100): Promise<string[]> {
+  page.session.begin([0, y, 0], { c: "#000000", sw: 2 });
+  page.session.extend([50, y, 0], [100, y + 10, 0]);
+  const ids = page.session.end();
+  page.history.drew(ids);
+  await service.drain();
+  return ids;
+}
+
+const shape: NewElement = { t: "r", b: [0, 0, 100, 100], c: "#000000", sw: 2, f: "" };
+const shown = (page: Page, ids: readonly string[]) => ids.map((id) => page.session.element(id) !== undefined);
+
+test("undoing a line hides it for everyone; redo shows it again", async () => {
+  const [page, other] = [await open(ada), await open(bob)];
+  const line = await draw(page);
+  expect(shown(other, line)).toEqual([true]);
+
+  expect(await run(() => page.history.undo())).toEqual({ ok: true, kind: "draw" });
+  expect(shown(other, line)).toEqual([false]);
+  expect(await run(() => page.history.redo())).toEqual({ ok: true, kind: "draw" });
+  expect(shown(other, line)).toEqual([true]);
 });
 
 test("undo goes back one action at a time, most recent first", async () => {
-  const page = room.open(ada);
-  const first = await room.draw(ada);
-  page.history.drew(first);
-  const second = await room.draw(ada);
-  page.history.drew(second);
-
-  await page.history.undo();
-  await settle();
-  expect([...page.visible(first), ...page.visible(second)]).toEqual([true, true, false, false]);
-  await page.history.undo();
-  await settle();
-  expect(page.visible(first)).toEqual([false, false]);
-  expect(await page.history.undo()).toEqual({ ok: true, kind: "nothing" });
+  const page = await open(ada);
+  const first = await draw(page, 100);
+  const second = await draw(page, 200);
+  await run(() => page.history.undo());
+  expect([...shown(page, first), ...shown(page, second)]).toEqual([true, false]);
+  await run(() => page.history.undo());
+  expect(shown(page, first)).toEqual([false]);
+  expect(await run(() => page.history.undo())).toEqual({ ok: true, kind: "nothing" });
 });
 
 test("an eraser gesture is one action: undo brings back exactly what it erased, anyone's, and nothing else", async () => {
-  const [page, other] = [room.open(ada), room.open(bob)];
-  const bobs = await room.draw(bob, 1);
-  const adas = await room.draw(ada, 1);
-  const untouched = await room.draw(bob, 1);
+  const [page, other] = [await open(ada), await open(bob)];
+  const bobs = await draw(other, 100);
+  const adas = await draw(page, 200);
+  const untouched = await draw(other, 300);
 
   const gesture = page.history.startErasing();
   expect(gesture.erase([...bobs, ...adas])).toEqual([...bobs, ...adas]);
-  // Touching a stroke already erased in this gesture again changes nothing.
+  // Touching an element already erased in this gesture again changes nothing.
   expect(gesture.erase(bobs)).toEqual([]);
-  await settle();
-  expect(other.visible([...bobs, ...adas, ...untouched])).toEqual([false, false, true]);
+  await service.drain();
+  expect(shown(other, [...bobs, ...adas, ...untouched])).toEqual([false, false, true]);
 
-  expect(await page.history.undo()).toEqual({ ok: true, kind: "erase" });
-  await settle();
-  expect(other.visible([...bobs, ...adas, ...untouched])).toEqual([true, true, true]);
-  expect(page.history.canUndo).toBe(false);
-
-  expect(await page.history.redo()).toEqual({ ok: true, kind: "erase" });
-  await settle();
-  expect(other.visible([...bobs, ...adas])).toEqual([false, false]);
+  expect(await run(() => page.history.undo())).toEqual({ ok: true, kind: "erase" });
+  expect(shown(other, [...bobs, ...adas, ...untouched])).toEqual([true, true, true]);
+  // Undoing the erase leaves this user's line itself on the stack.
+  expect(page.history.canUndo).toBe(true);
+  expect(await run(() => page.history.redo())).toEqual({ ok: true, kind: "erase" });
+  expect(shown(other, [...bobs, ...adas])).toEqual([false, false]);
 });
 
-test("undo never hides someone else's stroke, and skips a line someone else already erased", async () => {
-  const [page, other] = [room.open(ada), room.open(bob)];
-  const older = await room.draw(ada, 1);
-  page.history.drew(older);
-  const newer = await room.draw(ada, 1);
-  page.history.drew(newer);
-  const bobs = await room.draw(bob, 1);
+test("undo never hides someone else's element, and skips a line someone else already erased", async () => {
+  const [page, other] = [await open(ada), await open(bob)];
+  const older = await draw(page, 100);
+  const newer = await draw(page, 200);
+  const bobs = await draw(other, 300);
   other.history.startErasing().erase(newer);
-  await settle();
+  await service.drain();
 
-  // The newer line is gone already: undo passes over it and takes back the older one.
-  expect(await page.history.undo()).toEqual({ ok: true, kind: "draw" });
-  await settle();
-  expect(other.visible([...older, ...newer, ...bobs])).toEqual([false, false, true]);
-  expect(page.sent.flatMap((change) => change.x.map(([id]) => id))).toEqual(older);
+  expect(await run(() => page.history.undo())).toEqual({ ok: true, kind: "draw" });
+  expect(shown(other, [...older, ...newer, ...bobs])).toEqual([false, false, true]);
 });
 
-test("undo, redo and undo again before the store answers ask for versions 1, 2 and 3, and the store ends hidden", async () => {
-  const page = room.open(ada);
-  const line = await room.draw(ada, 1);
-  page.history.drew(line);
-  page.holding = true;
-
+test("undo, redo and undo again before the store answers: the page shows each at once, and the store ends hidden", async () => {
+  const [page, other] = [await open(ada), await open(bob)];
+  const line = await draw(page);
+  const before = other.session.board.versionOf(line[0] as string) as number;
   await page.history.undo();
+  expect(shown(page, line)).toEqual([false]);
   await page.history.redo();
+  expect(shown(page, line)).toEqual([true]);
   await page.history.undo();
-  expect(page.sent.map((change) => [change.kind, change.x])).toEqual([
-    ["erase", [[line[0], 1]]],
-    ["restore", [[line[0], 2]]],
-    ["erase", [[line[0], 3]]],
-  ]);
-  await page.release();
-  expect(page.visible(line)).toEqual([false]);
-  expect(page.board.versionOf(line[0] as string)).toBe(3);
+  expect(shown(page, line)).toEqual([false]);
+  await service.drain();
+  expect(shown(other, line)).toEqual([false]);
+  // Hidden, shown, hidden: three changes, each raising the version by one.
+  expect(other.session.board.versionOf(line[0] as string)).toBe(before + 3);
 });
 
-test("a line undone before its chunks are stored is stored hidden", async () => {
-  const [page, other] = [room.open(ada), room.open(bob)];
-  const chunks = ["early-1", "early-2"];
-  page.history.drew(chunks);
-
+test("a line undone before the store has it is stored, then hidden, in that order", async () => {
+  const [page, other] = [await open(ada), await open(bob)];
+  page.session.begin([0, 0, 0], { c: "#000000", sw: 2 });
+  const line = page.session.end();
+  page.history.drew(line);
   await page.history.undo();
-  await settle();
-  expect(page.history.hides("early-1")).toBe(true);
-  await room.stroke(ada, chunks);
+  expect(shown(page, line)).toEqual([false]);
+  await service.drain();
+  expect(other.session.board.has(line[0] as string)).toBe(true);
+  expect(shown(other, line)).toEqual([false]);
+});
 
-  expect(other.board.versionOf("early-1")).toBe(1);
-  expect(other.visible(chunks)).toEqual([false, false]);
+test("an edit's undo sets back the fields it changed, as a new edit; redo sets them again", async () => {
+  const [page, other] = [await open(ada), await open(bob)];
+  const [id] = page.session.create([shape]) as [string];
+  page.history.drew([id]);
+  await service.drain();
+  page.history.edit([[id, { x: 500, c: "#ff0000" }]]);
+  // Shown moved at once, before the store answers.
+  expect(page.session.element(id)).toMatchObject({ x: 500, c: "#ff0000" });
+  await service.drain();
+  // Someone else changes another field meanwhile: the undo leaves it be (last writer per field).
+  other.session.edit([[id, { w: 300 }]]);
+  await service.drain();
+
+  expect(await run(() => page.history.undo())).toEqual({ ok: true, kind: "edit" });
+  expect(other.session.element(id)).toMatchObject({ x: 0, c: "#000000", w: 300 });
+  expect(await run(() => page.history.redo())).toEqual({ ok: true, kind: "edit" });
+  expect(other.session.element(id)).toMatchObject({ x: 500, c: "#ff0000", w: 300 });
+});
+
+test("deleting a selection is one action; its undo brings the elements back", async () => {
+  const [page, other] = [await open(ada), await open(bob)];
+  const ids = page.session.create([shape, { ...shape, t: "e" }]);
+  page.history.drew(ids);
+  await service.drain();
+  page.history.remove(ids);
+  await service.drain();
+  expect(shown(other, ids)).toEqual([false, false]);
+  expect(await run(() => page.history.undo())).toEqual({ ok: true, kind: "erase" });
+  expect(shown(other, ids)).toEqual([true, true]);
 });
 
 test("undoing a clear undoes it for everyone; redo clears again, and that clear can be undone in turn", async () => {
-  const [page, other] = [room.open(ada), room.open(bob)];
-  const line = await room.draw(bob, 2);
-  const cleared = await page.clear();
-  page.history.cleared((cleared as { s: number }).s);
-  expect(other.visible(line)).toEqual([false, false]);
+  const [page, other] = [await open(ada), await open(bob)];
+  const line = await draw(other);
+  const cleared = await run(() => page.session.clear());
+  if (!cleared.ok) throw new Error(cleared.error);
+  page.history.cleared(cleared.s);
+  expect(shown(other, line)).toEqual([false]);
 
-  expect(await page.history.undo()).toEqual({ ok: true, kind: "clear" });
-  expect(other.visible(line)).toEqual([true, true]);
-  expect(await page.history.redo()).toEqual({ ok: true, kind: "clear" });
-  expect(other.visible(line)).toEqual([false, false]);
-  expect(await page.history.undo()).toEqual({ ok: true, kind: "clear" });
-  expect(other.visible(line)).toEqual([true, true]);
+  expect(await run(() => page.history.undo())).toEqual({ ok: true, kind: "clear" });
+  expect(shown(other, line)).toEqual([true]);
+  expect(await run(() => page.history.redo())).toEqual({ ok: true, kind: "clear" });
+  expect(shown(other, line)).toEqual([false]);
+  expect(await run(() => page.history.undo())).toEqual({ ok: true, kind: "clear" });
+  expect(shown(other, line)).toEqual([true]);
 });
 
-test("a clear someone else undid leaves the stack; one the store forgot is dropped with its refusal", async () => {
-  const page = room.open(ada);
-  const line = await room.draw(ada, 1);
-  page.history.drew(line);
-  const first = (await page.clear()) as { s: number };
+test("a clear someone else undid leaves the stack; one the store no longer has is dropped with its refusal", async () => {
+  const [page, other] = [await open(ada), await open(bob)];
+  const line = await draw(page);
+  const first = (await run(() => page.session.clear())) as { s: number };
   page.history.cleared(first.s);
-
-  await room.open(bob).unclear(first.s);
+  await run(() => other.session.unclear(first.s));
   page.history.clearUndone(first.s); // as the page does when the undone clear reaches it
-  expect(await page.history.undo()).toEqual({ ok: true, kind: "draw" });
+  expect(await run(() => page.history.undo())).toEqual({ ok: true, kind: "draw" });
+  expect(shown(other, line)).toEqual([false]);
 
-  await room.draw(ada, 1);
-  const second = (await page.clear()) as { s: number };
+  await draw(page, 300);
+  const second = (await run(() => page.session.clear())) as { s: number };
   page.history.cleared(second.s);
-  await room.open(bob).unclear(second.s); // undone from elsewhere, the page not told
-  expect(await page.history.undo()).toMatchObject({ ok: false, code: "gone" });
-  expect(page.history.canUndo).toBe(false);
+  await run(() => other.session.unclear(second.s)); // undone from elsewhere, the page not told
+  expect(await run(() => page.history.undo())).toMatchObject({ ok: false, code: "gone" });
 });
 
 test("after the store lost writes (a new epoch) a clear is no longer undone by its old seq; lines still are", async () => {
-  const page = room.open(ada);
-  const cleared = (await page.clear()) as { s: number };
+  const page = await open(ada);
+  const cleared = (await run(() => page.session.clear())) as { s: number };
   page.history.cleared(cleared.s);
-  page.history.drew(await room.draw(ada, 1));
-
+  await draw(page);
   page.history.epochChanged();
-  // The clear's seq names another operation now: the line drawn after it is undone, then nothing is left.
-  expect(await page.history.undo()).toEqual({ ok: true, kind: "draw" });
+  expect(await run(() => page.history.undo())).toEqual({ ok: true, kind: "draw" });
   expect(page.history.canUndo).toBe(false);
 });
 
 test("a new action empties the redo stack", async () => {
-  const page = room.open(ada);
-  page.history.drew(await room.draw(ada));
-  await page.history.undo();
+  const page = await open(ada);
+  await draw(page);
+  await run(() => page.history.undo());
   expect(page.history.canRedo).toBe(true);
-  page.history.drew(await room.draw(ada));
+  await draw(page);
   expect(page.history.canRedo).toBe(false);
 });
 
-test("after a reload the stack holds this user's visible lines, one action per line, most recent on top", async () => {
-  const first = await room.draw(ada, 3);
-  await room.draw(bob, 1);
-  const second = await room.draw(ada, 2);
-  const erased = await room.draw(ada, 1);
-  await room.open(bob).history.startErasing().erase(erased);
-  await settle();
+test("after a reload the stack holds this user's visible elements, most recent on top, and nobody else's", async () => {
+  const first = await open(ada);
+  const line = await draw(first, 100);
+  const [note] = first.session.create([{ ...shape, t: "n", sw: 16, f: "#ffee00" }]) as [string];
+  await draw(await open(bob), 200);
+  const erased = await draw(first, 300);
+  first.history.startErasing().erase(erased);
+  await service.drain();
+  first.session.close();
 
-  const reloaded = room.open(ada);
-  reloaded.history.recall();
-  await reloaded.history.undo();
-  await settle();
-  expect([...reloaded.visible(first), ...reloaded.visible(second)]).toEqual([true, true, true, false, false]);
-  await reloaded.history.undo();
-  await settle();
-  expect(reloaded.visible(first)).toEqual([false, false, false]);
-  expect(await reloaded.history.undo()).toEqual({ ok: true, kind: "nothing" });
-  expect(reloaded.sent.flatMap((change) => change.x.map(([id]) => id)).sort()).toEqual([...first, ...second].sort());
+  const reloaded = await open(ada);
+  await run(() => reloaded.history.undo());
+  expect([...shown(reloaded, line), ...shown(reloaded, [note])]).toEqual([true, false]);
+  await run(() => reloaded.history.undo());
+  expect(shown(reloaded, line)).toEqual([false]);
+  expect(await run(() => reloaded.history.undo())).toEqual({ ok: true, kind: "nothing" });
 });
 
-test("recall puts earlier lines beneath what was done since the page opened, and keeps the stack's depth", async () => {
-  for (let line = 0; line < HISTORY_DEPTH + 5; line += 1) await room.draw(ada, 1);
-  const page = room.open(ada);
-  const since = await room.draw(ada, 1);
-  page.history.drew(since);
+test("a second tab of the same user undoes the first tab's lines without a reload", async () => {
+  const [first, second] = [await open(ada), await open(ada)];
+  const line = await draw(first);
+  expect(second.history.canUndo).toBe(true);
+  expect(await run(() => second.history.undo())).toEqual({ ok: true, kind: "draw" });
+  expect(shown(first, line)).toEqual([false]);
+  // Another user's line never joins the stack.
+  await draw(await open(bob));
+  expect(second.history.canUndo).toBe(false);
+});
+
+test("recall puts earlier elements beneath what was done since the page opened, and keeps the stack's depth", async () => {
+  const first = await open(ada);
+  first.session.create(Array.from({ length: HISTORY_DEPTH + 5 }, () => shape));
+  await service.drain();
+  first.session.close();
+  const page = await open(ada);
+  const since = await draw(page);
   page.history.recall();
 
-  await page.history.undo();
-  await settle();
-  expect(page.visible(since)).toEqual([false]);
+  await run(() => page.history.undo());
+  expect(shown(page, since)).toEqual([false]);
   let undone = 1;
-  while (page.history.canUndo && (await page.history.undo()).ok) undone += 1;
+  while (page.history.canUndo && (await run(() => page.history.undo())).ok) undone += 1;
   expect(undone).toBe(HISTORY_DEPTH);
 });
