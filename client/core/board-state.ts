@@ -53,6 +53,11 @@ export class BoardState {
   private readonly knownPages = new Set<number>();
   /** The highest page number seen: pages above it are new (never flipped), pages below it not seen are archived. */
   private newestPage = 0;
+  /**
+   * True after a snapshot that showed no page of a board with a history (everything on it was cleared): the page
+   * numbers in use are unknown, so a record on a page not seen may be on a new page or on an archived one.
+   */
+  private pagesUnknown = false;
   /** Per page, the ids of elements whose visibility follows that page's flip count. */
   private readonly pageMembers = new Map<number, Set<string>>();
   /** Visible elements in stacking order, and where each is in it (valid while `staleness` is 0). */
@@ -155,6 +160,7 @@ export class BoardState {
     this.flips.clear();
     this.knownPages.clear();
     this.newestPage = 0;
+    this.pagesUnknown = false;
     this.pageMembers.clear();
     this.waiting.clear();
     this.ordered = [];
@@ -191,6 +197,7 @@ export class BoardState {
 
   /** The snapshot that started at seq `s` is complete: operations after `s` follow (some may be waiting). */
   finishSnapshot(s: number): Applied {
+    this.pagesUnknown = this.newestPage === 0 && s > 0;
     this.watermarkSeq = s;
     this.headSeq = Math.max(this.headSeq, s);
     for (const seq of this.waiting.keys()) if (seq <= s) this.waiting.delete(seq);
@@ -296,10 +303,14 @@ export class BoardState {
    * Takes this copy of an element if it is newer than what is held. Returns whether it was taken. A record following
    * a page this client has never seen, older than the pages it knows, is on a page a clear archived (a heal put it
    * there): without that page's flip count its visibility is unknown, so it is left out like the rest of the page,
-   * and an undo of that clear reads a snapshot.
+   * and an undo of that clear reads a snapshot. When the client knows no page at all (its snapshot found everything
+   * cleared) it cannot tell a new page from an archived one: it asks for a snapshot, which shows the live pages.
    */
   private place(record: ElementRecord, change: Applied): boolean {
-    if (record.o === 0 && !this.knownPages.has(record.g) && record.g < this.newestPage) return false;
+    if (record.o === 0 && !this.knownPages.has(record.g)) {
+      if (this.pagesUnknown) this.incomplete = true;
+      if (this.pagesUnknown || record.g < this.newestPage) return false;
+    }
     this.knownPages.add(record.g);
     this.newestPage = Math.max(this.newestPage, record.g);
     const held = this.held.get(record.i);

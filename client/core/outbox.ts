@@ -16,6 +16,7 @@
  * (`out_of_order`) and it goes again.
  */
 import type { AppendInput, ElementInput, ElementRecord } from "../../protocol/events";
+import { NO_EPOCH } from "../../protocol/events";
 import { encodeSamples, type Sample } from "../../protocol/points";
 import type { KnownElement } from "./board-state";
 import type { EpochKnowledge } from "./healing";
@@ -262,11 +263,13 @@ export class Outbox {
   }
 
   /**
-   * The store refused the write for good. A line's write takes the whole line with it (never kept cut): its other
-   * writes are dropped and, when the store already holds part of it, `erase` removes that part. Returns what was
-   * dropped, or undefined when it was part of a line already refused (told once).
+   * The store refused the write for good. A line's write takes the whole line with it: its other writes are dropped
+   * and, with `removeStored` (a line too big for the board or for itself: never kept cut), `erase` removes what the
+   * store holds of it. Without (an append refused as `forbidden`: a page healing the store put the line back as its
+   * own), what the store holds stays: it is no longer this page's to remove. Returns what was dropped, or undefined
+   * when it was part of a line already refused (told once).
    */
-  refuse(entry: Entry): Refusal | undefined {
+  refuse(entry: Entry, removeStored: boolean): Refusal | undefined {
     const line = entry.line;
     if (!line) {
       this.drop(entry);
@@ -283,7 +286,7 @@ export class Outbox {
     this.lines.delete(line.id);
     // The add may have been stored (acknowledged, or in flight with its answer lost): erasing an id the store
     // does not hold stores nothing, so erase whenever it may be there.
-    if (stored) this.push({ kind: "erase", input: { ids: [line.id] } });
+    if (stored && removeStored) this.push({ kind: "erase", input: { ids: [line.id] } });
     const ids = this.stroke?.ids.includes(line.id) ? this.stroke.ids : [line.id];
     return { ids: [...ids], element: true };
   }
@@ -319,6 +322,8 @@ export class Outbox {
    * or below `base`, or the client would have read a snapshot) mean the same in the new one.
    */
   carryAcks(from: string, to: string): void {
+    // Acknowledgements received while holding NO_EPOCH name no history at all: they stay stale (see takeStaleAcks).
+    if (from === NO_EPOCH) return;
     for (const entry of this.queue) if (entry.acked?.e === from) entry.acked = { ...entry.acked, e: to };
   }
 
@@ -328,9 +333,13 @@ export class Outbox {
    * board's copy when it has one. The writes themselves are dropped: healing sends their elements again.
    */
   takeStaleAcks(epoch: string, user: string, held: (id: string) => KnownElement | undefined): EpochKnowledge[] {
+    // A board of NO_EPOCH holds nothing, so nothing acknowledged is on it: the store lost it (it restarted empty),
+    // and an acknowledgement received while holding NO_EPOCH names no real epoch (healing sends it with h "0",
+    // an epoch the store does not know: it creates what it lacks, and reverts nothing).
+    const stale = (e: string | undefined) => e !== epoch || epoch === NO_EPOCH;
     const known = new Map<string, EpochKnowledge>();
     for (const entry of this.queue) {
-      if (entry.state !== "acked" || !entry.acked || entry.acked.e === epoch) continue;
+      if (entry.state !== "acked" || !entry.acked || !stale(entry.acked.e)) continue;
       const { write } = entry;
       if (write.kind === "add") {
         const { input } = write;
@@ -349,7 +358,7 @@ export class Outbox {
         line.version += 2;
       }
     }
-    for (const entry of [...this.queue]) if (entry.state === "acked" && entry.acked?.e !== epoch) this.drop(entry);
+    for (const entry of [...this.queue]) if (entry.state === "acked" && stale(entry.acked?.e)) this.drop(entry);
     this.dropDoneLines();
     // The board's copy, where it has one, knows the element's later changes; this page's acks know its appends.
     return [...known.values()].flatMap((stale) => {

@@ -55,6 +55,12 @@ interface Link {
   rotate: boolean;
   /** Caught up on it once: a join or read on it later (a new name, a gap) is not a reconnection. */
   joined: boolean;
+  /**
+   * The epoch of the last message the server sent on it. An acknowledgement names no epoch; the service sends a
+   * write's operations before its acknowledgement, so this is the epoch the acknowledged seq belongs to, even when
+   * the board held is of an older one (the store restarted in between).
+   */
+  heard: string | undefined;
 }
 
 /** A snapshot being read: into the board itself (a page that held nothing), or aside (see `snapshot`). */
@@ -306,7 +312,7 @@ export class WhiteboardSession implements BoardSession {
     if (this.phase.name === "closed" || this.phase.name === "outdated") return;
     if (this.links > 0) this.reconnects += 1;
     this.links += 1;
-    this.join({ id: this.links, rotate: false, joined: false });
+    this.join({ id: this.links, rotate: false, joined: false, heard: undefined });
   }
 
   private disconnected(): void {
@@ -362,6 +368,7 @@ export class WhiteboardSession implements BoardSession {
     if (ack && !ack.ok && ack.code === "not_joined") return this.join(phase.link);
     // Anything else refused (a rate limit, the store away) may pass later: the board id was checked up front.
     if (!ack?.ok) return this.backoff(phase.link, retry);
+    phase.link.heard = ack.e;
     this.syncFailures = 0;
     if (ack.you) this.met(ack.you);
     if ("snapshot" in ack) return this.snapshot(phase.link, ack);
@@ -441,6 +448,7 @@ export class WhiteboardSession implements BoardSession {
     if (ack && !ack.ok && ack.code === "outdated") return this.outdated();
     // Start over, from what the board held: a half-read snapshot is of no use.
     if (!ack?.ok) return this.backoff(phase.link, "join");
+    phase.link.heard = ack.e;
     const { read } = phase;
     if ("snapshot" in ack) {
       // Another epoch meanwhile, or the log no longer holds what followed the first page: this is a new first page.
@@ -541,6 +549,7 @@ export class WhiteboardSession implements BoardSession {
   private onOps(e: string, ops: readonly BoardOp[]): void {
     this.retryEarly();
     const phase = this.phase;
+    if ("link" in phase) phase.link.heard = e;
     if (phase.name === "snapshot") {
       // Operations of the epoch being read belong to that board; they wait for its last page.
       if (e === phase.read.e) {
@@ -556,12 +565,14 @@ export class WhiteboardSession implements BoardSession {
       return;
     }
     this.applied(this.board_.applyOps(ops));
+    if (this.board_.needsSnapshot && phase.name === "live") return this.join(phase.link, true);
     this.watchGap();
   }
 
   private onHead(e: string, s: number): void {
     this.retryEarly();
     const phase = this.phase;
+    if ("link" in phase) phase.link.heard = e;
     if (phase.name !== "live") return;
     if (e !== this.board_.epoch) return this.read(phase.link);
     this.board_.applyHead(s);
@@ -687,16 +698,20 @@ export class WhiteboardSession implements BoardSession {
     this.sender.failures = 0;
     this.told.delete("storage_full");
     if (!ack.ok) return this.refused(entry, ack);
-    this.outbox.acknowledge(entry, ack.s, this.board_.epoch ?? NO_EPOCH);
+    this.outbox.acknowledge(entry, ack.s, link.heard ?? this.board_.epoch ?? NO_EPOCH);
     if (entry.write.kind === "add" && this.mine.has(entry.write.input.id))
       this.listeners.onAcked?.(entry.write.input.id, ack.s);
     this.outboxChanged([...this.outbox.settle(this.board_), ...idsOf(entry.write)]);
+    // The first write made the board: learn its epoch now, so that this acknowledgement is known to belong to it
+    // (and, should the store lose it before this page sees it, healed).
+    if (this.board_.epoch === NO_EPOCH && this.phase.name === "live") this.read(this.phase.link);
     this.rotateIfQuiet();
   }
 
   /** A write refused for good: dropped (a line whole), and the user told once, in words. */
   private refused(entry: Entry, ack: ErrorAck): void {
-    const refusal = this.outbox.refuse(entry);
+    const removeWhole = ack.code === "board_full" || ack.code === "too_large" || ack.code === "out_of_order";
+    const refusal = this.outbox.refuse(entry, removeWhole);
     if (refusal) this.notify(noticeOf(refusal, ack));
     this.outboxChanged(refusal?.ids ?? idsOf(entry.write));
     this.rotateIfQuiet();

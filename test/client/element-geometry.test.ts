@@ -27,7 +27,7 @@ function element(t: ElementKind, box: [number, number, number, number], fields: 
   const [x, y, w, h] = box;
   const record: ElementRecord = {
     ...{ s: counter, g: 1, o: 0, v: 0, i: `element-${counter}`, u: "u", t, z: counter },
-    ...{ x, y, w, h, c: "#000000", sw: 2, f: "", n: 0, d: "" },
+    ...{ x, y, w, h, c: "#000000", sw: 2, f: "", n: 0, d: "", l: counter },
   };
   return { ...record, ...fields };
 }

@@ -8,7 +8,7 @@
  */
 import type { Transport, TransportEvents, AnswerOf, RequestName, RequestOf } from "../../client/core/transport";
 import type { BoardOp, ElementTuple, ErrorCode, SyncAck, WriteAck, You } from "../../protocol/events";
-import { PROTOCOL_VERSION } from "../../protocol/events";
+import { NO_EPOCH, PROTOCOL_VERSION } from "../../protocol/events";
 import { boardIdOf, userIdOf } from "../../service/identity";
 import type { DrawOutcome, ReadResult, Written } from "../../service/store/board-store";
 import type { SavedBoards } from "../../service/store/memory-board-store";
@@ -61,6 +61,8 @@ export class FakeService {
   private generation = 1;
   readonly board = new StoreBoard(this.boardId, LIMITS, { generation: () => `generation-${this.generation}` });
   readonly links = new Set<Link>();
+  /** Every operation broadcast, in the order stored, whatever its epoch. */
+  readonly history: BoardOp[] = [];
 
   /** A transport for a new session. */
   transport(): Link {
@@ -78,6 +80,21 @@ export class FakeService {
   restart(saved: SavedBoards): void {
     this.board.store.restore(saved);
     this.generation += 1;
+  }
+
+  /** The board's current epoch. */
+  epoch(): string {
+    return this.save().get(this.boardId)?.e ?? NO_EPOCH;
+  }
+
+  /** The operations of the board's current history still in its log, in seq order. */
+  log(): BoardOp[] {
+    return (this.save().get(this.boardId)?.log ?? []).map((entry) => JSON.parse(entry) as BoardOp);
+  }
+
+  /** The seqs at which the board's earlier epochs ended: where its history may have lost what followed. */
+  bases(): number[] {
+    return (this.save().get(this.boardId)?.chain ?? []).map(([, base]) => base);
   }
 
   /** Every connected link's next thing to do: process a request, or deliver a message. */
@@ -110,6 +127,7 @@ export class FakeService {
   private broadcast(written: Written): void {
     const ops = JSON.parse(written.ops) as BoardOp[];
     if (ops.length === 0) return;
+    this.history.push(...ops);
     for (const link of this.links) if (link.joined) link.push((events) => events.ops({ e: written.e, ops }));
   }
 

@@ -170,7 +170,7 @@ export function tuple(fields: {
     n = 0,
     d = "",
   } = fields;
-  return [s, g, o, v, i, u, t, z, ...box, "#000000", 2, "", n, d];
+  return [s, g, o, v, i, u, t, z, ...box, "#000000", 2, "", n, d, s];
 }
 
 /** Lets promise callbacks run (the pending store's load). */

@@ -63,7 +63,7 @@ async function draw(page: Page, y = 100): Promise<string[]> {
   return ids;
 }
 
-const shape: NewElement = { t: "r", b: [0, 0, 100, 100], c: "#000000", sw: 2, f: "" };
+const shape: NewElement = { t: "r", b: [0, 0, 100, 100], c: "#000000", sw: 2, f: "", d: "" };
 const shown = (page: Page, ids: readonly string[]) => ids.map((id) => page.session.element(id) !== undefined);
 
 test("undoing a line hides it for everyone; redo shows it again", async () => {

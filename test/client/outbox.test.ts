@@ -101,8 +101,8 @@ test("a refused line is dropped whole and erased where it may be stored; told on
   const first = box.next(4)!;
   box.extend(samples(3, 2));
   const second = box.next(4)!;
-  expect(box.refuse(first)).toEqual({ ids: [id], element: true });
-  expect(box.refuse(second)).toBeUndefined();
+  expect(box.refuse(first, true)).toEqual({ ids: [id], element: true });
+  expect(box.refuse(second, true)).toBeUndefined();
   // Samples drawn after the refusal go nowhere.
   box.extend(samples(5, 2));
   box.end();

@@ -271,7 +271,7 @@ describe("the outbox", () => {
   test("a write refused for now goes again after an exponential backoff with jitter; the whole outbox waits", () => {
     const h = start();
     joinWith(h, "E1", 0, []);
-    const [id] = h.session.create([{ t: "r", b: [0, 0, 10, 10], c: "#000000", sw: 2, f: "" }]);
+    const [id] = h.session.create([{ t: "r", b: [0, 0, 10, 10], c: "#000000", sw: 2, f: "", d: "" }]);
     h.transport.next("add").answer({ ok: false, code: "rate_limited", error: "slow down" });
     h.session.erase([id as string]);
     expect(h.transport.pending).toHaveLength(0);
@@ -287,7 +287,7 @@ describe("the outbox", () => {
   test("a full store: told once, and retried slowly", () => {
     const h = start();
     joinWith(h, "E1", 0, []);
-    h.session.create([{ t: "r", b: [0, 0, 10, 10], c: "#000000", sw: 2, f: "" }]);
+    h.session.create([{ t: "r", b: [0, 0, 10, 10], c: "#000000", sw: 2, f: "", d: "" }]);
     h.transport.next("add").answer({ ok: false, code: "storage_full", error: "full" });
     h.clock.advance(22_499); // (0.5 + 0.5 / 2) × 30 s
     expect(h.transport.pending).toHaveLength(0);
@@ -356,7 +356,7 @@ describe("rotation and view-only", () => {
     h.transport.next("join").answer(ok({ e: "E1", s: 0, you: { ...ADA, edit: false } }, { ops: [] }));
     expect(h.session.canEdit).toBe(false);
     expect(h.session.begin([0, 0, 0], { c: "#000000", sw: 2 })).toBeUndefined();
-    expect(h.session.create([{ t: "r", b: [0, 0, 1, 1], c: "#000000", sw: 1, f: "" }])).toEqual([]);
+    expect(h.session.create([{ t: "r", b: [0, 0, 1, 1], c: "#000000", sw: 1, f: "", d: "" }])).toEqual([]);
     h.session.erase(["x".repeat(16)]);
     expect(h.session.clear()).resolves.toMatchObject({ ok: false, code: "forbidden" });
     expect(h.transport.sent.map((request) => request.name)).toEqual(["join"]);
@@ -440,7 +440,7 @@ describe("epochs", () => {
   test("this page's own acknowledged element, lost with the store before the page saw it, is healed", () => {
     const h = start();
     joinWith(h, "E1", 1, [tuple({ s: 1, i: "a" })]);
-    const [id] = h.session.create([{ t: "e", b: [1, 2, 3, 4], c: "#000000", sw: 2, f: "#ffffff" }]);
+    const [id] = h.session.create([{ t: "e", b: [1, 2, 3, 4], c: "#000000", sw: 2, f: "#ffffff", d: "" }]);
     h.transport.next("add").answer({ ok: true, s: 2 });
     // Its broadcast was lost with the store; the new epoch's base is 1.
     h.transport.on().head({ e: "E2", s: 1 });
