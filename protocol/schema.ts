@@ -108,13 +108,15 @@ export const MAX_NAME_LENGTH = 40;
  * invisible filler characters, at most two combining marks on one character. Empty when nothing visible is left.
  */
 export function normalizeName(raw: string): string {
+  // Marks are counted decomposed (é is e and one mark), then composed again.
   return raw
-    .normalize("NFC")
+    .normalize("NFD")
     .replace(/\s+/gu, " ")
     .replace(INVISIBLE, "")
     .replace(MARK_PILES, "$1")
     .replace(/ {2,}/g, " ")
-    .trim();
+    .trim()
+    .normalize("NFC");
 }
 
 /** Characters as people count them, near enough: code points. */

@@ -1,36 +1,41 @@
 /**
- * Coalesces this instance's writes to each board: one store call in flight per board, at most one call of strokes
- * started per `minIntervalMs`, and the strokes that arrive meanwhile go together in the next one, then out in one
- * broadcast. A
- * quiet board adds no delay (its write goes at once); a busy one costs at most one store call and one message per
- * interval (or per round trip to Redis, if longer), however many strokes arrived, which is what bounds the frames
- * every client of a busy board receives: a client that sends one event per pointer sample (60 a second) makes no
- * more frames for the board's other clients than one that batches.
+ * Each board's writes on this instance, in arrival order, one store call in flight per board. Adds and appends that
+ * arrive while a call is in flight go together in the next one (each still takes its own seq and is stored before
+ * anyone hears of it), and what one call stored goes out in one broadcast.
  *
- * Writes run in arrival order. Consecutive strokes go in one call (each still takes its own seq, and is
- * stored before anyone hears of it); any other write runs alone.
+ * Pacing: a board's draw calls take tokens from a bucket of `burst` calls refilled at one per `intervalMs`. A quiet
+ * board's write goes at once (nothing in flight, tokens left); only a board that keeps writing faster than one call
+ * per interval waits for its next token, and what arrives meanwhile goes in that call. That bounds the frames a busy
+ * board's clients receive (one per interval, whatever the number of drawers) without delaying anyone when it is
+ * quiet. Erasures, edits and clears are not paced (they come at human speed) but still wait for the call in flight.
  */
-import type { StrokeInput } from "../protocol/events";
-import {
-  strokeBody,
-  type AddOutcome,
-  type BoardStore,
-  type ClearOutcome,
-  type UnclearOutcome,
-  type Written,
+import type { AppendInput, ElementInput } from "../protocol/events";
+import type {
+  BoardStore,
+  ClearOutcome,
+  DrawItem,
+  DrawOutcome,
+  EditItem,
+  EditOutcome,
+  UnclearOutcome,
+  Written,
 } from "./store/board-store";
 
-export type WriteJob =
-  | { kind: "stroke"; user: string; input: StrokeInput }
-  | { kind: "visibility"; user: string; changes: readonly (readonly [string, number])[] }
-  | { kind: "clear"; user: string }
-  | { kind: "unclear"; user: string; of: number };
+export type AddJob = { kind: "add"; user: string; element: ElementInput };
+export type AppendJob = { kind: "append"; user: string; points: AppendInput };
+export type VisibilityJob = { kind: "visibility"; user: string; ids: readonly string[]; show: boolean };
+export type EditJob = { kind: "edit"; user: string; items: readonly EditItem[] };
+export type ClearJob = { kind: "clear"; user: string };
+export type UnclearJob = { kind: "unclear"; user: string; of: number };
+export type WriteJob = AddJob | AppendJob | VisibilityJob | EditJob | ClearJob | UnclearJob;
 
-export type WriteResult =
-  | { kind: "stroke"; e: string; outcome: AddOutcome }
-  | { kind: "visibility"; e: string; s: number }
-  | { kind: "clear"; e: string; s: number; outcome: ClearOutcome }
-  | { kind: "unclear"; e: string; s: number; outcome: UnclearOutcome };
+/** What a write did. `bytes`: of the operations it stored, which every listener receives. */
+export type DrawResult = { e: string; outcome: DrawOutcome };
+export type VisibilityResult = { e: string; s: number; bytes: number };
+export type EditResult = { e: string; s: number; bytes: number; outcome: EditOutcome };
+export type ClearResult = { e: string; s: number; outcome: ClearOutcome };
+export type UnclearResult = { e: string; s: number; outcome: UnclearOutcome };
+type WriteResult = DrawResult | VisibilityResult | EditResult | ClearResult | UnclearResult;
 
 export interface BoardWriterOptions {
   store: BoardStore;
@@ -38,14 +43,17 @@ export interface BoardWriterOptions {
   broadcast(board: string, e: string, ops: string): void;
   /** A store call gave the board a new epoch (new board, or a store that may have lost writes). */
   onRotated?(board: string, e: string): void;
-  /** Most strokes in one store call. */
+  /** Most adds and appends in one store call. */
   maxBatch: number;
-  /** Least time between the starts of two store calls of one board; 0: each call as soon as the last one ends. */
-  minIntervalMs: number;
-  /** True while clears of `board` should delete at once rather than keep strokes for an undo (its store is nearly full). */
+  /** A board's draw calls once its burst is spent: one per interval. 0: no pacing. */
+  intervalMs: number;
+  /** Draw calls a board may make at once before pacing starts. */
+  burst: number;
+  /** True while clears of `board` should delete at once rather than keep elements for an undo (its store is nearly full). */
   clearsDelete(board: string): boolean;
   /** Resolves once the writes made so far to `board` are on its replicas (REDIS_WAIT_REPLICAS); absent: acknowledge at once. */
   replicated?(board: string): Promise<unknown>;
+  now?: () => number;
 }
 
 interface Queued {
@@ -54,93 +62,155 @@ interface Queued {
   reject(error: unknown): void;
 }
 
+interface BoardQueue {
+  queue: Queued[];
+  busy: boolean;
+  /** Draw calls available now, and when that was last worked out. */
+  tokens: number;
+  countedAt: number;
+  /** Set while the next draw call waits for its token. */
+  timer: NodeJS.Timeout | undefined;
+  /** Set while an idle board waits for its bucket to fill, to be forgotten. */
+  forget: NodeJS.Timeout | undefined;
+}
+
+const isDraw = (job: WriteJob): job is AddJob | AppendJob => job.kind === "add" || job.kind === "append";
+
 export class BoardWriter {
-  private readonly queues = new Map<string, Queued[]>();
-  /** Store calls made and strokes they carried, for the metrics. */
-  readonly counters = { calls: 0, strokes: 0 };
+  private readonly boards = new Map<string, BoardQueue>();
+  private readonly now: () => number;
+  /** Store calls made and adds and appends they carried, for the metrics. */
+  readonly counters = { calls: 0, items: 0 };
 
-  constructor(private readonly options: BoardWriterOptions) {}
+  constructor(private readonly options: BoardWriterOptions) {
+    this.now = options.now ?? (() => performance.now());
+  }
 
+  write(board: string, job: AddJob | AppendJob): Promise<DrawResult>;
+  write(board: string, job: VisibilityJob): Promise<VisibilityResult>;
+  write(board: string, job: EditJob): Promise<EditResult>;
+  write(board: string, job: ClearJob): Promise<ClearResult>;
+  write(board: string, job: UnclearJob): Promise<UnclearResult>;
   write(board: string, job: WriteJob): Promise<WriteResult> {
     return new Promise((resolve, reject) => {
-      const queue = this.queues.get(board);
-      if (queue) {
-        queue.push({ job, resolve, reject });
-        return;
+      let state = this.boards.get(board);
+      if (!state) {
+        const [tokens, countedAt] = [this.options.burst, this.now()];
+        state = { queue: [], busy: false, tokens, countedAt, timer: undefined, forget: undefined };
+        this.boards.set(board, state);
       }
-      this.queues.set(board, [{ job, resolve, reject }]);
-      void this.drain(board);
+      clearTimeout(state.forget);
+      state.forget = undefined;
+      state.queue.push({ job, resolve, reject });
+      this.pump(board, state);
     });
   }
 
-  private async drain(board: string): Promise<void> {
-    const queue = this.queues.get(board) as Queued[];
-    // The board stays busy until its interval is over, so that writes arriving meanwhile wait and go together.
-    while (queue.length > 0) {
-      const started = Date.now();
-      const batch = this.takeBatch(queue);
-      try {
-        const results = await this.run(
-          board,
-          batch.map((queued) => queued.job),
-        );
-        batch.forEach((queued, index) => queued.resolve(results[index] as WriteResult));
-      } catch (error) {
-        for (const queued of batch) queued.reject(error);
+  /** Starts the next call of `board` if it may go now, or when its next token comes. */
+  private pump(board: string, state: BoardQueue): void {
+    const head = state.queue[0];
+    if (state.busy || state.timer !== undefined) return;
+    if (!head) {
+      // Forget a board once its bucket is full again: a new write then starts from a full bucket, as it would here.
+      if (this.refill(state) >= this.options.burst) this.boards.delete(board);
+      else {
+        state.forget = setTimeout(() => this.pump(board, state), this.wait(state, this.options.burst));
+        state.forget.unref();
       }
-      // Strokes come at pointer rate and are what the interval bounds; an erase, a restore or a clear goes at once.
-      const rest = started + this.options.minIntervalMs - Date.now();
-      if (rest > 0 && batch[0]?.job.kind === "stroke" && (queue.length === 0 || queue[0]?.job.kind === "stroke")) {
-        await new Promise((resolve) => setTimeout(resolve, rest));
-      }
+      return;
     }
-    this.queues.delete(board);
+    if (isDraw(head.job) && this.options.intervalMs > 0) {
+      if (this.refill(state) < 1) {
+        state.timer = setTimeout(
+          () => {
+            state.timer = undefined;
+            this.pump(board, state);
+          },
+          this.wait(state, 1),
+        );
+        return;
+      }
+      state.tokens -= 1;
+    }
+    void this.drain(board, state);
+  }
+
+  private refill(state: BoardQueue): number {
+    const now = this.now();
+    const { intervalMs, burst } = this.options;
+    state.tokens = intervalMs > 0 ? Math.min(burst, state.tokens + (now - state.countedAt) / intervalMs) : burst;
+    state.countedAt = now;
+    return state.tokens;
+  }
+
+  /** Milliseconds until the bucket holds `tokens`. */
+  private wait(state: BoardQueue, tokens: number): number {
+    return Math.max(1, Math.ceil((tokens - state.tokens) * this.options.intervalMs));
+  }
+
+  private async drain(board: string, state: BoardQueue): Promise<void> {
+    state.busy = true;
+    const batch = this.takeBatch(state.queue);
+    try {
+      const results = await this.run(board, batch);
+      batch.forEach((queued, index) => queued.resolve(results[index] as WriteResult));
+    } catch (error) {
+      for (const queued of batch) queued.reject(error);
+    }
+    state.busy = false;
+    this.pump(board, state);
   }
 
   private takeBatch(queue: Queued[]): Queued[] {
-    if (queue[0]?.job.kind !== "stroke") return queue.splice(0, 1);
+    const first = queue[0] as Queued;
+    if (!isDraw(first.job)) return queue.splice(0, 1);
     let count = 1;
-    while (count < queue.length && count < this.options.maxBatch && queue[count]?.job.kind === "stroke") count += 1;
+    while (count < queue.length && count < this.options.maxBatch && isDraw((queue[count] as Queued).job)) count += 1;
     return queue.splice(0, count);
   }
 
-  private async run(board: string, jobs: readonly WriteJob[]): Promise<WriteResult[]> {
+  private async run(board: string, batch: readonly Queued[]): Promise<WriteResult[]> {
     const { store } = this.options;
-    const first = jobs[0] as WriteJob;
+    const job = (batch[0] as Queued).job;
     this.counters.calls += 1;
     let written: Written;
     let results: WriteResult[];
-    switch (first.kind) {
-      case "stroke": {
-        const strokes = jobs as Extract<WriteJob, { kind: "stroke" }>[];
-        this.counters.strokes += strokes.length;
-        const added = await store.addStrokes(
-          board,
-          first.user,
-          strokes.map(({ input, user }) => ({
-            id: input.id,
-            body: strokeBody(input, input.u ?? user),
-            v: input.v ?? 0,
-          })),
+    switch (job.kind) {
+      case "add":
+      case "append": {
+        const items = batch.flatMap(({ job: item }): DrawItem[] =>
+          item.kind === "add"
+            ? [{ kind: "add", user: item.user, element: item.element }]
+            : item.kind === "append"
+              ? [{ kind: "append", user: item.user, points: item.points }]
+              : [],
         );
-        written = added;
-        results = added.outcomes.map((outcome) => ({ kind: "stroke", e: added.e, outcome }));
+        this.counters.items += items.length;
+        const drawn = await store.draw(board, items);
+        written = drawn;
+        results = drawn.outcomes.map((outcome) => ({ e: drawn.e, outcome }));
         break;
       }
       case "visibility":
-        written = await store.setVisibility(board, first.user, first.changes);
-        results = [{ kind: "visibility", e: written.e, s: written.s }];
+        written = await store.setVisibility(board, job.user, job.ids, job.show);
+        results = [{ e: written.e, s: written.s, bytes: opsBytes(written) }];
         break;
+      case "edit": {
+        const edited = await store.edit(board, job.user, job.items);
+        written = edited;
+        results = [{ e: edited.e, s: edited.s, bytes: opsBytes(edited), outcome: edited.outcome }];
+        break;
+      }
       case "clear": {
-        const cleared = await store.clear(board, first.user, this.options.clearsDelete(board));
+        const cleared = await store.clear(board, job.user, this.options.clearsDelete(board));
         written = cleared;
-        results = [{ kind: "clear", e: cleared.e, s: cleared.s, outcome: cleared.outcome }];
+        results = [{ e: cleared.e, s: cleared.s, outcome: cleared.outcome }];
         break;
       }
       case "unclear": {
-        const undone = await store.unclear(board, first.user, first.of);
+        const undone = await store.unclear(board, job.user, job.of);
         written = undone;
-        results = [{ kind: "unclear", e: undone.e, s: undone.s, outcome: undone.outcome }];
+        results = [{ e: undone.e, s: undone.s, outcome: undone.outcome }];
         break;
       }
     }
@@ -150,3 +220,6 @@ export class BoardWriter {
     return results;
   }
 }
+
+/** Bytes of the operations a call stored (the JSON array without its brackets). */
+const opsBytes = (written: Written) => (written.ops === "[]" ? 0 : written.ops.length - 2);

@@ -3,6 +3,7 @@
  * the process with a message naming the variable. Nothing here is ever logged whole (it holds the Redis password).
  */
 import { z } from "zod";
+import { MAX_LINE_BYTES, MAX_TEXT_LENGTH } from "../protocol/events";
 
 const DAY_SECONDS = 24 * 60 * 60;
 const KIB = 1_024;
@@ -96,10 +97,13 @@ const envSchema = z
       .pipe(z.union([z.tuple([z.literal("*")]), z.array(origin)]))
       .optional(),
     REQUEST_TIMEOUT_SECONDS: integer(1, 3600, 3600),
-    MAX_STROKES_PER_BOARD: integer(1, 1_000_000, 100_000),
+    MAX_ELEMENTS_PER_BOARD: integer(1, 1_000_000, 100_000),
     MAX_BOARD_BYTES: integer(64 * KIB, 256 * MIB, 16 * MIB),
     BOARD_IDLE_TTL_SECONDS: integer(60, 365 * DAY_SECONDS, 30 * DAY_SECONDS),
-    MAX_POINTS_PER_STROKE: integer(1, 10_000, 1_000),
+    MAX_POINTS_PER_EVENT: integer(1, 10_000, 1_000),
+    // The protocol's limits are what clients keep to: a service may only lower them.
+    MAX_LINE_BYTES: integer(KIB, MAX_LINE_BYTES, MAX_LINE_BYTES),
+    MAX_TEXT_LENGTH: integer(1, MAX_TEXT_LENGTH, MAX_TEXT_LENGTH),
     MAX_IDS_PER_CHANGE: integer(1, 10_000, 1_000),
     CATCH_UP_PAGE_BYTES: integer(16 * KIB, 8 * MIB, MIB),
     CLEAR_INTERVAL_SECONDS: integer(0, 3_600, 10),
@@ -120,6 +124,7 @@ const envSchema = z
     BOARDS_PER_MINUTE: integer(1, 10_000, 10),
     CURSOR_INTERVAL_MS: integer(16, 5_000, 66),
     WRITE_INTERVAL_MS: integer(0, 1_000, 33),
+    WRITE_BURST: integer(1, 100, 3),
     CURSORS_PER_MESSAGE: integer(1, 1_000, 32),
     MAX_SOCKETS: integer(1, 100_000, 250),
     MAX_SOCKETS_PER_ADDRESS: integer(1, 100_000, 50),
@@ -238,11 +243,16 @@ export interface Config {
   /** Cloud Run's request timeout: the platform cuts every WebSocket at this age. */
   requestTimeoutMs: number;
   board: {
-    maxStrokes: number;
+    maxElements: number;
     maxBytes: number;
     idleTtlSeconds: number;
-    maxPointsPerStroke: number;
+    /** Points in one add or append of a line. */
+    maxPointsPerEvent: number;
     maxIdsPerChange: number;
+    /** Bytes of one line's encoded points. */
+    maxLineBytes: number;
+    /** Characters of one text or note. */
+    maxTextLength: number;
     /** Most bytes of stroke records in one catch-up answer (at least one page). */
     readBytes: number;
     clearIntervalMs: number;
@@ -263,8 +273,11 @@ export interface Config {
     boardsPerMinute: number;
   };
   cursorIntervalMs: number;
-  /** Least time between two store calls (and broadcasts) of one board on this instance (./board-writer.ts). */
-  writeIntervalMs: number;
+  /**
+   * A board's draw calls (and broadcasts) on this instance: `burst` at once, then one per `intervalMs` while it keeps
+   * writing (./board-writer.ts).
+   */
+  writePacing: { intervalMs: number; burst: number };
   /** Most cursor positions in one message; the rest wait for the next interval (./cursors.ts). */
   cursorsPerMessage: number;
   /** What one instance, and one client address, may hold open (./connection-limits.ts). */
@@ -344,11 +357,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, makeInstanceId: () => string)
       e.ALLOWED_ORIGINS === undefined ? "same-origin" : e.ALLOWED_ORIGINS[0] === "*" ? "*" : e.ALLOWED_ORIGINS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
     board: {
-      maxStrokes: e.MAX_STROKES_PER_BOARD,
+      maxElements: e.MAX_ELEMENTS_PER_BOARD,
       maxBytes: e.MAX_BOARD_BYTES,
       idleTtlSeconds: e.BOARD_IDLE_TTL_SECONDS,
-      maxPointsPerStroke: e.MAX_POINTS_PER_STROKE,
+      maxPointsPerEvent: e.MAX_POINTS_PER_EVENT,
       maxIdsPerChange: e.MAX_IDS_PER_CHANGE,
+      maxLineBytes: e.MAX_LINE_BYTES,
+      maxTextLength: e.MAX_TEXT_LENGTH,
       readBytes: e.CATCH_UP_PAGE_BYTES,
       clearIntervalMs: e.CLEAR_INTERVAL_SECONDS * 1000,
       undoClearMs: e.UNDO_CLEAR_SECONDS * 1000,
@@ -364,7 +379,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, makeInstanceId: () => string)
       boardsPerMinute: e.BOARDS_PER_MINUTE,
     },
     cursorIntervalMs: e.CURSOR_INTERVAL_MS,
-    writeIntervalMs: e.WRITE_INTERVAL_MS,
+    writePacing: { intervalMs: e.WRITE_INTERVAL_MS, burst: e.WRITE_BURST },
     cursorsPerMessage: e.CURSORS_PER_MESSAGE,
     connections: {
       maxSockets: e.MAX_SOCKETS,

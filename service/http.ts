@@ -7,8 +7,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import serveStatic from "serve-static";
 import { ID_PATTERN } from "../protocol/events";
-import { newBoardId } from "../protocol/random-id";
 import { servedOverHttps } from "./client-address";
+import { newBoard } from "./identity";
 
 export interface HttpDeps {
   /** Folder holding the built client (index.html and assets/). */
@@ -79,9 +79,13 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
     if (pathname === "/healthz") return send(res, 200, "ok\n");
     if (pathname === "/readyz") return deps.isReady() ? send(res, 200, "ready\n") : send(res, 503, "not ready\n");
 
-    // Every visit to the bare address starts a new board of its own: nobody lands on a board shared by every
-    // visitor, and a board's address is as hard to guess as its 128 random bits.
-    if (pathname === "/") return send(res, 302, "", { location: `/b/${newBoardId()}`, "cache-control": "no-cache" });
+    // Every visit to the bare address starts a new board of its own: nobody lands on a board shared by every visitor.
+    // The board's id (its view-only link) is derived from a random edit key, which travels in the fragment: the page
+    // reads it there, and no request (nor any log of one) ever carries it.
+    if (pathname === "/") {
+      const { board, editKey } = newBoard();
+      return send(res, 302, "", { location: `/b/${board}#edit=${editKey}`, "cache-control": "no-cache" });
+    }
 
     if (isBoardPath(pathname)) {
       if (!indexHtml) return send(res, 503, "the browser client is not built: run `npm run build`\n");

@@ -51,23 +51,29 @@ export interface RedisClientLike {
 }
 
 /** The store calls, one Lua script each on Redis. */
-export const STORE_SCRIPTS = ["add_strokes", "set_visibility", "clear", "unclear", "read", "presence"] as const;
+export const STORE_SCRIPTS = ["draw", "set_visibility", "edit", "clear", "unclear", "read", "presence"] as const;
 /** Kinds of operations a board's log holds. */
-export const OPERATION_KINDS = ["stroke", "visibility", "clear", "unclear"] as const;
-const CLIENT_EVENTS: ReadonlySet<string> = new Set([
+export const OPERATION_KINDS = ["add", "append", "visibility", "edit", "clear", "unclear"] as const;
+const CLIENT_EVENTS: ReadonlySet<string> = new Set<keyof ClientToServerEvents>([
   "join",
   "read",
-  "stroke",
+  "add",
+  "append",
   "erase",
   "restore",
+  "edit",
   "clear",
   "unclear",
   "cursor",
 ]);
-const ERROR_CODES: ReadonlySet<string> = new Set([
+const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "invalid",
+  "outdated",
   "not_joined",
+  "forbidden",
   "board_full",
+  "too_large",
+  "out_of_order",
   "storage_full",
   "rate_limited",
   "unavailable",
@@ -96,7 +102,7 @@ export class ServiceMetrics implements SocketMetrics {
 
   private readonly operations = new Counter({
     name: "whiteboard_operations_stored_total",
-    help: "Operations stored on boards by this instance, by kind (stroke, visibility, clear, unclear)",
+    help: "Operations stored on boards by this instance, by kind (add, append, visibility, edit, clear, unclear)",
     labelNames: ["kind"] as const,
     registers: [this.registry],
   });
@@ -119,9 +125,9 @@ export class ServiceMetrics implements SocketMetrics {
     labelNames: ["script"] as const,
     registers: [this.registry],
   });
-  private readonly strokesPerCall = new Histogram({
-    name: "whiteboard_strokes_per_store_call",
-    help: "Strokes carried by one add_strokes call: the writer's coalescing (count = calls, sum = strokes)",
+  private readonly itemsPerCall = new Histogram({
+    name: "whiteboard_draw_items_per_store_call",
+    help: "Adds and appends carried by one draw call: the writer's coalescing (count = calls, sum = items)",
     buckets: [1, 2, 4, 8, 16, 32, 64],
     registers: [this.registry],
   });
@@ -319,17 +325,24 @@ export class ServiceMetrics implements SocketMetrics {
       if (result.rotated) this.epochChanges.inc();
     };
     return {
-      addStrokes: async (board, user, strokes) => {
-        this.strokesPerCall.observe(strokes.length);
-        const written = await timed("add_strokes", () => store.addStrokes(board, user, strokes));
-        const stored = written.outcomes.filter((outcome) => outcome.kind === "stored").length;
-        if (stored > 0) this.operations.inc({ kind: "stroke" }, stored);
+      draw: async (board, items) => {
+        this.itemsPerCall.observe(items.length);
+        const written = await timed("draw", () => store.draw(board, items));
+        written.outcomes.forEach((outcome, index) => {
+          if (outcome.kind === "stored") this.operations.inc({ kind: items[index]?.kind === "add" ? "add" : "append" });
+        });
         rotated(written);
         return written;
       },
-      setVisibility: async (board, user, changes) => {
-        const written = await timed("set_visibility", () => store.setVisibility(board, user, changes));
+      setVisibility: async (board, user, ids, show) => {
+        const written = await timed("set_visibility", () => store.setVisibility(board, user, ids, show));
         if (written.ops !== "[]") this.operations.inc({ kind: "visibility" });
+        rotated(written);
+        return written;
+      },
+      edit: async (board, user, items) => {
+        const written = await timed("edit", () => store.edit(board, user, items));
+        if (written.outcome.kind === "stored") this.operations.inc({ kind: "edit" });
         rotated(written);
         return written;
       },

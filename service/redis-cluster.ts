@@ -21,6 +21,7 @@ import type { Logger } from "./logger";
 import type { RedisClientLike } from "./metrics";
 import { AccessTokenSource, fetchAccessToken } from "./redis-auth";
 import { boardKeys, boardScripts, type BoardScriptRunner } from "./store/redis-scripts";
+import { ConnectionReplicationId } from "./store/replication-id";
 import {
   COMMAND_TIMEOUT_MS,
   connectionDefaults,
@@ -33,6 +34,11 @@ export interface RedisBackend {
   kind: "standalone" | "cluster";
   /** The board scripts, each run on the node that holds its board. */
   scripts: BoardScriptRunner;
+  /**
+   * The store generation the scripts get (./store/redis-scripts.ts): one Redis's replication id, read once per
+   * connection; "" on a cluster, whose scripts read it themselves (docs/store.md says why).
+   */
+  generation(): Promise<string>;
   /** What the sharded adapter publishes with (SPUBLISH, PUBSUB SHARDNUMSUB) and subscribes with (SSUBSCRIBE). */
   publisher: unknown;
   subscriber: SubscribeClient;
@@ -99,9 +105,11 @@ export function createRedisBackend(config: RedisConfig, logger: Logger): RedisBa
 /** One Redis: everything on its two connections. */
 export function standaloneBackend(connections: RedisConnections): RedisBackend {
   const { commands, subscriber } = connections;
+  const replicationId = new ConnectionReplicationId(commands);
   return {
     kind: "standalone",
     scripts: commands,
+    generation: () => replicationId.current(),
     publisher: commands,
     subscriber: subscriber as unknown as SubscribeClient,
     roles: { commands, subscriber },
@@ -178,6 +186,7 @@ function clusterBackend(config: RedisConfig, logger: Logger, tokens: AccessToken
   return {
     kind: "cluster",
     scripts: retryingTryAgain(commands as unknown as BoardScriptRunner),
+    generation: async () => "",
     publisher: commands,
     subscriber: subscriber as unknown as SubscribeClient,
     roles: { commands: role(commands, commandsReady), subscriber: role(subscriber, subscriberReady) },

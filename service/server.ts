@@ -22,7 +22,7 @@ import { receivedBytes } from "./adapter";
 import { attachWhiteboard, boardRoom, type WhiteboardServer } from "./sockets";
 import { createStorage } from "./storage";
 
-/** Most strokes in one store call: bounds one Lua script's run (and so every other board's wait) to about a millisecond. */
+/** Most adds and appends in one store call: bounds one Lua script's run (and so every other board's wait). */
 const WRITE_BATCH = 64;
 
 export interface WhiteboardService {
@@ -82,7 +82,8 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
   const writer = new BoardWriter({
     store,
     maxBatch: WRITE_BATCH,
-    minIntervalMs: config.writeIntervalMs,
+    intervalMs: config.writePacing.intervalMs,
+    burst: config.writePacing.burst,
     // Parsed once per batch: the adapter carries structured data between instances.
     broadcast: (board, e, ops) => io.to(boardRoom(board)).emit("ops", { e, ops: JSON.parse(ops) as BoardOp[] }),
     onRotated: (board, e) => logger.info({ board, e }, "board has a new epoch"),

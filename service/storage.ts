@@ -56,7 +56,7 @@ export function createStorage(config: Config, logger: Logger): Storage {
   const memory = new MemoryWatch(() => redis.memoryInfo(), logger, MEMORY_POLL_MS);
   const { replicas, timeoutMs } = config.store.replication;
   return {
-    store: new RedisBoardStore(redis.scripts, boardLimits(config)),
+    store: new RedisBoardStore(redis.scripts, boardLimits(config), { generation: () => redis.generation() }),
     adapter: createBoardAdapter(redis.publisher, redis.subscriber, logger),
     shared: true,
     memory,
@@ -78,22 +78,28 @@ export function createStorage(config: Config, logger: Logger): Storage {
 
 /** How often each instance reads Redis's memory use. */
 const MEMORY_POLL_MS = 10_000;
-/** A page closes at 16 KiB: appending a stroke copies its page, so pages stay small. */
+/** A page closes at 16 KiB: an append rewrites its page's text, so pages stay small. */
 const PAGE_BYTES = 16 * 1024;
 /** The operation log keeps 256 KiB: a client that was away for a few minutes catches up from it. */
 const LOG_BYTES = 256 * 1024;
 /**
- * A snapshot's first answer (the join's) holds about 64 KiB, the newest strokes, so that a late joiner paints them
+ * A snapshot's first answer (the join's) holds about 64 KiB, the newest elements, so that a late joiner paints them
  * within a few tens of milliseconds; the rest follows in answers of CATCH_UP_PAGE_BYTES. Measured in Chromium on a
- * board of 100,000 strokes: first paint 40 to 64 ms after `join` instead of 210 to 580 ms with a first answer of 1 MiB.
+ * board of 100,000 strokes (protocol 1): first paint 40 to 64 ms after `join` instead of 210 to 580 ms with a first
+ * answer of 1 MiB.
  */
 const FIRST_READ_BYTES = 64 * 1024;
 
+/** The last eighth of a board's bytes is for finishing lines: one begun on a nearly full board is not cut short. */
+const APPEND_RESERVE_SHARE = 1 / 8;
+
 function boardLimits(config: Config): BoardLimits {
-  const { maxStrokes, maxBytes, readBytes, idleTtlSeconds, clearIntervalMs, undoClearMs } = config.board;
+  const { maxElements, maxBytes, maxLineBytes, readBytes, idleTtlSeconds, clearIntervalMs, undoClearMs } = config.board;
   return {
-    maxStrokes,
+    maxElements,
     maxBytes,
+    appendReserveBytes: Math.floor(maxBytes * APPEND_RESERVE_SHARE),
+    maxLineBytes,
     readBytes,
     firstReadBytes: FIRST_READ_BYTES,
     idleTtlSeconds,

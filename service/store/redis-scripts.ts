@@ -1,408 +1,765 @@
 /**
- * The Lua scripts that make every board operation atomic in Redis. ./board-layout.md-style summary (the
- * README's "Boards in Redis" section has the full description):
+ * The Lua scripts that make every board operation atomic in Redis. docs/store.md describes the layout, what each
+ * field costs and why; ./memory-board-store.ts is the readable reference of the same rules (the property tests hold
+ * the two to byte-identical answers). In brief:
  *
- *   wb:{b}:m  hash    e (epoch), gen (replication id it belongs to), s (last seq), n (records), bytes (record
- *                     bytes in pages), pg (open page), ob (open page bytes), lf (first seq in the log), lb (log
- *                     bytes), cl and ul (times of the last clear and of the last undo of one, ms)
- *   wb:{b}:g  hash    page state: L (live pages, ascending), k<p> (flip count: odd while a clear hides the
- *                     page), d<p> (dead records in the page, "seq:version"), z<p> (page bytes), a<p> (when a clear archived it),
- *                     c<seq> (the pages a clear flipped, "page:k,...")
- *   wb:{b}:p  hash    page -> its records, StrokeTuples (JSON arrays) joined by commas, closed at PAGE_BYTES
- *   wb:{b}:i  hash    stroke id -> "seq:page:version:state", state a (its version is version + k<page>), h
- *                     (hidden on its own), p (a version arrived before the stroke)
- *   wb:{b}:l  list    the operations since seq lf, as JSON, trimmed to LOG_BYTES: what a reconnecting client
- *                     reads instead of the whole board
- *   wb:{b}:pr hash    presence: instance -> "count:expiresAtMs"
+ *   w2:{b}:m  hash  e (epoch), gen (store generation), s (last seq), n (elements), by (record bytes), pg (open page),
+ *                   o (open page's text), L (live pages), lf (first seq in the log), lb (log bytes), cl and ul (times
+ *                   of the last clear and undo of one), pc (seq of the last clear deleted), hv (highest version),
+ *                   t (last TTL refresh), ch (earlier epochs "e:base,..."), cs (clears still undoable "seq:time,...")
+ *   w2:{b}:g  hash  k<p> (a page's flip count: odd while a clear hides it), f<p> (seq of its last flip),
+ *                   c<seq> (the pages a clear flipped, "page:k,...")
+ *   w2:{b}:p  hash  closed page -> its records (ElementTuples as JSON, joined by commas)
+ *   w2:{b}:i  hash  element id -> "seq:page"
+ *   w2:{b}:l  list  the operations since seq lf, as JSON: what a reconnecting client reads instead of the board
+ *   w2:{b}:pr hash  presence: instance -> "count:expiresAtMs"
  *
  * Every key has the hash tag {b}, so a Redis Cluster keeps a board on one shard and every script in one slot.
  *
- * Board identity: every script first compares the board's `gen` with the server's replication id
- * (`INFO replication` master_replid), which Redis changes on every restart and on every promotion of a replica.
- * A board written under another replication id may have lost its last writes, so the board takes a new epoch
- * (and its log restarts): clients holding the old epoch notice at their next message and re-read it.
+ * ARGV of every board script: [1] a fresh random epoch (used if the board is new or may have lost writes), [2] the
+ * store generation: the replication id of the connection's server, read once per connection by the caller (see
+ * ./replication-id.ts), or '' to read it here (`INFO replication`, as on a Redis Cluster), [3] the caller's clock (ms),
+ * [4] the idle TTL (s).
  */
 import { defineScript } from "redis";
 import type { CommandParser } from "@redis/client/dist/lib/client/parser";
 import type { ArrayReply, BlobStringReply, NumberReply } from "@redis/client/dist/lib/RESP/types";
+import { EPOCH_CHAIN, HEAL_VERSION_HEADROOM, LOG_TRIM_TO, TTL_REFRESH_MS } from "./board-store";
 
 export const boardKeys = (board: string) =>
-  [`wb:{${board}}:m`, `wb:{${board}}:g`, `wb:{${board}}:p`, `wb:{${board}}:i`, `wb:{${board}}:l`] as const;
-export const presenceKey = (board: string) => `wb:{${board}}:pr`;
+  [`w2:{${board}}:m`, `w2:{${board}}:g`, `w2:{${board}}:p`, `w2:{${board}}:i`, `w2:{${board}}:l`] as const;
+export const presenceKey = (board: string) => `w2:{${board}}:pr`;
 
-/** Status codes scripts return in place of a seq. */
-export const STATUS = { full: -1, rateLimited: -2, gone: -3, duplicate: -4 } as const;
+/** How an item of a draw call ended, in the scripts' replies. */
+export const DRAWN = {
+  stored: 1,
+  duplicate: 2,
+  full: 3,
+  tooLarge: 4,
+  outOfOrder: 5,
+  forbidden: 6,
+  invalid: 7,
+} as const;
+/** Outcomes of the other scripts. */
+export const STATUS = { stored: 0, unchanged: 1, rateLimited: 2, gone: 3, full: 4, invalid: 5 } as const;
 
-/**
- * Shared by every board script. ARGV[1]: a fresh random epoch, used if the board is new or its history may
- * have been rewritten; ARGV[2]: idle TTL in seconds. Leaves `meta` (the m fields, numbers parsed) and helpers.
- */
+/** Meta fields every board script reads (in this order); the draw script also reads `o`, the open page. */
+const META_FIELDS = ["e", "gen", "s", "n", "by", "pg", "L", "lf", "lb", "cl", "ul", "pc", "hv", "t", "ch", "cs"];
+
 const PRELUDE = `
 local M, G, P, I, L = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local gen = string.match(redis.call('INFO', 'replication'), 'master_replid:(%w+)') or '-'
-local raw = redis.call('HMGET', M, 'e', 'gen', 's', 'n', 'bytes', 'pg', 'ob', 'lf', 'lb', 'cl', 'ul')
-local meta = { e = raw[1], gen = raw[2], s = tonumber(raw[3]) or 0, n = tonumber(raw[4]) or 0,
-  bytes = tonumber(raw[5]) or 0, pg = tonumber(raw[6]) or 1, ob = tonumber(raw[7]) or 0,
-  lf = tonumber(raw[8]) or 1, lb = tonumber(raw[9]) or 0, cl = tonumber(raw[10]) or 0, ul = tonumber(raw[11]) or 0 }
-local ttl = ARGV[2]
-local exists = meta.e ~= false and meta.e ~= nil
-local rotated = false
--- Only writes create a board, so that reading made-up names costs the store nothing. Until then its epoch is "0".
-if not exists then meta.e = '0' end
-if exists and meta.gen ~= gen then
-  -- Same data, but it may lack the last writes: a new identity, and the log starts again.
-  redis.call('DEL', L)
-  meta.e, meta.lf, meta.lb = ARGV[1], meta.s + 1, 0
-  rotated = true
+local now, ttl = tonumber(ARGV[3]), ARGV[4]
+local gen = ARGV[2]
+if gen == '' then gen = string.match(redis.call('INFO', 'replication'), 'master_replid:(%w+)') or '-' end
+-- Integers as integers: Lua's own number format turns large ones into 1.2e+15.
+local function N(x) return string.format('%d', x) end
+
+local meta, exists, rotated, refresh, meta_dirty, open_dirty
+local function load_meta(with_open)
+  local fields = { ${META_FIELDS.map((field) => `'${field}'`).join(", ")} }
+  if with_open then fields[#fields + 1] = 'o' end
+  local raw = redis.call('HMGET', M, unpack(fields))
+  exists = raw[1] ~= false
+  meta = { e = raw[1] or '0', gen = raw[2] or '', s = tonumber(raw[3]) or 0, n = tonumber(raw[4]) or 0,
+    by = tonumber(raw[5]) or 0, pg = tonumber(raw[6]) or 1, L = raw[7] or '1', lf = tonumber(raw[8]) or 1,
+    lb = tonumber(raw[9]) or 0, cl = tonumber(raw[10]) or 0, ul = tonumber(raw[11]) or 0, pc = tonumber(raw[12]) or 0,
+    hv = tonumber(raw[13]) or 0, t = tonumber(raw[14]) or 0, ch = raw[15] or '', cs = raw[16] or '' }
+  if with_open then meta.o = raw[17] or '' end
+  rotated, refresh, meta_dirty, open_dirty = false, false, false, false
+  if exists and meta.gen ~= gen then
+    -- Same data, but it may lack its last writes: a new identity. The log and the seq stay (what came back is a
+    -- prefix of the history), and the old epoch is remembered with the seq it ended at.
+    local chain = {}
+    for entry in string.gmatch(meta.ch, '[^,]+') do chain[#chain + 1] = entry end
+    chain[#chain + 1] = meta.e .. ':' .. N(meta.s)
+    while #chain > ${EPOCH_CHAIN} do table.remove(chain, 1) end
+    meta.ch = table.concat(chain, ',')
+    meta.e, meta.gen = ARGV[1], gen
+    rotated, meta_dirty = true, true
+  end
 end
-local function ensure_board()
-  if exists then return end
-  -- A new board, or one the store lost: whatever else is left of it cannot be trusted.
-  redis.call('DEL', G, P, I, L)
-  meta.e = ARGV[1]
-  redis.call('HSET', G, 'L', '1')
-  exists, rotated = true, true
-end
-local function save_meta()
-  redis.call('HSET', M, 'e', meta.e, 'gen', gen, 's', meta.s, 'n', meta.n, 'bytes', meta.bytes,
-    'pg', meta.pg, 'ob', meta.ob, 'lf', meta.lf, 'lb', meta.lb, 'cl', meta.cl, 'ul', meta.ul)
-  for index = 1, 5 do redis.call('EXPIRE', KEYS[index], ttl) end
-end
+-- The idle TTL is refreshed at most once a minute (the keys' EXPIREs go at the end of the script, after its writes).
 local function touch()
-  if rotated then save_meta() elseif exists then for index = 1, 5 do redis.call('EXPIRE', KEYS[index], ttl) end end
+  if exists and math.abs(now - meta.t) >= ${TTL_REFRESH_MS} then
+    meta.t, refresh, meta_dirty = now, true, true
+  end
 end
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+local pages, page_dirty, deleted, flips, flip_seqs, index = {}, {}, {}, {}, {}, {}
+local function page_text(page)
+  if page == meta.pg then
+    if meta.o == nil then meta.o = redis.call('HGET', M, 'o') or '' end
+    return meta.o
+  end
+  local text = pages[page]
+  if text == nil then
+    text = redis.call('HGET', P, page) or ''
+    pages[page] = text
+  end
+  return text
 end
-local page_k = {}
+local function set_page(page, text)
+  if page == meta.pg then meta.o, open_dirty = text, true else pages[page], page_dirty[page] = text, true end
+end
+local function page_empty(page)
+  if page == meta.pg or pages[page] ~= nil then return page_text(page) == '' end
+  return redis.call('HSTRLEN', P, page) == 0
+end
 local function k_of(page)
-  local k = page_k[page]
+  if page == meta.pg then return 0 end
+  local k = flips[page]
   if k == nil then
     k = tonumber(redis.call('HGET', G, 'k' .. page)) or 0
-    page_k[page] = k
+    flips[page] = k
   end
   return k
 end
-local function parse_id(value)
-  local s, g, v, o = string.match(value, '^(%d+):(%d+):(%d+):(%a)$')
-  return { s = tonumber(s), g = tonumber(g), v = tonumber(v), o = o }
-end
-local function version_of(entry)
-  if entry.o == 'a' then return entry.v + k_of(entry.g) end
-  return entry.v
-end
-local function live_pages()
-  local pages = {}
-  for page in string.gmatch(redis.call('HGET', G, 'L') or '', '%d+') do pages[#pages + 1] = tonumber(page) end
-  return pages
-end
--- A record is known by "seq:version" (its version as written in it): a stroke shown again gets a new copy with a
--- higher version, possibly in the same page as its dead one.
-local function mark_dead(page, seq, version)
-  local field = 'd' .. page
-  local dead = redis.call('HGET', G, field)
-  local key = seq .. ':' .. version
-  redis.call('HSET', G, field, dead and (dead .. ',' .. key) or key)
-end
--- Deletes archived pages (cleared strokes kept for an undo), oldest first: every one archived before \`before\`,
--- then more until \`bytes\` more bytes and \`count\` more strokes fit the limits. Returns whether they fit.
-local function purge_archived(bytes, count, limits, before)
-  local fits = function() return meta.bytes + bytes <= limits.max_bytes and meta.n + count <= limits.max_strokes end
-  local fields = redis.call('HGETALL', G)
-  local archived = {}
-  for index = 1, #fields, 2 do
-    local page = string.match(fields[index], '^a(%d+)$')
-    if page then archived[#archived + 1] = { page = tonumber(page), at = tonumber(fields[index + 1]) } end
+local function flip_seq(page)
+  if page == meta.pg then return 0 end
+  local seq = flip_seqs[page]
+  if seq == nil then
+    seq = tonumber(redis.call('HGET', G, 'f' .. page)) or 0
+    flip_seqs[page] = seq
   end
-  table.sort(archived, function(x, y) return x.at < y.at or (x.at == y.at and x.page < y.page) end)
-  for _, item in ipairs(archived) do
-    if fits() and item.at >= before then break end
-    local text = redis.call('HGET', P, item.page) or ''
-    local dead = {}
-    for key in string.gmatch(redis.call('HGET', G, 'd' .. item.page) or '', '[%d:]+') do dead[key] = true end
-    -- Strokes whose only copy was here are gone for good: forget their ids (and stop counting them).
-    for seq, version, id in string.gmatch(text, '%[(%d+),%d+,(%d+),"([^"]+)"') do
-      if not dead[seq .. ':' .. version] then
-        redis.call('HDEL', I, id)
-        meta.n = meta.n - 1
-      end
+  return seq
+end
+local function index_of(id)
+  local entry = index[id]
+  if entry == nil then
+    entry = redis.call('HGET', I, id)
+    index[id] = entry
+  end
+  return entry
+end
+local function prefetch(ids)
+  local wanted = {}
+  for _, id in ipairs(ids) do if index[id] == nil then wanted[#wanted + 1] = id end end
+  if #wanted == 0 then return end
+  local entries = redis.call('HMGET', I, unpack(wanted))
+  for position, id in ipairs(wanted) do index[id] = entries[position] end
+end
+local function set_index(id, s, g)
+  local entry = N(s) .. ':' .. N(g)
+  redis.call('HSET', I, id, entry)
+  index[id] = entry
+end
+
+local function parse(text)
+  local f = {}
+  for part in string.gmatch(string.sub(text, 2, -2), '[^,]+') do f[#f + 1] = part end
+  local function str(value) return string.sub(value, 2, -2) end
+  return { s = tonumber(f[1]), g = tonumber(f[2]), o = tonumber(f[3]), v = tonumber(f[4]), i = str(f[5]),
+    u = str(f[6]), t = str(f[7]), z = tonumber(f[8]), x = tonumber(f[9]), y = tonumber(f[10]), w = tonumber(f[11]),
+    h = tonumber(f[12]), c = str(f[13]), sw = tonumber(f[14]), f = str(f[15]), n = tonumber(f[16]), d = str(f[17]),
+    l = tonumber(f[18]) }
+end
+local function format(r)
+  return '[' .. N(r.s) .. ',' .. N(r.g) .. ',' .. N(r.o) .. ',' .. N(r.v) .. ',"' .. r.i .. '","' .. r.u .. '","' ..
+    r.t .. '",' .. N(r.z) .. ',' .. N(r.x) .. ',' .. N(r.y) .. ',' .. N(r.w) .. ',' .. N(r.h) .. ',"' .. r.c ..
+    '",' .. N(r.sw) .. ',"' .. r.f .. '",' .. N(r.n) .. ',"' .. r.d .. '",' .. N(r.l) .. ']'
+end
+local function copy(r)
+  local out = {}
+  for name, value in pairs(r) do out[name] = value end
+  return out
+end
+
+local function version(rec)
+  if rec.o == 1 then return rec.v end
+  return rec.v + k_of(rec.g)
+end
+-- Gives rec version \`target\` and the visibility its parity says. True when the element must move to the open page:
+-- shown again while a clear hides its page.
+local function set_version(rec, target)
+  local k = k_of(rec.g)
+  if target % 2 == 1 then
+    -- Hidden: by its page's clear still (then an undo of the clear shows it), or on its own.
+    if rec.o == 0 and k % 2 == 1 then rec.v = target - k else rec.o, rec.v = 1, target end
+    return false
+  end
+  if k % 2 == 0 then
+    rec.o, rec.v = 0, target - k
+    return false
+  end
+  rec.o, rec.v = 0, target
+  return true
+end
+local function raise(v) if v > meta.hv then meta.hv = v end end
+
+local function find_at(entry)
+  if not entry then return nil end
+  local s, g = string.match(entry, '^(%d+):(%d+)$')
+  local text = page_text(tonumber(g))
+  local from = string.find(text, '[' .. s .. ',', 1, true)
+  if not from then return nil end
+  local to = string.find(text, ']', from, true)
+  local rec_text = string.sub(text, from, to)
+  return { rec = parse(rec_text), text = rec_text }
+end
+local function find(id) return find_at(index_of(id)) end
+
+local function close_open_page()
+  page_text(meta.pg)
+  pages[meta.pg], page_dirty[meta.pg] = meta.o, true
+  meta.pg = meta.pg + 1
+  meta.o, open_dirty = '', true
+  meta.L = meta.L .. ',' .. N(meta.pg)
+end
+-- Puts rec on the open page (a new one when it would pass page_bytes); returns its text.
+local function place(rec, page_bytes)
+  local open = page_text(meta.pg)
+  rec.g = meta.pg
+  local text = format(rec)
+  if open ~= '' and #open + 1 + #text > page_bytes then
+    close_open_page()
+    open = ''
+    rec.g = meta.pg
+    text = format(rec)
+  end
+  set_page(meta.pg, (open == '') and text or (open .. ',' .. text))
+  meta.by = meta.by + #text + 1
+  set_index(rec.i, rec.s, rec.g)
+  return text
+end
+-- Writes rec (changed from found) back: in place, or moved to the open page. Returns its text.
+local function rewrite(found, rec, move, page_bytes)
+  local page = page_text(found.rec.g)
+  local from = string.find(page, '[' .. N(rec.s) .. ',', 1, true)
+  local to = string.find(page, ']', from, true)
+  if move then
+    if from > 1 then page = string.sub(page, 1, from - 2) .. string.sub(page, to + 1)
+    elseif to < #page then page = string.sub(page, to + 2)
+    else page = '' end
+    set_page(found.rec.g, page)
+    meta.by = meta.by - #found.text - 1
+    return place(rec, page_bytes)
+  end
+  local text = format(rec)
+  set_page(rec.g, string.sub(page, 1, from - 1) .. text .. string.sub(page, to + 1))
+  meta.by = meta.by + #text - #found.text
+  return text
+end
+
+local function base_of(epoch)
+  for known, base in string.gmatch(meta.ch, '([^:,]+):(%d+)') do
+    if known == epoch then return tonumber(base) end
+  end
+  return nil
+end
+
+-- Only a stored operation creates a board, so that reading or erasing made-up ids stores nothing.
+local function ensure_board()
+  if exists then return end
+  -- Whatever is left of a board whose meta expired cannot be trusted. The placeholders make every key exist now, so
+  -- that the EXPIREs at the end of this script reach them all.
+  redis.call('DEL', G, P, I, L)
+  redis.call('HSET', G, '_', '')
+  redis.call('HSET', P, '_', '')
+  redis.call('HSET', I, '_', '')
+  meta.e, meta.gen = ARGV[1], gen
+  exists, rotated, meta_dirty = true, true, true
+  meta.t = -1e18
+  touch()
+end
+
+local function delete_page(page)
+  local text = page_text(page)
+  local ids = {}
+  for id in string.gmatch(text, '%[%-?%d+,%d+,[01],%-?%d+,"([^"]+)"') do
+    ids[#ids + 1] = id
+    index[id] = false
+    meta.n = meta.n - 1
+  end
+  for first = 1, #ids, 1000 do redis.call('HDEL', I, unpack(ids, first, math.min(first + 999, #ids))) end
+  if text ~= '' then meta.by = meta.by - #text - 1 end
+  redis.call('HDEL', P, page)
+  redis.call('HDEL', G, 'k' .. page, 'f' .. page)
+  pages[page], page_dirty[page], deleted[page], flips[page], flip_seqs[page] = '', nil, true, nil, nil
+  meta_dirty = true
+end
+-- Deletes the pages of every clear made before \`before\` (its undo window is over): the only way cleared elements leave
+-- the board, short of a hard clear. Never to make room: a full board refuses writes instead.
+local function purge_clears(before)
+  local kept = {}
+  for seq, at in string.gmatch(meta.cs, '(%d+):(%-?%d+)') do
+    if tonumber(at) < before then
+      for page in string.gmatch(redis.call('HGET', G, 'c' .. seq) or '', '(%d+):%d+') do delete_page(tonumber(page)) end
+      redis.call('HDEL', G, 'c' .. seq)
+      if tonumber(seq) > meta.pc then meta.pc = tonumber(seq) end
+      meta_dirty = true
+    else
+      kept[#kept + 1] = seq .. ':' .. at
     end
-    redis.call('HDEL', P, item.page)
-    redis.call('HDEL', G, 'a' .. item.page, 'd' .. item.page, 'z' .. item.page)
-    meta.bytes = meta.bytes - #text - 1
   end
-  return fits()
+  meta.cs = table.concat(kept, ',')
 end
--- Appends operations to the log, then drops the oldest until it fits in log_bytes.
+
+-- Appends operations to the log; past log_bytes, drops the oldest down to ${LOG_TRIM_TO} of it (keeping one). The log
+-- holds one entry per seq from lf to s.
 local function log_append(entries, log_bytes)
   if #entries == 0 then return end
   redis.call('RPUSH', L, unpack(entries))
   for _, entry in ipairs(entries) do meta.lb = meta.lb + #entry end
-  while meta.lb > log_bytes do
-    local dropped = redis.call('LPOP', L)
-    if not dropped then meta.lb = 0 break end
-    meta.lb = meta.lb - #dropped
-    meta.lf = meta.lf + 1
-  end
-end
--- The page a record of about \`size\` bytes goes to: the open page, unless that would pass page_bytes.
-local page_texts = {}
-local function place(size, page_bytes)
-  if meta.ob > 0 and meta.ob + size > page_bytes then
-    meta.pg = meta.pg + 1
-    meta.ob = 0
-    local live = redis.call('HGET', G, 'L')
-    redis.call('HSET', G, 'L', (live and live ~= '') and (live .. ',' .. meta.pg) or tostring(meta.pg))
-  end
-  return meta.pg
-end
-`;
-
-/** Serializes what PRELUDE's \`place\` decided: the record as stored, and its page's text grows by it. */
-const APPEND_RECORD = `
-local function append_record(seq, page, version, body)
-  local record = '[' .. seq .. ',' .. page .. ',' .. version .. ',' .. body .. ']'
-  local text = page_texts[page]
-  if text == nil then text = redis.call('HGET', P, page) or '' end
-  page_texts[page] = (text == '') and record or (text .. ',' .. record)
-  meta.ob = meta.ob + #record + 1
-  meta.bytes = meta.bytes + #record + 1
-  return record
-end
-local function flush_pages()
-  for page, text in pairs(page_texts) do
-    redis.call('HSET', P, page, text)
-    redis.call('HSET', G, 'z' .. page, #text)
-  end
-end
--- Shows or hides a stored stroke at version \`target\` (higher than its current one). Returns the h entry or
--- the restored record, or nil when the stroke cannot change (its page was purged).
-local function change(id, entry, target, limits)
-  if target % 2 == 1 then
-    if entry.o == 'a' then mark_dead(entry.g, entry.s, entry.v) end
-    redis.call('HSET', I, id, entry.s .. ':' .. entry.g .. ':' .. target .. ':h')
-    return 'h', '["' .. id .. '",' .. target .. ']'
-  end
-  local text = page_texts[entry.g] or redis.call('HGET', P, entry.g)
-  if not text then return nil end
-  local from = string.find(text, '[' .. entry.s .. ',', 1, true)
-  if not from then return nil end
-  local to = string.find(text, ']', from, true)
-  local body = string.match(string.sub(text, from, to), '^%[%d+,%d+,%d+,(.*)%]$')
-  local size = #body + 40
-  if meta.bytes + size > limits.max_bytes and not purge_archived(size, 0, limits, 0) then return nil end
-  if entry.o == 'a' then mark_dead(entry.g, entry.s, entry.v) end
-  local page = place(size, limits.page_bytes)
-  local record = append_record(entry.s, page, target, body)
-  redis.call('HSET', I, id, entry.s .. ':' .. page .. ':' .. target .. ':a')
-  return 'r', record
-end
-`;
-
-const LIMITS_FROM_ARGV = `
-local limits = { max_strokes = tonumber(ARGV[3]), max_bytes = tonumber(ARGV[4]), page_bytes = tonumber(ARGV[5]),
-  log_bytes = tonumber(ARGV[6]) }
-`;
-
-// ARGV[3..6]: limits; ARGV[7]: the acting user; then per stroke: id, body (`"i","u","c",w,"p"`, see strokeBody),
-// version. Returns {epoch, seq, rotated, ops JSON, then per stroke: seq or a STATUS}.
-const ADD_STROKES = `${PRELUDE}${APPEND_RECORD}${LIMITS_FROM_ARGV}
-local user = ARGV[7]
-ensure_board()
-local results, entries = {}, {}
-local h_entries, r_entries = {}, {}
-for index = 8, #ARGV, 3 do
-  local id, body, version = ARGV[index], ARGV[index + 1], tonumber(ARGV[index + 2])
-  local existing = redis.call('HGET', I, id)
-  local entry = existing and parse_id(existing)
-  if entry and entry.o ~= 'p' then
-    -- A resend (its ack was lost) or a client restoring what the store lacks: the version may be news.
-    if version > version_of(entry) then
-      local kind, item = change(id, entry, version, limits)
-      if kind == 'h' then h_entries[#h_entries + 1] = item elseif kind == 'r' then r_entries[#r_entries + 1] = item end
+  meta_dirty = true
+  if meta.lb <= log_bytes then return end
+  local target = math.floor(log_bytes * ${LOG_TRIM_TO})
+  local dropped = 0
+  while meta.lb > target and meta.s - meta.lf + 1 > 1 do
+    for _, entry in ipairs(redis.call('LRANGE', L, dropped, dropped + 99)) do
+      if meta.lb <= target or meta.s - meta.lf + 1 <= 1 then break end
+      meta.lb, meta.lf, dropped = meta.lb - #entry, meta.lf + 1, dropped + 1
     end
-    results[#results + 1] = ${STATUS.duplicate}
-    results[#results + 1] = entry.s
+  end
+  redis.call('LTRIM', L, dropped, -1)
+end
+
+local function save()
+  for page, text in pairs(pages) do
+    if page_dirty[page] and not deleted[page] then redis.call('HSET', P, page, text) end
+  end
+  if meta_dirty or open_dirty then
+    local values = { 'e', meta.e, 'gen', meta.gen, 's', N(meta.s), 'n', N(meta.n), 'by', N(meta.by), 'pg', N(meta.pg),
+      'L', meta.L, 'lf', N(meta.lf), 'lb', N(meta.lb), 'cl', N(meta.cl), 'ul', N(meta.ul), 'pc', N(meta.pc),
+      'hv', N(meta.hv), 't', N(meta.t), 'ch', meta.ch, 'cs', meta.cs }
+    if open_dirty then
+      values[#values + 1] = 'o'
+      values[#values + 1] = meta.o
+    end
+    redis.call('HSET', M, unpack(values))
+  end
+  if refresh then for index = 1, 5 do redis.call('EXPIRE', KEYS[index], ttl) end end
+end
+`;
+
+// ARGV[5..10]: most elements, most bytes, the bytes only appends may use, most bytes of a line, page bytes, log
+// bytes. Then items, each 'a' (add) user id t x y w h c sw f d heal-epoch ('' if not healing) v u n, or 'p' (append)
+// user id n d x y w h. Returns {epoch, seq, rotated, ops JSON, then per item: DRAWN status, seq, bytes}.
+const DRAW = `${PRELUDE}
+local limits = { max_elements = tonumber(ARGV[5]), max_bytes = tonumber(ARGV[6]), reserve = tonumber(ARGV[7]),
+  line_bytes = tonumber(ARGV[8]), page_bytes = tonumber(ARGV[9]), log_bytes = tonumber(ARGV[10]) }
+load_meta(true)
+touch()
+local items, adds = {}, {}
+local at = 11
+while at <= #ARGV do
+  if ARGV[at] == 'a' then
+    items[#items + 1] = { kind = 'a', user = ARGV[at + 1], id = ARGV[at + 2], t = ARGV[at + 3],
+      x = tonumber(ARGV[at + 4]), y = tonumber(ARGV[at + 5]), w = tonumber(ARGV[at + 6]), h = tonumber(ARGV[at + 7]),
+      c = ARGV[at + 8], sw = tonumber(ARGV[at + 9]), f = ARGV[at + 10], d = ARGV[at + 11], heal = ARGV[at + 12],
+      v = tonumber(ARGV[at + 13]), u = ARGV[at + 14], n = tonumber(ARGV[at + 15]) }
+    adds[#adds + 1] = ARGV[at + 2]
+    at = at + 16
   else
-    if entry then version = math.max(version, entry.v) end
-    local size = #body + 40
-    if (meta.n + 1 > limits.max_strokes or meta.bytes + size > limits.max_bytes) and not purge_archived(size, 1, limits, 0) then
-      results[#results + 1] = ${STATUS.full}
-      results[#results + 1] = 0
-    else
-      meta.s = meta.s + 1
-      meta.n = meta.n + 1
-      local page = place(size, limits.page_bytes)
-      local record = append_record(meta.s, page, version, body)
-      local state = 'a'
-      if version % 2 == 1 then
-        mark_dead(page, meta.s, version)
-        state = 'h'
-      end
-      redis.call('HSET', I, id, meta.s .. ':' .. page .. ':' .. version .. ':' .. state)
-      entries[#entries + 1] = '{"t":"s","s":' .. meta.s .. ',"r":' .. record .. '}'
-      results[#results + 1] = meta.s
-      results[#results + 1] = meta.s
-    end
+    items[#items + 1] = { kind = 'p', user = ARGV[at + 1], id = ARGV[at + 2], n = tonumber(ARGV[at + 3]),
+      d = ARGV[at + 4], x = tonumber(ARGV[at + 5]), y = tonumber(ARGV[at + 6]), w = tonumber(ARGV[at + 7]),
+      h = tonumber(ARGV[at + 8]) }
+    at = at + 9
   end
 end
-if #h_entries > 0 or #r_entries > 0 then
-  meta.s = meta.s + 1
-  entries[#entries + 1] = '{"t":"v","s":' .. meta.s .. ',"u":"' .. user .. '","h":[' .. table.concat(h_entries, ',') ..
-    '],"r":[' .. table.concat(r_entries, ',') .. ']}'
+prefetch(adds)
+
+local function fits_new(bytes)
+  return meta.n + 1 <= limits.max_elements and meta.by + bytes <= limits.max_bytes - limits.reserve
 end
-flush_pages()
+-- A healing client's version, at most ${HEAL_VERSION_HEADROOM} above the board's highest (same parity).
+local function capped(v)
+  local cap = meta.hv + ${HEAL_VERSION_HEADROOM}
+  if v <= cap then return v end
+  return cap - ((cap - v) % 2)
+end
+local function added(rec, text)
+  return ${DRAWN.stored}, '{"t":"a","s":' .. N(rec.s) .. ',"r":' .. text .. '}'
+end
+
+-- An element a healing client held that the board lacks: created as the client knew it, unless a clear made after
+-- the loss deleted it for good; hidden under the first clear still undoable made after the loss (its undo shows it, as
+-- it would have shown the element had it been there).
+local function heal_missing(item, rec)
+  local known = base_of(item.heal)
+  local base = known or 0
+  if meta.pc > base then return ${DRAWN.duplicate}, meta.s end
+  local target = capped(item.v)
+  -- The author as the client knew it only where the board knows that history; else the healer's own id.
+  if known then rec.u = item.u end
+  rec.n = (item.t == 'f') and item.n or 0
+  local page = nil
+  if target % 2 == 0 then
+    for seq in string.gmatch(meta.cs, '(%d+):%-?%d+') do
+      if tonumber(seq) > base then
+        for listed in string.gmatch(redis.call('HGET', G, 'c' .. seq) or '', '(%d+):%d+') do page = tonumber(listed) end
+        break
+      end
+    end
+  end
+  if page == nil then
+    rec.o, rec.v = (target % 2 == 1) and 1 or 0, target
+  else
+    rec.g, rec.o, rec.v = page, 0, target + 1 - k_of(page)
+  end
+  local text = format(rec)
+  if not fits_new(#text + 1) then return ${DRAWN.full} end
+  ensure_board()
+  meta.s, meta.n = rec.s, meta.n + 1
+  raise(version(rec))
+  if page == nil then return added(rec, place(rec, limits.page_bytes)) end
+  local current = page_text(page)
+  set_page(page, (current == '') and text or (current .. ',' .. text))
+  meta.by = meta.by + #text + 1
+  set_index(rec.i, rec.s, page)
+  return added(rec, text)
+end
+
+-- An element both hold: the healer's knowledge is taken only where nothing changed the element (or flipped its page)
+-- after the healer's history left the board's, and only if it is newer (a higher version).
+local function heal_existing(item, entry)
+  local found = find_at(entry)
+  local s = tonumber(string.match(entry, '^(%d+):'))
+  if not found then return ${DRAWN.duplicate}, s end
+  local base = base_of(item.heal) or 0
+  local target = capped(item.v)
+  local rec = found.rec
+  local changed = math.max(rec.l, flip_seq(rec.g))
+  if base == 0 or rec.t ~= item.t or changed > base or target <= version(rec) then return ${DRAWN.duplicate}, s end
+  local healed = copy(rec)
+  healed.x, healed.y, healed.w, healed.h, healed.c, healed.sw, healed.f, healed.d =
+    item.x, item.y, item.w, item.h, item.c, item.sw, item.f, item.d
+  healed.n = (item.t == 'f') and item.n or 0
+  healed.l = meta.s + 1
+  if meta.by + #format(healed) - #found.text > limits.max_bytes then return ${DRAWN.full} end
+  local move = set_version(healed, target)
+  meta.s = meta.s + 1
+  raise(target)
+  return ${DRAWN.stored}, '{"t":"a","s":' .. N(meta.s) .. ',"r":' .. rewrite(found, healed, move, limits.page_bytes) .. '}'
+end
+
+local function add(item)
+  local healing = item.heal ~= '' and item.heal ~= meta.e
+  local entry = index_of(item.id)
+  if entry then
+    if healing then return heal_existing(item, entry) end
+    return ${DRAWN.duplicate}, tonumber(string.match(entry, '^(%d+):'))
+  end
+  local s = meta.s + 1
+  local rec = { s = s, g = meta.pg, o = 0, v = 0, i = item.id, u = item.user, t = item.t, z = s, x = item.x,
+    y = item.y, w = item.w, h = item.h, c = item.c, sw = item.sw, f = item.f, n = 0, d = item.d, l = s }
+  if healing then return heal_missing(item, rec) end
+  if not fits_new(#format(rec) + 1) then return ${DRAWN.full} end
+  ensure_board()
+  meta.s, meta.n = s, meta.n + 1
+  return added(rec, place(rec, limits.page_bytes))
+end
+
+-- The sender's line: looked for in the open page first (where a line being drawn almost always is), then by id.
+local function find_line(user, id)
+  local open = page_text(meta.pg)
+  local pattern = '%[%d+,%d+,[01],%-?%d+,"' .. string.gsub(id, '%-', '%%-') .. '","' ..
+    string.gsub(user, '%-', '%%-') .. '","f",'
+  local from = string.find(open, pattern)
+  if not from then return find(id) end
+  local text = string.sub(open, from, string.find(open, ']', from, true))
+  return { rec = parse(text), text = text }
+end
+
+local function append(item)
+  local found = find_line(item.user, item.id)
+  if not found then return ${DRAWN.outOfOrder} end
+  local rec = found.rec
+  if rec.t ~= 'f' then return ${DRAWN.invalid} end
+  if rec.u ~= item.user then return ${DRAWN.forbidden} end
+  if item.n <= rec.n then return ${DRAWN.duplicate}, meta.s end
+  if item.n > rec.n + 1 then return ${DRAWN.outOfOrder} end
+  if #rec.d + #item.d > limits.line_bytes then return ${DRAWN.tooLarge} end
+  local grown = copy(rec)
+  grown.x, grown.y, grown.w, grown.h, grown.n, grown.d, grown.l =
+    item.x, item.y, item.w, item.h, item.n, rec.d .. item.d, meta.s + 1
+  local target = version(rec) + 2
+  set_version(grown, target)
+  if meta.by + #format(grown) - #found.text > limits.max_bytes then return ${DRAWN.full} end
+  meta.s = meta.s + 1
+  rewrite(found, grown, false, limits.page_bytes)
+  raise(target)
+  return ${DRAWN.stored}, '{"t":"p","s":' .. N(meta.s) .. ',"i":"' .. rec.i .. '","n":' .. N(item.n) .. ',"v":' ..
+    N(target) .. ',"d":"' .. item.d .. '","b":[' .. N(item.x) .. ',' .. N(item.y) .. ',' .. N(item.w) .. ',' ..
+    N(item.h) .. ']}'
+end
+
+local entries, results = {}, {}
+for _, item in ipairs(items) do
+  local status, detail
+  if item.kind == 'a' then status, detail = add(item) else status, detail = append(item) end
+  if status == ${DRAWN.stored} then
+    entries[#entries + 1] = detail
+    results[#results + 1] = status
+    results[#results + 1] = meta.s
+    results[#results + 1] = #detail
+  else
+    results[#results + 1] = status
+    results[#results + 1] = detail or 0
+    results[#results + 1] = 0
+  end
+end
 log_append(entries, limits.log_bytes)
-save_meta()
+save()
 local reply = { meta.e, meta.s, rotated and 1 or 0, '[' .. table.concat(entries, ',') .. ']' }
 for _, value in ipairs(results) do reply[#reply + 1] = value end
 return reply
 `;
 
-// ARGV[3..6]: limits; ARGV[7]: user; then pairs: stroke id, target version. Returns {epoch, seq, rotated, ops JSON}
-// (ops empty when nothing changed).
-const SET_VISIBILITY = `${PRELUDE}${APPEND_RECORD}${LIMITS_FROM_ARGV}
-local user = ARGV[7]
-ensure_board()
-local h_entries, r_entries = {}, {}
-for index = 8, #ARGV, 2 do
-  local id, target = ARGV[index], tonumber(ARGV[index + 1])
-  local existing = redis.call('HGET', I, id)
-  if not existing then
-    -- The stroke itself may still be on its way (a client restoring a store): remember the version.
-    redis.call('HSET', I, id, '0:0:' .. target .. ':p')
-  else
-    local entry = parse_id(existing)
-    if entry.o == 'p' then
-      if target > entry.v then redis.call('HSET', I, id, '0:0:' .. target .. ':p') end
-    elseif target > version_of(entry) then
-      local kind, item = change(id, entry, target, limits)
-      if kind == 'h' then h_entries[#h_entries + 1] = item elseif kind == 'r' then r_entries[#r_entries + 1] = item end
+// ARGV[5]: page bytes; [6]: log bytes; [7]: user; [8]: '1' to show, '0' to hide; then element ids.
+// Returns {epoch, seq, rotated, ops JSON} (ops empty when nothing changed).
+const SET_VISIBILITY = `${PRELUDE}
+local page_bytes, log_bytes, user, show = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8] == '1'
+load_meta(false)
+touch()
+local ops = '[]'
+if exists then
+  local ids = {}
+  for position = 9, #ARGV do ids[#ids + 1] = ARGV[position] end
+  prefetch(ids)
+  local s = meta.s + 1
+  local changed, moved = {}, {}
+  for _, id in ipairs(ids) do
+    local found = find(id)
+    if found then
+      local current = version(found.rec)
+      if current % 2 ~= (show and 0 or 1) then
+        local rec = copy(found.rec)
+        rec.l = s
+        local move = set_version(rec, current + 1)
+        local text = rewrite(found, rec, move, page_bytes)
+        if move then moved[#moved + 1] = text end
+        changed[#changed + 1] = '["' .. id .. '",' .. N(current + 1) .. ']'
+        raise(current + 1)
+      end
     end
   end
+  if #changed > 0 then
+    meta.s = s
+    local records = ''
+    if #moved > 0 then records = ',"r":[' .. table.concat(moved, ',') .. ']' end
+    local op = '{"t":"v","s":' .. N(s) .. ',"u":"' .. user .. '","x":[' .. table.concat(changed, ',') .. ']' ..
+      records .. '}'
+    log_append({ op }, log_bytes)
+    ops = '[' .. op .. ']'
+  end
 end
-local ops = '[]'
-if #h_entries > 0 or #r_entries > 0 then
-  meta.s = meta.s + 1
-  ops = '{"t":"v","s":' .. meta.s .. ',"u":"' .. user .. '","h":[' .. table.concat(h_entries, ',') ..
-    '],"r":[' .. table.concat(r_entries, ',') .. ']}'
-  log_append({ ops }, limits.log_bytes)
-  ops = '[' .. ops .. ']'
-end
-flush_pages()
-save_meta()
+save()
 return { meta.e, meta.s, rotated and 1 or 0, ops }
 `;
 
-// Runs even when Redis is out of memory: it deletes before it writes (archives past the undo window), and
-// what it writes is a few bytes of page state. ARGV[3..6]: limits; ARGV[7]: user; ARGV[8]: least ms between
-// clears of a board; ARGV[9]: how long a clear can be undone, ms; ARGV[10]: '1' to delete the cleared strokes at
-// once (the store is nearly full). Returns {epoch, seq, rotated, ops JSON, STATUS or 0}.
-const CLEAR = `#!lua flags=allow-oom
-${PRELUDE}${LIMITS_FROM_ARGV}
-local user, interval, undo_ms, hard = ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10] == '1'
-local now = now_ms()
-if not exists or now - meta.cl < interval then
-  touch()
-  return { meta.e, meta.s, rotated and 1 or 0, '[]', exists and ${STATUS.rateLimited} or 0 }
+// ARGV[5]: most bytes; [6]: the bytes only appends may use; [7]: log bytes; [8]: user; [9]: the edits, JSON
+// [[id, patch], ...]. Returns {epoch, seq, rotated, ops JSON, STATUS, index of an invalid edit, why}.
+const EDIT = `${PRELUDE}
+local max_bytes, reserve, log_bytes, user = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
+load_meta(false)
+touch()
+local DIRECTED, TEXTUAL, FILLED = { l = true, a = true }, { t = true, n = true }, { r = true, e = true, n = true }
+-- As kindProblem in protocol/schema.ts.
+local function kind_problem(kind, patch)
+  if not DIRECTED[kind] then
+    if (patch.w or 0) < 0 then return 'w: must not be negative for this kind' end
+    if (patch.h or 0) < 0 then return 'h: must not be negative for this kind' end
+  end
+  if patch.sw ~= nil then
+    if TEXTUAL[kind] and (patch.sw < 8 or patch.sw > 256) then return 'sw: must be a font size from 8 to 256' end
+    if not TEXTUAL[kind] and (patch.sw < 1 or patch.sw > 64) then return 'sw: must be a width from 1 to 64' end
+  end
+  if patch.f ~= nil and patch.f ~= '' and not FILLED[kind] then return 'f: must be "" for this kind' end
+  if patch.d ~= nil and not TEXTUAL[kind] then return 'd: only text and notes have text to edit' end
+  return nil
 end
-purge_archived(0, 0, limits, now - undo_ms)
+
+local function finish(status, index, why)
+  save()
+  return { meta.e, meta.s, rotated and 1 or 0, '[]', status, index or 0, why or '' }
+end
+if not exists then return finish(${STATUS.unchanged}) end
+local items = cjson.decode(ARGV[9])
+local ids = {}
+for _, item in ipairs(items) do ids[#ids + 1] = item[1] end
+prefetch(ids)
+local s = meta.s + 1
+-- First every patch, on copies: a request that does not fit changes nothing.
+local edited, order, applied = {}, {}, {}
+for position, item in ipairs(items) do
+  local id, patch = item[1], item[2]
+  local state = edited[id]
+  local found = state and state.found or find(id)
+  if found then
+    local rec = copy(state and state.rec or found.rec)
+    local problem = kind_problem(rec.t, patch)
+    if problem then return finish(${STATUS.invalid}, position - 1, problem) end
+    local fields = {}
+    for _, name in ipairs({ 'x', 'y', 'w', 'h', 'sw' }) do
+      if patch[name] ~= nil then
+        rec[name] = patch[name]
+        fields[#fields + 1] = '"' .. name .. '":' .. N(patch[name])
+      end
+    end
+    for _, name in ipairs({ 'c', 'f', 'd' }) do
+      if patch[name] ~= nil then
+        rec[name] = patch[name]
+        fields[#fields + 1] = '"' .. name .. '":"' .. patch[name] .. '"'
+      end
+    end
+    if patch.o ~= nil then
+      -- To the front: drawn as if made now; to the back: below everything moved back before.
+      rec.z = patch.o * s
+      fields[#fields + 1] = '"z":' .. N(rec.z)
+    end
+    local target = version(rec) + 2
+    set_version(rec, target)
+    rec.l = s
+    if not state then order[#order + 1] = id end
+    edited[id] = { found = found, rec = rec }
+    applied[#applied + 1] = '["' .. id .. '",' .. N(target) .. ',{' .. table.concat(fields, ',') .. '}]'
+  end
+end
+if #applied == 0 then return finish(${STATUS.unchanged}) end
+local growth = 0
+for _, id in ipairs(order) do growth = growth + #format(edited[id].rec) - #edited[id].found.text end
+if growth > 0 and meta.by + growth > max_bytes - reserve then return finish(${STATUS.full}) end
+for _, id in ipairs(order) do
+  rewrite(edited[id].found, edited[id].rec, false, 0)
+  raise(version(edited[id].rec))
+end
+meta.s = s
+local op = '{"t":"e","s":' .. N(s) .. ',"u":"' .. user .. '","x":[' .. table.concat(applied, ',') .. ']}'
+log_append({ op }, log_bytes)
+save()
+return { meta.e, meta.s, rotated and 1 or 0, '[' .. op .. ']', ${STATUS.stored}, 0, '' }
+`;
+
+// Runs even when Redis is out of memory: it deletes before it writes (clears past their undo window), and what it
+// writes is a few bytes of page state. ARGV[5]: log bytes; [6]: user; [7]: least ms between clears of a board; [8]: how
+// long a clear can be undone, ms; [9]: '1' to delete the cleared elements at once (the store is nearly full).
+// Returns {epoch, seq, rotated, ops JSON, STATUS}.
+const CLEAR = `#!lua flags=allow-oom
+${PRELUDE}
+local log_bytes, user, interval, undo_ms, hard = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]),
+  ARGV[9] == '1'
+load_meta(false)
+touch()
+local function finish(status, op)
+  save()
+  return { meta.e, meta.s, rotated and 1 or 0, op and ('[' .. op .. ']') or '[]', status }
+end
+if not exists then return finish(${STATUS.unchanged}) end
+if now - meta.cl < interval then return finish(${STATUS.rateLimited}) end
+purge_clears(now - undo_ms)
+local live = {}
+for page in string.gmatch(meta.L, '%d+') do live[#live + 1] = tonumber(page) end
+local any = false
+for _, page in ipairs(live) do
+  if not page_empty(page) then
+    any = true
+    break
+  end
+end
+if not any then return finish(${STATUS.unchanged}) end
+local s = meta.s + 1
 local flipped, spec = {}, {}
-for _, page in ipairs(live_pages()) do
-  if redis.call('HEXISTS', P, page) == 1 then
+for _, page in ipairs(live) do
+  if page_empty(page) then
+    -- Every record moved out of it (shown again elsewhere): nothing to keep.
+    if page ~= meta.pg then delete_page(page) end
+  else
+    if page == meta.pg then close_open_page() end
     local k = k_of(page) + 1
-    redis.call('HSET', G, 'k' .. page, k, 'a' .. page, now)
+    redis.call('HSET', G, 'k' .. page, k, 'f' .. page, s)
+    flips[page], flip_seqs[page] = k, s
     flipped[#flipped + 1] = '"' .. page .. '":' .. k
     spec[#spec + 1] = page .. ':' .. k
   end
 end
-if #flipped == 0 then
-  touch()
-  return { meta.e, meta.s, rotated and 1 or 0, '[]', 0 }
-end
-if meta.ob > 0 then
-  meta.pg = meta.pg + 1
-  meta.ob = 0
-end
-redis.call('HSET', G, 'L', tostring(meta.pg))
-meta.s = meta.s + 1
-meta.cl = now
-if hard then purge_archived(0, 0, limits, now + 1) end
-redis.call('HSET', G, 'c' .. meta.s, table.concat(spec, ','))
-local op = '{"t":"c","s":' .. meta.s .. ',"u":"' .. user .. '","k":{' .. table.concat(flipped, ',') .. '}}'
-log_append({ op }, limits.log_bytes)
-save_meta()
-return { meta.e, meta.s, rotated and 1 or 0, '[' .. op .. ']', 0 }
+meta.L = N(meta.pg)
+meta.s, meta.cl, meta_dirty = s, now, true
+redis.call('HSET', G, 'c' .. s, table.concat(spec, ','))
+meta.cs = (meta.cs == '') and (N(s) .. ':' .. N(now)) or (meta.cs .. ',' .. N(s) .. ':' .. N(now))
+if hard then purge_clears(math.huge) end
+local op = '{"t":"c","s":' .. N(s) .. ',"u":"' .. user .. '","k":{' .. table.concat(flipped, ',') .. '}}'
+log_append({ op }, log_bytes)
+return finish(${STATUS.stored}, op)
 `;
 
-// ARGV[3..6]: limits; ARGV[7]: user; ARGV[8]: the clear's seq; ARGV[9]: least ms between two undos (an undo right
-// after a clear is what users do, so it does not wait for the clear's interval).
-// Returns {epoch, seq, rotated, ops JSON, STATUS or 0}.
-const UNCLEAR = `${PRELUDE}${LIMITS_FROM_ARGV}
-local user, of, interval = ARGV[7], ARGV[8], tonumber(ARGV[9])
-local now = now_ms()
-if exists and now - meta.ul < interval then
-  touch()
-  return { meta.e, meta.s, rotated and 1 or 0, '[]', ${STATUS.rateLimited} }
+// ARGV[5]: log bytes; [6]: user; [7]: the clear's seq; [8]: least ms between two undos (an undo right after a clear is
+// what users do, so it does not wait for the clear's interval). Returns {epoch, seq, rotated, ops JSON, STATUS}.
+const UNCLEAR = `${PRELUDE}
+local log_bytes, user, of, interval = tonumber(ARGV[5]), ARGV[6], ARGV[7], tonumber(ARGV[8])
+load_meta(false)
+touch()
+local function finish(status, op)
+  save()
+  return { meta.e, meta.s, rotated and 1 or 0, op and ('[' .. op .. ']') or '[]', status }
 end
-local spec = exists and redis.call('HGET', G, 'c' .. of)
+if not exists then return finish(${STATUS.gone}) end
+if now - meta.ul < interval then return finish(${STATUS.rateLimited}) end
+local spec = redis.call('HGET', G, 'c' .. of)
+if not spec then return finish(${STATUS.gone}) end
+local s = meta.s + 1
+local live = {}
+for page in string.gmatch(meta.L, '%d+') do live[#live + 1] = tonumber(page) end
 local shown = {}
-local pages = live_pages()
-for page, k in string.gmatch(spec or '', '(%d+):(%d+)') do
-  if k_of(tonumber(page)) == tonumber(k) and redis.call('HEXISTS', P, page) == 1 then
-    redis.call('HSET', G, 'k' .. page, k + 1)
-    redis.call('HDEL', G, 'a' .. page)
+for page, k in string.gmatch(spec, '(%d+):(%d+)') do
+  page, k = tonumber(page), tonumber(k)
+  if k_of(page) == k and redis.call('HEXISTS', P, page) == 1 then
+    redis.call('HSET', G, 'k' .. page, k + 1, 'f' .. page, s)
     shown[#shown + 1] = '"' .. page .. '":' .. (k + 1)
-    pages[#pages + 1] = tonumber(page)
+    live[#live + 1] = page
   end
 end
-if #shown == 0 then
-  touch()
-  return { meta.e, meta.s, rotated and 1 or 0, '[]', ${STATUS.gone} }
-end
-table.sort(pages)
-redis.call('HSET', G, 'L', table.concat(pages, ','))
+if #shown == 0 then return finish(${STATUS.gone}) end
+table.sort(live)
+for position, page in ipairs(live) do live[position] = N(page) end
+meta.L = table.concat(live, ',')
 redis.call('HDEL', G, 'c' .. of)
-meta.s = meta.s + 1
-meta.ul = now
-local op = '{"t":"u","s":' .. meta.s .. ',"u":"' .. user .. '","of":' .. of .. ',"k":{' .. table.concat(shown, ',') .. '}}'
-log_append({ op }, limits.log_bytes)
-save_meta()
-return { meta.e, meta.s, rotated and 1 or 0, '[' .. op .. ']', 0 }
+local kept = {}
+for seq, at in string.gmatch(meta.cs, '(%d+):(%-?%d+)') do
+  if seq ~= of then kept[#kept + 1] = seq .. ':' .. at end
+end
+meta.cs = table.concat(kept, ',')
+meta.s, meta.ul, meta_dirty = s, now, true
+local op = '{"t":"u","s":' .. N(s) .. ',"u":"' .. user .. '","of":' .. of .. ',"k":{' .. table.concat(shown, ',') .. '}}'
+log_append({ op }, log_bytes)
+return finish(${STATUS.stored}, op)
 `;
 
-// Runs even when Redis is out of memory (a full store must still be readable). ARGV[3]: the client's epoch ('' if
-// none); ARGV[4]: after, or, when a snapshot continues, the seq it started at; ARGV[5]: snapshot cursor (pages below
-// it; 0 for the newest, or to read operations); ARGV[6]: byte budget of one answer. Returns {epoch, seq, rotated, 'ops', ops JSON} or {epoch, seq, rotated,
-// 'snapshot', next cursor (0 if none), then per page: id, k, dead records, text}.
+// Runs even when Redis is out of memory (a full store must still be readable). ARGV[5]: the client's epoch ('' if
+// none); [6]: after, or, when a snapshot continues, the seq it started at ('' if none); [7]: snapshot cursor (pages
+// below it; 0 for the newest, or to read operations); [8]: byte budget of one answer. Returns {epoch, seq, rotated,
+// base (-1: none), 'ops', ops JSON} or {epoch, seq, rotated, base, 'snapshot', next cursor (0 if none), then per page:
+// id, k, text}.
 const READ = `#!lua flags=allow-oom
 ${PRELUDE}
-local client_epoch, after, cursor, budget = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local named, after, cursor, budget = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+load_meta(false)
 touch()
--- Both need the log to still hold what followed \`after\`: the operations themselves, or what a snapshot that
--- started there must replay once its last page is read.
-local in_log = client_epoch == meta.e and after and after + 1 >= meta.lf and after <= meta.s
+save()
+-- A client of another epoch shares the board's history up to that epoch's base (0 when it is not known).
+local base = nil
+if named ~= '' and named ~= meta.e then base = base_of(named) or 0 end
+-- Operations, or the continuation of a snapshot, only while the log holds what followed.
+local in_log = named ~= '' and after ~= nil and after + 1 >= meta.lf and after <= (base or meta.s)
 if in_log and cursor == 0 then
   local entries = redis.call('LRANGE', L, after + 1 - meta.lf, -1)
-  return { meta.e, meta.s, rotated and 1 or 0, 'ops', '[' .. table.concat(entries, ',') .. ']' }
+  return { meta.e, meta.s, rotated and 1 or 0, base or -1, 'ops', '[' .. table.concat(entries, ',') .. ']' }
 end
 if not in_log or cursor == 0 then cursor = math.huge end
-local pages = live_pages()
-local reply = { meta.e, meta.s, rotated and 1 or 0, 'snapshot', 0 }
+local live = {}
+for page in string.gmatch(meta.L, '%d+') do live[#live + 1] = tonumber(page) end
+local reply = { meta.e, meta.s, rotated and 1 or 0, base or -1, 'snapshot', 0 }
 local used, last = 0, nil
-for index = #pages, 1, -1 do
-  local page = pages[index]
+for position = #live, 1, -1 do
+  local page = live[position]
   if page < cursor then
-    local text = redis.call('HGET', P, page)
-    if text then
+    local text = page_text(page)
+    if text ~= '' then
       if used >= budget then
-        reply[5] = last
+        reply[6] = last
         break
       end
       reply[#reply + 1] = page
       reply[#reply + 1] = k_of(page)
-      reply[#reply + 1] = redis.call('HGET', G, 'd' .. page) or ''
       reply[#reply + 1] = text
       used = used + #text
       last = page
@@ -412,25 +769,28 @@ end
 return reply
 `;
 
-// KEYS: the board's five keys, then its presence hash. ARGV[3]: instance id; ARGV[4]: this instance's count
-// ('' to only read); ARGV[5]: entry TTL ms. Each instance keeps one entry "count:expiresAtMs" (Redis's clock);
-// entries of instances that stopped refreshing (killed) expire. Returns {total count, board seq, epoch}.
+// KEYS: the board's five keys, then its presence hash. ARGV[5]: instance id; [6]: this instance's count ('' to only
+// read); [7]: entry TTL ms. Each instance keeps one entry "count:expiresAtMs" (Redis's clock); entries of instances
+// that stopped refreshing (killed) expire. Presence may give the board a new epoch (so that \`head\` tells clients of a
+// loss even when nobody writes), but does not keep the board alive. Returns {total count, board seq, epoch}.
 const PRESENCE = `${PRELUDE}
 local PR = KEYS[6]
-if rotated then save_meta() end
-local nowMs = now_ms()
-local entry_ttl = tonumber(ARGV[5])
-if ARGV[4] == '0' then
-  redis.call('HDEL', PR, ARGV[3])
-elseif ARGV[4] ~= '' then
-  redis.call('HSET', PR, ARGV[3], ARGV[4] .. ':' .. (nowMs + entry_ttl))
+load_meta(false)
+save()
+local clock = redis.call('TIME')
+local now_ms = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local entry_ttl = tonumber(ARGV[7])
+if ARGV[6] == '0' then
+  redis.call('HDEL', PR, ARGV[5])
+elseif ARGV[6] ~= '' then
+  redis.call('HSET', PR, ARGV[5], ARGV[6] .. ':' .. (now_ms + entry_ttl))
   redis.call('PEXPIRE', PR, entry_ttl)
 end
 local total = 0
 local entries = redis.call('HGETALL', PR)
 for i = 1, #entries, 2 do
-  local count, expiresAt = string.match(entries[i + 1], '^(%d+):(%d+)$')
-  if count and tonumber(expiresAt) > nowMs then
+  local count, expires_at = string.match(entries[i + 1], '^(%d+):(%d+)$')
+  if count and tonumber(expires_at) > now_ms then
     total = total + tonumber(count)
   else
     redis.call('HDEL', PR, entries[i])
@@ -456,8 +816,9 @@ function script<Reply>(source: string, keyCount: number) {
 type Mixed = ArrayReply<BlobStringReply | NumberReply>;
 
 export const boardScripts = {
-  wbAddStrokes: script<Mixed>(ADD_STROKES, 5),
+  wbDraw: script<Mixed>(DRAW, 5),
   wbSetVisibility: script<Mixed>(SET_VISIBILITY, 5),
+  wbEdit: script<Mixed>(EDIT, 5),
   wbClear: script<Mixed>(CLEAR, 5),
   wbUnclear: script<Mixed>(UNCLEAR, 5),
   wbRead: script<Mixed>(READ, 5),

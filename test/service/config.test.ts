@@ -15,7 +15,7 @@ function problems(env: Record<string, string>): string[] {
   throw new Error("expected a ConfigError");
 }
 
-test("defaults: port 8080, local Redis, same-origin, 60-minute timeout, 100,000 strokes and 16 MiB a board, 30 days", () => {
+test("defaults: port 8080, local Redis, same-origin, 60-minute timeout, 100,000 elements and 16 MiB a board, 30 days", () => {
   const config = load({});
   expect(config).toMatchObject({
     port: 8080,
@@ -27,11 +27,13 @@ test("defaults: port 8080, local Redis, same-origin, 60-minute timeout, 100,000 
     allowedOrigins: "same-origin",
     requestTimeoutMs: 3_600_000,
     board: {
-      maxStrokes: 100_000,
+      maxElements: 100_000,
       maxBytes: 16 * 2 ** 20,
       idleTtlSeconds: 30 * 24 * 3600,
-      maxPointsPerStroke: 1_000,
+      maxPointsPerEvent: 1_000,
       maxIdsPerChange: 1_000,
+      maxLineBytes: 16_384,
+      maxTextLength: 4_000,
       readBytes: 2 ** 20,
       clearIntervalMs: 10_000,
       undoClearMs: 3_600_000,
@@ -45,6 +47,7 @@ test("defaults: port 8080, local Redis, same-origin, 60-minute timeout, 100,000 
       boardsPerMinute: 10,
     },
     cursorIntervalMs: 66,
+    writePacing: { intervalMs: 33, burst: 3 },
     shutdownTimeoutMs: 8_000,
     instanceId: "abcd",
   });
@@ -171,7 +174,11 @@ test.each<[Record<string, string>, RegExp]>([
   [{ NODE_ENV: "staging" }, /^NODE_ENV: must be "production", "development" or "test"$/],
   [{ ALLOWED_ORIGINS: "https://a.example.com/path" }, /^ALLOWED_ORIGINS.*must be an origin/],
   [{ REQUEST_TIMEOUT_SECONDS: "3601" }, /^REQUEST_TIMEOUT_SECONDS: .*3600/],
-  [{ MAX_STROKES_PER_BOARD: "0" }, /^MAX_STROKES_PER_BOARD: /],
+  [{ MAX_ELEMENTS_PER_BOARD: "0" }, /^MAX_ELEMENTS_PER_BOARD: /],
+  // The protocol's limits are what clients keep to: a service may lower them, not raise them.
+  [{ MAX_LINE_BYTES: "16385" }, /^MAX_LINE_BYTES: must be a whole number from 1024 to 16384$/],
+  [{ MAX_TEXT_LENGTH: "4001" }, /^MAX_TEXT_LENGTH: must be a whole number from 1 to 4000$/],
+  [{ WRITE_BURST: "0" }, /^WRITE_BURST: must be a whole number from 1 to 100$/],
   [{ MAX_BOARD_BYTES: "1000" }, /^MAX_BOARD_BYTES: must be a whole number from 65536 to 268435456$/],
   [{ REDIS_WAIT_REPLICAS: "6" }, /^REDIS_WAIT_REPLICAS: .*0 to 5$/],
   [{ CATCH_UP_PAGE_BYTES: "10" }, /^CATCH_UP_PAGE_BYTES: /],

@@ -3,6 +3,7 @@
  * headers, and the WebSocket origin check.
  */
 import { Topology } from "../../local/topology";
+import { boardIdOf } from "../../service/identity";
 import { connectClient } from "../support/socket-client";
 
 let sameOrigin: Topology;
@@ -26,15 +27,19 @@ test("/healthz and /readyz answer 200 while Redis is up", async () => {
   expect((await fetch(url("/readyz"))).status).toBe(200);
 });
 
-test("/ redirects to a new board of its own, named with 128 random bits, never cached", async () => {
+test("/ redirects to a new board of its own: its id derived from a random edit key that only the fragment carries", async () => {
   const answers = await Promise.all([1, 2].map(() => fetch(url("/"), { redirect: "manual" })));
   const locations = answers.map((response) => response.headers.get("location"));
   for (const response of answers) {
     expect(response.status).toBe(302);
     expect(response.headers.get("cache-control")).toBe("no-cache");
   }
-  // 22 base64url characters carry 132 bits, of which the 16 random bytes fill 128.
-  for (const location of locations) expect(location).toMatch(/^\/b\/[A-Za-z0-9_-]{22}$/);
+  for (const location of locations) {
+    // 22 base64url characters: the edit key's 128 random bits, and the board id derived from it.
+    const [, board, key] = /^\/b\/([A-Za-z0-9_-]{22})#edit=([A-Za-z0-9_-]{22})$/.exec(location as string) ?? [];
+    expect(board).toBeDefined();
+    expect(boardIdOf(key as string)).toBe(board);
+  }
   expect(locations[0]).not.toBe(locations[1]);
   expect((await fetch(url(locations[0] as string))).status).toBe(200);
 });

@@ -1,24 +1,45 @@
 /**
  * The metrics of a running instance, scraped from its own port as the Prometheus sidecar scrapes them: two real
- * instances on one real Redis, scripted users drawing on one of them, and test clients doing what the users do not
- * (erase, clear, undo, cursors, bad input). Every metric README lists must be there and move under that load.
+ * instances on one real Redis, clients drawing lines on one of them as a pointer does (an add, then an append per
+ * sample), and test clients doing what drawers do not (erase, edit, clear, undo, cursors, bad input). Every metric
+ * README lists must be there and move under that load.
  */
 import pino from "pino";
 import { createRedisConnections } from "../../service/redis";
 import { waitFor } from "../../local/ports";
 import { type MetricsSnapshot, quantile, scrape } from "../../local/metrics-reader";
 import { Topology } from "../../local/topology";
-import { ScriptedUser } from "../support/scripted-user";
-import { connectClient, makeStroke, type TestClient } from "../support/socket-client";
+import { connectClient, editableBoard, makeLine, type TestClient } from "../support/socket-client";
 
-const BOARD = "metrics-board";
+const BOARD = editableBoard();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let topology: Topology;
 /** Each instance's last log lines, shown when its exit is not the expected one. */
 const lastLines = new Map<string, string[]>();
-const users: ScriptedUser[] = [];
 const clients: TestClient[] = [];
+
+/** Draws lines as a pointer does until stopped: an add, then an append every 16 ms, 8 of them, then a pause. */
+function drawing(client: TestClient): { stop(): Promise<void> } {
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const line = makeLine();
+      if (!(await client.add(line)).ok) return;
+      for (let n = 1; n <= 8 && running; n += 1) {
+        await sleep(16);
+        await client.append({ i: line.id, n, d: "CCC", b: line.b });
+      }
+      await sleep(100);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
+}
 
 beforeAll(async () => {
   topology = await Topology.start({
@@ -41,7 +62,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const user of users) user.close();
   for (const client of clients) client.close();
   await topology?.stop();
 });
@@ -54,25 +74,28 @@ test("every metric of README's table is exported and moves under load; nothing i
   // Load: four users drawing on instance A; a watcher of the same board on B (so A's operations fan out through Redis).
   const watcher = await connectClient(b.url);
   clients.push(watcher);
-  await watcher.join({ board: BOARD });
-  for (let index = 0; index < 4; index++) users.push(new ScriptedUser(a.url, BOARD));
-  users.forEach((user) => user.startDrawing());
+  await watcher.join({ board: BOARD.board });
+  const drawers = await Promise.all(Array.from({ length: 4 }, () => connectClient(a.url)));
+  clients.push(...drawers);
+  for (const drawer of drawers) expect(await drawer.join(BOARD)).toMatchObject({ ok: true });
+  const drawings = drawers.map(drawing);
 
-  // What users of the browser client do besides drawing, and what broken clients do.
+  // What users do besides drawing, and what broken clients do.
   const other = await connectClient(a.url);
   clients.push(other);
-  const joined = await other.join({ board: BOARD });
-  const stroke = makeStroke();
-  expect(await other.stroke(stroke)).toEqual(expect.objectContaining({ ok: true }));
-  expect(await other.erase([[stroke.id, 1]])).toEqual(expect.objectContaining({ ok: true }));
+  const joined = await other.join(BOARD);
+  const line = makeLine();
+  expect(await other.add(line)).toEqual(expect.objectContaining({ ok: true }));
+  expect(await other.erase([line.id])).toEqual(expect.objectContaining({ ok: true }));
+  expect(await other.edit([[line.id, { x: 5 }]])).toEqual(expect.objectContaining({ ok: true }));
   const cleared = await other.clear();
   expect(cleared.ok).toBe(true);
   expect(await other.unclear((cleared as { s: number }).s)).toEqual(expect.objectContaining({ ok: true }));
-  if (joined.ok) expect((await other.join({ board: BOARD, e: joined.e, after: joined.s })).ok).toBe(true); // from the log
-  expect(await other.raw("stroke", { id: "bad id!" })).toEqual(expect.objectContaining({ ok: false, code: "invalid" }));
+  if (joined.ok) expect((await other.join({ ...BOARD, e: joined.e, after: joined.s })).ok).toBe(true); // from the log
+  expect(await other.raw("add", { id: "bad id!" })).toEqual(expect.objectContaining({ ok: false, code: "invalid" }));
   const stranger = await connectClient(a.url);
   clients.push(stranger);
-  expect(await stranger.stroke(makeStroke())).toEqual(expect.objectContaining({ ok: false, code: "not_joined" }));
+  expect(await stranger.add(makeLine())).toEqual(expect.objectContaining({ ok: false, code: "not_joined" }));
   for (let index = 0; index < 10; index++) {
     other.socket.emit("cursor", { x: 100 * index, y: 100 });
     await sleep(80);
@@ -80,7 +103,7 @@ test("every metric of README's table is exported and moves under load; nothing i
 
   // Long enough for the 4 s request timeout to ask every connection to rotate at least once.
   await sleep(5_000);
-  await Promise.all(users.map((user) => user.stopDrawing()));
+  await Promise.all(drawings.map((drawer) => drawer.stop()));
   const after = await scrape(a.metricsUrl);
   const afterB = await scrape(b.metricsUrl);
 
@@ -101,18 +124,20 @@ test("every metric of README's table is exported and moves under load; nothing i
   expect(afterB.sum("whiteboard_boards")).toBe(1);
 
   // Operations stored, by kind; refusals by code.
-  for (const kind of ["stroke", "visibility", "clear", "unclear"]) grew("whiteboard_operations_stored_total", { kind });
-  grew("whiteboard_refusals_total", { event: "stroke", code: "invalid" });
-  grew("whiteboard_refusals_total", { event: "stroke", code: "not_joined" });
+  for (const kind of ["add", "append", "visibility", "edit", "clear", "unclear"]) {
+    grew("whiteboard_operations_stored_total", { kind });
+  }
+  grew("whiteboard_refusals_total", { event: "add", code: "invalid" });
+  grew("whiteboard_refusals_total", { event: "add", code: "not_joined" });
 
   // Store latency by script, coalescing, catch-up answers from snapshots and from the log.
-  for (const script of ["add_strokes", "set_visibility", "clear", "unclear", "read", "presence"]) {
+  for (const script of ["draw", "set_visibility", "edit", "clear", "unclear", "read", "presence"]) {
     grew("whiteboard_store_call_seconds_count", { script });
   }
-  expect(quantile(0.99, after, "whiteboard_store_call_seconds", { script: "add_strokes" }, before)).toBeGreaterThan(0);
-  grew("whiteboard_strokes_per_store_call_count");
-  expect(after.sum("whiteboard_strokes_per_store_call_sum")).toBeGreaterThanOrEqual(
-    after.sum("whiteboard_strokes_per_store_call_count"),
+  expect(quantile(0.99, after, "whiteboard_store_call_seconds", { script: "draw" }, before)).toBeGreaterThan(0);
+  grew("whiteboard_draw_items_per_store_call_count");
+  expect(after.sum("whiteboard_draw_items_per_store_call_sum")).toBeGreaterThanOrEqual(
+    after.sum("whiteboard_draw_items_per_store_call_count"),
   );
   for (const kind of ["snapshot", "log"]) {
     grew("whiteboard_catchup_seconds_count", { kind });
@@ -160,8 +185,8 @@ test("every metric of README's table is exported and moves under load; nothing i
   // Bounded cardinality: no label value names a board, a socket or a user, and no label is one of those.
   const values = after.samples.flatMap((sample) => Object.entries(sample.labels));
   expect(values.filter(([key]) => ["board", "socket", "user", "id", "instance"].includes(key))).toEqual([]);
-  const userIds = users.map((user) => user.session.user.id);
-  expect(values.filter(([, value]) => value.includes(BOARD) || userIds.includes(value))).toEqual([]);
+  const userIds = drawers.map((drawer) => drawer.id);
+  expect(values.filter(([, value]) => value.includes(BOARD.board) || userIds.includes(value))).toEqual([]);
 });
 
 test("the public port does not serve the metrics", async () => {

@@ -1,27 +1,34 @@
 /**
  * A Node Socket.IO client for tests, typed by the shared protocol, that records what the server pushes.
  */
+import { randomBytes } from "node:crypto";
 import { io, type Socket } from "socket.io-client";
-import type {
-  BoardOp,
-  ClientToServerEvents,
-  CursorUpdate,
-  JoinRequest,
-  ReadRequest,
-  ServerToClientEvents,
-  StrokeInput,
-  SyncAck,
-  UserInfo,
-  WriteAck,
+import {
+  PROTOCOL_VERSION,
+  type AppendInput,
+  type BoardOp,
+  type ClientToServerEvents,
+  type CursorUpdate,
+  type EditRequest,
+  type ElementInput,
+  type JoinRequest,
+  type ReadRequest,
+  type ServerToClientEvents,
+  type SyncAck,
+  type UserInput,
+  type WriteAck,
 } from "../../protocol/events";
-import { encodePoints } from "../../protocol/points";
+import { encodeSamples } from "../../protocol/points";
 import { waitFor } from "../../local/ports";
+import { newBoard, userIdOf } from "../../service/identity";
 
 export type ProtocolSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 export interface TestClient {
   socket: ProtocolSocket;
-  user: UserInfo;
+  user: UserInput;
+  /** The id the service derives from this client's key: the `u` of what it writes. */
+  id: string;
   /** Every operation pushed to this client, in arrival order. */
   ops: BoardOp[];
   /** The epoch of each `ops` message, in arrival order. */
@@ -29,12 +36,14 @@ export interface TestClient {
   presence: number[];
   heads: { e: string; s: number }[];
   cursors: CursorUpdate[][];
-  /** Joins as this client's user unless the request names another. */
-  join(request: Omit<JoinRequest, "user"> & { user?: UserInfo }): Promise<SyncAck>;
+  /** Joins as this client's user, protocol version 2, unless the request says otherwise. */
+  join(request: Omit<JoinRequest, "user" | "pv"> & { user?: UserInput; pv?: number }): Promise<SyncAck>;
   read(request: ReadRequest): Promise<SyncAck>;
-  stroke(input: StrokeInput): Promise<WriteAck>;
-  erase(x: [string, number][]): Promise<WriteAck>;
-  restore(x: [string, number][]): Promise<WriteAck>;
+  add(element: ElementInput): Promise<WriteAck>;
+  append(points: AppendInput): Promise<WriteAck>;
+  erase(ids: string[]): Promise<WriteAck>;
+  restore(ids: string[]): Promise<WriteAck>;
+  edit(x: EditRequest["x"]): Promise<WriteAck>;
   clear(): Promise<WriteAck>;
   unclear(of: number): Promise<WriteAck>;
   /** Sends anything at all, as a broken or hostile client would. */
@@ -43,18 +52,22 @@ export interface TestClient {
 }
 
 const ACK_TIMEOUT_MS = 5_000;
-let userCounter = 0;
 
-/** A valid user with a fresh id. */
-export function makeUser(name = "Tester"): UserInfo {
-  userCounter += 1;
-  return { id: `user-${process.pid}-${userCounter}`.padEnd(8, "0"), name, color: "#336699" };
+/** A user with a fresh random key. */
+export function makeUser(name = "Tester"): UserInput {
+  return { key: randomBytes(16).toString("base64url"), name, color: "#336699" };
+}
+
+/** A new board: its id and its edit key (join with `{ board, edit }` to write). */
+export function editableBoard(): { board: string; edit: string } {
+  const { board, editKey } = newBoard();
+  return { board, edit: editKey };
 }
 
 export interface ConnectOptions {
   reconnection?: boolean;
   origin?: string;
-  user?: UserInfo;
+  user?: UserInput;
   /** Connect from this local address: any of 127.0.0.0/8 is another client address on loopback. */
   localAddress?: string;
   /** More request headers (X-Forwarded-For, X-Forwarded-Proto...). */
@@ -74,16 +87,19 @@ export async function connectClient(url: string, options: ConnectOptions = {}): 
   const client: TestClient = {
     socket,
     user,
+    id: userIdOf(user.key),
     ops: [],
     epochs: [],
     presence: [],
     heads: [],
     cursors: [],
-    join: (request) => timed().emitWithAck("join", { user, ...request }),
+    join: (request) => timed().emitWithAck("join", { pv: PROTOCOL_VERSION, user, ...request }),
     read: (request) => timed().emitWithAck("read", request),
-    stroke: (input) => timed().emitWithAck("stroke", input),
-    erase: (x) => timed().emitWithAck("erase", { x }),
-    restore: (x) => timed().emitWithAck("restore", { x }),
+    add: (element) => timed().emitWithAck("add", element),
+    append: (points) => timed().emitWithAck("append", points),
+    erase: (ids) => timed().emitWithAck("erase", { ids }),
+    restore: (ids) => timed().emitWithAck("restore", { ids }),
+    edit: (x) => timed().emitWithAck("edit", { x }),
     clear: () => timed().emitWithAck("clear", {}),
     unclear: (of) => timed().emitWithAck("unclear", { of }),
     raw: (event, ...args) => (timed() as unknown as Socket).emitWithAck(event, ...args),
@@ -103,22 +119,28 @@ export async function connectClient(url: string, options: ConnectOptions = {}): 
   return client;
 }
 
-/** The ids of the strokes added among `ops`, in arrival order. */
-export const addedIds = (ops: readonly BoardOp[]) => ops.flatMap((op) => (op.t === "s" ? [op.r[3]] : []));
+/** The ids of the elements added among `ops`, in arrival order. */
+export const addedIds = (ops: readonly BoardOp[]) => ops.flatMap((op) => (op.t === "a" ? [op.r[4]] : []));
 
-let strokeCounter = 0;
+/** A fresh element id: 16 random URL-safe characters. */
+export const newElementId = (): string => randomBytes(12).toString("base64url");
 
-/** A valid stroke with a fresh id. */
-export function makeStroke(overrides: Partial<StrokeInput> = {}): StrokeInput {
-  strokeCounter += 1;
+let lineCounter = 0;
+
+/** A valid freehand line with a fresh id. */
+export function makeLine(overrides: Partial<ElementInput> = {}): ElementInput {
+  lineCounter += 1;
   return {
-    id: `s${process.pid}-${strokeCounter}`,
-    p: encodePoints([
-      [1_000, 1_000],
-      [5_000, 5_000 + (strokeCounter % 100)],
-    ]),
+    id: newElementId(),
+    t: "f",
+    b: [1_000, 1_000, 4_000, 4_000 + (lineCounter % 100)],
     c: "#1a2b3c",
-    w: 4,
+    sw: 4,
+    f: "",
+    d: encodeSamples([
+      [1_000, 1_000, 0],
+      [5_000, 5_000 + (lineCounter % 100), 0],
+    ]),
     ...overrides,
   };
 }
