@@ -7,7 +7,7 @@
  */
 import type { ElementInput, ElementRecord } from "../../protocol/events";
 import { stackingOrder, withPatch, type BoardState } from "./board-state";
-import type { Outbox } from "./outbox";
+import type { Line, Outbox } from "./outbox";
 
 /** Seqs and z of elements not stored yet: above everything stored, in the order they were made. */
 const UNSTORED = 2 ** 52;
@@ -57,6 +57,12 @@ export class ShownBoard {
     return (this.list = shown.sort(stackingOrder));
   }
 
+  /** A line of this page's as drawn so far: every point, sent or not. */
+  private drawn(line: Line, record: ElementRecord): ElementRecord {
+    const [x, y, w, h] = this.outbox.boxOf(line);
+    return { ...record, d: this.outbox.pointsOf(line), n: line.appends, x, y, w, h };
+  }
+
   private layer(): Map<string, ElementRecord | null> {
     if (this.overlay) return this.overlay;
     const board = this.board();
@@ -77,18 +83,17 @@ export class ShownBoard {
           const theirs = board.versionOf(input.id) ?? -1;
           // A healing add knows a later version than the board's until the store decides.
           const ours = input.v ?? 0;
-          let record = held && theirs >= ours ? held : unstored(input, order, this.user());
-          const line = entry.line;
-          if (line) {
-            const [x, y, w, h] = this.outbox.boxOf(line);
-            record = { ...record, d: this.outbox.pointsOf(line), n: line.appends, x, y, w, h };
-          }
-          records.set(input.id, record);
+          const record = held && theirs >= ours ? held : unstored(input, order, this.user());
+          records.set(input.id, entry.line ? this.drawn(entry.line, record) : record);
           visible.set(input.id, held && theirs >= ours ? board.isVisible(input.id) : ours % 2 === 0);
           break;
         }
-        case "append":
+        case "append": {
+          // Appends still on their way after the line's add left the outbox: the board's line, with every point.
+          const held = board.get(write.input.i);
+          if (entry.line && held && !records.has(write.input.i)) records.set(held.i, this.drawn(entry.line, held));
           break;
+        }
         case "erase":
         case "restore":
           for (const id of write.input.ids) if (recordOf(id)) visible.set(id, write.kind === "restore");

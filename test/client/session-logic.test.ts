@@ -250,6 +250,12 @@ describe("the outbox", () => {
     const d = add.payload.d + first.payload.d + second.payload.d + third.payload.d;
     expect(points(d)).toEqual(line(0, 10).flat());
     expect(h.session.element(id)?.d).toBe(d);
+    // The board holds the line's add (the add leaves the outbox) while its last append is on its way: still whole.
+    h.transport
+      .on()
+      .ops({ e: "E1", ops: [{ t: "a", s: 1, r: tuple({ s: 1, i: id, t: "f", u: ADA.id, d: add.payload.d }) }] });
+    expect(h.session.board.get(id)?.d).toBe(add.payload.d);
+    expect(h.session.element(id)?.d).toBe(d);
   });
 
   test("a line past its size limit continues as a new line from its last sample", () => {
