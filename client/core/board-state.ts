@@ -70,6 +70,8 @@ export class BoardState {
   private readonly waiting = new Map<number, BoardOp>();
   /** Something only a snapshot can bring: a page an undone clear showed, or appends this client never saw. */
   private incomplete = false;
+  /** A snapshot is being read into this board: what it holds is of some seq from its first page's on, not a prefix. */
+  private reading = false;
 
   /** Every operation up to this seq is applied: the `after` of the next read. */
   get watermark(): number {
@@ -84,6 +86,14 @@ export class BoardState {
   /** True while some seq below the highest one heard of is missing. */
   get hasGap(): boolean {
     return this.headSeq > this.watermarkSeq;
+  }
+
+  /**
+   * False while a snapshot is read into it, and after such a read was given up (the epoch changed, the connection
+   * dropped): then its watermark says nothing of what it holds, and only a snapshot can continue from it.
+   */
+  get complete(): boolean {
+    return !this.reading;
   }
 
   /** True when only a snapshot can make this state whole again. */
@@ -169,6 +179,7 @@ export class BoardState {
     this.watermarkSeq = 0;
     this.headSeq = 0;
     this.incomplete = false;
+    this.reading = true;
   }
 
   /**
@@ -198,6 +209,7 @@ export class BoardState {
   /** The snapshot that started at seq `s` is complete: operations after `s` follow (some may be waiting). */
   finishSnapshot(s: number): Applied {
     this.pagesUnknown = this.newestPage === 0 && s > 0;
+    this.reading = false;
     this.watermarkSeq = s;
     this.headSeq = Math.max(this.headSeq, s);
     for (const seq of this.waiting.keys()) if (seq <= s) this.waiting.delete(seq);

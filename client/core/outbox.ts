@@ -318,13 +318,15 @@ export class Outbox {
   }
 
   /**
-   * The board took a new epoch sharing every operation up to `base` with `from`: acknowledgements of `from` (all at
-   * or below `base`, or the client would have read a snapshot) mean the same in the new one.
+   * The board took a new epoch sharing every operation up to `base` with `from`: acknowledgements of `from` at or
+   * below `base` mean the same in the new one. Those above it stay `from`'s: lost with it, or (mistaken for `from`'s)
+   * already the new epoch's; comparing them with the board once it is caught up tells which (takeStaleAcks).
    */
-  carryAcks(from: string, to: string): void {
+  carryAcks(from: string, to: string, base: number): void {
     // Acknowledgements received while holding NO_EPOCH name no history at all: they stay stale (see takeStaleAcks).
     if (from === NO_EPOCH) return;
-    for (const entry of this.queue) if (entry.acked?.e === from) entry.acked = { ...entry.acked, e: to };
+    for (const entry of this.queue)
+      if (entry.acked?.e === from && entry.acked.s <= base) entry.acked = { ...entry.acked, e: to };
   }
 
   /**

@@ -56,9 +56,11 @@ interface Link {
   /** Caught up on it once: a join or read on it later (a new name, a gap) is not a reconnection. */
   joined: boolean;
   /**
-   * The epoch of the last message the server sent on it. An acknowledgement names no epoch; the service sends a
-   * write's operations before its acknowledgement, so this is the epoch the acknowledged seq belongs to, even when
-   * the board held is of an older one (the store restarted in between).
+   * The epoch of the last message the server sent on it: the best guess at the epoch of an acknowledgement, which
+   * names none. It may be an older one (the service acknowledges a write before its broadcast reaches the writer, and
+   * the store may have restarted in between): an acknowledged seq is therefore only ever used to release a write
+   * early, and a write acknowledged under an epoch the board no longer has is compared with the board (healing)
+   * rather than trusted.
    */
   heard: string | undefined;
 }
@@ -335,7 +337,7 @@ export class WhiteboardSession implements BoardSession {
   private join(link: Link, fresh = false): void {
     const phase: Phase = { name: "joining", link };
     this.setPhase(phase);
-    const { epoch, watermark } = this.board_;
+    const { epoch, watermark, complete } = this.board_;
     this.transport.request(
       "join",
       {
@@ -343,7 +345,8 @@ export class WhiteboardSession implements BoardSession {
         board: this.options.board,
         ...(this.options.edit !== undefined ? { edit: this.options.edit } : {}),
         user: this.options.user,
-        ...(epoch !== undefined && !fresh ? { e: epoch, after: watermark } : {}),
+        // A board whose snapshot read was given up holds no prefix of the history: it continues from a snapshot.
+        ...(epoch !== undefined && complete && !fresh ? { e: epoch, after: watermark } : {}),
       },
       ACK_TIMEOUT_MS,
       (ack) => this.synced(phase, ack, "join"),
@@ -376,25 +379,18 @@ export class WhiteboardSession implements BoardSession {
     if (board.epoch !== undefined && ack.e !== board.epoch) {
       // Another epoch, whose history shares the one held up to `base`.
       const base = ack.base ?? 0;
-      if (this.knownSeq() > base) return this.join(phase.link, true); // this page knew more: read it aside, heal
+      // This page's board knew more (operations waiting behind a gap count): read the new board aside, and heal.
+      // Its own acknowledgements past `base` need no snapshot: they are compared with the board once caught up.
+      if (board.knownSeq > base || !board.complete) return this.join(phase.link, true);
       const old = board.epoch;
       board.adoptEpoch(ack.e, base);
-      this.outbox.carryAcks(old, ack.e);
+      this.outbox.carryAcks(old, ack.e, base);
       if (old !== NO_EPOCH) this.epochChanges += 1;
     }
     board.epoch = ack.e;
     this.applied(board.applyOps(ack.ops));
     board.applyHead(ack.s);
     this.caughtUp(phase.link);
-  }
-
-  /** The highest seq of the held epoch this page knows anything of, its own acknowledged writes included. */
-  private knownSeq(): number {
-    const { epoch } = this.board_;
-    let known = this.board_.knownSeq;
-    if (epoch === NO_EPOCH) return known;
-    for (const { acked } of this.outbox.entries) if (acked && acked.e === epoch) known = Math.max(known, acked.s);
-    return known;
   }
 
   private met(you: You): void {

@@ -427,6 +427,32 @@ describe("epochs", () => {
     expect(shownIds(h.session).sort()).toEqual(before.sort());
   });
 
+  test("a first snapshot given up when the epoch changes in the middle mixes no histories: it heals from what it read", () => {
+    const h = start();
+    h.transport.connect();
+    h.transport
+      .next("join")
+      .answer(
+        ok(
+          { e: "E1", s: 2, you: ADA },
+          { snapshot: { k: { "2": 0 }, records: [tuple({ s: 2, i: "b", g: 2 })], next: 2 } },
+        ),
+      );
+    // The store restarts empty before the next page: the read finds another epoch, which never knew E1.
+    h.transport
+      .next("read")
+      .answer(ok({ e: "E2", s: 1, base: 0 }, { ops: [{ t: "a", s: 1, r: tuple({ s: 1, i: "c" }) }] }));
+    // Half a snapshot is no prefix of anything: a fresh one, read aside.
+    expect(h.transport.next("join").payload).not.toHaveProperty("e");
+    h.transport
+      .next("join")
+      .answer(ok({ e: "E2", s: 1, you: ADA }, { snapshot: { k: { "1": 0 }, records: [tuple({ s: 1, i: "c" })] } }));
+    h.transport.next("read").answer(ok({ e: "E2", s: 1 }, { ops: [] }));
+    expect(h.session.board.epoch).toBe("E2");
+    expect([...h.session.board.records()].map((record) => record.i)).toEqual(["c"]);
+    expect(h.transport.all("add").map((request) => [request.payload.id, request.payload.h])).toEqual([["b", "E1"]]);
+  });
+
   test("a late healer (offline through the loss) learns `base` on its join and heals then", () => {
     const h = start();
     joinWith(h, "E1", 2, [tuple({ s: 1, i: "a" }), tuple({ s: 2, i: "b" })]);
@@ -451,13 +477,10 @@ describe("epochs", () => {
     // Its broadcast was lost with the store; the new epoch's base is 1.
     h.transport.on().head({ e: "E2", s: 1 });
     expect(h.transport.next("read").payload).toEqual({ e: "E1", after: 1 });
-    // The page knew seq 2 (its own ack) past base 1: a snapshot, and healing.
+    // Its board held nothing past base 1: only the operations after its watermark, no snapshot. Its own
+    // acknowledgement of seq 2 is of the old epoch: the element is not on the caught-up board, so it is healed.
     h.transport.next("read").answer(ok({ e: "E2", s: 1, base: 1 }, { ops: [] }));
-    expect(h.transport.next("join").payload).not.toHaveProperty("e");
-    h.transport
-      .next("join")
-      .answer(ok({ e: "E2", s: 1, you: ADA }, { snapshot: { k: { "1": 0 }, records: [tuple({ s: 1, i: "a" })] } }));
-    h.transport.next("read").answer(ok({ e: "E2", s: 1 }, { ops: [] }));
+    expect(h.session.snapshots).toBe(1);
     const heal = h.transport.next("add").payload as ElementInput;
     expect(heal).toMatchObject({ id, t: "e", b: [1, 2, 3, 4], f: "#ffffff", h: "E1", v: 0, u: ADA.id });
     expect(h.session.element(id as string)).toBeDefined();
