@@ -1,6 +1,6 @@
 /**
- * The ink worker: paints the board's strokes on the OffscreenCanvas the page hands it (see ./ink.ts), so that
- * rasterizing runs beside the page's own work rather than between it.
+ * The ink worker: paints the board's elements on the OffscreenCanvas the page hands it (see ./ink.ts), so that
+ * computing outlines and rasterizing run beside the page's own work rather than between it.
  */
 import { dispatch, InkPainter, type InkEvent, type InkMessage } from "./ink";
 

@@ -1,29 +1,27 @@
 /**
- * The ink: the board's stored strokes drawn at the current pan and zoom, on a canvas in device pixels. The same
- * painter runs in a worker on an OffscreenCanvas where the browser allows it (./ink-worker.ts), so that
- * rasterizing a large board (nearly all the cost of drawing it when the canvas rasterizes in software) runs on
- * another core while the page reads and applies the rest of the board; otherwise on the page's own thread.
+ * The ink: the board's stored elements drawn at the current pan and zoom, on a canvas in device pixels. The same
+ * painter runs in a worker on an OffscreenCanvas where the browser allows it (./ink-worker.ts), so that computing
+ * outlines and rasterizing a large board (nearly all the cost of drawing it when the canvas rasterizes in software)
+ * run on another core while the page reads and applies the rest of the board; otherwise on the page's own thread.
  *
- * - Strokes above everything drawn are drawn on top as they arrive. Strokes below everything drawn (snapshot pages
- *   come newest first, and a full redraw goes newest first too) are drawn underneath with `destination-over`, a
- *   slice per frame: the most recent strokes show at once, and a large board fills in below them without holding
- *   up the thread for long.
- * - The painter keeps the visible strokes itself, so a pan or a zoom redraws without the page sending them again;
- *   the page sends the whole list only when strokes disappear or must be restacked.
- * - It reports, in absolute time (performance.timeOrigin + performance.now(), comparable across threads), the
- *   start of the frame after the first one that drew strokes, and of the frame after the one that drew the last
- *   of what was sent before a marker: by then the canvas has rasterized what those frames drew.
+ * The painter keeps the visible elements itself (a pan or a zoom redraws without the page sending them again) and
+ * keeps the canvas showing, at every frame, exactly the elements from some stacking key up (the `floor`), each
+ * where (z, s) puts it:
+ * - elements below everything drawn (a snapshot's pages come newest first, and a full redraw goes newest first too)
+ *   are drawn underneath with `destination-over`, a slice per frame: the most recent show at once, and a large board
+ *   fills in below them without holding up the thread for long;
+ * - elements above everything drawn are drawn on top as they arrive;
+ * - anything else (an element changed, hidden, restacked, or arriving between others) repaints the area it covered
+ *   and covers: that area is cleared and the elements drawn there are drawn again, in order. Many such areas at once
+ *   become one redraw of the whole view.
+ *
+ * It reports, in absolute time (performance.timeOrigin + performance.now(), comparable across threads), the start of
+ * the frame after the first one that drew elements, and of the frame after the one that drew the last of what was
+ * sent before a marker: by then the canvas has rasterized what those frames drew.
  */
-import type { Drawable, Rect } from "../core/stroke-geometry";
-import { drawStrokes, type Context2D, type RenderOptions } from "./render";
-
-/** A stroke to draw: its shape, colour and width, and its seq (its place in the stacking order). */
-export interface InkStroke extends Drawable {
-  s: number;
-}
-
-/** Where strokes go: above everything drawn, below it, or in between (drawn on top until restacked). */
-export type Placement = "top" | "under" | "mixed";
+import type { ElementKind } from "../../protocol/events";
+import { canvasMeasure, drawElements, type Context2D, type RenderOptions } from "./render";
+import { byStacking, inkBounds, intersects, type InkElement, type Rect, type TextMeasure } from "./shapes";
 
 /** The canvas's size in device pixels and how board units map onto it. */
 export interface InkView {
@@ -34,8 +32,6 @@ export interface InkView {
   /** Where the board's origin is on the canvas, device pixels. */
   left: number;
   top: number;
-  /** The part of the board in view, board units. */
-  visible: Rect;
 }
 
 export type InkEvent =
@@ -47,9 +43,12 @@ export type InkEvent =
 /** What the page asks of the ink, wherever it is painted. */
 export interface Ink {
   view(view: InkView): void;
-  add(strokes: readonly InkStroke[], placement: Placement): void;
-  /** The visible strokes, in seq order: everything is drawn again from them. */
-  replace(strokes: readonly InkStroke[]): void;
+  /** Elements added, or changed (points appended, edited, shown again): each replaces the one with its id. */
+  put(elements: readonly InkElement[]): void;
+  /** Elements hidden or gone. */
+  remove(ids: readonly string[]): void;
+  /** Every visible element: everything is drawn again from them. */
+  replace(elements: readonly InkElement[]): void;
   /** Reports `idle` with this marker once everything sent before it is drawn. */
   mark(marker: number): void;
   /** Reports `row` with this id: whether row `y` of the canvas (device pixels) has any ink. */
@@ -58,31 +57,51 @@ export interface Ink {
 
 /**
  * Frames that draw a large board beneath aim at this length. The canvas rasterizes after the frame's script, so
- * the cost of drawing shows only in the time between frames: the points drawn per frame follow it.
+ * the cost of drawing shows only in the time between frames: the work per frame follows it.
  */
 const TARGET_FRAME_MS = 33;
-const POINTS_PER_FRAME = { first: 4_000, least: 2_000, most: 2_000_000 };
-/** Strokes drawn between two looks at the frame's budget. */
+/** Work per frame, in path points (see drawElements). */
+const WORK_PER_FRAME = { first: 4_000, least: 2_000, most: 4_000_000 };
+/** Elements drawn between two looks at the frame's budget. */
 const SLICE = 256;
+/** More areas to repaint than this in one frame, or areas covering more than this share of the view: redraw all. */
+const MOST_AREAS = 32;
+const MOST_AREA_SHARE = 0.5;
 
 export const now = (): number => performance.timeOrigin + performance.now();
 
+/** An element as the painter holds it: the latest version under its id, and whether it is still visible. */
+interface Slot {
+  element: InkElement;
+  live: boolean;
+}
+
+const key = (slot: Slot) => slot.element;
+const ascending = (a: Slot, b: Slot) => byStacking(key(a), key(b));
+const descending = (a: Slot, b: Slot) => byStacking(key(b), key(a));
+
 export class InkPainter implements Ink {
   private readonly ctx: Context2D;
+  private readonly measure: TextMeasure;
   private current: InkView | undefined;
-  /** Every visible stroke, in seq order once sorted. */
-  private all: InkStroke[] = [];
+  private readonly slots = new Map<string, Slot>();
+  /** Every slot, ascending by stacking key once sorted; dead slots are dropped when it is sorted. */
+  private order: Slot[] = [];
   private sorted = true;
+  private hasDead = false;
+  /** The lowest and highest elements on the canvas (undefined: the canvas is empty). */
+  private floor: InkElement | undefined;
+  private top: InkElement | undefined;
+  /** Slots to draw beneath what is drawn, highest first, from index `belowNext` on. */
+  private below: Slot[] = [];
+  private belowNext = 0;
+  private readonly onTop: Slot[] = [];
+  /** Areas to repaint, board units. */
+  private dirty: Rect[] = [];
   private redrawAll = true;
-  private readonly onTop: InkStroke[] = [];
-  /** Strokes still to draw beneath everything on the canvas, newest first, from index `beneathNext` on. */
-  private beneath: InkStroke[] = [];
-  private beneathNext = 0;
-  /** Nothing is drawn on the canvas (since it was last cleared). */
-  private empty = true;
-  /** How many points of strokes beneath one frame draws, adapted to this machine as frames go. */
-  private pointsPerFrame = POINTS_PER_FRAME.first;
-  /** When the last frame that drew strokes beneath (and left more) began. */
+  /** How much work beneath one frame does, adapted to this machine as frames go. */
+  private workPerFrame = WORK_PER_FRAME.first;
+  /** When the last frame that drew beneath (and left more) began. */
   private lastBeneathFrame: number | undefined;
   private frameRequested = false;
   private paintedReported = false;
@@ -99,6 +118,7 @@ export class InkPainter implements Ink {
     const ctx = canvas.getContext("2d") as Context2D | null;
     if (!ctx) throw new Error("this browser has no 2D canvas");
     this.ctx = ctx;
+    this.measure = canvasMeasure(measuringContext());
   }
 
   view(view: InkView): void {
@@ -109,26 +129,46 @@ export class InkPainter implements Ink {
     this.schedule();
   }
 
-  add(strokes: readonly InkStroke[], placement: Placement): void {
-    let last = this.all.at(-1)?.s ?? 0;
-    for (const stroke of strokes) {
-      if (stroke.s < last) this.sorted = false;
-      last = stroke.s;
-      this.all.push(stroke);
+  put(elements: readonly InkElement[]): void {
+    const beneath: Slot[] = [];
+    for (const element of elements) {
+      const old = this.slots.get(element.i);
+      if (old) {
+        if (byStacking(old.element, element) === 0) {
+          // Same place in the stacking order: the slot takes the new version wherever it waits.
+          if (this.onCanvas(old.element)) this.repaint(old.element, element);
+          old.element = element;
+          continue;
+        }
+        this.drop(old);
+      }
+      const slot: Slot = { element, live: true };
+      this.slots.set(element.i, slot);
+      const last = this.order.at(-1);
+      if (last && ascending(last, slot) > 0) this.sorted = false;
+      this.order.push(slot);
+      if (!this.floor || byStacking(element, this.floor) < 0) beneath.push(slot);
+      else if (this.top && byStacking(element, this.top) > 0) this.onTop.push(slot);
+      else this.repaint(element);
     }
-    // Strokes below everything drawn go beneath, newest first, each under the one before; so do the first
-    // strokes of an empty canvas (the newest page of a snapshot), so that the newest of them paint first.
-    if (placement === "under" || (this.empty && this.beneathNext === this.beneath.length)) {
-      for (const stroke of [...strokes].sort((a, b) => b.s - a.s)) this.beneath.push(stroke);
-    } else {
-      for (const stroke of strokes) this.onTop.push(stroke);
+    this.queueBeneath(beneath);
+    this.schedule();
+  }
+
+  remove(ids: readonly string[]): void {
+    for (const id of ids) {
+      const slot = this.slots.get(id);
+      if (slot) this.drop(slot);
     }
     this.schedule();
   }
 
-  replace(strokes: readonly InkStroke[]): void {
-    this.all = strokes.slice();
-    this.sorted = strokes.every((stroke, index) => index === 0 || (strokes[index - 1] as InkStroke).s <= stroke.s);
+  replace(elements: readonly InkElement[]): void {
+    this.slots.clear();
+    this.order = elements.map((element) => ({ element, live: true }));
+    for (const slot of this.order) this.slots.set(slot.element.i, slot);
+    this.sorted = false;
+    this.hasDead = false;
     this.redrawAll = true;
     this.schedule();
   }
@@ -148,6 +188,43 @@ export class InkPainter implements Ink {
     this.emit({ kind: "row", id, ink });
   }
 
+  /** Whether an element of this key is among those the canvas shows (were it in view). */
+  private onCanvas(element: InkElement): boolean {
+    return (
+      this.floor !== undefined &&
+      this.top !== undefined &&
+      byStacking(element, this.floor) >= 0 &&
+      byStacking(element, this.top) <= 0
+    );
+  }
+
+  private drop(slot: Slot): void {
+    slot.live = false;
+    this.slots.delete(slot.element.i);
+    this.hasDead = true;
+    if (this.onCanvas(slot.element)) this.repaint(slot.element);
+  }
+
+  private repaint(...elements: InkElement[]): void {
+    for (const element of elements) this.dirty.push(inkBounds(element, this.measure));
+  }
+
+  /** Adds slots to those waiting beneath, keeping them highest first. */
+  private queueBeneath(slots: Slot[]): void {
+    if (slots.length === 0) return;
+    slots.sort(descending);
+    const lowest = this.below.at(-1);
+    if (this.belowNext === this.below.length) {
+      this.below = slots;
+      this.belowNext = 0;
+    } else if (lowest && descending(lowest, slots[0] as Slot) <= 0) {
+      for (const slot of slots) this.below.push(slot);
+    } else {
+      this.below = this.below.slice(this.belowNext).concat(slots).sort(descending);
+      this.belowNext = 0;
+    }
+  }
+
   private schedule(): void {
     if (this.frameRequested) return;
     this.frameRequested = true;
@@ -157,39 +234,35 @@ export class InkPainter implements Ink {
     });
   }
 
+  private sortOrder(): void {
+    if (this.hasDead) this.order = this.order.filter((slot) => slot.live);
+    if (!this.sorted || this.hasDead) this.order.sort(ascending);
+    this.sorted = true;
+    this.hasDead = false;
+  }
+
   private draw(): void {
     const started = now();
     for (const event of this.next.splice(0)) this.emit({ ...event, at: started });
     const view = this.current;
     if (!view) return;
-    if (this.redrawAll) {
-      this.redrawAll = false;
-      if (!this.sorted) this.all.sort((a, b) => a.s - b.s);
-      this.sorted = true;
-      this.onTop.length = 0;
-      this.beneath = this.all.slice().reverse();
-      this.beneathNext = 0;
-      this.ctx.setTransform(1, 0, 0, 1, 0, 0);
-      this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
-      this.empty = true;
-    }
+    const visible = visibleArea(view);
+    if (!this.redrawAll && this.dirty.length > 0 && tooMuchToRepaint(this.dirty, visible)) this.redrawAll = true;
+    if (this.redrawAll) this.clearAll();
     this.ctx.setTransform(view.scale, 0, 0, view.scale, view.left, view.top);
-    const options: RenderOptions = { pixel: 1 / view.scale, visible: view.visible };
-    let drawn = drawStrokes(this.ctx, this.onTop, options);
-    this.onTop.length = 0;
+    const options: RenderOptions = { scale: view.scale, visible, measure: this.measure };
+    let work = this.repaintDirty(view, options);
+    work += this.drawOnTop(options);
     this.ctx.globalCompositeOperation = "destination-over";
-    drawn += this.drawBeneath(options, started);
+    work += this.drawBeneath(options, started);
     this.ctx.globalCompositeOperation = "source-over";
-    if (drawn > 0) {
-      this.empty = false;
-      if (!this.paintedReported) {
-        this.paintedReported = true;
-        this.next.push({ kind: "painted", at: 0 });
-      }
+    if (work > 0 && !this.paintedReported) {
+      this.paintedReported = true;
+      this.next.push({ kind: "painted", at: 0 });
     }
-    if (this.beneathNext < this.beneath.length) return this.schedule();
-    this.beneath = [];
-    this.beneathNext = 0;
+    if (this.belowNext < this.below.length) return this.schedule();
+    this.below = [];
+    this.belowNext = 0;
     if (this.marker !== undefined) {
       this.next.push({ kind: "idle", marker: this.marker, at: 0 });
       this.marker = undefined;
@@ -197,63 +270,205 @@ export class InkPainter implements Ink {
     if (this.next.length > 0) this.schedule();
   }
 
-  /** Draws as much of what lies beneath as this frame's budget allows; returns the points drawn. */
+  /** Clears the canvas and queues every visible element to be drawn beneath, highest first. */
+  private clearAll(): void {
+    this.redrawAll = false;
+    this.sortOrder();
+    this.below = this.order.slice().reverse();
+    this.belowNext = 0;
+    this.onTop.length = 0;
+    this.dirty = [];
+    this.floor = undefined;
+    this.top = undefined;
+    this.ctx.setTransform(1, 0, 0, 1, 0, 0);
+    this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+  }
+
+  /** Clears each dirty area and draws again, in order, the elements drawn there. */
+  private repaintDirty(view: InkView, options: RenderOptions): number {
+    if (this.dirty.length === 0) return 0;
+    const areas = this.dirty;
+    this.dirty = [];
+    const { floor, top } = this;
+    if (!floor || !top) return 0;
+    this.sortOrder();
+    // The elements drawn that may meet any of the areas, then those of each area.
+    const union = areas.reduce((a, b) => ({
+      minX: Math.min(a.minX, b.minX),
+      minY: Math.min(a.minY, b.minY),
+      maxX: Math.max(a.maxX, b.maxX),
+      maxY: Math.max(a.maxY, b.maxY),
+    }));
+    const candidates: { element: InkElement; bounds: Rect }[] = [];
+    for (const slot of this.order) {
+      if (byStacking(slot.element, floor) < 0 || byStacking(slot.element, top) > 0) continue;
+      const bounds = inkBounds(slot.element, this.measure);
+      if (intersects(bounds, union)) candidates.push({ element: slot.element, bounds });
+    }
+    let work = 0;
+    for (const area of areas) {
+      // Whole device pixels around the area, so antialiased edges are redrawn too.
+      const left = Math.floor(area.minX * view.scale + view.left) - 1;
+      const up = Math.floor(area.minY * view.scale + view.top) - 1;
+      const right = Math.ceil(area.maxX * view.scale + view.left) + 1;
+      const down = Math.ceil(area.maxY * view.scale + view.top) + 1;
+      if (right < 0 || down < 0 || left > view.width || up > view.height) continue;
+      this.ctx.save();
+      this.ctx.setTransform(1, 0, 0, 1, 0, 0);
+      this.ctx.beginPath();
+      this.ctx.rect(left, up, right - left, down - up);
+      this.ctx.clip();
+      this.ctx.clearRect(left, up, right - left, down - up);
+      this.ctx.setTransform(view.scale, 0, 0, view.scale, view.left, view.top);
+      const inArea = candidates.filter(({ bounds }) => intersects(bounds, area)).map(({ element }) => element);
+      work += drawElements(this.ctx, inArea, options);
+      this.ctx.restore();
+    }
+    return work;
+  }
+
+  private drawOnTop(options: RenderOptions): number {
+    if (this.onTop.length === 0) return 0;
+    const slots = this.onTop.splice(0).filter((slot) => slot.live);
+    slots.sort(ascending);
+    const elements = slots.map((slot) => slot.element);
+    const highest = elements.at(-1);
+    if (highest && (!this.top || byStacking(highest, this.top) > 0)) this.top = highest;
+    return drawElements(this.ctx, elements, options);
+  }
+
+  /** Draws as much of what lies beneath as this frame's budget allows; returns the work done. */
   private drawBeneath(options: RenderOptions, frameStart: number): number {
     if (this.lastBeneathFrame !== undefined) {
       const factor = Math.min(2, Math.max(0.5, TARGET_FRAME_MS / (frameStart - this.lastBeneathFrame)));
-      this.pointsPerFrame = Math.min(
-        POINTS_PER_FRAME.most,
-        Math.max(POINTS_PER_FRAME.least, this.pointsPerFrame * factor),
-      );
+      this.workPerFrame = Math.min(WORK_PER_FRAME.most, Math.max(WORK_PER_FRAME.least, this.workPerFrame * factor));
     }
-    let drawn = 0;
-    while (this.beneathNext < this.beneath.length && drawn < this.pointsPerFrame) {
-      const end = Math.min(this.beneath.length, this.beneathNext + SLICE);
-      drawn += drawStrokes(this.ctx, this.beneath.slice(this.beneathNext, end), options);
-      this.beneathNext = end;
+    let work = 0;
+    while (this.belowNext < this.below.length && work < this.workPerFrame) {
+      const end = Math.min(this.below.length, this.belowNext + SLICE);
+      const slice: InkElement[] = [];
+      for (let index = this.belowNext; index < end; index += 1) {
+        const slot = this.below[index] as Slot;
+        if (slot.live) slice.push(slot.element);
+      }
+      this.belowNext = end;
+      if (slice.length === 0) continue;
+      work += drawElements(this.ctx, slice, options);
+      // Beneath, each element goes under the ones before it: the last of the slice is the new floor.
+      this.floor = slice.at(-1);
+      this.top ??= slice[0];
     }
-    this.lastBeneathFrame = this.beneathNext < this.beneath.length ? frameStart : undefined;
-    return drawn;
+    this.lastBeneathFrame = this.belowNext < this.below.length ? frameStart : undefined;
+    return work;
   }
 }
 
-/**
- * Strokes as they cross to the worker: only what drawing needs, a column per field (arrays of strings and numbers
- * cost the page far less to send than as many objects).
- */
-export interface StrokeColumns {
-  s: number[];
-  p: string[];
-  c: string[];
-  w: number[];
+/** The part of the board the view shows, board units. */
+export function visibleArea(view: InkView): Rect {
+  return {
+    minX: -view.left / view.scale,
+    minY: -view.top / view.scale,
+    maxX: (view.width - view.left) / view.scale,
+    maxY: (view.height - view.top) / view.scale,
+  };
 }
 
-export function toColumns(strokes: readonly InkStroke[]): StrokeColumns {
-  const columns: StrokeColumns = {
-    s: new Array(strokes.length),
-    p: new Array(strokes.length),
-    c: new Array(strokes.length),
-    w: new Array(strokes.length),
+function tooMuchToRepaint(areas: readonly Rect[], visible: Rect): boolean {
+  if (areas.length > MOST_AREAS) return true;
+  const viewArea = (visible.maxX - visible.minX) * (visible.maxY - visible.minY);
+  let covered = 0;
+  for (const area of areas) {
+    const width = Math.min(area.maxX, visible.maxX) - Math.max(area.minX, visible.minX);
+    const height = Math.min(area.maxY, visible.maxY) - Math.max(area.minY, visible.minY);
+    if (width > 0 && height > 0) covered += width * height;
+  }
+  return covered > MOST_AREA_SHARE * viewArea;
+}
+
+/** A small canvas to measure text on, apart from the one drawn on (measuring changes a context's font). */
+function measuringContext(): Context2D {
+  const canvas = typeof OffscreenCanvas === "function" ? new OffscreenCanvas(1, 1) : document.createElement("canvas");
+  const ctx = canvas.getContext("2d") as Context2D | null;
+  if (!ctx) throw new Error("this browser has no 2D canvas");
+  return ctx;
+}
+
+/**
+ * Elements as they cross to the worker: only what drawing needs, a column per field (arrays of strings and numbers
+ * cost the page far less to send than as many objects).
+ */
+export interface ElementColumns {
+  i: string[];
+  s: number[];
+  z: number[];
+  t: ElementKind[];
+  x: number[];
+  y: number[];
+  w: number[];
+  h: number[];
+  c: string[];
+  sw: number[];
+  f: string[];
+  d: string[];
+}
+
+export function toColumns(elements: readonly InkElement[]): ElementColumns {
+  const columns: ElementColumns = {
+    i: [],
+    s: [],
+    z: [],
+    t: [],
+    x: [],
+    y: [],
+    w: [],
+    h: [],
+    c: [],
+    sw: [],
+    f: [],
+    d: [],
   };
-  strokes.forEach((stroke, index) => {
-    columns.s[index] = stroke.s;
-    columns.p[index] = stroke.p;
-    columns.c[index] = stroke.c;
-    columns.w[index] = stroke.w;
-  });
+  for (const element of elements) {
+    columns.i.push(element.i);
+    columns.s.push(element.s);
+    columns.z.push(element.z);
+    columns.t.push(element.t);
+    columns.x.push(element.x);
+    columns.y.push(element.y);
+    columns.w.push(element.w);
+    columns.h.push(element.h);
+    columns.c.push(element.c);
+    columns.sw.push(element.sw);
+    columns.f.push(element.f);
+    columns.d.push(element.d);
+  }
   return columns;
 }
 
-function fromColumns({ s, p, c, w }: StrokeColumns): InkStroke[] {
-  return s.map((seq, index) => ({ s: seq, p: p[index] as string, c: c[index] as string, w: w[index] as number }));
+export function fromColumns(columns: ElementColumns): InkElement[] {
+  const { i, s, z, t, x, y, w, h, c, sw, f, d } = columns;
+  return i.map((id, index) => ({
+    i: id,
+    s: s[index] as number,
+    z: z[index] as number,
+    t: t[index] as ElementKind,
+    x: x[index] as number,
+    y: y[index] as number,
+    w: w[index] as number,
+    h: h[index] as number,
+    c: c[index] as string,
+    sw: sw[index] as number,
+    f: f[index] as string,
+    d: d[index] as string,
+  }));
 }
 
 /** Messages from the page to the ink worker. */
 export type InkMessage =
   | { t: "init"; canvas: OffscreenCanvas }
   | { t: "view"; view: InkView }
-  | { t: "add"; strokes: StrokeColumns; placement: Placement }
-  | { t: "replace"; strokes: StrokeColumns }
+  | { t: "put"; elements: ElementColumns }
+  | { t: "remove"; ids: string[] }
+  | { t: "replace"; elements: ElementColumns }
   | { t: "mark"; marker: number }
   | { t: "row"; id: number; y: number };
 
@@ -262,10 +477,12 @@ export function dispatch(painter: Ink, message: Exclude<InkMessage, { t: "init" 
   switch (message.t) {
     case "view":
       return painter.view(message.view);
-    case "add":
-      return painter.add(fromColumns(message.strokes), message.placement);
+    case "put":
+      return painter.put(fromColumns(message.elements));
+    case "remove":
+      return painter.remove(message.ids);
     case "replace":
-      return painter.replace(fromColumns(message.strokes));
+      return painter.replace(fromColumns(message.elements));
     case "mark":
       return painter.mark(message.marker);
     case "row":
@@ -308,14 +525,18 @@ class WorkerInk implements Ink {
     this.send({ t: "view", view });
   }
 
-  add(strokes: readonly InkStroke[], placement: Placement): void {
-    if (this.local) this.local.add(strokes, placement);
-    else this.send({ t: "add", strokes: toColumns(strokes), placement });
+  put(elements: readonly InkElement[]): void {
+    if (this.local) this.local.put(elements);
+    else this.send({ t: "put", elements: toColumns(elements) });
   }
 
-  replace(strokes: readonly InkStroke[]): void {
-    if (this.local) this.local.replace(strokes);
-    else this.send({ t: "replace", strokes: toColumns(strokes) });
+  remove(ids: readonly string[]): void {
+    this.send({ t: "remove", ids: ids.slice() });
+  }
+
+  replace(elements: readonly InkElement[]): void {
+    if (this.local) this.local.replace(elements);
+    else this.send({ t: "replace", elements: toColumns(elements) });
   }
 
   mark(marker: number): void {
