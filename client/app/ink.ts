@@ -254,7 +254,7 @@ export class InkPainter implements Ink {
     let work = this.repaintDirty(view, options);
     work += this.drawOnTop(options);
     this.ctx.globalCompositeOperation = "destination-over";
-    work += this.drawBeneath(options, started);
+    work += this.drawBeneath({ ...options, beneath: true }, started);
     this.ctx.globalCompositeOperation = "source-over";
     if (work > 0 && !this.paintedReported) {
       this.paintedReported = true;

@@ -130,9 +130,8 @@ const harness = {
   stats(): HarnessStats {
     return { ...stats, ...view?.paintTimes };
   },
-  /** Changes as the session reports them, after a catch-up. */
-  put(inputs: ElementInput[], firstSeq: number): void {
-    const changed = asRecords(inputs).map((record, index) => ({ ...record, s: firstSeq + index, z: firstSeq + index }));
+  /** Elements added or changed as the session would report them (each replaces the record with its id). */
+  put(changed: ElementRecord[]): void {
     const byId = new Map(records.map((record) => [record.i, record]));
     for (const record of changed) byId.set(record.i, record);
     records = [...byId.values()];
@@ -163,6 +162,17 @@ const harness = {
     return { width: bitmap.width, height: bitmap.height, colors };
   },
   svg: (): string => boardSvgText(records),
+  /** The colours (RGBA) at points of an image given as a data: URL (a screenshot of this page), CSS pixels. */
+  async colorsIn(url: string, points: [x: number, y: number][]): Promise<number[][]> {
+    const image = new Image();
+    image.src = url;
+    await image.decode();
+    const canvas = new OffscreenCanvas(image.naturalWidth, image.naturalHeight);
+    const ctx = canvas.getContext("2d");
+    if (!ctx) throw new Error("no 2D canvas");
+    ctx.drawImage(image, 0, 0);
+    return points.map(([x, y]) => Array.from(ctx.getImageData(Math.floor(x), Math.floor(y), 1, 1).data));
+  },
 };
 
 Object.assign(window, { renderHarness: harness });

@@ -55,6 +55,8 @@ export interface RenderOptions {
   /** Elements whose ink lies wholly outside this part of the board are skipped. */
   visible?: Rect;
   measure: TextMeasure;
+  /** The context draws beneath what is there (`destination-over`): an element's parts go topmost first. */
+  beneath?: boolean;
 }
 
 /** A colour checked again (the service checked it): a bad one draws black rather than keeping the last colour. */
@@ -160,32 +162,38 @@ function traceOutline(ctx: Context2D, points: Float32Array, x: number, y: number
   return added;
 }
 
-/** Rectangles, ellipses, lines, arrows, text and notes; returns the work done. */
+/**
+ * Rectangles, ellipses, lines, arrows, text and notes; returns the work done. An element drawn in parts (a fill and
+ * a stroke, a note's paper and its text) draws them in reverse when drawing beneath, so the last part stays on top.
+ */
 function drawShape(ctx: Context2D, element: InkElement, color: string, options: RenderOptions): number {
   const lineWidth = Math.max(toUnits(element.sw), 1 / options.scale);
   const fill = element.f === "" ? undefined : safeColor(element.f);
-  ctx.lineWidth = lineWidth;
-  ctx.strokeStyle = color;
+  const inOrder = (...parts: (() => void)[]) => (options.beneath ? parts.reverse() : parts).forEach((part) => part());
+  const stroke = () => {
+    ctx.lineWidth = lineWidth;
+    ctx.strokeStyle = color;
+    ctx.stroke();
+  };
+  const fillPath = () => {
+    if (!fill) return;
+    ctx.fillStyle = fill;
+    ctx.fill();
+  };
   switch (element.t) {
     case "r": {
       const box = insetBox(element);
-      if (fill) {
-        ctx.fillStyle = fill;
-        ctx.fillRect(box.x, box.y, box.w, box.h);
-      }
+      ctx.beginPath();
+      ctx.rect(box.x, box.y, box.w, box.h);
       ctx.lineJoin = "miter";
-      ctx.strokeRect(box.x, box.y, box.w, box.h);
+      inOrder(fillPath, stroke);
       return SHAPE_COST;
     }
     case "e": {
       const box = insetBox(element);
       ctx.beginPath();
       ctx.ellipse(box.x + box.w / 2, box.y + box.h / 2, box.w / 2, box.h / 2, 0, 0, 2 * Math.PI);
-      if (fill) {
-        ctx.fillStyle = fill;
-        ctx.fill();
-      }
-      ctx.stroke();
+      inOrder(fillPath, stroke);
       return SHAPE_COST;
     }
     case "l":
@@ -201,16 +209,20 @@ function drawShape(ctx: Context2D, element: InkElement, color: string, options: 
         ctx.lineTo(tipX, tipY);
         ctx.lineTo(rightX, rightY);
       }
-      ctx.stroke();
+      stroke();
       return SHAPE_COST;
     }
     case "t":
     case "n": {
-      if (element.t === "n") {
+      const layout = textLayout(element, options.measure);
+      let work = 0;
+      const paper = () => {
+        if (element.t !== "n") return;
         ctx.fillStyle = fill ?? NOTE_FILL;
         ctx.fillRect(element.x, element.y, element.w, element.h);
-      }
-      return drawText(ctx, textLayout(element, options.measure), color, options.scale);
+      };
+      inOrder(paper, () => (work = drawText(ctx, layout, color, options.scale)));
+      return work;
     }
     default:
       return 0;
