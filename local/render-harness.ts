@@ -35,11 +35,11 @@ export interface RenderHarnessServer {
   close(): Promise<void>;
 }
 
-async function bundle(entry: string): Promise<string> {
+async function bundle(entry: string, minify: boolean): Promise<string> {
   const result = await build({
     entryPoints: [path.join(ROOT, entry)],
     bundle: true,
-    minify: true,
+    minify,
     write: false,
     target: ["es2022"],
     logLevel: "warning",
@@ -49,10 +49,12 @@ async function bundle(entry: string): Promise<string> {
   return file.text;
 }
 
-export async function startRenderHarness(): Promise<RenderHarnessServer> {
+/** `minify`: as the client build bundles (the default), or readable, for a profile. */
+export async function startRenderHarness(options: { minify?: boolean } = {}): Promise<RenderHarnessServer> {
+  const minify = options.minify ?? true;
   const [harness, worker] = await Promise.all([
-    bundle("client/app/render-harness.ts"),
-    bundle("client/app/ink-worker.ts"),
+    bundle("client/app/render-harness.ts", minify),
+    bundle("client/app/ink-worker.ts", minify),
   ]);
   const files: Record<string, [type: string, body: string]> = {
     "/": ["text/html", PAGE],

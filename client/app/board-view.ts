@@ -53,7 +53,12 @@ export interface PaintTimes {
   firstPaintMs?: number;
   /** When the session had read and applied the whole board (`boardComplete`): what is left after it is drawing. */
   caughtUpMs?: number;
-  /** After the frame that drew the last of the board as it stood when caught up. */
+  /**
+   * After the frame that put the last of the board as it stood when caught up on screen, some freehand lines perhaps
+   * still polylines standing in for their outlines (./ink.ts).
+   */
+  shownMs?: number;
+  /** After the frame that drew the last of the board as it stood when caught up, every outline in place. */
   fullyDrawnMs?: number;
 }
 
@@ -67,6 +72,8 @@ export class BoardView {
   private readonly times: PaintTimes = {};
   private readonly rowQueries = new Map<number, (ink: boolean) => void>();
   private nextRowQuery = 0;
+  private readonly drawnWaits = new Map<number, () => void>();
+  private nextMarker = COMPLETE + 1;
 
   constructor(
     private readonly elements: ViewElements,
@@ -130,6 +137,15 @@ export class BoardView {
     this.ink.mark(COMPLETE);
   }
 
+  /** Resolves once the ink has drawn everything it was given so far, every outline in place. */
+  drawn(): Promise<void> {
+    const marker = this.nextMarker++;
+    return new Promise((resolve) => {
+      this.drawnWaits.set(marker, resolve);
+      this.ink.mark(marker);
+    });
+  }
+
   /** Whether the ink canvas has any ink along the stage's row `y` (CSS pixels; for tests). */
   inkOnRow(y: number): Promise<boolean> {
     const id = this.nextRowQuery++;
@@ -146,8 +162,13 @@ export class BoardView {
       case "painted":
         this.times.firstPaintMs ??= ms(event.at);
         break;
+      case "shown":
+        if (event.marker === COMPLETE) this.times.shownMs ??= ms(event.at);
+        break;
       case "idle":
         if (event.marker === COMPLETE) this.times.fullyDrawnMs ??= ms(event.at);
+        this.drawnWaits.get(event.marker)?.();
+        this.drawnWaits.delete(event.marker);
         break;
       case "row":
         this.rowQueries.get(event.id)?.(event.ink);

@@ -18,7 +18,8 @@ const requestFrame = (callback: () => void) =>
 
 let painter: InkPainter | undefined;
 scope.onmessage = ({ data: message }) => {
-  if (message.t === "init") painter = new InkPainter(message.canvas, requestFrame, (event) => scope.postMessage(event));
+  if (message.t === "init")
+    painter = new InkPainter(message.canvas, requestFrame, (event) => scope.postMessage(event), true);
   else if (painter) dispatch(painter, message);
 };
 // The page hands over its canvas only once this runs (see WorkerInk in ./ink.ts).

@@ -21,7 +21,7 @@
  */
 import type { ElementKind } from "../../protocol/events";
 import { canvasMeasure, drawElements, type Context2D, type RenderOptions } from "./render";
-import { byStacking, inkBounds, intersects, type InkElement, type Rect, type TextMeasure } from "./shapes";
+import { byStacking, inkBounds, meets, type InkElement, type Rect, type TextMeasure } from "./shapes";
 
 /** The canvas's size in device pixels and how board units map onto it. */
 export interface InkView {
@@ -37,6 +37,7 @@ export interface InkView {
 export type InkEvent =
   | { kind: "ready" }
   | { kind: "painted"; at: number }
+  | { kind: "shown"; marker: number; at: number }
   | { kind: "idle"; marker: number; at: number }
   | { kind: "row"; id: number; ink: boolean };
 
@@ -56,14 +57,24 @@ export interface Ink {
 }
 
 /**
- * Frames that draw a large board beneath aim at this length. The canvas rasterizes after the frame's script, so
- * the cost of drawing shows only in the time between frames: the work per frame follows it.
+ * How long a frame's script may draw beneath, ms: the first frame little, so that the newest elements show at once;
+ * then more in a worker, whose long frames hold up nothing but the ink itself, than on the page's thread, which also
+ * answers the user. The canvas rasterizes after the script, adding about as much again. A budget of time rather than
+ * of work: on a loaded machine, frames that shrank with the wall-clock time between them (v1) left a large board to
+ * hundreds of nearly empty frames.
  */
-const TARGET_FRAME_MS = 33;
-/** Work per frame, in path points (see drawElements). */
-const WORK_PER_FRAME = { first: 4_000, least: 2_000, most: 4_000_000 };
+const BENEATH_MS = { first: 8, worker: 40, pageThread: 16 };
 /** Elements drawn between two looks at the frame's budget. */
-const SLICE = 256;
+const SLICE = 128;
+/**
+ * A frame of the catch-up computes outlines for this long at most; past it, freehand lines whose outline is not at
+ * hand are drawn as polylines (stand-ins), so the whole board is on screen as fast as plain lines would put it there.
+ * The stand-ins' tiles are then repainted with outlines, as many a frame as REFINE_MS allows.
+ */
+const OUTLINE_MS = 6;
+const REFINE_MS = 24;
+/** Tiles of the refinement, device pixels square. */
+const TILE_PX = 256;
 /** More areas to repaint than this in one frame, or areas covering more than this share of the view: redraw all. */
 const MOST_AREAS = 32;
 const MOST_AREA_SHARE = 0.5;
@@ -98,15 +109,19 @@ export class InkPainter implements Ink {
   private readonly onTop: Slot[] = [];
   /** Areas to repaint, board units. */
   private dirty: Rect[] = [];
+  /** Tiles (index: row × columns + column) where stand-ins wait for their outline, in the order they were drawn. */
+  private refine = new Set<number>();
+  /** The drawn elements of each tile to refine, in stacking order (undefined: to be found again). */
+  private tiles: Map<number, InkElement[]> | undefined;
+  /** How many of the markers have had `shown` reported: what was sent before them is on screen, stand-ins included. */
+  private shownMarkers = 0;
   private redrawAll = true;
-  /** How much work beneath one frame does, adapted to this machine as frames go. */
-  private workPerFrame = WORK_PER_FRAME.first;
-  /** When the last frame that drew beneath (and left more) began. */
-  private lastBeneathFrame: number | undefined;
+  /** Whether a frame has drawn beneath since the canvas was last cleared (the first frame's budget is smaller). */
+  private beneathStarted = false;
   private frameRequested = false;
   private paintedReported = false;
-  /** A marker received, waiting for everything before it to be drawn. */
-  private marker: number | undefined;
+  /** Markers received, waiting for everything sent before them to be drawn. */
+  private markers: number[] = [];
   /** Events to send at the start of the next frame, with its time. */
   private readonly next: Extract<InkEvent, { at: number }>[] = [];
 
@@ -114,6 +129,8 @@ export class InkPainter implements Ink {
     private readonly canvas: HTMLCanvasElement | OffscreenCanvas,
     private readonly requestFrame: (callback: () => void) => void,
     private readonly emit: (event: InkEvent) => void,
+    /** Painting in a worker (frames may be longer) rather than on the page's thread. */
+    private readonly inWorker = false,
   ) {
     const ctx = canvas.getContext("2d") as Context2D | null;
     if (!ctx) throw new Error("this browser has no 2D canvas");
@@ -130,13 +147,14 @@ export class InkPainter implements Ink {
   }
 
   put(elements: readonly InkElement[]): void {
+    this.tiles = undefined;
     const beneath: Slot[] = [];
     for (const element of elements) {
       const old = this.slots.get(element.i);
       if (old) {
         if (byStacking(old.element, element) === 0) {
           // Same place in the stacking order: the slot takes the new version wherever it waits.
-          if (this.onCanvas(old.element)) this.repaint(old.element, element);
+          if (this.onCanvas(old.element)) this.markDirty(old.element, element);
           old.element = element;
           continue;
         }
@@ -149,13 +167,14 @@ export class InkPainter implements Ink {
       this.order.push(slot);
       if (!this.floor || byStacking(element, this.floor) < 0) beneath.push(slot);
       else if (this.top && byStacking(element, this.top) > 0) this.onTop.push(slot);
-      else this.repaint(element);
+      else this.markDirty(element);
     }
     this.queueBeneath(beneath);
     this.schedule();
   }
 
   remove(ids: readonly string[]): void {
+    this.tiles = undefined;
     for (const id of ids) {
       const slot = this.slots.get(id);
       if (slot) this.drop(slot);
@@ -174,7 +193,7 @@ export class InkPainter implements Ink {
   }
 
   mark(marker: number): void {
-    this.marker = marker;
+    this.markers.push(marker);
     this.schedule();
   }
 
@@ -202,10 +221,10 @@ export class InkPainter implements Ink {
     slot.live = false;
     this.slots.delete(slot.element.i);
     this.hasDead = true;
-    if (this.onCanvas(slot.element)) this.repaint(slot.element);
+    if (this.onCanvas(slot.element)) this.markDirty(slot.element);
   }
 
-  private repaint(...elements: InkElement[]): void {
+  private markDirty(...elements: InkElement[]): void {
     for (const element of elements) this.dirty.push(inkBounds(element, this.measure));
   }
 
@@ -251,11 +270,16 @@ export class InkPainter implements Ink {
     if (this.redrawAll) this.clearAll();
     this.ctx.setTransform(view.scale, 0, 0, view.scale, view.left, view.top);
     const options: RenderOptions = { scale: view.scale, visible, measure: this.measure };
-    let work = this.repaintDirty(view, options);
+    const areas = this.dirty;
+    this.dirty = [];
+    let work = this.repaint(areas, view, options);
     work += this.drawOnTop(options);
     this.ctx.globalCompositeOperation = "destination-over";
-    work += this.drawBeneath({ ...options, beneath: true }, started);
+    const standIns: InkElement[] = [];
+    const outlines = { until: performance.now() + OUTLINE_MS, standIns };
+    work += this.drawBeneath({ ...options, beneath: true, outlines });
     this.ctx.globalCompositeOperation = "source-over";
+    for (const element of standIns) this.tilesOf(inkBounds(element, this.measure), view);
     if (work > 0 && !this.paintedReported) {
       this.paintedReported = true;
       this.next.push({ kind: "painted", at: 0 });
@@ -263,11 +287,62 @@ export class InkPainter implements Ink {
     if (this.belowNext < this.below.length) return this.schedule();
     this.below = [];
     this.belowNext = 0;
-    if (this.marker !== undefined) {
-      this.next.push({ kind: "idle", marker: this.marker, at: 0 });
-      this.marker = undefined;
-    }
+    for (const marker of this.markers.slice(this.shownMarkers)) this.next.push({ kind: "shown", marker, at: 0 });
+    this.shownMarkers = this.markers.length;
+    // Once all is on screen, stand-ins are replaced by outlines, a few tiles a frame.
+    if (this.refine.size > 0 && standIns.length === 0) this.refineTiles(view, options);
+    if (this.refine.size > 0) return this.schedule();
+    for (const marker of this.markers.splice(0)) this.next.push({ kind: "idle", marker, at: 0 });
+    this.shownMarkers = 0;
     if (this.next.length > 0) this.schedule();
+  }
+
+  /** Adds the tiles an area of the board covers to those to refine. */
+  private tilesOf(area: Rect, view: InkView): void {
+    const columns = Math.ceil(view.width / TILE_PX);
+    const rows = Math.ceil(view.height / TILE_PX);
+    const tile = (board: number, offset: number, count: number) =>
+      Math.min(count - 1, Math.max(0, Math.floor((board * view.scale + offset) / TILE_PX)));
+    const [left, right] = [tile(area.minX, view.left, columns), tile(area.maxX, view.left, columns)];
+    const [top, bottom] = [tile(area.minY, view.top, rows), tile(area.maxY, view.top, rows)];
+    for (let row = top; row <= bottom; row += 1)
+      for (let column = left; column <= right; column += 1) this.refine.add(row * columns + column);
+  }
+
+  /** Repaints waiting tiles with every outline computed, until this frame's share of time is spent. */
+  private refineTiles(view: InkView, options: RenderOptions): void {
+    const until = performance.now() + REFINE_MS;
+    const columns = Math.ceil(view.width / TILE_PX);
+    const areaOf = (index: number): Rect => {
+      const [left, top] = [(index % columns) * TILE_PX, Math.floor(index / columns) * TILE_PX];
+      return {
+        minX: (left - view.left) / view.scale,
+        minY: (top - view.top) / view.scale,
+        maxX: (left + TILE_PX - view.left) / view.scale,
+        maxY: (top + TILE_PX - view.top) / view.scale,
+      };
+    };
+    // The drawn elements of every waiting tile, found in one pass over the board (kept until anything changes).
+    const known = this.tiles;
+    if (!known || [...this.refine].some((index) => !known.has(index))) {
+      this.tiles = new Map([...this.refine].map((index) => [index, []]));
+      const rows = Math.ceil(view.height / TILE_PX);
+      const tile = (board: number, offset: number, count: number) =>
+        Math.min(count - 1, Math.max(0, Math.floor((board * view.scale + offset) / TILE_PX)));
+      for (const element of this.drawnMeeting(visibleArea(view))) {
+        const bounds = inkBounds(element, this.measure);
+        const [left, right] = [tile(bounds.minX, view.left, columns), tile(bounds.maxX, view.left, columns)];
+        const [top, bottom] = [tile(bounds.minY, view.top, rows), tile(bounds.maxY, view.top, rows)];
+        for (let row = top; row <= bottom; row += 1)
+          for (let column = left; column <= right; column += 1) this.tiles.get(row * columns + column)?.push(element);
+      }
+    }
+    for (const index of this.refine) {
+      if (performance.now() > until) break;
+      this.refine.delete(index);
+      this.repaintArea(areaOf(index), this.tiles?.get(index) ?? [], view, options);
+    }
+    if (this.refine.size === 0) this.tiles = undefined;
   }
 
   /** Clears the canvas and queues every visible element to be drawn beneath, highest first. */
@@ -278,20 +353,18 @@ export class InkPainter implements Ink {
     this.belowNext = 0;
     this.onTop.length = 0;
     this.dirty = [];
+    this.refine.clear();
+    this.tiles = undefined;
+    this.beneathStarted = false;
     this.floor = undefined;
     this.top = undefined;
     this.ctx.setTransform(1, 0, 0, 1, 0, 0);
     this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
   }
 
-  /** Clears each dirty area and draws again, in order, the elements drawn there. */
-  private repaintDirty(view: InkView, options: RenderOptions): number {
-    if (this.dirty.length === 0) return 0;
-    const areas = this.dirty;
-    this.dirty = [];
-    const { floor, top } = this;
-    if (!floor || !top) return 0;
-    this.sortOrder();
+  /** Clears each area (board units) and draws again, in order, the elements drawn there. */
+  private repaint(areas: readonly Rect[], view: InkView, options: RenderOptions): number {
+    if (areas.length === 0) return 0;
     // The elements drawn that may meet any of the areas, then those of each area.
     const union = areas.reduce((a, b) => ({
       minX: Math.min(a.minX, b.minX),
@@ -299,31 +372,45 @@ export class InkPainter implements Ink {
       maxX: Math.max(a.maxX, b.maxX),
       maxY: Math.max(a.maxY, b.maxY),
     }));
-    const candidates: { element: InkElement; bounds: Rect }[] = [];
-    for (const slot of this.order) {
-      if (byStacking(slot.element, floor) < 0 || byStacking(slot.element, top) > 0) continue;
-      const bounds = inkBounds(slot.element, this.measure);
-      if (intersects(bounds, union)) candidates.push({ element: slot.element, bounds });
-    }
+    const candidates = this.drawnMeeting(union);
     let work = 0;
     for (const area of areas) {
-      // Whole device pixels around the area, so antialiased edges are redrawn too.
-      const left = Math.floor(area.minX * view.scale + view.left) - 1;
-      const up = Math.floor(area.minY * view.scale + view.top) - 1;
-      const right = Math.ceil(area.maxX * view.scale + view.left) + 1;
-      const down = Math.ceil(area.maxY * view.scale + view.top) + 1;
-      if (right < 0 || down < 0 || left > view.width || up > view.height) continue;
-      this.ctx.save();
-      this.ctx.setTransform(1, 0, 0, 1, 0, 0);
-      this.ctx.beginPath();
-      this.ctx.rect(left, up, right - left, down - up);
-      this.ctx.clip();
-      this.ctx.clearRect(left, up, right - left, down - up);
-      this.ctx.setTransform(view.scale, 0, 0, view.scale, view.left, view.top);
-      const inArea = candidates.filter(({ bounds }) => intersects(bounds, area)).map(({ element }) => element);
-      work += drawElements(this.ctx, inArea, options);
-      this.ctx.restore();
+      const inArea = candidates.filter((element) => meets(element, area, this.measure));
+      work += this.repaintArea(area, inArea, view, options);
     }
+    return work;
+  }
+
+  /** The elements on the canvas (were they in view) whose ink may meet `area`, in stacking order. */
+  private drawnMeeting(area: Rect): InkElement[] {
+    const { floor, top } = this;
+    if (!floor || !top) return [];
+    this.sortOrder();
+    const found: InkElement[] = [];
+    for (const { element } of this.order) {
+      if (byStacking(element, floor) >= 0 && byStacking(element, top) <= 0 && meets(element, area, this.measure))
+        found.push(element);
+    }
+    return found;
+  }
+
+  /** Clears an area of the board (in whole device pixels around it) and draws the elements given there. */
+  private repaintArea(area: Rect, elements: readonly InkElement[], view: InkView, options: RenderOptions): number {
+    // Whole device pixels around the area, so antialiased edges are redrawn too.
+    const left = Math.floor(area.minX * view.scale + view.left) - 1;
+    const up = Math.floor(area.minY * view.scale + view.top) - 1;
+    const right = Math.ceil(area.maxX * view.scale + view.left) + 1;
+    const down = Math.ceil(area.maxY * view.scale + view.top) + 1;
+    if (right < 0 || down < 0 || left > view.width || up > view.height) return 0;
+    this.ctx.save();
+    this.ctx.setTransform(1, 0, 0, 1, 0, 0);
+    this.ctx.beginPath();
+    this.ctx.rect(left, up, right - left, down - up);
+    this.ctx.clip();
+    this.ctx.clearRect(left, up, right - left, down - up);
+    this.ctx.setTransform(view.scale, 0, 0, view.scale, view.left, view.top);
+    const work = drawElements(this.ctx, elements, options);
+    this.ctx.restore();
     return work;
   }
 
@@ -338,13 +425,11 @@ export class InkPainter implements Ink {
   }
 
   /** Draws as much of what lies beneath as this frame's budget allows; returns the work done. */
-  private drawBeneath(options: RenderOptions, frameStart: number): number {
-    if (this.lastBeneathFrame !== undefined) {
-      const factor = Math.min(2, Math.max(0.5, TARGET_FRAME_MS / (frameStart - this.lastBeneathFrame)));
-      this.workPerFrame = Math.min(WORK_PER_FRAME.most, Math.max(WORK_PER_FRAME.least, this.workPerFrame * factor));
-    }
+  private drawBeneath(options: RenderOptions): number {
+    const budget = this.beneathStarted ? (this.inWorker ? BENEATH_MS.worker : BENEATH_MS.pageThread) : BENEATH_MS.first;
+    const until = performance.now() + budget;
     let work = 0;
-    while (this.belowNext < this.below.length && work < this.workPerFrame) {
+    while (this.belowNext < this.below.length && performance.now() < until) {
       const end = Math.min(this.below.length, this.belowNext + SLICE);
       const slice: InkElement[] = [];
       for (let index = this.belowNext; index < end; index += 1) {
@@ -353,12 +438,12 @@ export class InkPainter implements Ink {
       }
       this.belowNext = end;
       if (slice.length === 0) continue;
+      this.beneathStarted = true;
       work += drawElements(this.ctx, slice, options);
       // Beneath, each element goes under the ones before it: the last of the slice is the new floor.
       this.floor = slice.at(-1);
       this.top ??= slice[0];
     }
-    this.lastBeneathFrame = this.belowNext < this.below.length ? frameStart : undefined;
     return work;
   }
 }

@@ -9,22 +9,13 @@
  */
 import { toRecord, toTuple, type ElementInput, type ElementRecord } from "../../protocol/events";
 import { boardElements, type BoardSpec } from "../../bench/boards";
-import { BoardView, type PaintTimes, type Placement } from "./board-view";
+import { BoardView, type Placement } from "./board-view";
+import type { HarnessStats, HarnessView, RenderHarness } from "./render-harness-api";
 import { boardPng, boardSvgText, measureOnPage } from "./export";
 import { contentBounds, type InkElement } from "./shapes";
 
 const FIRST_ANSWER_BYTES = 65_536;
 const ANSWER_BYTES = 1_048_576;
-
-/** The view a run draws: the whole content fitted to the stage, or a given placement. */
-export type HarnessView = "fit" | Placement;
-
-export interface HarnessStats extends PaintTimes {
-  /** When the first elements were handed to the view (ms since navigation start). */
-  startedMs?: number;
-  /** How many elements were handed over. */
-  elements: number;
-}
 
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);
@@ -75,6 +66,23 @@ function answers(records: readonly ElementRecord[]): ElementRecord[][] {
   return pages;
 }
 
+/** An image (a data: URL) on a canvas, to read its pixels. */
+async function imageOf(url: string): Promise<OffscreenCanvasRenderingContext2D> {
+  const image = new Image();
+  image.src = url;
+  await image.decode();
+  const canvas = new OffscreenCanvas(image.naturalWidth, image.naturalHeight);
+  const ctx = canvas.getContext("2d");
+  if (!ctx) throw new Error("no 2D canvas");
+  ctx.drawImage(image, 0, 0);
+  return ctx;
+}
+
+async function pixelsOf(url: string): Promise<Uint8ClampedArray> {
+  const ctx = await imageOf(url);
+  return ctx.getImageData(0, 0, ctx.canvas.width, ctx.canvas.height).data;
+}
+
 let view: BoardView | undefined;
 let records: ElementRecord[] = [];
 const stats: HarnessStats = { elements: 0 };
@@ -92,16 +100,18 @@ function placementFor(wanted: HarnessView, elements: readonly InkElement[]): Pla
   };
 }
 
-function start(worker: boolean): BoardView {
+/** The view, its ink ready: a row query answers only once the ink (in its worker) holds the canvas. */
+async function ready(worker: boolean): Promise<BoardView> {
   view ??= new BoardView(
     { stage: element("stage"), ink: element("ink"), overlay: element("overlay") },
     { elements: () => records, pending: () => [] },
     worker ? "/ink.js" : undefined,
   );
+  await view.inkOnRow(0);
   return view;
 }
 
-const harness = {
+const harness: RenderHarness = {
   /** Makes a benchmark board (bench/boards.ts), not yet drawn; returns its size. */
   prepare(spec: BoardSpec): number {
     records = asRecords(boardElements(spec));
@@ -113,8 +123,9 @@ const harness = {
     return records.length;
   },
   /** Draws the prepared board as a late joiner's catch-up; `stats()` tells when it reached the screen. */
-  catchUp(options: { worker: boolean; view: HarnessView }): void {
-    const board = start(options.worker);
+  async catchUp(options: { worker: boolean; view: HarnessView }): Promise<void> {
+    // As on the page, the view and its ink worker exist before the board arrives.
+    const board = await ready(options.worker);
     board.place(placementFor(options.view, records));
     const pages = answers(records);
     stats.elements = records.length;
@@ -126,6 +137,26 @@ const harness = {
       setTimeout(() => feed(index + 1), 0);
     };
     feed(0);
+  },
+  /** Places the view again (everything is drawn again); resolves once drawn. */
+  async place(wanted: HarnessView): Promise<void> {
+    const board = await ready(true);
+    board.place(placementFor(wanted, records));
+    await board.drawn();
+  },
+  /** How many pixels of two images (data: URLs of one size) differ by more than `tolerance` in a channel. */
+  async differing(a: string, b: string, tolerance: number): Promise<number> {
+    const [first, second] = await Promise.all([pixelsOf(a), pixelsOf(b)]);
+    let count = 0;
+    for (let index = 0; index < first.length; index += 4) {
+      for (let channel = 0; channel < 3; channel += 1) {
+        if (Math.abs((first[index + channel] ?? 0) - (second[index + channel] ?? 0)) > tolerance) {
+          count += 1;
+          break;
+        }
+      }
+    }
+    return count;
   },
   stats(): HarnessStats {
     return { ...stats, ...view?.paintTimes };
@@ -162,18 +193,10 @@ const harness = {
     return { width: bitmap.width, height: bitmap.height, colors };
   },
   svg: (): string => boardSvgText(records),
-  /** The colours (RGBA) at points of an image given as a data: URL (a screenshot of this page), CSS pixels. */
   async colorsIn(url: string, points: [x: number, y: number][]): Promise<number[][]> {
-    const image = new Image();
-    image.src = url;
-    await image.decode();
-    const canvas = new OffscreenCanvas(image.naturalWidth, image.naturalHeight);
-    const ctx = canvas.getContext("2d");
-    if (!ctx) throw new Error("no 2D canvas");
-    ctx.drawImage(image, 0, 0);
-    return points.map(([x, y]) => Array.from(ctx.getImageData(Math.floor(x), Math.floor(y), 1, 1).data));
+    const image = await imageOf(url);
+    return points.map(([x, y]) => Array.from(image.getImageData(Math.floor(x), Math.floor(y), 1, 1).data));
   },
 };
 
 Object.assign(window, { renderHarness: harness });
-export type RenderHarness = typeof harness;

@@ -19,11 +19,11 @@ import {
   arrowHead,
   baselineOf,
   FONT_FAMILY,
-  inkBounds,
   insetBox,
-  intersects,
+  meets,
   MEASURE_SIZE,
   NOTE_FILL,
+  hasOutline,
   outline,
   samplesOf,
   textLayout,
@@ -57,10 +57,25 @@ export interface RenderOptions {
   measure: TextMeasure;
   /** The context draws beneath what is there (`destination-over`): an element's parts go topmost first. */
   beneath?: boolean;
+  /**
+   * Outlines not computed yet may wait: past `until` (performance.now()), a freehand line whose outline is not at
+   * hand is drawn as its polyline (a stand-in) and listed in `standIns`, to be drawn again once it is computed.
+   */
+  outlines?: { until: number; standIns: InkElement[] };
 }
 
+/** Colours seen, checked: a board has few, and a regular expression per element per frame adds up. */
+const checked = new Map<string, string>();
+
 /** A colour checked again (the service checked it): a bad one draws black rather than keeping the last colour. */
-export const safeColor = (color: string): string => (COLOR_PATTERN.test(color) ? color : "#000000");
+export function safeColor(color: string): string {
+  let safe = checked.get(color);
+  if (safe === undefined) {
+    safe = COLOR_PATTERN.test(color) ? color : "#000000";
+    if (checked.size < 4_096) checked.set(color, safe);
+  }
+  return safe;
+}
 
 /** A text measure on a canvas context: advance widths in FONT_FAMILY at MEASURE_SIZE. */
 export function canvasMeasure(ctx: Context2D): TextMeasure {
@@ -97,12 +112,19 @@ export function drawElements(ctx: Context2D, elements: Iterable<InkElement>, opt
   };
 
   for (const element of elements) {
-    if (visible && !intersects(inkBounds(element, measure), visible)) continue;
+    if (visible && !meets(element, visible, measure)) continue;
     const color = safeColor(element.c);
     if (element.t === "f") {
       const samples = samplesOf(element);
       if (samples.points.length === 0) continue;
-      if (freehandDetail(element.sw, scale) === "polyline") {
+      const detail = freehandDetail(element.sw, scale);
+      const standIn =
+        detail === "outline" &&
+        options.outlines !== undefined &&
+        !hasOutline(element) &&
+        performance.now() > options.outlines.until;
+      if (standIn) options.outlines?.standIns.push(element);
+      if (standIn || detail === "polyline") {
         const width = Math.max(polylineWidth(samples, element.sw), pixel);
         if (color !== batchColor || width !== batchWidth || inBatch === LINES_PER_PATH) {
           flush();

@@ -74,11 +74,15 @@ function memoized<T>(make: (element: InkElement) => T): (element: InkElement) =>
 export const samplesOf: (element: InkElement) => FreehandSamples = memoized(placeSamples);
 
 /**
- * Outlines cost memory (about 100 points a line): at most this many coordinates are kept, the oldest computed
- * dropped first; an outline dropped is computed again when next drawn.
+ * Outlines cost memory (50 to 150 points a line): at most this many coordinates are kept (32 MB, the outlines of
+ * 100,000 lines of 16 samples or more), the oldest computed dropped first; one dropped is computed again when next
+ * drawn.
  */
-const OUTLINE_CACHE_COORDINATES = 4_000_000;
+const OUTLINE_CACHE_COORDINATES = 8_000_000;
 const outlines = new Map<InkElement, Memo<Float32Array>>();
+/** The cached elements, oldest first from `oldest` on (a queue: a Map's own iteration slows down as it is emptied). */
+let computed: InkElement[] = [];
+let oldest = 0;
 let outlineCoordinates = 0;
 
 /** A freehand element's outline (./freehand.ts), relative to its box's corner. */
@@ -86,25 +90,26 @@ export function outline(element: InkElement): Float32Array {
   const hit = outlines.get(element);
   if (hit && hit.d === element.d && hit.w === element.w && hit.h === element.h && hit.sw === element.sw)
     return hit.value;
-  if (hit) {
-    outlines.delete(element);
-    outlineCoordinates -= hit.value.length;
-  }
+  if (hit) outlineCoordinates -= hit.value.length;
+  else computed.push(element);
   const value = outlineOf(samplesOf(element), element.sw);
   outlines.set(element, { d: element.d, w: element.w, h: element.h, sw: element.sw, value });
   outlineCoordinates += value.length;
-  for (const [oldest, memo] of outlines) {
-    if (outlineCoordinates <= OUTLINE_CACHE_COORDINATES) break;
-    outlines.delete(oldest);
-    outlineCoordinates -= memo.value.length;
+  while (outlineCoordinates > OUTLINE_CACHE_COORDINATES && oldest < computed.length) {
+    const dropped = computed[oldest++] as InkElement;
+    outlineCoordinates -= outlines.get(dropped)?.value.length ?? 0;
+    outlines.delete(dropped);
   }
+  if (oldest > computed.length / 2) [computed, oldest] = [computed.slice(oldest), 0];
   return value;
 }
 
 /** Whether the element's outline is at hand (drawing it costs no computation). */
 export function hasOutline(element: InkElement): boolean {
   const hit = outlines.get(element);
-  return hit !== undefined && hit.d === element.d && hit.w === element.w && hit.h === element.h;
+  return (
+    hit !== undefined && hit.d === element.d && hit.w === element.w && hit.h === element.h && hit.sw === element.sw
+  );
 }
 
 // --- Shapes ---------------------------------------------------------------------------------------------------
@@ -269,6 +274,18 @@ export function inkBounds(element: InkElement, measure: TextMeasure): Rect {
     default:
       return { minX: x, minY: y, maxX: x + w, maxY: y + h };
   }
+}
+
+/** Whether an element's ink may fall in `area`: inkBounds, without making an object for a freehand line. */
+export function meets(element: InkElement, area: Rect, measure: TextMeasure): boolean {
+  if (element.t !== "f") return intersects(inkBounds(element, measure), area);
+  const reach = inkReach(element.sw);
+  return (
+    element.x - reach <= area.maxX &&
+    element.x + element.w + reach >= area.minX &&
+    element.y - reach <= area.maxY &&
+    element.y + element.h + reach >= area.minY
+  );
 }
 
 /** The union of the elements' ink bounds, or undefined for none. */

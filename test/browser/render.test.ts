@@ -7,7 +7,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { encodeText } from "../../bench/boards";
-import type { RenderHarness } from "../../client/app/render-harness";
+import type { RenderHarness } from "../../client/app/render-harness-api";
 import { launchBrowser } from "../../local/browser";
 import { startRenderHarness, type RenderHarnessServer } from "../../local/render-harness";
 import type { ElementInput, ElementRecord } from "../../protocol/events";
@@ -106,7 +106,7 @@ async function openHarness(): Promise<HarnessPage> {
   });
   page.on("pageerror", (error) => refused.push(`page error: ${error.message}`));
   await page.goto(server.url);
-  await page.waitForFunction(() => "renderHarness" in window);
+  await page.waitForFunction(() => "renderHarness" in globalThis);
   return { page, refused };
 }
 
@@ -118,7 +118,7 @@ async function screenColors(harness: HarnessPage, points: [number, number][]): P
   const shot = `data:image/png;base64,${(await harness.page.screenshot()).toString("base64")}`;
   return harness.page.evaluate(
     ([url, at]) =>
-      (window as unknown as { renderHarness: RenderHarness }).renderHarness.colorsIn(url, at as [number, number][]),
+      (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.colorsIn(url, at as [number, number][]),
     [shot, points.map(onScreen)] as const,
   );
 }
@@ -126,7 +126,7 @@ async function screenColors(harness: HarnessPage, points: [number, number][]): P
 async function drawn(harness: HarnessPage, worker: boolean): Promise<void> {
   await harness.page.evaluate(
     ([elements, placement, inWorker]) => {
-      const h = (window as unknown as { renderHarness: RenderHarness }).renderHarness;
+      const h = (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness;
       h.load(elements as ElementInput[]);
       h.remove(["hidden----------"]);
       h.catchUp({ worker: inWorker as boolean, view: placement as typeof PLACEMENT });
@@ -134,7 +134,7 @@ async function drawn(harness: HarnessPage, worker: boolean): Promise<void> {
     [ELEMENTS, PLACEMENT, worker] as const,
   );
   await harness.page.waitForFunction(
-    () => (window as unknown as { renderHarness: RenderHarness }).renderHarness.stats().fullyDrawnMs !== undefined,
+    () => (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.stats().fullyDrawnMs !== undefined,
   );
 }
 
@@ -202,7 +202,7 @@ describe.each([
     );
     await harness.page.evaluate(
       ({ changes, gone }) => {
-        const h = (window as unknown as { renderHarness: RenderHarness }).renderHarness;
+        const h = (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness;
         h.put(changes);
         h.remove(gone);
       },
@@ -221,12 +221,50 @@ describe.each([
   });
 });
 
+test("a board too big to outline at once shows polylines first, then exactly what drawing it directly shows", async () => {
+  const harness = await openHarness();
+  try {
+    // 20,000 lines 3 pixels wide at 100%: outlined, more than a frame can compute, so most first stand in.
+    const view = { scale: 1 / 16, x: 0, y: 0 };
+    await harness.page.evaluate(async (placement) => {
+      const h = (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness;
+      h.prepare({ elements: 20_000, samples: 16, mixed: false });
+      await h.catchUp({ worker: true, view: placement });
+    }, view);
+    await harness.page.waitForFunction(
+      () =>
+        (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.stats().fullyDrawnMs !== undefined,
+      undefined,
+      { timeout: 60_000 },
+    );
+    const stats = await harness.page.evaluate(() =>
+      (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.stats(),
+    );
+    expect(stats.shownMs).toBeLessThan(stats.fullyDrawnMs as number);
+    const refined = `data:image/png;base64,${(await harness.page.screenshot()).toString("base64")}`;
+    // Drawn again with every outline at hand (they are kept): no stand-ins.
+    await harness.page.evaluate(
+      (placement) => (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.place(placement),
+      view,
+    );
+    const direct = `data:image/png;base64,${(await harness.page.screenshot()).toString("base64")}`;
+    const differing = await harness.page.evaluate(
+      ([a, b]) => (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.differing(a, b, 40),
+      [refined, direct] as const,
+    );
+    expect(differing).toBeLessThan(900 * 640 * 0.001);
+  } finally {
+    await harness.page.close();
+  }
+  expect(harness.refused).toEqual([]);
+});
+
 describe("exports", () => {
   let harness: HarnessPage;
   beforeAll(async () => {
     harness = await openHarness();
     await harness.page.evaluate((elements) => {
-      const h = (window as unknown as { renderHarness: RenderHarness }).renderHarness;
+      const h = (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness;
       h.load(elements as ElementInput[]);
       h.remove(["hidden----------"]);
     }, ELEMENTS);
@@ -241,7 +279,7 @@ describe("exports", () => {
     const probes = PROBES.filter(([name]) => name !== "hidden rectangle");
     const points = probes.map(([, at]) => at);
     const png = await harness.page.evaluate(
-      (at) => (window as unknown as { renderHarness: RenderHarness }).renderHarness.png(at as [number, number][]),
+      (at) => (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.png(at as [number, number][]),
       points,
     );
     // The content (0..5,500 × 0..4,700 units, the freehand line reaching past its box) with a 16-pixel margin, at 2
@@ -254,7 +292,7 @@ describe("exports", () => {
     expect(wrong).toEqual([]);
     const row: [number, number][] = Array.from({ length: 120 }, (_, i) => [i * 20, 3_200 + 260]);
     const textRow = await harness.page.evaluate(
-      (at) => (window as unknown as { renderHarness: RenderHarness }).renderHarness.png(at as [number, number][]),
+      (at) => (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.png(at as [number, number][]),
       row,
     );
     expect(textRow.colors.filter((color) => near(color, BLACK, 100)).length).toBeGreaterThan(5);
@@ -262,7 +300,7 @@ describe("exports", () => {
 
   test("the SVG has one native element per element, in stacking order, and parses", async () => {
     const summary = await harness.page.evaluate(() => {
-      const text = (window as unknown as { renderHarness: RenderHarness }).renderHarness.svg();
+      const text = (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.svg();
       const svg = new DOMParser().parseFromString(text, "image/svg+xml");
       return {
         errors: svg.getElementsByTagName("parsererror").length,
