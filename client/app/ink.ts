@@ -337,7 +337,8 @@ export class InkPainter implements Ink {
           for (let column = left; column <= right; column += 1) this.tiles.get(row * columns + column)?.push(element);
       }
     }
-    for (const index of this.refine) {
+    // Row by row: a line across a tile's edge is outlined for the first tile and still cached for the next.
+    for (const index of [...this.refine].sort((a, b) => a - b)) {
       if (performance.now() > until) break;
       this.refine.delete(index);
       this.repaintArea(areaOf(index), this.tiles?.get(index) ?? [], view, options);
