@@ -8,7 +8,8 @@
  * colours alternating: random handwriting seen whole, and the costliest kind of line for its size (every other sample
  * turns back, so perfect-freehand rounds a corner at nearly every sample). Half report no pressure (a mouse), half a
  * pen's. A mixed board has, of every 100 elements, 70 freehand lines, 10 rectangles, 5 ellipses, 5 straight lines,
- * 4 arrows, 3 texts and 3 sticky notes, shapes 10 to 60 CSS pixels across in the same field.
+ * 4 arrows, 3 texts and 3 sticky notes, shapes 10 to 60 CSS pixels across in the same field, texts and notes of 2 to 7
+ * words in 12 to 19-pixel type, in boxes 120 to 220 pixels wide.
  */
 import type { ElementInput, ElementKind } from "../protocol/events";
 import { encodeSamples, type Sample } from "../protocol/points";
@@ -112,10 +113,11 @@ export function boardElements(spec: BoardSpec): ElementInput[] {
         );
         const text = encodeText(words.join(" "));
         const sw = t === "t" ? 12 + Math.floor(next() * 8) : 14;
+        // Boxes 120 to 220 CSS pixels wide: a few words a line.
         elements.push({
           id,
           t,
-          b: [x, y, Math.max(w, 480), Math.max(h, 480)],
+          b: [x, y, 1_600 + 2 * w, 800 + 2 * h],
           c: "#202124",
           sw,
           f: t === "n" ? "#fff1a8" : "",
