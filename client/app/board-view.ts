@@ -69,6 +69,8 @@ export class BoardView {
   private size = { width: 1, height: 1 };
   private frame: number | undefined;
   private eraser: { at: readonly [number, number]; reach: number } | undefined;
+  /** The overlay has something on it. */
+  private overlayUsed = false;
   private readonly times: PaintTimes = {};
   private readonly rowQueries = new Map<number, (ink: boolean) => void>();
   private nextRowQuery = 0;
@@ -217,6 +219,10 @@ export class BoardView {
 
   private drawOverlay(): void {
     const ctx = this.overlay;
+    const pending = this.source.pending();
+    // An empty overlay stays empty: a catch-up's every answer would otherwise clear a screenful of pixels.
+    if (pending.length === 0 && !this.eraser && !this.overlayUsed) return;
+    this.overlayUsed = pending.length > 0 || this.eraser !== undefined;
     const view = this.inkView();
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
@@ -226,7 +232,7 @@ export class BoardView {
       visible: visibleArea(view),
       measure: measureOnPage(),
     };
-    drawElements(ctx, this.source.pending(), options);
+    drawElements(ctx, pending, options);
     if (this.eraser) {
       ctx.beginPath();
       ctx.arc(this.eraser.at[0], this.eraser.at[1], this.eraser.reach, 0, 2 * Math.PI);
