@@ -12,13 +12,14 @@
  *
  * Boards (bench/boards.ts): N freehand lines of S samples (v1's scribbles, so the figures compare with v1's), and N
  * elements of mixed kinds. Views: the whole board fitted to the page (v1's view: every line in view, 3.8 pixels
- * wide, so outlined) and 400% at its centre (a tenth of the board in view: culling). Ink: "worker", the page as it is
+ * wide, so outlined), the whole board at 50% (lines 1.5 pixels wide, so polylines: v1's drawing) and 400% at its
+ * centre (a tenth of the board in view: culling). Ink: "worker", the page as it is
  * (its ink painted in a worker on an OffscreenCanvas); "page thread", the ink painted on the page's own thread, as in
  * a browser without OffscreenCanvas; "not rasterized", that with the canvas's drawing calls made no-ops, everything
  * but rasterizing (the difference to "page thread" is the rasterizing itself).
  *
  * Options (environment): CATCHUP_ELEMENTS ("10000,100000"), CATCHUP_SAMPLES ("16"), CATCHUP_MIXED ("0,1"),
- * CATCHUP_VIEWS ("fit,400"), CATCHUP_RUNS (5), CATCHUP_VARIANTS_FROM (100000: boards this big are also measured on
+ * CATCHUP_VIEWS ("fit,50,400"), CATCHUP_RUNS (5), CATCHUP_VARIANTS_FROM (100000: boards this big are also measured on
  * the page thread and without rasterizing), CATCHUP_VIEWPORT ("1280x800", CSS pixels at devicePixelRatio 1),
  * CATCHUP_SERVICE (0), CATCHUP_WRITE (1: write bench/CATCHUP.md).
  */
@@ -55,7 +56,7 @@ export function catchUpOptionsFromEnv(): CatchUpOptions {
         boards.push({ elements, samples, mixed: mixed === 1 });
   return {
     boards,
-    views: (process.env.CATCHUP_VIEWS ?? "fit,400").split(",").filter(Boolean),
+    views: (process.env.CATCHUP_VIEWS ?? "fit,50,400").split(",").filter(Boolean),
     runs: Number(process.env.CATCHUP_RUNS ?? 5),
     variantsFrom: Number(process.env.CATCHUP_VARIANTS_FROM ?? 100_000),
     viewport: { width: width ?? 1280, height: height ?? 800 },
