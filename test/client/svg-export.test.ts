@@ -121,7 +121,15 @@ test("shapes are native elements: rect, ellipse and line, the stroke inside the 
     measure,
   );
   const arrow = element("a", { x: 0, y: 4_000, w: 2_000, h: 0, sw: 2 });
-  const [leftX, leftY, tipX, tipY, rightX, rightY] = arrowHead(arrow).map(Math.round);
+  const head = arrowHead(arrow);
+  const [leftX, leftY, tipX, tipY, rightX, rightY] = [
+    Math.round(head[0]),
+    Math.round(head[1]),
+    Math.round(head[2]),
+    Math.round(head[3]),
+    Math.round(head[4]),
+    Math.round(head[5]),
+  ];
   expect(tags(svg)).toEqual([
     [
       "rect",
