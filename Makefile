@@ -35,7 +35,7 @@ bench-scale: build ## Scale-out: Redis traffic per instance at 3, 6, 12 instance
 	npx tsx bench/scale-out.ts
 
 .PHONY: bench-catchup
-bench-catchup: build ## A late joiner's catch-up alone, in Node.js and Chromium; prints a table (CATCHUP_STROKES=, CATCHUP_POINTS=)
+bench-catchup: build ## A large board drawn by a late joiner's page in Chromium; writes bench/CATCHUP.md (CATCHUP_ELEMENTS=, CATCHUP_VIEWS=, CATCHUP_SERVICE=1)
 	npx tsx bench/catchup.ts
 
 .PHONY: load

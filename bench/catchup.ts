@@ -1,392 +1,309 @@
 /**
- * `make bench-catchup` (and the catch-up section of `make bench`): how long a late joiner takes to have a large
- * board, in Node.js (the client's own session: read and applied) and in Chromium (the browser client: read,
- * applied and drawn on the canvas). Prints a table; `make bench` writes the same figures into bench/RESULTS.md.
+ * `make bench-catchup` (and the catch-up section of `make bench`): how long a late joiner's page takes to draw a
+ * large board in Chromium with software rasterization, written to bench/CATCHUP.md.
  *
- * The boards are written straight into the store (the same Lua script the service runs), then read through one
- * service instance over the Memorystore stand-in (TLS, AUTH), as a late joiner reads them. Their strokes are
- * scribbles: each starts at a random place on the board and moves by -20..20 units on each axis per point (at the
- * whole-board view a unit is 0.08 CSS pixel, a step about a pixel), in lines of 5 chunks, two colours alternating
- * by line, 3 CSS pixels wide: what random handwriting at the whole-board view looks like, and the costliest kind
- * of stroke to rasterize for its size (few points are close enough to leave out).
+ * - **Rendering alone** (always): the render harness (client/app/render-harness.ts) builds the board in the page and
+ *   hands it to the page's own drawing code (BoardView, its ink worker) as the service pages a snapshot (newest
+ *   first, a 64 KiB first answer, then 1 MiB answers, each in a task of its own), with no network, no session and no
+ *   board state: what drawing costs, from the first elements handed over.
+ * - **Through the service** (CATCHUP_SERVICE=1, once the service speaks protocol version 2): the board written with
+ *   `add` through one instance (bench/catchup-service.ts), then the real page joins it as a late joiner; times from
+ *   the `join` it sent, as v1's figures were.
  *
- * Options (environment): CATCHUP_STROKES ("10000,100000"), CATCHUP_POINTS ("3,16"), CATCHUP_RUNS (5 in Node, the
- * same in Chromium), CATCHUP_CHROMIUM (1; 0 for Node only), CATCHUP_VARIANTS_FROM (100000: boards this big are also
- * measured with the ink on the page thread and without rasterizing), CATCHUP_VIEWPORT ("1280x800", CSS pixels at
- * devicePixelRatio 1).
+ * Boards (bench/boards.ts): N freehand lines of S samples (v1's scribbles, so the figures compare with v1's), and N
+ * elements of mixed kinds. Views: the whole board fitted to the page (v1's view: every line in view, 3.8 pixels
+ * wide, so outlined), the whole board at 50% (lines 1.5 pixels wide, so polylines: v1's drawing) and 400% at its
+ * centre (a tenth of the board in view: culling). Ink: "worker", the page as it is
+ * (its ink painted in a worker on an OffscreenCanvas); "page thread", the ink painted on the page's own thread, as in
+ * a browser without OffscreenCanvas; "not rasterized", that with the canvas's drawing calls made no-ops, everything
+ * but rasterizing (the difference to "page thread" is the rasterizing itself).
+ *
+ * Options (environment): CATCHUP_ELEMENTS ("10000,100000"), CATCHUP_SAMPLES ("16"), CATCHUP_MIXED ("0,1"),
+ * CATCHUP_VIEWS ("fit,50,400"), CATCHUP_RUNS (5), CATCHUP_VARIANTS_FROM (100000: boards this big are also measured on
+ * the page thread and without rasterizing), CATCHUP_VIEWPORT ("1280x800", CSS pixels at devicePixelRatio 1),
+ * CATCHUP_SERVICE (0), CATCHUP_WRITE (1: write bench/CATCHUP.md).
  */
-import pino from "pino";
+import { writeFile } from "node:fs/promises";
+import { loadavg } from "node:os";
+import path from "node:path";
+import type { Browser } from "playwright-core";
+import type { HarnessStats, HarnessView, RenderHarness } from "../client/app/render-harness-api";
 import { launchBrowser } from "../local/browser";
-import { READER } from "../local/read-board";
+import { startRenderHarness } from "../local/render-harness";
 import { Topology } from "../local/topology";
-import type { StrokeInput } from "../protocol/events";
-import { encodePoints } from "../protocol/points";
-import { WhiteboardSession } from "../client/core/session";
-import { createRedisConnections } from "../service/redis";
-import { strokeBody } from "../service/store/board-store";
-import { RedisBoardStore } from "../service/store/redis-board-store";
+import { toTuple, type ElementInput } from "../protocol/events";
+import { boardElements, FIELD, type BoardSpec } from "./boards";
+import { BENCH_SERVICE_ENV, pageCatchUp, writeBoard, type PageCatchUp } from "./catchup-service";
 
 const numbers = (text: string) => text.split(",").filter(Boolean).map(Number);
 
 export interface CatchUpOptions {
-  sizes: readonly number[];
-  points: readonly number[];
+  boards: BoardSpec[];
+  /** "fit", or a zoom in percent at the board's centre. */
+  views: string[];
   runs: number;
-  chromium: boolean;
+  variantsFrom: number;
   viewport: { width: number; height: number };
+  service: boolean;
 }
-
-/** Milliseconds; medians of the runs. */
-export interface NodeCatchUp {
-  /** Session created (connection opened, join sent) to the first snapshot page applied: the most recent strokes. */
-  firstPageMs: number;
-  /** Session created to caught up: every page read and applied, the operations since read, the session `connected`. */
-  caughtUpMs: number;
-}
-
-/**
- * Milliseconds; medians of the runs. The page's own clock (performance.now(), from navigation start); `join`
- * is when the page sent `join` on its WebSocket (after loading the page and its script and opening the socket).
- */
-export interface BrowserCatchUp {
-  /** Navigation start to the `join` sent. */
-  joinMs: number;
-  /** Navigation start to the first frame that drew strokes (window.whiteboard.stats().firstPaintMs). */
-  firstPaintMs: number;
-  /** Navigation start to the whole board read and applied (stats().caughtUpMs). */
-  caughtUpMs: number;
-  /** Navigation start to the first frame after that which left nothing to draw (stats().fullyDrawnMs). */
-  fullyDrawnMs: number;
-  /** The same three from the `join` sent: the catch-up itself. */
-  fromJoin: { firstPaintMs: number; caughtUpMs: number; fullyDrawnMs: number };
-  /**
-   * CPU time of the page's renderer process (every thread: the page's, the ink worker's, the canvas's), from its
-   * start to fully drawn: the browser's work, whatever else the machine runs.
-   */
-  rendererCpuMs: number;
-}
-
-export interface CatchUp {
-  strokes: number;
-  points: number;
-  /** Stroke records' JSON, as sent. */
-  megabytes: number;
-  pages: number;
-  node: NodeCatchUp;
-  /** The page as it is: the ink painted in a worker (client/app/ink.ts). */
-  chromium?: BrowserCatchUp;
-  /**
-   * Boards of 100,000 strokes and more, also: `pageThread`, the ink painted on the page's own thread (as in a
-   * browser without OffscreenCanvas); `withoutRaster`, the same with the canvas's stroke() a no-op, everything the
-   * page does but rasterize (the difference to `pageThread` is the rasterizing itself).
-   */
-  pageThread?: BrowserCatchUp;
-  withoutRaster?: BrowserCatchUp;
-}
-
-/** How the page is run: as it is, with its ink on the page's thread, or that without rasterizing. */
-type PageMode = "worker" | "pageThread" | "withoutRaster";
 
 export function catchUpOptionsFromEnv(): CatchUpOptions {
   const [width, height] = (process.env.CATCHUP_VIEWPORT ?? "1280x800").split("x").map(Number);
+  const boards: BoardSpec[] = [];
+  for (const mixed of numbers(process.env.CATCHUP_MIXED ?? "0,1"))
+    for (const samples of numbers(process.env.CATCHUP_SAMPLES ?? "16"))
+      for (const elements of numbers(process.env.CATCHUP_ELEMENTS ?? "10000,100000"))
+        boards.push({ elements, samples, mixed: mixed === 1 });
   return {
-    sizes: numbers(process.env.CATCHUP_STROKES ?? "10000,100000"),
-    points: numbers(process.env.CATCHUP_POINTS ?? "3,16"),
+    boards,
+    views: (process.env.CATCHUP_VIEWS ?? "fit,50,400").split(",").filter(Boolean),
     runs: Number(process.env.CATCHUP_RUNS ?? 5),
-    chromium: process.env.CATCHUP_CHROMIUM !== "0",
+    variantsFrom: Number(process.env.CATCHUP_VARIANTS_FROM ?? 100_000),
     viewport: { width: width ?? 1280, height: height ?? 800 },
+    service: process.env.CATCHUP_SERVICE === "1",
   };
 }
 
-const log = (message: string) => console.log(`${new Date().toTimeString().slice(0, 8)} ${message}`);
-const median = (values: number[]) => Math.round([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0);
-
-/** A deterministic random sequence, so that every run and both systems get the same board. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => (state = (state * 16_807) % 2_147_483_647) / 2_147_483_647;
-}
-
-function scribble(next: () => number, points: number): [number, number][] {
-  let [x, y] = [Math.floor(next() * 15_000) + 500, Math.floor(next() * 9_000) + 500];
-  const list: [number, number][] = [];
-  for (let index = 0; index < points; index += 1) {
-    list.push([x, y]);
-    x += Math.floor(next() * 41) - 20;
-    y += Math.floor(next() * 41) - 20;
-  }
-  return list;
-}
-
-const COLORS = ["#202124", "#1a73e8"];
-/** Boards at least this big are also measured with the ink on the page's thread, and without rasterizing. */
-const VARIANTS_FROM = Number(process.env.CATCHUP_VARIANTS_FROM ?? 100_000);
-/** No OffscreenCanvas: the page paints its ink on its own thread (client/app/ink.ts falls back to it). */
-const PAGE_THREAD = "delete HTMLCanvasElement.prototype.transferControlToOffscreen;";
-/** The canvas's stroke() a no-op: paths are still built, nothing is rasterized. */
-const NO_RASTER = "CanvasRenderingContext2D.prototype.stroke = function () {};";
-
-/** Records the page's WebSocket: when it was made and when `join` went out on it (before any page script runs). */
-const SOCKET_PROBE = `(() => {
-  const Native = window.WebSocket;
-  const times = (window.__socketTimes = {});
-  window.WebSocket = class extends Native {
-    constructor(...args) { super(...args); times.created ??= performance.now(); }
-    send(data) {
-      if (typeof data === "string" && data.includes('"join"')) times.join ??= performance.now();
-      return super.send(data);
-    }
-  };
-})();`;
-
-export async function measureCatchUp(options: CatchUpOptions): Promise<CatchUp[]> {
-  const MIB = 2 ** 20;
-  const topology = await Topology.start({
-    instances: 1,
-    env: { LOG_LEVEL: "warn", MAX_STROKES_PER_BOARD: "1000000", MAX_BOARD_BYTES: String(256 * MIB) },
-  });
-  const redis = createRedisConnections(topology.redis.clientConfig, pino({ level: "silent" }));
-  await redis.connect();
-  const store = new RedisBoardStore(redis.commands, {
-    maxStrokes: 1_000_000,
-    maxBytes: 256 * MIB,
-    pageBytes: 16_384,
-    logBytes: 262_144,
-    readBytes: MIB,
-    idleTtlSeconds: 3600,
-    clearIntervalMs: 0,
-    undoClearMs: 0,
-  });
-  const browser = options.chromium ? await launchBrowser() : undefined;
-  const results: CatchUp[] = [];
-  const url = topology.instance(0).url;
-  try {
-    for (const points of options.points) {
-      for (const size of options.sizes) {
-        const board = `catch-up-${size}-${points}`;
-        log(`catch-up: filling a board with ${size} strokes of ${points} points`);
-        const next = random(size + points);
-        for (let start = 0; start < size; start += 500) {
-          const strokes = Array.from({ length: Math.min(500, size - start) }, (_, i) => {
-            const index = start + i;
-            const line = Math.floor(index / 5);
-            const stroke: StrokeInput = {
-              id: `L${line}-${(index % 5) + 1}`,
-              p: encodePoints(scribble(next, points)),
-              c: COLORS[line % 2] as string,
-              w: 3,
-            };
-            return { id: stroke.id, v: 0, body: strokeBody(stroke, READER.id) };
-          });
-          await store.addStrokes(board, READER.id, strokes);
-        }
-        const read = await store.read(board, {});
-        let bytes = 0;
-        let pages = 0;
-        for (let cursor: number | undefined = 0; cursor !== undefined;) {
-          const page = await store.read(board, cursor === 0 ? {} : { e: read.e, at: read.s, cursor });
-          if (!("snapshot" in page)) break;
-          bytes += page.snapshot.records.length;
-          pages += 1;
-          cursor = page.snapshot.next;
-        }
-
-        const nodeRuns: NodeCatchUp[] = [];
-        for (let run = 0; run < options.runs; run += 1) nodeRuns.push(await nodeCatchUp(url, board, size));
-        const node = {
-          firstPageMs: median(nodeRuns.map((r) => r.firstPageMs)),
-          caughtUpMs: median(nodeRuns.map((r) => r.caughtUpMs)),
-        };
-        log(
-          `catch-up: ${size} strokes of ${points} points, Node: first page ${node.firstPageMs} ms, caught up ${node.caughtUpMs} ms`,
-        );
-
-        const chromium: Partial<Record<PageMode, BrowserCatchUp>> = {};
-        if (browser) {
-          const measure = async (mode: PageMode) => {
-            const runs: BrowserCatchUp[] = [];
-            for (let run = 0; run < options.runs; run += 1)
-              runs.push(await browserCatchUp(browser, options.viewport, url, board, size, mode));
-            const pick = (figure: (r: BrowserCatchUp) => number) => median(runs.map(figure));
-            const figures: BrowserCatchUp = {
-              joinMs: pick((r) => r.joinMs),
-              firstPaintMs: pick((r) => r.firstPaintMs),
-              caughtUpMs: pick((r) => r.caughtUpMs),
-              fullyDrawnMs: pick((r) => r.fullyDrawnMs),
-              fromJoin: {
-                firstPaintMs: pick((r) => r.fromJoin.firstPaintMs),
-                caughtUpMs: pick((r) => r.fromJoin.caughtUpMs),
-                fullyDrawnMs: pick((r) => r.fromJoin.fullyDrawnMs),
-              },
-              rendererCpuMs: pick((r) => r.rendererCpuMs),
-            };
-            log(
-              `catch-up: ${size} strokes of ${points} points, Chromium (${MODE_NAMES[mode].replace(/\*/g, "")}) from join: first paint ${figures.fromJoin.firstPaintMs} ms, ` +
-                `caught up ${figures.fromJoin.caughtUpMs} ms, fully drawn ${figures.fromJoin.fullyDrawnMs} ms (join at ${figures.joinMs} ms)`,
-            );
-            return figures;
-          };
-          chromium.worker = await measure("worker");
-          if (size >= VARIANTS_FROM) {
-            chromium.pageThread = await measure("pageThread");
-            chromium.withoutRaster = await measure("withoutRaster");
-          }
-        }
-        results.push({
-          strokes: size,
-          points,
-          megabytes: Math.round(bytes / 1e5) / 10,
-          pages,
-          node,
-          ...(chromium.worker ? { chromium: chromium.worker } : {}),
-          ...(chromium.pageThread ? { pageThread: chromium.pageThread } : {}),
-          ...(chromium.withoutRaster ? { withoutRaster: chromium.withoutRaster } : {}),
-        });
-      }
-    }
-  } finally {
-    await browser?.close();
-    await redis.close();
-    await topology.stop();
-  }
-  return results;
-}
-
-/** One late joiner in Node.js: the browser client's session, without the page. */
-function nodeCatchUp(url: string, board: string, size: number): Promise<NodeCatchUp> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    let firstPageMs: number | undefined;
-    const timeout = setTimeout(() => reject(new Error(`no catch-up of ${board} within 60 s`)), 60_000);
-    const session: WhiteboardSession = new WhiteboardSession(
-      { url, board, user: { id: `reader-${Math.round(started)}`, name: "reader", color: "#000000" } },
-      {
-        onChange: (applied) => {
-          if (firstPageMs === undefined && applied.added.length > 0) firstPageMs = performance.now() - started;
-        },
-        onState: (state) => {
-          if (state !== "connected") return;
-          const caughtUpMs = performance.now() - started;
-          clearTimeout(timeout);
-          const held = session.board.strokes().length;
-          session.close();
-          if (held !== size) reject(new Error(`caught up with ${held} strokes of ${size}`));
-          else resolve({ firstPageMs: firstPageMs ?? caughtUpMs, caughtUpMs });
-        },
-      },
-    );
-  });
-}
-
-interface Stats {
-  strokes?: number;
-  firstPaintMs: number;
-  caughtUpMs: number;
-  fullyDrawnMs: number;
-}
-
-/** What the page exposes: window.whiteboard (client/app/main.ts) and the socket probe's times. */
-interface PageHandle {
-  whiteboard?: { stats(): Partial<Stats> };
-  __socketTimes: { created?: number; join?: number };
-}
-
-const MODE_NAMES: Record<PageMode, string> = {
+/** How the page paints: as it is, with its ink on the page's thread, or that without rasterizing. */
+export type InkMode = "worker" | "pageThread" | "withoutRaster";
+const MODE_NAMES: Record<InkMode, string> = {
   worker: "worker",
   pageThread: "page thread",
   withoutRaster: "**not rasterized**",
 };
+/** No OffscreenCanvas: the page paints its ink on its own thread (client/app/ink.ts falls back to it). */
+const PAGE_THREAD = "delete HTMLCanvasElement.prototype.transferControlToOffscreen;";
+/** The canvas's drawing calls made no-ops: paths are still built and text laid out, nothing is rasterized. */
+const NO_RASTER = `for (const name of ["stroke", "fill", "fillRect", "strokeRect", "fillText", "clearRect"])
+  CanvasRenderingContext2D.prototype[name] = function () {};`;
 
-async function browserCatchUp(
-  browser: Awaited<ReturnType<typeof launchBrowser>>,
-  viewport: CatchUpOptions["viewport"],
+/** Milliseconds from the first elements handed to the view; medians of the runs. */
+export interface RenderRun {
+  view: string;
+  mode: InkMode;
+  firstPaintMs: number;
+  /** Every answer handed over (the page's work of receiving the board). */
+  handedOverMs: number;
+  /** The whole board on screen, some freehand lines perhaps as polylines still waiting for their outline. */
+  shownMs: number;
+  /** Every outline in place: nothing left to draw. */
+  fullyDrawnMs: number;
+  /** CPU time of the page's renderer process (all its threads) from the first elements handed over to fully drawn. */
+  rendererCpuMs: number;
+}
+
+export interface CatchUp {
+  board: BoardSpec;
+  /** Records' JSON, as the service sends them. */
+  megabytes: number;
+  rendering: RenderRun[];
+  /** Through the service (CATCHUP_SERVICE=1), the view the page opens with. */
+  service?: PageCatchUp;
+  /** The machine's 1-minute load average before and after this board's runs. */
+  load: [before: number, after: number];
+}
+
+const log = (message: string) => console.log(`${new Date().toTimeString().slice(0, 8)} ${message}`);
+const median = (values: number[]) => Math.round([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0);
+const load1 = () => Math.round((loadavg()[0] ?? 0) * 10) / 10;
+
+/** A view as the harness takes it: fitted, or a zoom (percent) at the field's centre. */
+function harnessView(view: string, viewport: CatchUpOptions["viewport"]): HarnessView {
+  if (view === "fit") return "fit";
+  const scale = Number(view) / 100 / 16;
+  return {
+    scale,
+    x: viewport.width / 2 - (FIELD.width / 2) * scale,
+    y: viewport.height / 2 - (FIELD.height / 2) * scale,
+  };
+}
+
+async function renderOnce(
+  browser: Browser,
   url: string,
-  board: string,
-  size: number,
-  mode: PageMode,
-): Promise<BrowserCatchUp> {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+  options: CatchUpOptions,
+  board: BoardSpec,
+  view: string,
+  mode: InkMode,
+): Promise<Omit<RenderRun, "view" | "mode">> {
+  const context = await browser.newContext({ viewport: options.viewport, deviceScaleFactor: 1 });
   try {
     const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await page.addInitScript({ content: SOCKET_PROBE });
     if (mode !== "worker") await page.addInitScript({ content: PAGE_THREAD });
     if (mode === "withoutRaster") await page.addInitScript({ content: NO_RASTER });
-    await page.goto(`${url}/b/${board}`);
-    // Functions, not strings: the page's Content-Security-Policy forbids evaluating strings.
-    await page.waitForFunction(
-      () => (globalThis as unknown as PageHandle).whiteboard?.stats().fullyDrawnMs !== undefined,
-      undefined,
-      {
-        timeout: 120_000,
-        polling: 100,
-      },
-    );
-    const { stats, join } = await page.evaluate(() => {
-      const handle = globalThis as unknown as PageHandle;
-      return { stats: handle.whiteboard?.stats() as Stats, join: handle.__socketTimes.join as number };
-    });
-    if (stats.strokes !== size) throw new Error(`the page shows ${stats.strokes} strokes of ${size}`);
+    const cdp = await context.newCDPSession(page);
     await cdp.send("Performance.enable");
-    const { metrics } = await cdp.send("Performance.getMetrics");
-    const processSeconds = metrics.find((metric) => metric.name === "ProcessTime")?.value ?? Number.NaN;
+    const cpu = async () =>
+      (await cdp.send("Performance.getMetrics")).metrics.find((metric) => metric.name === "ProcessTime")?.value ?? 0;
+    await page.goto(url);
+    // Functions, not strings: the page's Content-Security-Policy forbids evaluating strings.
+    await page.waitForFunction(() => "renderHarness" in globalThis);
+    await page.evaluate(
+      (spec) => (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.prepare(spec),
+      board,
+    );
+    const before = await cpu();
+    await page.evaluate(
+      ({ worker, chosen }) =>
+        (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.catchUp({ worker, view: chosen }),
+      { worker: mode === "worker", chosen: harnessView(view, options.viewport) },
+    );
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.stats().fullyDrawnMs !== undefined,
+      undefined,
+      { timeout: 300_000, polling: 20 },
+    );
+    const after = await cpu();
+    const stats: HarnessStats = await page.evaluate(() =>
+      (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.stats(),
+    );
+    if (stats.elements !== board.elements) throw new Error(`the harness drew ${stats.elements} of ${board.elements}`);
+    const from = stats.startedMs ?? Number.NaN;
     return {
-      rendererCpuMs: Math.round(processSeconds * 1000),
-      joinMs: join,
-      firstPaintMs: stats.firstPaintMs,
-      caughtUpMs: stats.caughtUpMs,
-      fullyDrawnMs: stats.fullyDrawnMs,
-      fromJoin: {
-        firstPaintMs: stats.firstPaintMs - join,
-        caughtUpMs: stats.caughtUpMs - join,
-        fullyDrawnMs: stats.fullyDrawnMs - join,
-      },
+      firstPaintMs: (stats.firstPaintMs ?? Number.NaN) - from,
+      handedOverMs: (stats.caughtUpMs ?? Number.NaN) - from,
+      shownMs: (stats.shownMs ?? Number.NaN) - from,
+      fullyDrawnMs: (stats.fullyDrawnMs ?? Number.NaN) - from,
+      rendererCpuMs: (after - before) * 1000,
     };
   } finally {
     await context.close();
   }
 }
 
-/** The tables of RESULTS.md's catch-up section (also what `make bench-catchup` prints). */
+/** The bytes of an element's record as the service sends it (its tuple's JSON, and a comma). */
+function recordBytes(input: ElementInput, seq: number): number {
+  const [x, y, w, h] = input.b;
+  const author = "u".repeat(22);
+  const record = {
+    s: seq,
+    g: 0,
+    o: 0 as const,
+    v: 0,
+    i: input.id,
+    u: author,
+    t: input.t,
+    z: seq,
+    x,
+    y,
+    w,
+    h,
+    c: input.c,
+    sw: input.sw,
+    f: input.f,
+    n: 0,
+    d: input.d,
+  };
+  return JSON.stringify(toTuple(record)).length + 1;
+}
+
+const boardName = (board: BoardSpec) =>
+  `${board.elements} ${board.mixed ? "elements of mixed kinds" : "freehand lines"} (${board.samples} samples a line)`;
+
+export async function measureCatchUp(options: CatchUpOptions): Promise<CatchUp[]> {
+  const harness = await startRenderHarness();
+  const browser = await launchBrowser();
+  const topology = options.service ? await Topology.start({ instances: 1, env: BENCH_SERVICE_ENV }) : undefined;
+  const results: CatchUp[] = [];
+  try {
+    for (const board of options.boards) {
+      const loadBefore = load1();
+      const elements = boardElements(board);
+      const bytes = elements.reduce((sum, input, index) => sum + recordBytes(input, index), 0);
+      const rendering: RenderRun[] = [];
+      for (const view of options.views) {
+        const modes: InkMode[] =
+          board.elements >= options.variantsFrom ? ["worker", "pageThread", "withoutRaster"] : ["worker"];
+        for (const mode of modes) {
+          const runs: Omit<RenderRun, "view" | "mode">[] = [];
+          for (let run = 0; run < options.runs; run += 1)
+            runs.push(await renderOnce(browser, harness.url, options, board, view, mode));
+          const pick = (figure: (r: Omit<RenderRun, "view" | "mode">) => number) => median(runs.map(figure));
+          const result: RenderRun = {
+            view,
+            mode,
+            firstPaintMs: pick((r) => r.firstPaintMs),
+            handedOverMs: pick((r) => r.handedOverMs),
+            shownMs: pick((r) => r.shownMs),
+            fullyDrawnMs: pick((r) => r.fullyDrawnMs),
+            rendererCpuMs: pick((r) => r.rendererCpuMs),
+          };
+          log(
+            `catch-up: ${boardName(board)}, view ${view}, ${MODE_NAMES[mode].replace(/\*/g, "")}: first paint ${result.firstPaintMs} ms, ` +
+              `handed over ${result.handedOverMs} ms, all shown ${result.shownMs} ms, fully drawn ${result.fullyDrawnMs} ms, renderer CPU ${result.rendererCpuMs} ms`,
+          );
+          rendering.push(result);
+        }
+      }
+      let service: PageCatchUp | undefined;
+      if (topology) {
+        const url = topology.instance(0).url;
+        log(`catch-up: writing ${boardName(board)} through the service`);
+        const id = await writeBoard(url, elements);
+        const runs: PageCatchUp[] = [];
+        for (let run = 0; run < options.runs; run += 1)
+          runs.push(await pageCatchUp(browser, options.viewport, url, id, board.elements));
+        const pick = (figure: (r: PageCatchUp) => number) => median(runs.map(figure));
+        service = {
+          joinMs: pick((r) => r.joinMs),
+          firstPaintMs: pick((r) => r.firstPaintMs - r.joinMs),
+          caughtUpMs: pick((r) => r.caughtUpMs - r.joinMs),
+          fullyDrawnMs: pick((r) => r.fullyDrawnMs - r.joinMs),
+          rendererCpuMs: pick((r) => r.rendererCpuMs),
+        };
+      }
+      results.push({
+        board,
+        megabytes: Math.round(bytes / 1e5) / 10,
+        rendering,
+        ...(service ? { service } : {}),
+        load: [loadBefore, load1()],
+      });
+    }
+  } finally {
+    await browser.close();
+    await harness.close();
+    await topology?.stop();
+  }
+  return results;
+}
+
+/** The tables of bench/CATCHUP.md (also what `make bench-catchup` prints, and RESULTS.md's catch-up section). */
 export function catchUpTables(results: readonly CatchUp[], options: CatchUpOptions): string {
-  const node = results.map(
-    (c) =>
-      `| ${c.strokes} | ${c.points} | ${c.megabytes} | ${c.pages} | ${c.node.firstPageMs} | ${c.node.caughtUpMs} |`,
+  const rendering = results.flatMap((c) =>
+    c.rendering.map(
+      (r) =>
+        `| ${c.board.elements} | ${c.board.mixed ? "mixed" : "freehand"} | ${c.megabytes} | ${r.view === "fit" ? "whole board" : `${r.view}%`} | ${MODE_NAMES[r.mode]} | ${r.firstPaintMs} | ${r.handedOverMs} | ${r.shownMs} | ${r.fullyDrawnMs} | ${r.rendererCpuMs} | ${c.load[0]} → ${c.load[1]} |`,
+    ),
   );
-  const row = (c: CatchUp, b: BrowserCatchUp, mode: PageMode) =>
-    `| ${c.strokes} | ${c.points} | ${MODE_NAMES[mode]} | ${b.joinMs} | ${b.fromJoin.firstPaintMs} | ${b.fromJoin.caughtUpMs} | ${b.fromJoin.fullyDrawnMs} | ${b.firstPaintMs} / ${b.caughtUpMs} / ${b.fullyDrawnMs} | ${b.rendererCpuMs} |`;
-  const chromium = results.flatMap((c) => [
-    ...(c.chromium ? [row(c, c.chromium, "worker")] : []),
-    ...(c.pageThread ? [row(c, c.pageThread, "pageThread")] : []),
-    ...(c.withoutRaster ? [row(c, c.withoutRaster, "withoutRaster")] : []),
-  ]);
-  return `Node.js (the browser client's own session, socket.io-client): ms from the session's creation (connection
-opened, \`join\` sent) to the first snapshot page applied (the most recent strokes) and to caught up (every page
-read and applied, the operations since read: the session reports \`connected\`); median of ${options.runs}.
+  const service = results.filter((c) => c.service);
+  return `Rendering alone (the render harness: the page's drawing code in Chromium ${options.viewport.width}×${options.viewport.height} CSS
+pixels at devicePixelRatio 1, software rasterization, \`--disable-gpu\`): ms from the first elements handed to the view
+to the first frame that drew (first paint), every answer handed over, the frame after the one that put the last of the
+board on screen (all shown: freehand lines whose outline was not computed yet stand in as polylines of their mean
+width) and the first frame after the last one that drew with nothing left to draw, every outline in place (fully drawn); a paint time is the start of the frame after the one that drew, by when the
+canvas has rasterized it. No network, session or board state: add those (v1: about 300 ms for 100,000 lines in
+Node.js) for a late joiner's figure. Renderer CPU: CPU time of the page's renderer process (all its threads) over the
+same span, the browser's work whatever else the machine runs. A fresh page per run, median of ${options.runs}. Load: the
+machine's 1-minute load average before and after the board's runs (2 cores).
 
-| strokes | points each | records MB | snapshot pages | first page ms | caught up ms |
-|---|---|---|---|---|---|
-${node.join("\n")}
+v1 for comparison (README, through the service, from \`join\`, 1280×800, the whole board in view): 100,000 strokes of
+16 points first painted in 117 ms and fully drawn in 2,388 ms (1,110 ms without rasterizing).
+
+| elements | kinds | records MB | view | ink | first paint ms | handed over ms | all shown ms | fully drawn ms | renderer CPU ms | load |
+|---|---|---|---|---|---|---|---|---|---|---|
+${rendering.join("\n")}
 ${
-  chromium.length === 0
-    ? ""
+  service.length === 0
+    ? "\nThrough the service: not measured in this run (CATCHUP_SERVICE=1 once the service speaks protocol version 2).\n"
     : `
-Chromium ${options.viewport.width}×${options.viewport.height} CSS pixels at devicePixelRatio 1, software rasterization
-(\`--disable-gpu\`, local/browser.ts), the whole board in view; a fresh page per run, median of ${options.runs}. The page's
-own clock: \`join\` is when the page sent \`join\` on its WebSocket (from navigation start: the page, its script and the
-connection); from there, first paint (the first frame that drew strokes: the newest page's), caught up (the whole board
-read and applied) and fully drawn (the first frame after that with nothing left to draw), from
-\`window.whiteboard.stats()\` (a paint time is the start of the frame after the one that drew, by when the canvas
-has rasterized it). The last column has the same three from navigation start. Ink: "worker", the page as it is (its
-ink painted in a worker on an OffscreenCanvas); "page thread", the ink painted on the page's own thread, as in a browser
-without OffscreenCanvas; "not rasterized", that with the canvas's \`stroke()\` made a no-op (paths are still built):
-everything the page does but rasterize, what a browser whose canvas cost nothing would show, so the difference to
-"page thread" is the rasterizing itself. Renderer CPU: CPU time of the page's renderer process (all its threads: the
-page's, the ink worker's, the canvas's) from its start to fully drawn, the browser's work whatever else the machine runs.
+Through the service: the board written with \`add\` through one instance, then the real page as a late joiner (its
+opening view); ms from the \`join\` the page sent (join: from navigation start).
 
-| strokes | points each | ink | join sent ms | first paint ms | caught up ms | fully drawn ms | from navigation start ms | renderer CPU ms |
-|---|---|---|---|---|---|---|---|---|
-${chromium.join("\n")}
+| elements | kinds | join sent ms | first paint ms | caught up ms | fully drawn ms | renderer CPU ms |
+|---|---|---|---|---|---|---|
+${service.map((c) => `| ${c.board.elements} | ${c.board.mixed ? "mixed" : "freehand"} | ${c.service?.joinMs} | ${c.service?.firstPaintMs} | ${c.service?.caughtUpMs} | ${c.service?.fullyDrawnMs} | ${c.service?.rendererCpuMs} |`).join("\n")}
 `
 }`;
 }
@@ -394,7 +311,15 @@ ${chromium.join("\n")}
 if (require.main === module) {
   const options = catchUpOptionsFromEnv();
   measureCatchUp(options)
-    .then((results) => console.log(`\n${catchUpTables(results, options)}`))
+    .then(async (results) => {
+      const tables = catchUpTables(results, options);
+      console.log(`\n${tables}`);
+      if (process.env.CATCHUP_WRITE === "0") return;
+      const file = path.join(__dirname, "CATCHUP.md");
+      const header = `# Catch-up: a large board drawn by a late joiner\n\nMade by \`make bench-catchup\` (bench/catchup.ts) on ${new Date().toISOString().slice(0, 10)}.\n\n`;
+      await writeFile(file, `${header}${tables}`);
+      log(`catch-up: written to ${file}`);
+    })
     .catch((error: Error) => {
       console.error(error.stack);
       process.exit(1);

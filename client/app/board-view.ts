@@ -1,37 +1,45 @@
 /**
- * Draws the board at the current pan and zoom on canvases that fill the stage, in device pixels, so lines are
+ * Draws the board at the current pan and zoom on canvases that fill the stage, in device pixels, so elements are
  * sharp at any zoom and on any screen:
- * - `ink` holds the stored strokes, painted by ./ink.ts: in a worker on an OffscreenCanvas where the browser
- *   allows it (rasterizing a large board then runs beside the page's reading and applying it), else here.
- *   Snapshot pages come newest first and are drawn underneath what is shown, a frame at a time: the most recent
- *   strokes show at once, and a large board fills in below them without freezing the page.
- * - `overlay` holds this user's strokes not stored yet and the eraser's reach: small, redrawn here when they change.
- * A white paper element under both marks the board itself.
+ * - `ink` holds the stored elements, painted by ./ink.ts: in a worker on an OffscreenCanvas where the browser
+ *   allows it (computing outlines and rasterizing a large board then run beside the page's reading and applying
+ *   it), else here. A catch-up's elements are drawn newest first, underneath what is shown, a frame at a time: the
+ *   most recent show at once, and a large board fills in below them without freezing the page.
+ * - `overlay` holds this user's elements not stored yet (a line being drawn looks as it will once stored) and the
+ *   eraser's reach: small, redrawn here when they change.
+ * The stage's own background is the paper.
+ *
+ * The page tells it where the board is (`place`, after every pan and zoom) and what changed (`put`, `remove`,
+ * `redraw`); it never reads the session itself.
  */
-import type { StrokeRecord } from "../../protocol/events";
-import type { Applied } from "../core/board-state";
-import type { Drawable } from "../core/stroke-geometry";
-import { Viewport } from "../core/viewport";
-import { createInk, type Ink, type InkEvent } from "./ink";
-import { drawStrokes } from "./render";
+import { drawElements, type RenderOptions } from "./render";
+import { createInk, visibleArea, type Ink, type InkEvent, type InkView } from "./ink";
+import { measureOnPage } from "./export";
+import type { InkElement } from "./shapes";
 
-/** How long out-of-order strokes may sit on top before the stacking is redrawn right. */
-const SETTLE_MS = 300;
 /** The eraser's outline, CSS pixels wide. */
 const RING_WIDTH = 1.5;
 /** The marker the ink answers once the caught-up board is drawn. */
 const COMPLETE = 1;
 
 export interface BoardSource {
-  /** Visible stored strokes, in seq order. */
-  strokes(): readonly StrokeRecord[];
-  /** This user's strokes not stored yet, oldest first. */
-  pending(): readonly Drawable[];
+  /** The visible elements (hidden ones left out), in any order. */
+  elements(): readonly InkElement[];
+  /** This user's elements not stored yet (a line being drawn, a shape being placed): drawn above the rest. */
+  pending(): readonly InkElement[];
+}
+
+/** Where the board is on the stage. */
+export interface Placement {
+  /** CSS pixels per board unit (1 / UNITS_PER_PIXEL at 100%). */
+  scale: number;
+  /** Where the board's origin (0, 0) is, CSS pixels from the stage's top-left corner. */
+  x: number;
+  y: number;
 }
 
 export interface ViewElements {
   stage: HTMLElement;
-  paper: HTMLElement;
   ink: HTMLCanvasElement;
   overlay: HTMLCanvasElement;
 }
@@ -41,60 +49,77 @@ export interface ViewElements {
  * ink's times are the start of the frame after the one that drew: by then the canvas has rasterized that frame.
  */
 export interface PaintTimes {
-  /** After the first frame that drew strokes: with snapshots newest first, the most recent ones. */
+  /** After the first frame that drew elements: with snapshots newest first, the most recent ones. */
   firstPaintMs?: number;
   /** When the session had read and applied the whole board (`boardComplete`): what is left after it is drawing. */
   caughtUpMs?: number;
-  /** After the frame that drew the last of the board as it stood when caught up. */
+  /**
+   * After the frame that put the last of the board as it stood when caught up on screen, some freehand lines perhaps
+   * still polylines standing in for their outlines (./ink.ts).
+   */
+  shownMs?: number;
+  /** After the frame that drew the last of the board as it stood when caught up, every outline in place. */
   fullyDrawnMs?: number;
 }
 
 export class BoardView {
-  readonly viewport = new Viewport();
   private readonly ink: Ink;
   private readonly overlay: CanvasRenderingContext2D;
+  private placement: Placement = { scale: 1 / 16, x: 0, y: 0 };
+  private size = { width: 1, height: 1 };
   private frame: number | undefined;
-  private settleTimer: ReturnType<typeof setTimeout> | undefined;
   private eraser: { at: readonly [number, number]; reach: number } | undefined;
+  /** The overlay has something on it. */
+  private overlayUsed = false;
   private readonly times: PaintTimes = {};
   private readonly rowQueries = new Map<number, (ink: boolean) => void>();
   private nextRowQuery = 0;
+  private readonly drawnWaits = new Map<number, () => void>();
+  private nextMarker = COMPLETE + 1;
 
   constructor(
     private readonly elements: ViewElements,
     private readonly source: BoardSource,
-    /** Called after every pan, zoom or resize, for whatever else follows the board on screen. */
-    private readonly onViewChange: () => void,
     /** The ink worker's script (see client/build.mjs); without one, the ink is painted on this thread. */
     inkWorkerUrl?: string,
   ) {
     this.ink = createInk(elements.ink, inkWorkerUrl, (event) => this.inkEvent(event));
-    this.overlay = context(elements.overlay);
+    const overlay = elements.overlay.getContext("2d");
+    if (!overlay) throw new Error("this browser has no 2D canvas");
+    this.overlay = overlay;
     new ResizeObserver(() => this.fit()).observe(elements.stage);
     this.watchPixelRatio();
+    this.fit();
   }
 
   get paintTimes(): Readonly<PaintTimes> {
     return this.times;
   }
 
-  /** What the session applied: draw it where it belongs. */
-  apply(applied: Applied): void {
-    if (applied.redraw) return this.invalidate();
-    if (applied.added.length > 0) this.ink.add(applied.added, applied.placement);
-    // Strokes from different instances arrived out of order: restack once the burst is over.
-    if (applied.placement === "mixed") this.invalidateSoon();
-    this.pendingChanged(); // a stroke stored leaves the overlay
+  /** The board moved or zoomed on the stage. */
+  place(placement: Placement): void {
+    this.placement = { ...placement };
+    this.viewChanged();
   }
 
-  /** Draws every visible stroke again (strokes disappeared, or the stacking must be put right). */
-  invalidate(): void {
-    clearTimeout(this.settleTimer);
-    this.ink.replace(this.source.strokes());
+  /** Elements added, or changed (points appended, moved, restyled, shown again). */
+  put(elements: readonly InkElement[]): void {
+    if (elements.length > 0) this.ink.put(elements);
+    this.pendingChanged(); // an element stored leaves the overlay
+  }
+
+  /** Elements hidden (erased, cleared) or gone. */
+  remove(ids: readonly string[]): void {
+    if (ids.length > 0) this.ink.remove(ids);
+  }
+
+  /** Draws every visible element again (after a reload of the board, such as a new epoch's snapshot). */
+  redraw(): void {
+    this.ink.replace(this.source.elements());
     this.pendingChanged();
   }
 
-  /** The overlay's strokes changed. */
+  /** The overlay's elements changed. */
   pendingChanged(): void {
     this.frame ??= requestAnimationFrame(() => {
       this.frame = undefined;
@@ -102,7 +127,7 @@ export class BoardView {
     });
   }
 
-  /** Shows the eraser's reach around a board point, or hides it. */
+  /** Shows the eraser's reach around a board point (board units), or hides it. */
   showEraser(at: readonly [number, number] | undefined, reach = 0): void {
     this.eraser = at && { at, reach };
     this.pendingChanged();
@@ -114,35 +139,22 @@ export class BoardView {
     this.ink.mark(COMPLETE);
   }
 
-  /** Whether the ink canvas has any ink along the board's row at `fraction` of its height (for tests). */
-  inkAt(fraction: number): Promise<boolean> {
-    const { top, height } = this.viewport.boardOnScreen();
-    const id = this.nextRowQuery++;
+  /** Resolves once the ink has drawn everything it was given so far, every outline in place. */
+  drawn(): Promise<void> {
+    const marker = this.nextMarker++;
     return new Promise((resolve) => {
-      this.rowQueries.set(id, resolve);
-      this.ink.row(id, Math.round((top + fraction * height) * devicePixelRatio));
+      this.drawnWaits.set(marker, resolve);
+      this.ink.mark(marker);
     });
   }
 
-  zoomAt(screenX: number, screenY: number, factor: number): void {
-    this.viewport.zoomAt(screenX, screenY, factor);
-    this.viewChanged();
-  }
-
-  panBy(dx: number, dy: number): void {
-    this.viewport.panBy(dx, dy);
-    this.viewChanged();
-  }
-
-  resetView(): void {
-    this.viewport.reset();
-    this.viewChanged();
-  }
-
-  /** A CSS-pixel position in the stage for a pointer event. */
-  stagePoint(event: { clientX: number; clientY: number }): [x: number, y: number] {
-    const rect = this.elements.stage.getBoundingClientRect();
-    return [event.clientX - rect.left, event.clientY - rect.top];
+  /** Whether the ink canvas has any ink along the stage's row `y` (CSS pixels; for tests). */
+  inkOnRow(y: number): Promise<boolean> {
+    const id = this.nextRowQuery++;
+    return new Promise((resolve) => {
+      this.rowQueries.set(id, resolve);
+      this.ink.row(id, Math.round(y * devicePixelRatio));
+    });
   }
 
   private inkEvent(event: InkEvent): void {
@@ -152,8 +164,13 @@ export class BoardView {
       case "painted":
         this.times.firstPaintMs ??= ms(event.at);
         break;
+      case "shown":
+        if (event.marker === COMPLETE) this.times.shownMs ??= ms(event.at);
+        break;
       case "idle":
         if (event.marker === COMPLETE) this.times.fullyDrawnMs ??= ms(event.at);
+        this.drawnWaits.get(event.marker)?.();
+        this.drawnWaits.delete(event.marker);
         break;
       case "row":
         this.rowQueries.get(event.id)?.(event.ink);
@@ -162,25 +179,20 @@ export class BoardView {
     }
   }
 
-  private invalidateSoon(): void {
-    clearTimeout(this.settleTimer);
-    this.settleTimer = setTimeout(() => this.invalidate(), SETTLE_MS);
+  /** The ink's view in device pixels. */
+  private inkView(): InkView {
+    const ratio = devicePixelRatio;
+    return {
+      width: Math.max(1, Math.round(this.size.width * ratio)),
+      height: Math.max(1, Math.round(this.size.height * ratio)),
+      scale: this.placement.scale * ratio,
+      left: this.placement.x * ratio,
+      top: this.placement.y * ratio,
+    };
   }
 
   private viewChanged(): void {
-    this.placePaper();
-    this.onViewChange();
-    const scale = this.viewport.scale * devicePixelRatio;
-    const [left, top] = this.viewport.toScreen(0, 0);
-    const { width, height } = this.viewport.size;
-    this.ink.view({
-      width: Math.max(1, Math.round(width * devicePixelRatio)),
-      height: Math.max(1, Math.round(height * devicePixelRatio)),
-      scale,
-      left: left * devicePixelRatio,
-      top: top * devicePixelRatio,
-      visible: this.viewport.visible(),
-    });
+    this.ink.view(this.inkView());
     this.pendingChanged();
   }
 
@@ -198,44 +210,35 @@ export class BoardView {
 
   private fit(): void {
     const { clientWidth, clientHeight } = this.elements.stage;
-    this.viewport.resize(clientWidth, clientHeight);
-    const canvas = this.elements.overlay;
-    canvas.width = Math.max(1, Math.round(clientWidth * devicePixelRatio));
-    canvas.height = Math.max(1, Math.round(clientHeight * devicePixelRatio));
+    this.size = { width: Math.max(1, clientWidth), height: Math.max(1, clientHeight) };
+    const { width, height } = this.inkView();
+    this.elements.overlay.width = width;
+    this.elements.overlay.height = height;
     this.viewChanged();
-  }
-
-  /** The paper follows the board; styles go through the CSSOM (the Content-Security-Policy allows no inline style). */
-  private placePaper(): void {
-    const { left, top, width, height } = this.viewport.boardOnScreen();
-    Object.assign(this.elements.paper.style, {
-      left: `${left}px`,
-      top: `${top}px`,
-      width: `${width}px`,
-      height: `${height}px`,
-    });
   }
 
   private drawOverlay(): void {
     const ctx = this.overlay;
+    const pending = this.source.pending();
+    // An empty overlay stays empty: a catch-up's every answer would otherwise clear a screenful of pixels.
+    if (pending.length === 0 && !this.eraser && !this.overlayUsed) return;
+    this.overlayUsed = pending.length > 0 || this.eraser !== undefined;
+    const view = this.inkView();
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
-    const scale = this.viewport.scale * devicePixelRatio;
-    const [left, top] = this.viewport.toScreen(0, 0);
-    ctx.setTransform(scale, 0, 0, scale, left * devicePixelRatio, top * devicePixelRatio);
-    drawStrokes(ctx, this.source.pending(), { pixel: 1 / scale, visible: this.viewport.visible() });
+    ctx.setTransform(view.scale, 0, 0, view.scale, view.left, view.top);
+    const options: RenderOptions = {
+      scale: view.scale,
+      visible: visibleArea(view),
+      measure: measureOnPage(),
+    };
+    drawElements(ctx, pending, options);
     if (this.eraser) {
       ctx.beginPath();
       ctx.arc(this.eraser.at[0], this.eraser.at[1], this.eraser.reach, 0, 2 * Math.PI);
-      ctx.lineWidth = RING_WIDTH / this.viewport.scale;
+      ctx.lineWidth = (RING_WIDTH * devicePixelRatio) / view.scale;
       ctx.strokeStyle = "#5f6368";
       ctx.stroke();
     }
   }
-}
-
-function context(canvas: HTMLCanvasElement): CanvasRenderingContext2D {
-  const ctx = canvas.getContext("2d");
-  if (!ctx) throw new Error("this browser has no 2D canvas");
-  return ctx;
 }

@@ -1,6 +1,6 @@
 /**
- * The ink worker: paints the board's strokes on the OffscreenCanvas the page hands it (see ./ink.ts), so that
- * rasterizing runs beside the page's own work rather than between it.
+ * The ink worker: paints the board's elements on the OffscreenCanvas the page hands it (see ./ink.ts), so that
+ * computing outlines and rasterizing run beside the page's own work rather than between it.
  */
 import { dispatch, InkPainter, type InkEvent, type InkMessage } from "./ink";
 
@@ -18,7 +18,8 @@ const requestFrame = (callback: () => void) =>
 
 let painter: InkPainter | undefined;
 scope.onmessage = ({ data: message }) => {
-  if (message.t === "init") painter = new InkPainter(message.canvas, requestFrame, (event) => scope.postMessage(event));
+  if (message.t === "init")
+    painter = new InkPainter(message.canvas, requestFrame, (event) => scope.postMessage(event), true);
   else if (painter) dispatch(painter, message);
 };
 // The page hands over its canvas only once this runs (see WorkerInk in ./ink.ts).
