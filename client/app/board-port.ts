@@ -25,13 +25,11 @@ export interface LineDraft {
   end(): void;
 }
 
-/** One eraser gesture: everything it hides is one undoable action. */
-export interface EraseDraft {
-  erase(ids: readonly string[]): void;
-}
-
-/** A new element as the page makes it: the protocol's input without the healing fields. */
-export type NewElement = Pick<ElementInput, "id" | "t" | "b" | "c" | "sw" | "f" | "d">;
+/**
+ * A new element as the page makes it, of any kind (a pasted or imported freehand line with its points); the
+ * session makes its id.
+ */
+export type NewElement = Pick<ElementInput, "t" | "b" | "c" | "sw" | "f" | "d">;
 
 /** An edit: a patch per element, `o` 1 or -1 to bring it to the front or send it to the back. */
 export type Edit = [id: string, patch: ElementPatch & { o?: 1 | -1 }][];
@@ -50,13 +48,12 @@ export interface BoardPort {
 
   /** Pen down: a new freehand line starting with `first`. */
   beginLine(first: Sample, style: Pick<Style, "c" | "sw">): LineDraft;
-  /** New elements (a shape, a text, a note, a paste, an import, a duplicate): one undoable action. */
-  add(elements: readonly NewElement[]): void;
+  /** New elements (a shape, a text, a note, a paste, an import, a duplicate): one undoable action. Their ids. */
+  create(elements: readonly NewElement[]): string[];
   /** Changes elements (a move of many is one edit, one operation): one undoable action. */
   edit(edit: Edit): void;
-  /** Hides elements (delete): one undoable action. */
+  /** Hides elements (delete, an eraser gesture): one undoable action. */
   erase(ids: readonly string[]): void;
-  startErasing(): EraseDraft;
   /** Clears the board for everyone (undoable by anyone for a while). */
   clear(): Promise<WriteAck>;
 

@@ -15,7 +15,7 @@ import type { ElementKind, ElementRecord } from "../../protocol/events";
 import { quantizePressure, type Sample } from "../../protocol/points";
 import { randomId } from "../../protocol/random-id";
 import type { Rect } from "../core/viewport";
-import type { BoardPort, EraseDraft, LineDraft, NewElement, Style } from "./board-port";
+import type { BoardPort, LineDraft, NewElement, Style } from "./board-port";
 import { handleAt, handlesOf, mapBox, resizedBounds, topmostAt, touches, within } from "./geometry";
 import { HANDLE_PX, type BoardCanvas, type HandleName, type Overlays } from "./overlays";
 import type { Selection } from "./selection";
@@ -63,7 +63,8 @@ type Gesture =
       start: Point;
       preview: ElementRecord;
     }
-  | { kind: "erase"; pointerId: number; draft: EraseDraft; last: Point; erased: Set<string> }
+  /** The eraser: what it touched is hidden at once here and erased in one action when it lifts. */
+  | { kind: "erase"; pointerId: number; last: Point; erased: Set<string> }
   | { kind: "move"; pointerId: number; start: Point; originals: ElementRecord[]; moved: boolean }
   | { kind: "resize"; pointerId: number; handle: HandleName; from: Rect; originals: ElementRecord[] }
   | { kind: "marquee"; pointerId: number; start: Point; base: Set<string> }
@@ -111,7 +112,7 @@ export class PointerInput {
 
   /** What the current gesture shows above the board. */
   overlays(): Omit<Overlays, "selection"> & { previews: readonly ElementRecord[] } {
-    const hidden = new Set<string>();
+    const hidden = new Set<string>(this.gesture?.kind === "erase" ? this.gesture.erased : []);
     if (this.gesture?.kind === "move" || this.gesture?.kind === "resize")
       for (const element of this.previews) hidden.add(element.i);
     return { previews: this.previews, hidden, marquee: this.marquee, eraser: this.eraser };
@@ -291,13 +292,7 @@ export class PointerInput {
         this.gesture = { kind: "line", pointerId, draft: board.beginLine(this.sample(event), this.deps.style()) };
         return;
       case "eraser": {
-        const gesture = {
-          kind: "erase" as const,
-          pointerId,
-          draft: board.startErasing(),
-          last: point,
-          erased: new Set<string>(),
-        };
+        const gesture = { kind: "erase" as const, pointerId, last: point, erased: new Set<string>() };
         this.gesture = gesture;
         return this.erase(gesture, point);
       }
@@ -342,11 +337,16 @@ export class PointerInput {
       case "line":
         gesture.draft.end();
         break;
+      case "erase":
+        // A cancelled eraser (a second finger) erases nothing.
+        if (lifted && gesture.erased.size > 0) board.erase([...gesture.erased]);
+        this.deps.overlaysChanged();
+        break;
       case "shape": {
         const { preview } = gesture;
         const small = SMALLEST_SHAPE_PX / this.viewport.scale;
         if (lifted && (Math.abs(preview.w) >= small || Math.abs(preview.h) >= small))
-          board.add([newElementOf(preview)]);
+          board.create([newElementOf(preview)]);
         break;
       }
       case "move":
@@ -450,7 +450,7 @@ export class PointerInput {
       .map((element) => element.i);
     if (hit.length > 0) {
       for (const id of hit) gesture.erased.add(id);
-      gesture.draft.erase(hit);
+      this.deps.overlaysChanged();
     }
     gesture.last = to;
   }
@@ -497,8 +497,8 @@ function rectBetween([ax, ay]: Point, [bx, by]: Point): Rect {
 }
 
 /** What the board is asked to add for a previewed element. */
-export function newElementOf({ i, t, x, y, w, h, c, sw, f, d }: ElementRecord): NewElement {
-  return { id: i, t, b: [x, y, w, h], c, sw, f, d };
+export function newElementOf({ t, x, y, w, h, c, sw, f, d }: ElementRecord): NewElement {
+  return { t, b: [x, y, w, h], c, sw, f, d };
 }
 
 /** Keys typed into a field (the name box, the text editor) are text, not shortcuts. */

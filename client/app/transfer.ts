@@ -16,9 +16,8 @@ import {
   MIN_WIDTH,
 } from "../../protocol/events";
 import { decodeSamples } from "../../protocol/points";
-import { randomId } from "../../protocol/random-id";
 import type { NewElement } from "./board-port";
-import { decodeText } from "./text-codec";
+import { decodeText } from "../core/text";
 
 export const TRANSFER_TYPE = "whiteboard/elements";
 export const TRANSFER_VERSION = 1;
@@ -71,8 +70,13 @@ function problemOf(value: unknown): string | undefined {
   if (typeof d !== "string") return "has no data";
   if (t === "f" && typeof decodeSamples(d) === "string") return "has no valid points";
   if (text) {
-    const decoded = decodeText(d);
-    if (decoded === undefined || decoded.length > MAX_TEXT_LENGTH) return "has no valid text";
+    // decodeText reads anything that is not base64url of UTF-8 as "".
+    if (
+      !/^[A-Za-z0-9_-]*$/.test(d) ||
+      (d !== "" && decodeText(d) === "") ||
+      [...decodeText(d)].length > MAX_TEXT_LENGTH
+    )
+      return "has no valid text";
   } else if (t !== "f" && d !== "") return "has data it should not have";
   return undefined;
 }
@@ -102,12 +106,11 @@ export function parseTransfer(text: string): TransferElement[] | string {
 const clampCoord = (value: number) => Math.max(-COORD_LIMIT, Math.min(COORD_LIMIT, value));
 
 /**
- * New elements for travelling ones, moved by (dx, dy) board units (kept within the coordinate range), with new ids:
- * a paste, a duplicate, an import.
+ * New elements for travelling ones, moved by (dx, dy) board units (kept within the coordinate range): a paste, a
+ * duplicate, an import.
  */
 export function copiesOf(elements: readonly TransferElement[], dx: number, dy: number): NewElement[] {
   return elements.map(({ t, b: [x, y, w, h], c, sw, f, d }) => ({
-    id: randomId(16),
     t,
     b: [clampCoord(Math.round(x + dx)), clampCoord(Math.round(y + dy)), w, h],
     c,
