@@ -1,81 +1,77 @@
 /**
- * What a client knows of a board: every stroke it has seen since its last snapshot (visible or hidden), each
- * with its version, the pages' flip counts, and the watermark, the highest seq up to which it has missed nothing
- * of the current epoch. Pure data, no I/O: the session feeds it snapshots and operations in whatever order the
- * network delivers them, and it converges to the store's board (test/client/board-state.test.ts checks that
- * against the store itself).
+ * What a client knows of a board, exactly as the store has it: every element it has seen since its last snapshot
+ * (visible or hidden) with its version, the pages' flip counts, and the watermark, the highest seq up to which it
+ * has missed nothing of the current epoch. Pure data, no I/O, no guesses: this page's own writes not yet applied
+ * by the store are laid on top elsewhere (./shown-board.ts), never mixed in here. The session feeds it snapshots and
+ * operations in whatever order the network delivers them, and it converges to the store's board
+ * (test/client/board-state.test.ts checks that against the memory store).
  *
- * A stroke's version is `v + k[g]` for the copy it holds (page g), or, once hidden on its own, the version it
- * was hidden at; only a higher version wins, so applying an operation twice changes nothing. Operations are
- * applied in seq order (those that arrive early wait for the gap below them to fill, usually milliseconds:
- * instances publish independently), because a version means what it means against the page flips before it.
- * A snapshot's pages, read one after another while the board changes, may already show some of the
- * operations that follow its first page; replaying those on top converges all the same, since each one is
- * either already reflected (and its version no longer wins) or still to come.
+ * An element's version is `v + k[g]` while it follows its page (`o` 0), or `v` when its visibility is its own (`o`
+ * 1); even is shown, odd hidden (docs/protocol.md). Operations are applied in seq order (those that arrive early
+ * wait for the gap below them to fill, usually milliseconds: instances publish independently), and each change
+ * applies only if its version is above the one held, so that applying something twice changes nothing. A
+ * snapshot's pages, read one after another while the board changes, may already show some of the operations that
+ * follow its first page; replaying those on top converges all the same, since each is either already reflected
+ * (its version no longer wins) or still to come.
  */
-import type { BoardOp, Snapshot, StrokeInput, StrokeRecord } from "../../protocol/events";
+import type { AppliedPatch, BoardOp, ElementRecord, Snapshot } from "../../protocol/events";
 import { toRecord } from "../../protocol/events";
-
-interface HeldStroke {
-  record: StrokeRecord;
-  /** The version it was hidden at, when hidden on its own (eraser, undo) rather than with its page. */
-  hiddenAt?: number;
-}
-
-/** A stroke as a client last knew it, for healing a store that lost it. */
-export interface KnownStroke {
-  record: StrokeRecord;
-  version: number;
-}
-
-/** A clear, or the undoing of one: what a client offers to undo, or stops offering. */
-export type ClearOp = Extract<BoardOp, { t: "c" | "u" }>;
+import type { ClearOp } from "./session-api";
 
 /** What applying something changed, for whoever draws the board. */
 export interface Applied {
-  /** Strokes disappeared (or many appeared between others): everything must be drawn again. */
-  redraw: boolean;
-  /** Strokes newly visible, in the order received (when `redraw` is false). */
-  added: StrokeRecord[];
-  /**
-   * Where `added` belongs: above everything drawn, below it (older snapshot pages), or somewhere in between
-   * (strokes from different instances arriving out of order): drawn on top now, the stacking redrawn later.
-   */
-  placement: "top" | "under" | "mixed";
-  /** Clears and undone clears among the operations applied, in seq order (absent when none). */
-  clears?: ClearOp[];
+  /** Anything may have changed (a snapshot page, a flipped page): draw everything again. */
+  all: boolean;
+  /** Elements that appeared, changed or disappeared. */
+  ids: Set<string>;
+  /** Elements first held through an `a` operation (not a snapshot), in seq order. */
+  created: ElementRecord[];
+  /** Clears and undone clears applied, in seq order. */
+  clears: ClearOp[];
 }
 
-/** What a client sends back to a store that lost writes (see `heal`). */
-export interface Healing {
-  /** Strokes the store lacks: sent again as strokes, with their version and author. */
-  strokes: StrokeInput[];
-  /** Strokes the store shows that this client saw hidden: `erase` at these versions. */
-  hide: [id: string, version: number][];
+/** An element as this client knew it, with its version: what healing compares after the store lost writes. */
+export interface KnownElement {
+  record: ElementRecord;
+  version: number;
 }
+
+export const noChange = (): Applied => ({ all: false, ids: new Set(), created: [], clears: [] });
+
+/** Drawing order: by z, then by the seq that created the element. */
+export const stackingOrder = (a: ElementRecord, b: ElementRecord): number => a.z - b.z || a.s - b.s;
+
+/** How stale the ordered list is: 0 current, 1 some elements left it (a filter keeps the order), 2 sort again. */
+type Staleness = 0 | 1 | 2;
 
 export class BoardState {
-  /** The board's identity; seqs are comparable only within one epoch. */
+  /** The board's history; seqs are comparable only within one epoch. Undefined until first read. */
   epoch: string | undefined;
-  private readonly held = new Map<string, HeldStroke>();
+  private readonly held = new Map<string, ElementRecord>();
   private readonly flips = new Map<number, number>();
-  /** Per page, the ids of strokes whose visibility follows that page's flip count. */
+  /** Pages this client has seen (in a snapshot, a record or a clear): an undone clear of any other needs a snapshot. */
+  private readonly knownPages = new Set<number>();
+  /** Per page, the ids of elements whose visibility follows that page's flip count. */
   private readonly pageMembers = new Map<number, Set<string>>();
-  /** Visible strokes in seq order, rebuilt lazily after a removal or an insertion below the top. */
-  private ordered: StrokeRecord[] | undefined = [];
-  /** The highest and lowest seq of a stroke shown since the last reset. */
-  private topSeq = 0;
-  private bottomSeq = Infinity;
+  /** Visible elements in stacking order, and where each is in it (valid while `staleness` is 0). */
+  private ordered: ElementRecord[] = [];
+  private readonly position = new Map<string, number>();
+  private staleness: Staleness = 0;
   private watermarkSeq = 0;
   private headSeq = 0;
   /** Operations above the watermark, waiting for the ones below them. */
   private readonly waiting = new Map<number, BoardOp>();
-  /** An undo of a clear showed pages this client holds nothing of: only a snapshot can bring them. */
-  private missingPages = false;
+  /** Something only a snapshot can bring: a page an undone clear showed, or appends this client never saw. */
+  private incomplete = false;
 
-  /** Every op up to this seq is accounted for: the `after` of the next read. */
+  /** Every operation up to this seq is applied: the `after` of the next read. */
   get watermark(): number {
     return this.watermarkSeq;
+  }
+
+  /** The highest seq this client holds anything of: the watermark, or an operation waiting above it. */
+  get knownSeq(): number {
+    return Math.max(this.watermarkSeq, ...this.waiting.keys());
   }
 
   /** True while some seq below the highest one heard of is missing. */
@@ -85,50 +81,69 @@ export class BoardState {
 
   /** True when only a snapshot can make this state whole again. */
   get needsSnapshot(): boolean {
-    return this.missingPages;
+    return this.incomplete;
+  }
+
+  /** Elements held, visible or not. */
+  get size(): number {
+    return this.held.size;
   }
 
   has(id: string): boolean {
     return this.held.has(id);
   }
 
-  /** The stroke's current version, or undefined if it is not held. */
+  /** The element as the store has it (visible or not), or undefined if it is not held. */
+  get(id: string): ElementRecord | undefined {
+    return this.held.get(id);
+  }
+
+  /** The element's current version, or undefined if it is not held. */
   versionOf(id: string): number | undefined {
-    const held = this.held.get(id);
-    return held ? this.version(held) : undefined;
+    const record = this.held.get(id);
+    return record ? this.version(record) : undefined;
   }
 
   isVisible(id: string): boolean {
-    const version = this.versionOf(id);
-    return version !== undefined && version % 2 === 0;
+    const record = this.held.get(id);
+    return record !== undefined && this.version(record) % 2 === 0;
   }
 
-  /** Visible strokes in seq order: the order in which every client draws them. */
-  strokes(): readonly StrokeRecord[] {
-    if (!this.ordered) {
+  /** Every element held, visible or not, in no particular order. */
+  records(): IterableIterator<ElementRecord> {
+    return this.held.values();
+  }
+
+  /** Visible elements in stacking order: the order in which every client draws them. */
+  elements(): readonly ElementRecord[] {
+    if (this.staleness === 2) {
       this.ordered = [];
-      for (const held of this.held.values()) if (this.version(held) % 2 === 0) this.ordered.push(held.record);
-      this.ordered.sort((a, b) => a.s - b.s);
+      for (const record of this.held.values()) if (this.version(record) % 2 === 0) this.ordered.push(record);
+      this.ordered.sort(stackingOrder);
+    } else if (this.staleness === 1) {
+      this.ordered = this.ordered.flatMap((old) => {
+        const record = this.held.get(old.i);
+        return record && this.version(record) % 2 === 0 ? [record] : [];
+      });
+    }
+    if (this.staleness > 0) {
+      this.position.clear();
+      this.ordered.forEach((record, index) => this.position.set(record.i, index));
+      this.staleness = 0;
     }
     return this.ordered;
   }
 
-  /**
-   * Applies the operations still waiting for a gap below them to fill, as if it had. Only for a board about to be
-   * read again from scratch (a new epoch): the store had stored those operations too, and what the client knew
-   * before the loss must include them. A store that fails loses the broadcasts it was relaying, so gaps open
-   * exactly then, and the strokes behind them (one acknowledged to its author among them) may be what it lost.
-   */
-  applyWaiting(): void {
+  /** Every element held with its version, operations waiting behind a gap applied first: what healing compares. */
+  knowledge(): KnownElement[] {
+    // Only for a board about to be replaced by a new epoch's: a store that fails loses the broadcasts it was
+    // relaying, so gaps open exactly then, and what waits behind them (this client's own acknowledged elements
+    // among them) is what it may have lost.
     while (this.waiting.size > 0) {
       this.watermarkSeq = Math.min(...this.waiting.keys()) - 1;
       this.applyOps([]);
     }
-  }
-
-  /** Every stroke held, visible or not, with its version: what `heal` compares against after a loss. */
-  known(): KnownStroke[] {
-    return [...this.held.values()].map((held) => ({ record: held.record, version: this.version(held) }));
+    return [...this.held.values()].map((record) => ({ record, version: this.version(record) }));
   }
 
   /** Forgets everything: a snapshot of `epoch` follows. */
@@ -136,31 +151,44 @@ export class BoardState {
     this.epoch = epoch;
     this.held.clear();
     this.flips.clear();
+    this.knownPages.clear();
     this.pageMembers.clear();
     this.waiting.clear();
     this.ordered = [];
-    this.topSeq = 0;
-    this.bottomSeq = Infinity;
+    this.position.clear();
+    this.staleness = 0;
     this.watermarkSeq = 0;
     this.headSeq = 0;
-    this.missingPages = false;
+    this.incomplete = false;
+  }
+
+  /**
+   * The board took a new epoch whose history shares every operation up to `base` with the one held, and this client
+   * holds nothing past it: it keeps what it holds (operations waiting at or below `base` included) and goes on.
+   */
+  adoptEpoch(epoch: string, base: number): void {
+    this.epoch = epoch;
+    for (const seq of this.waiting.keys()) if (seq > base) this.waiting.delete(seq);
+    // The old history's head means nothing in the new one.
+    this.headSeq = this.knownSeq;
   }
 
   /** A page of a snapshot. Snapshots come newest page first, so what they add usually goes below. */
   applySnapshot(snapshot: Snapshot): Applied {
-    for (const [page, k] of Object.entries(snapshot.k)) this.flip(Number(page), k);
-    const [bottom, top] = [this.bottomSeq, this.topSeq];
-    const added: StrokeRecord[] = [];
-    for (const tuple of snapshot.records) {
-      const record = toRecord(tuple);
-      if (this.place(record)) added.push(record);
+    const change = noChange();
+    change.all = true;
+    for (const [page, k] of Object.entries(snapshot.k)) {
+      this.knownPages.add(Number(page));
+      this.flip(Number(page), k, change);
     }
-    return this.placed(added, bottom, top);
+    for (const tuple of snapshot.records) this.place(toRecord(tuple), change);
+    return change;
   }
 
   /** The snapshot that started at seq `s` is complete: operations after `s` follow (some may be waiting). */
   finishSnapshot(s: number): Applied {
     this.watermarkSeq = s;
+    this.headSeq = Math.max(this.headSeq, s);
     for (const seq of this.waiting.keys()) if (seq <= s) this.waiting.delete(seq);
     return this.applyOps([]);
   }
@@ -170,39 +198,13 @@ export class BoardState {
       if (op.s > this.watermarkSeq) this.waiting.set(op.s, op);
       this.headSeq = Math.max(this.headSeq, op.s);
     }
-    let redraw = false;
-    const added: StrokeRecord[] = [];
-    const clears: ClearOp[] = [];
-    const [bottom, top] = [this.bottomSeq, this.topSeq];
+    const change = noChange();
     for (let op = this.waiting.get(this.watermarkSeq + 1); op; op = this.waiting.get(this.watermarkSeq + 1)) {
       this.waiting.delete(op.s);
       this.watermarkSeq = op.s;
-      switch (op.t) {
-        case "s": {
-          const record = toRecord(op.r);
-          if (this.place(record)) added.push(record);
-          break;
-        }
-        case "v":
-          for (const [id, version] of op.h) redraw = this.hide(id, version) || redraw;
-          for (const tuple of op.r) {
-            const record = toRecord(tuple);
-            if (this.place(record)) added.push(record);
-          }
-          break;
-        case "c":
-        case "u":
-          clears.push(op);
-          for (const [page, k] of Object.entries(op.k)) {
-            const number = Number(page);
-            if (op.t === "u" && !this.pageMembers.get(number)?.size) this.missingPages = true;
-            redraw = this.flip(number, k) || redraw;
-          }
-          break;
-      }
+      this.apply(op, change);
     }
-    const applied: Applied = redraw ? { redraw, added: [], placement: "top" } : this.placed(added, bottom, top);
-    return clears.length > 0 ? { ...applied, clears } : applied;
+    return change;
   }
 
   /** The board's seq as the server reports it from time to time (`head`). */
@@ -210,101 +212,133 @@ export class BoardState {
     this.headSeq = Math.max(this.headSeq, s);
   }
 
-  /** Hides a stroke at once, before the store confirms it (an erase this client sends). */
-  hideLocally(id: string, version: number): boolean {
-    return this.hide(id, version);
-  }
-
-  /**
-   * After the store lost writes (a new epoch) and this client re-read it: what this client knew (`previous`,
-   * from `known()` before the reset) that the store lacks. Every stroke the store lacks is sent again with its
-   * version and author, so that as long as one page that saw a stroke stays open the stroke survives; every
-   * stroke the store shows that this client saw hidden is hidden again at the version it knew, so a clear or an
-   * erase acknowledged before the loss stays in effect (the store keeps the higher version).
-   */
-  heal(previous: Iterable<KnownStroke>): Healing {
-    const healing: Healing = { strokes: [], hide: [] };
-    for (const { record, version } of previous) {
-      // A snapshot holds only what the store shows: a stroke it holds is visible there.
-      const theirs = this.versionOf(record.i);
-      if (theirs === undefined) {
-        const { i, c, w, p, u } = record;
-        healing.strokes.push({ id: i, p, c, w, u, ...(version > 0 ? { v: version } : {}) });
-      } else if (version > theirs && version % 2 === 1) {
-        healing.hide.push([record.i, version]);
+  private apply(op: BoardOp, change: Applied): void {
+    switch (op.t) {
+      case "a": {
+        const record = toRecord(op.r);
+        const isNew = !this.held.has(record.i);
+        if (this.place(record, change) && isNew) change.created.push(record);
+        return;
       }
+      case "p": {
+        const held = this.held.get(op.i);
+        if (!held || op.v <= this.version(held)) return;
+        // The version says this client lacks the append; without the ones before it the points cannot be joined.
+        if (held.n !== op.n - 1) {
+          this.incomplete = true;
+          return;
+        }
+        const [x, y, w, h] = op.b;
+        this.replace(held, { ...held, d: held.d + op.d, n: op.n, x, y, w, h, v: this.stored(held, op.v) }, change);
+        return;
+      }
+      case "v": {
+        const copies = new Map((op.r ?? []).map((tuple) => [tuple[4], toRecord(tuple)]));
+        for (const [id, version] of op.x) {
+          const copy = copies.get(id);
+          if (copy) {
+            this.place(copy, change);
+            continue;
+          }
+          const held = this.held.get(id);
+          if (!held || version <= this.version(held)) continue;
+          const own = version % 2 === 1;
+          const v = own ? version : version - (this.flips.get(held.g) ?? 0);
+          this.replace(held, { ...held, o: own ? 1 : 0, v }, change);
+        }
+        return;
+      }
+      case "e":
+        for (const [id, version, patch] of op.x) {
+          const held = this.held.get(id);
+          if (!held || version <= this.version(held)) continue;
+          this.replace(held, { ...withPatch(held, patch), v: this.stored(held, version) }, change);
+        }
+        return;
+      case "c":
+      case "u":
+        change.clears.push(op);
+        for (const [page, k] of Object.entries(op.k)) {
+          const number = Number(page);
+          if (op.t === "u" && !this.knownPages.has(number)) this.incomplete = true;
+          this.knownPages.add(number);
+          this.flip(number, k, change);
+        }
+        return;
     }
-    return healing;
   }
 
-  /** Where strokes added while the visible seqs spanned `bottom..top` belong. */
-  private placed(added: StrokeRecord[], bottom: number, top: number): Applied {
-    const placement =
-      top === 0 || added.every((record) => record.s > top)
-        ? "top"
-        : added.every((record) => record.s < bottom)
-          ? "under"
-          : "mixed";
-    return { redraw: false, added, placement };
+  private version(record: ElementRecord): number {
+    return record.o === 1 ? record.v : record.v + (this.flips.get(record.g) ?? 0);
   }
 
-  private version(held: HeldStroke): number {
-    return held.hiddenAt ?? held.record.v + (this.flips.get(held.record.g) ?? 0);
+  /** The `v` to store for an element reaching `version` with its parity unchanged (appends, edits). */
+  private stored(record: ElementRecord, version: number): number {
+    return record.o === 1 ? version : version - (this.flips.get(record.g) ?? 0);
   }
 
-  /** Takes this copy of a stroke if it is newer than what is held. Returns whether it is newly visible. */
-  private place(record: StrokeRecord): boolean {
+  /** Takes this copy of an element if it is newer than what is held. Returns whether it was taken. */
+  private place(record: ElementRecord, change: Applied): boolean {
+    this.knownPages.add(record.g);
     const held = this.held.get(record.i);
-    // A stroke stored hidden (an odd version: restored into a store that lost it) does not follow its page.
-    const incoming: HeldStroke = record.v % 2 === 1 ? { record, hiddenAt: record.v } : { record };
-    if (held && this.version(incoming) <= this.version(held)) return false;
-    const wasVisible = held !== undefined && this.version(held) % 2 === 0;
-    if (held) this.leavePage(held);
-    this.held.set(record.i, incoming);
-    if (incoming.hiddenAt === undefined) this.members(record.g).add(record.i);
-    const visible = this.version(incoming) % 2 === 0;
-    if (wasVisible || (visible && record.s < this.topSeq)) this.ordered = undefined;
-    else if (visible) this.ordered?.push(record);
-    if (visible) {
-      this.topSeq = Math.max(this.topSeq, record.s);
-      this.bottomSeq = Math.min(this.bottomSeq, record.s);
-    }
-    return visible && !wasVisible;
-  }
-
-  /** Hides a stroke at `version` if that is newer. Returns whether a visible stroke disappeared. */
-  private hide(id: string, version: number): boolean {
-    const held = this.held.get(id);
-    if (!held) return false;
-    const current = this.version(held);
-    if (version <= current) return false;
-    this.leavePage(held);
-    held.hiddenAt = version;
-    if (current % 2 === 1) return false;
-    this.ordered = undefined;
+    if (held && this.version(record) <= this.version(held)) return false;
+    this.replace(held, record, change);
     return true;
   }
 
-  /** Raises a page's flip count. Returns whether strokes held on it changed visibility. */
-  private flip(page: number, k: number): boolean {
+  /** Puts `record` in place of `old` (undefined: a new element), keeping pages and the drawing order in step. */
+  private replace(old: ElementRecord | undefined, record: ElementRecord, change: Applied): void {
+    const wasVisible = old !== undefined && this.version(old) % 2 === 0;
+    if (old?.o === 0) this.pageMembers.get(old.g)?.delete(old.i);
+    this.held.set(record.i, record);
+    if (record.o === 0) this.members(record.g).add(record.i);
+    const visible = this.version(record) % 2 === 0;
+    change.ids.add(record.i);
+    if (wasVisible && visible) {
+      const index = this.position.get(record.i);
+      if (old.z !== record.z || old.s !== record.s) this.staleness = 2;
+      else if (this.staleness === 0 && index !== undefined) this.ordered[index] = record;
+    } else if (wasVisible) {
+      this.staleness = Math.max(this.staleness, 1) as Staleness;
+    } else if (visible) {
+      // Usually a new element on top: appended; anything else sorts again when next asked.
+      const last = this.ordered.at(-1);
+      if (this.staleness < 2 && (!last || stackingOrder(last, record) < 0)) {
+        if (this.staleness === 0) this.position.set(record.i, this.ordered.length);
+        this.ordered.push(record);
+      } else this.staleness = 2;
+    }
+  }
+
+  /** Raises a page's flip count; elements following it change visibility when the count's parity does. */
+  private flip(page: number, k: number, change: Applied): void {
     const current = this.flips.get(page) ?? 0;
-    if (k <= current) return false;
+    if (k <= current) return;
     this.flips.set(page, k);
-    const changed = (k - current) % 2 === 1 && (this.pageMembers.get(page)?.size ?? 0) > 0;
-    if (changed) this.ordered = undefined;
-    return changed;
+    if ((k - current) % 2 === 1 && (this.pageMembers.get(page)?.size ?? 0) > 0) {
+      change.all = true;
+      this.staleness = 2;
+    }
   }
 
   private members(page: number): Set<string> {
     let members = this.pageMembers.get(page);
-    if (!members) {
-      members = new Set();
-      this.pageMembers.set(page, members);
-    }
+    if (!members) this.pageMembers.set(page, (members = new Set()));
     return members;
   }
+}
 
-  private leavePage(held: HeldStroke): void {
-    if (held.hiddenAt === undefined) this.pageMembers.get(held.record.g)?.delete(held.record.i);
-  }
+/** The record with the fields an edit set (and only those: the patch comes from the network). */
+export function withPatch(record: ElementRecord, patch: AppliedPatch): ElementRecord {
+  const next = { ...record };
+  if (patch.x !== undefined) next.x = patch.x;
+  if (patch.y !== undefined) next.y = patch.y;
+  if (patch.w !== undefined) next.w = patch.w;
+  if (patch.h !== undefined) next.h = patch.h;
+  if (patch.c !== undefined) next.c = patch.c;
+  if (patch.sw !== undefined) next.sw = patch.sw;
+  if (patch.f !== undefined) next.f = patch.f;
+  if (patch.d !== undefined) next.d = patch.d;
+  if (patch.z !== undefined) next.z = patch.z;
+  return next;
 }
