@@ -45,6 +45,24 @@ export const NO_OVERLAYS: Overlays = {
   eraser: undefined,
 };
 
+/**
+ * What main.ts gives the board view: `new BoardView(elements, source, onViewChange, inkWorkerUrl)`, where
+ * `onViewChange` is called after every pan, zoom or resize (cursors and the text editor follow the board), and calls
+ * `changed(change)` with each of the session's BoardChange (client/core/session-api.ts).
+ */
+export interface BoardViewElements {
+  stage: HTMLElement;
+  ink: HTMLCanvasElement;
+  overlay: HTMLCanvasElement;
+}
+
+export interface BoardViewSource {
+  /** The visible elements in stacking order, bottom first (the session's `elements()`). */
+  elements(): readonly ElementRecord[];
+  /** What to draw above them, read at every overlay frame. */
+  overlays(): Overlays;
+}
+
 /** What interaction asks of the board view. */
 export interface BoardCanvas {
   /** The view's pan and zoom, which interaction changes (then calls `viewChanged`). */
