@@ -46,6 +46,9 @@ export type Box = [x: number, y: number, w: number, h: number];
  *   every other kind, "".
  * - `c` stroke or text colour, `sw` stroke width (1..64) or font size (text, notes: 8..256), `f` fill colour or ""
  *   (rectangles, ellipses, notes).
+ * - `l`: the seq of its last own change (created, appended to, edited, hidden or shown, healed; not a clear's flip of
+ *   its page). The store needs it to tell whether a healing client's knowledge is older than a change made after a
+ *   loss; a client may keep it (every operation naming the element sets it to that operation's `s`) or ignore it.
  *
  * Every string in it is free of quotes, backslashes and brackets, which lets the store edit records in place.
  */
@@ -67,6 +70,7 @@ export type ElementTuple = [
   f: string,
   n: number,
   d: string,
+  l: number,
 ];
 
 /** The same element with named fields, as clients hold it. */
@@ -88,14 +92,15 @@ export interface ElementRecord {
   f: string;
   n: number;
   d: string;
+  l: number;
 }
 
-export function toRecord([s, g, o, v, i, u, t, z, x, y, w, h, c, sw, f, n, d]: ElementTuple): ElementRecord {
-  return { s, g, o, v, i, u, t, z, x, y, w, h, c, sw, f, n, d };
+export function toRecord([s, g, o, v, i, u, t, z, x, y, w, h, c, sw, f, n, d, l]: ElementTuple): ElementRecord {
+  return { s, g, o, v, i, u, t, z, x, y, w, h, c, sw, f, n, d, l };
 }
 
-export function toTuple({ s, g, o, v, i, u, t, z, x, y, w, h, c, sw, f, n, d }: ElementRecord): ElementTuple {
-  return [s, g, o, v, i, u, t, z, x, y, w, h, c, sw, f, n, d];
+export function toTuple({ s, g, o, v, i, u, t, z, x, y, w, h, c, sw, f, n, d, l }: ElementRecord): ElementTuple {
+  return [s, g, o, v, i, u, t, z, x, y, w, h, c, sw, f, n, d, l];
 }
 
 /** The fields an `edit` may set. `o` in a request moves the element to the front (1) or back (-1). */
@@ -357,5 +362,11 @@ export const MIN_FONT_SIZE = 8;
 export const MAX_FONT_SIZE = 256;
 /** Most characters of one text or note (before encoding). */
 export const MAX_TEXT_LENGTH = 4_000;
+/**
+ * Most bytes of a freehand line's points (`d`, encoded): a client starts a new line, continuing from the last point,
+ * before its line passes this. A service configured lower (MAX_LINE_BYTES) refuses such an append with `too_large`,
+ * which the client answers the same way.
+ */
+export const MAX_LINE_BYTES = 16_384;
 /** Versions a healing client may send; the store itself raises them by at most 2 per change. */
 export const MAX_VERSION = Number.MAX_SAFE_INTEGER;

@@ -1,56 +1,78 @@
 /**
- * Undo and redo of one user's own actions: a drawn line, an eraser gesture, a clear.
+ * Undo and redo of one user's own actions on elements: adding (a line, a shape, a paste), erasing or deleting
+ * (anyone's elements), editing (moving, resizing, restyling, retyping), clearing.
  *
- * The history is not a copy of the drawing: every undo and redo is an operation in the board's log (`erase`,
- * `restore`, `unclear`, `clear`), so it reaches every page on every instance, survives reconnects, and is
- * idempotent. An action remembers only which strokes it touched; the versions to send are worked out when it
- * is undone or redone, from the board as it stands (`versionOf`) and from what this page last asked for, so an
- * undo never fights a later change by someone else: a stroke someone else already hid is left alone.
+ * The history is not a copy of the drawing: every undo and redo is a new write in the board's log (`erase`,
+ * `restore`, `edit`, `unclear`, `clear`), so it reaches every page on every instance, survives reconnects and
+ * reloads (the outbox keeps it), and is applied by the store in order with everyone else's. An action remembers
+ * which elements it touched (and, for an edit, the values it replaced); what to send is worked out when it is undone
+ * or redone, from what the page shows then, so an undo never fights a later change by someone else: an element
+ * someone else already erased is left alone, and an action that changes nothing any more is skipped.
  *
- * Undo never touches someone else's stroke, except to bring back what this user's own eraser removed.
+ * Undo never touches someone else's element, except to bring back what this user's own eraser removed or to put
+ * back the fields this user's own edit changed.
  *
- * After a reload the stack is rebuilt from this user's visible strokes, one action per drawn line, most
- * recent on top (`recall`). Eraser gestures and clears made before the reload are not in the board's strokes
- * and cannot be undone (a clear can still be undone from the "Undo clear" offer everyone sees for a while).
+ * The user is `you.id` from the join's answer, so every page of the same user (another tab, a reload) sees the same
+ * elements as its own: a line drawn in another tab joins this page's stack as it arrives (`observe`), and after a
+ * reload the stack is rebuilt from this user's visible elements, most recent on top (`recall`). Erasures, edits and
+ * clears made before a reload are not in the board's elements and cannot be undone (a clear can still be undone
+ * from the offer everyone sees for a while).
  */
-import type { ErrorAck, StrokeRecord, UserInfo, WriteAck } from "../../protocol/events";
-import { lineOf } from "./lines";
+import type { EditRequest, ElementPatch, ElementRecord, ErrorAck, WriteAck, You } from "../../protocol/events";
+import type { BoardChange } from "./session-api";
 
 /** What the history acts on: a WhiteboardSession, or a stand-in in tests. */
 export interface HistoryTarget {
-  readonly user: UserInfo;
-  readonly board: { versionOf(id: string): number | undefined; strokes(): readonly StrokeRecord[] };
-  erase(x: [id: string, version: number][]): void;
-  restore(x: [id: string, version: number][]): void;
+  readonly you: You | undefined;
+  /** A visible element as the page shows it (its own unacknowledged writes applied), or undefined. */
+  element(id: string): ElementRecord | undefined;
+  /** Visible elements in stacking order. */
+  elements(): readonly ElementRecord[];
+  erase(ids: readonly string[]): void;
+  restore(ids: readonly string[]): void;
+  edit(x: EditRequest["x"]): void;
   clear(): Promise<WriteAck>;
   unclear(of: number): Promise<WriteAck>;
 }
 
+/** A patch as an edit request carries it: fields, and `o` to bring to the front (1) or send to the back (-1). */
+export type EditPatch = EditRequest["x"][number][1];
+
 export type Action =
-  /** A line this user drew: the ids of its chunks. */
+  /** Elements this user added in one go (a line, which may be several elements past the points limit; a paste). */
   | { kind: "draw"; ids: string[] }
-  /** Strokes (anyone's) this user's eraser hid in one gesture. */
+  /** Elements (anyone's) this user's eraser hid in one gesture, or a delete of a selection. */
   | { kind: "erase"; ids: string[] }
+  /** An edit of this user's: per element, the values it replaced and the ones it set. */
+  | { kind: "edit"; changes: { id: string; before: EditPatch; after: EditPatch }[] }
   /** A clear this user made, by its seq. */
   | { kind: "clear"; s: number };
 
 /** What an undo or redo did: the action's kind, nothing (the stack held nothing doable), or the refusal. */
 export type Outcome = { ok: true; kind: Action["kind"] | "nothing" } | ErrorAck;
 
-/** One eraser gesture (pointer down to up): every stroke it hides is one undoable action. */
+/** One eraser gesture (pointer down to up): everything it hides is one undoable action. */
 export interface EraseGesture {
-  /** Hides these strokes; returns those it hid (visible ones not hidden before in this gesture). */
+  /** Hides these elements; returns those it hid (visible ones not hidden before in this gesture). */
   erase(ids: Iterable<string>): string[];
 }
 
 /** Deep enough for a session's work; older actions fall off the bottom. */
 export const HISTORY_DEPTH = 500;
 
+const PATCH_FIELDS = ["x", "y", "w", "h", "c", "sw", "f", "d"] as const;
+
+/** The values `patch` would replace on `record`. Stacking cannot be set back exactly (see `reversed`). */
+function previous(record: ElementRecord, patch: EditPatch): EditPatch {
+  const before: ElementPatch & { o?: 1 | -1 } = {};
+  for (const field of PATCH_FIELDS) if (patch[field] !== undefined) Object.assign(before, { [field]: record[field] });
+  if (patch.o !== undefined) before.o = patch.o === 1 ? -1 : 1;
+  return before;
+}
+
 export class History {
   private readonly undoStack: Action[] = [];
   private readonly redoStack: Action[] = [];
-  /** The highest version this page asked for, per stroke: what it will be once the store has it. */
-  private readonly asked = new Map<string, number>();
   /** Undo and redo run one after another: a clear's takes a round trip, and order matters. */
   private running: Promise<unknown> = Promise.resolve();
 
@@ -68,15 +90,7 @@ export class History {
     return this.redoStack.length > 0;
   }
 
-  /**
-   * Whether this page last asked for the stroke to be hidden: for chunks still on their way to the store, which
-   * the board does not hold yet, so that a line undone at once leaves the screen at once.
-   */
-  hides(id: string): boolean {
-    return (this.asked.get(id) ?? 0) % 2 === 1;
-  }
-
-  /** This user finished a line (its chunk ids, from `session.end()`). */
+  /** This user added elements (the ids `session.end()` or `session.create()` returned). */
   drew(ids: readonly string[]): void {
     if (ids.length > 0) this.push({ kind: "draw", ids: [...ids] });
   }
@@ -103,6 +117,36 @@ export class History {
     };
   }
 
+  /** Deletes elements (a selection): one action. */
+  remove(ids: Iterable<string>): void {
+    const hidden = this.hide(ids);
+    if (hidden.length > 0) this.push({ kind: "erase", ids: hidden });
+  }
+
+  /** Edits visible elements, remembering the values each edit replaces. */
+  edit(x: EditRequest["x"]): void {
+    const changes: Extract<Action, { kind: "edit" }>["changes"] = [];
+    for (const [id, after] of x) {
+      const record = this.target.element(id);
+      if (record) changes.push({ id, before: previous(record, after), after });
+    }
+    if (changes.length === 0) return;
+    this.target.edit(changes.map(({ id, after }) => [id, after]));
+    this.push({ kind: "edit", changes });
+  }
+
+  /**
+   * What the session applied: elements this user created on another page (another tab) join the stack as they
+   * arrive, so they can be undone here without a reload.
+   */
+  observe(change: BoardChange): void {
+    const you = this.target.you?.id;
+    if (!you) return;
+    const tracked = this.tracked();
+    for (const record of change.created)
+      if (record.u === you && !tracked.has(record.i)) this.push({ kind: "draw", ids: [record.i] });
+  }
+
   /** The clear at seq `of` was undone (by anyone, from anywhere): it is no longer this user's to undo. */
   clearUndone(of: number): void {
     const index = this.undoStack.findIndex((action) => action.kind === "clear" && action.s === of);
@@ -112,8 +156,7 @@ export class History {
 
   /**
    * The store lost writes and the board took a new epoch: seqs now name other operations, so this user's clears
-   * can no longer be undone by their seq (`unclear` of an old seq could undo someone else's newer clear). What
-   * they hid stays hidden (healing hid it again); a clear undone before and on the redo stack can still be redone.
+   * can no longer be undone by their seq (`unclear` of an old seq could undo someone else's newer clear).
    */
   epochChanged(): void {
     for (let index = this.undoStack.length - 1; index >= 0; index -= 1)
@@ -122,25 +165,18 @@ export class History {
   }
 
   /**
-   * Rebuilds the stack after a reload from this user's visible strokes: one action per line (chunks grouped by
-   * line id), ordered by their latest seq, beneath whatever was done since the page opened.
+   * Rebuilds the stack after a reload from this user's visible elements: one action each, the most recently
+   * created on top, beneath whatever was done since the page opened.
    */
   recall(): void {
-    const tracked = new Set<string>();
-    for (const action of [...this.undoStack, ...this.redoStack])
-      if (action.kind !== "clear") for (const id of action.ids) tracked.add(id);
-    const lines = new Map<string, { ids: string[]; top: number }>();
-    for (const record of this.target.board.strokes()) {
-      if (record.u !== this.target.user.id || tracked.has(record.i)) continue;
-      const key = lineOf(record.i);
-      const line = lines.get(key) ?? { ids: [], top: 0 };
-      line.ids.push(record.i);
-      line.top = Math.max(line.top, record.s);
-      lines.set(key, line);
-    }
-    const recalled = [...lines.values()]
-      .sort((a, b) => a.top - b.top)
-      .map(({ ids }): Action => ({ kind: "draw", ids }));
+    const you = this.target.you?.id;
+    if (!you) return;
+    const tracked = this.tracked();
+    const recalled = this.target
+      .elements()
+      .filter((record) => record.u === you && !tracked.has(record.i))
+      .sort((a, b) => a.s - b.s)
+      .map((record): Action => ({ kind: "draw", ids: [record.i] }));
     this.undoStack.unshift(...recalled.slice(-Math.max(0, HISTORY_DEPTH - this.undoStack.length)));
     this.onChange();
   }
@@ -155,6 +191,13 @@ export class History {
     return this.serially(() => this.step(this.redoStack, this.undoStack, "redo"));
   }
 
+  private tracked(): Set<string> {
+    const tracked = new Set<string>();
+    for (const action of [...this.undoStack, ...this.redoStack])
+      if (action.kind === "draw" || action.kind === "erase") for (const id of action.ids) tracked.add(id);
+    return tracked;
+  }
+
   private serially(run: () => Promise<Outcome>): Promise<Outcome> {
     const result = this.running.then(run).finally(this.onChange);
     this.running = result.catch(() => undefined);
@@ -163,7 +206,7 @@ export class History {
 
   /**
    * Takes actions off `from` until one changes something, applies it in `direction`, and moves it to `to`.
-   * An action that changes nothing any more (its strokes were erased or cleared by someone) is dropped.
+   * An action that changes nothing any more (its elements were erased or cleared by someone) is dropped.
    */
   private async step(from: Action[], to: Action[], direction: "undo" | "redo"): Promise<Outcome> {
     for (let action = from.pop(); action; action = from.pop()) {
@@ -176,6 +219,15 @@ export class History {
         }
         to.push(direction === "undo" ? action : { kind: "clear", s: ack.s });
         return { ok: true, kind: "clear" };
+      }
+      if (action.kind === "edit") {
+        const x: EditRequest["x"] = [];
+        for (const { id, before, after } of action.changes)
+          if (this.target.element(id)) x.push([id, direction === "undo" ? before : after]);
+        if (x.length === 0) continue;
+        this.target.edit(x);
+        to.push(action);
+        return { ok: true, kind: "edit" };
       }
       const hides = (action.kind === "draw") === (direction === "undo");
       if ((hides ? this.hide(action.ids) : this.show(action.ids)).length > 0) {
@@ -193,34 +245,17 @@ export class History {
     this.onChange();
   }
 
-  /**
-   * The version a stroke has, or will have once the store takes what this page asked for. A stroke not held yet
-   * (a chunk still on its way) counts as version 0: the store keeps a version that comes before its stroke.
-   */
-  private version(id: string): number {
-    return Math.max(this.target.board.versionOf(id) ?? 0, this.asked.get(id) ?? 0);
-  }
-
-  /** Hides those of `ids` that are visible; returns them. */
+  /** Hides those of `ids` that are shown; returns them. */
   private hide(ids: Iterable<string>): string[] {
-    return this.change(ids, 0, (x) => this.target.erase(x));
+    const shown = [...new Set(ids)].filter((id) => this.target.element(id) !== undefined);
+    if (shown.length > 0) this.target.erase(shown);
+    return shown;
   }
 
-  /** Shows those of `ids` that are hidden; returns them. */
+  /** Shows those of `ids` that are not shown; returns them. */
   private show(ids: Iterable<string>): string[] {
-    return this.change(ids, 1, (x) => this.target.restore(x));
-  }
-
-  /** Moves every stroke of `ids` whose version has parity `from` to the next version, in one request. */
-  private change(ids: Iterable<string>, from: 0 | 1, send: (x: [string, number][]) => void): string[] {
-    const x: [string, number][] = [];
-    for (const id of new Set(ids)) {
-      const version = this.version(id);
-      if (version % 2 !== from) continue;
-      x.push([id, version + 1]);
-      this.asked.set(id, version + 1);
-    }
-    if (x.length > 0) send(x);
-    return x.map(([id]) => id);
+    const hidden = [...new Set(ids)].filter((id) => this.target.element(id) === undefined);
+    if (hidden.length > 0) this.target.restore(hidden);
+    return hidden;
   }
 }

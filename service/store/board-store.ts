@@ -1,20 +1,28 @@
 /**
- * Where boards live. Every operation is stored, with its seq, before anyone is told about it, and each is
- * atomic, so concurrent writers on many instances never interleave.
+ * Where boards live. Every operation is stored, with its seq, before anyone is told about it, and each call is atomic,
+ * so concurrent writers on many instances never interleave. docs/store.md describes the layout and the rules; the
+ * protocol's view of them is docs/protocol.md.
  *
- * Two implementations keep the same contract (test/service/board-store.test.ts runs against both and checks
- * that they answer any sequence of operations identically): Redis (./redis-scripts.ts), for any number of
- * instances, and memory (./memory-board-store.ts), for one instance where there is no Redis, which is also
- * the readable reference for what the Lua does.
+ * Two implementations keep one contract (test/service/board-store.test.ts runs against both and checks that they
+ * answer any sequence of operations identically): Redis (./redis-scripts.ts), for any number of instances, and memory
+ * (./memory-board-store.ts), for one instance where there is no Redis, which is also the readable reference for what
+ * the Lua does.
  */
 import { randomBytes } from "node:crypto";
-import type { StrokeInput } from "../../protocol/events";
+import type { AppendInput, ElementInput, ElementPatch } from "../../protocol/events";
 
 export interface BoardLimits {
-  /** Strokes a board may hold, hidden ones included. */
-  maxStrokes: number;
-  /** Bytes of stroke records a board may hold, hidden ones included. */
+  /** Elements a board may hold, hidden and cleared ones included. */
+  maxElements: number;
+  /** Bytes of element records a board may hold, hidden and cleared ones included. */
   maxBytes: number;
+  /**
+   * The last bytes of `maxBytes`, which only appends (and healing) may use: a line begun on a nearly full board is
+   * finished whole rather than cut short.
+   */
+  appendReserveBytes: number;
+  /** Most bytes of one freehand line's points. */
+  maxLineBytes: number;
   /** A page of records closes at about this size. */
   pageBytes: number;
   /** The operation log a reconnecting client catches up from keeps about this many bytes. */
@@ -22,7 +30,7 @@ export interface BoardLimits {
   /** Most bytes of pages one snapshot read returns (at least one page). */
   readBytes: number;
   /**
-   * The same for a snapshot's first read (the join's answer), when smaller: the newest strokes reach a late joiner,
+   * The same for a snapshot's first read (the join's answer), when smaller: the newest elements reach a late joiner,
    * and its screen, after reading little; the rest follows in reads of `readBytes`. Default: `readBytes`.
    */
   firstReadBytes?: number;
@@ -30,22 +38,29 @@ export interface BoardLimits {
   idleTtlSeconds: number;
   /** Least time between two clears (or undos of a clear) of one board. */
   clearIntervalMs: number;
-  /** How long a clear can be undone (its pages are kept that long, unless space is needed). */
+  /** How long a clear can be undone: its pages are kept that long, whatever is written meanwhile. */
   undoClearMs: number;
 }
 
-/** A stroke to store: its JSON members as stored (see `strokeBody`) and its version. */
-export interface NewStroke {
-  id: string;
-  body: string;
-  v: number;
-}
+/** An add or an append, by the user the service derived from the sender's key. */
+export type DrawItem =
+  { kind: "add"; user: string; element: ElementInput } | { kind: "append"; user: string; points: AppendInput };
 
-export type AddOutcome =
-  | { kind: "stored"; s: number }
-  /** The id was stored before (a resend after a lost ack): its seq, and nothing new to broadcast. */
+export type DrawOutcome =
+  /** Stored with seq `s`; its operation is `bytes` long, which every listener receives. */
+  | { kind: "stored"; s: number; bytes: number }
+  /** Nothing new: a resend, or a heal the board's history does not take. `s`: a seq that already covers it. */
   | { kind: "duplicate"; s: number }
-  | { kind: "full" };
+  /** The board holds its maximum of elements or bytes. */
+  | { kind: "full" }
+  /** The line would pass its own size limit. */
+  | { kind: "too_large" }
+  /** An append whose line, or whose previous append, the board does not hold yet. */
+  | { kind: "out_of_order" }
+  /** An append to someone else's line. */
+  | { kind: "forbidden" }
+  /** An append to an element that is not a freehand line. */
+  | { kind: "invalid" };
 
 /** What a write did: the board's identity and seq after it, and the operations it stored, as a JSON array. */
 export interface Written {
@@ -56,6 +71,17 @@ export interface Written {
   /** The stored operations (BoardOp[] of the protocol) as JSON text, broadcast without parsing. */
   ops: string;
 }
+
+/** One element's edit: a patch, and `o` to move it to the front (1) or back (-1). */
+export type EditItem = readonly [id: string, patch: ElementPatch & { o?: 1 | -1 }];
+
+export type EditOutcome =
+  | { kind: "stored" }
+  /** None of the elements is on the board. */
+  | { kind: "unchanged" }
+  | { kind: "full" }
+  /** A patch does not fit its element's kind (`index` in the request). */
+  | { kind: "invalid"; index: number; reason: string };
 
 export type ClearOutcome = "stored" | "unchanged" | "rate_limited";
 export type UnclearOutcome = "stored" | "rate_limited" | "gone";
@@ -71,20 +97,25 @@ export interface ReadRequest {
   cursor?: number;
 }
 
+/** `base` is present when the request named another epoch than the board's (0: one the board does not know). */
 export type ReadResult =
-  | { e: string; s: number; rotated: boolean; ops: string }
-  | { e: string; s: number; rotated: boolean; snapshot: { k: Record<string, number>; records: string; next?: number } };
+  | { e: string; s: number; rotated: boolean; base?: number; ops: string }
+  | {
+      e: string;
+      s: number;
+      rotated: boolean;
+      base?: number;
+      snapshot: { k: Record<string, number>; records: string; next?: number };
+    };
 
 export interface BoardStore {
-  /** Stores strokes in order, each with the next seq (duplicates and refusals take none). */
-  addStrokes(board: string, user: string, strokes: readonly NewStroke[]): Promise<Written & { outcomes: AddOutcome[] }>;
-  /** Raises stroke versions (odd hides, even shows); lower or equal versions change nothing. */
-  setVisibility(
-    board: string,
-    user: string,
-    changes: readonly (readonly [id: string, version: number])[],
-  ): Promise<Written>;
-  /** Hides every visible stroke, keeping them `undoClearMs` for `unclear`; a `hard` clear deletes them at once. */
+  /** Stores adds and appends in order, each stored one with the next seq. */
+  draw(board: string, items: readonly DrawItem[]): Promise<Written & { outcomes: DrawOutcome[] }>;
+  /** Hides (`show` false) or shows elements; those already so, and ids the board does not hold, are left alone. */
+  setVisibility(board: string, user: string, ids: readonly string[], show: boolean): Promise<Written>;
+  /** Applies patches in order, as one operation; ids the board does not hold are left out. */
+  edit(board: string, user: string, items: readonly EditItem[]): Promise<Written & { outcome: EditOutcome }>;
+  /** Hides every live page, keeping them `undoClearMs` for `unclear`; a `hard` clear deletes them at once. */
   clear(board: string, user: string, hard?: boolean): Promise<Written & { outcome: ClearOutcome }>;
   unclear(board: string, user: string, of: number): Promise<Written & { outcome: UnclearOutcome }>;
   read(board: string, request: ReadRequest): Promise<ReadResult>;
@@ -117,42 +148,11 @@ export function newEpoch(): string {
   return randomBytes(9).toString("base64url");
 }
 
-/**
- * A stroke's fields as stored, after the store's own seq, page and version in the StrokeTuple: `"i","u","c",w,"p"`.
- * Every string in it matches a pattern without quotes, brackets or backslashes, which is what lets the store cut
- * records apart at `],[` without parsing them.
- */
-export function strokeBody(input: StrokeInput, author: string): string {
-  return `"${input.id}","${author}","${input.c}",${input.w},"${input.p}"`;
-}
-
-/**
- * How the store names one copy of a stroke in a page's dead list: `seq:version`, its version as written in the
- * record (a stroke shown again is copied with a higher version, possibly into the same page).
- */
-export const recordKey = (seq: number, version: number) => `${seq}:${version}`;
-
-/**
- * The records of a page (StrokeTuples joined by commas) minus the dead ones (by `recordKey`): what a snapshot
- * sends. Cheap when nothing in the page is dead, which is the common case.
- */
-export function liveRecords(text: string, dead: ReadonlySet<string>): string {
-  if (dead.size === 0) return text;
-  const kept: string[] = [];
-  for (const piece of text.slice(1, -1).split("],[")) {
-    // A piece starts `<seq>,<page>,<version>,`.
-    const afterSeq = piece.indexOf(",");
-    const afterPage = piece.indexOf(",", afterSeq + 1);
-    const version = piece.slice(afterPage + 1, piece.indexOf(",", afterPage + 1));
-    if (!dead.has(`${piece.slice(0, afterSeq)}:${version}`)) kept.push(`[${piece}]`);
-  }
-  return kept.join(",");
-}
-
-/** The snapshot JSON array from page texts, newest page first. */
-export function snapshotRecords(pages: readonly { text: string; dead: ReadonlySet<string> }[]): string {
-  return `[${pages
-    .map((page) => liveRecords(page.text, page.dead))
-    .filter((text) => text !== "")
-    .join(",")}]`;
-}
+/** How many earlier epochs a board remembers, with the seq each one ended at (its base). */
+export const EPOCH_CHAIN = 8;
+/** How far above the board's highest version a healing client may set one: versions cannot be exhausted. */
+export const HEAL_VERSION_HEADROOM = 2 ** 20;
+/** A board's keys' idle TTL is refreshed at most this often (by the first call after it passes). */
+export const TTL_REFRESH_MS = 60_000;
+/** Once the log passes `logBytes`, its oldest entries are dropped down to this share of it (one trim per many calls). */
+export const LOG_TRIM_TO = 0.75;
