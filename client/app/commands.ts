@@ -6,7 +6,7 @@
  */
 import type { ElementPatch, ElementRecord } from "../../protocol/events";
 import type { BoardPort } from "./board-port";
-import { boundsOf, unionOf } from "./geometry";
+import { boundsOf } from "../core/element-geometry";
 import type { BoardCanvas } from "./overlays";
 import type { Selection } from "./selection";
 import { centreOf, copiesOf, parseTransfer, toTransfer, type TransferElement } from "./transfer";
@@ -122,7 +122,7 @@ export class Commands {
   /** Shows everything on the board (no closer than 100%), or the origin of an empty one. */
   zoomToFit(): void {
     const { viewport } = this.deps.canvas;
-    const content = unionOf(this.deps.board.elements().map(boundsOf));
+    const content = boundsOf(this.deps.board.elements());
     if (content) viewport.fit(content, 1);
     else viewport.reset();
     this.deps.canvas.viewChanged();

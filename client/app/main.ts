@@ -10,6 +10,7 @@ import { MemoryPendingStore } from "../core/pending-store";
 import { WhiteboardSession } from "../core/session";
 import { SocketTransport } from "../core/socket-transport";
 import { BoardView } from "./board-view";
+import { StageCanvas } from "./canvas";
 import { ClearOffer, unclearRefusal } from "./clear-offer";
 import { Commands } from "./commands";
 import { CursorLayer } from "./cursor-layer";
@@ -54,6 +55,7 @@ let user = loadUser();
 let editKey = editKeyFor(board);
 const stage = element("stage");
 
+let recalled = false;
 // The session reports only asynchronously (transport events), by which time everything below exists.
 const session = new WhiteboardSession(
   {
@@ -65,6 +67,7 @@ const session = new WhiteboardSession(
   },
   {
     onChange: (change) => {
+      history.observe(change);
       view.changed(change);
       // Elements that left the board leave the selection (someone erased them, an undo took them back).
       if (selection.size !== selection.elements().length || change.all)
@@ -73,6 +76,12 @@ const session = new WhiteboardSession(
     },
     onStatus: (status) => {
       toolbar.showConnection(status === "closed" ? "reconnecting" : status);
+      // Once the board is read, this user's elements on it (from before a reload) can be undone.
+      if (status === "connected" && !recalled) {
+        recalled = true;
+        history.recall();
+        boardView.boardComplete();
+      }
       if (status === "outdated") toolbar.notify("The whiteboard was updated: reload the page to go on.");
     },
     onYou: (you) => {
@@ -86,12 +95,17 @@ const session = new WhiteboardSession(
     },
     onPresence: (count) => toolbar.showPresence(count),
     onCursors: (cursors) => cursorLayer.update(cursors),
-    onClear: (op) => clearOffer.apply(op),
+    onClear: (op) => {
+      clearOffer.apply(op);
+      if (op.t === "u") history.clearUndone(op.of);
+    },
     onNotice: (notice) => {
       if (notice.kind !== "view_only") toolbar.notify(notice.message);
     },
     onRecovered: ({ restored }) => {
+      // The board has a new epoch: a clear offered or on the undo stack is named by a seq of the old one.
       clearOffer.withdraw();
+      history.epochChanged();
       toolbar.notify(
         `The server lost recent changes; this page put back ${restored} element${restored === 1 ? "" : "s"}.`,
       );
@@ -109,16 +123,24 @@ const toolbar = new Toolbar(
 );
 toolbar.showUser(user.name, user.color);
 
-const view = new BoardView(
+const boardView = new BoardView(
   { stage, ink: element("ink"), overlay: element("overlay") },
-  { elements: () => port.elements(), overlays: () => overlays() },
-  () => {
+  { elements: () => port.elements(), pending: () => view.pending() },
+  typeof INK_WORKER_URL === "string" ? INK_WORKER_URL : undefined,
+);
+const view = new StageCanvas({
+  stage,
+  chrome: element("chrome"),
+  view: boardView,
+  elements: () => port.elements(),
+  element: (id) => port.element(id),
+  overlays: () => overlays(),
+  onViewChange: () => {
     toolbar.showZoom(view.viewport.zoom);
     cursorLayer.reposition();
     textEditor.reposition();
   },
-  typeof INK_WORKER_URL === "string" ? INK_WORKER_URL : undefined,
-);
+});
 const overlaysChanged = () => view.overlaysChanged();
 const selection = new Selection(port, () => {
   toolbar.showSelection(selection.size);
@@ -359,6 +381,6 @@ Object.assign(window, {
       return [rect.left + sx, rect.top + sy];
     },
     /** When the catch-up reached the screen (ms since navigation start), and how many elements it shows. */
-    stats: () => ({ elements: port.elements().length, ...view.paintTimes }),
+    stats: () => ({ elements: port.elements().length, ...boardView.paintTimes }),
   },
 });

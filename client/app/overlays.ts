@@ -1,8 +1,8 @@
 /**
- * The drawing hook between interaction (this branch's tools, selection and text editor) and drawing (board-view.ts
- * and the ink): what the board view draws besides the stored elements, and what the page asks of it. Both sides
- * agree through these types only; the shared constants say how text is laid out, so that the text editor over the
- * canvas and the drawn text wrap alike.
+ * What interaction (the tools, the selection, the text editor) shows above the stored elements, and what it asks of
+ * the stage: ./canvas.ts maps both onto the board view (previews as its pending elements, hidden elements taken off
+ * its ink) and draws the selection's chrome itself. The text constants say how text is laid out, so that the text
+ * editor over the canvas and the drawn text wrap alike.
  */
 import type { ElementRecord } from "../../protocol/events";
 import type { Rect, Viewport } from "../core/viewport";
@@ -45,25 +45,7 @@ export const NO_OVERLAYS: Overlays = {
   eraser: undefined,
 };
 
-/**
- * What main.ts gives the board view: `new BoardView(elements, source, onViewChange, inkWorkerUrl)`, where
- * `onViewChange` is called after every pan, zoom or resize (cursors and the text editor follow the board), and calls
- * `changed(change)` with each of the session's BoardChange (client/core/session-api.ts).
- */
-export interface BoardViewElements {
-  stage: HTMLElement;
-  ink: HTMLCanvasElement;
-  overlay: HTMLCanvasElement;
-}
-
-export interface BoardViewSource {
-  /** The visible elements in stacking order, bottom first (the session's `elements()`). */
-  elements(): readonly ElementRecord[];
-  /** What to draw above them, read at every overlay frame. */
-  overlays(): Overlays;
-}
-
-/** What interaction asks of the board view. */
+/** What interaction asks of the stage. */
 export interface BoardCanvas {
   /** The view's pan and zoom, which interaction changes (then calls `viewChanged`). */
   readonly viewport: Viewport;

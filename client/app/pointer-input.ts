@@ -16,7 +16,8 @@ import { quantizePressure, type Sample } from "../../protocol/points";
 import { randomId } from "../../protocol/random-id";
 import type { Rect } from "../core/viewport";
 import type { BoardPort, LineDraft, NewElement, Style } from "./board-port";
-import { handleAt, handlesOf, mapBox, resizedBounds, topmostAt, touches, within } from "./geometry";
+import { elementsInRect, elementsTouched, topmostAt } from "../core/element-geometry";
+import { handleAt, handlesOf, mapBox, resizedBounds } from "./geometry";
 import { HANDLE_PX, type BoardCanvas, type HandleName, type Overlays } from "./overlays";
 import type { Selection } from "./selection";
 import { SHAPE_KINDS, type Tool } from "./tools";
@@ -217,7 +218,7 @@ export class PointerInput {
         return this.setPreviews(this.resized(gesture, point, event.shiftKey));
       case "marquee": {
         this.marquee = rectBetween(gesture.start, point);
-        const inside = within(this.deps.board.elements(), this.marquee).map((element) => element.i);
+        const inside = elementsInRect(this.deps.board.elements(), this.marquee, "contain").map((element) => element.i);
         this.deps.selection.set([...gesture.base, ...inside]);
         return this.deps.overlaysChanged();
       }
@@ -408,6 +409,7 @@ export class PointerInput {
       f: t === "r" || t === "e" ? f : "",
       n: 0,
       d: "",
+      l: 0,
     };
   }
 
@@ -444,10 +446,8 @@ export class PointerInput {
 
   private erase(gesture: Extract<Gesture, { kind: "erase" }>, to: Point): void {
     const reach = ERASER_REACH_PX / this.viewport.scale;
-    const hit = this.deps.board
-      .elements()
-      .filter((element) => !gesture.erased.has(element.i) && touches(element, gesture.last, to, reach))
-      .map((element) => element.i);
+    const untouched = this.deps.board.elements().filter((element) => !gesture.erased.has(element.i));
+    const hit = elementsTouched(untouched, gesture.last, to, reach).map((element) => element.i);
     if (hit.length > 0) {
       for (const id of hit) gesture.erased.add(id);
       this.deps.overlaysChanged();

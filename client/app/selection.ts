@@ -6,7 +6,8 @@
 import type { ElementRecord } from "../../protocol/events";
 import type { Rect } from "../core/viewport";
 import type { BoardPort } from "./board-port";
-import { boundsOf, handlesOf, unionOf } from "./geometry";
+import { bounds, boundsOf } from "../core/element-geometry";
+import { handlesOf } from "./geometry";
 import type { Overlays } from "./overlays";
 
 export class Selection {
@@ -55,15 +56,15 @@ export class Selection {
   /** The rectangle around the selected elements (as previews place them while a move or resize runs). */
   bounds(previews: readonly ElementRecord[] = []): Rect | undefined {
     const moved = new Map(previews.map((element) => [element.i, element]));
-    return unionOf(this.elements().map((element) => boundsOf(moved.get(element.i) ?? element)));
+    return boundsOf(this.elements().map((element) => moved.get(element.i) ?? element));
   }
 
   /** The selection as drawn: an outline per element, the bounds, and handles to resize them. */
   overlay(previews: readonly ElementRecord[], withHandles: boolean): Overlays["selection"] {
     const moved = new Map(previews.map((element) => [element.i, element]));
-    const outlines = this.elements().map((element) => boundsOf(moved.get(element.i) ?? element));
-    const bounds = unionOf(outlines);
-    if (!bounds) return undefined;
-    return { outlines, bounds, handles: withHandles ? handlesOf(bounds) : [] };
+    const outlines = this.elements().map((element) => bounds(moved.get(element.i) ?? element));
+    const around = boundsOf(this.elements().map((element) => moved.get(element.i) ?? element));
+    if (!around) return undefined;
+    return { outlines, bounds: around, handles: withHandles ? handlesOf(around) : [] };
   }
 }

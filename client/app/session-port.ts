@@ -4,21 +4,15 @@
  */
 import type { ElementRecord } from "../../protocol/events";
 import { decodeSamples, type Sample } from "../../protocol/points";
+import type { WriteAck } from "../../protocol/events";
+import type { History } from "../core/history";
 import type { BoardSession } from "../core/session-api";
 import type { BoardPort, Edit, LineDraft, NewElement, Style, UndoOutcome } from "./board-port";
-
-/** What the page needs of client-core's history: it records the session's writes itself, the page only steps. */
-export interface UndoHistory {
-  readonly canUndo: boolean;
-  readonly canRedo: boolean;
-  undo(): Promise<UndoOutcome>;
-  redo(): Promise<UndoOutcome>;
-}
 
 export class SessionPort implements BoardPort {
   constructor(
     private readonly session: BoardSession,
-    private readonly history: UndoHistory,
+    private readonly history: History,
   ) {}
 
   get canEdit(): boolean {
@@ -40,7 +34,12 @@ export class SessionPort implements BoardPort {
   beginLine(first: Sample, { c, sw }: Pick<Style, "c" | "sw">): LineDraft {
     const { session } = this;
     const id = session.begin(first, { c, sw }) ?? "";
-    return { id, extend: (samples) => session.extend(...samples), end: () => void session.end() };
+    return {
+      id,
+      extend: (samples) => session.extend(...samples),
+      // A line past the points limit became several elements: one action all the same.
+      end: () => this.history.drew(session.end()),
+    };
   }
 
   create(elements: readonly NewElement[]): string[] {
@@ -51,19 +50,22 @@ export class SessionPort implements BoardPort {
       if (element.t === "f") ids.push(...this.redraw(element));
       else ids.push(...this.session.create([{ ...element, t: element.t }]));
     }
+    this.history.drew(ids);
     return ids;
   }
 
   edit(edit: Edit): void {
-    if (edit.length > 0) this.session.edit(edit);
+    if (edit.length > 0) this.history.edit(edit);
   }
 
   erase(ids: readonly string[]): void {
-    if (ids.length > 0) this.session.erase(ids);
+    if (ids.length > 0) this.history.remove(ids);
   }
 
-  clear() {
-    return this.session.clear();
+  async clear(): Promise<WriteAck> {
+    const ack = await this.session.clear();
+    if (ack.ok) this.history.cleared(ack.s);
+    return ack;
   }
 
   get canUndo(): boolean {

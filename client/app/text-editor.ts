@@ -157,7 +157,7 @@ export class TextEditor {
     const height = kind === "n" ? width : Math.round((sw * LINE_HEIGHT * viewport.zoom) / viewport.scale);
     // A note is placed centred on the click, a text starts at it.
     const [left, top] = kind === "n" ? [x - width / 2, y - height / 2] : [x, y - height / 2];
-    const base = { s: 0, g: 0, o: 0 as const, v: 0, i: "", u: this.deps.board.userId, z: 0, n: 0, d: "" };
+    const base = { s: 0, g: 0, o: 0 as const, v: 0, i: "", u: this.deps.board.userId, z: 0, n: 0, d: "", l: 0 };
     return {
       ...base,
       t: kind,
