@@ -35,8 +35,8 @@ export class StageCanvas implements BoardCanvas {
     const chrome = deps.chrome.getContext("2d");
     if (!chrome) throw new Error("this browser has no 2D canvas");
     this.chrome = chrome;
+    // The observer reports the stage's size once it is laid out, after the page's script has set everything up.
     new ResizeObserver(() => this.fit()).observe(deps.stage);
-    this.fit();
   }
 
   /** Previews drawn above the board (the board view's pending elements). */

@@ -4,6 +4,7 @@
  * together.
  */
 import "./styles.css";
+import type { ElementRecord } from "../../protocol/events";
 import { ID_PATTERN } from "../../protocol/events";
 import { History } from "../core/history";
 import { MemoryPendingStore } from "../core/pending-store";
@@ -123,9 +124,9 @@ const toolbar = new Toolbar(
 );
 toolbar.showUser(user.name, user.color);
 
-const boardView = new BoardView(
+const boardView: BoardView = new BoardView(
   { stage, ink: element("ink"), overlay: element("overlay") },
-  { elements: () => port.elements(), pending: () => view.pending() },
+  { elements: () => port.elements(), pending: (): readonly ElementRecord[] => view.pending() },
   typeof INK_WORKER_URL === "string" ? INK_WORKER_URL : undefined,
 );
 const view = new StageCanvas({

@@ -377,7 +377,9 @@ export class PointerInput {
         const point = this.boardPoint(event);
         const existing = topmostAt(board.elements(), point, REACH_PX / this.viewport.scale);
         const tool = this.deps.tool();
-        if (existing && (existing.t === "t" || existing.t === "n")) this.deps.editText({ element: existing });
+        // The text tool edits any text or note it lands on; the note tool only notes (on a text it makes a note).
+        if (existing && (existing.t === "n" || (existing.t === "t" && tool === "text")))
+          this.deps.editText({ element: existing });
         else this.deps.editText({ kind: tool === "note" ? "n" : "t", at: point });
         selection.clear();
         break;
