@@ -7,7 +7,7 @@ import { encodeText } from "../../client/core/text";
 import type { ElementRecord } from "../../protocol/events";
 import { encodeSamples } from "../../protocol/points";
 
-const base = { s: 1, g: 0, o: 0 as const, v: 0, u: "u", z: 1, n: 0 };
+const base = { s: 1, g: 0, o: 0 as const, v: 0, u: "u", z: 1, n: 0, l: 1 };
 const elements: ElementRecord[] = [
   {
     ...base,
