@@ -17,12 +17,6 @@ export interface HttpDeps {
   isReady(): boolean;
   /** Serve `/assets/*.map` (SOURCE_MAPS); otherwise they are not found. */
   sourceMaps?: boolean;
-  /**
-   * A new board: a random edit key and the board id the service derives from it. With it, `/` sends the visitor to
-   * the new board's edit link (`/b/<board>#edit=<key>`: the fragment never reaches a server); without it, to a new
-   * random board id.
-   */
-  newBoard?: () => { board: string; key: string };
 }
 
 /** Only what the page needs: its own scripts and styles, and sockets back to where it came from. */
@@ -157,11 +151,7 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
 
     // Every visit to the bare address starts a new board of its own: nobody lands on a board shared by every
     // visitor, and a board's address is as hard to guess as its 128 random bits.
-    if (pathname === "/") {
-      const fresh = deps.newBoard?.();
-      const location = fresh ? `/b/${fresh.board}#edit=${fresh.key}` : `/b/${newBoardId()}`;
-      return send(res, 302, "", { location, "cache-control": "no-cache" });
-    }
+    if (pathname === "/") return send(res, 302, "", { location: `/b/${newBoardId()}`, "cache-control": "no-cache" });
 
     if (isBoardPath(pathname)) {
       if (!indexPage) return send(res, 503, "the browser client is not built: run `npm run build`\n");

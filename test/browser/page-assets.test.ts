@@ -49,8 +49,7 @@ describe("serving", () => {
     write("not-found.html", "<!doctype html><p>There is no board at this address</p>");
     write("assets/app-ABC123.js", script);
     writeFileSync(path.join(folder, "assets", "plain-XYZ.js"), "/* not compressed by the build */");
-    const newBoard = () => ({ board: "derived-board-id", key: "k".repeat(22) });
-    server = createServer(createHttpHandler({ clientDir: folder, isReady: () => true, newBoard }));
+    server = createServer(createHttpHandler({ clientDir: folder, isReady: () => true }));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -113,13 +112,6 @@ describe("serving", () => {
     expect((await get("/assets/app-ABC123.js.br", "br")).status).toBe(404);
     expect((await get("/assets/app-ABC123.js.gz")).status).toBe(404);
     expect((await get("/assets/missing.js", "br")).status).toBe(404);
-  });
-
-  test("the bare address sends the visitor to a new board's edit link, its key in the fragment", async () => {
-    const response = await get("/");
-    expect(response.status).toBe(302);
-    expect(response.headers.location).toBe(`/b/derived-board-id#edit=${"k".repeat(22)}`);
-    expect(response.headers["cache-control"]).toBe("no-cache");
   });
 
   test.each(["/b/bad.board", "/b/a/b", "/b/"])(
