@@ -9,6 +9,31 @@ import type { Handle, HandleName } from "./overlays";
 
 type Point = readonly [x: number, y: number];
 
+/** An element's box as a rectangle (a line's or arrow's w and h may be negative): what a selection frames. */
+export function boxOf({ x, y, w, h }: Pick<ElementRecord, "x" | "y" | "w" | "h">): Rect {
+  return { minX: Math.min(x, x + w), minY: Math.min(y, y + h), maxX: Math.max(x, x + w), maxY: Math.max(y, y + h) };
+}
+
+/**
+ * The rectangle around the boxes, or undefined for none. Boxes, not ink: a resize maps boxes, so the frame it drags
+ * must be made of them, or a stroke's width would shift every box it scales.
+ */
+export function frameOf(elements: Iterable<Pick<ElementRecord, "x" | "y" | "w" | "h">>): Rect | undefined {
+  let frame: Rect | undefined;
+  for (const element of elements) {
+    const box = boxOf(element);
+    frame = frame
+      ? {
+          minX: Math.min(frame.minX, box.minX),
+          minY: Math.min(frame.minY, box.minY),
+          maxX: Math.max(frame.maxX, box.maxX),
+          maxY: Math.max(frame.maxY, box.maxY),
+        }
+      : box;
+  }
+  return frame;
+}
+
 const HANDLE_NAMES: readonly HandleName[] = ["nw", "n", "ne", "e", "se", "s", "sw", "w"];
 
 /** The handles of a selection's bounds. */

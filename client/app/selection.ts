@@ -6,8 +6,7 @@
 import type { ElementRecord } from "../../protocol/events";
 import type { Rect } from "../core/viewport";
 import type { BoardPort } from "./board-port";
-import { bounds, boundsOf } from "../core/element-geometry";
-import { handlesOf } from "./geometry";
+import { boxOf, frameOf, handlesOf } from "./geometry";
 import type { Overlays } from "./overlays";
 
 export class Selection {
@@ -53,18 +52,18 @@ export class Selection {
     this.onChange();
   }
 
-  /** The rectangle around the selected elements (as previews place them while a move or resize runs). */
+  /** The frame around the selected elements' boxes (as previews place them while a move or resize runs). */
   bounds(previews: readonly ElementRecord[] = []): Rect | undefined {
     const moved = new Map(previews.map((element) => [element.i, element]));
-    return boundsOf(this.elements().map((element) => moved.get(element.i) ?? element));
+    return frameOf(this.elements().map((element) => moved.get(element.i) ?? element));
   }
 
   /** The selection as drawn: an outline per element, the bounds, and handles to resize them. */
   overlay(previews: readonly ElementRecord[], withHandles: boolean): Overlays["selection"] {
     const moved = new Map(previews.map((element) => [element.i, element]));
-    const outlines = this.elements().map((element) => bounds(moved.get(element.i) ?? element));
-    const around = boundsOf(this.elements().map((element) => moved.get(element.i) ?? element));
-    if (!around) return undefined;
-    return { outlines, bounds: around, handles: withHandles ? handlesOf(around) : [] };
+    const shown = this.elements().map((element) => moved.get(element.i) ?? element);
+    const frame = frameOf(shown);
+    if (!frame) return undefined;
+    return { outlines: shown.map(boxOf), bounds: frame, handles: withHandles ? handlesOf(frame) : [] };
   }
 }
