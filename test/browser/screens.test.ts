@@ -67,7 +67,7 @@ test("on a phone the board fills the screen, and every control needed to draw, u
     "#menu-button",
     "#style-button",
     ...["select", "pen", "rect", "ellipse", "line", "arrow", "text", "note", "eraser"].map(
-      (tool) => `[data-tool="${tool}"]`,
+      (tool) => `button[data-tool="${tool}"]`,
     ),
   ];
   for (const selector of needed) expect([selector, await onScreen(page, selector, PHONE)]).toEqual([selector, true]);
@@ -78,7 +78,7 @@ test("on a phone the board fills the screen, and every control needed to draw, u
   expect(stage.height).toBeGreaterThan(PHONE.height * 0.8);
 
   // Draw with a finger, undo with the button, the style panel opens and closes on screen.
-  await page.page.locator('[data-tool="pen"]').tap();
+  await page.page.locator('button[data-tool="pen"]').tap();
   const line = await Promise.all([0.2, 0.4, 0.6, 0.8].map((x) => page.at([x, 0.5])));
   await page.touch([line]);
   expect((await page.settled()).map((element) => element.t)).toEqual(["f"]);
@@ -121,12 +121,12 @@ test("each tool group is one tab stop, and arrow keys move within it", async () 
   expect(tabStops).toEqual(["Colour", "Size", "Fill", "Tool"].map((group) => ({ group, stops: 1 })));
 
   const origin = await page.toPage(0, 0);
-  await page.page.locator('[data-tool="pen"]').focus();
+  await page.page.locator('button[data-tool="pen"]').focus();
   await page.press("ArrowRight");
   await page.press("ArrowRight");
   const focused = await page.page.evaluate(() => (document.activeElement as HTMLElement).dataset.tool);
   expect(focused).toBe("ellipse");
-  expect(await page.page.locator('[data-tool="ellipse"]').getAttribute("aria-checked")).toBe("true");
+  expect(await page.page.locator('button[data-tool="ellipse"]').getAttribute("aria-checked")).toBe("true");
   // The arrows moved the focus, not the board.
   expect(await page.toPage(0, 0)).toEqual(origin);
 });
@@ -220,10 +220,10 @@ test("'N online' is not shown while reconnecting, and an idle cursor's name stay
   await page.page.mouse.move(x, y, { steps: 4 });
   const label = watcher.page.locator(".cursor-name");
   await label.waitFor();
-  await watcher.page.locator(".cursor.idle").waitFor({ timeout: 10_000 });
+  await watcher.page.locator(".cursor.idle").waitFor({ state: "attached", timeout: 10_000 });
   expect(Number(await label.evaluate((element) => getComputedStyle(element).opacity))).toBe(1);
   expect(Number(await label.evaluate((element) => getComputedStyle(element.parentElement as Element).opacity))).toBe(1);
-});
+}, 90_000);
 
 test("a bad board address gets a page that says so and offers a new board", async () => {
   const context = await browser.newContext();
