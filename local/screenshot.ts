@@ -98,12 +98,10 @@ async function main(): Promise<void> {
     await type(desktop, [0.14, 0.16], "Launch plan");
     await choose(desktop, "medium size");
     await choose(desktop, "Sticky note");
-    await type(desktop, [0.75, 0.4], "Ask Grace about\nthe venue 🎉");
+    await type(desktop, [0.75, 0.4], "Ask Grace about\nthe venue");
 
     // Grace, on her phone: a freehand circle round the plan's end, drawn with a finger.
     await choose(phone, "Pen");
-    const box = await phone.locator("#stage").boundingBox();
-    if (!box) throw new Error("no board on the phone");
     const [cx, cy] = await phone.evaluate(() => {
       const handle = (window as unknown as { whiteboard: { toPage(x: number, y: number): number[] } }).whiteboard;
       return handle.toPage(0, 0);
@@ -126,7 +124,20 @@ async function main(): Promise<void> {
     await phone.getByRole("button", { name: "Menu" }).tap();
     await phone.getByRole("button", { name: "Zoom to fit everything" }).tap();
     await desktop.mouse.move(...(await at(desktop, [0.66, 0.7])), { steps: 4 });
-    await phone.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.3, { steps: 4 });
+    // Grace points just below Ada's note: the same board point on both screens.
+    const [toX, toY] = await phone.evaluate(() => {
+      const handle = (
+        window as unknown as {
+          whiteboard: {
+            elements(): { t: string; x: number; y: number; h: number }[];
+            toPage(x: number, y: number): number[];
+          };
+        }
+      ).whiteboard;
+      const note = handle.elements().find((element) => element.t === "n");
+      return note ? handle.toPage(note.x + 200, note.y + note.h + 600) : [0, 0];
+    });
+    await phone.mouse.move(toX as number, toY as number, { steps: 4 });
     await desktop.locator(".cursor-name").waitFor();
     await new Promise((resolve) => setTimeout(resolve, 800));
 
