@@ -1,7 +1,8 @@
 /**
- * `make screenshot`: docs/screenshot.png, two browser pages side by side, each on a different service
- * instance of the same board, after each drew on it with the mouse, each showing the other's cursor with its
- * name (Debian's Chromium, real instances).
+ * `make screenshot`: README's pictures of the page, made with Debian's Chromium against two real instances of one
+ * board: docs/screenshot.png, a desktop page (1440×900) where Ada drew shapes, a note, text and a freehand line, with
+ * Grace's cursor and name; docs/screenshot-phone.png, Grace's phone (390×844, touch) on the other instance, showing
+ * the same board zoomed to fit, with what she drew by hand.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -9,119 +10,141 @@ import type { Page } from "playwright-core";
 import { launchBrowser } from "./browser";
 import { Topology } from "./topology";
 
-const OUTPUT = path.join(__dirname, "..", "docs", "screenshot.png");
-const BOARD = "demo";
+const DOCS = path.join(__dirname, "..", "docs");
+const DESKTOP = { width: 1440, height: 900 };
+const PHONE = { width: 390, height: 844 };
 /** Who draws on each page: kept where the app keeps a browser's identity (client/app/identity.ts). */
-const USERS = [
-  { id: "screenshot-user-ada", name: "Ada", color: "#1a73e8" },
-  { id: "screenshot-user-grace", name: "Grace", color: "#e8710a" },
-];
+const ADA = { key: "screenshot-key-ada-0000000", name: "Ada", color: "#1967d2" };
+const GRACE = { key: "screenshot-key-grace-000000", name: "Grace", color: "#b05a00" };
 
-/** Draws a polyline with the mouse; points are fractions of the board. */
-async function drawPath(page: Page, points: readonly (readonly [number, number])[]): Promise<void> {
-  const box = await page.locator("#paper").boundingBox();
+type At = readonly [x: number, y: number];
+
+/** A point given as fractions of the page's board area. */
+async function at(page: Page, [x, y]: At): Promise<[number, number]> {
+  const box = await page.locator("#stage").boundingBox();
   if (!box) throw new Error("no board on the page");
-  const at = ([x, y]: readonly [number, number]) => [box.x + box.width * x, box.y + box.height * y] as const;
+  return [box.x + box.width * x, box.y + box.height * y];
+}
+
+async function drag(page: Page, points: readonly At[], steps = 4): Promise<void> {
   const [first, ...rest] = points;
   if (!first) return;
-  await page.mouse.move(...at(first));
+  await page.mouse.move(...(await at(page, first)));
   await page.mouse.down();
-  for (const point of rest) await page.mouse.move(...at(point), { steps: 3 });
+  for (const point of rest) await page.mouse.move(...(await at(page, point)), { steps });
   await page.mouse.up();
 }
 
-const circle = (cx: number, cy: number, r: number, aspect: number) =>
-  Array.from(
-    { length: 33 },
-    (_, i) =>
-      [cx + (r / aspect) * Math.cos((i / 32) * 2 * Math.PI), cy + r * Math.sin((i / 32) * 2 * Math.PI)] as const,
-  );
+const choose = (page: Page, name: string) => page.getByRole("radio", { name, exact: true }).click();
 
-/** Moves the mouse over the board to a point (fractions of the board) and leaves it there. */
-async function rest(page: Page, [x, y]: readonly [number, number]): Promise<void> {
-  const box = await page.locator("#paper").boundingBox();
-  if (!box) throw new Error("no board on the page");
-  await page.mouse.move(box.x + box.width * x, box.y + box.height * y, { steps: 4 });
+async function type(page: Page, where: At, text: string): Promise<void> {
+  await page.mouse.click(...(await at(page, where)));
+  await page.locator(".text-editor").fill(text);
+  await page.keyboard.press("Escape");
 }
 
-async function pick(page: Page, group: string, index: number): Promise<void> {
-  await page.locator(`#${group} button`).nth(index).click();
+async function open(page: Page, url: string, user: typeof ADA): Promise<void> {
+  await page.addInitScript((stored) => localStorage.setItem("whiteboard.user", stored), JSON.stringify(user));
+  await page.goto(url);
+  await page.waitForFunction(() => document.querySelector("#connection")?.textContent === "connected");
 }
 
 async function main(): Promise<void> {
   const topology = await Topology.start({ instances: 2 });
   const browser = await launchBrowser();
   try {
-    const pages = await Promise.all(
-      topology.instances.map(async (instance, index) => {
-        const page = await browser.newPage({ viewport: { width: 760, height: 560 }, deviceScaleFactor: 2 });
-        await page.addInitScript((user) => localStorage.setItem("whiteboard.user", user), JSON.stringify(USERS[index]));
-        await page.goto(`${instance.url}/b/${BOARD}`);
-        await page.waitForFunction(() => document.querySelector("#connection")?.textContent === "connected");
-        return page;
-      }),
-    );
-    const [left, right] = pages as [Page, Page];
-    // Left: a house and a hill, in blue and green.
-    await pick(left, "colors", 2);
-    await pick(left, "widths", 2);
-    await drawPath(left, [
-      [0.15, 0.8],
-      [0.15, 0.5],
-      [0.3, 0.32],
-      [0.45, 0.5],
-      [0.45, 0.8],
-      [0.15, 0.8],
+    const desktop = await (await browser.newContext({ viewport: DESKTOP, deviceScaleFactor: 1 })).newPage();
+    await open(desktop, `${topology.instance(0).url}/`, ADA);
+    const editLink = desktop.url();
+    const phone = await (
+      await browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, hasTouch: true, isMobile: true })
+    ).newPage();
+    await open(phone, editLink.replace(topology.instance(0).url, topology.instance(1).url), GRACE);
+
+    // Ada: a small plan, boxes joined by arrows, a sticky note and a title.
+    await choose(desktop, "blue");
+    await choose(desktop, "blue fill");
+    await choose(desktop, "Rectangle");
+    await drag(desktop, [
+      [0.14, 0.3],
+      [0.3, 0.45],
     ]);
-    await drawPath(left, [
-      [0.26, 0.8],
-      [0.26, 0.62],
-      [0.34, 0.62],
-      [0.34, 0.8],
+    await choose(desktop, "green fill");
+    await choose(desktop, "Ellipse");
+    await drag(desktop, [
+      [0.42, 0.28],
+      [0.58, 0.47],
     ]);
-    await pick(left, "colors", 3);
-    await drawPath(
-      left,
-      Array.from({ length: 21 }, (_, i) => [0.05 + i * 0.045, 0.88 - 0.05 * Math.sin((i / 20) * Math.PI)] as const),
-    );
-    // Right: the sun and its rays, in orange and red.
-    await pick(right, "colors", 4);
-    await pick(right, "widths", 3);
-    await drawPath(right, circle(0.75, 0.25, 0.1, 1.6));
-    await pick(right, "colors", 1);
-    await pick(right, "widths", 1);
-    for (let ray = 0; ray < 8; ray += 1) {
-      const angle = (ray / 8) * 2 * Math.PI;
-      const from = [0.75 + (0.14 / 1.6) * Math.cos(angle), 0.25 + 0.14 * Math.sin(angle)] as const;
-      const to = [0.75 + (0.2 / 1.6) * Math.cos(angle), 0.25 + 0.2 * Math.sin(angle)] as const;
-      await drawPath(right, [from, to]);
-    }
-    // Both pages hold the same board once everything is acknowledged and relayed.
-    for (const page of pages)
+    await choose(desktop, "no fill");
+    await choose(desktop, "black");
+    await choose(desktop, "Arrow");
+    await drag(desktop, [
+      [0.31, 0.375],
+      [0.41, 0.375],
+    ]);
+    await drag(desktop, [
+      [0.5, 0.48],
+      [0.5, 0.62],
+    ]);
+    await choose(desktop, "red");
+    await choose(desktop, "Rectangle");
+    await drag(desktop, [
+      [0.42, 0.63],
+      [0.58, 0.78],
+    ]);
+    await choose(desktop, "black");
+    await choose(desktop, "large size");
+    await choose(desktop, "Text");
+    await type(desktop, [0.14, 0.16], "Launch plan");
+    await choose(desktop, "medium size");
+    await choose(desktop, "Sticky note");
+    await type(desktop, [0.75, 0.4], "Ask Grace about\nthe venue");
+
+    // Grace, on her phone: a freehand circle round the plan's end, drawn with a finger.
+    await choose(phone, "Pen");
+    const [cx, cy] = await phone.evaluate(() => {
+      const handle = (window as unknown as { whiteboard: { toPage(x: number, y: number): number[] } }).whiteboard;
+      return handle.toPage(0, 0);
+    });
+    const cdp = await phone.context().newCDPSession(phone);
+    const ring = Array.from({ length: 40 }, (_, i) => {
+      const angle = (i / 39) * 2 * Math.PI * 1.05;
+      return { x: (cx as number) + 150 * Math.cos(angle), y: (cy as number) + 260 + 60 * Math.sin(angle), id: 0 };
+    });
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: ring.slice(0, 1) });
+    for (const point of ring.slice(1))
+      await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [point] });
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+
+    for (const page of [desktop, phone])
       await page.waitForFunction(
         () => (window as unknown as { whiteboard: { pendingCount(): number } }).whiteboard.pendingCount() === 0,
       );
-    // Each pointer comes to rest over the board: the other page shows it with its owner's name.
-    await rest(left, [0.62, 0.62]);
-    await rest(right, [0.3, 0.22]);
-    await Promise.all(pages.map((page) => page.locator(".cursor-name").waitFor()));
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // The phone shows the whole board; Grace's finger rests on the desktop's board, where Ada sees her name.
+    await phone.getByRole("button", { name: "Menu" }).tap();
+    await phone.getByRole("button", { name: "Zoom to fit everything" }).tap();
+    await desktop.mouse.move(...(await at(desktop, [0.66, 0.7])), { steps: 4 });
+    // Grace points just below Ada's note: the same board point on both screens.
+    const [toX, toY] = await phone.evaluate(() => {
+      const handle = (
+        window as unknown as {
+          whiteboard: {
+            elements(): { t: string; x: number; y: number; h: number }[];
+            toPage(x: number, y: number): number[];
+          };
+        }
+      ).whiteboard;
+      const note = handle.elements().find((element) => element.t === "n");
+      return note ? handle.toPage(note.x + 200, note.y + note.h + 600) : [0, 0];
+    });
+    await phone.mouse.move(toX as number, toY as number, { steps: 4 });
+    await desktop.locator(".cursor-name").waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 800));
 
-    const shots = await Promise.all(pages.map((page) => page.screenshot({ type: "png" })));
-    const sheet = await browser.newPage({ viewport: { width: 1560, height: 640 }, deviceScaleFactor: 1 });
-    await sheet.setContent(`<body style="margin:0;padding:16px;background:#dadce0;font:15px system-ui;display:flex;gap:16px">
-      ${shots
-        .map(
-          (
-            shot,
-            i,
-          ) => `<figure style="margin:0"><img style="width:760px;display:block;border-radius:6px;box-shadow:0 1px 4px #0004" src="data:image/png;base64,${shot.toString("base64")}">
-          <figcaption style="padding-top:6px">${USERS[i]?.name}'s page, on ${topology.instance(i).name}, board "${BOARD}"</figcaption></figure>`,
-        )
-        .join("")}</body>`);
-    mkdirSync(path.dirname(OUTPUT), { recursive: true });
-    await sheet.screenshot({ path: OUTPUT, fullPage: true });
-    console.log(`wrote ${path.relative(process.cwd(), OUTPUT)}`);
+    mkdirSync(DOCS, { recursive: true });
+    await desktop.screenshot({ path: path.join(DOCS, "screenshot.png") });
+    await phone.screenshot({ path: path.join(DOCS, "screenshot-phone.png") });
+    console.log("wrote docs/screenshot.png and docs/screenshot-phone.png");
   } finally {
     await browser.close();
     await topology.stop();

@@ -3,7 +3,7 @@
  * vandal, is then one click from undone), until the offer expires or the board is cleared again.
  */
 import type { WriteAck } from "../../protocol/events";
-import type { ClearOp } from "../core/board-state";
+import type { ClearOp } from "../core/session-api";
 
 /** How long the offer stays. The service keeps cleared strokes longer (UNDO_CLEAR_SECONDS). */
 const OFFER_MS = 60_000;
@@ -60,7 +60,7 @@ export class ClearOffer {
 export function unclearRefusal(ack: Extract<WriteAck, { ok: false }>): string {
   switch (ack.code) {
     case "gone":
-      return "Too late to undo that clear: its strokes have been deleted.";
+      return "Too late to undo that clear: what it removed has been deleted.";
     case "rate_limited":
       return `Not undone yet: ${ack.error}. Try again in a few seconds.`;
     default:

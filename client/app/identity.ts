@@ -1,15 +1,16 @@
 /**
- * Who this browser draws as: a random id, a name and a colour, chosen on the first visit and kept in
- * localStorage, so the same person keeps their undo history and their cursor's name across reloads and boards.
- * Where storage is unavailable (some private modes) the identity lasts as long as the page.
+ * Who this browser draws as: a secret key (the service derives the user's id from it), a name and a colour, chosen
+ * on the first visit and kept in localStorage, so the same person keeps their undo history and their cursor's name
+ * across reloads and boards. Where storage is unavailable (some private modes) the identity lasts as long as the
+ * page. The name is the service's to normalize; the page shows what the join answers.
  */
-import type { UserInfo } from "../../protocol/events";
-import { COLOR_PATTERN, USER_ID_PATTERN } from "../../protocol/events";
+import type { UserInput } from "../../protocol/events";
+import { COLOR_PATTERN, KEY_PATTERN } from "../../protocol/events";
 import { randomId } from "../../protocol/random-id";
 
 const STORAGE_KEY = "whiteboard.user";
-/** Cursor colours: distinct from each other and readable under white text. */
-const USER_COLORS = ["#c5221f", "#e8710a", "#188038", "#007b83", "#1a73e8", "#9334e6", "#b31412", "#5f6368"];
+/** Cursor colours: distinct from each other and readable under white text (contrast 4.5:1 or more). */
+const USER_COLORS = ["#c5221f", "#b05a00", "#137333", "#007b83", "#1967d2", "#8430ce", "#a50e0e", "#5f6368"];
 const ADJECTIVES = [
   "Amber",
   "Brisk",
@@ -30,27 +31,24 @@ const MAX_NAME_LENGTH = 40;
 const pick = <T>(values: readonly T[]): T => values[Math.floor(Math.random() * values.length)] as T;
 
 /** The stored identity, or a new one (stored at once). */
-export function loadUser(): UserInfo {
+export function loadUser(): UserInput {
   const stored = read();
   if (stored) return stored;
-  // 16 random bytes: 22 characters, well inside the protocol's 8 to 32.
-  const user = { id: randomId(16), name: `${pick(ADJECTIVES)} ${pick(ANIMALS)}`, color: pick(USER_COLORS) };
+  // 16 random bytes: 22 characters, 128 bits.
+  const user = { key: randomId(16), name: `${pick(ADJECTIVES)} ${pick(ANIMALS)}`, color: pick(USER_COLORS) };
   saveUser(user);
   return user;
 }
 
-/** A new name or colour for the same id; returns the identity as kept (the name trimmed and cut to length). */
-export function renameUser(user: UserInfo, name: string, color: string): UserInfo {
-  const printable = name
-    .replace(/[\p{Cc}\p{Cf}]/gu, "")
-    .trim()
-    .slice(0, MAX_NAME_LENGTH);
-  const updated = { id: user.id, name: printable || user.name, color: COLOR_PATTERN.test(color) ? color : user.color };
+/** A new name or colour for the same key; returns the identity as kept. */
+export function renameUser(user: UserInput, name: string, color: string): UserInput {
+  const trimmed = name.trim().slice(0, MAX_NAME_LENGTH);
+  const updated = { key: user.key, name: trimmed || user.name, color: COLOR_PATTERN.test(color) ? color : user.color };
   saveUser(updated);
   return updated;
 }
 
-function saveUser(user: UserInfo): void {
+function saveUser(user: UserInput): void {
   try {
     localStorage.setItem(STORAGE_KEY, JSON.stringify(user));
   } catch {
@@ -58,20 +56,22 @@ function saveUser(user: UserInfo): void {
   }
 }
 
-function read(): UserInfo | undefined {
+function read(): UserInput | undefined {
   try {
     const value: unknown = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? "null");
     if (typeof value !== "object" || value === null) return undefined;
-    const { id, name, color } = value as Record<string, unknown>;
+    // Protocol 1 kept a random `id` where protocol 2 keeps a secret `key`: one that fits a key is kept as it.
+    const { key, id, name, color } = value as Record<string, unknown>;
+    const secret = typeof key === "string" ? key : id;
     const valid =
-      typeof id === "string" &&
-      USER_ID_PATTERN.test(id) &&
+      typeof secret === "string" &&
+      KEY_PATTERN.test(secret) &&
       typeof name === "string" &&
       name.length > 0 &&
       name.length <= MAX_NAME_LENGTH &&
       typeof color === "string" &&
       COLOR_PATTERN.test(color);
-    return valid ? { id, name, color } : undefined;
+    return valid ? { key: secret, name, color } : undefined;
   } catch {
     return undefined;
   }

@@ -1,29 +1,42 @@
 /**
- * The browser whiteboard: the board named by the URL (`/b/<board>`), drawn and erased with pointer events
- * (mouse, touch, pen), panned and zoomed, kept in step by a WhiteboardSession, with undo and redo of this
- * user's own actions. This module only wires the parts together.
+ * The browser whiteboard: the board named by the URL (`/b/<board>`, with `#edit=<key>` on an edit link), edited with
+ * the tools, kept in step by client-core's session, drawn by the board view. This module only wires the parts
+ * together.
  */
 import "./styles.css";
-import type { ErrorAck } from "../../protocol/events";
+import type { ElementRecord } from "../../protocol/events";
 import { ID_PATTERN } from "../../protocol/events";
-import { newBoardId } from "../../protocol/random-id";
-import { History, type Outcome } from "../core/history";
+import { History } from "../core/history";
+import { MemoryPendingStore } from "../core/pending-store";
 import { WhiteboardSession } from "../core/session";
+import { SocketTransport } from "../core/socket-transport";
 import { BoardView } from "./board-view";
+import { StageCanvas } from "./canvas";
 import { ClearOffer, unclearRefusal } from "./clear-offer";
+import { Commands } from "./commands";
 import { CursorLayer } from "./cursor-layer";
 import { downloadPng, downloadSvg } from "./export";
 import { loadUser } from "./identity";
-import { PointerInput, type Tool } from "./pointer-input";
+import type { Overlays } from "./overlays";
+import { PointerInput, isTyping } from "./pointer-input";
 import { ProfileDialog } from "./profile-dialog";
+import { Selection } from "./selection";
+import { SessionPort } from "./session-port";
+import { editKeyFor, forgetEditKey, shareLinks } from "./share";
 import { bindShortcuts } from "./shortcuts";
+import { TextEditor } from "./text-editor";
 import { Toolbar } from "./toolbar";
+import type { Tool } from "./tools";
 
 /** The ink worker's script, named by the build (client/build.mjs); undefined in a build without it. */
 declare const INK_WORKER_URL: string | undefined;
 
 /** Zoom factor of one press of + or -, or of a zoom button. */
 const ZOOM_STEP = 1.25;
+/** Least time between two cursor positions sent: about 15 a second. */
+const CURSOR_INTERVAL_MS = 66;
+/** Where the pointer comes to rest is sent once more after this long (cursor messages may be dropped). */
+const CURSOR_REST_MS = 400;
 
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);
@@ -34,37 +47,52 @@ function element<T extends HTMLElement>(id: string): T {
 const board = /^\/b\/([^/]+)\/?$/.exec(location.pathname)?.[1] ?? "";
 if (!ID_PATTERN.test(board)) {
   // The service serves the app only at valid board paths; anywhere else (a saved copy of the page) starts a new board.
-  location.replace(`/b/${newBoardId()}`);
+  location.replace("/");
   throw new Error(`no board at ${location.pathname}: starting a new one`);
 }
 document.title = `Whiteboard · ${board.slice(0, 8)}`;
 
 let user = loadUser();
+let editKey = editKeyFor(board);
 const stage = element("stage");
-const showTool = (tool: Tool) => {
-  stage.classList.toggle("drawing", tool === "pen");
-  stage.classList.toggle("erasing", tool === "eraser");
-};
-const toolbar = new Toolbar(element, (tool) => {
-  showTool(tool);
-  view.showEraser(undefined);
-});
-showTool(toolbar.tool);
-toolbar.showUser(user);
 
-// The session reports only asynchronously (socket events), by which time everything below exists.
-let caughtUp = false;
+let recalled = false;
+// The session reports only asynchronously (transport events), by which time everything below exists.
 const session = new WhiteboardSession(
-  { board, user },
   {
-    onChange: (applied) => view.apply(applied),
-    onPending: () => view.pendingChanged(),
-    onState: (state) => {
-      toolbar.showConnection(state);
-      if (state !== "connected" || caughtUp) return;
-      caughtUp = true;
-      history.recall();
-      view.boardComplete();
+    board,
+    ...(editKey ? { edit: editKey } : {}),
+    user,
+    transport: new SocketTransport(),
+    pendingStore: new MemoryPendingStore(),
+  },
+  {
+    onChange: (change) => {
+      history.observe(change);
+      view.changed(change);
+      // Elements that left the board leave the selection (someone erased them, an undo took them back).
+      if (selection.size !== selection.elements().length || change.all)
+        selection.set(selection.elements().map((e) => e.i));
+      overlaysChanged();
+    },
+    onStatus: (status) => {
+      toolbar.showConnection(status === "closed" ? "reconnecting" : status);
+      // Once the board is read, this user's elements on it (from before a reload) can be undone.
+      if (status === "connected" && !recalled) {
+        recalled = true;
+        history.recall();
+        boardView.boardComplete();
+      }
+      if (status === "outdated") toolbar.notify("The whiteboard was updated: reload the page to go on.");
+    },
+    onYou: (you) => {
+      toolbar.showUser(you.name, user.color);
+      toolbar.showViewOnly(!you.edit);
+      if (!you.edit && editKey) {
+        // The key does not open this board (mistyped, or from another board): stop offering an edit link.
+        forgetEditKey(board);
+        editKey = undefined;
+      }
     },
     onPresence: (count) => toolbar.showPresence(count),
     onCursors: (cursors) => cursorLayer.update(cursors),
@@ -72,47 +100,117 @@ const session = new WhiteboardSession(
       clearOffer.apply(op);
       if (op.t === "u") history.clearUndone(op.of);
     },
-    onRefused: (_stroke, ack) => toolbar.notify(`A stroke was not saved: ${ack.error}`),
-    onStorageFull: () =>
-      toolbar.notify("The whiteboard's storage is full: your strokes will be saved once space is freed."),
-    onRecovered: ({ restored, rehidden }) => {
+    onNotice: (notice) => {
+      if (notice.kind !== "view_only") toolbar.notify(notice.message);
+    },
+    onRecovered: ({ restored }) => {
       // The board has a new epoch: a clear offered or on the undo stack is named by a seq of the old one.
       clearOffer.withdraw();
       history.epochChanged();
-      const erased = rehidden > 0 ? ` and erased ${rehidden} again` : "";
-      toolbar.notify(`The store lost recent changes; this page restored ${restored} strokes${erased}.`);
+      toolbar.notify(
+        `The server lost recent changes; this page put back ${restored} element${restored === 1 ? "" : "s"}.`,
+      );
     },
+    onPending: () => overlaysChanged(),
   },
 );
 const history = new History(session, () => toolbar.showHistory(history.canUndo, history.canRedo));
-const view = new BoardView(
-  { stage, paper: element("paper"), ink: element("ink"), overlay: element("overlay") },
-  {
-    strokes: () => session.board.strokes(),
-    // Chunks still on their way, less those the board holds already or that undo took back.
-    pending: () => session.outbox.pending.filter((chunk) => !session.board.has(chunk.id) && !history.hides(chunk.id)),
-  },
-  () => {
-    toolbar.showZoom(view.viewport.zoom);
-    cursorLayer.reposition();
-  },
+const port = new SessionPort(session, history);
+
+const toolbar = new Toolbar(
+  element,
+  (tool) => chooseTool(tool),
+  (change) => commands.restyle(change),
+);
+toolbar.showUser(user.name, user.color);
+
+const boardView: BoardView = new BoardView(
+  { stage, ink: element("ink"), overlay: element("overlay") },
+  { elements: () => port.elements(), pending: (): readonly ElementRecord[] => view.pending() },
   typeof INK_WORKER_URL === "string" ? INK_WORKER_URL : undefined,
 );
-const cursorLayer = new CursorLayer(element("cursors"), view.viewport, () => user.id);
+const view = new StageCanvas({
+  stage,
+  chrome: element("chrome"),
+  view: boardView,
+  elements: () => port.elements(),
+  element: (id) => port.element(id),
+  overlays: () => overlays(),
+  onViewChange: () => {
+    toolbar.showZoom(view.viewport.zoom);
+    cursorLayer.reposition();
+    textEditor.reposition();
+  },
+});
+const overlaysChanged = () => view.overlaysChanged();
+const selection = new Selection(port, () => {
+  toolbar.showSelection(selection.size);
+  overlaysChanged();
+});
+const cursorLayer = new CursorLayer(element("cursors"), view.viewport, () => port.userId);
+const textEditor = new TextEditor({
+  stage,
+  canvas: view,
+  board: port,
+  textStyle: () => toolbar.textStyle(),
+  noteStyle: () => toolbar.noteStyle(),
+  changed: overlaysChanged,
+});
+let cursorAt: readonly [number, number] | undefined;
+let cursorTimer: ReturnType<typeof setTimeout> | undefined;
+let restTimer: ReturnType<typeof setTimeout> | undefined;
+/** Sends this user's pointer at most every CURSOR_INTERVAL_MS, the latest position always, and once more at rest. */
+function sendCursor(point: readonly [number, number]): void {
+  cursorAt = point;
+  clearTimeout(restTimer);
+  restTimer = setTimeout(() => session.cursor(point), CURSOR_REST_MS);
+  cursorTimer ??= setTimeout(() => {
+    cursorTimer = undefined;
+    if (cursorAt) session.cursor(cursorAt);
+  }, CURSOR_INTERVAL_MS);
+}
 const input = new PointerInput({
   surface: stage,
-  view,
-  session,
-  history,
+  canvas: view,
+  board: port,
+  selection,
   tool: () => toolbar.tool,
-  pen: () => toolbar.pen,
+  style: () => toolbar.style(),
+  editText: (target) => textEditor.open(target),
+  cursor: sendCursor,
+  overlaysChanged,
 });
+const commands = new Commands({
+  board: port,
+  selection,
+  canvas: view,
+  notify: (message) => toolbar.notify(message),
+  fileName: `whiteboard-${board}`,
+});
+
+/** What the board view draws above the board: the gesture's previews, the text being edited, the selection. */
+function overlays(): Overlays {
+  const gesture = input.overlays();
+  const hidden = new Set(gesture.hidden);
+  const editing = textEditor.editingId;
+  if (editing) hidden.add(editing);
+  return { ...gesture, hidden, selection: selection.overlay(gesture.previews, input.handlesShown) };
+}
+
+function chooseTool(tool: Tool): void {
+  stage.dataset.tool = tool;
+  input.cancel();
+  if (tool !== "select") selection.clear();
+  overlaysChanged();
+}
+chooseTool(toolbar.tool);
+
 const clearOffer = new ClearOffer({
   bar: element("clear-offer"),
   text: element("clear-offer-text"),
   button: element("undo-clear"),
   unclear: (of) => session.unclear(of),
-  describe: (userId) => (userId === user.id ? "You" : (cursorLayer.nameOf(userId) ?? "Someone")),
+  describe: (userId) => (userId === port.userId ? "You" : (cursorLayer.nameOf(userId) ?? "Someone")),
   notify: (message) => toolbar.notify(message),
 });
 const profile = new ProfileDialog({
@@ -125,60 +223,143 @@ const profile = new ProfileDialog({
   changed: (updated) => {
     user = updated;
     session.setUser(user);
-    toolbar.showUser(user);
+    toolbar.showUser(user.name, user.color);
   },
 });
 
 async function step(direction: "undo" | "redo"): Promise<void> {
-  // A line or an eraser stroke still under the pointer is not finished: nothing to undo yet.
+  // What is still under the pointer is not finished: nothing to undo yet.
   if (input.busy) return;
-  const outcome: Outcome = direction === "undo" ? await history.undo() : await history.redo();
-  if (!outcome.ok) toolbar.notify(direction === "undo" ? unclearRefusal(outcome) : clearRefusal(outcome));
-}
-
-function clearRefusal(ack: ErrorAck): string {
-  return ack.code === "rate_limited"
-    ? `Not cleared: ${ack.error}. Try again in a few seconds.`
-    : `Not cleared: ${ack.error}`;
+  textEditor.finish();
+  const outcome = direction === "undo" ? await port.undo() : await port.redo();
+  if (!outcome.ok) toolbar.notify(direction === "undo" ? unclearRefusal(outcome) : `Not redone: ${outcome.error}`);
 }
 
 async function clearBoard(): Promise<void> {
-  if (session.board.strokes().length === 0) return toolbar.notify("The board is already empty.");
+  if (port.elements().length === 0) return toolbar.notify("The board is already empty.");
   if (!confirm("Clear the board for everyone? Anyone on it can undo this for a minute.")) return;
-  const ack = await session.clear();
-  if (ack.ok) history.cleared(ack.s);
-  else toolbar.notify(clearRefusal(ack));
+  const ack = await port.clear();
+  if (!ack.ok)
+    toolbar.notify(
+      ack.code === "rate_limited"
+        ? `Not cleared: ${ack.error}. Try again in a few seconds.`
+        : `Not cleared: ${ack.error}`,
+    );
 }
 
 function zoomBy(factor: number): void {
   const { width, height } = view.viewport.size;
-  view.zoomAt(width / 2, height / 2, factor);
+  view.viewport.zoomAt(width / 2, height / 2, factor);
+  view.viewChanged();
+}
+
+/** Arrow keys: the selection moves (one edit per press), or the view pans when nothing is selected. */
+function nudge(dx: number, dy: number): void {
+  const selected = selection.elements();
+  if (selected.length === 0 || !port.canEdit) {
+    view.viewport.panBy(-dx * 5, -dy * 5);
+    return view.viewChanged();
+  }
+  const scale = view.viewport.scale;
+  const [ux, uy] = [Math.round(dx / scale), Math.round(dy / scale)];
+  port.edit(selected.map((element) => [element.i, { x: element.x + ux, y: element.y + uy }]));
 }
 
 const help = element<HTMLDialogElement>("help");
 const toggleHelp = () => (help.open ? help.close() : help.showModal());
 const exportName = `whiteboard-${board}`;
+const shareDialog = element<HTMLDialogElement>("share-dialog");
+
+function openShare(): void {
+  const links = shareLinks(board, port.canEdit ? editKey : undefined);
+  element<HTMLInputElement>("view-link").value = links.view;
+  element("edit-link-row").hidden = links.edit === undefined;
+  element<HTMLInputElement>("edit-link").value = links.edit ?? "";
+  shareDialog.showModal();
+}
+
+async function copyLink(input: HTMLInputElement, what: string): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(input.value);
+    toolbar.notify(`${what} copied.`);
+  } catch {
+    // Clipboard access needs permission; the link is selected for Ctrl+C instead.
+    input.select();
+  }
+}
 
 toolbar.on("undo", () => void step("undo"));
 toolbar.on("redo", () => void step("redo"));
-toolbar.on("clear", () => void clearBoard());
 toolbar.on("zoom-in", () => zoomBy(ZOOM_STEP));
 toolbar.on("zoom-out", () => zoomBy(1 / ZOOM_STEP));
-toolbar.on("zoom-reset", () => view.resetView());
-toolbar.on("export-png", () => void downloadPng(session.board.strokes(), exportName));
-toolbar.on("export-svg", () => downloadSvg(session.board.strokes(), exportName));
+toolbar.on("zoom-reset", () => zoomBy(1 / view.viewport.zoom));
+toolbar.on("zoom-fit", () => commands.zoomToFit());
+toolbar.on("zoom-selection", () => commands.zoomToSelection());
+toolbar.on("duplicate", () => commands.duplicate());
+toolbar.on("delete", () => commands.deleteSelection());
+toolbar.on("bring-front", () => commands.restack(1));
+toolbar.on("send-back", () => commands.restack(-1));
+toolbar.on("copy", () => void commands.copyToClipboard(false));
+toolbar.on("cut", () => void commands.copyToClipboard(true));
+toolbar.on("paste", () => void commands.pasteFromClipboard());
+toolbar.on("select-all", () => {
+  toolbar.selectTool("select");
+  commands.selectAll();
+});
+toolbar.on("export-png", () => void downloadPng(port.elements(), exportName));
+toolbar.on("export-svg", () => downloadSvg(port.elements(), exportName));
+toolbar.on("export-json", () => commands.exportFile());
+toolbar.on("import-json", () => element("import-file").click());
+toolbar.on("clear", () => void clearBoard());
+toolbar.on("new-board", () => location.assign("/"));
+toolbar.on("share", openShare);
 toolbar.on("open-help", toggleHelp);
 toolbar.on("open-profile", () => profile.open());
 element("close-help").addEventListener("click", () => help.close());
+element("close-share").addEventListener("click", () => shareDialog.close());
+element("copy-edit-link").addEventListener("click", () => void copyLink(element("edit-link"), "Edit link"));
+element("copy-view-link").addEventListener("click", () => void copyLink(element("view-link"), "View-only link"));
+element<HTMLInputElement>("import-file").addEventListener("change", (event) => {
+  const picker = event.target as HTMLInputElement;
+  const file = picker.files?.[0];
+  picker.value = "";
+  if (file) void commands.importFile(file);
+});
+
+// The system clipboard's own events: Ctrl+C/X/V and the browser's menu, with no permission prompt.
+const clipboardIsOurs = (event: Event) =>
+  !isTyping(event.target) && !(event.target as Element | null)?.closest?.("dialog");
+addEventListener("copy", (event) => clipboardIsOurs(event) && commands.copyEvent(event, false));
+addEventListener("cut", (event) => clipboardIsOurs(event) && port.canEdit && commands.copyEvent(event, true));
+addEventListener("paste", (event) => {
+  if (!clipboardIsOurs(event) || !port.canEdit) return;
+  const text = event.clipboardData?.getData("text/plain");
+  if (!text) return;
+  event.preventDefault();
+  commands.paste(text);
+});
+
 bindShortcuts({
   undo: () => void step("undo"),
   redo: () => void step("redo"),
-  pen: () => toolbar.selectTool("pen"),
-  eraser: () => toolbar.selectTool("eraser"),
+  tool: (tool) => port.canEdit && toolbar.selectTool(tool),
   zoomIn: () => zoomBy(ZOOM_STEP),
   zoomOut: () => zoomBy(1 / ZOOM_STEP),
-  resetView: () => view.resetView(),
-  pan: (dx, dy) => view.panBy(dx, dy),
+  zoomReset: () => zoomBy(1 / view.viewport.zoom),
+  zoomToFit: () => commands.zoomToFit(),
+  zoomToSelection: () => commands.zoomToSelection(),
+  duplicate: () => commands.duplicate(),
+  deleteSelection: () => commands.deleteSelection(),
+  selectAll: () => {
+    toolbar.selectTool("select");
+    commands.selectAll();
+  },
+  restack: (direction) => commands.restack(direction),
+  escape: () => {
+    input.cancel();
+    selection.clear();
+  },
+  nudge,
   help: toggleHelp,
 });
 
@@ -186,17 +367,21 @@ bindShortcuts({
 Object.assign(window, {
   whiteboard: {
     board,
-    userId: () => user.id,
-    strokeIds: () => session.board.strokes().map((stroke) => stroke.i),
-    pendingCount: () => session.outbox.size,
-    connection: () => session.connection,
+    userId: () => port.userId,
+    canEdit: () => port.canEdit,
+    elements: () => port.elements(),
+    elementIds: () => port.elements().map((element) => element.i),
+    selectedIds: () => selection.elements().map((element) => element.i),
+    pendingCount: () => session.pendingWrites,
+    connection: () => session.status,
     zoom: () => view.viewport.zoom,
-    /**
-     * When the catch-up reached the screen (ms since navigation start), and the visible strokes, counted once
-     * the board is read (counting sorts the board: polling it earlier would slow the catch-up it measures).
-     */
-    stats: () => ({ strokes: caughtUp ? session.board.strokes().length : undefined, ...view.paintTimes }),
-    /** Whether the ink canvas has ink along the board's row at `y` (a fraction of its height); asks the ink's worker. */
-    inkAt: (y: number) => view.inkAt(y),
+    /** Board point (units) to page position (CSS pixels), for tests that point at elements. */
+    toPage: (x: number, y: number) => {
+      const [sx, sy] = view.viewport.toScreen(x, y);
+      const rect = stage.getBoundingClientRect();
+      return [rect.left + sx, rect.top + sy];
+    },
+    /** When the catch-up reached the screen (ms since navigation start), and how many elements it shows. */
+    stats: () => ({ elements: port.elements().length, ...boardView.paintTimes }),
   },
 });

@@ -1,7 +1,7 @@
 /**
  * The dialog where this user changes the name and colour others see on their cursor.
  */
-import type { UserInfo } from "../../protocol/events";
+import type { UserInput } from "../../protocol/events";
 import { renameUser } from "./identity";
 
 export interface ProfileDialogDeps {
@@ -10,9 +10,9 @@ export interface ProfileDialogDeps {
   name: HTMLInputElement;
   color: HTMLInputElement;
   cancel: HTMLButtonElement;
-  user(): UserInfo;
+  user(): UserInput;
   /** The identity as saved. */
-  changed(user: UserInfo): void;
+  changed(user: UserInput): void;
 }
 
 export class ProfileDialog {

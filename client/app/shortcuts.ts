@@ -1,21 +1,32 @@
 /**
- * Keyboard shortcuts. The help panel (index.html, #help) lists exactly these; keep the two in step.
+ * Keyboard shortcuts. The help panel (index.html, #help) lists exactly these; keep the two in step. Keys typed into
+ * a field (the text editor, the name box) are text; arrow keys inside a toolbar group move within it (./roving.ts).
  */
+import { isTyping } from "./pointer-input";
+import { TOOL_KEYS, type Tool } from "./tools";
+
 export interface ShortcutActions {
   undo(): void;
   redo(): void;
-  pen(): void;
-  eraser(): void;
+  tool(tool: Tool): void;
   zoomIn(): void;
   zoomOut(): void;
-  resetView(): void;
-  /** Pans so that the drawing moves by (dx, dy) CSS pixels. */
-  pan(dx: number, dy: number): void;
+  zoomReset(): void;
+  zoomToFit(): void;
+  zoomToSelection(): void;
+  duplicate(): void;
+  deleteSelection(): void;
+  selectAll(): void;
+  restack(direction: 1 | -1): void;
+  /** Escape: drop the gesture and the selection. */
+  escape(): void;
+  /** Arrow keys: the selection moves by (dx, dy) CSS pixels, or, with nothing selected, the view pans. */
+  nudge(dx: number, dy: number): void;
   help(): void;
 }
 
-/** How far an arrow key pans, CSS pixels; with Shift, five times as far. */
-const PAN_STEP_PX = 60;
+/** How far an arrow key moves, CSS pixels; with Shift, ten times as far. */
+const STEP_PX = 8;
 
 export function bindShortcuts(actions: ShortcutActions): void {
   addEventListener("keydown", (event) => {
@@ -31,18 +42,24 @@ export function bindShortcuts(actions: ShortcutActions): void {
 function shortcutFor(event: KeyboardEvent, actions: ShortcutActions): (() => void) | undefined {
   const key = event.key;
   if (event.ctrlKey || event.metaKey) {
-    const letter = key.toLowerCase();
-    if (letter === "z") return event.shiftKey ? actions.redo : actions.undo;
-    if (letter === "y" && !event.shiftKey) return actions.redo;
-    return undefined;
+    switch (key.toLowerCase()) {
+      case "z":
+        return event.shiftKey ? actions.redo : actions.undo;
+      case "y":
+        return event.shiftKey ? undefined : actions.redo;
+      case "d":
+        return actions.duplicate;
+      case "a":
+        return actions.selectAll;
+      default:
+        // Copy, cut and paste are the browser's clipboard events (main.ts), not keys.
+        return undefined;
+    }
   }
-  const step = event.shiftKey ? PAN_STEP_PX * 5 : PAN_STEP_PX;
+  const step = event.shiftKey ? STEP_PX * 10 : STEP_PX;
+  const tool = TOOL_KEYS[key.toLowerCase()];
+  if (tool && !event.shiftKey) return () => actions.tool(tool);
   switch (key) {
-    case "p":
-    case "b":
-      return actions.pen;
-    case "e":
-      return actions.eraser;
     case "+":
     case "=":
       return actions.zoomIn;
@@ -50,29 +67,33 @@ function shortcutFor(event: KeyboardEvent, actions: ShortcutActions): (() => voi
     case "_":
       return actions.zoomOut;
     case "0":
-      return actions.resetView;
-    // An arrow moves the view that way, so the drawing moves the other way.
+      return actions.zoomReset;
+    case "!":
+      return actions.zoomToFit;
+    case "@":
+      return actions.zoomToSelection;
+    case "Delete":
+    case "Backspace":
+      return actions.deleteSelection;
+    case "]":
+      return () => actions.restack(1);
+    case "[":
+      return () => actions.restack(-1);
+    case "Escape":
+      return actions.escape;
     case "ArrowLeft":
-      return () => actions.pan(step, 0);
+      return () => actions.nudge(-step, 0);
     case "ArrowRight":
-      return () => actions.pan(-step, 0);
+      return () => actions.nudge(step, 0);
     case "ArrowUp":
-      return () => actions.pan(0, step);
+      return () => actions.nudge(0, -step);
     case "ArrowDown":
-      return () => actions.pan(0, -step);
+      return () => actions.nudge(0, step);
     case "?":
       return actions.help;
     default:
       return undefined;
   }
-}
-
-/** Keys typed into a field (the name box) are text, not shortcuts. */
-function isTyping(target: EventTarget | null): boolean {
-  return (
-    target instanceof HTMLElement &&
-    (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))
-  );
 }
 
 function inDialog(target: EventTarget | null): boolean {

@@ -1,9 +1,10 @@
 /**
- * Pan and zoom: the whole board fits at zoom 1, the point under the pointer stays put while zooming, the view
- * never leaves the board, and screen and board positions map back and forth exactly.
+ * Pan and zoom over the infinite canvas: the point under the pointer stays put while zooming at any zoom, panning
+ * moves the drawing exactly with the pointer, screen and board positions map back and forth exactly, the zoom
+ * stays within 2% and 3200%, the view stays within the coordinate range, and `fit` shows a rectangle whole.
  */
-import { MAX_ZOOM, Viewport } from "../../client/core/viewport";
-import { BOARD_HEIGHT, BOARD_WIDTH } from "../../protocol/events";
+import { FIT_MARGIN, MAX_ZOOM, MIN_ZOOM, Viewport } from "../../client/core/viewport";
+import { COORD_LIMIT, UNITS_PER_PIXEL } from "../../protocol/events";
 
 function viewport(width = 1_000, height = 700): Viewport {
   const view = new Viewport();
@@ -11,80 +12,124 @@ function viewport(width = 1_000, height = 700): Viewport {
   return view;
 }
 
-test("at zoom 1 the whole board fits the area, centred, with the board's shape", () => {
+const ZOOMS = [MIN_ZOOM, 0.1, 0.37, 1, 2.5, 8, 19.3, MAX_ZOOM];
+
+test("a new view shows the board's origin at the centre, at 100%: UNITS_PER_PIXEL board units per CSS pixel", () => {
   const view = viewport(1_000, 700);
-  const board = view.boardOnScreen();
-  expect(board.left).toBeGreaterThanOrEqual(0);
-  expect(board.top).toBeGreaterThanOrEqual(0);
-  expect(board.left + board.width).toBeLessThanOrEqual(1_000);
-  expect(board.top + board.height).toBeLessThanOrEqual(700);
-  expect(board.width / board.height).toBeCloseTo(BOARD_WIDTH / BOARD_HEIGHT);
-  expect(board.left * 2 + board.width).toBeCloseTo(1_000);
-  expect(board.top * 2 + board.height).toBeCloseTo(700);
-  expect(view.visible().minX).toBeLessThanOrEqual(0);
-  expect(view.visible().maxX).toBeGreaterThanOrEqual(BOARD_WIDTH);
-});
-
-test("zooming keeps the board point under the pointer where it is", () => {
-  const view = viewport();
-  const before = view.toBoard(300, 200);
-  view.zoomAt(300, 200, 2.5);
-  expect(view.zoom).toBe(2.5);
-  expect(view.toBoard(300, 200)).toEqual(before);
-  const [x, y] = view.toScreen(...before);
-  expect(x).toBeCloseTo(300, 0);
-  expect(y).toBeCloseTo(200, 0);
-});
-
-test("zoom stays between 1 and 8", () => {
-  const view = viewport();
-  view.zoomAt(500, 350, 100);
-  expect(view.zoom).toBe(MAX_ZOOM);
-  view.zoomAt(500, 350, 1 / 1_000);
   expect(view.zoom).toBe(1);
+  expect(view.toBoard(500, 350)).toEqual([0, 0]);
+  expect(view.toBoard(510, 350)).toEqual([10 * UNITS_PER_PIXEL, 0]);
+  expect(view.visible()).toEqual({
+    minX: -500 * UNITS_PER_PIXEL,
+    minY: -350 * UNITS_PER_PIXEL,
+    maxX: 500 * UNITS_PER_PIXEL,
+    maxY: 350 * UNITS_PER_PIXEL,
+  });
 });
 
-test("panning moves the drawing with the pointer, and stops at the board's edges", () => {
+test.each(ZOOMS)("at zoom %p, zooming keeps the board point under the pointer exactly where it is", (zoom) => {
   const view = viewport();
-  view.panBy(100, 0);
-  expect(view.toBoard(500, 350)).toEqual([BOARD_WIDTH / 2, BOARD_HEIGHT / 2]); // at zoom 1 there is nowhere to go
-
-  view.zoomAt(500, 350, 4);
-  const [x] = view.toScreen(8_000, 5_000);
-  view.panBy(-50, 0);
-  expect(view.toScreen(8_000, 5_000)[0]).toBeCloseTo(x - 50);
-
-  view.panBy(1e6, 1e6);
-  expect(view.visible().minX).toBeCloseTo(0);
-  expect(view.visible().minY).toBeCloseTo(0);
-  view.panBy(-1e6, -1e6);
-  expect(view.visible().maxX).toBeCloseTo(BOARD_WIDTH);
-  expect(view.visible().maxY).toBeCloseTo(BOARD_HEIGHT);
+  view.panBy(12_345.6, -789.1);
+  view.zoomAt(0, 0, zoom);
+  const before = view.toBoardExact(300.5, 200.25);
+  for (const factor of [1.25, 1 / 1.25, 3, 1 / 7]) {
+    view.zoomAt(300.5, 200.25, factor);
+    const after = view.toBoardExact(300.5, 200.25);
+    expect(after[0]).toBeCloseTo(before[0], 6);
+    expect(after[1]).toBeCloseTo(before[1], 6);
+  }
 });
 
-test("at zoom 2 the area shows half the board's width around the zoom point", () => {
-  const view = viewport(1_600 + 16, 1_000 + 16); // the board fits exactly, 0.1 px per unit
-  view.zoomAt(808, 508, 2);
-  const { minX, maxX, minY, maxY } = view.visible();
-  expect(maxX - minX).toBeCloseTo((BOARD_WIDTH + 160) / 2);
-  expect(maxY - minY).toBeCloseTo((BOARD_HEIGHT + 160) / 2);
-});
-
-test("positions off the board map to its nearest point, in whole units", () => {
+test.each(ZOOMS)("at zoom %p, screen and board positions map back and forth within half a unit", (zoom) => {
   const view = viewport();
-  expect(view.toBoard(-50, -50)).toEqual([0, 0]);
-  expect(view.toBoard(5_000, 5_000)).toEqual([BOARD_WIDTH, BOARD_HEIGHT]);
-  view.zoomAt(123, 456, 3.3);
-  for (const value of view.toBoard(321.7, 222.2)) expect(Number.isInteger(value)).toBe(true);
+  view.zoomAt(123, 456, zoom);
+  view.panBy(-4_321, 987);
+  for (const [x, y] of [
+    [0, 0],
+    [321.7, 222.2],
+    [999, 699],
+  ] as const) {
+    const board = view.toBoard(x, y);
+    for (const value of board) expect(Number.isInteger(value)).toBe(true);
+    const [sx, sy] = view.toScreen(...board);
+    // Rounding to a whole unit moves a point by at most half a unit, which is this many CSS pixels.
+    const slack = 0.5 * view.scale + 1e-9;
+    expect(Math.abs(sx - x)).toBeLessThanOrEqual(slack);
+    expect(Math.abs(sy - y)).toBeLessThanOrEqual(slack);
+    const exact = view.toScreen(...view.toBoardExact(x, y));
+    expect(exact[0]).toBeCloseTo(x, 6);
+    expect(exact[1]).toBeCloseTo(y, 6);
+  }
 });
 
-test("a resize keeps the zoom and keeps the view on the board; reset fits the whole board again", () => {
+test.each(ZOOMS)("at zoom %p, panning moves the drawing by exactly the pointer's travel", (zoom) => {
+  const view = viewport();
+  view.zoomAt(500, 350, zoom);
+  const point: [number, number] = [1_000_000, -2_000_000];
+  const [x, y] = view.toScreen(...point);
+  view.panBy(-50.5, 33.25);
+  const [x2, y2] = view.toScreen(...point);
+  expect(x2 - x).toBeCloseTo(-50.5, 6);
+  expect(y2 - y).toBeCloseTo(33.25, 6);
+});
+
+test("the zoom stays between 2% and 3200%", () => {
+  const view = viewport();
+  view.zoomAt(500, 350, 1e6);
+  expect(view.zoom).toBe(MAX_ZOOM);
+  view.zoomAt(500, 350, 1e-9);
+  expect(view.zoom).toBe(MIN_ZOOM);
+  expect([MIN_ZOOM, MAX_ZOOM]).toEqual([0.02, 32]);
+});
+
+test("the view goes anywhere within the coordinate range, and no further; positions past it map to its edge", () => {
+  const view = viewport();
+  view.panBy(-1e12, -1e12);
+  expect(view.center).toEqual([COORD_LIMIT, COORD_LIMIT]);
+  expect(view.toBoard(1_000, 700)).toEqual([COORD_LIMIT, COORD_LIMIT]);
+  view.panBy(2e12, 2e12);
+  expect(view.center).toEqual([-COORD_LIMIT, -COORD_LIMIT]);
+  expect(view.toBoard(0, 0)).toEqual([-COORD_LIMIT, -COORD_LIMIT]);
+});
+
+test("a resize keeps the zoom and the board point at the centre; reset goes back to the origin at 100%", () => {
   const view = viewport();
   view.zoomAt(900, 600, 3);
+  const center = view.toBoardExact(500, 350);
   view.resize(400, 300);
   expect(view.zoom).toBe(3);
-  expect(view.visible().maxX).toBeLessThanOrEqual(BOARD_WIDTH + 1e-6);
+  const moved = view.toBoardExact(200, 150);
+  expect(moved[0]).toBeCloseTo(center[0], 6);
+  expect(moved[1]).toBeCloseTo(center[1], 6);
   view.reset();
   expect(view.zoom).toBe(1);
-  expect(view.toBoard(200, 150)).toEqual([BOARD_WIDTH / 2, BOARD_HEIGHT / 2]);
+  expect(view.toBoard(200, 150)).toEqual([0, 0]);
+});
+
+describe("fit", () => {
+  test("shows a large rectangle whole, centred, with the margin on its tighter side", () => {
+    const view = viewport(1_000, 700);
+    const rect = { minX: 100_000, minY: -50_000, maxX: 500_000, maxY: 150_000 };
+    view.fit(rect);
+    const [left, top] = view.toScreen(rect.minX, rect.minY);
+    const [right, bottom] = view.toScreen(rect.maxX, rect.maxY);
+    expect(left).toBeCloseTo(FIT_MARGIN, 6);
+    expect(right).toBeCloseTo(1_000 - FIT_MARGIN, 6);
+    expect(top).toBeGreaterThanOrEqual(FIT_MARGIN);
+    expect(bottom).toBeLessThanOrEqual(700 - FIT_MARGIN);
+    expect((top + bottom) / 2).toBeCloseTo(350, 6);
+  });
+
+  test("does not blow a small rectangle up past the zoom asked for, and never past the zoom range", () => {
+    const view = viewport();
+    view.fit({ minX: 0, minY: 0, maxX: 160, maxY: 160 });
+    expect(view.zoom).toBe(1);
+    view.fit({ minX: 0, minY: 0, maxX: 160, maxY: 160 }, 4);
+    expect(view.zoom).toBe(4);
+    view.fit({ minX: 0, minY: 0, maxX: 0, maxY: 0 }, Infinity);
+    expect(view.zoom).toBe(MAX_ZOOM);
+    view.fit({ minX: -COORD_LIMIT, minY: -COORD_LIMIT, maxX: COORD_LIMIT, maxY: COORD_LIMIT });
+    expect(view.zoom).toBe(MIN_ZOOM);
+    expect(view.center).toEqual([0, 0]);
+  });
 });
