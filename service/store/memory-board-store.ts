@@ -12,6 +12,7 @@ import { kindProblem } from "../../protocol/schema";
 import {
   EPOCH_CHAIN,
   HEAL_VERSION_HEADROOM,
+  LOG_TRIM_CHUNK,
   LOG_TRIM_TO,
   newEpoch,
   NO_EPOCH,
@@ -656,7 +657,10 @@ class BoardCall {
     this.b.flipSeqs.delete(page);
   }
 
-  /** Appends operations to the log; past logBytes, drops the oldest down to LOG_TRIM_TO of it (keeping one). */
+  /**
+   * Appends operations to the log; past logBytes, drops the oldest, LOG_TRIM_CHUNK at a time, until it is down to
+   * LOG_TRIM_TO of it (keeping one).
+   */
   private log(entries: readonly string[]): void {
     for (const entry of entries) {
       this.b.log.push(entry);
@@ -665,8 +669,10 @@ class BoardCall {
     if (this.b.lb <= this.limits.logBytes) return;
     const target = Math.floor(this.limits.logBytes * LOG_TRIM_TO);
     while (this.b.lb > target && this.b.log.length > 1) {
-      this.b.lb -= (this.b.log.shift() as string).length;
-      this.b.lf += 1;
+      for (const entry of this.b.log.splice(0, Math.min(LOG_TRIM_CHUNK, this.b.log.length - 1))) {
+        this.b.lb -= entry.length;
+        this.b.lf += 1;
+      }
     }
   }
 }

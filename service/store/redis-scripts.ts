@@ -24,7 +24,7 @@
 import { defineScript } from "redis";
 import type { CommandParser } from "@redis/client/dist/lib/client/parser";
 import type { ArrayReply, BlobStringReply, NumberReply } from "@redis/client/dist/lib/RESP/types";
-import { EPOCH_CHAIN, HEAL_VERSION_HEADROOM, LOG_TRIM_TO, TTL_REFRESH_MS } from "./board-store";
+import { EPOCH_CHAIN, HEAL_VERSION_HEADROOM, LOG_TRIM_CHUNK, LOG_TRIM_TO, TTL_REFRESH_MS } from "./board-store";
 
 export const boardKeys = (board: string) =>
   [`w2:{${board}}:m`, `w2:{${board}}:g`, `w2:{${board}}:p`, `w2:{${board}}:i`, `w2:{${board}}:l`] as const;
@@ -138,10 +138,11 @@ local function prefetch(ids)
   local entries = redis.call('HMGET', I, unpack(wanted))
   for position, id in ipairs(wanted) do index[id] = entries[position] end
 end
+-- Index entries written by this call, set together at its end.
+local index_dirty = {}
 local function set_index(id, s, g)
   local entry = N(s) .. ':' .. N(g)
-  redis.call('HSET', I, id, entry)
-  index[id] = entry
+  index[id], index_dirty[id] = entry, true
 end
 
 local function parse(text)
@@ -267,7 +268,7 @@ local function delete_page(page)
   local ids = {}
   for id in string.gmatch(text, '%[%-?%d+,%d+,[01],%-?%d+,"([^"]+)"') do
     ids[#ids + 1] = id
-    index[id] = false
+    index[id], index_dirty[id] = false, nil
     meta.n = meta.n - 1
   end
   for first = 1, #ids, 1000 do redis.call('HDEL', I, unpack(ids, first, math.min(first + 999, #ids))) end
@@ -294,8 +295,8 @@ local function purge_clears(before)
   meta.cs = table.concat(kept, ',')
 end
 
--- Appends operations to the log; past log_bytes, drops the oldest down to ${LOG_TRIM_TO} of it (keeping one). The log
--- holds one entry per seq from lf to s.
+-- Appends operations to the log; past log_bytes, drops the oldest, ${LOG_TRIM_CHUNK} at a time, until it is down to
+-- ${LOG_TRIM_TO} of it (keeping one). The log holds one entry per seq from lf to s. Trimming reads only what it drops.
 local function log_append(entries, log_bytes)
   if #entries == 0 then return end
   redis.call('RPUSH', L, unpack(entries))
@@ -303,20 +304,28 @@ local function log_append(entries, log_bytes)
   meta_dirty = true
   if meta.lb <= log_bytes then return end
   local target = math.floor(log_bytes * ${LOG_TRIM_TO})
-  local dropped = 0
-  while meta.lb > target and meta.s - meta.lf + 1 > 1 do
-    for _, entry in ipairs(redis.call('LRANGE', L, dropped, dropped + 99)) do
-      if meta.lb <= target or meta.s - meta.lf + 1 <= 1 then break end
-      meta.lb, meta.lf, dropped = meta.lb - #entry, meta.lf + 1, dropped + 1
+  while meta.lb > target and meta.s > meta.lf do
+    for _, entry in ipairs(redis.call('LPOP', L, math.min(${LOG_TRIM_CHUNK}, meta.s - meta.lf))) do
+      meta.lb, meta.lf = meta.lb - #entry, meta.lf + 1
     end
   end
-  redis.call('LTRIM', L, dropped, -1)
 end
 
 local function save()
+  local fields = {}
   for page, text in pairs(pages) do
-    if page_dirty[page] and not deleted[page] then redis.call('HSET', P, page, text) end
+    if page_dirty[page] and not deleted[page] then
+      fields[#fields + 1] = page
+      fields[#fields + 1] = text
+    end
   end
+  if #fields > 0 then redis.call('HSET', P, unpack(fields)) end
+  fields = {}
+  for id in pairs(index_dirty) do
+    fields[#fields + 1] = id
+    fields[#fields + 1] = index[id]
+  end
+  if #fields > 0 then redis.call('HSET', I, unpack(fields)) end
   if meta_dirty or open_dirty then
     local values = { 'e', meta.e, 'gen', meta.gen, 's', N(meta.s), 'n', N(meta.n), 'by', N(meta.by), 'pg', N(meta.pg),
       'L', meta.L, 'lf', N(meta.lf), 'lb', N(meta.lb), 'cl', N(meta.cl), 'ul', N(meta.ul), 'pc', N(meta.pc),
