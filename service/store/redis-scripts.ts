@@ -222,19 +222,24 @@ local function place(rec, page_bytes)
   set_index(rec.i, rec.s, rec.g)
   return text
 end
+-- A page's text without the record of seq s and one comma beside it.
+local function without_record(text, s)
+  local from = string.find(text, '[' .. N(s) .. ',', 1, true)
+  local to = string.find(text, ']', from, true)
+  if from > 1 then return string.sub(text, 1, from - 2) .. string.sub(text, to + 1) end
+  if to < #text then return string.sub(text, to + 2) end
+  return ''
+end
 -- Writes rec (changed from found) back: in place, or moved to the open page. Returns its text.
 local function rewrite(found, rec, move, page_bytes)
   local page = page_text(found.rec.g)
-  local from = string.find(page, '[' .. N(rec.s) .. ',', 1, true)
-  local to = string.find(page, ']', from, true)
   if move then
-    if from > 1 then page = string.sub(page, 1, from - 2) .. string.sub(page, to + 1)
-    elseif to < #page then page = string.sub(page, to + 2)
-    else page = '' end
-    set_page(found.rec.g, page)
+    set_page(found.rec.g, without_record(page, rec.s))
     meta.by = meta.by - #found.text - 1
     return place(rec, page_bytes)
   end
+  local from = string.find(page, '[' .. N(rec.s) .. ',', 1, true)
+  local to = string.find(page, ']', from, true)
   local text = format(rec)
   set_page(rec.g, string.sub(page, 1, from - 1) .. text .. string.sub(page, to + 1))
   meta.by = meta.by + #text - #found.text
@@ -376,13 +381,40 @@ local function capped(v)
   if v <= cap then return v end
   return cap - ((cap - v) % 2)
 end
+-- An \`a\` operation. It carries the flip count of the record's page when that is not 0 (a healed element placed on a
+-- page a clear hid): a client that joined after the clear does not hold that page's count.
+local function add_op(s, rec, text)
+  local k = k_of(rec.g)
+  local flips = ''
+  if k ~= 0 then flips = ',"k":{"' .. N(rec.g) .. '":' .. N(k) .. '}' end
+  return '{"t":"a","s":' .. N(s) .. ',"r":' .. text .. flips .. '}'
+end
 local function added(rec, text)
-  return ${DRAWN.stored}, '{"t":"a","s":' .. N(rec.s) .. ',"r":' .. text .. '}'
+  return ${DRAWN.stored}, add_op(rec.s, rec, text)
+end
+
+-- The page of the first clear still undoable made after \`base\`, if any: a healed element to be shown goes there,
+-- hidden with that clear's elements (the clear would have hidden it, had it been there; its undo shows it).
+local function clear_after(base)
+  local page = nil
+  for seq in string.gmatch(meta.cs, '(%d+):%-?%d+') do
+    if tonumber(seq) > base then
+      for listed in string.gmatch(redis.call('HGET', G, 'c' .. seq) or '', '(%d+):%d+') do page = tonumber(listed) end
+      return page
+    end
+  end
+  return nil
+end
+local function add_to_page(page, rec, text)
+  local current = page_text(page)
+  set_page(page, (current == '') and text or (current .. ',' .. text))
+  meta.by = meta.by + #text + 1
+  set_index(rec.i, rec.s, page)
 end
 
 -- An element a healing client held that the board lacks: created as the client knew it, unless a clear made after
--- the loss deleted it for good; hidden under the first clear still undoable made after the loss (its undo shows it, as
--- it would have shown the element had it been there).
+-- the loss deleted it for good. Its last change is the healer's base (not the heal's seq), so that another client's
+-- later knowledge from the same history can still heal it.
 local function heal_missing(item, rec)
   local known = base_of(item.heal)
   local base = known or 0
@@ -391,15 +423,9 @@ local function heal_missing(item, rec)
   -- The author as the client knew it only where the board knows that history; else the healer's own id.
   if known then rec.u = item.u end
   rec.n = (item.t == 'f') and item.n or 0
+  rec.l = base
   local page = nil
-  if target % 2 == 0 then
-    for seq in string.gmatch(meta.cs, '(%d+):%-?%d+') do
-      if tonumber(seq) > base then
-        for listed in string.gmatch(redis.call('HGET', G, 'c' .. seq) or '', '(%d+):%d+') do page = tonumber(listed) end
-        break
-      end
-    end
-  end
+  if target % 2 == 0 then page = clear_after(base) end
   if page == nil then
     rec.o, rec.v = (target % 2 == 1) and 1 or 0, target
   else
@@ -411,10 +437,7 @@ local function heal_missing(item, rec)
   meta.s, meta.n = rec.s, meta.n + 1
   raise(version(rec))
   if page == nil then return added(rec, place(rec, limits.page_bytes)) end
-  local current = page_text(page)
-  set_page(page, (current == '') and text or (current .. ',' .. text))
-  meta.by = meta.by + #text + 1
-  set_index(rec.i, rec.s, page)
+  add_to_page(page, rec, text)
   return added(rec, text)
 end
 
@@ -433,12 +456,25 @@ local function heal_existing(item, entry)
   healed.x, healed.y, healed.w, healed.h, healed.c, healed.sw, healed.f, healed.d =
     item.x, item.y, item.w, item.h, item.c, item.sw, item.f, item.d
   healed.n = (item.t == 'f') and item.n or 0
-  healed.l = meta.s + 1
+  healed.l = base
   if meta.by + #format(healed) - #found.text > limits.max_bytes then return ${DRAWN.full} end
+  local showing = target % 2 == 0 and version(rec) % 2 == 1
   local move = set_version(healed, target)
+  -- Shown again: as for an element the board lacks, a clear made after the loss hides it (or deleted it for good).
+  if showing and meta.pc > base then return ${DRAWN.duplicate}, s end
+  local page = nil
+  if showing then page = clear_after(base) end
   meta.s = meta.s + 1
   raise(target)
-  return ${DRAWN.stored}, '{"t":"a","s":' .. N(meta.s) .. ',"r":' .. rewrite(found, healed, move, limits.page_bytes) .. '}'
+  if page == nil then
+    return ${DRAWN.stored}, add_op(meta.s, healed, rewrite(found, healed, move, limits.page_bytes))
+  end
+  set_page(rec.g, without_record(page_text(rec.g), rec.s))
+  meta.by = meta.by - #found.text - 1
+  healed.g, healed.o, healed.v = page, 0, target + 1 - k_of(page)
+  local text = format(healed)
+  add_to_page(page, healed, text)
+  return ${DRAWN.stored}, add_op(meta.s, healed, text)
 end
 
 local function add(item)
