@@ -16,6 +16,10 @@
  *
  * Every key has the hash tag {b}, so a Redis Cluster keeps a board on one shard and every script in one slot.
  *
+ * Every script declares its flags (a `#!lua` first line): none but `allow-oom` for clear and read. Redis 7 then
+ * refuses each one whole, before it runs, on a read-only replica (a demoted primary) and, but for those two, when it
+ * is out of memory.
+ *
  * ARGV of every board script: [1] a fresh random epoch (used if the board is new or may have lost writes), [2] the
  * store generation: the replication id of the connection's server, read once per connection by the caller (see
  * ./replication-id.ts), or '' to read it here (`INFO replication`, as on a Redis Cluster), [3] the caller's clock (ms),
@@ -348,7 +352,8 @@ end
 // ARGV[5..10]: most elements, most bytes, the bytes only appends may use, most bytes of a line, page bytes, log
 // bytes. Then items, each 'a' (add) user id t x y w h c sw f d heal-epoch ('' if not healing) v u n, or 'p' (append)
 // user id n d x y w h. Returns {epoch, seq, rotated, ops JSON, then per item: DRAWN status, seq, bytes}.
-const DRAW = `${PRELUDE}
+const DRAW = `#!lua
+${PRELUDE}
 local limits = { max_elements = tonumber(ARGV[5]), max_bytes = tonumber(ARGV[6]), reserve = tonumber(ARGV[7]),
   line_bytes = tonumber(ARGV[8]), page_bytes = tonumber(ARGV[9]), log_bytes = tonumber(ARGV[10]) }
 load_meta(true)
@@ -552,7 +557,8 @@ return reply
 
 // ARGV[5]: page bytes; [6]: log bytes; [7]: user; [8]: '1' to show, '0' to hide; then element ids.
 // Returns {epoch, seq, rotated, ops JSON} (ops empty when nothing changed).
-const SET_VISIBILITY = `${PRELUDE}
+const SET_VISIBILITY = `#!lua
+${PRELUDE}
 local page_bytes, log_bytes, user, show = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8] == '1'
 load_meta(false)
 touch()
@@ -594,7 +600,8 @@ return { meta.e, meta.s, rotated and 1 or 0, ops }
 
 // ARGV[5]: most bytes; [6]: the bytes only appends may use; [7]: log bytes; [8]: user; [9]: the edits, JSON
 // [[id, patch], ...]. Returns {epoch, seq, rotated, ops JSON, STATUS, index of an invalid edit, why}.
-const EDIT = `${PRELUDE}
+const EDIT = `#!lua
+${PRELUDE}
 local max_bytes, reserve, log_bytes, user = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
 load_meta(false)
 touch()
@@ -729,7 +736,8 @@ return finish(${STATUS.stored}, op)
 
 // ARGV[5]: log bytes; [6]: user; [7]: the clear's seq; [8]: least ms between two undos (an undo right after a clear is
 // what users do, so it does not wait for the clear's interval). Returns {epoch, seq, rotated, ops JSON, STATUS}.
-const UNCLEAR = `${PRELUDE}
+const UNCLEAR = `#!lua
+${PRELUDE}
 local log_bytes, user, of, interval = tonumber(ARGV[5]), ARGV[6], ARGV[7], tonumber(ARGV[8])
 load_meta(false)
 touch()
@@ -818,7 +826,8 @@ return reply
 // read); [7]: entry TTL ms. Each instance keeps one entry "count:expiresAtMs" (Redis's clock); entries of instances
 // that stopped refreshing (killed) expire. Presence may give the board a new epoch (so that \`head\` tells clients of a
 // loss even when nobody writes), but does not keep the board alive. Returns {total count, board seq, epoch}.
-const PRESENCE = `${PRELUDE}
+const PRESENCE = `#!lua
+${PRELUDE}
 local PR = KEYS[6]
 load_meta(false)
 save()
