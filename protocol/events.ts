@@ -123,8 +123,13 @@ export interface AppliedPatch extends ElementPatch {
 
 /** Operations as the store recorded them: what clients apply, live or when catching up, in seq order. */
 export type BoardOp =
-  /** An element was created (or put back by a healing client). */
-  | { t: "a"; s: number; r: ElementTuple }
+  /**
+   * An element was created, or put back by a healing client (then it replaces the record a client holds of that id).
+   * `k`: the flip count of the record's page when it is not 0, which happens only for a healed element placed on a
+   * page a clear hid (hidden with that clear's elements, shown by its undo): a client that joined after the clear does
+   * not hold that page's count.
+   */
+  | { t: "a"; s: number; r: ElementTuple; k?: Record<string, number> }
   /** Points were appended to freehand line `i` (its `n`-th append), now at version `v`, with a new box `b`. */
   | { t: "p"; s: number; i: string; n: number; v: number; d: string; b: Box }
   /**
@@ -137,7 +142,10 @@ export type BoardOp =
   | { t: "e"; s: number; u: string; x: [id: string, version: number, patch: AppliedPatch][] }
   /** The board was cleared: these pages' flip counts became odd (their elements hidden, kept for an undo). */
   | { t: "c"; s: number; u: string; k: Record<string, number> }
-  /** The clear at seq `of` was undone: these pages' flip counts became even again. */
+  /**
+   * The clear at seq `of` was undone: these pages' flip counts became even again. A client that does not hold these
+   * pages (it read the board after the clear) reads the board again to get their elements.
+   */
   | { t: "u"; s: number; u: string; of: number; k: Record<string, number> };
 
 /** This version of the protocol; a client that sends another is told `outdated` (reload the page). */

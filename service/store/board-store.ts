@@ -156,3 +156,5 @@ export const HEAL_VERSION_HEADROOM = 2 ** 20;
 export const TTL_REFRESH_MS = 60_000;
 /** Once the log passes `logBytes`, its oldest entries are dropped down to this share of it (one trim per many calls). */
 export const LOG_TRIM_TO = 0.75;
+/** ... that many at a time (the last chunk may drop a few more than needed). */
+export const LOG_TRIM_CHUNK = 8;

@@ -12,6 +12,7 @@ import { kindProblem } from "../../protocol/schema";
 import {
   EPOCH_CHAIN,
   HEAL_VERSION_HEADROOM,
+  LOG_TRIM_CHUNK,
   LOG_TRIM_TO,
   newEpoch,
   NO_EPOCH,
@@ -414,15 +415,15 @@ class BoardCall {
       this.ensure();
       this.b.s = s;
       this.b.n += 1;
-      return { entry: `{"t":"a","s":${s},"r":${this.place(rec)}}` };
+      return { entry: this.addOp(s, rec, this.place(rec)) };
     }
     return this.healMissing(element, rec);
   }
 
   /**
    * An element a healing client held that the board lacks: created as the client knew it, unless a clear made after
-   * the loss deleted it for good; hidden under the first clear still undoable made after the loss (its undo shows it,
-   * as it would have shown the element had it been there).
+   * the loss deleted it for good. Its last change is the healer's base (not the heal's seq), so that another client's
+   * later knowledge from the same history can still heal it.
    */
   private healMissing(element: ElementInput, rec: ElementRecord): { entry: string } | DrawOutcome {
     const known = this.baseOf(element.h as string);
@@ -432,8 +433,8 @@ class BoardCall {
     // The author as the client knew it only where the board knows that history; else the healer's own id.
     if (known !== undefined) rec.u = element.u ?? rec.u;
     rec.n = element.t === "f" ? (element.n ?? 0) : 0;
-    const clear = this.b.clears.find(([seq]) => seq > base);
-    const page = target % 2 === 0 && clear ? (this.b.specs.get(clear[0])?.at(-1)?.[0] as number) : undefined;
+    rec.l = base;
+    const page = target % 2 === 0 ? this.clearAfter(base) : undefined;
     if (page === undefined) [rec.o, rec.v] = [target % 2 === 1 ? 1 : 0, target];
     else [rec.g, rec.o, rec.v] = [page, 0, target + 1 - this.kOf(page)];
     const text = formatRecord(rec);
@@ -442,11 +443,9 @@ class BoardCall {
     this.b.s = rec.s;
     this.b.n += 1;
     this.raiseHighest(this.version(rec));
-    if (page === undefined) return { entry: `{"t":"a","s":${rec.s},"r":${this.place(rec)}}` };
-    this.setPage(page, appendRecord(this.pageText(page), text));
-    this.b.by += text.length + 1;
-    this.b.index.set(rec.i, [rec.s, page]);
-    return { entry: `{"t":"a","s":${rec.s},"r":${text}}` };
+    if (page === undefined) return { entry: this.addOp(rec.s, rec, this.place(rec)) };
+    this.addToPage(page, rec, text);
+    return { entry: this.addOp(rec.s, rec, text) };
   }
 
   /**
@@ -466,13 +465,49 @@ class BoardCall {
     const healed: ElementRecord = {
       ...rec,
       ...{ x, y, w, h, c: element.c, sw: element.sw, f: element.f, d: element.d },
-      ...{ n: element.t === "f" ? (element.n ?? 0) : 0, l: this.b.s + 1 },
+      ...{ n: element.t === "f" ? (element.n ?? 0) : 0, l: base },
     };
     if (this.b.by + formatRecord(healed).length - found.text.length > this.limits.maxBytes) return { kind: "full" };
+    const showing = target % 2 === 0 && this.version(rec) % 2 === 1;
     const move = this.setVersion(healed, target);
+    // Shown again: as for an element the board lacks, a clear made after the loss hides it (or deleted it for good).
+    if (showing && this.b.pc > base) return { kind: "duplicate", s };
+    const page = showing ? this.clearAfter(base) : undefined;
     this.b.s += 1;
     this.raiseHighest(target);
-    return { entry: `{"t":"a","s":${this.b.s},"r":${this.rewrite(found, healed, move)}}` };
+    if (page === undefined) return { entry: this.addOp(this.b.s, healed, this.rewrite(found, healed, move)) };
+    const old = this.pageText(rec.g);
+    this.setPage(rec.g, removeRecord(old, locate(old, rec.s) as [number, number]));
+    this.b.by -= found.text.length + 1;
+    [healed.g, healed.o, healed.v] = [page, 0, target + 1 - this.kOf(page)];
+    const text = formatRecord(healed);
+    this.addToPage(page, healed, text);
+    return { entry: this.addOp(this.b.s, healed, text) };
+  }
+
+  /**
+   * An `a` operation. It carries the flip count of the record's page when that is not 0 (a healed element placed on a
+   * page a clear hid): a client that joined after the clear does not hold that page's count.
+   */
+  private addOp(s: number, rec: ElementRecord, text: string): string {
+    const k = this.kOf(rec.g);
+    return `{"t":"a","s":${s},"r":${text}${k === 0 ? "" : `,"k":{"${rec.g}":${k}}`}}`;
+  }
+
+  /**
+   * The page of the first clear still undoable made after `base`, if any: a healed element to be shown goes there,
+   * hidden with that clear's elements (the clear would have hidden it, had it been there; its undo shows it).
+   */
+  private clearAfter(base: number): number | undefined {
+    const clear = this.b.clears.find(([seq]) => seq > base);
+    return clear ? this.b.specs.get(clear[0])?.at(-1)?.[0] : undefined;
+  }
+
+  /** Appends `rec` (as `text`) to a closed page. */
+  private addToPage(page: number, rec: ElementRecord, text: string): void {
+    this.setPage(page, appendRecord(this.pageText(page), text));
+    this.b.by += text.length + 1;
+    this.b.index.set(rec.i, [rec.s, page]);
   }
 
   /** A healing client's version, at most HEAL_VERSION_HEADROOM above the board's highest (same parity). */
@@ -656,7 +691,10 @@ class BoardCall {
     this.b.flipSeqs.delete(page);
   }
 
-  /** Appends operations to the log; past logBytes, drops the oldest down to LOG_TRIM_TO of it (keeping one). */
+  /**
+   * Appends operations to the log; past logBytes, drops the oldest, LOG_TRIM_CHUNK at a time, until it is down to
+   * LOG_TRIM_TO of it (keeping one).
+   */
   private log(entries: readonly string[]): void {
     for (const entry of entries) {
       this.b.log.push(entry);
@@ -665,8 +703,10 @@ class BoardCall {
     if (this.b.lb <= this.limits.logBytes) return;
     const target = Math.floor(this.limits.logBytes * LOG_TRIM_TO);
     while (this.b.lb > target && this.b.log.length > 1) {
-      this.b.lb -= (this.b.log.shift() as string).length;
-      this.b.lf += 1;
+      for (const entry of this.b.log.splice(0, Math.min(LOG_TRIM_CHUNK, this.b.log.length - 1))) {
+        this.b.lb -= entry.length;
+        this.b.lf += 1;
+      }
     }
   }
 }

@@ -16,6 +16,10 @@
  *
  * Every key has the hash tag {b}, so a Redis Cluster keeps a board on one shard and every script in one slot.
  *
+ * Every script declares its flags (a `#!lua` first line): none but `allow-oom` for clear and read. Redis 7 then
+ * refuses each one whole, before it runs, on a read-only replica (a demoted primary) and, but for those two, when it
+ * is out of memory.
+ *
  * ARGV of every board script: [1] a fresh random epoch (used if the board is new or may have lost writes), [2] the
  * store generation: the replication id of the connection's server, read once per connection by the caller (see
  * ./replication-id.ts), or '' to read it here (`INFO replication`, as on a Redis Cluster), [3] the caller's clock (ms),
@@ -24,7 +28,7 @@
 import { defineScript } from "redis";
 import type { CommandParser } from "@redis/client/dist/lib/client/parser";
 import type { ArrayReply, BlobStringReply, NumberReply } from "@redis/client/dist/lib/RESP/types";
-import { EPOCH_CHAIN, HEAL_VERSION_HEADROOM, LOG_TRIM_TO, TTL_REFRESH_MS } from "./board-store";
+import { EPOCH_CHAIN, HEAL_VERSION_HEADROOM, LOG_TRIM_CHUNK, LOG_TRIM_TO, TTL_REFRESH_MS } from "./board-store";
 
 export const boardKeys = (board: string) =>
   [`w2:{${board}}:m`, `w2:{${board}}:g`, `w2:{${board}}:p`, `w2:{${board}}:i`, `w2:{${board}}:l`] as const;
@@ -138,10 +142,11 @@ local function prefetch(ids)
   local entries = redis.call('HMGET', I, unpack(wanted))
   for position, id in ipairs(wanted) do index[id] = entries[position] end
 end
+-- Index entries written by this call, set together at its end.
+local index_dirty = {}
 local function set_index(id, s, g)
   local entry = N(s) .. ':' .. N(g)
-  redis.call('HSET', I, id, entry)
-  index[id] = entry
+  index[id], index_dirty[id] = entry, true
 end
 
 local function parse(text)
@@ -221,19 +226,24 @@ local function place(rec, page_bytes)
   set_index(rec.i, rec.s, rec.g)
   return text
 end
+-- A page's text without the record of seq s and one comma beside it.
+local function without_record(text, s)
+  local from = string.find(text, '[' .. N(s) .. ',', 1, true)
+  local to = string.find(text, ']', from, true)
+  if from > 1 then return string.sub(text, 1, from - 2) .. string.sub(text, to + 1) end
+  if to < #text then return string.sub(text, to + 2) end
+  return ''
+end
 -- Writes rec (changed from found) back: in place, or moved to the open page. Returns its text.
 local function rewrite(found, rec, move, page_bytes)
   local page = page_text(found.rec.g)
-  local from = string.find(page, '[' .. N(rec.s) .. ',', 1, true)
-  local to = string.find(page, ']', from, true)
   if move then
-    if from > 1 then page = string.sub(page, 1, from - 2) .. string.sub(page, to + 1)
-    elseif to < #page then page = string.sub(page, to + 2)
-    else page = '' end
-    set_page(found.rec.g, page)
+    set_page(found.rec.g, without_record(page, rec.s))
     meta.by = meta.by - #found.text - 1
     return place(rec, page_bytes)
   end
+  local from = string.find(page, '[' .. N(rec.s) .. ',', 1, true)
+  local to = string.find(page, ']', from, true)
   local text = format(rec)
   set_page(rec.g, string.sub(page, 1, from - 1) .. text .. string.sub(page, to + 1))
   meta.by = meta.by + #text - #found.text
@@ -267,7 +277,7 @@ local function delete_page(page)
   local ids = {}
   for id in string.gmatch(text, '%[%-?%d+,%d+,[01],%-?%d+,"([^"]+)"') do
     ids[#ids + 1] = id
-    index[id] = false
+    index[id], index_dirty[id] = false, nil
     meta.n = meta.n - 1
   end
   for first = 1, #ids, 1000 do redis.call('HDEL', I, unpack(ids, first, math.min(first + 999, #ids))) end
@@ -294,8 +304,8 @@ local function purge_clears(before)
   meta.cs = table.concat(kept, ',')
 end
 
--- Appends operations to the log; past log_bytes, drops the oldest down to ${LOG_TRIM_TO} of it (keeping one). The log
--- holds one entry per seq from lf to s.
+-- Appends operations to the log; past log_bytes, drops the oldest, ${LOG_TRIM_CHUNK} at a time, until it is down to
+-- ${LOG_TRIM_TO} of it (keeping one). The log holds one entry per seq from lf to s. Trimming reads only what it drops.
 local function log_append(entries, log_bytes)
   if #entries == 0 then return end
   redis.call('RPUSH', L, unpack(entries))
@@ -303,20 +313,28 @@ local function log_append(entries, log_bytes)
   meta_dirty = true
   if meta.lb <= log_bytes then return end
   local target = math.floor(log_bytes * ${LOG_TRIM_TO})
-  local dropped = 0
-  while meta.lb > target and meta.s - meta.lf + 1 > 1 do
-    for _, entry in ipairs(redis.call('LRANGE', L, dropped, dropped + 99)) do
-      if meta.lb <= target or meta.s - meta.lf + 1 <= 1 then break end
-      meta.lb, meta.lf, dropped = meta.lb - #entry, meta.lf + 1, dropped + 1
+  while meta.lb > target and meta.s > meta.lf do
+    for _, entry in ipairs(redis.call('LPOP', L, math.min(${LOG_TRIM_CHUNK}, meta.s - meta.lf))) do
+      meta.lb, meta.lf = meta.lb - #entry, meta.lf + 1
     end
   end
-  redis.call('LTRIM', L, dropped, -1)
 end
 
 local function save()
+  local fields = {}
   for page, text in pairs(pages) do
-    if page_dirty[page] and not deleted[page] then redis.call('HSET', P, page, text) end
+    if page_dirty[page] and not deleted[page] then
+      fields[#fields + 1] = page
+      fields[#fields + 1] = text
+    end
   end
+  if #fields > 0 then redis.call('HSET', P, unpack(fields)) end
+  fields = {}
+  for id in pairs(index_dirty) do
+    fields[#fields + 1] = id
+    fields[#fields + 1] = index[id]
+  end
+  if #fields > 0 then redis.call('HSET', I, unpack(fields)) end
   if meta_dirty or open_dirty then
     local values = { 'e', meta.e, 'gen', meta.gen, 's', N(meta.s), 'n', N(meta.n), 'by', N(meta.by), 'pg', N(meta.pg),
       'L', meta.L, 'lf', N(meta.lf), 'lb', N(meta.lb), 'cl', N(meta.cl), 'ul', N(meta.ul), 'pc', N(meta.pc),
@@ -334,7 +352,8 @@ end
 // ARGV[5..10]: most elements, most bytes, the bytes only appends may use, most bytes of a line, page bytes, log
 // bytes. Then items, each 'a' (add) user id t x y w h c sw f d heal-epoch ('' if not healing) v u n, or 'p' (append)
 // user id n d x y w h. Returns {epoch, seq, rotated, ops JSON, then per item: DRAWN status, seq, bytes}.
-const DRAW = `${PRELUDE}
+const DRAW = `#!lua
+${PRELUDE}
 local limits = { max_elements = tonumber(ARGV[5]), max_bytes = tonumber(ARGV[6]), reserve = tonumber(ARGV[7]),
   line_bytes = tonumber(ARGV[8]), page_bytes = tonumber(ARGV[9]), log_bytes = tonumber(ARGV[10]) }
 load_meta(true)
@@ -367,13 +386,40 @@ local function capped(v)
   if v <= cap then return v end
   return cap - ((cap - v) % 2)
 end
+-- An \`a\` operation. It carries the flip count of the record's page when that is not 0 (a healed element placed on a
+-- page a clear hid): a client that joined after the clear does not hold that page's count.
+local function add_op(s, rec, text)
+  local k = k_of(rec.g)
+  local flips = ''
+  if k ~= 0 then flips = ',"k":{"' .. N(rec.g) .. '":' .. N(k) .. '}' end
+  return '{"t":"a","s":' .. N(s) .. ',"r":' .. text .. flips .. '}'
+end
 local function added(rec, text)
-  return ${DRAWN.stored}, '{"t":"a","s":' .. N(rec.s) .. ',"r":' .. text .. '}'
+  return ${DRAWN.stored}, add_op(rec.s, rec, text)
+end
+
+-- The page of the first clear still undoable made after \`base\`, if any: a healed element to be shown goes there,
+-- hidden with that clear's elements (the clear would have hidden it, had it been there; its undo shows it).
+local function clear_after(base)
+  local page = nil
+  for seq in string.gmatch(meta.cs, '(%d+):%-?%d+') do
+    if tonumber(seq) > base then
+      for listed in string.gmatch(redis.call('HGET', G, 'c' .. seq) or '', '(%d+):%d+') do page = tonumber(listed) end
+      return page
+    end
+  end
+  return nil
+end
+local function add_to_page(page, rec, text)
+  local current = page_text(page)
+  set_page(page, (current == '') and text or (current .. ',' .. text))
+  meta.by = meta.by + #text + 1
+  set_index(rec.i, rec.s, page)
 end
 
 -- An element a healing client held that the board lacks: created as the client knew it, unless a clear made after
--- the loss deleted it for good; hidden under the first clear still undoable made after the loss (its undo shows it, as
--- it would have shown the element had it been there).
+-- the loss deleted it for good. Its last change is the healer's base (not the heal's seq), so that another client's
+-- later knowledge from the same history can still heal it.
 local function heal_missing(item, rec)
   local known = base_of(item.heal)
   local base = known or 0
@@ -382,15 +428,9 @@ local function heal_missing(item, rec)
   -- The author as the client knew it only where the board knows that history; else the healer's own id.
   if known then rec.u = item.u end
   rec.n = (item.t == 'f') and item.n or 0
+  rec.l = base
   local page = nil
-  if target % 2 == 0 then
-    for seq in string.gmatch(meta.cs, '(%d+):%-?%d+') do
-      if tonumber(seq) > base then
-        for listed in string.gmatch(redis.call('HGET', G, 'c' .. seq) or '', '(%d+):%d+') do page = tonumber(listed) end
-        break
-      end
-    end
-  end
+  if target % 2 == 0 then page = clear_after(base) end
   if page == nil then
     rec.o, rec.v = (target % 2 == 1) and 1 or 0, target
   else
@@ -402,10 +442,7 @@ local function heal_missing(item, rec)
   meta.s, meta.n = rec.s, meta.n + 1
   raise(version(rec))
   if page == nil then return added(rec, place(rec, limits.page_bytes)) end
-  local current = page_text(page)
-  set_page(page, (current == '') and text or (current .. ',' .. text))
-  meta.by = meta.by + #text + 1
-  set_index(rec.i, rec.s, page)
+  add_to_page(page, rec, text)
   return added(rec, text)
 end
 
@@ -424,12 +461,25 @@ local function heal_existing(item, entry)
   healed.x, healed.y, healed.w, healed.h, healed.c, healed.sw, healed.f, healed.d =
     item.x, item.y, item.w, item.h, item.c, item.sw, item.f, item.d
   healed.n = (item.t == 'f') and item.n or 0
-  healed.l = meta.s + 1
+  healed.l = base
   if meta.by + #format(healed) - #found.text > limits.max_bytes then return ${DRAWN.full} end
+  local showing = target % 2 == 0 and version(rec) % 2 == 1
   local move = set_version(healed, target)
+  -- Shown again: as for an element the board lacks, a clear made after the loss hides it (or deleted it for good).
+  if showing and meta.pc > base then return ${DRAWN.duplicate}, s end
+  local page = nil
+  if showing then page = clear_after(base) end
   meta.s = meta.s + 1
   raise(target)
-  return ${DRAWN.stored}, '{"t":"a","s":' .. N(meta.s) .. ',"r":' .. rewrite(found, healed, move, limits.page_bytes) .. '}'
+  if page == nil then
+    return ${DRAWN.stored}, add_op(meta.s, healed, rewrite(found, healed, move, limits.page_bytes))
+  end
+  set_page(rec.g, without_record(page_text(rec.g), rec.s))
+  meta.by = meta.by - #found.text - 1
+  healed.g, healed.o, healed.v = page, 0, target + 1 - k_of(page)
+  local text = format(healed)
+  add_to_page(page, healed, text)
+  return ${DRAWN.stored}, add_op(meta.s, healed, text)
 end
 
 local function add(item)
@@ -507,7 +557,8 @@ return reply
 
 // ARGV[5]: page bytes; [6]: log bytes; [7]: user; [8]: '1' to show, '0' to hide; then element ids.
 // Returns {epoch, seq, rotated, ops JSON} (ops empty when nothing changed).
-const SET_VISIBILITY = `${PRELUDE}
+const SET_VISIBILITY = `#!lua
+${PRELUDE}
 local page_bytes, log_bytes, user, show = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8] == '1'
 load_meta(false)
 touch()
@@ -549,7 +600,8 @@ return { meta.e, meta.s, rotated and 1 or 0, ops }
 
 // ARGV[5]: most bytes; [6]: the bytes only appends may use; [7]: log bytes; [8]: user; [9]: the edits, JSON
 // [[id, patch], ...]. Returns {epoch, seq, rotated, ops JSON, STATUS, index of an invalid edit, why}.
-const EDIT = `${PRELUDE}
+const EDIT = `#!lua
+${PRELUDE}
 local max_bytes, reserve, log_bytes, user = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
 load_meta(false)
 touch()
@@ -684,7 +736,8 @@ return finish(${STATUS.stored}, op)
 
 // ARGV[5]: log bytes; [6]: user; [7]: the clear's seq; [8]: least ms between two undos (an undo right after a clear is
 // what users do, so it does not wait for the clear's interval). Returns {epoch, seq, rotated, ops JSON, STATUS}.
-const UNCLEAR = `${PRELUDE}
+const UNCLEAR = `#!lua
+${PRELUDE}
 local log_bytes, user, of, interval = tonumber(ARGV[5]), ARGV[6], ARGV[7], tonumber(ARGV[8])
 load_meta(false)
 touch()
@@ -773,7 +826,8 @@ return reply
 // read); [7]: entry TTL ms. Each instance keeps one entry "count:expiresAtMs" (Redis's clock); entries of instances
 // that stopped refreshing (killed) expire. Presence may give the board a new epoch (so that \`head\` tells clients of a
 // loss even when nobody writes), but does not keep the board alive. Returns {total count, board seq, epoch}.
-const PRESENCE = `${PRELUDE}
+const PRESENCE = `#!lua
+${PRELUDE}
 local PR = KEYS[6]
 load_meta(false)
 save()

@@ -1,17 +1,26 @@
 /**
  * Amplification: small requests that make the instance send a lot. On the largest board the caps allow (MAX_BOARD_BYTES,
- * 16 MiB of strokes of 1,000 points, built through the protocol by an instance with high write limits), ten clients
+ * 16 MiB of lines of 1,000 points, built through the protocol by an instance with high write limits), ten clients
  * loop joins and reads: the instance writes no more than their read budgets allow (each socket's, or their address's
  * when they share one) and stays far under 256 MB RSS. A client that asks and never reads is cut once its send buffer
- * passes MAX_SEND_BUFFER_BYTES.
+ * passes MAX_SEND_BUFFER_BYTES. Erasing and restoring everything in a loop (issue 19, H1) costs listeners no more
+ * than the restorer's write budget.
  */
 import type { SyncAck } from "../../protocol/events";
 import { scrape } from "../../local/metrics-reader";
 import { ServiceInstance } from "../../local/service-instance";
 import { Topology } from "../../local/topology";
 import { openRawWebSocket } from "../support/raw-websocket";
-import { connectClient, eventually, makeStroke, makeUser, type TestClient } from "../support/socket-client";
-import { bigStroke, CLOUD_RUN_HEAP, LogLines, MIB, peakRss, processFigures, sleep, within } from "./support";
+import { PROTOCOL_VERSION } from "../../protocol/events";
+import {
+  connectClient,
+  editableBoard,
+  eventually,
+  makeLine,
+  makeUser,
+  type TestClient,
+} from "../support/socket-client";
+import { bigLine, CLOUD_RUN_HEAP, LogLines, MIB, peakRss, processFigures, sleep, within } from "./support";
 
 // An eighth of the default rate and a thirty-second of the default burst: ten clients in this test's process (which
 // parses every answer) overspend them even on a busy machine, and the test's traffic stays near 25 MiB. bench/abuse.ts
@@ -25,7 +34,7 @@ const PAGE_BYTES = MIB; // CATCH_UP_PAGE_BYTES, the default
 const SEND_BUFFER_BYTES = 4 * MIB; // MAX_SEND_BUFFER_BYTES, the default
 const ATTACKERS = 10;
 const ATTACK_SECONDS = 3;
-const BOARD = `largest-${process.pid}`;
+const BOARD = editableBoard();
 
 const logs = new LogLines();
 let topology: Topology;
@@ -71,13 +80,13 @@ afterAll(async () => {
   await topology?.stop();
 });
 
-/** Strokes until the board refuses one with board_full: MAX_BOARD_BYTES (16 MiB) of records, about 2,800 strokes. */
+/** Lines until the board refuses one with board_full: MAX_BOARD_BYTES less the append reserve, about 2,000 lines. */
 async function buildLargestBoard(url: string): Promise<void> {
   const client = await connectClient(url);
   try {
-    expect(await client.join({ board: BOARD })).toMatchObject({ ok: true });
+    expect(await client.join(BOARD)).toMatchObject({ ok: true });
     for (let batch = 0; ; batch++) {
-      const acks = await Promise.all(Array.from({ length: 100 }, (_, i) => client.stroke(bigStroke(batch * 100 + i))));
+      const acks = await Promise.all(Array.from({ length: 100 }, (_, i) => client.add(bigLine(batch * 100 + i))));
       const refused = acks.filter((ack) => !ack.ok);
       if (refused.length > 0) {
         expect(refused[0]).toMatchObject({ code: "board_full" });
@@ -98,7 +107,7 @@ async function loopCatchUps(client: TestClient, until: number): Promise<{ answer
   };
   while (Date.now() < until) {
     let ack: SyncAck = await client
-      .join({ board: BOARD })
+      .join({ board: BOARD.board })
       .catch(() => ({ ok: false, code: "unavailable", error: "no answer" }) as SyncAck);
     if (!ack.ok) {
       await retry();
@@ -132,7 +141,7 @@ async function attack(addresses: (index: number) => string, honestAddress: strin
   clients.push(...attackers);
   const honest = await connectClient(topology.instance(0).url, { localAddress: honestAddress });
   clients.push(honest);
-  expect(await honest.join({ board: `honest-${process.pid}` })).toMatchObject({ ok: true });
+  expect(await honest.join(editableBoard())).toMatchObject({ ok: true });
 
   const before = processFigures(pid);
   const started = Date.now();
@@ -141,7 +150,7 @@ async function attack(addresses: (index: number) => string, honestAddress: strin
   const { result, peakRssBytes } = await peakRss(pid, async () => {
     const drawing = (async () => {
       while (Date.now() < until) {
-        honestAcks.push((await honest.stroke(makeStroke())).ok);
+        honestAcks.push((await honest.add(makeLine())).ok);
         await sleep(50);
       }
     })();
@@ -161,7 +170,7 @@ async function attack(addresses: (index: number) => string, honestAddress: strin
   };
 }
 
-// Besides the strokes: each answer's envelope, the honest user's traffic, Redis commands and log lines.
+// Besides the records: each answer's envelope, the honest user's traffic, Redis commands and log lines.
 const SLACK = 2 * MIB;
 
 test("ten clients from ten addresses looping catch-ups of the largest board: bytes written within their read budgets, RSS far under 256 MB", async () => {
@@ -201,7 +210,7 @@ test("a client that asks for catch-ups and never reads is cut once its send buff
   ws.sendFrames(["40"]);
   await eventually("the CONNECT answer", () => ws.frames.some((frame) => frame.startsWith("40{")));
   ws.pause();
-  ws.sendFrames([`420["join",${JSON.stringify({ board: BOARD, user: makeUser() })}]`]);
+  ws.sendFrames([`420["join",${JSON.stringify({ pv: PROTOCOL_VERSION, board: BOARD.board, user: makeUser() })}]`]);
   const { peakRssBytes } = await peakRss(instance.pid as number, async () => {
     // One read every 30 ms: each is answered (one at a time) with a snapshot page of about 1 MiB that is never read.
     let id = 1;
@@ -228,5 +237,65 @@ test("a client that asks for catch-ups and never reads is cut once its send buff
   // The instance still serves others.
   const bystander = await connectClient(instance.url, { localAddress: "127.0.7.4" });
   clients.push(bystander);
-  expect(await bystander.join({ board: `bystander-${process.pid}` })).toMatchObject({ ok: true });
+  expect(await bystander.join(editableBoard())).toMatchObject({ ok: true });
+});
+
+test("erase-all / restore-all in a loop, a clear between: listeners get no more than the restorer's write budget (issue 19, H1)", async () => {
+  // 200 big lines (about 1.4 MB), drawn through the builder; the attack runs on the instance with default budgets.
+  const board = editableBoard();
+  const drawer = await connectClient(builder.url);
+  clients.push(drawer);
+  expect(await drawer.join(board)).toMatchObject({ ok: true });
+  const ids: string[] = [];
+  for (let i = 0; i < 200; i += 1) {
+    const line = bigLine(i);
+    expect(await drawer.add(line)).toMatchObject({ ok: true });
+    ids.push(line.id);
+  }
+  // A listener that reads everything it is sent, counting the bytes.
+  const listener = await openRawWebSocket(topology.instance(0).url, { localAddress: "127.0.7.40", collect: true });
+  listener.sendFrames(["40"]);
+  await eventually("the CONNECT answer", () => listener.frames.some((frame) => frame.startsWith("40{")));
+  listener.sendFrames([
+    `420["join",${JSON.stringify({ pv: PROTOCOL_VERSION, board: board.board, user: makeUser() })}]`,
+  ]);
+  await eventually("the join's answer", () => listener.frames.some((frame) => frame.startsWith("430")));
+  await sleep(200);
+  const attacker = await connectClient(topology.instance(0).url, { localAddress: "127.0.7.41" });
+  clients.push(attacker);
+  expect(await attacker.join(board)).toMatchObject({ ok: true });
+
+  const receivedBefore = listener.received();
+  const started = performance.now();
+  let sent = 0;
+  const send = async (event: string, payload: unknown) => {
+    sent += JSON.stringify(payload).length;
+    return (await attacker.raw(event, payload)) as { ok: boolean; code?: string };
+  };
+  let limited = 0;
+  // A stroke of v1 that named an existing id with a higher even version restored it: a heal is taken only from a
+  // history the board knows, so these store and send nothing.
+  for (const id of ids.slice(0, 50))
+    await send("add", { ...bigLine(0), id, h: "made-up", v: 1_000_000, u: attacker.id });
+  expect((await send("clear", {})).ok).toBe(true);
+  while (performance.now() - started < ATTACK_SECONDS * 1_000) {
+    for (const event of ["restore", "erase"]) {
+      const ack = await send(event, { ids });
+      if (!ack.ok) limited += 1;
+    }
+  }
+  const seconds = (performance.now() - started) / 1_000;
+  await sleep(300);
+  const received = listener.received() - receivedBefore;
+  listener.close();
+  // The budget: burst, rate over the attack, and the one restore that overdrew it (the whole board, moved and sent).
+  const boardBytes = 200 * 7_400;
+  const budget = MIB + 64 * 1024 * seconds + boardBytes;
+  console.log(
+    `restore loop: ${(sent / 1024).toFixed(0)} KiB sent, ${(received / 1024).toFixed(0)} KiB to a listener ` +
+      `(budget ${(budget / 1024).toFixed(0)} KiB) in ${seconds.toFixed(1)} s, ${limited} refused`,
+  );
+  expect(received).toBeLessThan(budget);
+  // The loop was refused for lack of budget, not allowed to go on.
+  expect(limited).toBeGreaterThan(0);
 });

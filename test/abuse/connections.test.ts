@@ -1,19 +1,22 @@
 /**
  * Connections an attacker opens, directly and through the Cloud Run-like front: one WebSocket carries one socket
  * however many CONNECTs are packed into one write; sockets per client address and per instance are capped (and a
- * spoofed X-Forwarded-For does not escape the cap); a connection that joins nothing is closed; honest users keep
- * connecting meanwhile. Client addresses are made on loopback: 127.0.0.0/8 is all local.
+ * spoofed X-Forwarded-For does not escape the cap); a connection that joins nothing is closed; a refused join changes
+ * nothing (no subscription churn in Redis); honest users keep connecting meanwhile. Client addresses are made on
+ * loopback: 127.0.0.0/8 is all local.
  */
 import { scrape, type MetricsSnapshot } from "../../local/metrics-reader";
 import { Topology } from "../../local/topology";
 import { openRawWebSocket, textFrames } from "../support/raw-websocket";
-import { connectClient, eventually, makeStroke, type TestClient } from "../support/socket-client";
-import { LogLines, processFigures, sleep, within } from "./support";
+import type { SyncAck } from "../../protocol/events";
+import { connectClient, editableBoard, eventually, makeLine, type TestClient } from "../support/socket-client";
+import { LogLines, operatorRedis, processFigures, sleep, within } from "./support";
 
 /** 8,000 Socket.IO CONNECT packets ("40"), one WebSocket frame each: 64,000 bytes. */
 const FLOOD = textFrames(Array.from({ length: 8_000 }, () => "40"));
 const MAX_SOCKETS = 20;
 const PER_ADDRESS = 4;
+const SHARED_BOARD = editableBoard();
 const logs = new LogLines();
 let topology: Topology;
 const clients: TestClient[] = [];
@@ -59,7 +62,7 @@ async function tryConnect(
   const client = await connectClient(url, { localAddress, headers }).catch(() => undefined);
   if (!client) return undefined;
   clients.push(client);
-  expect(await client.join({ board: `connections-${process.pid}` })).toMatchObject({ ok: true });
+  expect(await client.join(SHARED_BOARD)).toMatchObject({ ok: true });
   return client;
 }
 
@@ -171,7 +174,7 @@ describe("sockets per client address", () => {
 
     // An honest user from another address connects, draws, and loads pages.
     const honest = await tryConnect(topology.url, "127.0.4.2");
-    expect(await honest?.stroke(makeStroke())).toMatchObject({ ok: true });
+    expect(await honest?.add(makeLine())).toMatchObject({ ok: true });
     expect((await fetch(`${topology.url}/b/honest-page`)).status).toBe(200);
   });
 });
@@ -195,6 +198,51 @@ describe("sockets per instance", () => {
       const active = topology.frontStats()?.active ?? {};
       return Object.values(active).reduce((a, b) => a + b, 0) === 2 * MAX_SOCKETS;
     });
+  });
+});
+
+describe("joins", () => {
+  /** Sharded subscriptions and unsubscriptions Redis has served so far: what a join costs it. */
+  async function subscriptionCalls(): Promise<number> {
+    const redis = await operatorRedis(topology.redis);
+    try {
+      const stats = await redis.info("commandstats");
+      return [...stats.matchAll(/^cmdstat_s(?:un)?subscribe:calls=(\d+)/gm)].reduce((sum, [, n]) => sum + Number(n), 0);
+    } finally {
+      await redis.quit();
+    }
+  }
+
+  test("a refused join changes nothing: no subscription in Redis, and the socket stays on its board (issue 19, M3)", async () => {
+    const url = topology.instance(0).url;
+    const socket = await connectClient(url, { localAddress: "127.0.6.10" });
+    clients.push(socket);
+    const boards = Array.from({ length: 41 }, editableBoard);
+    expect(await socket.join(boards[0] as (typeof boards)[number])).toMatchObject({ ok: true });
+    const before = await subscriptionCalls();
+    // Forty joins of other boards at once, then more one after another: one read at a time, then the join rate
+    // (JOIN_BURST 5, one a second) refuse most of them.
+    const atOnce = await Promise.all(boards.slice(1, 31).map(({ board }) => socket.join({ board })));
+    const inTurn: SyncAck[] = [];
+    for (const { board } of boards.slice(31)) inTurn.push(await socket.join({ board }));
+    const acks = [...atOnce, ...inTurn];
+    const accepted = acks.flatMap((ack) => (ack.ok ? [ack.board] : []));
+    const calls = (await subscriptionCalls()) - before;
+    console.log(`40 joins: ${accepted.length} accepted, ${calls} (un)subscriptions in Redis`);
+    expect(acks.filter((ack) => !ack.ok).map((ack) => !ack.ok && ack.code)).toEqual(
+      Array.from({ length: 40 - accepted.length }, () => "rate_limited"),
+    );
+    expect(accepted.length).toBeLessThanOrEqual(6);
+    // Each accepted join leaves one board and hears another; a refused one costs Redis nothing.
+    expect(calls).toBeLessThanOrEqual(2 * accepted.length);
+    // Still on the last board it was let into: what is drawn there reaches it.
+    const last = boards.find(({ board }) => board === accepted.at(-1)) as (typeof boards)[number];
+    const drawer = await connectClient(url, { localAddress: "127.0.6.11" });
+    clients.push(drawer);
+    expect(await drawer.join(last)).toMatchObject({ ok: true });
+    const line = makeLine();
+    expect(await drawer.add(line)).toMatchObject({ ok: true });
+    await eventually("the socket to get the line", () => socket.ops.some((op) => op.t === "a" && op.r[4] === line.id));
   });
 });
 

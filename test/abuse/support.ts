@@ -6,9 +6,9 @@ import { createClient } from "redis";
 import type { RedisServer } from "../../local/redis-server";
 import { waitFor } from "../../local/ports";
 import { SERVICE_ENTRY } from "../../local/service-instance";
-import { makeStroke } from "../support/socket-client";
-import { BOARD_HEIGHT, BOARD_WIDTH, type StrokeInput } from "../../protocol/events";
-import { encodePoints } from "../../protocol/points";
+import { makeLine } from "../support/socket-client";
+import type { ElementInput } from "../../protocol/events";
+import { encodeSamples } from "../../protocol/points";
 import { redisTlsOptions } from "../../service/redis-tls";
 
 /** Linux's clock tick for /proc/<pid>/stat times (USER_HZ, 100 on every common architecture). */
@@ -133,20 +133,24 @@ export async function scriptMicroseconds(client: Awaited<ReturnType<typeof opera
   return usec;
 }
 
+/** A square of the canvas the scribbles stay in (board units). */
+const AREA = 160_000;
+
 /**
- * 1,000-point strokes (the most one stroke may hold) with long jumps between points: about 6 KB of points each, the
- * most bytes per event. A few, reused.
+ * 1,000-sample lines (the most one add may hold) with long jumps between samples and pressure: about 7 KB of points
+ * each, the most bytes per event. A few, reused.
  */
 const SCRIBBLES = Array.from({ length: 16 }, (_, seed) => {
-  let [x, y] = [(seed * 7_919) % BOARD_WIDTH, (seed * 104_729) % BOARD_HEIGHT];
-  const points: [number, number][] = [];
+  let [x, y] = [(seed * 7_919) % AREA, (seed * 104_729) % AREA];
+  const samples: [number, number, number][] = [];
   for (let i = 0; i < 1_000; i++) {
-    x = (x + 1_000 + ((i * 7_919 + seed) % 3_000)) % BOARD_WIDTH;
-    y = (y + 1_000 + ((i * 104_729 + seed) % 3_000)) % BOARD_HEIGHT;
-    points.push([x, y]);
+    x = (x + 1_000 + ((i * 7_919 + seed) % 3_000)) % AREA;
+    y = (y + 1_000 + ((i * 104_729 + seed) % 3_000)) % AREA;
+    samples.push([x, y, 1 + ((i + seed) % 15)]);
   }
-  return encodePoints(points);
+  return encodeSamples(samples);
 });
 
-/** The `n`th of the biggest strokes, with a fresh id. */
-export const bigStroke = (n: number): StrokeInput => makeStroke({ p: SCRIBBLES[n % SCRIBBLES.length] as string });
+/** The `n`th of the biggest lines, with a fresh id. */
+export const bigLine = (n: number): ElementInput =>
+  makeLine({ d: SCRIBBLES[n % SCRIBBLES.length] as string, b: [0, 0, AREA, AREA] });

@@ -464,9 +464,10 @@ describe.each(subjects)("%s store", (_, create) => {
       Array.from({ length: 20 }, () => add(ALICE, line())),
     );
     expect("snapshot" in (await store.read(board, { e, after: 1 }))).toBe(true);
-    // The log is trimmed by bytes to about logBytes, keeping a contiguous tail.
-    const tail = await store.read(board, { e, after: 15 });
-    expect("ops" in tail && ops(tail.ops).map((op) => op.s)).toEqual(Array.from({ length: 7 }, (_, i) => 16 + i));
+    // The log is trimmed by bytes, 8 entries at a time, to at most three quarters of logBytes: a contiguous tail.
+    const tail = await store.read(board, { e, after: 16 });
+    expect("ops" in tail && ops(tail.ops).map((op) => op.s)).toEqual([17, 18, 19, 20, 21, 22]);
+    expect("snapshot" in (await store.read(board, { e, after: 15 }))).toBe(true);
   });
 
   test("a loss gives the board a new epoch that keeps the log and the seq; an older epoch's client learns its base", async () => {
@@ -572,6 +573,46 @@ describe.each(subjects)("%s store", (_, create) => {
       expect((await shown(store, board)).filter((id) => id === lostOne.id || id === lostTwo.id)).toEqual(
         [lostOne.id, lostTwo.id].sort(),
       );
+    });
+
+    test("a second healer with later knowledge of the same history still heals what a first healer put back", async () => {
+      const board = newBoard();
+      const { a, old } = await lossAfter(
+        board,
+        async () => undefined,
+        async () => undefined,
+      );
+      const first = await store.draw(board, [heal(a, old, 2)]);
+      // Its last change is the healer's base, not the heal's seq: the heal is as old as the healer's knowledge.
+      expect(ops(first.ops)).toEqual([{ t: "a", s: 3, r: expect.arrayContaining([a.id]) }]);
+      expect((ops(first.ops)[0] as { r: ElementTuple }).r[17]).toBe(2);
+      const later = await store.draw(board, [heal({ ...a, b: [99, 99, 20, 20] }, old, 4)]);
+      expect(later.outcomes).toMatchObject([{ kind: "stored", s: 4 }]);
+      expect((await snapshot(store, board)).records.find((record) => record.i === a.id)).toMatchObject({ x: 99, v: 4 });
+    });
+
+    test("a heal that would show an element goes under a clear made after the loss, its page's flip count in the op", async () => {
+      const board = newBoard();
+      const { a, old } = await lossAfter(
+        board,
+        async () => undefined,
+        async () => undefined,
+      );
+      const missing = line();
+      const { s: clearSeq } = await store.clear(board, BOB);
+      // The first healer knew the missing element hidden, the second shown, and a hidden one shown.
+      await store.draw(board, [heal(missing, old, 1)]);
+      const shownAgain = await store.draw(board, [heal(missing, old, 2), heal(a, old, 2)]);
+      expect(shownAgain.outcomes).toEqual([
+        { kind: "stored", s: clearSeq + 2, bytes: expect.any(Number) },
+        { kind: "duplicate", s: 1 },
+      ]);
+      expect(ops(shownAgain.ops)).toEqual([{ t: "a", s: clearSeq + 2, r: expect.anything(), k: { "1": 1 } }]);
+      expect(await shown(store, board)).toEqual([]);
+      await store.unclear(board, ALICE, clearSeq);
+      const back = await shown(store, board);
+      expect(back).toHaveLength(3);
+      expect(back).toEqual(expect.arrayContaining([a.id, missing.id]));
     });
 
     test("a heal of an unknown epoch only creates what is missing, as the healer's own; versions are capped", async () => {

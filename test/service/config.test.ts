@@ -47,7 +47,7 @@ test("defaults: port 8080, local Redis, same-origin, 60-minute timeout, 100,000 
       boardsPerMinute: 10,
     },
     cursorIntervalMs: 66,
-    writePacing: { intervalMs: 33, burst: 3 },
+    writePacing: { intervalMs: 16, burst: 4 },
     shutdownTimeoutMs: 8_000,
     instanceId: "abcd",
   });
