@@ -105,6 +105,10 @@ infra-test: node_modules ## Type-check, lint and run the infrastructure tests on
 	npx eslint --max-warnings 0 infra test/infra
 	npx jest test/infra --maxWorkers=2
 
+.PHONY: infra-docs
+infra-docs: node_modules ## Regenerate infra/README.md's configuration table from infra/config/settings.ts
+	node --require tsx/cjs infra/scripts/settings-table.ts
+
 .PHONY: infra-bench
 infra-bench: node_modules ## Time `cdktf synth` and the infra tests (repeated runs; figures go in infra/README.md)
 	bash infra/scripts/bench.sh

@@ -812,33 +812,26 @@ describe("settings from the committed environment files (what infra/main.ts read
     throw new Error("expected a refusal");
   };
 
-  test("the committed files are valid for each environment, with every setting but the derived ones written out", () => {
+  test("the committed files are valid for each environment and hold only what an operator chose, no copy of a default", () => {
     const repository = (file: string) => fs.readFileSync(path.join(__dirname, "../..", file), "utf8");
     for (const environment of ["dev", "prod"] as const) {
-      const written = JSON.parse(repository(`infra/env/${environment}.json`)) as Record<
-        string,
-        Record<string, unknown>
-      >;
+      const written = JSON.parse(repository(`infra/env/${environment}.json`)) as Record<string, unknown>;
       expect(written.projectId).toBe("");
       const settings = settingsFromEnv({ ENVIRONMENT: environment, PROJECT_ID: "p-123456" }, repository);
       const config = parseInfraConfig(settings.inputs[0]);
       expect(config.environment).toBe(environment);
-      // Every leaf of the resolved configuration is in the file, except those whose default follows other settings.
-      const derived = ["network.connectorName", "redis.maxmemoryPercent", "loadBalancer.cloudArmor.enabled"];
-      const leaves = (value: unknown, prefix: string): string[] =>
-        value !== null &&
-        typeof value === "object" &&
-        !Array.isArray(value) &&
-        Object.keys(value).length > 0 &&
-        !prefix.endsWith("maintenanceWindow")
+      const defaults = parseInfraConfig({ projectId: "p-123456", environment });
+      // Each value the file writes (but the project id placeholder) differs from what the field would be without it.
+      const leaves = (value: unknown, prefix: string): Array<[string, unknown]> =>
+        value !== null && typeof value === "object" && !Array.isArray(value) && !prefix.endsWith("maintenanceWindow")
           ? Object.entries(value).flatMap(([key, child]) => leaves(child, prefix ? `${prefix}.${key}` : key))
-          : [prefix];
+          : [[prefix, value]];
       const at = (root: unknown, dotted: string) =>
         dotted.split(".").reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], root);
-      const missing = leaves(config, "").filter(
-        (leaf) => !derived.includes(leaf) && leaf !== "projectId" && at(written, leaf) === undefined,
+      const copies = leaves(written, "").filter(
+        ([leaf, value]) => leaf !== "projectId" && JSON.stringify(at(defaults, leaf)) === JSON.stringify(value),
       );
-      expect(missing).toEqual([]);
+      expect(copies).toEqual([]);
     }
   });
 
