@@ -115,6 +115,16 @@ const numberIn = <const T extends readonly number[]>(values: T) =>
       error: `must be one of ${values.join(", ")}`,
     });
 
+/** Cloud Run's fractional CPU: "any value between 0.08 and 1, in increments of 0.001". */
+const fractionalCpu = (min: number, max: number) => {
+  const error = `must be a number of vCPU from ${min} to ${max}, in steps of 0.001`;
+  return z
+    .number({ error })
+    .min(min, { error })
+    .max(max, { error })
+    .refine((value) => Math.abs(value * 1000 - Math.round(value * 1000)) < 1e-9, { error });
+};
+
 const cidr = (description: string, check: (prefix: number) => boolean) =>
   z.string({ error: `must be ${description}` }).refine(
     (text) => {
@@ -564,6 +574,13 @@ export const SETTINGS = {
         default: { value: DEFAULT_SIDECAR_IMAGE },
         allowed: "image reference with a tag or digest (pin it)",
         description: "The sidecar's image",
+      }),
+      cpu: setting({
+        schema: fractionalCpu(0.08, 0.5),
+        default: { value: 0.08 },
+        allowed: "0.08-0.5 vCPU, steps of 0.001",
+        description:
+          "The sidecar's share of `service.cpu`: the service's container gets the rest, the instance stays whole",
       }),
       scrapeIntervalSeconds: setting({
         schema: int(10, 300),

@@ -14,6 +14,8 @@ import { METRICS_PORT, SIDECAR_CONFIG_DIR, SIDECAR_CONFIG_FILE } from "./metrics
 export interface MetricsSidecar {
   /** Its image, pinned. */
   readonly image: string;
+  /** Its vCPU, taken out of the instance's: the service's container gets the rest, so the instance stays whole. */
+  readonly cpu: number;
   /** Secret id (short name, same project) holding its RunMonitoring configuration; the service account reads it. */
   readonly configSecretId: string;
   /** Secret version to mount (a number, so a new configuration rolls out a new revision). */
@@ -228,7 +230,7 @@ export class WhiteboardService extends Construct {
             image: props.image,
             ports: { name: "http1", containerPort: CONTAINER_PORT },
             resources: {
-              limits: { cpu: props.cpu, memory: props.memory },
+              limits: { cpu: serviceContainerCpu(props.cpu, props.metricsSidecar), memory: props.memory },
               cpuIdle: !props.cpuAlwaysAllocated,
               startupCpuBoost: props.startupCpuBoost,
             },
@@ -274,6 +276,19 @@ export class WhiteboardService extends Construct {
   }
 }
 
+/** The sidecar's memory: the collector holds one scrape of a few hundred series. */
+export const SIDECAR_MEMORY = "128Mi";
+
+/**
+ * The service container's vCPU: the instance's (`cpu`), less the sidecar's share. Cloud Run adds the containers' CPU
+ * into the instance's, which above 1 vCPU must be a whole number; taking the sidecar's share out of the instance keeps
+ * it whole at the configured value, and a saturated service reads as a busy instance to the autoscaler.
+ */
+export function serviceContainerCpu(cpu: string, sidecar: MetricsSidecar | undefined): string {
+  if (!sidecar) return cpu;
+  return String(Math.round((Number(cpu) - sidecar.cpu) * 1000) / 1000);
+}
+
 /**
  * The sidecar container and its configuration volume, as Google documents the sidecar for Cloud Run: the RunMonitoring
  * file mounted from Secret Manager at /etc/rungmp/config.yaml, a liveness probe on its port 13133, no ports of its own
@@ -296,8 +311,8 @@ function sidecarContainer(sidecar: MetricsSidecar): {
       name: "prometheus-sidecar",
       image: sidecar.image,
       dependsOn: ["whiteboard"],
-      // Cloud Run's per-container default, written out: the instance is billed for both containers' CPU and memory.
-      resources: { limits: { cpu: "1", memory: "512Mi" } },
+      // Its share of the instance's CPU (see serviceContainerCpu); the memory is added to the instance's.
+      resources: { limits: { cpu: String(sidecar.cpu), memory: SIDECAR_MEMORY } },
       volumeMounts: [{ name: "gmp-config", mountPath: SIDECAR_CONFIG_DIR }],
       // Its /liveness answers after a 5 s pause (it flushes telemetry meanwhile), so the timeout is longer than that.
       livenessProbe: {

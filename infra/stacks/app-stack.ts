@@ -150,6 +150,7 @@ export class AppStack extends TerraformStack {
         ? {
             metricsSidecar: {
               image: config.monitoring.sidecar.image,
+              cpu: config.monitoring.sidecar.cpu,
               configSecretId: foundation.metricsConfig.secret.secretId,
               configSecretVersion: foundation.metricsConfig.version.version,
             },

@@ -139,12 +139,13 @@ describe("defaults", () => {
     expect(armor({ ...BASE, loadBalancer: { domains, cloudArmor: { enabled: true } } })).toBe(true);
   });
 
-  test("monitoring: no one notified, the pinned sidecar scraping every 30 s, a check every minute from 3 regions, alerts at 80%, 250 ms, 10 errors a minute", () => {
+  test("monitoring: no one notified, the pinned sidecar on 0.08 vCPU scraping every 30 s, a check every minute from 3 regions, alerts at 80%, 250 ms, 10 errors a minute", () => {
     expect(parseInfraConfig(BASE).monitoring).toEqual({
       notificationEmails: [],
       sidecar: {
         enabled: true,
         image: "us-docker.pkg.dev/cloud-ops-agents-artifacts/cloud-run-gmp-sidecar/cloud-run-gmp-sidecar:1.2.0",
+        cpu: 0.08,
         scrapeIntervalSeconds: 30,
       },
       uptimeCheck: { periodSeconds: 60, regions: ["USA", "EUROPE", "ASIA_PACIFIC"] },
@@ -548,6 +549,16 @@ const INVALID: Array<[string, unknown, string[]]> = [
     "sidecar image without tag",
     { ...BASE, monitoring: { sidecar: { image: "us-docker.pkg.dev/p/r/sidecar" } } },
     ["monitoring.sidecar.image:", "tag or digest"],
+  ],
+  [
+    "sidecar CPU below Cloud Run's 0.08 vCPU",
+    { ...BASE, monitoring: { sidecar: { cpu: 0.05 } } },
+    ["monitoring.sidecar.cpu:", "from 0.08 to 0.5, in steps of 0.001", "(got 0.05)"],
+  ],
+  [
+    "sidecar CPU finer than Cloud Run's 0.001 steps",
+    { ...BASE, monitoring: { sidecar: { cpu: 0.0805 } } },
+    ["monitoring.sidecar.cpu:", "in steps of 0.001", "(got 0.0805)"],
   ],
   [
     "scrape interval below 10 s",

@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { METRICS_PORT, runMonitoringYaml } from "../../infra/constructs/metrics-config";
 import { instancesAlertAt, terraformLiteral } from "../../infra/constructs/monitoring";
-import type { InfraConfigInput } from "../../infra/config/schema";
+import { CPU_VALUES, type InfraConfigInput } from "../../infra/config/schema";
 import { buildDashboard, type Dashboard } from "../../infra/monitoring/dashboard";
 import {
   BASE_INPUT,
@@ -89,9 +89,28 @@ describe("the Managed Service for Prometheus sidecar", () => {
         expect.objectContaining({
           image: "us-docker.pkg.dev/cloud-ops-agents-artifacts/cloud-run-gmp-sidecar/cloud-run-gmp-sidecar:1.2.0",
           depends_on: ["whiteboard"],
-          resources: { limits: { cpu: "1", memory: "512Mi" } },
         }),
       );
+    }
+  });
+
+  test("takes its CPU out of the instance's: the containers add up to service.cpu, a whole number of at most 8 vCPU", () => {
+    expect(sidecar(dev.app).resources).toEqual(expect.objectContaining({ limits: { cpu: "0.08", memory: "128Mi" } }));
+    expect((container(dev.app).resources as { limits: { cpu: string } }).limits.cpu).toBe("0.92");
+    for (const cpu of CPU_VALUES) {
+      for (const share of [0.123, 0.5]) {
+        const json = environment({
+          ...BASE_INPUT,
+          service: { cpu, memory: "4Gi" },
+          monitoring: { sidecar: { cpu: share } },
+        }).app;
+        const total = containers(json).reduce(
+          (sum, c) => sum + Number((c.resources as { limits: { cpu: string } }).limits.cpu),
+          0,
+        );
+        expect(Math.round(total * 1000) / 1000).toBe(Number(cpu));
+        expect(total).toBeLessThanOrEqual(8);
+      }
     }
   });
 

@@ -137,7 +137,8 @@ describe("Cloud Run service", () => {
     expect(template(prod.app).scaling).toEqual({ min_instance_count: 1, max_instance_count: 20 });
     const { app } = custom;
     expect(template(app).scaling).toEqual({ min_instance_count: 2, max_instance_count: 7 });
-    expect(container(app).resources).toEqual(expect.objectContaining({ limits: { cpu: "2", memory: "1Gi" } }));
+    // The sidecar's 0.08 vCPU comes out of the instance's 2 (monitoring.sidecar.cpu).
+    expect(container(app).resources).toEqual(expect.objectContaining({ limits: { cpu: "1.92", memory: "1Gi" } }));
     expect((container(dev.app).resources as Record<string, unknown>).cpu_idle).toBe(true);
     expect((container(prod.app).resources as Record<string, unknown>).cpu_idle).toBe(false);
   });
