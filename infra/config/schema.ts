@@ -118,6 +118,12 @@ export function parseInfraConfig(input: unknown): InfraConfig {
   }
   const environment: Environment = valueAt(parsed.data, ["environment"]) === "prod" ? "prod" : "dev";
   const config = resolve(SETTINGS, parsed.data, environment);
+  // null in a file reads as "none" (the same as leaving it out) for every other field; for prod's state it is a refusal.
+  if (environment === "prod" && valueAt(input, ["state", "bucket"]) === null) {
+    throw new InfraConfigError([
+      `state.bucket: must name a Cloud Storage bucket in prod (got null): prod's state holds the Redis AUTH string and needs GCS's lock, not a file on one machine. Leave state.bucket out to use "${config.state.bucket ?? ""}", or name one; make infra-bootstrap ENV=prod creates it (versioned, uniform access, public access prevented)`,
+    ]);
+  }
 
   const issues = crossFieldIssues(config);
   if (issues.length > 0) throw new InfraConfigError(issues);

@@ -60,11 +60,11 @@ export const UPTIME_REGIONS = [
 export const UPTIME_PERIODS = [60, 300, 600, 900] as const;
 
 /**
- * The Managed Service for Prometheus sidecar for Cloud Run, pinned: the version Google's own sample service
- * (GoogleCloudPlatform/run-gmp-sidecar, run-service-simple.yaml) runs.
+ * The Managed Service for Prometheus sidecar for Cloud Run, pinned: the newest release tag of its repository
+ * (GoogleCloudPlatform/run-gmp-sidecar, 1.7.0 of 2026-03-09; Google's sample YAML still shows 1.2.0).
  */
 export const DEFAULT_SIDECAR_IMAGE =
-  "us-docker.pkg.dev/cloud-ops-agents-artifacts/cloud-run-gmp-sidecar/cloud-run-gmp-sidecar:1.2.0";
+  "us-docker.pkg.dev/cloud-ops-agents-artifacts/cloud-run-gmp-sidecar/cloud-run-gmp-sidecar:1.7.0";
 
 /** Cloud Run CPU limits accepted by the provider (`resources.limits.cpu`). */
 export const CPU_VALUES = ["1", "2", "4", "8"] as const;
@@ -251,8 +251,10 @@ export const SETTINGS = {
   state: {
     bucket: setting({
       schema: orNone(pattern(BUCKET, `must be ${DESCRIPTIONS.bucket}`)),
-      default: { value: undefined },
-      allowed: "existing bucket name, 3-63 chars, or `null` (local files)",
+      default: derived('dev none (local files), prod `"<projectId>-tfstate"`', (config) =>
+        config.environment === "prod" ? `${config.projectId}-tfstate` : undefined,
+      ),
+      allowed: "bucket name, 3-63 chars; `null` = local files (dev only: refused for prod)",
       description: "Cloud Storage bucket of the Terraform state (`make infra-bootstrap` creates it, versioned)",
     }),
     prefix: setting({
@@ -584,7 +586,7 @@ export const SETTINGS = {
       }),
       scrapeIntervalSeconds: setting({
         schema: int(10, 300),
-        default: { value: 30 },
+        default: { value: 60 },
         allowed: "10-300",
         description: "How often the sidecar scrapes `/metrics` (each sample is billed)",
       }),

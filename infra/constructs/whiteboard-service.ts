@@ -127,6 +127,13 @@ export interface WhiteboardServiceProps {
   readonly dependsOn?: ITerraformDependable[];
 }
 
+/**
+ * Health as seen from outside (the uptime check): a path that reaches the container through Google's front end.
+ * Cloud Run reserves `/eventlog`, paths under `/_ah/` and some paths ending in `z` (its known-issues page advises
+ * avoiding every one), which the front end answers itself; the probes below go to the container directly.
+ */
+export const EXTERNAL_HEALTH_PATH = "/health/live";
+
 /** Container port; the service reads PORT, which Cloud Run sets to this value. */
 export const CONTAINER_PORT = 8080;
 
@@ -202,7 +209,9 @@ export class WhiteboardService extends Construct {
             egress: props.vpc.egress,
           };
 
-    const sidecar = props.metricsSidecar ? sidecarContainer(props.metricsSidecar) : undefined;
+    const sidecar = props.metricsSidecar
+      ? sidecarContainer(props.metricsSidecar, !props.cpuAlwaysAllocated)
+      : undefined;
 
     this.service = new CloudRunV2Service(this, "service", {
       project: props.projectId,
@@ -255,7 +264,11 @@ export class WhiteboardService extends Construct {
         ],
       },
       dependsOn: props.dependsOn,
-      ...(props.defaultUriDisabled ? { provider: props.betaProvider } : {}),
+      // default_uri_disabled is a Beta field: the API wants the Beta launch stage with it, as google-beta's own
+      // acceptance test sets it; that test ignores launch_stage on import (the API may read it back otherwise).
+      ...(props.defaultUriDisabled
+        ? { provider: props.betaProvider, launchStage: "BETA", lifecycle: { ignoreChanges: ["launch_stage"] } }
+        : {}),
     });
     if (props.defaultUriDisabled) this.service.addOverride("default_uri_disabled", true);
 
@@ -295,7 +308,10 @@ export function serviceContainerCpu(cpu: string, sidecar: MetricsSidecar | undef
  * (only the ingress container may have one), and started after the service's container is healthy (`depends_on`), so
  * that its first scrape finds the metrics endpoint.
  */
-function sidecarContainer(sidecar: MetricsSidecar): {
+function sidecarContainer(
+  sidecar: MetricsSidecar,
+  cpuIdle: boolean,
+): {
   container: CloudRunV2ServiceTemplateContainers;
   volume: CloudRunV2ServiceTemplateVolumes;
 } {
@@ -312,7 +328,9 @@ function sidecarContainer(sidecar: MetricsSidecar): {
       image: sidecar.image,
       dependsOn: ["whiteboard"],
       // Its share of the instance's CPU (see serviceContainerCpu); the memory is added to the instance's.
-      resources: { limits: { cpu: String(sidecar.cpu), memory: SIDECAR_MEMORY } },
+      // cpu_idle as the service's: the provider sets false on a container whose resources leave it out, and a
+      // sidecar with CPU always allocated would bill a request-billed service around the clock.
+      resources: { limits: { cpu: String(sidecar.cpu), memory: SIDECAR_MEMORY }, cpuIdle },
       volumeMounts: [{ name: "gmp-config", mountPath: SIDECAR_CONFIG_DIR }],
       // Its /liveness answers after a 5 s pause (it flushes telemetry meanwhile), so the timeout is longer than that.
       livenessProbe: {

@@ -197,6 +197,7 @@ export class AppStack extends TerraformStack {
       alerts: config.monitoring.alerts,
       ...(this.loadBalancer ? { loadBalancerUrlMap: this.loadBalancer.urlMapName } : {}),
       labels: defaultLabels(config),
+      rootFromStackDir: props.rootFromStackDir,
     });
 
     if (!config.service.defaultUriDisabled) {

@@ -139,24 +139,30 @@ describe("defaults", () => {
     expect(armor({ ...BASE, loadBalancer: { domains, cloudArmor: { enabled: true } } })).toBe(true);
   });
 
-  test("monitoring: no one notified, the pinned sidecar on 0.08 vCPU scraping every 30 s, a check every minute from 3 regions, alerts at 80%, 250 ms, 10 errors a minute", () => {
+  test("monitoring: no one notified, the pinned sidecar on 0.08 vCPU scraping every minute, a check every minute from 3 regions, alerts at 80%, 250 ms, 10 errors a minute", () => {
     expect(parseInfraConfig(BASE).monitoring).toEqual({
       notificationEmails: [],
       sidecar: {
         enabled: true,
-        image: "us-docker.pkg.dev/cloud-ops-agents-artifacts/cloud-run-gmp-sidecar/cloud-run-gmp-sidecar:1.2.0",
+        image: "us-docker.pkg.dev/cloud-ops-agents-artifacts/cloud-run-gmp-sidecar/cloud-run-gmp-sidecar:1.7.0",
         cpu: 0.08,
-        scrapeIntervalSeconds: 30,
+        scrapeIntervalSeconds: 60,
       },
       uptimeCheck: { periodSeconds: 60, regions: ["USA", "EUROPE", "ASIA_PACIFIC"] },
       alerts: { instancesPercentOfMax: 80, redisMemoryPercent: 80, storeLatencyP99Ms: 250, errorLogsPerMinute: 10 },
     });
   });
 
-  test("null says none for the state bucket, the prebuilt image and the maintenance window", () => {
+  test("prod keeps its state in <project>-tfstate unless told otherwise; dev in local files", () => {
+    expect(parseInfraConfig({ ...BASE, environment: "prod" }).state.bucket).toBe("whiteboard-test-1-tfstate");
+    expect(parseInfraConfig({ ...BASE, environment: "prod", state: { bucket: "b-1" } }).state.bucket).toBe("b-1");
+    expect(parseInfraConfig(BASE).state.bucket).toBeUndefined();
+  });
+
+  test("null says none for the state bucket (dev), the prebuilt image and the maintenance window", () => {
     const config = parseInfraConfig({
       ...BASE,
-      environment: "prod",
+      environment: "dev",
       state: { bucket: null },
       service: { image: null },
       redis: { maintenanceWindow: null },
@@ -606,6 +612,17 @@ const INVALID: Array<[string, unknown, string[]]> = [
     ["monitoring.alerts.errorLogsPerMinute:", "integer"],
   ],
   ["unknown monitoring field", { ...BASE, monitoring: { emails: [] } }, ["monitoring: unknown field(s) emails"]],
+  [
+    "prod with local state (state.bucket null)",
+    { ...BASE, environment: "prod", state: { bucket: null } },
+    [
+      "state.bucket:",
+      "in prod (got null)",
+      "Redis AUTH string",
+      '"whiteboard-test-1-tfstate"',
+      "make infra-bootstrap ENV=prod",
+    ],
+  ],
 ];
 
 describe("each invalid configuration is refused with a message naming the field and the rule", () => {
