@@ -94,6 +94,10 @@ deploy: node_modules infra-preflight ## Deploy ENV as infra/env/ENV.json says (P
 		--outputs-file cdktf.out/outputs-$(ENV).json
 	@echo "Outputs of $(ENV): cdktf.out/outputs-$(ENV).json"
 
+.PHONY: smoke
+smoke: node_modules ## After a deploy: two clients, a late joiner, a WebSocket held past a minute, headers, /metrics closed (ENV=, or URL=; SMOKE_HOLD_SECONDS=)
+	ENV=$(ENV) npx tsx local/smoke/main.ts
+
 .PHONY: destroy
 destroy: node_modules ## Destroy ENV: app, then foundation; retries only what Google releases later (prod: see infra/README.md)
 	ENVIRONMENT=$(ENV) bash infra/scripts/preflight.sh destroy
@@ -104,6 +108,10 @@ infra-test: node_modules ## Type-check, lint and run the infrastructure tests on
 	npx tsc --noEmit
 	npx eslint --max-warnings 0 infra test/infra
 	npx jest test/infra --maxWorkers=2
+
+.PHONY: infra-docs
+infra-docs: node_modules ## Regenerate infra/README.md's configuration table from infra/config/settings.ts
+	node --require tsx/cjs infra/scripts/settings-table.ts
 
 .PHONY: infra-bench
 infra-bench: node_modules ## Time `cdktf synth` and the infra tests (repeated runs; figures go in infra/README.md)
