@@ -693,7 +693,9 @@ function scaleSection(scale: ScaleResults | undefined): string {
           : Number.NaN,
       ),
       num(run.pieces > 0 ? mean(wire) / run.pieces : Number.NaN),
-      kb(mean(run.perInstance.map((instance) => instance.pubsubBytes)), run.seconds),
+      run.perInstance.every((instance) => instance.pubsubBytes !== undefined)
+        ? kb(mean(run.perInstance.map((instance) => instance.pubsubBytes as number)), run.seconds)
+        : "–",
       kb(mean(run.perInstance.map((instance) => instance.redisBytes)), run.seconds),
       num(mean(run.perInstance.map((instance) => instance.cpuPercent)), 1),
       num(run.redisCpuPercent, 1),
@@ -742,7 +744,7 @@ export function renderResults({ compare, scale, catchUp }: ResultsInputs): strin
   if (!compare) throw new Error("bench/results.json is missing: run `make bench` (bench/compare.ts) first");
   const { settings, machine } = compare;
   const rows = headline(compare, scale, catchUp);
-  const command = `CLIENTS=${settings.clients.join(",")} LEVELS=${settings.levels.join(",")} ALWAYS_UP_TO=${settings.alwaysUpTo} SECONDS=${settings.seconds} WORKERS=${settings.workers} LOADS=${settings.loads.join(",")} REPEATS=${settings.repeats} CURSOR_HZ=${settings.cursorHz} CURSOR_LEVEL=${settings.cursorLevel} FRAMES=${settings.frames.placements.join(",")} FRAMES_RATE=${settings.frames.rate} make bench`;
+  const command = `CLIENTS=${settings.clients.join(",")} LEVELS=${settings.levels.join(",")} ALWAYS_UP_TO=${settings.alwaysUpTo} STEP_SECONDS=${settings.seconds} WORKERS=${settings.workers} LOADS=${settings.loads.join(",")} REPEATS=${settings.repeats} CURSOR_HZ=${settings.cursorHz} CURSOR_LEVEL=${settings.cursorLevel} FRAMES=${settings.frames.placements.join(",")} FRAMES_RATE=${settings.frames.rate} make bench`;
   return `# Benchmark results: this service against the plain Redis-adapter design
 
 Measured by \`make bench\` on ${compare.generatedAt.slice(0, 10)} (bench/compare.ts, ${Math.round(compare.durationSeconds / 60)} min; bench/scale-out.ts) into

@@ -120,8 +120,8 @@ export interface ScaleInstance {
   piecesOnServedBoards: number;
   /** Bytes Redis sent on the instance's subscriber connection (TLS records included). */
   subscriberWireBytes: number;
-  /** Pub/sub message bytes as the adapter counts them (payloads, before decoding). */
-  pubsubBytes: number;
+  /** Pub/sub message bytes as ours' adapter counts them (payloads, before decoding); the plain adapter has none. */
+  pubsubBytes?: number;
   /** Every byte Redis sent the instance, on all its connections. */
   redisBytes: number;
   cpuPercent: number;
