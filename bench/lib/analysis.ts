@@ -19,8 +19,9 @@ export function problems(step: Step): string[] {
 
 function faults(step: Step): string[] {
   const list: string[] = [];
-  const { delivery, refusedBy, errors } = step.result;
+  const { delivery, refusedBy, errors, samplesBy } = step.result;
   if (step.died.length) list.push(`${step.died.join(", ")} died`);
+  if (samplesBy.awaiting) list.push(`${samplesBy.awaiting} samples never acknowledged`);
   if (delivery.lost) list.push(`${delivery.lost} lost (${delivery.receiversWithLoss} receivers)`);
   if (delivery.duplicates) list.push(`${delivery.duplicates} duplicated`);
   if (delivery.corrupt) list.push(`${delivery.corrupt} corrupt`);

@@ -8,7 +8,7 @@ import path from "node:path";
 import type { DrawingPattern } from "./drawing";
 import { linesWithin } from "./drawing";
 import { clock, mergeHistograms, summarize, type LatencySummary } from "./latency";
-import { mergeSettlements, type SenderLog, type Settlement } from "./ledger";
+import { mergeSettlements, SampleState, type SenderLog, type Settlement } from "./ledger";
 import type { Drain, DrawReport, Input, LoopDelay, System, WorkerCommand } from "./load-worker";
 
 export interface ClientPlacement {
@@ -39,6 +39,8 @@ export interface DrawResult {
   samplerLag: LatencySummary;
   delivery: Omit<Settlement, "histogram">;
   samples: number;
+  /** What became of the samples drawn, from the senders' logs once the drain ended. */
+  samplesBy: { stored: number; refused: number; unanswered: number; awaiting: number };
   /** Messages sent, and acknowledged as stored (the baseline relays without answering: every one sent). */
   piecesSent: number;
   piecesStored: number;
@@ -66,6 +68,19 @@ export interface DrawOptions {
 }
 
 let steps = 0;
+
+function countStates(logs: readonly SenderLog[]): DrawResult["samplesBy"] {
+  const counts = { stored: 0, refused: 0, unanswered: 0, awaiting: 0 };
+  for (const log of logs) {
+    for (const state of log.state) {
+      if (state === SampleState.stored) counts.stored += 1;
+      else if (state === SampleState.refused) counts.refused += 1;
+      else if (state === SampleState.unanswered) counts.unanswered += 1;
+      else if (state === SampleState.sent) counts.awaiting += 1;
+    }
+  }
+  return counts;
+}
 
 export class LoadWorkers {
   private nextRequest = 0;
@@ -167,6 +182,7 @@ export class LoadWorkers {
       samplerLag: summarize(mergeHistograms(reports.map((report) => report.lag))),
       delivery,
       samples: total((report) => report.samples),
+      samplesBy: countStates(logs),
       piecesSent: total((report) => report.piecesSent),
       piecesStored: total((report) => report.piecesStored),
       refusedBy,

@@ -10,6 +10,7 @@ describe("bench analysis", () => {
     expect(sustained(step({ corrupt: 1 }))).toBe(false);
     expect(sustained(step({ refusedBy: { rate_limited: 1 } }))).toBe(false);
     expect(sustained(step({ died: ["instance-a"] }))).toBe(false);
+    expect(sustained(step({ awaiting: 1 }))).toBe(false);
     expect(sustained(step({ expected: 0, delivered: 0 }))).toBe(false);
     // A late sample of an earlier step is noted, not held against this one.
     expect(sustained(step({ stray: 3 }))).toBe(true);

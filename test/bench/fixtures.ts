@@ -24,6 +24,8 @@ export interface StepFigures {
   framesPerReceiverPerSecond: number;
   drawerInstances: number;
   loopDelayP99: number;
+  /** Samples drawn and never acknowledged by the end of the drain. */
+  awaiting: number;
 }
 
 export function step(overrides: Partial<StepFigures> = {}): Step {
@@ -49,6 +51,7 @@ export function step(overrides: Partial<StepFigures> = {}): Step {
     framesPerReceiverPerSecond: 30,
     drawerInstances: 1,
     loopDelayP99: 5,
+    awaiting: 0,
     ...overrides,
   };
   if (overrides.lost !== undefined && overrides.delivered === undefined) f.delivered = f.expected - f.lost;
@@ -73,6 +76,7 @@ export function step(overrides: Partial<StepFigures> = {}): Step {
         receiversWithLoss: f.lost ? 1 : 0,
       },
       samples: 600,
+      samplesBy: { stored: 600, refused: 0, unanswered: 0, awaiting: f.awaiting },
       piecesSent: f.piecesStored,
       piecesStored: f.piecesStored,
       refusedBy: f.refusedBy,
