@@ -66,8 +66,9 @@ const cpuMsOf = (step: Step, prefix: string) =>
 const perDelivery = (step: Step, cpuMs: number) =>
   step.result.delivery.delivered > 0 ? (cpuMs * 1000) / step.result.delivery.delivered : undefined;
 
-/** CPU time of the service's instances (all summed) per checked delivery, µs. */
+/** CPU time of the service's instances (all summed) per checked delivery, µs; none when one died (its time is lost). */
 export function instanceUsPerDelivery(step: Step): number | undefined {
+  if (step.usage.some((usage) => usage.name.startsWith("instance") && usage.died)) return undefined;
   return perDelivery(step, cpuMsOf(step, "instance"));
 }
 

@@ -25,13 +25,17 @@ const Y_BASE_SPAN = 9_400;
 
 const COLORS = ["#1a73e8", "#d93025", "#188038", "#f9ab00", "#8430ce", "#12b5cb", "#e8710a"];
 
+const colorOf = (sender: number) => COLORS[sender % COLORS.length] as string;
+const widthOf = (sender: number) => 1 + (sender % 5);
+const yOf = (sender: number, line: number, index: number) =>
+  Y_BASE_MIN + ((sender * 7_919 + line * 104_729) % Y_BASE_SPAN) + ((index * 37) % 101);
+
 export function styleOf(sender: number): Style {
-  return { color: COLORS[sender % COLORS.length] as string, width: 1 + (sender % 5) };
+  return { color: colorOf(sender), width: widthOf(sender) };
 }
 
 export function samplePoint(sender: number, line: number, index: number): Point {
-  const base = Y_BASE_MIN + ((sender * 7_919 + line * 104_729) % Y_BASE_SPAN);
-  return [X0 + index * DX, base + ((index * 37) % 101)];
+  return [X0 + index * DX, yOf(sender, line, index)];
 }
 
 /** The index a point's x stands for, or -1 when no sample is drawn at that x. */
@@ -42,7 +46,7 @@ export function indexOfX(x: number): number {
   return index < MAX_SAMPLES_PER_LINE ? index : -1;
 }
 
-/** Whether a decoded sample is exactly what was drawn at that identity. */
+/** Whether a decoded sample is exactly what was drawn at that identity (allocates nothing: it runs per delivery). */
 export function isIntact(
   sender: number,
   line: number,
@@ -52,9 +56,9 @@ export function isIntact(
   color: string,
   width: number,
 ): boolean {
-  const [ex, ey] = samplePoint(sender, line, index);
-  const style = styleOf(sender);
-  return x === ex && y === ey && color === style.color && width === style.width;
+  return (
+    x === X0 + index * DX && y === yOf(sender, line, index) && color === colorOf(sender) && width === widthOf(sender)
+  );
 }
 
 /** How a sender draws: lines of `samplesPerLine` samples every `sampleIntervalMs`, then `pauseMs` before the next. */
@@ -76,7 +80,12 @@ export function linesWithin(pattern: DrawingPattern, durationMs: number): number
   return Math.max(1, Math.ceil(durationMs / cycleMs(pattern)) + 1);
 }
 
-/** Where sender `sender` begins its first line, so that senders do not sample in lockstep. */
+/**
+ * Where sender `sender` begins its first line. Senders that draw without pause all begin within one sample
+ * interval, so that they do not sample in lockstep and all draw from the start; senders that pause between lines
+ * begin spread over a whole cycle, so that lines begin at a steady rate rather than in bursts.
+ */
 export function phaseMs(sender: number, pattern: DrawingPattern): number {
-  return (sender * 7_919) % Math.max(1, Math.round(cycleMs(pattern)));
+  const spread = pattern.pauseMs > 0 ? cycleMs(pattern) : pattern.sampleIntervalMs;
+  return (((sender * 7_919) % 1_000) / 1_000) * spread;
 }

@@ -2,8 +2,8 @@
  * Everything the benchmarks say in the whiteboard protocol, in one place: joining a board, sending a piece of a
  * line, what the service broadcasts for it (which the baseline relays as it is, so that both systems' receivers
  * decode the same frames), decoding a received frame into samples, the browser client's own session, reading what
- * the store holds. This is protocol version 1: a line goes out as `stroke` chunks `<line key>-<n>`, and chunk n > 0
- * starts with the last point of chunk n - 1. Porting the benchmarks to another version changes this file only
+ * the store holds. This is protocol version 1: a line goes out as `stroke` chunks `<line key>-<n>`, numbered from 1
+ * as the browser client's outbox numbers them, and chunk n > 1 starts with the last point of chunk n - 1. Porting the benchmarks to another version changes this file only
  * (bench/README.md, "Protocol", says what version 2 needs).
  *
  * A line's key names the step, the sender and the line: `<tag>_<sender>_<line>` (base 36), so a receiver knows
@@ -61,8 +61,11 @@ export type Outcome = { stored: true } | { stored: false; code: string };
 
 function strokeInput(piece: Piece, style: Style): StrokeInput {
   const points = piece.from ? [piece.from, ...piece.points] : piece.points;
-  return { id: `${piece.key}-${piece.n}`, p: encodePoints(points), c: style.color, w: style.width };
+  return { id: `${piece.key}-${piece.n + 1}`, p: encodePoints(points), c: style.color, w: style.width };
 }
+
+/** Whether a chunk's first point repeats the last of the chunk before: every chunk's but the first (number 1). */
+const repeatsFirst = (chunk: number) => chunk > 1;
 
 // --- Ours: plain sockets ------------------------------------------------------------------------------------------
 
@@ -131,17 +134,26 @@ export function decodeFrame(frame: Frame, sink: SampleSink): void {
     const dash = id.lastIndexOf("-");
     const first = id.indexOf("_");
     const second = id.indexOf("_", first + 1);
-    const n = Number(id.slice(dash + 1));
+    const chunk = Number(id.slice(dash + 1));
     const sender = parseInt(id.slice(first + 1, second), 36);
     const line = parseInt(id.slice(second + 1, dash), 36);
     const flat = decodePoints(p);
-    if (first < 1 || second < 0 || dash < second || !Number.isInteger(n) || typeof flat === "string") {
+    if (first < 1 || second < 0 || dash < second || !Number.isInteger(chunk) || typeof flat === "string") {
       sink.undecodable();
       continue;
     }
     const tag = id.slice(0, first);
     for (let k = 0; k < flat.length; k += 2) {
-      sink.sample(tag, sender, line, flat[k] as number, flat[k + 1] as number, color, width, n > 0 && k === 0);
+      sink.sample(
+        tag,
+        sender,
+        line,
+        flat[k] as number,
+        flat[k + 1] as number,
+        color,
+        width,
+        k === 0 && repeatsFirst(chunk),
+      );
     }
   }
 }
@@ -179,7 +191,7 @@ export class SessionDrawer {
       const flat = decodePoints(stroke.p);
       const points: Point[] = [];
       if (typeof flat !== "string")
-        for (let k = Number(stroke.id.slice(dash + 1)) > 0 ? 2 : 0; k < flat.length; k += 2)
+        for (let k = repeatsFirst(Number(stroke.id.slice(dash + 1))) ? 2 : 0; k < flat.length; k += 2)
           points.push([flat[k] as number, flat[k + 1] as number]);
       return [stroke.id.slice(0, dash), points];
     };

@@ -398,7 +398,7 @@ function generatorTable(results: CompareResults): string {
       "generator event-loop delay p99 ms",
       "send lag p99 ms",
       "generator CPU µs/delivery",
-      "of it, checking",
+      "checking: wall time in handlers µs/delivery",
       "instances' CPU µs/delivery",
       "CPU % generator / instances",
       "generator may set it",
@@ -786,8 +786,10 @@ Per step: the latency measured, the load generator's own event-loop delay and se
 schedule, not counted in the latency), and CPU time per checked delivery of the generator (drawing, Socket.IO,
 decoding and checking) against the service's instances'. "Maybe" when the generator spent more CPU per delivery than
 the instances, or its event-loop delay p99 was at least half the latency p99: then the figure says as much about the
-generator as about the service. Checking alone costs a receiver ${compare.receiverCost.usPerSample} µs per delivery (decoding and
-checking ${num(compare.receiverCost.frames)} frames in one process, no network); "of it, checking" is the same measured live.
+generator as about the service. Checking costs a receiver ${compare.receiverCost.usPerSample} µs of CPU per delivery, where Socket.IO's own
+parsing of the same frame costs ${compare.receiverCost.parseUsPerFrame ?? "–"} µs (${num(compare.receiverCost.frames)} synthetic frames in one process, no network); "checking:
+wall time in handlers" is the time spent in the frame handlers during the step (on a busy machine it includes time
+the process waited for a core). The rest of a receiver's cost is its socket: reading it, WebSocket framing, timers.
 
 ${generatorTable(compare)}
 

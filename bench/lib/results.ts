@@ -79,6 +79,8 @@ export interface ReceiverCost {
   samplesPerFrame: number;
   usPerFrame: number;
   usPerSample: number;
+  /** Socket.IO's parser on the same frames (JSON included): what any client pays before our check. */
+  parseUsPerFrame: number;
 }
 
 export interface CompareSettings {

@@ -162,7 +162,7 @@ export function compareResults(runs: Run[]): CompareResults {
       drain: { minMs: 1_000, quietMs: 1_000, maxMs: 30_000 },
       protocolVersion: 1,
     },
-    receiverCost: { frames: 1_000, samplesPerFrame: 1, usPerFrame: 1.5, usPerSample: 1.5 },
+    receiverCost: { frames: 1_000, samplesPerFrame: 1, usPerFrame: 1.5, usPerSample: 1.5, parseUsPerFrame: 2 },
     runs,
   };
 }

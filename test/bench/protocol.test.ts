@@ -1,4 +1,5 @@
-import { samplePoint, styleOf, type Point } from "../../bench/lib/drawing";
+import { Outbox } from "../../client/core/outbox";
+import { indexOfX, samplePoint, styleOf, type Point } from "../../bench/lib/drawing";
 import { baselineFrame, decodeFrame, lineKey, type Frame, type SampleSink } from "../../bench/lib/protocol";
 
 interface Seen {
@@ -63,5 +64,32 @@ describe("bench protocol module (version 1)", () => {
     });
     expect(samples).toEqual([]);
     expect(undecodable).toBe(3);
+  });
+
+  it("reads the browser client's own chunks as it numbers them: every sample once, the joining points as repeats", () => {
+    const key = lineKey("s", 2, 3);
+    const outbox = new Outbox(200, () => key);
+    const chunks: Frame["ops"] = [];
+    const send = () => {
+      const input = outbox.next();
+      if (input)
+        chunks.push({
+          t: "s",
+          s: chunks.length + 1,
+          r: [chunks.length + 1, 0, 0, input.id, "u", input.c, input.w, input.p],
+        });
+    };
+    outbox.begin(samplePoint(2, 3, 0), styleOf(2));
+    send();
+    for (let index = 1; index < 8; index += 1) {
+      outbox.extend(samplePoint(2, 3, index));
+      if (index % 3 === 0) send(); // points drawn meanwhile go together
+    }
+    outbox.end();
+    send();
+    const { samples } = collect({ e: "x", ops: chunks });
+    const counted = samples.filter((sample) => !sample.repeat).map((sample) => indexOfX(sample.point[0]));
+    expect(counted).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(samples.filter((sample) => sample.repeat)).toHaveLength(chunks.length - 1);
   });
 });
