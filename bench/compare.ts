@@ -15,7 +15,7 @@
  * 6 of them.
  *
  * Options (environment): CLIENTS ("750,150"), LEVELS ("15,30,45,60,90,120,180,240,360,480,720,960,1440"),
- * ALWAYS_UP_TO (60), SECONDS per step (10), WORKERS (load processes, 3), LOADS ("baseline,unbatched,session"),
+ * ALWAYS_UP_TO (60), STEP_SECONDS (10), WORKERS (load processes, 3), LOADS ("baseline,unbatched,session"),
  * REPEATS (5), REFERENCE_CLIENTS and OVERLOAD_CLIENTS (750: the client count of those steps), CURSOR_HZ (15; 0 for none), CURSOR_LEVEL (120), FRAMES ("1,3,6"; "" for none), FRAMES_RATE (60).
  */
 import { writeFileSync } from "node:fs";
@@ -51,7 +51,7 @@ const settings: CompareSettings = {
   clients: numbers(process.env.CLIENTS ?? "750,150"),
   levels: numbers(process.env.LEVELS ?? "15,30,45,60,90,120,180,240,360,480,720,960,1440"),
   alwaysUpTo: Number(process.env.ALWAYS_UP_TO ?? 60),
-  seconds: Number(process.env.SECONDS ?? 10),
+  seconds: Number(process.env.STEP_SECONDS ?? 10),
   workers: Number(process.env.WORKERS ?? 3),
   loads: (process.env.LOADS ?? "baseline,unbatched,session").split(",") as Load[],
   instances: 3,
