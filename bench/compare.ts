@@ -46,34 +46,43 @@ import type {
 } from "./lib/results";
 
 const numbers = (text: string) => text.split(",").filter(Boolean).map(Number);
+/** Options set to other than their defaults, as `NAME=value`: the report says the run was not the default one. */
+const overrides: string[] = [];
+function option(name: string, fallback: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === fallback) return fallback;
+  overrides.push(`${name}=${value}`);
+  return value;
+}
 const SAMPLE_HZ = 60;
 const settings: CompareSettings = {
-  clients: numbers(process.env.CLIENTS ?? "750,150"),
-  levels: numbers(process.env.LEVELS ?? "15,30,45,60,90,120,180,240,360,480,720,960,1440"),
-  alwaysUpTo: Number(process.env.ALWAYS_UP_TO ?? 60),
-  seconds: Number(process.env.STEP_SECONDS ?? 10),
-  workers: Number(process.env.WORKERS ?? 3),
-  loads: (process.env.LOADS ?? "baseline,unbatched,session").split(",") as Load[],
+  clients: numbers(option("CLIENTS", "750,150")),
+  levels: numbers(option("LEVELS", "15,30,45,60,90,120,180,240,360,480,720,960,1440")),
+  alwaysUpTo: Number(option("ALWAYS_UP_TO", "60")),
+  seconds: Number(option("STEP_SECONDS", "10")),
+  workers: Number(option("WORKERS", "3")),
+  loads: option("LOADS", "baseline,unbatched,session").split(",") as Load[],
   instances: 3,
   // One-second lines of a 60 Hz pointer (in steps under 60 samples/s, one drawer sampling more slowly).
   samplesPerLine: SAMPLE_HZ,
   sampleHz: SAMPLE_HZ,
-  referenceClients: Number(process.env.REFERENCE_CLIENTS ?? 750),
+  referenceClients: Number(option("REFERENCE_CLIENTS", "750")),
   referenceRate: 60,
-  repeats: Number(process.env.REPEATS ?? 5),
-  overloadClients: Number(process.env.OVERLOAD_CLIENTS ?? 750),
+  repeats: Number(option("REPEATS", "5")),
+  overloadClients: Number(option("OVERLOAD_CLIENTS", "750")),
   overloadRate: 480,
-  cursorHz: Number(process.env.CURSOR_HZ ?? 15),
-  cursorLevel: Number(process.env.CURSOR_LEVEL ?? 120),
+  cursorHz: Number(option("CURSOR_HZ", "15")),
+  cursorLevel: Number(option("CURSOR_LEVEL", "120")),
   frames: {
     instances: 6,
     clients: 150,
     drawers: 6,
-    rate: Number(process.env.FRAMES_RATE ?? 60),
-    placements: numbers(process.env.FRAMES ?? "1,3,6"),
+    rate: Number(option("FRAMES_RATE", "60")),
+    placements: numbers(option("FRAMES", "1,3,6")),
   },
   drain: { minMs: 1_000, quietMs: 1_000, maxMs: 30_000 },
   protocolVersion: PROTOCOL_VERSION,
+  overrides,
 };
 
 const log = (message: string) => console.log(`${new Date().toTimeString().slice(0, 8)} ${message}`);

@@ -756,7 +756,11 @@ read it: [bench/README.md](README.md).
 - Load average before the run: ${machine.loadBefore.join(", ")} (1, 5, 15 min); each step's is in its table.
 - Everything on this machine: Redis (the Memorystore stand-in: TLS, AUTH), ${settings.instances} instances of the system under test,
   ${settings.workers} load-generator processes. The systems run one after the other, each on a fresh Redis and fresh instances.
-- Protocol version ${settings.protocolVersion}. Command: \`${command}\`
+- Protocol version ${settings.protocolVersion}. Command: \`${command}\`${
+    settings.overrides?.length
+      ? `\n- **Not the default run** (${settings.overrides.join(", ")}): shortened settings; compare its figures with a full run's only with care.`
+      : ""
+  }
 
 ## Issue 23's table
 Ours and the baseline in this run; one event per pointer sample with no batching ("ours, unbatched", the load the

@@ -104,6 +104,8 @@ export interface CompareSettings {
   frames: { instances: number; clients: number; drawers: number; rate: number; placements: number[] };
   drain: { minMs: number; quietMs: number; maxMs: number };
   protocolVersion: number;
+  /** Options set to other than their defaults (`NAME=value`); empty for a default run. */
+  overrides: string[];
 }
 
 export interface CompareResults {

@@ -161,6 +161,7 @@ export function compareResults(runs: Run[]): CompareResults {
       frames: { instances: 6, clients: 150, drawers: 6, rate: 60, placements: [1, 3, 6] },
       drain: { minMs: 1_000, quietMs: 1_000, maxMs: 30_000 },
       protocolVersion: 1,
+      overrides: [],
     },
     receiverCost: { frames: 1_000, samplesPerFrame: 1, usPerFrame: 1.5, usPerSample: 1.5, parseUsPerFrame: 2 },
     runs,
