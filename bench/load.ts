@@ -70,6 +70,8 @@ async function main(): Promise<void> {
     });
     const usage = await cpu.stop();
 
+    // The clients leave first: each instance holds as many sockets from this address as the cap allows.
+    await workers.disconnect();
     log("checking the stored boards against what was acknowledged");
     let storedSamples = 0;
     for (let board = 0; board < boards; board += 1)
