@@ -26,17 +26,28 @@ test: node_modules ## Type-check, lint, build and run every test
 	npm test
 
 .PHONY: bench
-bench: build ## Benchmark against the plain Redis-adapter design: load, cursors, catch-up, then scale-out; writes bench/RESULTS.md (about 30 minutes)
+bench: build ## Ours against the plain Redis-adapter design, every delivery checked: ladder, overload, frames, Redis cost, scale-out, catch-up; writes bench/*.json and bench/RESULTS.md (bench/README.md; about 40 minutes)
 	npx tsx bench/compare.ts
 	npx tsx bench/scale-out.ts
+	npx tsx bench/catchup.ts
+	npx tsx bench/report.ts
+
+.PHONY: bench-report
+bench-report: node_modules ## Render bench/RESULTS.md and bench/SOAK.md again from the JSON the benchmarks wrote (measures nothing)
+	npx tsx bench/report.ts
 
 .PHONY: bench-scale
-bench-scale: build ## Scale-out: Redis traffic per instance at 3, 6, 12 instances, sharded vs plain adapter; rewrites its section of bench/RESULTS.md (about 15 minutes)
+bench-scale: build ## Scale-out alone: subscriber bytes per stroke and Redis traffic per instance at 3 and 6 instances, sharded vs plain adapter (SCALE_INSTANCES=, SCALE_LOADS=; about 10 minutes)
 	npx tsx bench/scale-out.ts
+	npx tsx bench/report.ts
 
 .PHONY: bench-catchup
-bench-catchup: build ## A late joiner's catch-up alone, in Node.js and Chromium; prints a table (CATCHUP_STROKES=, CATCHUP_POINTS=)
+bench-catchup: build ## A late joiner's catch-up alone, in Node.js and Chromium (CATCHUP_STROKES=, CATCHUP_POINTS=)
 	npx tsx bench/catchup.ts
+
+.PHONY: soak
+soak: build ## 100 clients, 10 boards, 30 lines/s for 30 minutes (SOAK_MINUTES=): RSS, heap and Redis memory slopes; writes bench/SOAK.md
+	npx tsx bench/soak.ts
 
 .PHONY: load
 load: build ## 750 clients through the front at 1,000 strokes/s for 60 s; writes bench/LOAD.md
