@@ -26,17 +26,28 @@ test: node_modules ## Type-check, lint, build and run every test
 	npm test
 
 .PHONY: bench
-bench: build ## Benchmark against the plain Redis-adapter design: load, cursors, catch-up, then scale-out; writes bench/RESULTS.md (about 30 minutes)
+bench: build ## Ours against the plain Redis-adapter design, every delivery checked: ladder, overload, frames, Redis cost, scale-out, catch-up; writes bench/*.json and bench/RESULTS.md (bench/README.md; about 40 minutes)
 	npx tsx bench/compare.ts
 	npx tsx bench/scale-out.ts
+	npx tsx bench/catchup.ts
+	npx tsx bench/report.ts
+
+.PHONY: bench-report
+bench-report: node_modules ## Render bench/RESULTS.md and bench/SOAK.md again from the JSON the benchmarks wrote (measures nothing)
+	npx tsx bench/report.ts
 
 .PHONY: bench-scale
-bench-scale: build ## Scale-out: Redis traffic per instance at 3, 6, 12 instances, sharded vs plain adapter; rewrites its section of bench/RESULTS.md (about 15 minutes)
+bench-scale: build ## Scale-out alone: subscriber bytes per stroke and Redis traffic per instance at 3 and 6 instances, sharded vs plain adapter (SCALE_INSTANCES=, SCALE_LOADS=; about 10 minutes)
 	npx tsx bench/scale-out.ts
+	npx tsx bench/report.ts
 
 .PHONY: bench-catchup
 bench-catchup: build ## A large board drawn by a late joiner's page in Chromium; writes bench/CATCHUP.md (CATCHUP_ELEMENTS=, CATCHUP_VIEWS=, CATCHUP_SERVICE=1)
 	npx tsx bench/catchup.ts
+
+.PHONY: soak
+soak: build ## 100 clients, 10 boards, 30 lines/s for 30 minutes (SOAK_MINUTES=): RSS, heap and Redis memory slopes; writes bench/SOAK.md
+	npx tsx bench/soak.ts
 
 .PHONY: load
 load: build ## 750 clients through the front at 1,000 strokes/s for 60 s; writes bench/LOAD.md
@@ -94,6 +105,10 @@ deploy: node_modules infra-preflight ## Deploy ENV as infra/env/ENV.json says (P
 		--outputs-file cdktf.out/outputs-$(ENV).json
 	@echo "Outputs of $(ENV): cdktf.out/outputs-$(ENV).json"
 
+.PHONY: smoke
+smoke: node_modules ## After a deploy: two clients, a late joiner, a WebSocket held past a minute, headers, /metrics closed (ENV=, or URL=; SMOKE_HOLD_SECONDS=)
+	ENV=$(ENV) npx tsx local/smoke/main.ts
+
 .PHONY: destroy
 destroy: node_modules ## Destroy ENV: app, then foundation; retries only what Google releases later (prod: see infra/README.md)
 	ENVIRONMENT=$(ENV) bash infra/scripts/preflight.sh destroy
@@ -104,6 +119,10 @@ infra-test: node_modules ## Type-check, lint and run the infrastructure tests on
 	npx tsc --noEmit
 	npx eslint --max-warnings 0 infra test/infra
 	npx jest test/infra --maxWorkers=2
+
+.PHONY: infra-docs
+infra-docs: node_modules ## Regenerate infra/README.md's configuration table from infra/config/settings.ts
+	node --require tsx/cjs infra/scripts/settings-table.ts
 
 .PHONY: infra-bench
 infra-bench: node_modules ## Time `cdktf synth` and the infra tests (repeated runs; figures go in infra/README.md)

@@ -1,64 +1,45 @@
 /**
- * `make bench-scale`: does an instance's Redis traffic follow the boards it serves, or the whole service's?
+ * `make bench-scale` (also part of `make bench`): does an instance's Redis traffic follow the boards it serves, or
+ * the whole service's, and what does a stroke cost on an instance's subscriber connection?
  *
- * For 3, 6 and 12 instances and two loads (60 boards of 10 users, 600 boards of 5 users; one drawer per board, a
- * stroke of 8 points every second), in the same run:
+ * For 3 and 6 instances and two loads (60 boards of 10 users, 600 boards of 5 users; one drawer per board, a stroke
+ * of 8 points every second), in the same run:
  * - "sharded": this service (boards stored in Redis, @socket.io/redis-adapter's sharded adapter with dynamic
  *   subscriptions: SPUBLISH/SSUBSCRIBE on one channel per board);
  * - "plain": the classic adapter (`createAdapter`, one channel every instance subscribes to), rooms per board,
- *   nothing stored (bench/scale/plain-server.ts).
+ *   nothing stored (bench/scale/plain-server.ts), relaying the very frame ours broadcasts for the stroke.
  * Users land on instances at random, as Cloud Run spreads connections with no affinity. Per instance: boards served,
- * pub/sub bytes received (the adapter's own count of message bytes), all bytes Redis sent it (a counting TCP relay
- * in front of Redis, TLS included), and CPU. One Redis (the Memorystore stand-in): which channels an instance
- * receives does not depend on how many shards carry them.
+ * strokes of those boards, bytes Redis sent on its subscriber connection and on all its connections (a counting TCP
+ * relay in front of Redis, TLS included), pub/sub payload bytes (the adapter's own count), CPU.
  *
- * Options (environment): INSTANCES ("3,6,12"), LOADS ("60x10,600x5": boards x users), SECONDS (15), STROKE_MS (1000).
- * Writes its section of bench/RESULTS.md (replacing the last one; the rest of the file is bench/compare.ts's) and
- * bench/scale-out.json.
+ * Options (environment): SCALE_INSTANCES ("3,6"), SCALE_LOADS ("60x10,600x5": boards x users), SCALE_SECONDS (15), STROKE_MS (1000).
+ * Writes bench/scale-out.json; bench/report.ts renders it into bench/RESULTS.md.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { scrape } from "../local/metrics-reader";
 import { RedisServer } from "../local/redis-server";
 import { ServiceInstance } from "../local/service-instance";
+import { compiledServer } from "./lib/compiled-server";
+import { machineNow } from "./lib/machine";
 import { CpuWindow } from "./lib/process-stats";
-import { CountingRelay } from "./scale/relay";
+import type { ScaleResults, ScaleRun } from "./lib/results";
+import { CountingRelay, subscriberBytes } from "./scale/relay";
 import type { ScaleClient, ScaleCommand, ScaleReport, ScaleSystem } from "./scale/worker";
 
-const INSTANCE_COUNTS = (process.env.INSTANCES ?? "3,6,12").split(",").map(Number);
-const LOADS = (process.env.LOADS ?? "60x10,600x5").split(",").map((text) => {
-  const [boards, users] = text.split("x").map(Number);
-  return { boards: boards!, users: users! };
-});
-const SECONDS = Number(process.env.SECONDS ?? 15);
-const STROKE_MS = Number(process.env.STROKE_MS ?? 1000);
+const settings: ScaleResults["settings"] = {
+  instances: (process.env.SCALE_INSTANCES ?? "3,6").split(",").map(Number),
+  loads: (process.env.SCALE_LOADS ?? "60x10,600x5").split(","),
+  seconds: Number(process.env.SCALE_SECONDS ?? 15),
+  strokeMs: Number(process.env.STROKE_MS ?? 1000),
+  pointsPerStroke: 8,
+};
 const WORKERS = 2;
 const SYSTEMS: ScaleSystem[] = ["sharded", "plain"];
 
 const log = (message: string) => console.log(`${new Date().toTimeString().slice(0, 8)} ${message}`);
-
-interface InstanceFigures {
-  name: string;
-  boards: number;
-  pubsubBytesPerSecond: number;
-  redisBytesPerSecond: number;
-  cpuPercent: number;
-}
-
-interface Run {
-  system: ScaleSystem;
-  instances: number;
-  boards: number;
-  users: number;
-  seconds: number;
-  strokesPerSecond: number;
-  deliveriesPerSecond: number;
-  errors: number;
-  redisCpuPercent: number;
-  perInstance: InstanceFigures[];
-}
 
 /** A deterministic random sequence, so both systems get the same placement of users on instances. */
 function seeded(seed: number): () => number {
@@ -97,33 +78,32 @@ class Worker {
   }
 }
 
-/** The adapter's count of pub/sub bytes received; an overloaded instance may answer slowly, so it is asked patiently. */
-async function pubsubBytes(system: ScaleSystem, instance: ServiceInstance): Promise<number> {
+/**
+ * Ours' count of pub/sub payload bytes received (its adapter's metric); an overloaded instance may answer slowly, so
+ * it is asked patiently. The plain adapter has no such count without reaching into its internals: undefined.
+ */
+async function pubsubBytes(system: ScaleSystem, instance: ServiceInstance): Promise<number | undefined> {
+  if (system === "plain") return undefined;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      if (system === "sharded")
-        return (await scrape(instance.metricsUrl, 20_000)).sum("whiteboard_redis_pubsub_received_bytes_total");
-      const stats = (await (await fetch(`${instance.url}/stats`, { signal: AbortSignal.timeout(20_000) })).json()) as {
-        pubsubBytes: number;
-      };
-      return stats.pubsubBytes;
+      return (await scrape(instance.metricsUrl, 20_000)).sum("whiteboard_redis_pubsub_received_bytes_total");
     } catch (error) {
       if (attempt >= 3) throw error;
     }
   }
 }
 
-async function run(system: ScaleSystem, instanceCount: number, boards: number, users: number): Promise<Run> {
+async function run(system: ScaleSystem, instanceCount: number, boards: number, users: number): Promise<ScaleRun> {
   log(`${system}: ${instanceCount} instances, ${boards} boards of ${users} users`);
   const redis = await new RedisServer().start();
   const relays = Array.from({ length: instanceCount }, () => new CountingRelay(redis.port));
   const relayPorts = await Promise.all(relays.map((relay) => relay.listen()));
+  const plainArgs = system === "plain" ? await compiledServer("scale/plain-server.ts") : undefined;
   const instances = await Promise.all(
     relayPorts.map((port, index) =>
       ServiceInstance.create({
         name: `instance-${index}`,
-        nodeArgs:
-          system === "plain" ? ["--import", "tsx", path.join(__dirname, "scale", "plain-server.ts")] : undefined,
+        nodeArgs: plainArgs,
         env: {
           ...redis.serviceEnv,
           REDIS_PORT: String(port),
@@ -152,26 +132,35 @@ async function run(system: ScaleSystem, instanceCount: number, boards: number, u
         clients.push({ url: instances[index]!.url, board, drawer: u === 0 });
       }
     }
+    const share = Math.ceil(clients.length / WORKERS);
     await Promise.all(
       workers.map((worker, w) =>
-        worker.request({ kind: "connect", system, clients: clients.filter((_, i) => i % WORKERS === w) }, "connected"),
+        worker.request(
+          { kind: "connect", system, clients: clients.slice(w * share, (w + 1) * share), first: w * share },
+          "connected",
+        ),
       ),
     );
-    log(`${system}: ${clients.length} clients connected; drawing for ${SECONDS} s`);
+    log(`${system}: ${clients.length} clients connected; drawing for ${settings.seconds} s`);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
 
     const names = new Map<string, number>(instances.map((instance) => [instance.name, instance.pid as number]));
     names.set("redis", redis.pid as number);
     const cpu = await CpuWindow.start(names);
     const before = {
-      relay: relays.map((relay) => relay.bytes.fromRedis),
+      relay: relays.map((relay) => relay.reading()),
       pubsub: await Promise.all(instances.map((instance) => pubsubBytes(system, instance))),
     };
     const started = Date.now();
     const reports = await Promise.all(
       workers.map((worker) =>
         worker.request<{ report: ScaleReport }>(
-          { kind: "draw", durationMs: SECONDS * 1000, strokeEveryMs: STROKE_MS },
+          {
+            kind: "draw",
+            durationMs: settings.seconds * 1000,
+            strokeEveryMs: settings.strokeMs,
+            pointsPerStroke: settings.pointsPerStroke,
+          },
           "report",
         ),
       ),
@@ -179,34 +168,42 @@ async function run(system: ScaleSystem, instanceCount: number, boards: number, u
     const seconds = (Date.now() - started) / 1000;
     const usage = await cpu.stop();
     const after = {
-      relay: relays.map((relay) => relay.bytes.fromRedis),
+      relay: relays.map((relay) => relay.reading()),
       pubsub: await Promise.all(instances.map((instance) => pubsubBytes(system, instance))),
     };
-    const total = reports.reduce(
-      (sum, { report }) => ({
-        acked: sum.acked + report.strokesAcked,
-        received: sum.received + report.received,
-        errors: sum.errors + report.errors,
-      }),
-      { acked: 0, received: 0, errors: 0 },
-    );
+    const storedByBoard = new Map<string, number>();
+    for (const { report } of reports)
+      for (const [board, count] of Object.entries(report.storedByBoard))
+        storedByBoard.set(board, (storedByBoard.get(board) ?? 0) + count);
+    const sum = (pick: (report: ScaleReport) => number) =>
+      reports.reduce((total, { report }) => total + pick(report), 0);
+    const fromRedis = (reading: { fromRedis: number }[]) =>
+      reading.reduce((total, bytes) => total + bytes.fromRedis, 0);
     return {
       system,
       instances: instanceCount,
       boards,
       users,
       seconds,
-      strokesPerSecond: total.acked / seconds,
-      deliveriesPerSecond: total.received / seconds,
-      errors: total.errors,
+      pieces: sum((report) => report.strokesStored),
+      deliveries: sum((report) => report.received),
+      errors: sum((report) => report.errors),
       redisCpuPercent: usage.find((entry) => entry.name === "redis")?.cpuPercent ?? 0,
-      perInstance: instances.map((instance, index) => ({
-        name: instance.name,
-        boards: served[index]!.size,
-        pubsubBytesPerSecond: (after.pubsub[index]! - before.pubsub[index]!) / seconds,
-        redisBytesPerSecond: (after.relay[index]! - before.relay[index]!) / seconds,
-        cpuPercent: usage.find((entry) => entry.name === instance.name)?.cpuPercent ?? 0,
-      })),
+      perInstance: instances.map((instance, index) => {
+        const [was, now] = [before.pubsub[index], after.pubsub[index]];
+        return {
+          name: instance.name,
+          boards: served[index]!.size,
+          piecesOnServedBoards: [...served[index]!].reduce(
+            (total, board) => total + (storedByBoard.get(board) ?? 0),
+            0,
+          ),
+          subscriberWireBytes: subscriberBytes(before.relay[index]!, after.relay[index]!),
+          ...(was !== undefined && now !== undefined ? { pubsubBytes: now - was } : {}),
+          redisBytes: fromRedis(after.relay[index]!) - fromRedis(before.relay[index]!),
+          cpuPercent: usage.find((entry) => entry.name === instance.name)?.cpuPercent ?? 0,
+        };
+      }),
     };
   } finally {
     for (const worker of workers) worker.close();
@@ -216,96 +213,48 @@ async function run(system: ScaleSystem, instanceCount: number, boards: number, u
   }
 }
 
-const kb = (bytes: number) => (bytes / 1024).toFixed(1);
-const stats = (values: number[]) => ({
-  mean: values.reduce((a, b) => a + b, 0) / values.length,
-  min: Math.min(...values),
-  max: Math.max(...values),
-});
-
-const SECTION = "## Scale-out: Redis traffic per instance, sharded adapter against the plain adapter";
-const RESULTS = path.join(__dirname, "RESULTS.md");
-
-/** Puts `section` at the end of RESULTS.md in place of the previous scale-out section (a new file if there is none). */
-function writeResultsSection(section: string): void {
-  const existing = existsSync(RESULTS) ? readFileSync(RESULTS, "utf8") : "";
-  const at = existing.indexOf(SECTION);
-  const kept = (at >= 0 ? existing.slice(0, at) : existing).trimEnd();
-  writeFileSync(RESULTS, `${kept ? `${kept}\n\n` : ""}${section}`);
-}
-
-/**
- * One row per run. "All boards' traffic" is one copy of every pub/sub message of every board: what each plain-adapter
- * instance receives (it gets everything), and, for the sharded adapter, the bytes per board served times the boards.
- */
-function report(runs: Run[]): string {
-  const lines = [
-    "| Instances | Boards × users | Adapter | Boards served per instance (mean, min–max) | Share of all boards | Pub/sub KB/s received per instance (mean, min–max) | All boards' pub/sub KB/s | Received / all | Redis → instance KB/s (mean) | Instance CPU % (mean) | Redis CPU % | Strokes/s | Deliveries/s |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-  ];
-  for (const r of runs) {
-    const boards = stats(r.perInstance.map((i) => i.boards));
-    const pubsub = stats(r.perInstance.map((i) => i.pubsubBytesPerSecond));
-    const perBoardServed =
-      r.perInstance.reduce((sum, i) => sum + i.pubsubBytesPerSecond, 0) /
-      Math.max(
-        1,
-        r.perInstance.reduce((sum, i) => sum + i.boards, 0),
-      );
-    const all = r.system === "plain" ? pubsub.mean : perBoardServed * r.boards;
-    lines.push(
-      `| ${r.instances} | ${r.boards} × ${r.users} | ${r.system} | ${boards.mean.toFixed(0)} (${boards.min}–${boards.max}) | ${((100 * boards.mean) / r.boards).toFixed(0)}% | ${kb(pubsub.mean)} (${kb(pubsub.min)}–${kb(pubsub.max)}) | ${kb(all)} | ${((100 * pubsub.mean) / Math.max(1, all)).toFixed(0)}% | ${kb(stats(r.perInstance.map((i) => i.redisBytesPerSecond)).mean)} | ${stats(r.perInstance.map((i) => i.cpuPercent)).mean.toFixed(1)} | ${r.redisCpuPercent.toFixed(1)} | ${r.strokesPerSecond.toFixed(0)} | ${r.deliveriesPerSecond.toFixed(0)} |`,
-    );
-  }
-  return lines.join("\n");
-}
-
 async function main(): Promise<void> {
-  const load = os
-    .loadavg()
-    .map((value) => value.toFixed(2))
-    .join(", ");
-  log(`load average before: ${load}; ${os.cpus().length} CPUs`);
-  const runs: Run[] = [];
-  const failed: string[] = [];
-  for (const { boards, users } of LOADS) {
-    for (const instances of INSTANCE_COUNTS) {
+  const host = machineNow();
+  log(`load average before: ${host.loadBefore.join(", ")}; ${host.cpus} CPUs`);
+  const results: ScaleResults = {
+    generatedAt: new Date().toISOString(),
+    machine: host,
+    settings,
+    runs: [],
+    failed: [],
+    loadAfter: [],
+  };
+  const write = () => {
+    results.loadAfter = os.loadavg().map((value) => Math.round(value * 100) / 100);
+    writeFileSync(path.join(__dirname, "scale-out.json"), `${JSON.stringify(results, null, 1)}\n`);
+  };
+  for (const load of settings.loads) {
+    const [boards, users] = load.split("x").map(Number) as [number, number];
+    for (const instances of settings.instances) {
       for (const system of SYSTEMS) {
         try {
-          runs.push(await run(system, instances, boards, users));
+          const measured = await run(system, instances, boards, users);
+          results.runs.push(measured);
+          const wire = measured.perInstance.reduce((total, instance) => total + instance.subscriberWireBytes, 0);
+          const strokes = measured.perInstance.reduce(
+            (total, instance) => total + (system === "plain" ? measured.pieces : instance.piecesOnServedBoards),
+            0,
+          );
+          log(
+            `${system}, ${instances} instances: ${Math.round(wire / Math.max(1, strokes))} B per stroke received on the subscriber's wire`,
+          );
         } catch (error) {
           // One row lost (an instance too loaded to answer) is reported; the others still count.
-          failed.push(`${system}, ${instances} instances, ${boards} boards × ${users}: ${(error as Error).message}`);
-          log(`failed: ${failed.at(-1)}`);
+          results.failed.push(
+            `${system}, ${instances} instances, ${boards} boards × ${users}: ${(error as Error).message}`,
+          );
+          log(`failed: ${results.failed.at(-1)}`);
         }
-        writeFileSync(
-          path.join(__dirname, "scale-out.json"),
-          `${JSON.stringify({ loadBefore: os.loadavg(), runs, failed }, null, 2)}\n`,
-        );
+        write();
       }
     }
   }
-  const after = os
-    .loadavg()
-    .map((value) => value.toFixed(2))
-    .join(", ");
-  writeFileSync(
-    path.join(__dirname, "scale-out.json"),
-    `${JSON.stringify({ loadBefore: load, loadAfter: after, runs, failed }, null, 2)}\n`,
-  );
-  const text = [
-    SECTION,
-    "",
-    `Made by \`make bench-scale\` (bench/scale-out.ts, also the last part of \`make bench\`) on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} CPUs, load average ${load} before and ${after} after (1, 5, 15 min).`,
-    `One drawer per board, a stroke of 8 points every ${STROKE_MS} ms; users placed on instances at random (the same placement for both systems); ${SECONDS} s measured per row.`,
-    "Pub/sub bytes: message bytes the adapter received from Redis (both systems count them the same way, before decoding). Redis → instance: every byte Redis sent the instance on its connections (TLS records included; for the sharded system also the board scripts' replies).",
-    "",
-    report(runs),
-    "",
-    ...(failed.length > 0 ? ["Rows that could not be measured:", "", ...failed.map((line) => `- ${line}`), ""] : []),
-  ].join("\n");
-  writeResultsSection(text);
-  console.log(text);
+  log("wrote bench/scale-out.json; bench/report.ts renders it into bench/RESULTS.md");
 }
 
 main().catch((error: Error) => {

@@ -146,8 +146,11 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
     if (req.method !== "GET" && req.method !== "HEAD")
       return send(res, 405, "method not allowed\n", { allow: "GET, HEAD" });
 
-    if (pathname === "/healthz") return send(res, 200, "ok\n");
-    if (pathname === "/readyz") return deps.isReady() ? send(res, 200, "ready\n") : send(res, 503, "not ready\n");
+    // /health/*: through Google's front end too, which answers some paths ending in `z` itself (Cloud Run's known
+    // issues); /healthz and /readyz stay for the probes, which reach the container directly.
+    if (pathname === "/healthz" || pathname === "/health/live") return send(res, 200, "ok\n");
+    if (pathname === "/readyz" || pathname === "/health/ready")
+      return deps.isReady() ? send(res, 200, "ready\n") : send(res, 503, "not ready\n");
 
     // Every visit to the bare address starts a new board of its own: nobody lands on a board shared by every visitor.
     // The board's id (its view-only link) is derived from a random edit key, which travels in the fragment: the page

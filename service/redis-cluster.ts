@@ -45,6 +45,8 @@ export interface RedisBackend {
   /** Each connection role, for the metrics (up, reconnects). */
   roles: Readonly<Record<"commands" | "subscriber", RedisClientLike>>;
   ping(): Promise<unknown>;
+  /** Any command, on the node that holds `key` (the startup self-check's probes, ./self-check.ts). */
+  sendCommand(key: string, args: string[]): Promise<unknown>;
   /** Redis WAIT on the connection that wrote `board`'s keys: the replicas of the board's primary that have them. */
   wait(board: string, replicas: number, timeoutMs: number): Promise<number>;
   /** The primary that holds `board` (its address in a cluster; `redis` for one Redis). */
@@ -114,6 +116,7 @@ export function standaloneBackend(connections: RedisConnections): RedisBackend {
     subscriber: subscriber as unknown as SubscribeClient,
     roles: { commands, subscriber },
     ping: () => commands.ping(),
+    sendCommand: (_key, args) => commands.sendCommand(args),
     wait: (_board, replicas, timeoutMs) => commands.wait(replicas, timeoutMs),
     nodeOf: () => "redis",
     memoryInfo: async () => [{ node: "redis", info: await commands.info("memory") }],
@@ -191,6 +194,7 @@ function clusterBackend(config: RedisConfig, logger: Logger, tokens: AccessToken
     subscriber: subscriber as unknown as SubscribeClient,
     roles: { commands: role(commands, commandsReady), subscriber: role(subscriber, subscriberReady) },
     ping: () => commands.ping(),
+    sendCommand: (key, args) => commands.sendCommand(key, false, args),
     async wait(board, replicas, timeoutMs) {
       // The primary's command connection: the one every write to the board went through.
       const node = await commands.getNodeClientForKey(keyOf(board));

@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import { getHeapStatistics } from "node:v8";
 import { Server } from "socket.io";
 import type { BoardOp } from "../protocol/events";
 import { forwardedScheme, requestOrigin } from "./client-address";
@@ -19,6 +20,7 @@ import { ServiceMetrics } from "./metrics";
 import { MetricsServer } from "./metrics-server";
 import type { ShardedReplicaWait } from "./replica-wait";
 import { receivedBytes } from "./adapter";
+import { SelfCheck } from "./self-check";
 import { attachWhiteboard, boardRoom, type WhiteboardServer } from "./sockets";
 import { createStorage } from "./storage";
 
@@ -38,7 +40,19 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
   const metricsServer = new MetricsServer(metrics);
   const store = metrics.instrumentStore(storage.store);
   let draining = false;
-  const isReady = () => !draining && storage.isReady();
+  // Ready only once the real Redis has shown every capability the service uses (./self-check.ts).
+  const selfCheck =
+    config.store.kind === "redis" && storage.redis
+      ? new SelfCheck({
+          redis: storage.redis,
+          config: config.store.redis,
+          waitReplicas: config.store.replication.replicas,
+          waitTimeoutMs: config.store.replication.timeoutMs,
+          instanceId: config.instanceId,
+          logger,
+        })
+      : undefined;
+  const isReady = () => !draining && storage.isReady() && (selfCheck?.passed ?? true);
 
   const httpServer = createServer(createHttpHandler({ clientDir, isReady, sourceMaps: config.sourceMaps }));
   const limits = new ConnectionLimits(config.connections, logger, metrics.registry, {
@@ -123,7 +137,10 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
 
   return {
     async listen() {
-      storage.connect().catch((error: Error) => logger.error({ error: error.message }, "storage connect failed"));
+      storage
+        .connect()
+        .then(() => selfCheck?.run())
+        .catch((error: Error) => logger.error({ error: error.message }, "storage connect failed"));
       await new Promise<void>((resolve, reject) => {
         httpServer.once("error", reject);
         httpServer.listen(config.port, resolve);
@@ -132,7 +149,14 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
       const metricsAddress = await metricsServer.listen(config.metricsPort);
       const where = config.store.kind === "redis" ? { redis: config.store.redis.url, tls: config.store.redis.tls } : {};
       logger.info(
-        { port: address.port, metricsPort: metricsAddress.port, store: config.store.kind, ...where },
+        {
+          port: address.port,
+          metricsPort: metricsAddress.port,
+          store: config.store.kind,
+          ...where,
+          // What NODE_OPTIONS (set by the stacks from the container's memory) gave V8, to compare with the limit.
+          heapLimitMiB: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20),
+        },
         "listening",
       );
       return address;
@@ -141,6 +165,7 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
     async shutdown() {
       const started = performance.now();
       draining = true;
+      selfCheck?.stop();
       metrics.drainStarted();
       const boards = new Set([...namespace.sockets.values()].flatMap((socket) => socket.data.board ?? []));
       logger.info({ sockets: namespace.sockets.size, boards: boards.size }, "draining");

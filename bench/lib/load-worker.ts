@@ -1,435 +1,441 @@
 /**
- * A load-generating child process. It holds a slice of the benchmark's clients, draws as they would (pointer
- * samples at a fixed rate, scheduled on the clock, so a late timer shows up as latency), and measures the
- * latency from each pointer sample to its arrival at every other client of the board.
+ * A load-generating child process (./load-workers.ts runs a few). It holds a slice of the benchmark's clients; its
+ * drawers draw lines of pointer samples on the clock and log when each sample was actually handed to the client and
+ * what became of it; its checking clients decode every frame they get and check every sample by identity
+ * (./ledger.ts). After a step the coordinator gathers the send logs and hands them to every process to settle.
  *
- * Clients of three kinds:
- * - "ours" with `session` input: drawers run the browser client's own WhiteboardSession (outbox, chunks, a
- *   small window of chunks in flight: the points drawn meanwhile go together), as the browser client draws;
- * - "ours" with `unbatched` input: drawers are plain sockets that send one `stroke` event per pointer sample
- *   (a segment from the previous sample, the first sample a dot) without waiting for acknowledgements, as a
- *   third-party client or a script would: the load the service cannot make cheaper on the sender's side;
- * - ours' watchers (either input) are plain sockets that join the board and time each stroke event, as light
- *   as the baseline's watchers, so that 375 of them sharing one load process measure the service rather than
- *   their own bookkeeping;
- * - "baseline": Socket.IO's whiteboard example, one `drawing` message per segment, against the baseline.
+ * Clients:
+ * - ours, `unbatched`: a plain socket joined to the board; as a drawer it sends one piece per pointer sample
+ *   without waiting for acknowledgements, as a third-party client or a script would: the least favourable honest
+ *   load. Every one of them checks what it receives, drawers included (not their own lines);
+ * - ours, `session`: drawers run the browser client's own session (its outbox sends what was drawn meanwhile
+ *   together while a few pieces are in flight); they do not check (the session holds its own board); the watchers
+ *   are plain checking sockets;
+ * - `baseline`: a plain socket to the baseline; a drawer sends, per sample, the very frame ours would broadcast for
+ *   it, which the baseline relays; its receivers decode and check it exactly as ours' do.
  *
- * Any client may also move a cursor (ours only: the baseline has none) at a fixed rate while drawers draw.
- *
- * A sample carries what its receivers need to time it: its stroke id holds the client and the stroke's
- * start time, and its x coordinate its index in the stroke, so no field outside the protocol is needed.
+ * Also measured here, per step: this process's CPU time, the time spent decoding and checking, and its event-loop
+ * delay, so that a reader can tell when the generator rather than the service sets a figure.
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { io, type Socket } from "socket.io-client";
-import type { Point } from "../../client/core/outbox";
-import { WhiteboardSession } from "../../client/core/session";
-import type { ClientToServerEvents, ServerToClientEvents, StrokeRecord, UserInfo } from "../../protocol/events";
-import { BOARD_HEIGHT, BOARD_WIDTH, toRecord } from "../../protocol/events";
-import { decodePoints, encodePoints } from "../../protocol/points";
-import { waitFor } from "../../local/ports";
+import type { DrawingPattern, Point, Style } from "./drawing";
+import { indexOfX, phaseMs, samplePoint, styleOf } from "./drawing";
 import { clock, createHistogram, encodeHistogram } from "./latency";
+import {
+  createSenderLog,
+  DeliveryLedger,
+  SampleState,
+  type SenderLog,
+  type Settlement,
+  type StepLayout,
+} from "./ledger";
+import * as wire from "./protocol";
+import { waitFor } from "../../local/ports";
 
 export type System = "ours" | "baseline";
-/** How ours' drawers send what they draw (see above); the baseline's always send one message per segment. */
+/** How ours' drawers send what they draw (see above). */
 export type Input = "session" | "unbatched";
 
-export interface DrawingPattern {
-  samplesPerStroke: number;
-  /** 1000/60 for a 60 Hz pointer. */
-  sampleIntervalMs: number;
-  pauseMs: number;
-}
-
 /**
- * After drawing: a number waits that long; otherwise the worker waits at least `minMs`, then until nothing was
- * delivered and no acknowledgement was awaited for `quietMs`, at most `maxMs` (an overloaded system delivers
- * its backlog late, and a late delivery is a delivery, counted with its latency).
+ * After drawing: a number waits that long; otherwise the worker waits at least `minMs`, then until nothing new
+ * arrived and no acknowledgement was awaited for `quietMs`, at most `maxMs` (an overloaded system delivers its
+ * backlog late, and a late delivery is a delivery, counted with its latency).
  */
 export type Drain = number | { minMs: number; quietMs: number; maxMs: number };
 
+export interface ClientSpec {
+  id: number;
+  url: string;
+  board: string;
+  draws: boolean;
+}
+
+export interface DrawCommand {
+  kind: "draw";
+  /** Names this step's lines, so that a sample of another step is told apart. */
+  tag: string;
+  /** The clients that draw, with the sender number each draws as. */
+  drawers: { client: number; sender: number }[];
+  layout: StepLayout;
+  pattern: DrawingPattern;
+  /** Shared clock (./latency.ts), ms. */
+  startAt: number;
+  durationMs: number;
+  drain: Drain;
+  cursorHz?: number;
+}
+
 export type WorkerCommand =
-  | {
-      kind: "connect";
-      system: System;
-      input?: Input;
-      clients: { id: number; url: string; board: string; draws: boolean }[];
-    }
-  | {
-      kind: "draw";
-      drawers: number[];
-      pattern: DrawingPattern;
-      startAt: number;
-      durationMs: number;
-      drainMs: Drain;
-      cursorHz?: number;
-    }
+  | { kind: "connect"; system: System; input: Input; clients: ClientSpec[] }
+  | DrawCommand
+  | { kind: "settle"; logs: SenderLog[] }
   | { kind: "clear" }
   | { kind: "close" };
 
+export interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
 export interface DrawReport {
-  histogram: string;
-  delivered: number;
-  /** Pointer samples drawn. */
+  /** Send logs of this process's drawers, by sender number. */
+  logs: [sender: number, log: SenderLog][];
+  /** Lateness of each sample's send against its schedule, µs, encoded (the generator's own lag). */
+  lag: string;
   samples: number;
-  /** Units every other client of the board should receive (points for ours, segments for the baseline). */
-  deliverablesByBoard: Record<string, number>;
-  /** Chunks acknowledged (ours) or messages sent (baseline). */
-  messagesSent: number;
-  /** Acknowledged chunk ids with their seq (ours). */
-  acked: [string, number][];
-  /** `refused`: strokes refused, by code in `refusedBy`; `unanswered`: strokes with no answer within 30 s. */
-  errors: { connectErrors: number; disconnects: number; refused: number; unanswered: number };
+  /** Messages sent, and acknowledged as stored (the baseline: relayed, so every one sent). */
+  piecesSent: number;
+  piecesStored: number;
   refusedBy: Record<string, number>;
-  /** Cursor positions sent, and `cursors` messages (and the positions in them) received. */
-  cursors: { sent: number; messages: number; positions: number };
-  /** How long the worker waited after drawing for the last deliveries and acknowledgements, ms. */
+  errors: { connectErrors: number; disconnects: number };
+  cursors: { sent: number; frames: number; positions: number };
+  /** Checking clients here, the frames they got, and the samples that arrived first time. */
+  receivers: number;
+  frames: number;
+  arrived: number;
+  cpuMs: number;
+  /** Time spent in decoding and checking frames, ms (in `cpuMs`). */
+  checkMs: number;
+  loopDelayMs: LoopDelay;
+  /** When the last sample was sent (shared clock, ms); NaN when this process drew nothing. */
+  lastSentAt: number;
   drainedMs: number;
-  /** How late the sampling timer ran, 99th percentile, ms: latency the generator adds itself. */
-  samplerLagP99: number;
 }
 
-/** Hundreds of clients connect at once on a loaded machine. */
-const CONNECT_TIMEOUT_MS = 120_000;
-const ACK_TIMEOUT_MS = 30_000;
-/** Sample i of a stroke is drawn at x = X0 + i × DX (board units). */
-const X0 = Math.round(0.05 * BOARD_WIDTH);
-const DX = 16;
-const pointX = (index: number) => X0 + index * DX;
-const user = (id: number): UserInfo => ({ id: `load-user-${id}`, name: `load ${id}`, color: "#1a73e8" });
-const strokeKey = (client: number, startedAt: number) => `c${client}t${Math.round(startedAt * 10).toString(36)}`;
+const JOIN_TIMEOUT_MS = 120_000;
 
-/** What one draw command measures, shared by this process's clients. */
-class Measurements {
-  histogram = createHistogram();
-  delivered = 0;
-  messagesSent = 0;
-  acked: [string, number][] = [];
-  errors = { connectErrors: 0, disconnects: 0, refused: 0, unanswered: 0 };
-  refusedBy: Record<string, number> = {};
-  cursors = { sent: 0, messages: 0, positions: 0 };
-  sampleIntervalMs = 1000 / 60;
-
-  reset(sampleIntervalMs: number): void {
-    Object.assign(this, new Measurements(), { sampleIntervalMs });
-  }
-
-  record(sampledAt: number): void {
-    this.histogram.recordValue(Math.max(1, Math.round((clock() - sampledAt) * 1000)));
-    this.delivered += 1;
-  }
-
-  refused(code: string): void {
-    this.errors.refused += 1;
-    this.refusedBy[code] = (this.refusedBy[code] ?? 0) + 1;
-  }
-
-  cursorsReceived(count: number): void {
-    this.cursors.messages += 1;
-    this.cursors.positions += count;
-  }
-}
-
-/** A client that draws; `begin` and `extend` return how many units each other client should receive. */
+/** What a client does in a step; `draw` returns false when it sends nothing for that sample. */
 interface LoadClient {
   readonly board: string;
+  readonly checks: boolean;
   ready(): Promise<void>;
-  begin(point: Point, key: string): number;
-  extend(point: Point, sampledAt: number): number;
+  draw(key: string, index: number, point: Point, from: Point | undefined, style: Style, log: SampleLogger): void;
   end(): void;
   clear(): Promise<void>;
-  /** Moves this client's cursor (ours; the baseline has no cursors). */
   cursor(point: Point): void;
-  /** Strokes sent and not yet answered. */
+  /** Pieces sent and not yet answered. */
   readonly awaiting: number;
   close(): void;
 }
 
-/** Times each point of a stroke the first time it arrives (a chunk repeats its predecessor's last point). */
-class StrokeTimer {
-  /** Per stroke, the highest point index counted. */
-  private readonly seen = new Map<string, number>();
+/** Writes what became of one sample into its sender's log. */
+type SampleLogger = (state: SampleState) => void;
 
-  constructor(private readonly m: Measurements) {}
+/** The current step's shared figures. */
+class StepFigures {
+  piecesSent = 0;
+  piecesStored = 0;
+  refusedBy: Record<string, number> = {};
+  errors = { connectErrors: 0, disconnects: 0 };
+  cursors = { sent: 0, frames: 0, positions: 0 };
+  frames = 0;
+  checkMs = 0;
 
-  received(stroke: StrokeRecord): void {
-    const key = stroke.i.slice(0, stroke.i.lastIndexOf("-"));
-    const startedAt = parseInt(key.slice(key.indexOf("t") + 1), 36) / 10;
-    let highest = this.seen.get(key) ?? -1;
-    const flat = decodePoints(stroke.p) as number[];
-    for (let point = 0; point < flat.length; point += 2) {
-      const index = Math.round(((flat[point] as number) - X0) / DX);
-      if (index <= highest) continue;
-      highest = index;
-      this.m.record(startedAt + index * this.m.sampleIntervalMs);
-    }
-    this.seen.set(key, highest);
+  refused(code: string): void {
+    this.refusedBy[code] = (this.refusedBy[code] ?? 0) + 1;
   }
 }
 
-/** A drawer on the service, through the real client session. */
-class OurDrawer implements LoadClient {
-  private readonly session: WhiteboardSession;
-  private nextKey = "";
-  private readonly timer: StrokeTimer;
+let figures = new StepFigures();
+let ledger: DeliveryLedger | undefined;
+let tag = "";
+let clients = new Map<number, LoadClient>();
+/** Checking clients in ledger order, by client id. */
+let receiverIndex = new Map<number, number>();
 
-  constructor(
-    private readonly id: number,
-    url: string,
-    readonly board: string,
-    private readonly m: Measurements,
-  ) {
-    this.timer = new StrokeTimer(m);
-    this.session = new WhiteboardSession(
-      { url, board, user: user(id), newId: () => this.nextKey },
-      {
-        // A redraw (a snapshot, a clear) brings back what was held: counted like any arrival, the first time only.
-        onChange: (applied) =>
-          (applied.redraw ? this.session.board.strokes() : applied.added).forEach((stroke) => this.received(stroke)),
-        onAcked: (stroke, s) => {
-          m.messagesSent += 1;
-          m.acked.push([stroke.id, s]);
-        },
-        // The session retries what may pass later (unavailable, rate_limited) by itself: count those too.
-        onRefused: (_stroke, ack) => m.refused(ack.code),
-        onStorageFull: () => m.refused("storage_full"),
-        onState: (state) => state === "reconnecting" && (m.errors.disconnects += 1),
-        onCursors: (cursors) => m.cursorsReceived(cursors.length),
-      },
-    );
-  }
+/** A checking receiver's sink: decoded samples into the step's ledger. */
+function sinkFor(client: number): wire.SampleSink {
+  return {
+    sample(sampleTag, sender, line, x, y, color, width, repeat) {
+      if (!ledger) return;
+      if (sampleTag !== tag) return ledger.strayed();
+      ledger.arrive(receiverIndex.get(client) ?? -1, sender, line, x, y, color, width, repeat, arrivalTime);
+    },
+    undecodable() {
+      ledger?.undecodable();
+    },
+  };
+}
+/** When the frame being decoded arrived (one clock reading per frame). */
+let arrivalTime = 0;
 
-  ready(): Promise<void> {
-    return waitFor("the drawer to join", () => this.session.connection === "connected", CONNECT_TIMEOUT_MS);
-  }
-
-  begin(point: Point, key: string): number {
-    this.nextKey = key;
-    this.session.begin(point, { color: "#1a73e8", width: 3 });
-    return 1;
-  }
-
-  extend(point: Point): number {
-    this.session.extend(point);
-    return 1;
-  }
-
-  end(): void {
-    this.session.end();
-  }
-
-  async clear(): Promise<void> {
-    await this.session.clear();
-  }
-
-  cursor(point: Point): void {
-    this.session.cursor(point);
-    this.m.cursors.sent += 1;
-  }
-
-  get awaiting(): number {
-    return this.session.outbox.size;
-  }
-
-  close(): void {
-    this.session.close();
-  }
-
-  private received(stroke: StrokeRecord): void {
-    if (!stroke.i.startsWith(`c${this.id}t`)) this.timer.received(stroke); // not its own, acknowledged
-  }
+function receive(sink: wire.SampleSink, frame: wire.Frame): void {
+  const started = performance.now();
+  arrivalTime = clock();
+  figures.frames += 1;
+  wire.decodeFrame(frame, sink);
+  figures.checkMs += performance.now() - started;
 }
 
-/**
- * A plain socket on the service, joined to the board, timing every stroke event but its own. As a watcher it
- * only receives; as an unbatched drawer it also sends one `stroke` event per pointer sample, without waiting
- * for acknowledgements: the first sample of a stroke as a dot, each next one as the segment from the one before.
- */
-class OurSocketClient implements LoadClient {
-  private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+/** Ours, a plain socket: checks what it receives; as a drawer, one piece per sample, not waiting for answers. */
+class PlainClient implements LoadClient {
+  readonly checks = true;
+  private readonly socket: wire.WireSocket;
   private joined = false;
-  private key = "";
-  private index = 0;
-  private last: Point | undefined;
   awaiting = 0;
 
   constructor(
-    private readonly id: number,
+    id: number,
     url: string,
     readonly board: string,
-    private readonly m: Measurements,
   ) {
-    const timer = new StrokeTimer(m);
-    const own = `c${id}t`;
-    this.socket = io(url, { transports: ["websocket"], reconnectionDelay: 500 });
+    const sink = sinkFor(id);
+    this.socket = wire.openSocket(url);
     this.socket.on("connect", () => {
-      this.socket.emit("join", { board, user: user(id) }, (ack) => (this.joined = ack.ok));
+      wire.join(this.socket, board, id).then(
+        () => (this.joined = true),
+        () => (figures.errors.connectErrors += 1),
+      );
     });
-    this.socket.on("ops", ({ ops }) => {
-      for (const op of ops) if (op.t === "s" && !op.r[3].startsWith(own)) timer.received(toRecord(op.r));
+    this.socket.on(wire.FRAME_EVENT, (frame) => receive(sink, frame));
+    this.socket.on(wire.CURSORS_EVENT, (frame) => {
+      figures.cursors.frames += 1;
+      figures.cursors.positions += wire.cursorCount(frame);
     });
-    this.socket.on("cursors", (cursors) => m.cursorsReceived(cursors.length));
-    this.socket.on("connect_error", () => (m.errors.connectErrors += 1));
+    this.socket.on("connect_error", () => (figures.errors.connectErrors += 1));
     this.socket.on("disconnect", () => {
       this.joined = false;
-      m.errors.disconnects += 1;
+      figures.errors.disconnects += 1;
     });
   }
 
   ready(): Promise<void> {
-    return waitFor("the client to join", () => this.joined, CONNECT_TIMEOUT_MS);
+    return waitFor("the client to join", () => this.joined, JOIN_TIMEOUT_MS);
   }
 
-  begin(point: Point, key: string): number {
-    this.key = key;
-    this.index = 0;
-    this.send([point]);
-    this.last = point;
-    return 1;
+  draw(key: string, index: number, point: Point, from: Point | undefined, style: Style, log: SampleLogger): void {
+    this.awaiting += 1;
+    figures.piecesSent += 1;
+    log(SampleState.sent);
+    wire.sendPiece(this.socket, { key, n: index, points: [point], ...(from ? { from } : {}) }, style, (outcome) => {
+      this.awaiting -= 1;
+      if (outcome.stored) {
+        figures.piecesStored += 1;
+        log(SampleState.stored);
+      } else {
+        figures.refused(outcome.code);
+        log(outcome.code === "no_answer" ? SampleState.unanswered : SampleState.refused);
+      }
+    });
   }
 
-  extend(point: Point): number {
-    this.send(this.last ? [this.last, point] : [point]);
-    this.last = point;
-    return 1;
-  }
+  end(): void {}
 
-  end(): void {
-    this.last = undefined;
-  }
-
-  async clear(): Promise<void> {
-    // Only to start the next step on an empty board: a refusal changes no figure.
-    await this.socket
-      .timeout(ACK_TIMEOUT_MS)
-      .emitWithAck("clear", {})
-      .catch(() => undefined);
+  clear(): Promise<void> {
+    return wire.clearBoard(this.socket);
   }
 
   cursor(point: Point): void {
-    this.socket.volatile.emit("cursor", { x: point[0], y: point[1] });
-    this.m.cursors.sent += 1;
+    wire.sendCursor(this.socket, point);
+    figures.cursors.sent += 1;
   }
 
   close(): void {
     this.socket.close();
   }
-
-  private send(points: Point[]): void {
-    const id = `${this.key}-${this.index}`;
-    this.index += 1;
-    this.awaiting += 1;
-    const m = this.m;
-    this.socket
-      .timeout(ACK_TIMEOUT_MS)
-      .emit("stroke", { id, p: encodePoints(points), c: "#1a73e8", w: 3 }, (error, ack) => {
-        this.awaiting -= 1;
-        if (error) m.errors.unanswered += 1;
-        else if (!ack.ok) m.refused(ack.code);
-        else {
-          m.messagesSent += 1;
-          m.acked.push([id, ack.s]);
-        }
-      });
-  }
 }
 
-/** Socket.IO's whiteboard example: a message per segment, relayed to everyone else. */
+/** The baseline: sends, per sample, the frame ours would broadcast; checks what the baseline relays. */
 class BaselineClient implements LoadClient {
-  private readonly socket: Socket;
-  private last: Point | undefined;
+  readonly checks = true;
+  readonly awaiting = 0;
+  private readonly socket: Socket<BaselineEvents, BaselineEvents>;
+  private seq = 0;
 
   constructor(
+    id: number,
     url: string,
     readonly board: string,
-    private readonly m: Measurements,
   ) {
-    this.socket = io(url, { transports: ["websocket"], reconnectionDelay: 500 });
-    this.socket.on("drawing", (data: { t: number }) => m.record(data.t));
-    this.socket.on("connect_error", () => (m.errors.connectErrors += 1));
-    this.socket.on("disconnect", () => (m.errors.disconnects += 1));
+    const sink = sinkFor(id);
+    this.socket = io(url, { transports: ["websocket"], reconnectionDelay: 500, forceNew: true });
+    this.socket.on("drawing", (frame) => receive(sink, frame));
+    this.socket.on("connect_error", () => (figures.errors.connectErrors += 1));
+    this.socket.on("disconnect", () => (figures.errors.disconnects += 1));
   }
 
   ready(): Promise<void> {
-    return waitFor("the baseline client to connect", () => this.socket.connected, CONNECT_TIMEOUT_MS);
+    return waitFor("the baseline client to connect", () => this.socket.connected, JOIN_TIMEOUT_MS);
   }
 
-  /** The first sample of a stroke is no segment yet: nothing to send. */
-  begin(point: Point): number {
-    this.last = point;
-    return 0;
+  draw(key: string, index: number, point: Point, from: Point | undefined, style: Style, log: SampleLogger): void {
+    this.seq += 1;
+    const frame = wire.baselineFrame({ key, n: index, points: [point], ...(from ? { from } : {}) }, style, this.seq);
+    this.socket.emit("drawing", frame);
+    figures.piecesSent += 1;
+    figures.piecesStored += 1;
+    log(SampleState.stored);
   }
 
-  extend(point: Point, sampledAt: number): number {
-    if (!this.last) return 0;
-    const [x0, y0] = this.last;
-    this.socket.emit("drawing", { x0, y0, x1: point[0], y1: point[1], color: "#1a73e8", t: sampledAt });
-    this.m.messagesSent += 1;
-    this.last = point;
-    return 1;
-  }
-
-  end(): void {
-    this.last = undefined;
-  }
+  end(): void {}
 
   async clear(): Promise<void> {
-    // The baseline keeps nothing, so there is nothing to clear.
+    // The baseline keeps nothing.
   }
 
   cursor(): void {
     // The baseline has no cursors.
   }
 
-  readonly awaiting = 0;
-
   close(): void {
     this.socket.close();
   }
 }
 
-const measurements = new Measurements();
-let clients = new Map<number, LoadClient>();
-/** Clients that may draw: one of them clears its board between steps. */
-let drawing = new Set<number>();
+/** The event the baseline relays (bench/baseline/server.ts), carrying ours' frames. */
+interface BaselineEvents {
+  drawing: (frame: wire.Frame) => void;
+}
 
-/** Draws `pattern` with the given clients from `startAt` for `durationMs`, then drains (see Drain) and reports. */
-async function draw(command: Extract<WorkerCommand, { kind: "draw" }>): Promise<DrawReport> {
-  const { samplesPerStroke, sampleIntervalMs, pauseMs } = command.pattern;
-  measurements.reset(sampleIntervalMs);
+/** Ours, through the browser client's session; marks samples stored when the session's pieces are acknowledged. */
+class SessionClient implements LoadClient {
+  readonly checks = false;
+  private readonly drawer: wire.SessionDrawer;
+  /** The current step's lines of this client: key → its sender log and line number. */
+  readonly lines = new Map<string, { log: SenderLog; line: number; samplesPerLine: number }>();
+
+  constructor(
+    id: number,
+    url: string,
+    readonly board: string,
+  ) {
+    const mark = (key: string, points: readonly Point[], state: SampleState) => {
+      const entry = this.lines.get(key);
+      if (!entry) return;
+      for (const [x] of points) {
+        const index = indexOfX(x);
+        if (index >= 0 && index < entry.samplesPerLine)
+          entry.log.state[entry.line * entry.samplesPerLine + index] = state;
+      }
+    };
+    this.drawer = new wire.SessionDrawer(url, board, id, {
+      stored: (key, points) => {
+        figures.piecesSent += 1;
+        figures.piecesStored += 1;
+        mark(key, points, SampleState.stored);
+      },
+      refused: (key, points, code) => {
+        figures.piecesSent += 1;
+        figures.refused(code);
+        mark(key, points, SampleState.refused);
+      },
+      disconnected: () => (figures.errors.disconnects += 1),
+      cursors: (positions) => {
+        figures.cursors.frames += 1;
+        figures.cursors.positions += positions;
+      },
+    });
+  }
+
+  ready(): Promise<void> {
+    return this.drawer.ready();
+  }
+
+  draw(key: string, index: number, point: Point, _from: Point | undefined, style: Style, log: SampleLogger): void {
+    // Stored when the session's piece holding it is acknowledged (see `mark`).
+    log(SampleState.sent);
+    if (index === 0) this.drawer.begin(point, key, style);
+    else this.drawer.extend(point);
+  }
+
+  end(): void {
+    this.drawer.end();
+  }
+
+  clear(): Promise<void> {
+    return this.drawer.clear();
+  }
+
+  cursor(point: Point): void {
+    this.drawer.cursor(point);
+    figures.cursors.sent += 1;
+  }
+
+  get awaiting(): number {
+    return this.drawer.awaiting;
+  }
+
+  close(): void {
+    this.drawer.close();
+  }
+}
+
+/** Draws the step's lines on the clock, then drains (see Drain) and reports. */
+async function draw(command: DrawCommand): Promise<DrawReport> {
+  const { pattern, layout, startAt, durationMs } = command;
+  figures = new StepFigures();
+  tag = command.tag;
+  const checking = [...clients].filter(([, client]) => client.checks);
+  const senderOf = new Map(command.drawers.map(({ client, sender }) => [client, sender]));
+  receiverIndex = new Map(checking.map(([id], index) => [id, index]));
+  ledger = new DeliveryLedger(
+    layout,
+    checking.map(([id, client]) => ({ board: client.board, self: senderOf.get(id) })),
+    startAt,
+  );
+  const loop = monitorEventLoopDelay({ resolution: 2 });
+  loop.enable();
+  const cpuBefore = process.cpuUsage();
   const lag = createHistogram();
-  const deliverablesByBoard: Record<string, number> = {};
   let samples = 0;
-  const endAt = command.startAt + command.durationMs;
-  const cycleMs = samplesPerStroke * sampleIntervalMs + pauseMs;
-  const drawers = command.drawers.map((id) => ({
-    id,
-    client: clients.get(id) as LoadClient,
-    // Spread stroke starts over a cycle so that drawers do not sample in lockstep.
-    strokeStart: command.startAt + ((id * 7919) % Math.max(1, Math.round(cycleMs))),
-    index: 0,
-    y: Math.round((0.1 + ((id * 37) % 80) / 100) * BOARD_HEIGHT),
-  }));
-  const stopCursors = command.cursorHz ? moveCursors(command.cursorHz, command.startAt, endAt) : () => undefined;
+  let lastSentAt = Number.NaN;
+  const endAt = startAt + durationMs;
+  const drawers = command.drawers.map(({ client: id, sender }) => {
+    const client = clients.get(id);
+    if (!client) throw new Error(`client ${id} is not in this process`);
+    const log = createSenderLog(layout);
+    return {
+      id,
+      sender,
+      client,
+      log,
+      style: styleOf(sender),
+      line: 0,
+      index: 0,
+      start: startAt + phaseMs(sender, pattern),
+    };
+  });
+  for (const drawer of drawers) {
+    if (drawer.client instanceof SessionClient) drawer.client.lines.clear();
+  }
+  const stopCursors = command.cursorHz ? moveCursors(command.cursorHz, startAt, endAt) : () => undefined;
 
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
       const now = clock();
       for (const drawer of drawers) {
         for (;;) {
-          const due = drawer.strokeStart + drawer.index * sampleIntervalMs;
-          if (due > now || (drawer.index === 0 && due >= endAt)) break;
-          lag.recordValue(Math.max(1, Math.round((now - due) * 1000)));
-          const point: Point = [pointX(drawer.index), drawer.y];
-          const units =
-            drawer.index === 0
-              ? drawer.client.begin(point, strokeKey(drawer.id, drawer.strokeStart))
-              : drawer.client.extend(point, due);
-          deliverablesByBoard[drawer.client.board] = (deliverablesByBoard[drawer.client.board] ?? 0) + units;
+          const due = drawer.start + drawer.index * pattern.sampleIntervalMs;
+          if (due > now || (drawer.index === 0 && (due >= endAt || drawer.line >= layout.linesPerSender))) break;
+          const key = wire.lineKey(tag, drawer.sender, drawer.line);
+          const slot = drawer.line * layout.samplesPerLine + drawer.index;
+          if (drawer.index === 0 && drawer.client instanceof SessionClient)
+            drawer.client.lines.set(key, { log: drawer.log, line: drawer.line, samplesPerLine: layout.samplesPerLine });
+          const sentAt = clock();
+          lag.recordValue(Math.max(1, Math.round((sentAt - due) * 1000)));
+          drawer.log.sentAt[slot] = sentAt;
+          lastSentAt = sentAt;
+          const log = drawer.log;
+          drawer.client.draw(
+            key,
+            drawer.index,
+            samplePoint(drawer.sender, drawer.line, drawer.index),
+            drawer.index > 0 ? samplePoint(drawer.sender, drawer.line, drawer.index - 1) : undefined,
+            drawer.style,
+            (state) => {
+              // An answer may come after a later send's: never overwrite "stored" with anything but itself.
+              if (log.state[slot] !== SampleState.stored) log.state[slot] = state;
+            },
+          );
           samples += 1;
           drawer.index += 1;
-          if (drawer.index === samplesPerStroke) {
+          if (drawer.index === pattern.samplesPerLine) {
             drawer.client.end();
-            drawer.strokeStart = due + sampleIntervalMs + pauseMs;
+            drawer.start = due + pattern.sampleIntervalMs + pattern.pauseMs;
             drawer.index = 0;
+            drawer.line += 1;
           }
         }
       }
@@ -440,25 +446,33 @@ async function draw(command: Extract<WorkerCommand, { kind: "draw" }>): Promise<
     }, 2);
   });
   stopCursors();
-  const drainedMs = await drain(command.drainMs);
+  const drainedMs = await drain(command.drain);
+  const cpu = process.cpuUsage(cpuBefore);
+  loop.disable();
+  const ms = (ns: number) => Math.round(ns / 1e5) / 10;
   return {
-    histogram: encodeHistogram(measurements.histogram),
-    delivered: measurements.delivered,
+    logs: drawers.map(({ sender, log }) => [sender, log]),
+    lag: encodeHistogram(lag),
     samples,
-    deliverablesByBoard,
-    messagesSent: measurements.messagesSent,
-    acked: measurements.acked,
-    errors: measurements.errors,
-    refusedBy: measurements.refusedBy,
-    cursors: measurements.cursors,
+    piecesSent: figures.piecesSent,
+    piecesStored: figures.piecesStored,
+    refusedBy: figures.refusedBy,
+    errors: figures.errors,
+    cursors: figures.cursors,
+    receivers: checking.length,
+    frames: figures.frames,
+    arrived: ledger.arrived,
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    checkMs: Math.round(figures.checkMs),
+    loopDelayMs: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
+    lastSentAt,
     drainedMs: Math.round(drainedMs),
-    samplerLagP99: Math.round(lag.getValueAtPercentile(99) / 100) / 10,
   };
 }
 
 /**
  * Every client of this process moves its cursor `hz` times a second from `startAt` to `endAt`, each on its own
- * phase (so that the positions do not all leave together), along a path of its own. Returns a stop function.
+ * phase, along a path of its own. Returns a stop function.
  */
 function moveCursors(hz: number, startAt: number, endAt: number): () => void {
   const periodMs = 1000 / hz;
@@ -476,8 +490,8 @@ function moveCursors(hz: number, startAt: number, endAt: number): () => void {
       mover.next += periodMs * Math.max(1, Math.ceil((now - mover.next) / periodMs));
       mover.moves += 1;
       mover.client.cursor([
-        (mover.index * 997 + mover.moves * 40) % BOARD_WIDTH,
-        (mover.index * 331 + mover.moves * 25) % BOARD_HEIGHT,
+        (mover.index * 997 + mover.moves * 40) % 16_000,
+        (mover.index * 331 + mover.moves * 25) % 10_000,
       ]);
     }
   }, 5);
@@ -498,8 +512,9 @@ async function drain(how: Drain): Promise<number> {
     await sleep(100);
     const now = clock();
     const awaiting = [...clients.values()].reduce((sum, client) => sum + client.awaiting, 0);
-    if (measurements.delivered !== seen || awaiting > 0) {
-      seen = measurements.delivered;
+    const arrived = ledger?.arrived ?? 0;
+    if (arrived !== seen || awaiting > 0) {
+      seen = arrived;
       quietSince = now;
     }
     if ((now - started >= how.minMs && now - quietSince >= how.quietMs) || now - started >= how.maxMs)
@@ -510,35 +525,36 @@ async function drain(how: Drain): Promise<number> {
 async function handle(command: WorkerCommand): Promise<unknown> {
   switch (command.kind) {
     case "connect": {
-      const input = command.input ?? "session";
       clients = new Map(
         command.clients.map((spec) => [
           spec.id,
           command.system === "baseline"
-            ? new BaselineClient(spec.url, spec.board, measurements)
-            : spec.draws && input === "session"
-              ? new OurDrawer(spec.id, spec.url, spec.board, measurements)
-              : new OurSocketClient(spec.id, spec.url, spec.board, measurements),
+            ? new BaselineClient(spec.id, spec.url, spec.board)
+            : spec.draws && command.input === "session"
+              ? new SessionClient(spec.id, spec.url, spec.board)
+              : new PlainClient(spec.id, spec.url, spec.board),
         ]),
       );
-      drawing = new Set(command.clients.filter((spec) => spec.draws).map((spec) => spec.id));
       await Promise.all([...clients.values()].map((client) => client.ready()));
       return { connected: clients.size };
     }
     case "draw":
       return draw(command);
+    case "settle": {
+      if (!ledger) throw new Error("settle before any step");
+      const settlement: Settlement = ledger.settle(command.logs);
+      return settlement;
+    }
     case "clear": {
-      // One drawer per board clears it for everyone.
-      const oneEach = new Map(
-        [...clients].filter(([id]) => drawing.has(id)).map(([, client]) => [client.board, client]),
-      );
+      // One client per board clears it for everyone.
+      const oneEach = new Map([...clients.values()].map((client) => [client.board, client]));
       await Promise.all([...oneEach.values()].map((client) => client.clear()));
       return {};
     }
     case "close":
       clients.forEach((client) => client.close());
       clients.clear();
-      drawing.clear();
+      ledger = undefined;
       return {};
   }
 }

@@ -1,40 +1,91 @@
 /**
- * Runs the benchmark's clients in a few child processes (./load-worker.ts) and merges what they measure.
+ * Runs the benchmark's clients in a few child processes (./load-worker.ts) and merges what they measure: each step
+ * is drawn, drained, then settled (every process gets every sender's send log and checks its receivers' arrivals
+ * against it, ./ledger.ts).
  */
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { mergeHistograms, summarize, type LatencySummary } from "./latency";
-import type { Drain, DrawingPattern, DrawReport, Input, System, WorkerCommand } from "./load-worker";
+import type { DrawingPattern } from "./drawing";
+import { linesWithin } from "./drawing";
+import { clock, mergeHistograms, summarize, type LatencySummary } from "./latency";
+import { mergeSettlements, SampleState, type SenderLog, type Settlement } from "./ledger";
+import type { Drain, DrawReport, Input, LoopDelay, System, WorkerCommand } from "./load-worker";
 
-export interface ClientSpec {
+export interface ClientPlacement {
   url: string;
   board: string;
-  /** Whether this client may be asked to draw (watchers can be lighter). */
+  /** Whether this client may be asked to draw. Drawers come first. */
   draws: boolean;
 }
 
+/** What one load process did in a step: the generator's own cost, next to the service's. */
+export interface GeneratorProcess {
+  /** "drawers": it holds the drawing clients (and receives with them); "receivers": it only receives. */
+  role: "drawers" | "receivers";
+  receivers: number;
+  /** Samples that arrived (first time) at its checking clients. */
+  arrived: number;
+  frames: number;
+  cpuMs: number;
+  /** Of `cpuMs`, decoding and checking frames (the rest: Socket.IO, WebSocket, drawing, timers). */
+  checkMs: number;
+  loopDelayMs: LoopDelay;
+}
+
 export interface DrawResult {
+  /** From each sample's actual send to its arrival at each checking client of its board. */
   latency: LatencySummary;
-  /** Deliveries measured / deliveries expected (every sample to every other client of its board). */
-  deliveredFraction: number;
-  /** Deliveries measured: pointer samples that reached another client of their board. */
-  delivered: number;
-  expected: number;
+  /** Each sample's send against its schedule: lateness the generator adds by itself (not in `latency`). */
+  samplerLag: LatencySummary;
+  delivery: Omit<Settlement, "histogram">;
   samples: number;
-  messagesSent: number;
-  acked: [string, number][];
-  errors: DrawReport["errors"];
+  /** What became of the samples drawn, from the senders' logs once the drain ended. */
+  samplesBy: { stored: number; refused: number; unanswered: number; awaiting: number };
+  /** Messages sent, and acknowledged as stored (the baseline relays without answering: every one sent). */
+  piecesSent: number;
+  piecesStored: number;
   refusedBy: Record<string, number>;
+  errors: DrawReport["errors"];
   cursors: DrawReport["cursors"];
+  /** Checking clients, and frames (messages of board changes) they received per client per second of drawing. */
+  receivers: number;
+  framesPerReceiverPerSecond: number;
+  /** From the step's start to its last sample (lines begun before the end are drawn to their end). */
+  drawSeconds: number;
   /** The longest wait for the last deliveries after drawing, ms. */
   drainedMs: number;
-  samplerLagP99: number;
+  generator: GeneratorProcess[];
+}
+
+export interface DrawOptions {
+  /** Client ids that draw, as senders 0, 1, ... in this order. */
+  drawers: readonly number[];
+  pattern: DrawingPattern;
+  durationMs: number;
+  drain?: Drain;
+  /** Every client moves its cursor this often meanwhile (ours). */
+  cursorHz?: number;
+}
+
+let steps = 0;
+
+function countStates(logs: readonly SenderLog[]): DrawResult["samplesBy"] {
+  const counts = { stored: 0, refused: 0, unanswered: 0, awaiting: 0 };
+  for (const log of logs) {
+    for (const state of log.state) {
+      if (state === SampleState.stored) counts.stored += 1;
+      else if (state === SampleState.refused) counts.refused += 1;
+      else if (state === SampleState.unanswered) counts.unanswered += 1;
+      else if (state === SampleState.sent) counts.awaiting += 1;
+    }
+  }
+  return counts;
 }
 
 export class LoadWorkers {
   private nextRequest = 0;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  private boardSizes = new Map<string, number>();
+  private boards: string[] = [];
   /** Clients 0..drawerSlots-1 live in the first worker, so that receiving never delays their sampling. */
   private drawerSlots = 0;
 
@@ -52,7 +103,10 @@ export class LoadWorkers {
   static start(count: number): LoadWorkers {
     const entry = path.join(__dirname, "load-worker.ts");
     return new LoadWorkers(
-      Array.from({ length: count }, () => fork(entry, { execArgv: ["--import", "tsx"], stdio: "inherit" })),
+      Array.from({ length: count }, () =>
+        // "advanced" serialization carries the send logs' typed arrays as they are.
+        fork(entry, { execArgv: ["--import", "tsx"], stdio: "inherit", serialization: "advanced" }),
+      ),
     );
   }
 
@@ -61,87 +115,99 @@ export class LoadWorkers {
   }
 
   /**
-   * Connects the clients and waits until every one is connected. When more than one worker runs, the
-   * drawers (clients with `draws`, which must come first) get the first worker to themselves and the others
-   * are spread over the rest: a worker busy receiving would otherwise sample late, and count its own lag as
-   * latency. When every client draws, all are spread evenly.
+   * Connects the clients and waits until every one is connected. When more than one worker runs and some clients
+   * only watch, the drawers get the first worker to themselves and the others are spread over the rest: a worker
+   * busy receiving would otherwise send late. When every client draws, all are spread evenly.
    */
-  async connect(system: System, clients: readonly ClientSpec[], input?: Input): Promise<void> {
+  async connect(system: System, input: Input, clients: readonly ClientPlacement[]): Promise<void> {
     const drawers = clients.filter((client) => client.draws).length;
     this.drawerSlots = this.workers.length > 1 && drawers < clients.length ? drawers : 0;
-    this.boardSizes = new Map();
-    for (const client of clients) this.boardSizes.set(client.board, (this.boardSizes.get(client.board) ?? 0) + 1);
+    this.boards = clients.map((client) => client.board);
     await Promise.all(
       this.workers.map((worker, w) =>
         this.request(worker, {
           kind: "connect",
           system,
-          ...(input ? { input } : {}),
+          input,
           clients: clients.flatMap((client, id) => (this.workerOf(id) === w ? [{ id, ...client }] : [])),
         }),
       ),
     );
   }
 
-  /**
-   * Has the clients with these ids draw for `durationMs`, then waits for the last deliveries (see Drain); with
-   * `cursorHz`, every client moves its cursor that often meanwhile.
-   */
-  async draw(
-    drawers: readonly number[],
-    pattern: DrawingPattern,
-    durationMs: number,
-    drainMs: Drain = 3_000,
-    cursorHz?: number,
-  ): Promise<DrawResult> {
-    const startAt = performance.timeOrigin + performance.now() + 500;
+  /** Has the given clients draw, waits for the last deliveries (see Drain), then checks every delivery. */
+  async draw(options: DrawOptions): Promise<DrawResult> {
+    steps += 1;
+    const tag = `s${steps.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    const layout = {
+      senderBoards: options.drawers.map((id) => this.boards[id] as string),
+      linesPerSender: linesWithin(options.pattern, options.durationMs),
+      samplesPerLine: options.pattern.samplesPerLine,
+    };
+    const startAt = clock() + 500;
     const reports = (await Promise.all(
       this.workers.map((worker, w) =>
         this.request(worker, {
           kind: "draw",
-          drawers: drawers.filter((id) => this.workerOf(id) === w),
-          pattern,
+          tag,
+          drawers: options.drawers.flatMap((client, sender) =>
+            this.workerOf(client) === w ? [{ client, sender }] : [],
+          ),
+          layout,
+          pattern: options.pattern,
           startAt,
-          durationMs,
-          drainMs,
-          ...(cursorHz ? { cursorHz } : {}),
+          durationMs: options.durationMs,
+          drain: options.drain ?? 3_000,
+          ...(options.cursorHz ? { cursorHz: options.cursorHz } : {}),
         }),
       ),
     )) as DrawReport[];
-    let expected = 0;
-    for (const report of reports) {
-      for (const [board, count] of Object.entries(report.deliverablesByBoard)) {
-        expected += count * ((this.boardSizes.get(board) ?? 1) - 1);
-      }
-    }
-    const samples = reports.reduce((sum, report) => sum + report.samples, 0);
-    const delivered = reports.reduce((sum, report) => sum + report.delivered, 0);
+    const logs: SenderLog[] = [];
+    for (const report of reports) for (const [sender, log] of report.logs) logs[sender] = log;
+    const settlements = (await Promise.all(
+      this.workers.map((worker) => this.request(worker, { kind: "settle", logs })),
+    )) as Settlement[];
+    const { latency, ...delivery } = mergeSettlements(settlements);
     const total = (pick: (report: DrawReport) => number) => reports.reduce((sum, report) => sum + pick(report), 0);
     const refusedBy: Record<string, number> = {};
     for (const report of reports)
       for (const [code, count] of Object.entries(report.refusedBy)) refusedBy[code] = (refusedBy[code] ?? 0) + count;
+    const receivers = total((report) => report.receivers);
+    const lastSentAt = Math.max(...reports.map((report) => report.lastSentAt).filter(Number.isFinite));
+    const drawSeconds =
+      (Number.isFinite(lastSentAt) ? lastSentAt - startAt + options.pattern.sampleIntervalMs : options.durationMs) /
+      1000;
     return {
-      latency: summarize(mergeHistograms(reports.map((report) => report.histogram))),
-      deliveredFraction: expected === 0 ? 1 : delivered / expected,
-      delivered,
-      expected,
-      samples,
-      messagesSent: reports.reduce((sum, report) => sum + report.messagesSent, 0),
-      acked: reports.flatMap((report) => report.acked),
+      latency,
+      samplerLag: summarize(mergeHistograms(reports.map((report) => report.lag))),
+      delivery,
+      samples: total((report) => report.samples),
+      samplesBy: countStates(logs),
+      piecesSent: total((report) => report.piecesSent),
+      piecesStored: total((report) => report.piecesStored),
+      refusedBy,
       errors: {
         connectErrors: total((report) => report.errors.connectErrors),
         disconnects: total((report) => report.errors.disconnects),
-        refused: total((report) => report.errors.refused),
-        unanswered: total((report) => report.errors.unanswered),
       },
-      refusedBy,
       cursors: {
         sent: total((report) => report.cursors.sent),
-        messages: total((report) => report.cursors.messages),
+        frames: total((report) => report.cursors.frames),
         positions: total((report) => report.cursors.positions),
       },
+      receivers,
+      framesPerReceiverPerSecond: receivers ? total((report) => report.frames) / receivers / drawSeconds : 0,
+      drawSeconds,
       drainedMs: Math.max(...reports.map((report) => report.drainedMs)),
-      samplerLagP99: Math.max(...reports.map((report) => report.samplerLagP99)),
+      generator: reports.map((report) => ({
+        role: report.logs.length > 0 ? "drawers" : "receivers",
+        receivers: report.receivers,
+        arrived: report.arrived,
+        frames: report.frames,
+        cpuMs: report.cpuMs,
+        checkMs: report.checkMs,
+        loopDelayMs: report.loopDelayMs,
+      })),
     };
   }
 

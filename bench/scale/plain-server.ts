@@ -4,9 +4,8 @@
  * as the service has, and nothing stored. Every instance receives every board's messages and drops those for rooms it
  * has no socket in: the design the sharded adapter replaces.
  *
- * Events: `join` { board } (acked), `drawing` (relayed to the board's other clients). GET /stats answers the bytes of
- * pub/sub messages this instance received from Redis. Environment: PORT, REDIS_HOST, REDIS_PORT, REDIS_PASSWORD,
- * REDIS_CA_CERT as the topology gives them.
+ * Events: `join` { board } (acked), `drawing` (relayed to the board's other clients). Environment: PORT, REDIS_HOST,
+ * REDIS_PORT, REDIS_PASSWORD, REDIS_CA_CERT as the topology gives them.
  */
 import { createServer } from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
@@ -16,22 +15,8 @@ import { connectPlainRedis } from "../lib/plain-redis";
 async function main(): Promise<void> {
   const { pub, sub } = await connectPlainRedis();
 
-  let received = 0;
-  const httpServer = createServer((req, res) => {
-    if (req.url === "/stats") res.end(JSON.stringify({ pubsubBytes: received }));
-    else if (req.url === "/readyz") res.end("ok\n");
-    else res.end("ok\n");
-  });
+  const httpServer = createServer((_req, res) => res.end("ok\n"));
   const io = new Server(httpServer, { transports: ["websocket"], adapter: createAdapter(pub, sub) });
-  // Count what the adapter receives before it decodes it (its `onmessage`, called for every message of the channel).
-  const adapter = io.of("/").adapter as unknown as {
-    onmessage(pattern: unknown, channel: unknown, message: Buffer): void;
-  };
-  const deliver = adapter.onmessage.bind(adapter);
-  adapter.onmessage = (pattern, channel, message) => {
-    received += message.length;
-    deliver(pattern, channel, message);
-  };
   io.on("connection", (socket) => {
     socket.on("join", async (request: { board: string }, ack: (answer: { ok: boolean }) => void) => {
       await socket.join(`b:{${request.board}}`.padEnd(21, ":"));

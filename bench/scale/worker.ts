@@ -1,10 +1,12 @@
 /**
  * A load process of the scale-out benchmark: holds a slice of the clients, joins each to its board, and has each
- * board's drawer send a stroke every `strokeEveryMs`; watchers only count what reaches them. Talks to its parent
- * over IPC: `connect` → `connected`, `draw` → `report`, `close`.
+ * board's drawer send a stroke every `strokeEveryMs`; watchers count the frames that reach them. Both systems carry
+ * the same frame: ours broadcasts it, the plain adapter relays it as the drawer sent it (bench/lib/protocol.ts).
+ * Talks to its parent over IPC: `connect` → `connected`, `draw` → `report`, `close`.
  */
 import { io, type Socket } from "socket.io-client";
-import { encodePoints } from "../../protocol/points";
+import { samplePoint, styleOf } from "../lib/drawing";
+import * as wire from "../lib/protocol";
 
 export type ScaleSystem = "sharded" | "plain";
 
@@ -15,76 +17,96 @@ export interface ScaleClient {
 }
 
 export type ScaleCommand =
-  | { kind: "connect"; system: ScaleSystem; clients: ScaleClient[] }
-  | { kind: "draw"; durationMs: number; strokeEveryMs: number }
+  | { kind: "connect"; system: ScaleSystem; clients: ScaleClient[]; first: number }
+  | { kind: "draw"; durationMs: number; strokeEveryMs: number; pointsPerStroke: number }
   | { kind: "close" };
 
 export interface ScaleReport {
   strokesSent: number;
-  strokesAcked: number;
+  strokesStored: number;
+  /** Strokes stored (ours: acknowledged; plain: sent), by board. */
+  storedByBoard: Record<string, number>;
   received: number;
   errors: number;
 }
 
-const sockets: { socket: Socket; client: ScaleClient }[] = [];
-let system: ScaleSystem = "sharded";
-const report: ScaleReport = { strokesSent: 0, strokesAcked: 0, received: 0, errors: 0 };
-let userCounter = 0;
-
-async function connectOne(client: ScaleClient): Promise<void> {
-  const socket = io(client.url, { transports: ["websocket"], forceNew: true, reconnection: false });
-  socket.on("ops", () => (report.received += 1));
-  socket.on("drawing", () => (report.received += 1));
-  socket.on("connect_error", () => (report.errors += 1));
-  await new Promise<void>((resolve, reject) => {
-    socket.once("connect", () => resolve());
-    socket.once("connect_error", reject);
-  });
-  userCounter += 1;
-  const user = { id: `bench-${process.pid}-${userCounter}`.padEnd(8, "0"), name: "Bench", color: "#336699" };
-  const answer = (await socket
-    .timeout(60_000)
-    .emitWithAck("join", system === "sharded" ? { board: client.board, user } : { board: client.board })) as {
-    ok: boolean;
-  };
-  if (!answer.ok) throw new Error(`join refused: ${JSON.stringify(answer)}`);
-  sockets.push({ socket, client });
+/** The plain adapter's server (bench/scale/plain-server.ts): its own join, and the frame relayed. */
+interface PlainEvents {
+  join: (request: { board: string }, ack: (answer: { ok: boolean }) => void) => void;
+  drawing: (frame: wire.Frame) => void;
 }
 
-async function connectAll(clients: ScaleClient[]): Promise<void> {
-  for (let start = 0; start < clients.length; start += 50) {
-    await Promise.all(clients.slice(start, start + 50).map(connectOne));
+type Connected =
+  | { system: "sharded"; socket: wire.WireSocket; client: ScaleClient; id: number }
+  | { system: "plain"; socket: Socket<PlainEvents, PlainEvents>; client: ScaleClient; id: number };
+
+const connected: Connected[] = [];
+let report: ScaleReport = { strokesSent: 0, strokesStored: 0, storedByBoard: {}, received: 0, errors: 0 };
+
+async function connectOne(system: ScaleSystem, client: ScaleClient, id: number): Promise<void> {
+  if (system === "sharded") {
+    const socket = wire.openSocket(client.url);
+    socket.on(wire.FRAME_EVENT, () => (report.received += 1));
+    socket.on("connect_error", () => (report.errors += 1));
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", () => resolve());
+      socket.once("connect_error", reject);
+    });
+    await wire.join(socket, client.board, id);
+    connected.push({ system, socket, client, id });
+  } else {
+    const socket: Socket<PlainEvents, PlainEvents> = io(client.url, { transports: ["websocket"], forceNew: true });
+    socket.on("drawing", () => (report.received += 1));
+    socket.on("connect_error", () => (report.errors += 1));
+    const answer = await socket.timeout(60_000).emitWithAck("join", { board: client.board });
+    if (!answer.ok) throw new Error(`join of ${client.board} refused`);
+    connected.push({ system, socket, client, id });
   }
 }
 
-function draw(durationMs: number, strokeEveryMs: number): Promise<void> {
-  const drawers = sockets.filter(({ client }) => client.drawer);
-  let strokeCounter = 0;
-  const timers = drawers.map(({ socket }, index) =>
-    setTimeout(
+async function connectAll(system: ScaleSystem, clients: ScaleClient[], first: number): Promise<void> {
+  for (let start = 0; start < clients.length; start += 50) {
+    await Promise.all(
+      clients.slice(start, start + 50).map((client, i) => connectOne(system, client, first + start + i)),
+    );
+  }
+}
+
+function draw(durationMs: number, strokeEveryMs: number, pointsPerStroke: number): Promise<void> {
+  const drawers = connected.filter(({ client }) => client.drawer);
+  const tag = `k${process.pid.toString(36)}${Date.now().toString(36)}`;
+  const stored = (board: string) => {
+    report.strokesStored += 1;
+    report.storedByBoard[board] = (report.storedByBoard[board] ?? 0) + 1;
+  };
+  const timers = drawers.map((drawer, index) => {
+    let line = 0;
+    const tick = () => {
+      const piece: wire.Piece = {
+        key: wire.lineKey(tag, drawer.id, line),
+        n: 0,
+        points: Array.from({ length: pointsPerStroke }, (_, i) => samplePoint(drawer.id, line, i)),
+      };
+      const style = styleOf(drawer.id);
+      line += 1;
+      report.strokesSent += 1;
+      if (drawer.system === "sharded") {
+        wire.sendPiece(drawer.socket, piece, style, (outcome) =>
+          outcome.stored ? stored(drawer.client.board) : (report.errors += 1),
+        );
+      } else {
+        drawer.socket.emit("drawing", wire.baselineFrame(piece, style, line));
+        stored(drawer.client.board);
+      }
+    };
+    return setTimeout(
       () => {
-        const tick = () => {
-          strokeCounter += 1;
-          const x = 1_000 + (strokeCounter % 100) * 50;
-          const p = encodePoints(Array.from({ length: 8 }, (_, i) => [x + i * 20, 2_000 + i * 15] as [number, number]));
-          report.strokesSent += 1;
-          if (system === "sharded") {
-            socket
-              .timeout(10_000)
-              .emitWithAck("stroke", { id: `s${process.pid}x${strokeCounter}`, p, c: "#224466", w: 2 })
-              .then((ack: { ok: boolean }) => (ack.ok ? (report.strokesAcked += 1) : (report.errors += 1)))
-              .catch(() => (report.errors += 1));
-          } else {
-            socket.emit("drawing", { p, c: "#224466", w: 2 });
-            report.strokesAcked += 1;
-          }
-        };
         tick();
         timers[index] = setInterval(tick, strokeEveryMs);
       },
       (index * strokeEveryMs) / Math.max(1, drawers.length),
-    ),
-  );
+    );
+  });
   return new Promise((resolve) =>
     setTimeout(() => {
       for (const timer of timers) clearInterval(timer);
@@ -96,16 +118,15 @@ function draw(durationMs: number, strokeEveryMs: number): Promise<void> {
 process.on("message", (message: ScaleCommand) => {
   void (async () => {
     if (message.kind === "connect") {
-      system = message.system;
-      await connectAll(message.clients);
+      await connectAll(message.system, message.clients, message.first);
       process.send?.({ kind: "connected" });
     } else if (message.kind === "draw") {
-      Object.assign(report, { strokesSent: 0, strokesAcked: 0, received: 0, errors: 0 });
-      await draw(message.durationMs, message.strokeEveryMs);
+      report = { strokesSent: 0, strokesStored: 0, storedByBoard: {}, received: 0, errors: 0 };
+      await draw(message.durationMs, message.strokeEveryMs, message.pointsPerStroke);
       await new Promise((resolve) => setTimeout(resolve, 1_000)); // the last strokes' deliveries
       process.send?.({ kind: "report", report });
     } else {
-      for (const { socket } of sockets) socket.close();
+      for (const { socket } of connected) socket.close();
       process.exit(0);
     }
   })().catch((error: Error) => {

@@ -22,8 +22,11 @@ export function requiredApis(
     "secretmanager.googleapis.com",
   ];
   if (config.network.egress === "connector") apis.push("vpcaccess.googleapis.com");
-  // The cluster's Private Service Connect endpoints come from a service connection policy.
-  if (config.redis?.engine === "memorystore-redis-cluster") apis.push("networkconnectivity.googleapis.com");
+  // The cluster's Private Service Connect endpoints come from a service connection policy; Memorystore for Redis
+  // Cluster's "Create instances" page lists the Service Consumer Management API as required too.
+  if (config.redis?.engine === "memorystore-redis-cluster") {
+    apis.push("networkconnectivity.googleapis.com", "serviceconsumermanagement.googleapis.com");
+  }
   if (config.service.image === undefined) apis.push("cloudbuild.googleapis.com", "storage.googleapis.com");
   return apis.sort();
 }

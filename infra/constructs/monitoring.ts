@@ -7,7 +7,9 @@ import {
 import { MonitoringDashboard } from "@cdktf/provider-google/lib/monitoring-dashboard";
 import { MonitoringNotificationChannel } from "@cdktf/provider-google/lib/monitoring-notification-channel";
 import { MonitoringUptimeCheckConfig } from "@cdktf/provider-google/lib/monitoring-uptime-check-config";
-import { buildDashboard, redisFilters, type RedisEngine } from "../monitoring/dashboard";
+import { buildDashboard, redisFilters, type RedisEngine, SERVICE_CONTAINER } from "../monitoring/dashboard";
+import { EXTERNAL_HEALTH_PATH } from "./whiteboard-service";
+import { TerraformData } from "./terraform-data";
 
 /** Props of {@link Monitoring}. */
 export interface MonitoringProps {
@@ -39,6 +41,8 @@ export interface MonitoringProps {
   readonly loadBalancerUrlMap?: string;
   /** `user_labels` of the policies, channels and check (the provider's default labels do not reach these). */
   readonly labels: Readonly<Record<string, string>>;
+  /** Repository root relative to the stack's Terraform working directory (where infra/scripts/ is run from). */
+  readonly rootFromStackDir: string;
 }
 
 /** Instances that open the "near max instances" alert: `percent` of `max`, rounded up, at least 1. */
@@ -66,6 +70,8 @@ export class Monitoring extends Construct {
   readonly channels: MonitoringNotificationChannel[];
   readonly uptimeCheck?: MonitoringUptimeCheckConfig;
   readonly errorLogs: LoggingMetric;
+  /** Waits until Cloud Monitoring knows {@link errorLogs}, before the policy that reads it is created. */
+  readonly errorLogsVisible: TerraformData;
   readonly policies: MonitoringAlertPolicy[] = [];
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
@@ -93,6 +99,7 @@ export class Monitoring extends Construct {
       severity: "CRITICAL" | "ERROR" | "WARNING",
       condition: MonitoringAlertPolicyConditions,
       runbook: string,
+      dependsOn: TerraformData[] = [],
     ) => {
       const created = new MonitoringAlertPolicy(this, `alert-${name}`, {
         project: projectId,
@@ -105,6 +112,7 @@ export class Monitoring extends Construct {
         alertStrategy: { autoClose: "1800s" },
         documentation: { mimeType: "text/markdown", subject: `${baseName}: ${displayName}`, content: runbook },
         userLabels: labels,
+        ...(dependsOn.length > 0 ? { dependsOn } : {}),
       });
       this.policies.push(created);
       return created;
@@ -114,14 +122,14 @@ export class Monitoring extends Construct {
       const { host, periodSeconds, regions } = props.uptimeCheck;
       this.uptimeCheck = new MonitoringUptimeCheckConfig(this, "uptime-check", {
         project: projectId,
-        displayName: `${baseName} /healthz`,
+        displayName: `${baseName} ${EXTERNAL_HEALTH_PATH}`,
         timeout: "10s",
         period: `${periodSeconds}s`,
         selectedRegions: [...regions],
         checkerType: "STATIC_IP_CHECKERS",
         logCheckFailures: true,
         httpCheck: {
-          path: "/healthz",
+          path: EXTERNAL_HEALTH_PATH,
           port: 443,
           useSsl: true,
           validateSsl: true,
@@ -136,10 +144,10 @@ export class Monitoring extends Construct {
       // when more than one location fails, so one flaky checker does not page anyone.
       policy(
         "service-down",
-        "service down (uptime check of /healthz failing)",
+        `service down (uptime check of ${EXTERNAL_HEALTH_PATH} failing)`,
         "CRITICAL",
         {
-          displayName: "/healthz failing from more than one region",
+          displayName: `${EXTERNAL_HEALTH_PATH} failing from more than one region`,
           conditionThreshold: {
             filter: `metric.type="monitoring.googleapis.com/uptime_check/check_passed" AND resource.type="uptime_url" AND metric.label.check_id="${this.uptimeCheck.uptimeCheckId}"`,
             aggregations: [
@@ -167,7 +175,8 @@ export class Monitoring extends Construct {
       {
         displayName: `${instancesAt} or more instances for 5 minutes`,
         conditionThreshold: {
-          filter: `metric.type="run.googleapis.com/container/instance_count" AND resource.type="cloud_run_revision" AND resource.label.service_name="${serviceName}"`,
+          // One series per container of an instance: the service's container alone counts each instance once.
+          filter: `metric.type="run.googleapis.com/container/instance_count" AND resource.type="cloud_run_revision" AND resource.label.service_name="${serviceName}" AND metric.label.container_name="${SERVICE_CONTAINER}"`,
           aggregations: [
             {
               alignmentPeriod: "60s",
@@ -234,6 +243,19 @@ export class Monitoring extends Construct {
         displayName: `${baseName} error log entries`,
       },
     });
+    // The first apply creates the metric and the policy together; the Monitoring API refuses a policy on a log-based
+    // metric it does not know yet (up to ~10 minutes), and the provider does not retry that (infra/README.md).
+    this.errorLogsVisible = new TerraformData(this, "error-logs-visible", {
+      triggersReplace: { metric: this.errorLogs.id },
+      provisioners: [
+        {
+          type: "local-exec",
+          workingDir: props.rootFromStackDir,
+          command: "bash infra/scripts/wait-for-metric.sh",
+          environment: { PROJECT_ID: projectId, METRIC_TYPE: `logging.googleapis.com/user/${this.errorLogs.name}` },
+        },
+      ],
+    });
     policy(
       "error-logs",
       `more than ${alerts.errorLogsPerMinute} error log entries a minute`,
@@ -250,6 +272,7 @@ export class Monitoring extends Construct {
         },
       },
       RUNBOOK.errorLogs(serviceName),
+      [this.errorLogsVisible],
     );
 
     this.dashboard = new MonitoringDashboard(this, "dashboard", {
@@ -277,7 +300,7 @@ export class Monitoring extends Construct {
 const RUNBOOK = {
   serviceDown: (service: string) =>
     [
-      "GET /healthz fails from more than one region: nobody can open the whiteboard.",
+      `GET ${EXTERNAL_HEALTH_PATH} fails from more than one region: nobody can open the whiteboard.`,
       `1. Cloud Run console, service \`${service}\`: is the latest revision ready? A failing startup probe (/readyz) means it cannot reach Redis.`,
       "2. Logs of the revision: `severity>=ERROR`. A crash loop shows `uncaught exception` or `cannot listen`.",
       "3. Behind the load balancer: the managed certificate must be ACTIVE and DNS must point at the load balancer's address.",

@@ -22,9 +22,10 @@ export interface ServiceIdentityProps {
 
 /**
  * The Cloud Run service's own identity, with only what it needs: `roles/secretmanager.secretAccessor` on its own
- * secrets (not project-wide), `roles/logging.logWriter` and, with the metrics sidecar, `roles/monitoring.metricWriter`
- * (the sidecar runs as the service's account and writes the metrics to Cloud Monitoring). Pulling the image from the same project's registry is
- * done by the Cloud Run service agent, not by this account.
+ * secrets (not project-wide) and, with the metrics sidecar, `roles/monitoring.metricWriter` (the sidecar runs as the
+ * service's account and writes the metrics to Cloud Monitoring). No `roles/logging.logWriter`: the service logs to
+ * stdout, which Cloud Run itself sends to Cloud Logging; nothing in the instance calls the Logging API. Pulling the
+ * image from the same project's registry is done by the Cloud Run service agent, not by this account.
  */
 export class ServiceIdentity extends Construct {
   /** The service account. */
@@ -48,11 +49,6 @@ export class ServiceIdentity extends Construct {
         role: "roles/secretmanager.secretAccessor",
         member: this.member,
       });
-    });
-    new ProjectIamMember(this, "log-writer", {
-      project: props.projectId,
-      role: "roles/logging.logWriter",
-      member: this.member,
     });
     if (props.connectsToRedisCluster) {
       // redis.clusters.connect, which IAM authentication checks at each AUTH. Project-wide: provider 6.50.0 has no

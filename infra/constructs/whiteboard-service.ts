@@ -14,6 +14,8 @@ import { METRICS_PORT, SIDECAR_CONFIG_DIR, SIDECAR_CONFIG_FILE } from "./metrics
 export interface MetricsSidecar {
   /** Its image, pinned. */
   readonly image: string;
+  /** Its vCPU, taken out of the instance's: the service's container gets the rest, so the instance stays whole. */
+  readonly cpu: number;
   /** Secret id (short name, same project) holding its RunMonitoring configuration; the service account reads it. */
   readonly configSecretId: string;
   /** Secret version to mount (a number, so a new configuration rolls out a new revision). */
@@ -125,6 +127,13 @@ export interface WhiteboardServiceProps {
   readonly dependsOn?: ITerraformDependable[];
 }
 
+/**
+ * Health as seen from outside (the uptime check): a path that reaches the container through Google's front end.
+ * Cloud Run reserves `/eventlog`, paths under `/_ah/` and some paths ending in `z` (its known-issues page advises
+ * avoiding every one), which the front end answers itself; the probes below go to the container directly.
+ */
+export const EXTERNAL_HEALTH_PATH = "/health/live";
+
 /** Container port; the service reads PORT, which Cloud Run sets to this value. */
 export const CONTAINER_PORT = 8080;
 
@@ -162,6 +171,9 @@ export class WhiteboardService extends Construct {
 
     const env: CloudRunV2ServiceTemplateContainersEnv[] = [
       { name: "NODE_ENV", value: "production" },
+      // Node sizes its heap from the machine, not the container: without a limit it grows past the container's memory
+      // and Cloud Run kills the instance instead of V8 collecting garbage in time.
+      { name: "NODE_OPTIONS", value: `--max-old-space-size=${heapLimitMiB(props.memory)}` },
       { name: "REDIS_HOST", value: props.redis.host },
       { name: "REDIS_PORT", value: `${props.redis.port}` },
       { name: "REDIS_TLS", value: "true" },
@@ -200,7 +212,9 @@ export class WhiteboardService extends Construct {
             egress: props.vpc.egress,
           };
 
-    const sidecar = props.metricsSidecar ? sidecarContainer(props.metricsSidecar) : undefined;
+    const sidecar = props.metricsSidecar
+      ? sidecarContainer(props.metricsSidecar, !props.cpuAlwaysAllocated)
+      : undefined;
 
     this.service = new CloudRunV2Service(this, "service", {
       project: props.projectId,
@@ -228,7 +242,7 @@ export class WhiteboardService extends Construct {
             image: props.image,
             ports: { name: "http1", containerPort: CONTAINER_PORT },
             resources: {
-              limits: { cpu: props.cpu, memory: props.memory },
+              limits: { cpu: serviceContainerCpu(props.cpu, props.metricsSidecar), memory: props.memory },
               cpuIdle: !props.cpuAlwaysAllocated,
               startupCpuBoost: props.startupCpuBoost,
             },
@@ -253,7 +267,11 @@ export class WhiteboardService extends Construct {
         ],
       },
       dependsOn: props.dependsOn,
-      ...(props.defaultUriDisabled ? { provider: props.betaProvider } : {}),
+      // default_uri_disabled is a Beta field: the API wants the Beta launch stage with it, as google-beta's own
+      // acceptance test sets it; that test ignores launch_stage on import (the API may read it back otherwise).
+      ...(props.defaultUriDisabled
+        ? { provider: props.betaProvider, launchStage: "BETA", lifecycle: { ignoreChanges: ["launch_stage"] } }
+        : {}),
     });
     if (props.defaultUriDisabled) this.service.addOverride("default_uri_disabled", true);
 
@@ -274,13 +292,42 @@ export class WhiteboardService extends Construct {
   }
 }
 
+/** Share of the service container's memory given to V8's old space (NODE_OPTIONS --max-old-space-size). */
+export const HEAP_SHARE = 0.75;
+
+/**
+ * The heap limit for a container of `memory` (e.g. "512Mi", "2Gi"), in MiB: 75% of it. The rest is headroom for
+ * what lives outside V8's old space: the young generation (up to 3 × 16 MiB semi-spaces on 64 bits), code, the
+ * socket buffers and TLS state of the open connections (about 20 KB each: 5 MB at 250 sockets) and Node itself.
+ */
+export function heapLimitMiB(memory: string): number {
+  const mi = Number.parseInt(memory, 10) * (memory.endsWith("Gi") ? 1024 : 1);
+  return Math.floor(mi * HEAP_SHARE);
+}
+
+/** The sidecar's memory: the collector holds one scrape of a few hundred series. */
+export const SIDECAR_MEMORY = "128Mi";
+
+/**
+ * The service container's vCPU: the instance's (`cpu`), less the sidecar's share. Cloud Run adds the containers' CPU
+ * into the instance's, which above 1 vCPU must be a whole number; taking the sidecar's share out of the instance keeps
+ * it whole at the configured value, and a saturated service reads as a busy instance to the autoscaler.
+ */
+export function serviceContainerCpu(cpu: string, sidecar: MetricsSidecar | undefined): string {
+  if (!sidecar) return cpu;
+  return String(Math.round((Number(cpu) - sidecar.cpu) * 1000) / 1000);
+}
+
 /**
  * The sidecar container and its configuration volume, as Google documents the sidecar for Cloud Run: the RunMonitoring
  * file mounted from Secret Manager at /etc/rungmp/config.yaml, a liveness probe on its port 13133, no ports of its own
  * (only the ingress container may have one), and started after the service's container is healthy (`depends_on`), so
  * that its first scrape finds the metrics endpoint.
  */
-function sidecarContainer(sidecar: MetricsSidecar): {
+function sidecarContainer(
+  sidecar: MetricsSidecar,
+  cpuIdle: boolean,
+): {
   container: CloudRunV2ServiceTemplateContainers;
   volume: CloudRunV2ServiceTemplateVolumes;
 } {
@@ -296,8 +343,10 @@ function sidecarContainer(sidecar: MetricsSidecar): {
       name: "prometheus-sidecar",
       image: sidecar.image,
       dependsOn: ["whiteboard"],
-      // Cloud Run's per-container default, written out: the instance is billed for both containers' CPU and memory.
-      resources: { limits: { cpu: "1", memory: "512Mi" } },
+      // Its share of the instance's CPU (see serviceContainerCpu); the memory is added to the instance's.
+      // cpu_idle as the service's: the provider sets false on a container whose resources leave it out, and a
+      // sidecar with CPU always allocated would bill a request-billed service around the clock.
+      resources: { limits: { cpu: String(sidecar.cpu), memory: SIDECAR_MEMORY }, cpuIdle },
       volumeMounts: [{ name: "gmp-config", mountPath: SIDECAR_CONFIG_DIR }],
       // Its /liveness answers after a 5 s pause (it flushes telemetry meanwhile), so the timeout is longer than that.
       livenessProbe: {

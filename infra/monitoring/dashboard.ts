@@ -112,6 +112,9 @@ const filtered = (
   targetAxis: "Y1",
 });
 
+/** The service's container in the Cloud Run template; the sidecar is another, charted and counted apart. */
+export const SERVICE_CONTAINER = "whiteboard";
+
 export type RedisEngine = "memorystore-redis" | "memorystore-redis-cluster";
 
 /**
@@ -141,6 +144,8 @@ const line = (label: string, value: number): Threshold => ({ label, value, targe
 export function dashboardCharts(options: DashboardOptions): Chart[] {
   const ns = `namespace="${options.serviceName}"`;
   const run = `resource.type="cloud_run_revision" AND resource.label.service_name="${options.serviceName}"`;
+  // Per-container metrics carry container_name: the sidecar's own series would halve CPU and double instances.
+  const service = `${run} AND metric.label.container_name="${SERVICE_CONTAINER}"`;
   const redis = redisFilters(options.redisEngine ?? "memorystore-redis", options.redisInstanceName);
   const writes = `script=~"add_strokes|set_visibility|clear|unclear"`;
   const charts: Chart[] = [
@@ -184,7 +189,7 @@ export function dashboardCharts(options: DashboardOptions): Chart[] {
       yLabel: "instances",
       dataSets: [
         filtered(
-          `metric.type="run.googleapis.com/container/instance_count" AND ${run}`,
+          `metric.type="run.googleapis.com/container/instance_count" AND ${service}`,
           { perSeriesAligner: "ALIGN_MAX", crossSeriesReducer: "REDUCE_SUM", groupByFields: ["metric.label.state"] },
           "${metric.labels.state}",
           "STACKED_AREA",
@@ -201,32 +206,32 @@ export function dashboardCharts(options: DashboardOptions): Chart[] {
       ],
     },
     {
-      title: "CPU utilization: p50 and p99 of instances",
+      title: "CPU utilization of the service's container: p50 and p99",
       yLabel: "ratio",
       dataSets: [
         filtered(
-          `metric.type="run.googleapis.com/container/cpu/utilizations" AND ${run}`,
+          `metric.type="run.googleapis.com/container/cpu/utilizations" AND ${service}`,
           { perSeriesAligner: "ALIGN_PERCENTILE_50", crossSeriesReducer: "REDUCE_MEAN" },
           "p50",
         ),
         filtered(
-          `metric.type="run.googleapis.com/container/cpu/utilizations" AND ${run}`,
+          `metric.type="run.googleapis.com/container/cpu/utilizations" AND ${service}`,
           { perSeriesAligner: "ALIGN_PERCENTILE_99", crossSeriesReducer: "REDUCE_MAX" },
           "p99",
         ),
       ],
     },
     {
-      title: "Memory utilization: p50 and p99 of instances",
+      title: "Memory utilization of the service's container: p50 and p99",
       yLabel: "ratio",
       dataSets: [
         filtered(
-          `metric.type="run.googleapis.com/container/memory/utilizations" AND ${run}`,
+          `metric.type="run.googleapis.com/container/memory/utilizations" AND ${service}`,
           { perSeriesAligner: "ALIGN_PERCENTILE_50", crossSeriesReducer: "REDUCE_MEAN" },
           "p50",
         ),
         filtered(
-          `metric.type="run.googleapis.com/container/memory/utilizations" AND ${run}`,
+          `metric.type="run.googleapis.com/container/memory/utilizations" AND ${service}`,
           { perSeriesAligner: "ALIGN_PERCENTILE_99", crossSeriesReducer: "REDUCE_MAX" },
           "p99",
         ),

@@ -9,6 +9,14 @@
 #   - a Direct VPC egress subnet whose addresses Cloud Run still holds, 1 to 2 hours after the service is gone:
 #       The subnetwork resource 'projects/P/regions/R/subnetworks/S' is already being used by
 #       'projects/P/regions/R/addresses/serverless-ipv4-...'
+#   - Memorystore for Redis's peering (redis-peer-...), which the producer removes some time after the instance:
+#       The network resource 'projects/P/global/networks/N' is already being used by
+#       'projects/P/global/networks/N/peerings/redis-peer-...' (or "... has peering redis-peer-...")
+#   - the Redis Cluster's Private Service Connect subnet (<base>-redis-psc), briefly held by the endpoints' forwarding
+#     rules and addresses after the cluster is deleted:
+#       The subnetwork resource '.../subnetworks/<base>-redis-psc' is already being used by '.../forwardingRules/...'
+#       (or '.../addresses/...')
+# (infra/README.md cites the public reports of the last two.)
 # Any other failure (deletion protection, prevent_destroy, permission denied, an API turned off, anything unknown)
 # stops at once with what to do: retrying cannot fix it. Re-running `make destroy` resumes with what is left.
 #
@@ -23,7 +31,7 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
 # The "in use" errors that clear by themselves (see above).
-transient_pattern="already being used by '[^']*/(global/firewalls/aet-|addresses/serverless-ipv4-)"
+transient_pattern="already being used by '[^']*/(global/firewalls/aet-|addresses/serverless-ipv4-|peerings/redis-peer-)|peering redis-peer-|subnetworks/[a-z0-9-]*-redis-psc' is already being used by '[^']*/(forwardingRules|addresses)/"
 # Lines that report an error; cdktf's own closing line repeats that Terraform failed and is not counted.
 error_lines() { grep -E '(^|[^[:alnum:]_])Error: ' "$1" | grep -v 'Invoking Terraform CLI failed' || true; }
 
@@ -53,7 +61,7 @@ explain() { # stack, log file
     echo "destroy: permission denied: the account Terraform uses (gcloud auth application-default login) lacks a role;" >&2
     echo "destroy: see 'Roles needed to deploy' in infra/README.md, then re-run make destroy." >&2
   else
-    echo "destroy: not one of the known transient errors (connector firewall rules or a Direct VPC subnet still in use); see the error above, fix it, then re-run make destroy." >&2
+    echo "destroy: not one of the known transient errors (connector firewall rules, a Direct VPC subnet, Redis's peering or the cluster's PSC subnet still in use); see the error above, fix it, then re-run make destroy." >&2
   fi
 }
 
@@ -84,7 +92,7 @@ until run "$env_name-foundation" --ignore-missing-stack-dependencies --skip-synt
     echo "destroy: run 'make destroy ENV=$env_name' again later; Terraform resumes with what is left." >&2
     exit 1
   fi
-  echo "destroy: attempt $attempt hit a resource Google releases later (connector firewall rules or a Direct VPC subnet); retrying in $retry_seconds s" >&2
+  echo "destroy: attempt $attempt hit a resource Google releases later (connector firewall rules, a Direct VPC subnet, Redis's peering or the PSC subnet); retrying in $retry_seconds s" >&2
   attempt=$((attempt + 1))
   sleep "$retry_seconds"
 done

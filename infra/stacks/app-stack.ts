@@ -150,6 +150,7 @@ export class AppStack extends TerraformStack {
         ? {
             metricsSidecar: {
               image: config.monitoring.sidecar.image,
+              cpu: config.monitoring.sidecar.cpu,
               configSecretId: foundation.metricsConfig.secret.secretId,
               configSecretVersion: foundation.metricsConfig.version.version,
             },
@@ -196,6 +197,7 @@ export class AppStack extends TerraformStack {
       alerts: config.monitoring.alerts,
       ...(this.loadBalancer ? { loadBalancerUrlMap: this.loadBalancer.urlMapName } : {}),
       labels: defaultLabels(config),
+      rootFromStackDir: props.rootFromStackDir,
     });
 
     if (!config.service.defaultUriDisabled) {

@@ -23,6 +23,8 @@ export interface CloudRunContainer {
   url: string;
   /** The process id while it runs. */
   pid: number | undefined;
+  /** Every line the service printed so far (its JSON log). */
+  lines: readonly string[];
   stop(): Promise<void>;
 }
 
@@ -65,7 +67,7 @@ export async function startContainer(
     },
   });
   child.start();
-  const container = { url, pid: child.pid, stop: async () => void (await child.stop("SIGTERM", 3_000)) };
+  const container = { url, pid: child.pid, lines, stop: async () => void (await child.stop("SIGTERM", 3_000)) };
   try {
     await waitFor(
       `${revision.name} to be ready`,

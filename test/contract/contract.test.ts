@@ -5,6 +5,7 @@
  * can break, made on purpose: each must stop the deployment with a message that says what broke.
  */
 import { parseInfraConfig } from "../../infra/config/schema";
+import { heapLimitMiB } from "../../infra/constructs/whiteboard-service";
 import { RedisCluster } from "../../local/redis-cluster";
 import { RedisServer } from "../../local/redis-server";
 import { loadConfig, SERVICE_VARIABLES } from "../../service/config";
@@ -16,7 +17,8 @@ import {
   synthesizeService,
   type SynthesizedService,
 } from "./cloud-run-env";
-import { deployLocally } from "./deploy";
+import { startContainer } from "./cloud-run-container";
+import { deployLocally, RUNTIME_VARIABLES } from "./deploy";
 import { buildRuntimeImage, type RuntimeImage } from "./runtime-image";
 
 let redis: RedisServer;
@@ -72,8 +74,33 @@ describe.each(DEPLOYMENTS)("%s", (_, input) => {
     }
   });
 
-  test("the service reads every variable the stacks set", () => {
-    expect(service.env.map((entry) => entry.name).filter((name) => !SERVICE_VARIABLES.includes(name))).toEqual([]);
+  test("the service (or Node itself) reads every variable the stacks set", () => {
+    expect(
+      service.env
+        .map((entry) => entry.name)
+        .filter((name) => !SERVICE_VARIABLES.includes(name) && !RUNTIME_VARIABLES.includes(name)),
+    ).toEqual([]);
+  });
+
+  test("the service starts with the heap limit the stacks derive from service.memory, below the container's memory", async () => {
+    const deployed = parseInfraConfig(input);
+    const env = resolveForStandIn(service, standInValues(standIn()));
+    expect(env.NODE_OPTIONS).toBe(`--max-old-space-size=${heapLimitMiB(deployed.service.memory)}`);
+    const platform: Record<string, string> =
+      standIn() instanceof RedisCluster && cluster.metadata ? { GCE_METADATA_HOST: cluster.metadata.host } : {};
+    const container = await startContainer(image, env, { service: service.name, name: "heap" }, platform);
+    try {
+      const listening = container.lines
+        .map((line) => JSON.parse(line) as { message?: string; heapLimitMiB?: number })
+        .find((entry) => entry.message === "listening");
+      const limit = listening?.heapLimitMiB ?? 0;
+      // V8's limit is the old space's plus the young generation's (a few semi-spaces of 16 MiB at most).
+      expect(limit).toBeGreaterThanOrEqual(heapLimitMiB(deployed.service.memory));
+      expect(limit).toBeLessThanOrEqual(heapLimitMiB(deployed.service.memory) + 64);
+      expect(limit).toBeLessThan(Number.parseInt(deployed.service.memory, 10));
+    } finally {
+      await container.stop();
+    }
   });
 
   test("the service caps sockets at the concurrency and reads the client's address where this deployment's front writes it", () => {

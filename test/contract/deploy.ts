@@ -14,12 +14,17 @@ import { resolveForStandIn, standInValues, type SynthesizedService } from "./clo
 import { protocolRoundTrip } from "./round-trip";
 import type { RuntimeImage } from "./runtime-image";
 
+/** Variables Node itself reads, not the service. */
+export const RUNTIME_VARIABLES: readonly string[] = ["NODE_OPTIONS"];
+
 export async function deployLocally(
   service: SynthesizedService,
   redis: RedisServer | RedisCluster,
   image: RuntimeImage,
 ): Promise<void> {
-  const unread = service.env.map((entry) => entry.name).filter((name) => !SERVICE_VARIABLES.includes(name));
+  const unread = service.env
+    .map((entry) => entry.name)
+    .filter((name) => !SERVICE_VARIABLES.includes(name) && !RUNTIME_VARIABLES.includes(name));
   if (unread.length > 0) throw new Error(`the stacks set ${unread.join(", ")}, which the service does not read`);
   if (service.env.some((entry) => entry.name === "GCE_METADATA_HOST"))
     throw new Error("the stacks set GCE_METADATA_HOST: on Cloud Run the metadata server is the platform's");

@@ -139,23 +139,30 @@ describe("defaults", () => {
     expect(armor({ ...BASE, loadBalancer: { domains, cloudArmor: { enabled: true } } })).toBe(true);
   });
 
-  test("monitoring: no one notified, the pinned sidecar scraping every 30 s, a check every minute from 3 regions, alerts at 80%, 250 ms, 10 errors a minute", () => {
+  test("monitoring: no one notified, the pinned sidecar on 0.08 vCPU scraping every minute, a check every minute from 3 regions, alerts at 80%, 250 ms, 10 errors a minute", () => {
     expect(parseInfraConfig(BASE).monitoring).toEqual({
       notificationEmails: [],
       sidecar: {
         enabled: true,
-        image: "us-docker.pkg.dev/cloud-ops-agents-artifacts/cloud-run-gmp-sidecar/cloud-run-gmp-sidecar:1.2.0",
-        scrapeIntervalSeconds: 30,
+        image: "us-docker.pkg.dev/cloud-ops-agents-artifacts/cloud-run-gmp-sidecar/cloud-run-gmp-sidecar:1.7.0",
+        cpu: 0.08,
+        scrapeIntervalSeconds: 60,
       },
       uptimeCheck: { periodSeconds: 60, regions: ["USA", "EUROPE", "ASIA_PACIFIC"] },
       alerts: { instancesPercentOfMax: 80, redisMemoryPercent: 80, storeLatencyP99Ms: 250, errorLogsPerMinute: 10 },
     });
   });
 
-  test("null says none for the state bucket, the prebuilt image and the maintenance window", () => {
+  test("prod keeps its state in <project>-tfstate unless told otherwise; dev in local files", () => {
+    expect(parseInfraConfig({ ...BASE, environment: "prod" }).state.bucket).toBe("whiteboard-test-1-tfstate");
+    expect(parseInfraConfig({ ...BASE, environment: "prod", state: { bucket: "b-1" } }).state.bucket).toBe("b-1");
+    expect(parseInfraConfig(BASE).state.bucket).toBeUndefined();
+  });
+
+  test("null says none for the state bucket (dev), the prebuilt image and the maintenance window", () => {
     const config = parseInfraConfig({
       ...BASE,
-      environment: "prod",
+      environment: "dev",
       state: { bucket: null },
       service: { image: null },
       redis: { maintenanceWindow: null },
@@ -550,6 +557,16 @@ const INVALID: Array<[string, unknown, string[]]> = [
     ["monitoring.sidecar.image:", "tag or digest"],
   ],
   [
+    "sidecar CPU below Cloud Run's 0.08 vCPU",
+    { ...BASE, monitoring: { sidecar: { cpu: 0.05 } } },
+    ["monitoring.sidecar.cpu:", "from 0.08 to 0.5, in steps of 0.001", "(got 0.05)"],
+  ],
+  [
+    "sidecar CPU finer than Cloud Run's 0.001 steps",
+    { ...BASE, monitoring: { sidecar: { cpu: 0.0805 } } },
+    ["monitoring.sidecar.cpu:", "in steps of 0.001", "(got 0.0805)"],
+  ],
+  [
     "scrape interval below 10 s",
     { ...BASE, monitoring: { sidecar: { scrapeIntervalSeconds: 5 } } },
     ["monitoring.sidecar.scrapeIntervalSeconds:", "from 10 to 300", "(got 5)"],
@@ -595,6 +612,17 @@ const INVALID: Array<[string, unknown, string[]]> = [
     ["monitoring.alerts.errorLogsPerMinute:", "integer"],
   ],
   ["unknown monitoring field", { ...BASE, monitoring: { emails: [] } }, ["monitoring: unknown field(s) emails"]],
+  [
+    "prod with local state (state.bucket null)",
+    { ...BASE, environment: "prod", state: { bucket: null } },
+    [
+      "state.bucket:",
+      "in prod (got null)",
+      "Redis AUTH string",
+      '"whiteboard-test-1-tfstate"',
+      "make infra-bootstrap ENV=prod",
+    ],
+  ],
 ];
 
 describe("each invalid configuration is refused with a message naming the field and the rule", () => {
@@ -812,33 +840,26 @@ describe("settings from the committed environment files (what infra/main.ts read
     throw new Error("expected a refusal");
   };
 
-  test("the committed files are valid for each environment, with every setting but the derived ones written out", () => {
+  test("the committed files are valid for each environment and hold only what an operator chose, no copy of a default", () => {
     const repository = (file: string) => fs.readFileSync(path.join(__dirname, "../..", file), "utf8");
     for (const environment of ["dev", "prod"] as const) {
-      const written = JSON.parse(repository(`infra/env/${environment}.json`)) as Record<
-        string,
-        Record<string, unknown>
-      >;
+      const written = JSON.parse(repository(`infra/env/${environment}.json`)) as Record<string, unknown>;
       expect(written.projectId).toBe("");
       const settings = settingsFromEnv({ ENVIRONMENT: environment, PROJECT_ID: "p-123456" }, repository);
       const config = parseInfraConfig(settings.inputs[0]);
       expect(config.environment).toBe(environment);
-      // Every leaf of the resolved configuration is in the file, except those whose default follows other settings.
-      const derived = ["network.connectorName", "redis.maxmemoryPercent", "loadBalancer.cloudArmor.enabled"];
-      const leaves = (value: unknown, prefix: string): string[] =>
-        value !== null &&
-        typeof value === "object" &&
-        !Array.isArray(value) &&
-        Object.keys(value).length > 0 &&
-        !prefix.endsWith("maintenanceWindow")
+      const defaults = parseInfraConfig({ projectId: "p-123456", environment });
+      // Each value the file writes (but the project id placeholder) differs from what the field would be without it.
+      const leaves = (value: unknown, prefix: string): Array<[string, unknown]> =>
+        value !== null && typeof value === "object" && !Array.isArray(value) && !prefix.endsWith("maintenanceWindow")
           ? Object.entries(value).flatMap(([key, child]) => leaves(child, prefix ? `${prefix}.${key}` : key))
-          : [prefix];
+          : [[prefix, value]];
       const at = (root: unknown, dotted: string) =>
         dotted.split(".").reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], root);
-      const missing = leaves(config, "").filter(
-        (leaf) => !derived.includes(leaf) && leaf !== "projectId" && at(written, leaf) === undefined,
+      const copies = leaves(written, "").filter(
+        ([leaf, value]) => leaf !== "projectId" && JSON.stringify(at(defaults, leaf)) === JSON.stringify(value),
       );
-      expect(missing).toEqual([]);
+      expect(copies).toEqual([]);
     }
   });
 

@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { METRICS_PORT, runMonitoringYaml } from "../../infra/constructs/metrics-config";
 import { instancesAlertAt, terraformLiteral } from "../../infra/constructs/monitoring";
-import type { InfraConfigInput } from "../../infra/config/schema";
+import { CPU_VALUES, type InfraConfigInput } from "../../infra/config/schema";
 import { buildDashboard, type Dashboard } from "../../infra/monitoring/dashboard";
 import {
   BASE_INPUT,
@@ -87,11 +87,30 @@ describe("the Managed Service for Prometheus sidecar", () => {
       expect(containers(json).map((c) => c.name)).toEqual(["whiteboard", "prometheus-sidecar"]);
       expect(sidecar(json)).toEqual(
         expect.objectContaining({
-          image: "us-docker.pkg.dev/cloud-ops-agents-artifacts/cloud-run-gmp-sidecar/cloud-run-gmp-sidecar:1.2.0",
+          image: "us-docker.pkg.dev/cloud-ops-agents-artifacts/cloud-run-gmp-sidecar/cloud-run-gmp-sidecar:1.7.0",
           depends_on: ["whiteboard"],
-          resources: { limits: { cpu: "1", memory: "512Mi" } },
         }),
       );
+    }
+  });
+
+  test("takes its CPU out of the instance's: the containers add up to service.cpu, a whole number of at most 8 vCPU", () => {
+    expect(sidecar(dev.app).resources).toEqual(expect.objectContaining({ limits: { cpu: "0.08", memory: "128Mi" } }));
+    expect((container(dev.app).resources as { limits: { cpu: string } }).limits.cpu).toBe("0.92");
+    for (const cpu of CPU_VALUES) {
+      for (const share of [0.123, 0.5]) {
+        const json = environment({
+          ...BASE_INPUT,
+          service: { cpu, memory: "4Gi" },
+          monitoring: { sidecar: { cpu: share } },
+        }).app;
+        const total = containers(json).reduce(
+          (sum, c) => sum + Number((c.resources as { limits: { cpu: string } }).limits.cpu),
+          0,
+        );
+        expect(Math.round(total * 1000) / 1000).toBe(Number(cpu));
+        expect(total).toBeLessThanOrEqual(8);
+      }
     }
   });
 
@@ -132,7 +151,7 @@ describe("the Managed Service for Prometheus sidecar", () => {
       resources(json, "google_secret_manager_secret_version")
         .map((body) => body.secret_data)
         .find((text) => String(text).includes("RunMonitoring"));
-    expect(data(dev.foundation)).toBe(runMonitoringYaml(30));
+    expect(data(dev.foundation)).toBe(runMonitoringYaml(60));
     expect(data(tuned.foundation)).toBe(runMonitoringYaml(15));
     expect(runMonitoringYaml(30)).toContain(`port: "${METRICS_PORT}"`);
     expect(runMonitoringYaml(30)).toContain("path: /metrics");
@@ -164,7 +183,7 @@ describe("the Managed Service for Prometheus sidecar", () => {
 });
 
 describe("uptime check", () => {
-  test("GET /healthz over HTTPS on the run.app host without a load balancer", () => {
+  test("GET /health/live over HTTPS on the run.app host without a load balancer (no path ending in z)", () => {
     const check = onlyResource(dev.app, "google_monitoring_uptime_check_config");
     expect(check).toEqual(
       expect.objectContaining({
@@ -172,7 +191,7 @@ describe("uptime check", () => {
         timeout: "10s",
         selected_regions: ["USA", "EUROPE", "ASIA_PACIFIC"],
         http_check: expect.objectContaining({
-          path: "/healthz",
+          path: "/health/live",
           port: 443,
           use_ssl: true,
           validate_ssl: true,
@@ -221,7 +240,7 @@ describe("alert policies", () => {
       "whiteboard-dev: Redis memory above 80%",
       "whiteboard-dev: instances at 80% of the maximum (3 of 3)",
       "whiteboard-dev: more than 10 error log entries a minute",
-      "whiteboard-dev: service down (uptime check of /healthz failing)",
+      "whiteboard-dev: service down (uptime check of /health/live failing)",
       "whiteboard-dev: store latency p99 above 250 ms",
     ]);
     for (const body of policies(dev.app)) {
@@ -268,7 +287,7 @@ describe("alert policies", () => {
     const threshold = (json: TerraformJson) =>
       condition(policy(json, "instances at")).condition_threshold as Record<string, unknown>;
     expect(threshold(dev.app).filter).toBe(
-      'metric.type="run.googleapis.com/container/instance_count" AND resource.type="cloud_run_revision" AND resource.label.service_name="whiteboard-dev"',
+      'metric.type="run.googleapis.com/container/instance_count" AND resource.type="cloud_run_revision" AND resource.label.service_name="whiteboard-dev" AND metric.label.container_name="whiteboard"',
     );
     expect(threshold(dev.app).threshold_value).toBe(2.5); // 80% of 3, rounded up: 3 instances
     expect(threshold(prodLb.app).threshold_value).toBe(15.5); // 80% of 20: 16
@@ -355,8 +374,8 @@ describe("dashboard", () => {
       "Refusals per second, by code",
       "Instances (max 3)",
       "Broadcast fan-out per second",
-      "CPU utilization: p50 and p99 of instances",
-      "Memory utilization: p50 and p99 of instances",
+      "CPU utilization of the service's container: p50 and p99",
+      "Memory utilization of the service's container: p50 and p99",
       "Redis memory usage ratio",
       "Redis connected clients",
       "Catch-up answers: p99 time by kind",

@@ -176,6 +176,26 @@ describe("destroy.sh retries only the in-use errors Google clears by itself", ()
     expect(foundationCalls(stubbed)).toHaveLength(2);
   });
 
+  // Memorystore's peering outlives the instance for a while (GoogleCloudPlatform/magic-modules#18476: "producers can
+  // hold them for a while after the service instance itself is deleted"); the cluster's PSC subnet is held by its
+  // endpoints' forwarding rules meanwhile (infra/README.md, "What destroy removes").
+  test.concurrent.each([
+    [
+      "Memorystore's redis-peer peering",
+      "Error waiting for Deleting Network: The network resource 'projects/p-123456/global/networks/whiteboard-dev-vpc' is already being used by 'projects/p-123456/global/networks/whiteboard-dev-vpc/peerings/redis-peer-398572934'",
+    ],
+    [
+      "the cluster's PSC subnet",
+      "Error waiting for Deleting Subnetwork: The subnetwork resource 'projects/p-123456/regions/us-central1/subnetworks/whiteboard-dev-redis-psc' is already being used by 'projects/p-123456/regions/us-central1/forwardingRules/sca-auto-fr-1234abcd'",
+    ],
+  ])("%s still in use is retried", async (_name, summary) => {
+    const stubbed = cdktf();
+    stubbed.answer("dev-foundation", 1, terraformError("dev-foundation", summary), 1);
+    const result = await run(DESTROY, env(), stubbed);
+    expect(result.status).toBe(0);
+    expect(foundationCalls(stubbed)).toHaveLength(2);
+  });
+
   test.concurrent("past DESTROY_WAIT_MINUTES a transient error stops with how to resume", async () => {
     const stubbed = cdktf();
     stubbed.answer("dev-foundation", "default", SUBNET_HELD, 1);
@@ -231,6 +251,54 @@ describe("destroy.sh retries only the in-use errors Google clears by itself", ()
     expect(stubbed.calls()).toEqual(["destroy prod-app --auto-approve"]);
     expect(result.output).toContain("deletion protection is on");
     expect(result.output).toContain("make deploy  ENV=prod DELETION_PROTECTION=false OVERRIDE=DELETION_PROTECTION");
+  });
+});
+
+describe("wait-for-metric.sh waits, bounded, until Cloud Monitoring knows a new log-based metric", () => {
+  const WAIT = path.join(REPO, "infra/scripts/wait-for-metric.sh");
+  // curl prints the HTTP status (its --write-out); gcloud prints a token.
+  const tools = () => {
+    const stubbed = stub("curl", 'key="curl"');
+    fs.writeFileSync(path.join(stubbed.dir, "bin", "gcloud"), "#!/usr/bin/env bash\necho token-1\n", { mode: 0o755 });
+    return stubbed;
+  };
+  const env = (extra: Record<string, string> = {}) => ({
+    PROJECT_ID: "p-123456",
+    METRIC_TYPE: "logging.googleapis.com/user/whiteboard-dev-error-logs",
+    METRIC_WAIT_INTERVAL: "0",
+    ...extra,
+  });
+
+  test.concurrent("404 while the metric propagates, then 200: done, asking the metric's descriptor", async () => {
+    const stubbed = tools();
+    stubbed.answer("curl", 1, "404", 0);
+    stubbed.answer("curl", 2, "503", 0);
+    stubbed.answer("curl", 3, "200", 0);
+    const result = await run(WAIT, env(), stubbed);
+    expect(result.status).toBe(0);
+    expect(stubbed.calls()).toHaveLength(3);
+    expect(stubbed.calls()[0]).toContain(
+      "https://monitoring.googleapis.com/v3/projects/p-123456/metricDescriptors/logging.googleapis.com%2Fuser%2Fwhiteboard-dev-error-logs",
+    );
+    expect(stubbed.calls()[0]).toContain("Authorization: Bearer token-1");
+    expect(result.output).toContain("Cloud Monitoring knows logging.googleapis.com/user/whiteboard-dev-error-logs");
+  });
+
+  test.concurrent("still unknown after METRIC_WAIT_SECONDS: fails, saying to deploy again", async () => {
+    const stubbed = tools();
+    stubbed.answer("curl", "default", "404", 0);
+    const result = await run(WAIT, env({ METRIC_WAIT_SECONDS: "0" }), stubbed);
+    expect(result.status).toBe(1);
+    expect(result.output).toContain("still unknown to Cloud Monitoring after 0s");
+  });
+
+  test.concurrent("403 is not waited for", async () => {
+    const stubbed = tools();
+    stubbed.answer("curl", "default", "403", 0);
+    const result = await run(WAIT, env(), stubbed);
+    expect(result.status).toBe(1);
+    expect(stubbed.calls()).toHaveLength(1);
+    expect(result.output).toContain("answered HTTP 403");
   });
 });
 
