@@ -240,6 +240,11 @@ describe("metrics", () => {
     ],
     ["METRICS_PORT equal to the default PORT", { METRICS_PORT: "8080" }, "METRICS_PORT: must differ from PORT (8080)"],
     [
+      "METRICS_PORT equal to PORT with the memory store",
+      { BOARD_STORE: "memory", METRICS_PORT: "8080" },
+      "METRICS_PORT: must differ from PORT (8080)",
+    ],
+    [
       "METRICS_FINAL_SCRAPE_SECONDS out of range",
       { METRICS_FINAL_SCRAPE_SECONDS: "9" },
       "METRICS_FINAL_SCRAPE_SECONDS: must be a whole number from 0 to 8",
