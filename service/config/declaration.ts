@@ -88,8 +88,8 @@ export type EnvOf<T> = {
 
 /** What a rule reports with: whether a variable was given (not blank), and a problem naming a variable. */
 interface RuleContext<Env> {
-  given(name: keyof Env & string): boolean;
-  problem(name: keyof Env & string, message: string): void;
+  given: (name: keyof Env & string) => boolean;
+  problem: (name: keyof Env & string, message: string) => void;
 }
 
 /**
@@ -114,7 +114,10 @@ export function buildValue<T>(tree: T, env: Record<string, unknown>, context: Bu
 }
 
 function build(tree: unknown, env: Record<string, unknown>, context: BuildContext): unknown {
-  if (tree instanceof Setting) return (tree as Setting<string, unknown, unknown>).toValue(env[tree.name]);
+  if (tree instanceof Setting) {
+    const setting = tree as Setting<string, unknown, unknown>;
+    return setting.toValue(env[setting.name]);
+  }
   if (tree instanceof Derived) {
     const derived = tree as Derived<unknown, unknown>;
     return derived.build(build(derived.inputs, env, context) as ValueOf<unknown>, context);
