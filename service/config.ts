@@ -33,7 +33,7 @@ const MIB = 1_024 * KIB;
 const GIB = 1_024 * MIB;
 
 /** The metadata server every Cloud Run instance reaches (Google's client libraries use the same name). */
-export const METADATA_HOST = "metadata.google.internal";
+const METADATA_HOST = "metadata.google.internal";
 
 const origin = z.string().refine((value) => {
   try {
