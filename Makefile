@@ -21,9 +21,27 @@ dev: node_modules ## Run Redis, 3 instances and the Cloud Run-like front on http
 	npm run build
 	npx tsx local/dev.ts
 
+.PHONY: check
+check: node_modules ## The fast loop, under a minute: types, lint, unused code, unit tests (no build, Redis or browser)
+	npm run typecheck
+	npm run lint -- --cache --cache-location node_modules/.cache/eslint/
+	npm run knip
+	npx jest --selectProjects unit
+
 .PHONY: test
-test: node_modules ## Type-check, lint, build and run every test
+test: node_modules ## Type-check, lint, build and run every test (what .ci/run runs)
 	npm test
+
+# One jest project at a time (jest.config.js, docs/development.md); the infra project: make infra-test.
+.PHONY: test-unit test-integration test-faults test-browser
+test-unit: node_modules ## Unit tests only: nothing but Node
+	npx jest --selectProjects unit
+test-integration: build ## Integration tests: real Redis and service instances on 127.0.0.1
+	npx jest --selectProjects integration
+test-faults: build ## Fault tests: instances, Redis and the front, killed and restarted
+	npx jest --selectProjects faults
+test-browser: build ## Browser tests: Debian's Chromium against real instances
+	npx jest --selectProjects browser
 
 .PHONY: bench
 bench: build ## Benchmark against the plain Redis-adapter design: load, cursors, catch-up, then scale-out; writes bench/RESULTS.md (about 30 minutes)
