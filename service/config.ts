@@ -2,13 +2,14 @@
  * The service's configuration, read once from the environment at start and validated: a bad value stops the process
  * with a message naming the variable. Nothing here is ever logged whole (it holds the Redis password).
  *
- * Every variable is declared once, below, in `settings`: name, type and bounds, default, one line of documentation,
+ * Every variable is declared once, below, in `settings`: name, kind and bounds, default, one line of documentation,
  * and where its value goes in `Config` (the tree has Config's shape; `Config` is derived from it). Rules across
  * variables are in `rules`. docs/configuration.md's table is generated from both (`npm run docs:settings`), and a
- * test fails when it is out of date. To add a setting, add one line where its value belongs, e.g.
+ * test fails when it is out of date. Adding a setting is adding one declaration where its value belongs, e.g.
  *   maxStrokes: integer("MAX_STROKES_PER_BOARD", { min: 1, max: 1_000_000, default: 100_000 }, "What a board..."),
- * then run `npm run docs:settings`. The kinds (integer, bytes, seconds, flag, choice, custom) are in
- * ./config/declaration.ts; `.map(inMilliseconds)` turns seconds into Config's milliseconds.
+ * The kinds (integer, bytes, seconds, flag, choice, custom) are in ./config/declaration.ts; `.map(inMilliseconds)`
+ * turns seconds into Config's milliseconds. docs/development.md shows a whole example, and how to move a setting
+ * written the old way (a zod field, a Config field, a line of the mapping, a README row) into this form.
  */
 import { z } from "zod";
 import {
