@@ -8,7 +8,6 @@ const common = {
     // SWC strips types only; `tsc --noEmit` type-checks the same files in `npm test`.
     "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" }, module: { type: "commonjs" } }],
   },
-  testTimeout: 30_000,
 };
 
 /**
@@ -43,6 +42,8 @@ const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Global, not per project: jest reads it only here when there are projects (inside one, it is ignored).
+  testTimeout: 30_000,
   // A scratch folder shared by the suites of one run (test/support/run-folder.ts).
   globalSetup: "<rootDir>/test/support/global-setup.ts",
   globalTeardown: "<rootDir>/test/support/global-teardown.ts",
