@@ -4,6 +4,8 @@
  */
 const common = {
   testEnvironment: "node",
+  // Where suites are looked for (the code they import may be anywhere).
+  roots: ["<rootDir>/test"],
   transform: {
     // SWC strips types only; `tsc --noEmit` type-checks the same files in `npm test`.
     "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" }, module: { type: "commonjs" } }],
