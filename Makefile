@@ -21,9 +21,32 @@ dev: node_modules ## Run Redis, 3 instances and the Cloud Run-like front on http
 	npm run build
 	npx tsx local/dev.ts
 
+.PHONY: check check-types check-lint
+check: node_modules ## The fast loop, under a minute: types, lint, unused code, unit tests (no build, Redis or browser)
+	@$(MAKE) --no-print-directory -j2 --output-sync=target check-types check-lint
+	npm run knip
+	npx jest --selectProjects unit
+# tsc and ESLint side by side on two cores (the type-aware rules build a program of their own); the unit tests after
+# them, alone, as some of them count timers.
+check-types:
+	npm run typecheck
+check-lint:
+	npm run lint -- --cache --cache-location node_modules/.cache/eslint/
+
 .PHONY: test
-test: node_modules ## Type-check, lint, build and run every test
+test: node_modules ## Type-check, lint, build and run every test (what .ci/run runs)
 	npm test
+
+# One jest project at a time (jest.config.js, docs/development.md); the infra project: make infra-test.
+.PHONY: test-unit test-integration test-faults test-browser
+test-unit: node_modules ## Unit tests only: nothing but Node
+	npx jest --selectProjects unit
+test-integration: build ## Integration tests: real Redis and service instances on 127.0.0.1
+	npx jest --selectProjects integration
+test-faults: build ## Fault tests: instances, Redis and the front, killed and restarted
+	npx jest --selectProjects faults
+test-browser: build ## Browser tests: Debian's Chromium against real instances
+	npx jest --selectProjects browser
 
 .PHONY: bench
 bench: build ## Ours against the plain Redis-adapter design, every delivery checked: ladder, overload, frames, Redis cost, scale-out, catch-up; writes bench/*.json and bench/RESULTS.md (bench/README.md; about 40 minutes)

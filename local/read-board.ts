@@ -26,12 +26,18 @@ export async function readBoard(url: string, board: string): Promise<StoredBoard
     if (!("snapshot" in ack)) throw new Error(`reading board ${board} from scratch gave operations, not a snapshot`);
     return ack;
   };
+  // After timeout(), emitWithAck is typed Promise<any> (socket.io-client 4.8); the callback form keeps SyncAck.
+  const request = (send: (callback: (error: Error | null, ack: SyncAck) => void) => void) =>
+    new Promise<SyncAck>((resolve, reject) => send((error, ack) => (error ? reject(error) : resolve(ack))));
   try {
-    let ack = answer(await socket.timeout(30_000).emitWithAck("join", { board, user: READER }));
+    let ack = answer(
+      await request((callback) => socket.timeout(30_000).emit("join", { board, user: READER }, callback)),
+    );
     const { e, s } = ack;
     const records = ack.snapshot.records.map(toRecord);
     while (ack.snapshot.next !== undefined) {
-      ack = answer(await socket.timeout(30_000).emitWithAck("read", { e, at: s, cursor: ack.snapshot.next }));
+      const read = { e, at: s, cursor: ack.snapshot.next };
+      ack = answer(await request((callback) => socket.timeout(30_000).emit("read", read, callback)));
       records.push(...ack.snapshot.records.map(toRecord));
     }
     return { e, s, records: records.sort((a, b) => a.s - b.s) };

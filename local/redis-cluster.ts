@@ -264,7 +264,8 @@ export class RedisCluster {
   /** Graceful stop of every node; data and cluster state stay for the next start. */
   async stop(): Promise<void> {
     for (const node of this.nodes) this.dropAdmin(node.index);
-    await Promise.all(this.nodes.map((node) => node.process?.stop("SIGTERM")));
+    const running = this.nodes.map((node) => node.process).filter((process) => process !== undefined);
+    await Promise.all(running.map((process) => process.stop("SIGTERM")));
   }
 
   private dropAdmin(index: number): void {

@@ -244,7 +244,7 @@ function ping(port: number, caCert: string, password: string): Promise<boolean> 
       resolve(ok);
     };
     socket.setTimeout(500);
-    socket.on("data", (data) => {
+    socket.on("data", (data: Buffer) => {
       replies += data.toString();
       if (replies.split("\r\n").length > 2) finish(replies === "+OK\r\n+PONG\r\n");
     });

@@ -176,6 +176,7 @@ export class StandardTierRedis {
 
   async stop(): Promise<void> {
     await Promise.all([this.address.close(), this.replication.close()]);
-    await Promise.all([this.replicaServer, this.primaryServer, ...this.retired].map((server) => server?.destroy()));
+    const servers = [this.replicaServer, this.primaryServer, ...this.retired].filter((server) => server !== undefined);
+    await Promise.all(servers.map((server) => server.destroy()));
   }
 }

@@ -507,7 +507,7 @@ export const SETTINGS = {
       }),
       default: { value: {} },
       allowed: "names `^[A-Z_][A-Z0-9_]*$`, not those the stacks set (`PORT`, `REDIS_*`, …)",
-      description: "Extra environment variables of the service (`MAX_STROKES_PER_BOARD`, …)",
+      description: "Extra environment variables of the service (`MAX_ELEMENTS_PER_BOARD`, …)",
     }),
   },
   loadBalancer: {

@@ -1,5 +1,3 @@
-import { spawnSync } from "node:child_process";
-import { SERVICE_ENTRY } from "../../local/service-instance";
 import { ConfigError, loadConfig } from "../../service/config";
 
 const load = (env: Record<string, string>) => loadConfig(env, () => "abcd");
@@ -214,19 +212,6 @@ test("every bad variable is reported at once", () => {
   ).toEqual(["REDIS_PASWORD", "REDIS_HOST"]);
 });
 
-test.each([
-  [{ PORT: "x" }, "PORT: must be a whole number from 1 to 65535"],
-  [{ REDIS_HOST: "10.1.2.3", REDIS_PASWORD: "s3cret-value" }, "REDIS_PASWORD: unknown variable"],
-])("the process exits with the message when started with %j", (env, message) => {
-  const result = spawnSync(process.execPath, [SERVICE_ENTRY], { env, encoding: "utf8", timeout: 10_000 });
-  expect(result.status).toBe(2);
-  const line = JSON.parse(result.stdout.trim()) as { severity: string; message: string };
-  expect(line.severity).toBe("CRITICAL");
-  expect(line.message).toContain(message);
-  // The message names the variable, never its value (a mistyped REDIS_PASSWORD holds a password).
-  expect(line.message).not.toContain("s3cret-value");
-});
-
 // The metrics settings: defaults, and one test per rule, each checking that the message names the variable.
 describe("metrics", () => {
   test("defaults: metrics on port 9464, no wait for a last scrape", () => {
@@ -246,6 +231,11 @@ describe("metrics", () => {
       "METRICS_PORT: must differ from PORT (9000)",
     ],
     ["METRICS_PORT equal to the default PORT", { METRICS_PORT: "8080" }, "METRICS_PORT: must differ from PORT (8080)"],
+    [
+      "METRICS_PORT equal to PORT with the memory store",
+      { BOARD_STORE: "memory", METRICS_PORT: "8080" },
+      "METRICS_PORT: must differ from PORT (8080)",
+    ],
     [
       "METRICS_FINAL_SCRAPE_SECONDS out of range",
       { METRICS_FINAL_SCRAPE_SECONDS: "9" },
