@@ -12,8 +12,9 @@
  * The page tells it where the board is (`place`, after every pan and zoom) and what changed (`put`, `remove`,
  * `redraw`); it never reads the session itself.
  */
-import { drawElements, type RenderOptions } from "./render";
+import { drawElements, TextPainter, type RenderOptions } from "./render";
 import { createInk, visibleArea, type Ink, type InkEvent, type InkView } from "./ink";
+import { Raster, type PixelRect } from "./raster";
 import { measureOnPage } from "./export";
 import type { InkElement } from "./shapes";
 
@@ -71,6 +72,12 @@ export class BoardView {
   private eraser: { at: readonly [number, number]; reach: number } | undefined;
   /** The overlay has something on it. */
   private overlayUsed = false;
+  /** The overlay's elements are rasterized as the ink's are (they look the same once stored). */
+  private overlayRaster = new Raster(1, 1);
+  private overlayImage: ImageData | undefined;
+  /** Where the overlay's elements were last drawn, pixels. */
+  private overlayDrawn: PixelRect | undefined;
+  private readonly overlayText = new TextPainter();
   private readonly times: PaintTimes = {};
   private readonly rowQueries = new Map<number, (ink: boolean) => void>();
   private nextRowQuery = 0;
@@ -224,16 +231,34 @@ export class BoardView {
     if (pending.length === 0 && !this.eraser && !this.overlayUsed) return;
     this.overlayUsed = pending.length > 0 || this.eraser !== undefined;
     const view = this.inkView();
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
-    ctx.setTransform(view.scale, 0, 0, view.scale, view.left, view.top);
+    let raster = this.overlayRaster;
+    if (raster.width !== view.width || raster.height !== view.height) {
+      raster = this.overlayRaster = new Raster(view.width, view.height);
+      this.overlayImage = undefined;
+      this.overlayDrawn = undefined;
+    }
+    if (this.overlayDrawn) raster.clearRect(this.overlayDrawn);
+    raster.takeChanged();
     const options: RenderOptions = {
       scale: view.scale,
+      left: view.left,
+      top: view.top,
       visible: visibleArea(view),
       measure: measureOnPage(),
+      text: this.overlayText,
+      compositing: "over",
     };
-    drawElements(ctx, pending, options);
+    drawElements(raster, pending, options);
+    this.overlayDrawn = raster.takeChanged();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
+    if (this.overlayDrawn) {
+      this.overlayImage ??= new ImageData(raster.pixels, raster.width, raster.height);
+      const { left, top, right, bottom } = this.overlayDrawn;
+      ctx.putImageData(this.overlayImage, 0, 0, left, top, right - left, bottom - top);
+    }
     if (this.eraser) {
+      ctx.setTransform(view.scale, 0, 0, view.scale, view.left, view.top);
       ctx.beginPath();
       ctx.arc(this.eraser.at[0], this.eraser.at[1], this.eraser.reach, 0, 2 * Math.PI);
       ctx.lineWidth = (RING_WIDTH * devicePixelRatio) / view.scale;

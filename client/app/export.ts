@@ -1,10 +1,10 @@
 /**
  * Downloads of the whole board as everyone sees it (the visible elements on white, cropped to the content with a
- * margin), made in the page: a PNG drawn by the canvas renderer (./render.ts) and an SVG of one object per element
+ * margin), made in the page: a PNG drawn by the ink's renderer (./render.ts) and an SVG of one object per element
  * (./svg-export.ts), both from the same geometry, so they look alike and like the screen.
  */
 import { UNITS_PER_PIXEL } from "../../protocol/events";
-import { canvasMeasure, drawElements } from "./render";
+import { canvasMeasure, drawOnWhite } from "./render";
 import { byStacking, type InkElement, type Rect, type TextMeasure } from "./shapes";
 import { boardSvg, exportArea } from "./svg-export";
 
@@ -44,10 +44,7 @@ export async function boardPng(elements: Iterable<InkElement>): Promise<Png> {
   canvas.height = Math.max(1, Math.round(height * scale));
   const ctx = canvas.getContext("2d");
   if (!ctx) throw new Error("this browser has no 2D canvas");
-  ctx.fillStyle = "#ffffff";
-  ctx.fillRect(0, 0, canvas.width, canvas.height);
-  ctx.setTransform(scale, 0, 0, scale, -area.minX * scale, -area.minY * scale);
-  drawElements(ctx, stacked, { scale, measure });
+  drawOnWhite(ctx, stacked, { scale, left: -area.minX * scale, top: -area.minY * scale, measure });
   const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, "image/png"));
   if (!blob) throw new Error("the browser could not encode the PNG");
   return { blob, area, scale };

@@ -1,26 +1,28 @@
 /**
  * The ink: the board's stored elements drawn at the current pan and zoom, on a canvas in device pixels. The same
- * painter runs in a worker on an OffscreenCanvas where the browser allows it (./ink-worker.ts), so that computing
- * outlines and rasterizing a large board (nearly all the cost of drawing it when the canvas rasterizes in software)
- * run on another core while the page reads and applies the rest of the board; otherwise on the page's own thread.
+ * painter runs in a worker on an OffscreenCanvas where the browser allows it (./ink-worker.ts), so that drawing a
+ * large board runs on another core while the page reads and applies the rest of the board; otherwise on the page's
+ * own thread. It rasterizes into its own pixels (./raster.ts) and puts the changed part on the canvas once a frame.
  *
  * The painter keeps the visible elements itself (a pan or a zoom redraws without the page sending them again) and
  * keeps the canvas showing, at every frame, exactly the elements from some stacking key up (the `floor`), each
  * where (z, s) puts it:
  * - elements below everything drawn (a snapshot's pages come newest first, and a full redraw goes newest first too)
- *   are drawn underneath with `destination-over`, a slice per frame: the most recent show at once, and a large board
- *   fills in below them without holding up the thread for long;
+ *   are drawn underneath (compositing under what is there), a slice per frame: the most recent show at once, and a
+ *   large board fills in below them without holding up the thread for long;
  * - elements above everything drawn are drawn on top as they arrive;
  * - anything else (an element changed, hidden, restacked, or arriving between others) repaints the area it covered
  *   and covers: that area is cleared and the elements drawn there are drawn again, in order. Many such areas at once
  *   become one redraw of the whole view.
+ * A pan by whole pixels keeps the pixels: they move, and only the strips uncovered are drawn.
  *
  * It reports, in absolute time (performance.timeOrigin + performance.now(), comparable across threads), the start of
  * the frame after the first one that drew elements, and of the frame after the one that drew the last of what was
- * sent before a marker: by then the canvas has rasterized what those frames drew.
+ * sent before a marker: by then the canvas shows what those frames drew.
  */
 import type { ElementKind } from "../../protocol/events";
-import { canvasMeasure, drawElements, type Context2D, type RenderOptions } from "./render";
+import { Raster, type PixelRect } from "./raster";
+import { canvasMeasure, drawElements, scratchContext, TextPainter, type Context2D, type RenderOptions } from "./render";
 import { byStacking, inkBounds, meets, type InkElement, type Rect, type TextMeasure } from "./shapes";
 
 /** The canvas's size in device pixels and how board units map onto it. */
@@ -59,22 +61,12 @@ export interface Ink {
 /**
  * How long a frame's script may draw beneath, ms: the first frame little, so that the newest elements show at once;
  * then more in a worker, whose long frames hold up nothing but the ink itself, than on the page's thread, which also
- * answers the user. The canvas rasterizes after the script, adding about as much again. A budget of time rather than
- * of work: on a loaded machine, frames that shrank with the wall-clock time between them (v1) left a large board to
- * hundreds of nearly empty frames.
+ * answers the user. A budget of time rather than of work: on a loaded machine, frames that shrank with the wall-clock
+ * time between them (v1) left a large board to hundreds of nearly empty frames.
  */
 const BENEATH_MS = { first: 8, worker: 40, pageThread: 16 };
 /** Elements drawn between two looks at the frame's budget. */
 const SLICE = 128;
-/**
- * A frame of the catch-up computes outlines for this long at most; past it, freehand lines whose outline is not at
- * hand are drawn as polylines (stand-ins), so the whole board is on screen as fast as plain lines would put it there.
- * The stand-ins' tiles are then repainted with outlines, as many a frame as REFINE_MS allows.
- */
-const OUTLINE_MS = 6;
-const REFINE_MS = 24;
-/** Tiles of the refinement, device pixels square. */
-const TILE_PX = 256;
 /** More areas to repaint than this in one frame, or areas covering more than this share of the view: redraw all. */
 const MOST_AREAS = 32;
 const MOST_AREA_SHARE = 0.5;
@@ -94,6 +86,10 @@ const descending = (a: Slot, b: Slot) => byStacking(key(b), key(a));
 export class InkPainter implements Ink {
   private readonly ctx: Context2D;
   private readonly measure: TextMeasure;
+  private readonly text = new TextPainter();
+  /** The canvas's pixels, drawn here and put on the canvas once a frame. */
+  private raster = new Raster(1, 1);
+  private image: ImageData | undefined;
   private current: InkView | undefined;
   private readonly slots = new Map<string, Slot>();
   /** Every slot, ascending by stacking key once sorted; dead slots are dropped when it is sorted. */
@@ -109,12 +105,6 @@ export class InkPainter implements Ink {
   private readonly onTop: Slot[] = [];
   /** Areas to repaint, board units. */
   private dirty: Rect[] = [];
-  /** Tiles (index: row × columns + column) where stand-ins wait for their outline, in the order they were drawn. */
-  private refine = new Set<number>();
-  /** The drawn elements of each tile to refine, in stacking order (undefined: to be found again). */
-  private tiles: Map<number, InkElement[]> | undefined;
-  /** How many of the markers have had `shown` reported: what was sent before them is on screen, stand-ins included. */
-  private shownMarkers = 0;
   private redrawAll = true;
   /** Whether a frame has drawn beneath since the canvas was last cleared (the first frame's budget is smaller). */
   private beneathStarted = false;
@@ -135,19 +125,23 @@ export class InkPainter implements Ink {
     const ctx = canvas.getContext("2d") as Context2D | null;
     if (!ctx) throw new Error("this browser has no 2D canvas");
     this.ctx = ctx;
-    this.measure = canvasMeasure(measuringContext());
+    this.measure = canvasMeasure(scratchContext());
   }
 
   view(view: InkView): void {
-    if (this.canvas.width !== view.width) this.canvas.width = view.width;
-    if (this.canvas.height !== view.height) this.canvas.height = view.height;
+    const before = this.current;
     this.current = view;
-    this.redrawAll = true;
+    if (this.canvas.width !== view.width || this.canvas.height !== view.height) {
+      this.canvas.width = view.width;
+      this.canvas.height = view.height;
+      this.raster = new Raster(view.width, view.height);
+      this.image = undefined;
+      this.redrawAll = true;
+    } else if (!before || !this.panned(before, view)) this.redrawAll = true;
     this.schedule();
   }
 
   put(elements: readonly InkElement[]): void {
-    this.tiles = undefined;
     const beneath: Slot[] = [];
     for (const element of elements) {
       const old = this.slots.get(element.i);
@@ -174,7 +168,6 @@ export class InkPainter implements Ink {
   }
 
   remove(ids: readonly string[]): void {
-    this.tiles = undefined;
     for (const id of ids) {
       const slot = this.slots.get(id);
       if (slot) this.drop(slot);
@@ -198,13 +191,34 @@ export class InkPainter implements Ink {
   }
 
   row(id: number, y: number): void {
-    const { width, height } = this.canvas;
+    const { width, height, pixels } = this.raster;
     let ink = false;
     if (y >= 0 && y < height) {
-      const pixels = this.ctx.getImageData(0, Math.floor(y), width, 1).data;
-      for (let i = 3; i < pixels.length && !ink; i += 4) ink = (pixels[i] as number) > 0;
+      const start = Math.floor(y) * width * 4;
+      for (let i = start + 3; i < start + width * 4 && !ink; i += 4) ink = (pixels[i] as number) > 0;
     }
     this.emit({ kind: "row", id, ink });
+  }
+
+  /**
+   * A pan by whole pixels at the same zoom: the pixels move, and the strips the view uncovers are queued to be
+   * drawn. Returns false when the view changed otherwise (everything is drawn again).
+   */
+  private panned(before: InkView, after: InkView): boolean {
+    const [dx, dy] = [after.left - before.left, after.top - before.top];
+    if (after.scale !== before.scale || dx !== Math.round(dx) || dy !== Math.round(dy)) return false;
+    if (dx === 0 && dy === 0) return true;
+    if (Math.abs(dx) >= after.width || Math.abs(dy) >= after.height) return false;
+    this.raster.shift(dx, dy);
+    const visible = visibleArea(after);
+    const strip = (minX: number, minY: number, maxX: number, maxY: number) =>
+      this.dirty.push({ minX, minY, maxX, maxY });
+    const [width, height] = [Math.abs(dx) / after.scale, Math.abs(dy) / after.scale];
+    if (dx > 0) strip(visible.minX, visible.minY, visible.minX + width, visible.maxY);
+    if (dx < 0) strip(visible.maxX - width, visible.minY, visible.maxX, visible.maxY);
+    if (dy > 0) strip(visible.minX, visible.minY, visible.maxX, visible.minY + height);
+    if (dy < 0) strip(visible.minX, visible.maxY - height, visible.maxX, visible.maxY);
+    return true;
   }
 
   /** Whether an element of this key is among those the canvas shows (were it in view). */
@@ -268,18 +282,21 @@ export class InkPainter implements Ink {
     const visible = visibleArea(view);
     if (!this.redrawAll && this.dirty.length > 0 && tooMuchToRepaint(this.dirty, visible)) this.redrawAll = true;
     if (this.redrawAll) this.clearAll();
-    this.ctx.setTransform(view.scale, 0, 0, view.scale, view.left, view.top);
-    const options: RenderOptions = { scale: view.scale, visible, measure: this.measure };
+    const options: RenderOptions = {
+      scale: view.scale,
+      left: view.left,
+      top: view.top,
+      visible,
+      measure: this.measure,
+      text: this.text,
+      compositing: "over",
+    };
     const areas = this.dirty;
     this.dirty = [];
     let work = this.repaint(areas, view, options);
     work += this.drawOnTop(options);
-    this.ctx.globalCompositeOperation = "destination-over";
-    const standIns: InkElement[] = [];
-    const outlines = { until: performance.now() + OUTLINE_MS, standIns };
-    work += this.drawBeneath({ ...options, beneath: true, outlines });
-    this.ctx.globalCompositeOperation = "source-over";
-    for (const element of standIns) this.tilesOf(inkBounds(element, this.measure), view);
+    work += this.drawBeneath({ ...options, compositing: "under" });
+    this.showPixels();
     if (work > 0 && !this.paintedReported) {
       this.paintedReported = true;
       this.next.push({ kind: "painted", at: 0 });
@@ -287,63 +304,21 @@ export class InkPainter implements Ink {
     if (this.belowNext < this.below.length) return this.schedule();
     this.below = [];
     this.belowNext = 0;
-    for (const marker of this.markers.slice(this.shownMarkers)) this.next.push({ kind: "shown", marker, at: 0 });
-    this.shownMarkers = this.markers.length;
-    // Once all is on screen, stand-ins are replaced by outlines, a few tiles a frame.
-    if (this.refine.size > 0 && standIns.length === 0) this.refineTiles(view, options);
-    if (this.refine.size > 0) return this.schedule();
-    for (const marker of this.markers.splice(0)) this.next.push({ kind: "idle", marker, at: 0 });
-    this.shownMarkers = 0;
+    // Everything is on screen: every marker's elements are drawn.
+    for (const marker of this.markers.splice(0)) {
+      this.next.push({ kind: "shown", marker, at: 0 });
+      this.next.push({ kind: "idle", marker, at: 0 });
+    }
     if (this.next.length > 0) this.schedule();
   }
 
-  /** Adds the tiles an area of the board covers to those to refine. */
-  private tilesOf(area: Rect, view: InkView): void {
-    const columns = Math.ceil(view.width / TILE_PX);
-    const rows = Math.ceil(view.height / TILE_PX);
-    const tile = (board: number, offset: number, count: number) =>
-      Math.min(count - 1, Math.max(0, Math.floor((board * view.scale + offset) / TILE_PX)));
-    const [left, right] = [tile(area.minX, view.left, columns), tile(area.maxX, view.left, columns)];
-    const [top, bottom] = [tile(area.minY, view.top, rows), tile(area.maxY, view.top, rows)];
-    for (let row = top; row <= bottom; row += 1)
-      for (let column = left; column <= right; column += 1) this.refine.add(row * columns + column);
-  }
-
-  /** Repaints waiting tiles with every outline computed, until this frame's share of time is spent. */
-  private refineTiles(view: InkView, options: RenderOptions): void {
-    const until = performance.now() + REFINE_MS;
-    const columns = Math.ceil(view.width / TILE_PX);
-    const areaOf = (index: number): Rect => {
-      const [left, top] = [(index % columns) * TILE_PX, Math.floor(index / columns) * TILE_PX];
-      return {
-        minX: (left - view.left) / view.scale,
-        minY: (top - view.top) / view.scale,
-        maxX: (left + TILE_PX - view.left) / view.scale,
-        maxY: (top + TILE_PX - view.top) / view.scale,
-      };
-    };
-    // The drawn elements of every waiting tile, found in one pass over the board (kept until anything changes).
-    const known = this.tiles;
-    if (!known || [...this.refine].some((index) => !known.has(index))) {
-      this.tiles = new Map([...this.refine].map((index) => [index, []]));
-      const rows = Math.ceil(view.height / TILE_PX);
-      const tile = (board: number, offset: number, count: number) =>
-        Math.min(count - 1, Math.max(0, Math.floor((board * view.scale + offset) / TILE_PX)));
-      for (const element of this.drawnMeeting(visibleArea(view))) {
-        const bounds = inkBounds(element, this.measure);
-        const [left, right] = [tile(bounds.minX, view.left, columns), tile(bounds.maxX, view.left, columns)];
-        const [top, bottom] = [tile(bounds.minY, view.top, rows), tile(bounds.maxY, view.top, rows)];
-        for (let row = top; row <= bottom; row += 1)
-          for (let column = left; column <= right; column += 1) this.tiles.get(row * columns + column)?.push(element);
-      }
-    }
-    // Row by row: a line across a tile's edge is outlined for the first tile and still cached for the next.
-    for (const index of [...this.refine].sort((a, b) => a - b)) {
-      if (performance.now() > until) break;
-      this.refine.delete(index);
-      this.repaintArea(areaOf(index), this.tiles?.get(index) ?? [], view, options);
-    }
-    if (this.refine.size === 0) this.tiles = undefined;
+  /** Puts the pixels changed this frame on the canvas. */
+  private showPixels(): void {
+    const changed = this.raster.takeChanged();
+    if (!changed) return;
+    this.image ??= new ImageData(this.raster.pixels, this.raster.width, this.raster.height);
+    const { left, top, right, bottom } = changed;
+    this.ctx.putImageData(this.image, 0, 0, left, top, right - left, bottom - top);
   }
 
   /** Clears the canvas and queues every visible element to be drawn beneath, highest first. */
@@ -354,30 +329,45 @@ export class InkPainter implements Ink {
     this.belowNext = 0;
     this.onTop.length = 0;
     this.dirty = [];
-    this.refine.clear();
-    this.tiles = undefined;
     this.beneathStarted = false;
     this.floor = undefined;
     this.top = undefined;
-    this.ctx.setTransform(1, 0, 0, 1, 0, 0);
-    this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    this.raster.clearRect(this.raster.whole());
   }
 
   /** Clears each area (board units) and draws again, in order, the elements drawn there. */
   private repaint(areas: readonly Rect[], view: InkView, options: RenderOptions): number {
     if (areas.length === 0) return 0;
+    // Whole pixels around each area, so antialiased edges are redrawn too; and the part of the board they show.
+    const pixelAreas = areas.map((area): [PixelRect, Rect] => {
+      const pixels: PixelRect = {
+        left: Math.floor(area.minX * view.scale + view.left) - 1,
+        top: Math.floor(area.minY * view.scale + view.top) - 1,
+        right: Math.ceil(area.maxX * view.scale + view.left) + 1,
+        bottom: Math.ceil(area.maxY * view.scale + view.top) + 1,
+      };
+      const board = {
+        minX: (pixels.left - view.left) / view.scale,
+        minY: (pixels.top - view.top) / view.scale,
+        maxX: (pixels.right - view.left) / view.scale,
+        maxY: (pixels.bottom - view.top) / view.scale,
+      };
+      return [pixels, board];
+    });
     // The elements drawn that may meet any of the areas, then those of each area.
-    const union = areas.reduce((a, b) => ({
-      minX: Math.min(a.minX, b.minX),
-      minY: Math.min(a.minY, b.minY),
-      maxX: Math.max(a.maxX, b.maxX),
-      maxY: Math.max(a.maxY, b.maxY),
-    }));
+    const union = pixelAreas
+      .map(([, board]) => board)
+      .reduce((a, b) => ({
+        minX: Math.min(a.minX, b.minX),
+        minY: Math.min(a.minY, b.minY),
+        maxX: Math.max(a.maxX, b.maxX),
+        maxY: Math.max(a.maxY, b.maxY),
+      }));
     const candidates = this.drawnMeeting(union);
     let work = 0;
-    for (const area of areas) {
-      const inArea = candidates.filter((element) => meets(element, area, this.measure));
-      work += this.repaintArea(area, inArea, view, options);
+    for (const [pixels, board] of pixelAreas) {
+      const inArea = candidates.filter((element) => meets(element, board, this.measure));
+      work += this.repaintPixels(pixels, inArea, options);
     }
     return work;
   }
@@ -395,23 +385,17 @@ export class InkPainter implements Ink {
     return found;
   }
 
-  /** Clears an area of the board (in whole device pixels around it) and draws the elements given there. */
-  private repaintArea(area: Rect, elements: readonly InkElement[], view: InkView, options: RenderOptions): number {
-    // Whole device pixels around the area, so antialiased edges are redrawn too.
-    const left = Math.floor(area.minX * view.scale + view.left) - 1;
-    const up = Math.floor(area.minY * view.scale + view.top) - 1;
-    const right = Math.ceil(area.maxX * view.scale + view.left) + 1;
-    const down = Math.ceil(area.maxY * view.scale + view.top) + 1;
-    if (right < 0 || down < 0 || left > view.width || up > view.height) return 0;
-    this.ctx.save();
-    this.ctx.setTransform(1, 0, 0, 1, 0, 0);
-    this.ctx.beginPath();
-    this.ctx.rect(left, up, right - left, down - up);
-    this.ctx.clip();
-    this.ctx.clearRect(left, up, right - left, down - up);
-    this.ctx.setTransform(view.scale, 0, 0, view.scale, view.left, view.top);
-    const work = drawElements(this.ctx, elements, options);
-    this.ctx.restore();
+  /** Clears a rectangle of pixels and draws the elements given there, within it. */
+  private repaintPixels(pixels: PixelRect, elements: readonly InkElement[], options: RenderOptions): number {
+    this.raster.setClip(pixels);
+    const clip = this.raster.clipRect();
+    if (clip.left >= clip.right || clip.top >= clip.bottom) {
+      this.raster.setClip(undefined);
+      return 0;
+    }
+    this.raster.clearRect(clip);
+    const work = drawElements(this.raster, elements, options);
+    this.raster.setClip(undefined);
     return work;
   }
 
@@ -422,7 +406,7 @@ export class InkPainter implements Ink {
     const elements = slots.map((slot) => slot.element);
     const highest = elements.at(-1);
     if (highest && (!this.top || byStacking(highest, this.top) > 0)) this.top = highest;
-    return drawElements(this.ctx, elements, options);
+    return drawElements(this.raster, elements, options);
   }
 
   /** Draws as much of what lies beneath as this frame's budget allows; returns the work done. */
@@ -440,7 +424,7 @@ export class InkPainter implements Ink {
       this.belowNext = end;
       if (slice.length === 0) continue;
       this.beneathStarted = true;
-      work += drawElements(this.ctx, slice, options);
+      work += drawElements(this.raster, slice, options);
       // Beneath, each element goes under the ones before it: the last of the slice is the new floor.
       this.floor = slice.at(-1);
       this.top ??= slice[0];
@@ -471,90 +455,82 @@ function tooMuchToRepaint(areas: readonly Rect[], visible: Rect): boolean {
   return covered > MOST_AREA_SHARE * viewArea;
 }
 
-/** A small canvas to measure text on, apart from the one drawn on (measuring changes a context's font). */
-function measuringContext(): Context2D {
-  const canvas = typeof OffscreenCanvas === "function" ? new OffscreenCanvas(1, 1) : document.createElement("canvas");
-  const ctx = canvas.getContext("2d") as Context2D | null;
-  if (!ctx) throw new Error("this browser has no 2D canvas");
-  return ctx;
-}
-
 /**
- * Elements as they cross to the worker: only what drawing needs, a column per field (arrays of strings and numbers
- * cost the page far less to send than as many objects).
+ * Elements as they cross to the worker: what drawing needs, packed so that sending a catch-up's 100,000 elements
+ * copies a few large buffers rather than cloning a million values one by one. Numbers go in one array, the kinds in
+ * one string of a character each, and every element's id, colours and data in one string, cut by offsets.
  */
-export interface ElementColumns {
-  i: string[];
-  s: number[];
-  z: number[];
-  t: ElementKind[];
-  x: number[];
-  y: number[];
-  w: number[];
-  h: number[];
-  c: string[];
-  sw: number[];
-  f: string[];
-  d: string[];
+export interface PackedElements {
+  /** s, z, x, y, w, h, sw of each element. */
+  numbers: Float64Array;
+  kinds: string;
+  /** i, c, f and d of every element, one after the other. */
+  text: string;
+  /** Where each of those four strings ends in `text`. */
+  ends: Uint32Array;
 }
 
-export function toColumns(elements: readonly InkElement[]): ElementColumns {
-  const columns: ElementColumns = {
-    i: [],
-    s: [],
-    z: [],
-    t: [],
-    x: [],
-    y: [],
-    w: [],
-    h: [],
-    c: [],
-    sw: [],
-    f: [],
-    d: [],
-  };
-  for (const element of elements) {
-    columns.i.push(element.i);
-    columns.s.push(element.s);
-    columns.z.push(element.z);
-    columns.t.push(element.t);
-    columns.x.push(element.x);
-    columns.y.push(element.y);
-    columns.w.push(element.w);
-    columns.h.push(element.h);
-    columns.c.push(element.c);
-    columns.sw.push(element.sw);
-    columns.f.push(element.f);
-    columns.d.push(element.d);
+const NUMBERS = 7;
+const STRINGS = 4;
+
+export function pack(elements: readonly InkElement[]): PackedElements {
+  const numbers = new Float64Array(elements.length * NUMBERS);
+  const ends = new Uint32Array(elements.length * STRINGS);
+  const parts: string[] = [];
+  let kinds = "";
+  let length = 0;
+  elements.forEach((element, index) => {
+    const at = index * NUMBERS;
+    numbers[at] = element.s;
+    numbers[at + 1] = element.z;
+    numbers[at + 2] = element.x;
+    numbers[at + 3] = element.y;
+    numbers[at + 4] = element.w;
+    numbers[at + 5] = element.h;
+    numbers[at + 6] = element.sw;
+    kinds += element.t;
+    const strings = [element.i, element.c, element.f, element.d];
+    strings.forEach((part, k) => {
+      parts.push(part);
+      length += part.length;
+      ends[index * STRINGS + k] = length;
+    });
+  });
+  return { numbers, kinds, text: parts.join(""), ends };
+}
+
+export function unpack({ numbers, kinds, text, ends }: PackedElements): InkElement[] {
+  const elements: InkElement[] = [];
+  let from = 0;
+  const next = (at: number) => text.slice(from, (from = ends[at] as number));
+  for (let index = 0; index < kinds.length; index += 1) {
+    const at = index * NUMBERS;
+    const strings = index * STRINGS;
+    elements.push({
+      i: next(strings),
+      c: next(strings + 1),
+      f: next(strings + 2),
+      d: next(strings + 3),
+      s: numbers[at] as number,
+      z: numbers[at + 1] as number,
+      x: numbers[at + 2] as number,
+      y: numbers[at + 3] as number,
+      w: numbers[at + 4] as number,
+      h: numbers[at + 5] as number,
+      sw: numbers[at + 6] as number,
+      t: kinds[index] as ElementKind,
+    });
   }
-  return columns;
-}
-
-export function fromColumns(columns: ElementColumns): InkElement[] {
-  const { i, s, z, t, x, y, w, h, c, sw, f, d } = columns;
-  return i.map((id, index) => ({
-    i: id,
-    s: s[index] as number,
-    z: z[index] as number,
-    t: t[index] as ElementKind,
-    x: x[index] as number,
-    y: y[index] as number,
-    w: w[index] as number,
-    h: h[index] as number,
-    c: c[index] as string,
-    sw: sw[index] as number,
-    f: f[index] as string,
-    d: d[index] as string,
-  }));
+  return elements;
 }
 
 /** Messages from the page to the ink worker. */
 export type InkMessage =
   | { t: "init"; canvas: OffscreenCanvas }
   | { t: "view"; view: InkView }
-  | { t: "put"; elements: ElementColumns }
+  | { t: "put"; elements: PackedElements }
   | { t: "remove"; ids: string[] }
-  | { t: "replace"; elements: ElementColumns }
+  | { t: "replace"; elements: PackedElements }
   | { t: "mark"; marker: number }
   | { t: "row"; id: number; y: number };
 
@@ -564,11 +540,11 @@ export function dispatch(painter: Ink, message: Exclude<InkMessage, { t: "init" 
     case "view":
       return painter.view(message.view);
     case "put":
-      return painter.put(fromColumns(message.elements));
+      return painter.put(unpack(message.elements));
     case "remove":
       return painter.remove(message.ids);
     case "replace":
-      return painter.replace(fromColumns(message.elements));
+      return painter.replace(unpack(message.elements));
     case "mark":
       return painter.mark(message.marker);
     case "row":
@@ -595,7 +571,7 @@ class WorkerInk implements Ink {
       if (!this.waiting) return;
       const offscreen = canvas.transferControlToOffscreen();
       worker.postMessage({ t: "init", canvas: offscreen } satisfies InkMessage, [offscreen]);
-      for (const message of this.waiting) worker.postMessage(message);
+      for (const message of this.waiting) worker.postMessage(message, transferables(message));
       this.waiting = undefined;
     });
     worker.addEventListener("error", () => {
@@ -613,7 +589,7 @@ class WorkerInk implements Ink {
 
   put(elements: readonly InkElement[]): void {
     if (this.local) this.local.put(elements);
-    else this.send({ t: "put", elements: toColumns(elements) });
+    else this.send({ t: "put", elements: pack(elements) });
   }
 
   remove(ids: readonly string[]): void {
@@ -622,7 +598,7 @@ class WorkerInk implements Ink {
 
   replace(elements: readonly InkElement[]): void {
     if (this.local) this.local.replace(elements);
-    else this.send({ t: "replace", elements: toColumns(elements) });
+    else this.send({ t: "replace", elements: pack(elements) });
   }
 
   mark(marker: number): void {
@@ -636,9 +612,13 @@ class WorkerInk implements Ink {
   private send(message: Exclude<InkMessage, { t: "init" }>): void {
     if (this.local) dispatch(this.local, message);
     else if (this.waiting) this.waiting.push(message);
-    else this.worker.postMessage(message);
+    else this.worker.postMessage(message, transferables(message));
   }
 }
+
+/** A message's buffers, handed over rather than copied. */
+const transferables = (message: Exclude<InkMessage, { t: "init" }>): Transferable[] =>
+  message.t === "put" || message.t === "replace" ? [message.elements.numbers.buffer, message.elements.ends.buffer] : [];
 
 const localInk = (canvas: HTMLCanvasElement, emit: (event: InkEvent) => void) =>
   new InkPainter(canvas, (callback) => requestAnimationFrame(() => callback()), emit);

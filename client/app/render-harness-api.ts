@@ -36,6 +36,8 @@ export interface RenderHarness {
   catchUp(options: { worker: boolean; view: HarnessView }): Promise<void>;
   /** Places the view again (everything is drawn again, in the ink worker); resolves once drawn. */
   place(view: HarnessView): Promise<void>;
+  /** Draws every element again, as after a new epoch's snapshot; resolves once drawn. */
+  redraw(): Promise<void>;
   /** How many pixels of two images (data: URLs of one size) differ by more than `tolerance` in a colour channel. */
   differing(a: string, b: string, tolerance: number): Promise<number>;
   stats(): HarnessStats;

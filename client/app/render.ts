@@ -1,31 +1,29 @@
 /**
- * Elements onto a 2D canvas (the screen's ink and overlay, and the PNG export), from the geometry of ./shapes.ts,
- * fast enough for a board of 100,000 lines:
+ * Elements onto a raster (./raster.ts): the screen's ink and overlay, and the PNG export, from the geometry of
+ * ./shapes.ts, fast enough for a board of 100,000 lines (docs/rendering.md):
  * - elements whose ink lies outside the visible part of the board are skipped;
- * - a freehand line is filled along its outline where the canvas shows its width as 2 pixels or more, and drawn as
- *   a polyline of its mean width below that, where the two cannot be told apart (./freehand.ts): from afar a board
- *   costs what plain lines cost. Consecutive polylines of one colour and width share one path, stroked once (lines
- *   are opaque, so batching changes nothing but the cost; a path holds a few dozen, since the rasterizer slows down
- *   on paths with very many edges). Outlines are filled one by one, as the SVG export writes them: filled together,
- *   the nonzero rule could let one line's loop cut a hole in another;
- * - detail finer than the canvas can show is left out: an outline or polyline point closer than DETAIL_PX canvas
- *   pixels to the last one kept; text smaller than GREEK_PX pixels is drawn as a grey bar per line.
+ * - a freehand line is its outline (./freehand.ts) filled, at every zoom; outline points closer than DETAIL_PX pixels
+ *   to the last one kept are left out, detail the pixels cannot show;
+ * - rectangles, ellipses, lines and arrows are filled polygons: a stroke is the ring or capsule its width sweeps
+ *   (miter corners on rectangles, round ends and joins on lines and arrows, as the canvas strokes them);
+ * - text is drawn by a canvas (the browser's fonts) into a scratch canvas the size of its visible part, then
+ *   composited into the raster in its place in the stacking order; text smaller than GREEK_PX pixels is a faint bar
+ *   per line.
  *
- * The caller sets the context's transform to map board units to canvas pixels; paths are built in board units.
+ * Coordinates are board units; the options say how they map to the raster's pixels.
  */
 import { COLOR_PATTERN } from "../../protocol/events";
-import { freehandDetail, polylineWidth } from "./freehand";
+import { traceFreehand } from "./freehand";
+import { Raster, rgbOf, type Compositing, type Rgb } from "./raster";
 import {
   arrowHead,
   baselineOf,
   FONT_FAMILY,
   insetBox,
+  LINE_HEIGHT,
   meets,
   MEASURE_SIZE,
   NOTE_FILL,
-  hasOutline,
-  outline,
-  samplesOf,
   textLayout,
   toUnits,
   type InkElement,
@@ -34,47 +32,47 @@ import {
   type TextMeasure,
 } from "./shapes";
 
-/** Points closer than this to the last point kept, in canvas pixels, are left out (the last point never is). */
-const DETAIL_PX = 0.5;
+/** Outline points closer than this to the last point kept, in pixels, are left out (the last point never is). */
+const DETAIL_PX = 1;
 /** Text whose font is smaller than this on the canvas, pixels, is drawn as bars (greeked). */
 const GREEK_PX = 4;
 /** Greeked lines are this opaque. */
 const GREEK_ALPHA = 0.35;
-/** Most polylines in one path. */
-const LINES_PER_PATH = 64;
-/** Work counted for drawing a shape or a line of text, in path points. */
-const SHAPE_COST = 8;
-const TEXT_LINE_COST = 24;
+/** Curves (ellipses, round ends) are polygons whose sides stray from the curve by at most this, pixels. */
+const CURVE_TOLERANCE_PX = 0.1;
 
 /** A 2D context on the page's thread or in a worker. */
 export type Context2D = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
 
 export interface RenderOptions {
-  /** Canvas pixels per board unit (the scale of the context's transform). */
+  /** Raster pixels per board unit. */
   scale: number;
+  /** Where the board's origin is on the raster, pixels. */
+  left: number;
+  top: number;
   /** Elements whose ink lies wholly outside this part of the board are skipped. */
   visible?: Rect;
   measure: TextMeasure;
-  /** The context draws beneath what is there (`destination-over`): an element's parts go topmost first. */
-  beneath?: boolean;
+  /** Text drawn by a canvas: see `TextPainter`. */
+  text: TextPainter;
   /**
-   * Outlines not computed yet may wait: past `until` (performance.now()), a freehand line whose outline is not at
-   * hand is drawn as its polyline (a stand-in) and listed in `standIns`, to be drawn again once it is computed.
+   * Each element over the ones before it, or under them (drawing beneath what is there, newest first): then an
+   * element's parts go topmost first.
    */
-  outlines?: { until: number; standIns: InkElement[] };
+  compositing: Compositing;
 }
 
 /** Colours seen, checked: a board has few, and a regular expression per element per frame adds up. */
-const checked = new Map<string, string>();
+const checked = new Map<string, Rgb>();
 
-/** A colour checked again (the service checked it): a bad one draws black rather than keeping the last colour. */
-export function safeColor(color: string): string {
-  let safe = checked.get(color);
-  if (safe === undefined) {
-    safe = COLOR_PATTERN.test(color) ? color : "#000000";
-    if (checked.size < 4_096) checked.set(color, safe);
+/** A colour checked again (the service checked it): a bad one draws black. */
+function inkColor(color: string): Rgb {
+  let rgb = checked.get(color);
+  if (rgb === undefined) {
+    rgb = rgbOf(COLOR_PATTERN.test(color) ? color : "#000000");
+    if (checked.size < 4_096) checked.set(color, rgb);
   }
-  return safe;
+  return rgb;
 }
 
 /** A text measure on a canvas context: advance widths in FONT_FAMILY at MEASURE_SIZE. */
@@ -86,184 +84,261 @@ export function canvasMeasure(ctx: Context2D): TextMeasure {
   };
 }
 
-/**
- * Draws the elements in the order given (each above the ones before it, with the context's compositing).
- * Returns the work done, in path points: a measure of the rasterizer's cost.
- */
-export function drawElements(ctx: Context2D, elements: Iterable<InkElement>, options: RenderOptions): number {
-  const { scale, visible, measure } = options;
-  const pixel = 1 / scale;
-  const minStepSquared = (DETAIL_PX * pixel) ** 2;
-  let work = 0;
-  // The open batch of polylines: one colour, one width.
-  let batch: Path2D | undefined;
-  let batchColor = "";
-  let batchWidth = 0;
-  let inBatch = 0;
-  const flush = () => {
-    if (!batch) return;
-    ctx.strokeStyle = batchColor;
-    ctx.lineWidth = batchWidth;
-    ctx.lineCap = "round";
-    ctx.lineJoin = "round";
-    ctx.stroke(batch);
-    batch = undefined;
-    inBatch = 0;
-  };
+/** A canvas of its own, in a worker or on the page. */
+export function scratchContext(width = 1, height = 1): Context2D {
+  const canvas =
+    typeof OffscreenCanvas === "function" ? new OffscreenCanvas(width, height) : document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  const ctx = canvas.getContext("2d", { willReadFrequently: true }) as Context2D | null;
+  if (!ctx) throw new Error("this browser has no 2D canvas");
+  return ctx;
+}
 
+/**
+ * Draws text with the browser's fonts: lines of text onto a scratch canvas covering the part of the raster they may
+ * reach, composited from there into the raster.
+ */
+export class TextPainter {
+  private ctx: Context2D | undefined;
+
+  paint(raster: Raster, layout: TextLayout, color: string, options: RenderOptions): void {
+    const { scale, left, top } = options;
+    // Where glyphs may reach: the lines' boxes, with room for what hangs past an advance width or below a line.
+    let widest = 0;
+    for (const line of layout.lines) widest = Math.max(widest, line.width);
+    const margin = layout.size / 2;
+    const clip = raster.clipRect();
+    const area = {
+      left: Math.max(clip.left, Math.floor((layout.left - margin) * scale + left)),
+      top: Math.max(clip.top, Math.floor((layout.top - margin) * scale + top)),
+      right: Math.min(clip.right, Math.ceil((layout.left + widest + margin) * scale + left)),
+      bottom: Math.min(
+        clip.bottom,
+        Math.ceil((layout.top + layout.lines.length * LINE_HEIGHT * layout.size + margin) * scale + top),
+      ),
+    };
+    const [width, height] = [area.right - area.left, area.bottom - area.top];
+    if (width <= 0 || height <= 0) return;
+    const ctx = this.canvasFor(width, height);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    ctx.setTransform(scale, 0, 0, scale, left - area.left, top - area.top);
+    ctx.font = `${layout.size}px ${FONT_FAMILY}`;
+    ctx.textBaseline = "alphabetic";
+    ctx.fillStyle = color;
+    layout.lines.forEach((line, index) => ctx.fillText(line.text, layout.left, baselineOf(layout, index)));
+    raster.image(ctx.getImageData(0, 0, width, height).data, width, area.left, area.top, options.compositing);
+  }
+
+  private canvasFor(width: number, height: number): Context2D {
+    const ctx = this.ctx;
+    if (ctx && ctx.canvas.width >= width && ctx.canvas.height >= height) return ctx;
+    this.ctx = scratchContext(Math.max(width, ctx?.canvas.width ?? 0), Math.max(height, ctx?.canvas.height ?? 0));
+    return this.ctx;
+  }
+}
+
+/**
+ * The elements, in the order given, drawn over white filling a canvas (the PNG export): rasterized at once, then put
+ * on the canvas.
+ */
+export function drawOnWhite(
+  ctx: Context2D,
+  elements: Iterable<InkElement>,
+  options: Pick<RenderOptions, "scale" | "left" | "top" | "measure">,
+): void {
+  const { width, height } = ctx.canvas;
+  const raster = new Raster(width, height);
+  raster.pixels.fill(255);
+  drawElements(raster, elements, { ...options, text: new TextPainter(), compositing: "over" });
+  ctx.putImageData(new ImageData(raster.pixels, width, height), 0, 0);
+}
+
+/**
+ * Draws the elements in the order given, each over the ones before it or, compositing under, beneath them. Returns
+ * how many were drawn.
+ */
+export function drawElements(raster: Raster, elements: Iterable<InkElement>, options: RenderOptions): number {
+  const { visible, measure } = options;
+  let drawn = 0;
   for (const element of elements) {
     if (visible && !meets(element, visible, measure)) continue;
-    const color = safeColor(element.c);
-    if (element.t === "f") {
-      const samples = samplesOf(element);
-      if (samples.points.length === 0) continue;
-      const detail = freehandDetail(element.sw, scale);
-      const standIn =
-        detail === "outline" &&
-        options.outlines !== undefined &&
-        !hasOutline(element) &&
-        performance.now() > options.outlines.until;
-      if (standIn) options.outlines?.standIns.push(element);
-      if (standIn || detail === "polyline") {
-        const width = Math.max(polylineWidth(samples, element.sw), pixel);
-        if (color !== batchColor || width !== batchWidth || inBatch === LINES_PER_PATH) {
-          flush();
-          [batchColor, batchWidth] = [color, width];
-        }
-        batch ??= new Path2D();
-        inBatch += 1;
-        work += tracePolyline(batch, samples.points, element.x, element.y, minStepSquared);
-        continue;
-      }
-      flush();
-      ctx.beginPath();
-      work += traceOutline(ctx, outline(element), element.x, element.y, minStepSquared);
-      ctx.fillStyle = color;
-      ctx.fill();
-      continue;
-    }
-    flush();
-    work += drawShape(ctx, element, color, options);
+    drawn += 1;
+    if (element.t === "f") drawFreehand(raster, element, options);
+    else drawShape(raster, element, options);
   }
-  flush();
-  return work;
+  return drawn;
 }
 
-/** Adds a polyline through the samples (every third number is a pressure); returns the points added. */
-function tracePolyline(path: Path2D, points: Float32Array, x: number, y: number, minStepSquared: number): number {
-  let [lastX, lastY] = [points[0] as number, points[1] as number];
-  path.moveTo(x + lastX, y + lastY);
-  // A single sample is a segment of length zero: round caps make it a dot.
-  if (points.length === 3) path.lineTo(x + lastX, y + lastY);
-  let added = 1;
-  const last = points.length - 3;
-  for (let index = 3; index <= last; index += 3) {
-    const [px, py] = [points[index] as number, points[index + 1] as number];
-    if (index < last && (px - lastX) ** 2 + (py - lastY) ** 2 < minStepSquared) continue;
-    path.lineTo(x + px, y + py);
-    [lastX, lastY] = [px, py];
-    added += 1;
-  }
-  return added;
+function drawFreehand(raster: Raster, element: InkElement, options: RenderOptions): void {
+  const outline = traceFreehand(element);
+  if (outline.count === 0) return;
+  const { scale } = options;
+  const dx = element.x * scale + options.left;
+  const dy = element.y * scale + options.top;
+  raster.polygon(outline.points, 0, outline.count, scale, dx, dy, DETAIL_PX);
+  raster.fill(inkColor(element.c), 1, options.compositing);
 }
 
-/** Adds an outline polygon to the context's current path; returns the points added. */
-function traceOutline(ctx: Context2D, points: Float32Array, x: number, y: number, minStepSquared: number): number {
-  if (points.length < 2) return 0;
-  let [lastX, lastY] = [points[0] as number, points[1] as number];
-  ctx.moveTo(x + lastX, y + lastY);
-  let added = 1;
-  for (let index = 2; index < points.length; index += 2) {
-    const [px, py] = [points[index] as number, points[index + 1] as number];
-    if ((px - lastX) ** 2 + (py - lastY) ** 2 < minStepSquared) continue;
-    ctx.lineTo(x + px, y + py);
-    [lastX, lastY] = [px, py];
-    added += 1;
-  }
-  ctx.closePath();
-  return added;
+/** Segments of a circular arc of `radius` pixels through `angle` radians, within the curve tolerance. */
+function arcSegments(radius: number, angle: number): number {
+  if (radius <= CURVE_TOLERANCE_PX) return 2;
+  const step = 2 * Math.acos(1 - CURVE_TOLERANCE_PX / radius);
+  return Math.min(256, Math.max(2, Math.ceil(angle / step)));
 }
 
 /**
- * Rectangles, ellipses, lines, arrows, text and notes; returns the work done. An element drawn in parts (a fill and
- * a stroke, a note's paper and its text) draws them in reverse when drawing beneath, so the last part stays on top.
+ * Rectangles, ellipses, lines, arrows, text and notes. An element drawn in parts (a fill and a stroke, a note's paper
+ * and its text) draws them in reverse when drawing beneath, so the last part stays on top.
  */
-function drawShape(ctx: Context2D, element: InkElement, color: string, options: RenderOptions): number {
-  const lineWidth = Math.max(toUnits(element.sw), 1 / options.scale);
-  const fill = element.f === "" ? undefined : safeColor(element.f);
-  const inOrder = (...parts: (() => void)[]) => (options.beneath ? parts.reverse() : parts).forEach((part) => part());
-  const stroke = () => {
-    ctx.lineWidth = lineWidth;
-    ctx.strokeStyle = color;
-    ctx.stroke();
-  };
-  const fillPath = () => {
-    if (!fill) return;
-    ctx.fillStyle = fill;
-    ctx.fill();
-  };
+function drawShape(raster: Raster, element: InkElement, options: RenderOptions): void {
+  const { scale, left, top, compositing } = options;
+  const px = (x: number) => x * scale + left;
+  const py = (y: number) => y * scale + top;
+  const color = inkColor(element.c);
+  // No stroke thinner than a pixel.
+  const half = Math.max(toUnits(element.sw), 1 / scale) / 2;
+  const fill = element.f === "" ? undefined : inkColor(element.f);
+  const inOrder = (...parts: (() => void)[]) =>
+    (compositing === "under" ? parts.reverse() : parts).forEach((part) => part());
   switch (element.t) {
     case "r": {
       const box = insetBox(element);
-      ctx.beginPath();
-      ctx.rect(box.x, box.y, box.w, box.h);
-      ctx.lineJoin = "miter";
-      inOrder(fillPath, stroke);
-      return SHAPE_COST;
+      const [x0, y0, x1, y1] = [box.x, box.y, box.x + box.w, box.y + box.h];
+      const fillBox = () => {
+        if (!fill) return;
+        rectangle(raster, px(x0), py(y0), px(x1), py(y1), false);
+        raster.fill(fill, 1, compositing);
+      };
+      const stroke = () => {
+        // The band the stroke sweeps: the box grown by half its width, less the box shrunk by as much.
+        rectangle(raster, px(x0 - half), py(y0 - half), px(x1 + half), py(y1 + half), false);
+        if (x1 - x0 > 2 * half && y1 - y0 > 2 * half)
+          rectangle(raster, px(x0 + half), py(y0 + half), px(x1 - half), py(y1 - half), true);
+        raster.fill(color, 1, compositing);
+      };
+      return inOrder(fillBox, stroke);
     }
     case "e": {
       const box = insetBox(element);
-      ctx.beginPath();
-      ctx.ellipse(box.x + box.w / 2, box.y + box.h / 2, box.w / 2, box.h / 2, 0, 0, 2 * Math.PI);
-      inOrder(fillPath, stroke);
-      return SHAPE_COST;
+      const ellipse = {
+        cx: px(box.x + box.w / 2),
+        cy: py(box.y + box.h / 2),
+        rx: (box.w / 2) * scale,
+        ry: (box.h / 2) * scale,
+      };
+      const fillEllipse = () => {
+        if (!fill) return;
+        ellipseRing(raster, ellipse, 0, false);
+        raster.fill(fill, 1, compositing);
+      };
+      const stroke = () => {
+        ellipseRing(raster, ellipse, half * scale, false);
+        ellipseRing(raster, ellipse, -half * scale, true);
+        raster.fill(color, 1, compositing);
+      };
+      return inOrder(fillEllipse, stroke);
     }
     case "l":
     case "a": {
-      ctx.lineCap = "round";
-      ctx.lineJoin = "round";
-      ctx.beginPath();
-      ctx.moveTo(element.x, element.y);
-      ctx.lineTo(element.x + element.w, element.y + element.h);
+      const radius = half * scale;
+      const [x0, y0, x1, y1] = [px(element.x), py(element.y), px(element.x + element.w), py(element.y + element.h)];
+      capsule(raster, x0, y0, x1, y1, radius);
       if (element.t === "a") {
         const [leftX, leftY, tipX, tipY, rightX, rightY] = arrowHead(element);
-        ctx.moveTo(leftX, leftY);
-        ctx.lineTo(tipX, tipY);
-        ctx.lineTo(rightX, rightY);
+        capsule(raster, px(leftX), py(leftY), px(tipX), py(tipY), radius);
+        capsule(raster, px(tipX), py(tipY), px(rightX), py(rightY), radius);
       }
-      stroke();
-      return SHAPE_COST;
+      raster.fill(color, 1, compositing);
+      return;
     }
     case "t":
     case "n": {
       const layout = textLayout(element, options.measure);
-      let work = 0;
       const paper = () => {
         if (element.t !== "n") return;
-        ctx.fillStyle = fill ?? NOTE_FILL;
-        ctx.fillRect(element.x, element.y, element.w, element.h);
+        const [x0, y0] = [px(element.x), py(element.y)];
+        rectangle(raster, x0, y0, px(element.x + element.w), py(element.y + element.h), false);
+        raster.fill(fill ?? inkColor(NOTE_FILL), 1, compositing);
       };
-      inOrder(paper, () => (work = drawText(ctx, layout, color, options.scale)));
-      return work;
+      return inOrder(paper, () => drawText(raster, layout, element.c, options));
     }
-    default:
-      return 0;
   }
 }
 
-function drawText(ctx: Context2D, layout: TextLayout, color: string, scale: number): number {
-  ctx.fillStyle = color;
-  if (layout.size * scale < GREEK_PX) {
-    ctx.globalAlpha = GREEK_ALPHA;
-    layout.lines.forEach((line, index) => {
-      const baseline = baselineOf(layout, index);
-      ctx.fillRect(layout.left, baseline - 0.6 * layout.size, line.width, 0.5 * layout.size);
-    });
-    ctx.globalAlpha = 1;
-    return layout.lines.length;
+/** A rectangle's four edges, pixels; `reversed`, the other way round (a hole in a ring). */
+function rectangle(raster: Raster, x0: number, y0: number, x1: number, y1: number, reversed: boolean): void {
+  if (reversed) [y0, y1] = [y1, y0];
+  raster.edge(x0, y0, x1, y0);
+  raster.edge(x1, y0, x1, y1);
+  raster.edge(x1, y1, x0, y1);
+  raster.edge(x0, y1, x0, y0);
+}
+
+/**
+ * An ellipse (pixels), or the curve `offset` pixels outside it along its normals (inside for a negative offset): the
+ * two sides of its stroke. `reversed`: traced the other way round (the inner side, a hole).
+ */
+function ellipseRing(
+  raster: Raster,
+  { cx, cy, rx, ry }: { cx: number; cy: number; rx: number; ry: number },
+  offset: number,
+  reversed: boolean,
+): void {
+  const count = Math.max(8, arcSegments(Math.max(rx, ry) + Math.abs(offset), 2 * Math.PI));
+  const point = (index: number): [number, number] => {
+    const angle = ((reversed ? -index : index) / count) * 2 * Math.PI;
+    const [cos, sin] = [Math.cos(angle), Math.sin(angle)];
+    // The outward normal of (rx cos, ry sin) is along (ry cos, rx sin).
+    let [nx, ny] = [ry * cos, rx * sin];
+    const length = Math.hypot(nx, ny);
+    [nx, ny] = length > 0 ? [nx / length, ny / length] : [cos, sin];
+    return [cx + rx * cos + nx * offset, cy + ry * sin + ny * offset];
+  };
+  let [lastX, lastY] = point(0);
+  for (let index = 1; index <= count; index += 1) {
+    const [x, y] = point(index);
+    raster.edge(lastX, lastY, x, y);
+    [lastX, lastY] = [x, y];
   }
-  ctx.font = `${layout.size}px ${FONT_FAMILY}`;
-  ctx.textBaseline = "alphabetic";
-  layout.lines.forEach((line, index) => ctx.fillText(line.text, layout.left, baselineOf(layout, index)));
-  return layout.lines.length * TEXT_LINE_COST;
+}
+
+/**
+ * The shape a round-capped stroke of `radius` pixels sweeps along a segment: two sides and a half circle around each
+ * end (a circle for a segment of no length), always traced the same way round, so that overlapping capsules (an
+ * arrow's shaft and head) fill as their union.
+ */
+function capsule(raster: Raster, x0: number, y0: number, x1: number, y1: number, radius: number): void {
+  const length = Math.hypot(x1 - x0, y1 - y0);
+  const [ux, uy] = length > 0 ? [(x1 - x0) / length, (y1 - y0) / length] : [1, 0];
+  const segments = arcSegments(radius, Math.PI);
+  const points: number[] = [];
+  // Around the end from one side to the other, then around the start.
+  const around = (cx: number, cy: number, from: number) => {
+    for (let index = 0; index <= segments; index += 1) {
+      const angle = from + (index / segments) * Math.PI;
+      const [cos, sin] = [Math.cos(angle), Math.sin(angle)];
+      points.push(cx + radius * (ux * cos - uy * sin), cy + radius * (ux * sin + uy * cos));
+    }
+  };
+  around(x1, y1, -Math.PI / 2);
+  around(x0, y0, Math.PI / 2);
+  raster.polygon(points, 0, points.length / 2, 1, 0, 0);
+}
+
+function drawText(raster: Raster, layout: TextLayout, color: string, options: RenderOptions): void {
+  if (layout.size * options.scale >= GREEK_PX) return options.text.paint(raster, layout, safeColor(color), options);
+  const { scale, left, top } = options;
+  layout.lines.forEach((line, index) => {
+    const baseline = baselineOf(layout, index);
+    const [x0, y0] = [layout.left * scale + left, (baseline - 0.6 * layout.size) * scale + top];
+    rectangle(raster, x0, y0, x0 + line.width * scale, y0 + 0.5 * layout.size * scale, false);
+  });
+  raster.fill(inkColor(color), GREEK_ALPHA, options.compositing);
+}
+
+/** A colour the canvas may be given: checked, else black. */
+function safeColor(color: string): string {
+  return COLOR_PATTERN.test(color) ? color : "#000000";
 }

@@ -11,7 +11,7 @@
  *   its text wrapped inside a margin.
  */
 import { UNITS_PER_PIXEL } from "../../protocol/events";
-import { inkReach, outlineOf, placeSamples, type FreehandSamples, type InkElement } from "./freehand";
+import { inkReach, outlineOf, placeSamples, type InkElement } from "./freehand";
 
 export type { InkElement } from "./freehand";
 
@@ -23,7 +23,7 @@ export interface Rect {
   maxY: number;
 }
 
-export const intersects = (a: Rect, b: Rect): boolean =>
+const intersects = (a: Rect, b: Rect): boolean =>
   a.minX <= b.maxX && a.maxX >= b.minX && a.minY <= b.maxY && a.maxY >= b.minY;
 
 /** The font of text and notes everywhere (canvas and SVG). */
@@ -46,71 +46,8 @@ export const toUnits = (sw: number): number => sw * UNITS_PER_PIXEL;
 
 // --- Freehand lines -------------------------------------------------------------------------------------------
 
-interface Memo<T> {
-  d: string;
-  w: number;
-  h: number;
-  sw: number;
-  value: T;
-}
-
-/**
- * Derived geometry, cached by element: a record whose data, size or width changed (in place or as a new object) is
- * computed again. Position is not part of the key: everything cached is relative to the box's corner.
- */
-function memoized<T>(make: (element: InkElement) => T): (element: InkElement) => T {
-  const cache = new WeakMap<InkElement, Memo<T>>();
-  return (element) => {
-    const hit = cache.get(element);
-    if (hit && hit.d === element.d && hit.w === element.w && hit.h === element.h && hit.sw === element.sw)
-      return hit.value;
-    const value = make(element);
-    cache.set(element, { d: element.d, w: element.w, h: element.h, sw: element.sw, value });
-    return value;
-  };
-}
-
-/** A freehand element's samples in its box (decoded once). */
-export const samplesOf: (element: InkElement) => FreehandSamples = memoized(placeSamples);
-
-/**
- * Outlines cost memory (50 to 150 points a line): at most this many coordinates are kept (32 MB, the outlines of
- * 100,000 lines of 16 samples or more), the oldest computed dropped first; one dropped is computed again when next
- * drawn.
- */
-const OUTLINE_CACHE_COORDINATES = 8_000_000;
-const outlines = new Map<InkElement, Memo<Float32Array>>();
-/** The cached elements, oldest first from `oldest` on (a queue: a Map's own iteration slows down as it is emptied). */
-let computed: InkElement[] = [];
-let oldest = 0;
-let outlineCoordinates = 0;
-
-/** A freehand element's outline (./freehand.ts), relative to its box's corner. */
-export function outline(element: InkElement): Float32Array {
-  const hit = outlines.get(element);
-  if (hit && hit.d === element.d && hit.w === element.w && hit.h === element.h && hit.sw === element.sw)
-    return hit.value;
-  if (hit) outlineCoordinates -= hit.value.length;
-  else computed.push(element);
-  const value = outlineOf(samplesOf(element), element.sw);
-  outlines.set(element, { d: element.d, w: element.w, h: element.h, sw: element.sw, value });
-  outlineCoordinates += value.length;
-  while (outlineCoordinates > OUTLINE_CACHE_COORDINATES && oldest < computed.length) {
-    const dropped = computed[oldest++] as InkElement;
-    outlineCoordinates -= outlines.get(dropped)?.value.length ?? 0;
-    outlines.delete(dropped);
-  }
-  if (oldest > computed.length / 2) [computed, oldest] = [computed.slice(oldest), 0];
-  return value;
-}
-
-/** Whether the element's outline is at hand (drawing it costs no computation). */
-export function hasOutline(element: InkElement): boolean {
-  const hit = outlines.get(element);
-  return (
-    hit !== undefined && hit.d === element.d && hit.w === element.w && hit.h === element.h && hit.sw === element.sw
-  );
-}
+/** A freehand element's outline (./freehand.ts), relative to its box's corner: for the SVG export. */
+export const outline = (element: InkElement): Float32Array => outlineOf(placeSamples(element), element.sw);
 
 // --- Shapes ---------------------------------------------------------------------------------------------------
 
@@ -213,7 +150,7 @@ export function wrapText(
 }
 
 /** Text and notes laid out in their box (notes inside their margin). */
-export function layoutText(element: InkElement, measure: TextMeasure): TextLayout {
+function layoutText(element: InkElement, measure: TextMeasure): TextLayout {
   const size = toUnits(element.sw);
   const margin = element.t === "n" ? NOTE_MARGIN * size : 0;
   const lines = wrapText(decodeText(element.d), size, Math.max(0, element.w - 2 * margin), measure);

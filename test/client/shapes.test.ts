@@ -1,15 +1,9 @@
 /**
- * The drawing geometry's pure decisions: when a freehand line is drawn as its outline or as a polyline, how samples
- * are placed in a box, text decoding and wrapping, and where each kind's ink may fall (what the canvas culls by).
+ * The drawing geometry's pure decisions: how samples are placed in a box and outlined, text decoding and wrapping,
+ * and where each kind's ink may fall (what the canvas culls by).
  */
 import { encodeText } from "../../bench/boards";
-import {
-  freehandDetail,
-  OUTLINE_MIN_PX,
-  placeSamples,
-  polylineWidth,
-  type InkElement,
-} from "../../client/app/freehand";
+import { placeSamples, traceFreehand, type InkElement } from "../../client/app/freehand";
 import {
   byStacking,
   contentBounds,
@@ -39,36 +33,6 @@ const element = (t: ElementKind, fields: Partial<InkElement> = {}): InkElement =
   ...fields,
 });
 
-describe("level of detail", () => {
-  test("a line is outlined from 2 device pixels wide on the canvas, a polyline below", () => {
-    // 3 CSS pixels wide = 48 units: at 100% on a 1× screen (1/16 device pixel per unit) 3 pixels wide.
-    expect(freehandDetail(3, 1 / 16)).toBe("outline");
-    // Zoomed out to 1/2: 1.5 pixels.
-    expect(freehandDetail(3, 1 / 32)).toBe("polyline");
-    // The threshold itself, and a 1-pixel line on a 2× screen at 100%.
-    expect(freehandDetail(2, OUTLINE_MIN_PX / 32)).toBe("outline");
-    expect(freehandDetail(1, 2 / 16)).toBe("outline");
-    expect(freehandDetail(1, 1.99 / 16)).toBe("polyline");
-  });
-
-  test("the polyline standing in for an outline has the outline's mean width at the line's mean pressure", () => {
-    const line = (pressure: number) =>
-      placeSamples(
-        element("f", {
-          d: encodeSamples([
-            [0, 0, pressure],
-            [100, 0, pressure],
-          ]),
-          w: 100,
-        }),
-      );
-    // sw 4 = 64 units at medium pressure; thinning 0.5 moves it between 0.5 and 1.5 times that.
-    expect(polylineWidth(line(0), 4)).toBe(64);
-    expect(polylineWidth(line(15), 4)).toBe(96);
-    expect(polylineWidth(line(1), 4)).toBeCloseTo(64 * (0.5 + 1 / 15), 5);
-  });
-});
-
 describe("freehand samples in their box", () => {
   test("a single sample, or samples on one axis, sit in the middle of the box along it", () => {
     const dot = placeSamples(element("f", { d: encodeSamples([[500, 700, 4]]), w: 0, h: 0 }));
@@ -94,25 +58,30 @@ describe("freehand samples in their box", () => {
     expect(outline(broken).length).toBe(0);
   });
 
-  test("an outline is computed once per element, and again when its points change", () => {
+  test("the screen traces the outline the exports write, and traces it again when the points change", () => {
     const line = element("f", {
       d: encodeSamples([
-        [0, 0, 0],
-        [400, 300, 0],
+        [0, 0, 3],
+        [400, 300, 9],
+        [800, 100, 0],
       ]),
-      w: 400,
+      w: 800,
       h: 300,
       sw: 4,
     });
-    const first = outline(line);
-    expect(outline(line)).toBe(first);
+    const traced = () => {
+      const { points, count } = traceFreehand(line);
+      return Array.from(points.subarray(0, 2 * count), Math.fround);
+    };
+    expect(traced()).toEqual(Array.from(outline(line)));
+    const before = traced();
     line.d = encodeSamples([
-      [0, 0, 0],
-      [400, 300, 0],
+      [0, 0, 3],
+      [400, 300, 9],
       [800, 0, 0],
     ]);
-    line.w = 800;
-    expect(outline(line)).not.toBe(first);
+    expect(traced()).not.toEqual(before);
+    expect(traced()).toEqual(Array.from(outline(line)));
   });
 });
 
