@@ -108,7 +108,7 @@ const median = (values: number[]) => Math.round([...values].sort((a, b) => a - b
 const load1 = () => Math.round((loadavg()[0] ?? 0) * 10) / 10;
 
 /** A view as the harness takes it: fitted, or a zoom (percent) at the field's centre. */
-function harnessView(view: string, viewport: CatchUpOptions["viewport"]): HarnessView {
+export function harnessView(view: string, viewport: CatchUpOptions["viewport"]): HarnessView {
   if (view === "fit") return "fit";
   const scale = Number(view) / 100 / 16;
   return {
@@ -194,6 +194,7 @@ function recordBytes(input: ElementInput, seq: number): number {
     f: input.f,
     n: 0,
     d: input.d,
+    l: seq,
   };
   return JSON.stringify(toTuple(record)).length + 1;
 }
