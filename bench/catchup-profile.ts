@@ -4,17 +4,22 @@
  * on every thread. Prints, for the page's thread and the ink worker, busy time, JavaScript self time by function,
  * and the rest (rasterizing, garbage collection, message passing) by trace event.
  *
+ * With PROFILE_SERVICE=1, the real page instead, as a late joiner of the board written through one service instance
+ * (bench/catchup-service.ts), traced from navigation to fully drawn (build the client unminified for names).
+ *
  * Options (environment): PROFILE_ELEMENTS (100000), PROFILE_SAMPLES (16), PROFILE_MIXED (0), PROFILE_VIEW ("fit" or
  * a zoom in percent), PROFILE_WORKER (1: the ink in its worker; 0: on the page's thread), PROFILE_TOP (25 functions),
- * PROFILE_TRACE (a path: the raw trace is also written there).
+ * PROFILE_TRACE (a path: the raw trace is also written there), PROFILE_SERVICE (0).
  */
 import { writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import type { HarnessStats, RenderHarness } from "../client/app/render-harness-api";
 import { launchBrowser } from "../local/browser";
 import { startRenderHarness } from "../local/render-harness";
+import { Topology } from "../local/topology";
 import { harnessView } from "./catchup";
-import type { BoardSpec } from "./boards";
+import { boardElements, type BoardSpec } from "./boards";
+import { BENCH_SERVICE_ENV, writeBoard } from "./catchup-service";
 
 const CATEGORIES = [
   "devtools.timeline",
@@ -142,36 +147,56 @@ async function main(): Promise<void> {
   const viewport = { width: 1280, height: 800 };
   const harness = await startRenderHarness({ minify: false });
   const browser = await launchBrowser();
+  const topology =
+    process.env.PROFILE_SERVICE === "1" ? await Topology.start({ instances: 1, env: BENCH_SERVICE_ENV }) : undefined;
   try {
     const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
     const page = await context.newPage();
     if (!worker)
       await page.addInitScript({ content: "delete HTMLCanvasElement.prototype.transferControlToOffscreen;" });
-    await page.goto(harness.url);
-    await page.waitForFunction(() => "renderHarness" in globalThis);
-    await page.evaluate(
-      (spec) => (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.prepare(spec),
-      board,
-    );
-    const load = loadavg()[0] ?? 0;
-    await browser.startTracing(page, { categories: CATEGORIES });
-    await page.evaluate(
-      ({ inWorker, chosen }) =>
-        (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.catchUp({
-          worker: inWorker,
-          view: chosen,
-        }),
-      { inWorker: worker, chosen: harnessView(view, viewport) },
-    );
-    await page.waitForFunction(
-      () =>
-        (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.stats().fullyDrawnMs !== undefined,
-      undefined,
-      { timeout: 600_000, polling: 50 },
-    );
-    const stats: HarnessStats = await page.evaluate(() =>
-      (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.stats(),
-    );
+    let stats: HarnessStats;
+    let load: number;
+    if (topology) {
+      const url = topology.instance(0).url;
+      const id = await writeBoard(url, boardElements(board));
+      load = loadavg()[0] ?? 0;
+      await browser.startTracing(page, { categories: CATEGORIES });
+      await page.goto(`${url}/b/${id}`);
+      const done = () =>
+        (globalThis as unknown as { whiteboard?: { stats(): HarnessStats } }).whiteboard?.stats().fullyDrawnMs !==
+        undefined;
+      await page.waitForFunction(done, undefined, { timeout: 600_000, polling: 50 });
+      stats = await page.evaluate(() => {
+        const shown = (globalThis as unknown as { whiteboard: { stats(): HarnessStats } }).whiteboard.stats();
+        return { ...shown, startedMs: 0 };
+      });
+    } else {
+      await page.goto(harness.url);
+      await page.waitForFunction(() => "renderHarness" in globalThis);
+      await page.evaluate(
+        (spec) => (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.prepare(spec),
+        board,
+      );
+      load = loadavg()[0] ?? 0;
+      await browser.startTracing(page, { categories: CATEGORIES });
+      await page.evaluate(
+        ({ inWorker, chosen }) =>
+          (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.catchUp({
+            worker: inWorker,
+            view: chosen,
+          }),
+        { inWorker: worker, chosen: harnessView(view, viewport) },
+      );
+      await page.waitForFunction(
+        () =>
+          (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.stats().fullyDrawnMs !== undefined,
+        undefined,
+        { timeout: 600_000, polling: 50 },
+      );
+      stats = await page.evaluate(() =>
+        (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.stats(),
+      );
+    }
     const buffer = await browser.stopTracing();
     if (process.env.PROFILE_TRACE) await writeFile(process.env.PROFILE_TRACE, buffer);
     const { traceEvents } = JSON.parse(buffer.toString()) as { traceEvents: TraceEvent[] };
@@ -179,7 +204,7 @@ async function main(): Promise<void> {
     const threads = analyse(traceEvents, from, Infinity);
     const started = stats.startedMs ?? 0;
     console.log(
-      `${board.elements} ${board.mixed ? "mixed" : "freehand"} × ${board.samples}, view ${view}, ink ${worker ? "in a worker" : "on the page's thread"}, load ${load.toFixed(1)}: ` +
+      `${board.elements} ${board.mixed ? "mixed" : "freehand"} × ${board.samples}, ${topology ? "the page through the service (from navigation)" : `view ${view}`}, ink ${worker ? "in a worker" : "on the page's thread"}, load ${load.toFixed(1)}: ` +
         `first paint ${Math.round((stats.firstPaintMs ?? 0) - started)} ms, handed over ${Math.round((stats.caughtUpMs ?? 0) - started)} ms, ` +
         `shown ${Math.round((stats.shownMs ?? 0) - started)} ms, fully drawn ${Math.round((stats.fullyDrawnMs ?? 0) - started)} ms`,
     );
@@ -197,6 +222,7 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     await harness.close();
+    await topology?.stop();
   }
 }
 

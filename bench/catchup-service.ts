@@ -1,8 +1,7 @@
 /**
  * The catch-up benchmark's part through the service (bench/catchup.ts, CATCHUP_SERVICE=1): a board written element
- * by element with the protocol's `add`, as a page would write it, then read by the real page as a late joiner. It
- * needs the service side of protocol version 2; until that is merged, bench/catchup.ts measures rendering alone
- * (the render harness) and says so.
+ * by element with the protocol's `add`, as a page would write it, then read by the real page as a late joiner through
+ * its view-only link.
  */
 import { io, type Socket } from "socket.io-client";
 import type { Browser } from "playwright-core";
@@ -16,6 +15,7 @@ import {
   type WriteAck,
 } from "../protocol/events";
 import { randomId } from "../protocol/random-id";
+import { newBoard } from "../service/identity";
 
 /** Elements sent before waiting for acknowledgements. */
 const IN_FLIGHT = 64;
@@ -53,14 +53,14 @@ type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export async function writeBoard(url: string, elements: readonly ElementInput[]): Promise<string> {
   const socket: ClientSocket = io(url, { transports: ["websocket"], reconnection: false });
   try {
-    const edit = randomId(24);
+    const { board, editKey } = newBoard();
     const joined = await new Promise<SyncAck>((resolve) =>
       socket.emit(
         "join",
         {
           pv: PROTOCOL_VERSION,
-          board: randomId(16),
-          edit,
+          board,
+          edit: editKey,
           user: { key: randomId(24), name: "catch-up writer", color: "#000000" },
         },
         resolve,

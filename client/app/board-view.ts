@@ -79,6 +79,11 @@ export class BoardView {
   private overlayDrawn: PixelRect | undefined;
   private readonly overlayText = new TextPainter();
   private readonly times: PaintTimes = {};
+  /** What the ink was given, by id: what `redraw` compares the source with. */
+  private given = new Map<string, InkElement>();
+  /** When `redraw` last saw each id in the source (its `generation`). */
+  private readonly seen = new Map<string, number>();
+  private generation = 0;
   private readonly rowQueries = new Map<number, (ink: boolean) => void>();
   private nextRowQuery = 0;
   private readonly drawnWaits = new Map<number, () => void>();
@@ -111,18 +116,44 @@ export class BoardView {
 
   /** Elements added, or changed (points appended, moved, restyled, shown again). */
   put(elements: readonly InkElement[]): void {
+    for (const element of elements) this.given.set(element.i, element);
     if (elements.length > 0) this.ink.put(elements);
     this.pendingChanged(); // an element stored leaves the overlay
   }
 
   /** Elements hidden (erased, cleared) or gone. */
   remove(ids: readonly string[]): void {
+    for (const id of ids) {
+      this.given.delete(id);
+      this.seen.delete(id);
+    }
     if (ids.length > 0) this.ink.remove(ids);
   }
 
-  /** Draws every visible element again (after a reload of the board, such as a new epoch's snapshot). */
+  /**
+   * Shows the source's elements as they are now (after the board was read again: a catch-up's answer, a new
+   * epoch's snapshot). Only what differs from what the ink holds goes to it (a catch-up calls this for every answer:
+   * sending the whole board each time made a late joiner's catch-up quadratic); when most of it differs, everything
+   * is drawn again.
+   */
   redraw(): void {
-    this.ink.replace(this.source.elements());
+    const elements = this.source.elements();
+    this.generation += 1;
+    const changed: InkElement[] = [];
+    for (const element of elements) {
+      this.seen.set(element.i, this.generation);
+      if (this.given.get(element.i) !== element) changed.push(element);
+    }
+    const gone: string[] = [];
+    for (const id of this.given.keys()) if (this.seen.get(id) !== this.generation) gone.push(id);
+    for (const id of gone) this.seen.delete(id);
+    if (changed.length + gone.length > elements.length / 2) {
+      this.given = new Map(elements.map((element) => [element.i, element]));
+      this.ink.replace(elements);
+    } else {
+      this.remove(gone);
+      this.put(changed);
+    }
     this.pendingChanged();
   }
 
