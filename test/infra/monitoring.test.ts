@@ -1,7 +1,8 @@
 /**
- * Properties of what an operator gets with the stacks (issue 15): the Prometheus sidecar as a second container of the
- * service and its configuration secret, the uptime check, the alert policies and their channels, the log-based metric
- * and the dashboard. Each test reads the synthesized JSON; the dashboard is parsed back from `dashboard_json`.
+ * Properties of what an operator gets with the stacks (docs/operations.md): the Prometheus sidecar as a second
+ * container of the service and its configuration secret, the uptime check, the alert policies and their channels, the
+ * log-based metric and the dashboard. Each test reads the synthesized JSON; the dashboard is parsed back from
+ * `dashboard_json`.
  */
 import fc from "fast-check";
 import { METRICS_PORT, runMonitoringYaml } from "../../infra/constructs/metrics-config";
