@@ -325,7 +325,7 @@ describe("alert policies", () => {
       expect.objectContaining({ duration: "300s", evaluation_interval: "60s", disable_metric_validation: true }),
     );
     expect(promql.query).toBe(
-      'histogram_quantile(0.99, sum by (le) (rate(whiteboard_store_call_seconds_bucket{namespace="whiteboard-dev",script=~"add_strokes|set_visibility|clear|unclear"}[5m]))) > 0.1',
+      'histogram_quantile(0.99, sum by (le) (rate(whiteboard_store_call_seconds_bucket{namespace="whiteboard-dev",script=~"draw|set_visibility|edit|clear|unclear"}[5m]))) > 0.1',
     );
   });
 
