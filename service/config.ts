@@ -120,6 +120,7 @@ const envSchema = z
     BOARDS_PER_MINUTE: integer(1, 10_000, 10),
     CURSOR_INTERVAL_MS: integer(16, 5_000, 66),
     WRITE_INTERVAL_MS: integer(0, 1_000, 33),
+    FRAME_INTERVAL_MS: integer(0, 1_000, 33),
     CURSORS_PER_MESSAGE: integer(1, 1_000, 32),
     MAX_SOCKETS: integer(1, 100_000, 250),
     MAX_SOCKETS_PER_ADDRESS: integer(1, 100_000, 50),
@@ -265,6 +266,8 @@ export interface Config {
   cursorIntervalMs: number;
   /** Least time between two store calls (and broadcasts) of one board on this instance (./board-writer.ts). */
   writeIntervalMs: number;
+  /** Least time between two `ops` frames of one board to its sockets on this instance (./fanout/frame-pacer.ts). */
+  frameIntervalMs: number;
   /** Most cursor positions in one message; the rest wait for the next interval (./cursors.ts). */
   cursorsPerMessage: number;
   /** What one instance, and one client address, may hold open (./connection-limits.ts). */
@@ -365,6 +368,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, makeInstanceId: () => string)
     },
     cursorIntervalMs: e.CURSOR_INTERVAL_MS,
     writeIntervalMs: e.WRITE_INTERVAL_MS,
+    frameIntervalMs: e.FRAME_INTERVAL_MS,
     cursorsPerMessage: e.CURSORS_PER_MESSAGE,
     connections: {
       maxSockets: e.MAX_SOCKETS,

@@ -31,7 +31,7 @@ import {
   unclearSchema,
   visibilitySchema,
 } from "../protocol/schema";
-import { roomSubscribed } from "./adapter";
+import { roomSubscribed } from "./fanout/board-adapter";
 import type { BoardWriter, WriteJob, WriteResult } from "./board-writer";
 import type { Config } from "./config";
 import type { AddressBudget } from "./connection-limits";
