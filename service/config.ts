@@ -124,6 +124,9 @@ const envSchema = z
     CURSORS_PER_MESSAGE: integer(1, 1_000, 32),
     MAX_SOCKETS: integer(1, 100_000, 250),
     MAX_SOCKETS_PER_ADDRESS: integer(1, 100_000, 50),
+    CONNECTIONS_PER_ADDRESS_PER_SECOND: integer(1, 10_000, 5),
+    // Default: MAX_SOCKETS_PER_ADDRESS (an address may open all the sockets it is allowed at once).
+    CONNECTIONS_PER_ADDRESS_BURST: wholeNumber(1, 100_000).optional(),
     CLIENT_ADDRESS_HOP: integer(0, 10, 1),
     JOIN_TIMEOUT_SECONDS: integer(1, 600, 10),
     MAX_SEND_BUFFER_BYTES: integer(64 * KIB, GIB, 4 * MIB),
@@ -289,6 +292,8 @@ export interface ConnectionConfig {
   maxSockets: number;
   /** Sockets open on this instance from one client address (an IPv6 /64 counts as one address). */
   maxSocketsPerAddress: number;
+  /** Connections admitted per second from one client address on this instance. */
+  connectRate: Rate;
   /**
    * Which X-Forwarded-For entry, counted from the right, is the client: 1 the last (Cloud Run appends the address
    * that connected to it), 2 the second-to-last (the load balancer appends the client, then its own address), 0 none
@@ -374,6 +379,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, makeInstanceId: () => string)
       maxSockets: e.MAX_SOCKETS,
       // The stacks set MAX_SOCKETS from the concurrency, which may be below this default: the smaller wins.
       maxSocketsPerAddress: Math.min(e.MAX_SOCKETS_PER_ADDRESS, e.MAX_SOCKETS),
+      connectRate: {
+        perSecond: e.CONNECTIONS_PER_ADDRESS_PER_SECOND,
+        burst: e.CONNECTIONS_PER_ADDRESS_BURST ?? Math.min(e.MAX_SOCKETS_PER_ADDRESS, e.MAX_SOCKETS),
+      },
       clientAddressHop: e.CLIENT_ADDRESS_HOP,
       joinTimeoutMs: e.JOIN_TIMEOUT_SECONDS * 1000,
       sendBufferBytes: e.MAX_SEND_BUFFER_BYTES,
