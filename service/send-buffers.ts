@@ -4,8 +4,10 @@
  * (taken, not yet acknowledged by the peer; ./kernel-queues.ts). A client that does not read, or reads too slowly for
  * what it asks for, makes all three grow; nothing else bounds them.
  *
- * Engine.IO's queue is counted as packets are queued and flushed, the TCP socket's buffer read when needed, the
- * kernel's queues read every second. Checked every second, and as soon as any large packet (a catch-up answer) is
+ * Engine.IO's queue is counted as packets are queued and flushed, the TCP socket's buffer read when needed, and the
+ * kernel's queue taken as its last reading plus what the socket handed the kernel since (an upper bound: the peer may
+ * have acknowledged some); the queues are read again once that estimate comes near a bound, and before any connection is cut.
+ * Checked every second, and as soon as any large packet (a catch-up answer) is
  * queued: a connection over its own bound, or the largest ones while the instance's total is over its bound, are cut:
  * their TCP connection is destroyed, which frees what was queued at once, in the process and in the kernel. The client
  * sees a dropped connection, reconnects and catches up from where it was.
@@ -22,13 +24,16 @@ export type EngineConnection = Socket["conn"];
 
 /** A packet at least this big is measured as soon as it is queued. */
 const LARGE_PACKET = 64 * 1024;
+/** The kernel's queues are read at most this often. */
+const KERNEL_READING_MS = 100;
 
 interface Entry {
   tcp: TcpSocket;
   /** Bytes of packets in Engine.IO's queue. */
   queued: number;
-  /** The kernel's send queue, as last read. */
+  /** The kernel's send queue, as last read, and the bytes the socket had handed the kernel then. */
   kernel: number;
+  dispatchedAtReading: number;
   /** Its peer, to find its kernel queue; undefined once the socket has no address (closing). */
   peer: string | undefined;
   checkQueued: boolean;
@@ -56,6 +61,7 @@ export class SendBuffers {
   private readonly timer: NodeJS.Timeout;
   private lastTotal = 0;
   private lastKernel = 0;
+  private kernelReadAt = -Infinity;
 
   constructor(
     private readonly limits: SendBufferLimits,
@@ -78,6 +84,7 @@ export class SendBuffers {
       tcp,
       queued: 0,
       kernel: 0,
+      dispatchedAtReading: dispatched(tcp),
       peer: tcp.remoteAddress && tcp.remotePort ? peerKey(tcp.remoteAddress, tcp.remotePort) : undefined,
       checkQueued: false,
     };
@@ -105,26 +112,58 @@ export class SendBuffers {
 
   /** Measures every connection, then cuts those over their bound and, while the total is over its own, the largest. */
   sweep(): void {
-    const ports = new Set<number>();
-    for (const entry of this.entries.values()) if (entry.tcp.localPort) ports.add(entry.tcp.localPort);
-    const queues = ports.size > 0 ? sendQueues(ports) : new Map<string, number>();
-    for (const entry of this.entries.values()) entry.kernel = (entry.peer && queues.get(entry.peer)) || 0;
-    for (const [conn, entry] of [...this.entries]) {
-      if (bytesOf(entry) > this.limits.perSocket) this.cutFor(conn, entry, "send_buffer");
-    }
+    if (this.kernelReadingNeeded()) this.readKernelQueues();
+    for (const [conn, entry] of [...this.entries]) this.enforcePerSocket(conn, entry);
     this.enforceTotal();
   }
 
+  /**
+   * Whether the estimates (the last kernel reading plus what was handed to the kernel since) come near a bound: only
+   * then is reading the kernel's queues worth its cost (the kernel lists every socket of the machine's network).
+   */
+  private kernelReadingNeeded(): boolean {
+    let total = 0;
+    for (const entry of this.entries.values()) {
+      const bytes = bytesOf(entry);
+      if (bytes > this.limits.perSocket / 2) return true;
+      total += bytes;
+    }
+    return total > this.limits.total / 2;
+  }
+
+  /** Reads the kernel's queues unless they were read within the last KERNEL_READING_MS. */
+  private readKernelQueues(): void {
+    const now = performance.now();
+    if (now - this.kernelReadAt < KERNEL_READING_MS) return;
+    this.kernelReadAt = now;
+    const ports = new Set<number>();
+    for (const entry of this.entries.values()) if (entry.tcp.localPort) ports.add(entry.tcp.localPort);
+    const queues = sendQueues(ports);
+    for (const entry of this.entries.values()) {
+      entry.kernel = (entry.peer && queues.get(entry.peer)) || 0;
+      entry.dispatchedAtReading = dispatched(entry.tcp);
+    }
+  }
+
   private check(conn: EngineConnection, entry: Entry): void {
-    if (bytesOf(entry) > this.limits.perSocket) this.cutFor(conn, entry, "send_buffer");
-    else this.enforceTotal();
+    if (!this.enforcePerSocket(conn, entry)) this.enforceTotal();
+  }
+
+  /** Cuts the connection if it is over its bound, by a fresh reading of the kernel's queues; true if it was. */
+  private enforcePerSocket(conn: EngineConnection, entry: Entry): boolean {
+    if (bytesOf(entry) <= this.limits.perSocket) return false;
+    this.readKernelQueues();
+    if (bytesOf(entry) <= this.limits.perSocket) return false;
+    this.cutFor(conn, entry, "send_buffer");
+    return true;
   }
 
   private enforceTotal(): void {
+    if (this.sum() > this.limits.total) this.readKernelQueues();
     const measured = [...this.entries].map(([conn, entry]) => ({ conn, entry, bytes: bytesOf(entry) }));
     let left = measured.reduce((sum, { bytes }) => sum + bytes, 0);
     this.lastTotal = left;
-    this.lastKernel = measured.reduce((sum, { entry }) => sum + entry.kernel, 0);
+    this.lastKernel = measured.reduce((sum, { entry }) => sum + kernelOf(entry), 0);
     if (left <= this.limits.total) return;
     for (const { conn, entry, bytes } of measured.sort((a, b) => b.bytes - a.bytes)) {
       if (left <= this.limits.total) break;
@@ -133,16 +172,31 @@ export class SendBuffers {
     }
   }
 
+  private sum(): number {
+    let total = 0;
+    for (const entry of this.entries.values()) total += bytesOf(entry);
+    return total;
+  }
+
   private cutFor(conn: EngineConnection, entry: Entry, reason: OverflowReason): void {
-    const held = { bufferedBytes: bytesOf(entry), kernelBytes: entry.kernel };
+    const held = { bufferedBytes: bytesOf(entry), kernelBytes: kernelOf(entry) };
     // Gone from the counts now: its TCP connection is destroyed, and with it what it held.
     this.entries.delete(conn);
     this.overflow(conn, reason, held);
   }
 }
 
+/** Bytes the socket has handed the kernel so far. */
+function dispatched(tcp: TcpSocket): number {
+  return (tcp.bytesWritten ?? 0) - tcp.writableLength;
+}
+
+function kernelOf(entry: Entry): number {
+  return entry.kernel + dispatched(entry.tcp) - entry.dispatchedAtReading;
+}
+
 function bytesOf(entry: Entry): number {
-  return entry.queued + entry.tcp.writableLength + entry.kernel;
+  return entry.queued + entry.tcp.writableLength + kernelOf(entry);
 }
 
 function sizeOf(data: unknown): number {
