@@ -48,6 +48,7 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
     logger,
     // Spliced into the packet as stored (see raw-json.ts); on the wire it is the BoardOp[] of the protocol.
     emit: (room, e, ops) => io.local.to(room).emit("ops", { e, ops: new RawJson(ops) as unknown as BoardOp[] }),
+    onRemoteCursors: (room, positions) => cursors.received(room, positions),
   });
   const limits = new ConnectionLimits(config.connections, logger, metrics.registry, {
     writeBytes: config.rateLimit.writeBytesPerAddress,
@@ -99,7 +100,8 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
   const cursors = new CursorRelay({
     intervalMs: config.cursorIntervalMs,
     maxPerMessage: config.cursorsPerMessage,
-    send: (board, positions) => io.to(boardRoom(board)).volatile.emit("cursors", positions),
+    emit: (room, positions) => io.local.to(room).volatile.emit("cursors", positions),
+    publish: (room, positions) => fanout.publishCursors(namespace.adapter, room, positions),
   });
   attachWhiteboard(io, {
     config,

@@ -317,7 +317,13 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
       const position = cursorSchema.safeParse(payload);
       if (!position.success) return;
       lastCursorAt = now;
-      cursors.moved(board, { u: user.id, n: user.name, c: user.color, x: position.data.x, y: position.data.y });
+      cursors.moved(boardRoom(board), {
+        u: user.id,
+        n: user.name,
+        c: user.color,
+        x: position.data.x,
+        y: position.data.y,
+      });
     });
   });
 }

@@ -8,9 +8,10 @@
  *   channel of its own for the answers to its requests;
  * - every subscription goes through the guard (./subscriptions.ts), which retries a failed SSUBSCRIBE for as long as
  *   the channel is wanted; a join waits for its board's subscription ({@link roomSubscribed});
- * - a board's stored operations travel compactly ({@link BoardAdapter.publishOps}, ./ops-message.ts) and are handed,
- *   as they came, to the instance's frame pacer ({@link BoardAdapterOptions.onRemoteOps}), which merges them with
- *   the board's other operations; every other message is a JSON ClusterMessage handled by ClusterAdapter;
+ * - a board's stored operations and its users' cursor positions travel compactly ({@link BoardAdapter.publishOps},
+ *   {@link BoardAdapter.publishCursors}, ./messages.ts) and are handed as they came to what merges them with the
+ *   board's others on this instance (the frame pacer, the cursor relay); every other message is a JSON
+ *   ClusterMessage handled by ClusterAdapter;
  * - the bytes received are counted by channel kind (board or other), for the metrics.
  *
  * Messages are JSON: a binary payload (which the service never emits) would not survive the trip.
@@ -18,7 +19,7 @@
 import type { Namespace } from "socket.io";
 import { ClusterAdapter, MessageType, type ClusterMessage, type ClusterResponse, type Offset } from "socket.io-adapter";
 import type { Logger } from "../logger";
-import { decodeOps, encodeOps, isFrom, isOpsMessage, newOrigin } from "./ops-message";
+import { decodeCursors, decodeOps, encodeCursors, encodeOps, isFrom, kindOf, newOrigin, OPS } from "./messages";
 import type { GuardedSubscriber } from "./subscriptions";
 
 /** What the adapter publishes with: SPUBLISH, and PUBSUB SHARDNUMSUB summed over every primary. */
@@ -34,6 +35,8 @@ export interface BoardAdapterOptions {
   logger: Logger;
   /** Operations another instance stored on the board of `room` (a JSON array as the store wrote it). */
   onRemoteOps(room: string, e: string, ops: string): void;
+  /** Positions of another instance's users on the board of `room` (as that instance published them). */
+  onRemoteCursors(room: string, cursors: unknown[]): void;
   /** How long a room's channel stays subscribed after its last socket here left. */
   lingerMs?: number;
 }
@@ -103,6 +106,13 @@ export class BoardAdapter extends ClusterAdapter {
       .catch((error: Error) => this.options.logger.debug({ room, error: error.message }, "ops publish failed"));
   }
 
+  /** Sends this instance's users' cursor positions (a JSON array) to the other instances with a socket in `room`. */
+  publishCursors(room: string, cursors: string): void {
+    this.options.publisher
+      .sPublish(this.roomChannel(room), encodeCursors(this.origin, cursors))
+      .catch((error: Error) => this.options.logger.debug({ room, error: error.message }, "cursors publish failed"));
+  }
+
   override serverCount(): Promise<number> {
     return this.options.publisher.shardSubscribers(this.channel);
   }
@@ -144,10 +154,17 @@ export class BoardAdapter extends ClusterAdapter {
     const onRoom = channel !== this.channel && channel !== this.responseChannel;
     if (onRoom) this.received.board += message.length;
     else this.received.other += message.length;
-    if (isOpsMessage(message)) {
+    const kind = kindOf(message);
+    if (kind !== undefined) {
       if (!onRoom || isFrom(message, this.origin)) return;
-      const ops = decodeOps(message);
-      if (ops) this.options.onRemoteOps(channel.slice(this.channel.length, -1), ops.e, ops.ops);
+      const room = channel.slice(this.channel.length, -1);
+      if (kind === OPS) {
+        const ops = decodeOps(message);
+        if (ops) this.options.onRemoteOps(room, ops.e, ops.ops);
+      } else {
+        const cursors = decodeCursors(message);
+        if (cursors) this.options.onRemoteCursors(room, cursors);
+      }
       return;
     }
     let parsed: unknown;

@@ -134,6 +134,7 @@ async function measure(redis: RedisServer, system: System, e: string, ops: strin
         },
         logger,
         emit: () => undefined,
+        onRemoteCursors: () => undefined,
       });
     const pFanout = fanout(pubP, subP);
     const sFanout = fanout(pubS, subS);

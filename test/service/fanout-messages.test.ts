@@ -1,8 +1,16 @@
 /**
- * The compact message that carries a board's operations between instances (service/fanout/ops-message.ts), and the
- * key slot the cluster routes by (service/redis-slot.ts).
+ * The compact messages that carry a board's operations and cursors between instances (service/fanout/messages.ts),
+ * and the key slot the cluster routes by (service/redis-slot.ts).
  */
-import { decodeOps, encodeOps, isFrom, isOpsMessage, newOrigin } from "../../service/fanout/ops-message";
+import {
+  decodeCursors,
+  decodeOps,
+  encodeCursors,
+  encodeOps,
+  isFrom,
+  kindOf,
+  newOrigin,
+} from "../../service/fanout/messages";
 import { keySlot } from "../../service/redis-slot";
 
 const OPS = '[{"t":"s","s":5,"r":[5,0,0,"s1","user-1","#123456",4,"AAAA"]}]';
@@ -12,19 +20,32 @@ test("an ops message is the origin, the epoch and the operations as stored, and 
   const message = encodeOps(origin, "Ab3_-9xYz012", OPS);
   expect(message).toBe(`o${origin}Ab3_-9xYz012\n${OPS}`);
   const bytes = Buffer.from(message);
-  expect(isOpsMessage(bytes)).toBe(true);
+  expect(kindOf(bytes)).toBe("o");
   expect(isFrom(bytes, origin)).toBe(true);
   expect(isFrom(bytes, newOrigin())).toBe(false);
-  expect(decodeOps(bytes)).toEqual({ origin, e: "Ab3_-9xYz012", ops: OPS });
+  expect(decodeOps(bytes)).toEqual({ e: "Ab3_-9xYz012", ops: OPS });
+  expect(decodeCursors(bytes)).toBeUndefined();
 });
 
-test("a ClusterMessage (JSON) is not an ops message; malformed ones decode to nothing", () => {
-  expect(isOpsMessage(Buffer.from('{"uid":"x","nsp":"/","type":3}'))).toBe(false);
+test("a cursors message is the origin and the positions", () => {
+  const origin = newOrigin();
+  const cursors = [{ u: "user-1", n: "Ann", c: "#123456", x: 1, y: 2 }];
+  const bytes = Buffer.from(encodeCursors(origin, JSON.stringify(cursors)));
+  expect(kindOf(bytes)).toBe("c");
+  expect(isFrom(bytes, origin)).toBe(true);
+  expect(decodeCursors(bytes)).toEqual(cursors);
+  expect(decodeOps(bytes)).toBeUndefined();
+  expect(decodeCursors(Buffer.from(`c${origin}{"u":1}`))).toBeUndefined();
+  expect(decodeCursors(Buffer.from(`c${origin}[`))).toBeUndefined();
+});
+
+test("a ClusterMessage (JSON) is not a compact message; malformed ones decode to nothing", () => {
+  expect(kindOf(Buffer.from('{"uid":"x","nsp":"/","type":3}'))).toBeUndefined();
   const origin = newOrigin();
   expect(decodeOps(Buffer.from(`o${origin}e1`))).toBeUndefined();
   expect(decodeOps(Buffer.from(`o${origin}e1\n{}`))).toBeUndefined();
   expect(decodeOps(Buffer.from(`o${origin}e1\n[1`))).toBeUndefined();
-  expect(decodeOps(Buffer.from(`o${origin}\n[]`))).toEqual({ origin, e: "", ops: "[]" });
+  expect(decodeOps(Buffer.from(`o${origin}\n[]`))).toEqual({ e: "", ops: "[]" });
 });
 
 test("an epoch with a newline or an origin of another length is refused, not sent garbled", () => {
