@@ -5,10 +5,12 @@
  * summed by self time into writev (the kernel's share of writing to sockets), other native and Node internals, ws,
  * engine.io, socket.io, the service's own code, garbage collection and the rest.
  *
- *   npx tsx test/measure/fanout-profile.ts      (RECEIVERS=300 RATE=60 SECONDS=15; WS_NO_BUFFER_UTIL=1 and the
- *                                                like pass through to the instance)
+ *   npx tsx test/measure/fanout-profile.ts      (RECEIVERS=300 RATE=60 SECONDS=15; WS_NO_BUFFER_UTIL and the
+ *                                                like, and NODE_PATH, pass through to the instance: NODE_PATH=
+ *                                                <a folder with bufferutil installed> lets ws load it;
+ *                                                PROFILE_OUT=<file> keeps the .cpuprofile, for Chrome's DevTools)
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { SERVICE_ENTRY } from "../../local/service-instance";
@@ -97,7 +99,9 @@ async function main(): Promise<void> {
       MAX_SOCKETS: "5000",
       MAX_SOCKETS_PER_ADDRESS: "5000",
       LOG_LEVEL: "warn",
-      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("WS_NO_"))),
+      ...Object.fromEntries(
+        Object.entries(process.env).filter(([name]) => name.startsWith("WS_NO_") || name === "NODE_PATH"),
+      ),
     },
     nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`, SERVICE_ENTRY],
   });
@@ -145,6 +149,7 @@ async function main(): Promise<void> {
     const [file] = readdirSync(dir).filter((name) => name.endsWith(".cpuprofile"));
     if (!file) throw new Error("the instance wrote no profile");
     const profile = JSON.parse(readFileSync(path.join(dir, file), "utf8")) as CpuProfile;
+    if (process.env.PROFILE_OUT) copyFileSync(path.join(dir, file), process.env.PROFILE_OUT);
     const selfMs = summarize(profile, exited - started, exited - ended);
     const busy = [...selfMs].filter(([name]) => name !== "idle").reduce((sum, [, ms]) => sum + ms, 0);
     console.log(
