@@ -15,7 +15,7 @@
  * board takes a new epoch and its clients re-read and heal it (README, "When Redis loses writes").
  */
 import { createCluster } from "redis";
-import type { Publisher } from "./fanout/board-adapter";
+import type { Publisher, SubscribeClient } from "./fanout/pubsub";
 import type { RedisConfig } from "./config";
 import type { Logger } from "./logger";
 import type { RedisClientLike } from "./metrics";
@@ -56,12 +56,6 @@ export interface RedisBackend {
   isWritable(): boolean;
   connect(): Promise<void>;
   close(): Promise<void>;
-}
-
-/** The part of node-redis's client (standalone or cluster) that the board adapter subscribes with. */
-export interface SubscribeClient {
-  sSubscribe(channel: string, listener: (message: Buffer, channel: Buffer) => void, buffers: true): Promise<unknown>;
-  sUnsubscribe(channel: string): Promise<unknown>;
 }
 
 /** How often a script refused with TRYAGAIN (its slot is being migrated) is retried, and how far apart. */

@@ -4,7 +4,7 @@
  * is not empty. node-redis computes it too, but not in its public API.
  */
 
-export const SLOT_COUNT = 16_384;
+const SLOT_COUNT = 16_384;
 
 const TABLE = Array.from({ length: 256 }, (_, byte) => {
   let crc = byte << 8;

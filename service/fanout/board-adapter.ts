@@ -20,13 +20,8 @@ import type { Namespace } from "socket.io";
 import { ClusterAdapter, MessageType, type ClusterMessage, type ClusterResponse, type Offset } from "socket.io-adapter";
 import type { Logger } from "../logger";
 import { decodeCursors, decodeOps, encodeCursors, encodeOps, isFrom, kindOf, newOrigin, OPS } from "./messages";
+import type { Publisher } from "./pubsub";
 import type { GuardedSubscriber } from "./subscriptions";
-
-/** What the adapter publishes with: SPUBLISH, and PUBSUB SHARDNUMSUB summed over every primary. */
-export interface Publisher {
-  sPublish(channel: string, message: string): Promise<unknown>;
-  shardSubscribers(channel: string): Promise<number>;
-}
 
 export interface BoardAdapterOptions {
   publisher: Publisher;
@@ -37,12 +32,11 @@ export interface BoardAdapterOptions {
   onRemoteOps(room: string, e: string, ops: string): void;
   /** Positions of another instance's users on the board of `room` (as that instance published them). */
   onRemoteCursors(room: string, cursors: unknown[]): void;
-  /** How long a room's channel stays subscribed after its last socket here left. */
-  lingerMs?: number;
 }
 
 /** Channels are `wb#<namespace>#`, `wb#<namespace>#<room>#` and `wb#<namespace>#<adapter uid>#` (answers). */
 const CHANNEL_PREFIX = "wb";
+/** How long a room's channel stays subscribed after its last socket here left. */
 export const LINGER_MS = 5_000;
 
 /** Bytes of pub/sub messages received: on board channels, and on the others (main and answers). */
@@ -88,7 +82,7 @@ export class BoardAdapter extends ClusterAdapter {
       const timer = setTimeout(() => {
         this.lingering.delete(room);
         void options.subscriber.sUnsubscribe(this.roomChannel(room));
-      }, options.lingerMs ?? LINGER_MS);
+      }, LINGER_MS);
       timer.unref();
       this.lingering.set(room, timer);
     });
@@ -101,16 +95,12 @@ export class BoardAdapter extends ClusterAdapter {
 
   /** Sends operations stored on `room`'s board to the other instances with a socket in it. */
   publishOps(room: string, e: string, ops: string): void {
-    this.options.publisher
-      .sPublish(this.roomChannel(room), encodeOps(this.origin, e, ops))
-      .catch((error: Error) => this.options.logger.debug({ room, error: error.message }, "ops publish failed"));
+    this.publishOnRoom(room, encodeOps(this.origin, e, ops));
   }
 
   /** Sends this instance's users' cursor positions (a JSON array) to the other instances with a socket in `room`. */
   publishCursors(room: string, cursors: string): void {
-    this.options.publisher
-      .sPublish(this.roomChannel(room), encodeCursors(this.origin, cursors))
-      .catch((error: Error) => this.options.logger.debug({ room, error: error.message }, "cursors publish failed"));
+    this.publishOnRoom(room, encodeCursors(this.origin, cursors));
   }
 
   override serverCount(): Promise<number> {
@@ -132,6 +122,13 @@ export class BoardAdapter extends ClusterAdapter {
 
   protected override async doPublishResponse(requesterUid: string, response: ClusterResponse): Promise<void> {
     await this.options.publisher.sPublish(`${this.channel}${requesterUid}#`, JSON.stringify(response));
+  }
+
+  /** A lost message is found again by the clients (`head`, gaps); Redis being away is its connection's news. */
+  private publishOnRoom(room: string, message: string): void {
+    this.options.publisher
+      .sPublish(this.roomChannel(room), message)
+      .catch((error: Error) => this.options.logger.debug({ room, error: error.message }, "publish failed"));
   }
 
   private roomChannel(room: string): string {

@@ -10,9 +10,9 @@
  */
 import type { CursorUpdate } from "../../protocol/events";
 import type { Logger } from "../logger";
-import type { SubscribeClient } from "../redis-cluster";
-import { BoardAdapter, boardAdapterClass, type Publisher } from "./board-adapter";
+import { BoardAdapter, boardAdapterClass } from "./board-adapter";
 import { FramePacer } from "./frame-pacer";
+import type { Publisher, SubscribeClient } from "./pubsub";
 import { guardSubscriptions } from "./subscriptions";
 
 export interface BoardFanoutOptions {

@@ -13,8 +13,8 @@
 import { randomBytes } from "node:crypto";
 
 export const OPS = "o";
-export const CURSORS = "c";
-export type Kind = typeof OPS | typeof CURSORS;
+const CURSORS = "c";
+type Kind = typeof OPS | typeof CURSORS;
 
 const ORIGIN_LENGTH = 8;
 const HEADER_LENGTH = 1 + ORIGIN_LENGTH;

@@ -7,7 +7,7 @@
  * the adapter here (./board-adapter.ts) calls only the guarded subscriber.
  */
 import type { Logger } from "../logger";
-import type { SubscribeClient } from "../redis-cluster";
+import type { SubscribeClient } from "./pubsub";
 
 /** How soon a failed SSUBSCRIBE is tried again (while its room still exists). */
 export const RESUBSCRIBE_MS = 250;
