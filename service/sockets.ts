@@ -40,7 +40,7 @@ import {
   visibilitySchema,
   type PayloadLimits,
 } from "../protocol/schema";
-import { roomSubscribed } from "./adapter";
+import { roomSubscribed } from "./fanout/board-adapter";
 import type { BoardWriter, DrawResult } from "./board-writer";
 import type { Config } from "./config";
 import type { AddressBudget } from "./connection-limits";
@@ -441,7 +441,13 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
       const position = cursorSchema.safeParse(payload);
       if (!position.success) return;
       lastCursorAt = now;
-      cursors.moved(board, { u: user.id, n: user.name, c: user.color, x: position.data.x, y: position.data.y });
+      cursors.moved(boardRoom(board), {
+        u: user.id,
+        n: user.name,
+        c: user.color,
+        x: position.data.x,
+        y: position.data.y,
+      });
     });
   });
 }

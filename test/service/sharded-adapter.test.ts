@@ -1,16 +1,20 @@
 /**
- * @socket.io/redis-adapter's sharded adapter (dynamic subscriptions) with node-redis 6, verified in both modes the
- * service runs it in: one Redis (the Memorystore for Redis stand-in) and a Redis Cluster (the Memorystore for Redis
- * Cluster stand-in: three primaries with a replica each, IAM authentication). Real instances, real Redis.
+ * The board adapter (service/fanout/board-adapter.ts, a ClusterAdapter over Redis 7 sharded pub/sub) with node-redis
+ * 6, verified in both modes the service runs it in: one Redis (the Memorystore for Redis stand-in) and a Redis Cluster
+ * (the Memorystore for Redis Cluster stand-in: three primaries with a replica each, IAM authentication). Real
+ * instances, real Redis.
  *
- * - an instance subscribes to a board's channel only while it has a client on that board (PUBSUB SHARDNUMSUB), and
- *   receives none of the bytes of boards it does not serve (its own count of pub/sub bytes by channel);
+ * - an instance subscribes to a board's channel only while it has a client on that board, and for LINGER_MS after
+ *   (PUBSUB SHARDNUMSUB), and receives none of the bytes of boards it does not serve (its own count of pub/sub bytes
+ *   by channel); a client leaving and coming back within the linger costs Redis no SSUBSCRIBE or SUNSUBSCRIBE;
+ * - a board's operations travel as the store wrote them, behind a header of a few bytes;
  * - subscriptions come back after a Redis restart, after the failover of the primary that holds the board, and
  *   after the board's slot moves to another primary;
  * - a SIGTERMed instance's subscriptions are gone with it;
- * - a subscription attempted while Redis is away is made once Redis is back (the guard in service/adapter.ts), where
- *   the adapter alone would leave the board deaf;
- * - IAM access tokens expire and are replaced, and new connections keep authenticating.
+ * - a subscription attempted while Redis is away is made once Redis is back (the guard in
+ *   service/fanout/subscriptions.ts), where a bare SSUBSCRIBE leaves the board deaf;
+ * - IAM access tokens expire and are replaced, and new connections keep authenticating;
+ * - the slots the service computes for keys and channels are Redis's own (CLUSTER KEYSLOT).
  */
 import pino from "pino";
 import { createClient } from "redis";
@@ -18,14 +22,16 @@ import { scrape } from "../../local/metrics-reader";
 import { waitFor } from "../../local/ports";
 import { RedisServer } from "../../local/redis-server";
 import { Topology } from "../../local/topology";
-import { guardSubscriptions } from "../../service/adapter";
+import { LINGER_MS } from "../../service/fanout/board-adapter";
+import { guardSubscriptions } from "../../service/fanout/subscriptions";
 import { createRedisBackend } from "../../service/redis-cluster";
+import { keySlot } from "../../service/redis-slot";
 import { redisTlsOptions } from "../../service/redis-tls";
 import { boardRoom } from "../../service/sockets";
 import { connectClient, eventually, makeStroke, type TestClient } from "../support/socket-client";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const MAIN_CHANNEL = "socket.io#/#";
+const MAIN_CHANNEL = "wb#/#";
 const channelOf = (board: string) => `${MAIN_CHANNEL}${boardRoom(board)}#`;
 let boardCounter = 0;
 const newBoard = () => `adapter-${process.pid}-${++boardCounter}`;
@@ -107,7 +113,7 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
     await topology?.stop();
   });
 
-  test("an instance subscribes to a board's channel only while it has a client there, and receives nothing of other boards", async () => {
+  test("an instance subscribes to a board's channel only while it has a client there (and a linger after), and receives nothing of other boards", async () => {
     const [x, y] = [newBoard(), newBoard()];
     const onX = await joined(0, x);
     await joined(1, y);
@@ -128,11 +134,33 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
     expect(after[1]! - before[1]!).toBe(0);
 
     onX.close();
+    const left = Date.now();
+    // The channel stays subscribed for the linger (a client coming back costs Redis nothing), then goes.
+    await sleep(LINGER_MS / 2);
+    expect(await shardNumSub(channelOf(x))).toBe(1);
     await eventually(
-      "x's channel to lose its subscriber once its last client left",
+      "x's channel to lose its subscriber after the linger",
       async () => (await shardNumSub(channelOf(x))) === 0,
+      LINGER_MS + 5_000,
     );
+    expect(Date.now() - left).toBeGreaterThanOrEqual(LINGER_MS);
     expect(await shardNumSub(channelOf(y))).toBe(1);
+  }, 30_000);
+
+  test("a stroke costs the subscriber its stored operation and a 10-byte header plus the epoch: no Socket.IO envelope", async () => {
+    const board = newBoard();
+    const a = await joined(0, board);
+    const b = await joined(1, board);
+    await eventually("both instances to subscribe", async () => (await shardNumSub(channelOf(board))) === 2);
+    const before = await boardBytes(1);
+    // One at a time: each stroke is its own store call, and so its own message.
+    for (let i = 0; i < 20; i += 1) expect(await a.stroke(makeStroke())).toMatchObject({ ok: true });
+    await eventually("B's client to have the 20 strokes", () => b.ops.length === 20);
+    await sleep(200);
+    const e = b.epochs[0] as string;
+    // The store's JSON, as its client parsed it, written again: the same text (no spaces, the same key order).
+    const expected = b.ops.reduce((sum, op) => sum + `o12345678${e}\n[${JSON.stringify(op)}]`.length, 0);
+    expect((await boardBytes(1)) - before).toBe(expected);
   });
 
   test(
@@ -166,8 +194,12 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
       const b = await joined(1, board);
       await eventually("both instances to subscribe", async () => (await shardNumSub(channelOf(board))) === 2);
       const { from, to } = await topology.cluster.migrateSlot(`wb:{${board}}:m`);
-      expect(await topology.cluster.primaryOf(`wb:{${board}}:m`)).toBe(to);
       expect(from).not.toBe(to);
+      // Read from the first live node: a replica (the primary the failover test restarted) learns it by gossip.
+      await eventually(
+        "the first live node to show the slot on its new primary",
+        async () => (await topology.cluster.primaryOf(`wb:{${board}}:m`)) === to,
+      );
       await deliveredThroughPubSub(a, b);
       await eventually(
         "both subscriptions on the new primary",
@@ -208,7 +240,7 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
   }
 
   if (redis === "cluster") {
-    test("the guard (service/adapter.ts): a cluster client not connected yet (as when Socket.IO makes the adapter, before storage connects): bare subscriptions are refused for good", async () => {
+    test("the guard (service/fanout/subscriptions.ts): a cluster client not connected yet (as when Socket.IO makes the adapter, before storage connects): bare subscriptions are refused for good", async () => {
       const logger = pino({ level: "silent" });
       const unhandled: unknown[] = [];
       const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -241,6 +273,54 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
     }, 60_000);
   }
 
+  if (redis === "standalone") {
+    test("a client that leaves and comes back within the linger costs Redis no SSUBSCRIBE or SUNSUBSCRIBE", async () => {
+      const calls = async (command: string) => {
+        const info = String(await topology.redis.command(["INFO", "commandstats"]));
+        return Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, "m").exec(info)?.[1] ?? 0);
+      };
+      // The boards of the tests before have ended their linger.
+      await sleep(LINGER_MS + 500);
+      const board = newBoard();
+      const before = { subscribe: await calls("ssubscribe"), unsubscribe: await calls("sunsubscribe") };
+      for (let i = 0; i < 5; i += 1) {
+        const client = await joined(0, board);
+        client.close();
+        await sleep(200);
+      }
+      expect(await calls("ssubscribe")).toBe(before.subscribe + 1);
+      expect(await calls("sunsubscribe")).toBe(before.unsubscribe);
+      await eventually(
+        "the one SUNSUBSCRIBE after the linger",
+        async () => (await calls("sunsubscribe")) === before.unsubscribe + 1,
+        LINGER_MS + 5_000,
+      );
+      expect(await calls("ssubscribe")).toBe(before.subscribe + 1);
+    }, 30_000);
+  }
+
+  if (redis === "cluster") {
+    test("the slots the service computes are Redis's (CLUSTER KEYSLOT), for board keys and board channels alike", async () => {
+      const names = [
+        `wb:{${newBoard()}}:m`,
+        channelOf(newBoard()),
+        MAIN_CHANNEL,
+        "foo{}{bar}",
+        "foo{{bar}}zap",
+        "{}",
+        "é{ü}",
+        ...Array.from({ length: 50 }, (_, i) => `key-${i}-${Math.random()}`),
+      ];
+      for (const name of names) {
+        const node = topology.cluster.nodes.find((candidate) => candidate.process?.running)!;
+        expect([name, Number(await topology.cluster.command(node.index, ["CLUSTER", "KEYSLOT", name]))]).toEqual([
+          name,
+          keySlot(name),
+        ]);
+      }
+    });
+  }
+
   test("a SIGTERMed instance's subscriptions go with it", async () => {
     const board = newBoard();
     await joined(0, board);
@@ -253,7 +333,7 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
   }, 30_000);
 });
 
-describe("the adapter's subscriptions, guarded (service/adapter.ts), against the adapter's own fire-and-forget calls", () => {
+describe("the adapter's subscriptions, guarded (service/fanout/subscriptions.ts), against bare fire-and-forget calls", () => {
   const logger = pino({ level: "silent" });
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
