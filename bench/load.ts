@@ -40,6 +40,8 @@ async function main(): Promise<void> {
       LOG_LEVEL: "warn",
       MAX_SOCKETS: String(Math.ceil(CLIENTS / INSTANCES)),
       MAX_SOCKETS_PER_ADDRESS: String(Math.ceil(CLIENTS / INSTANCES)),
+      WRITE_BYTES_PER_ADDRESS_PER_SECOND: String(2 ** 30),
+      WRITE_BYTES_PER_ADDRESS_BURST: String(2 ** 30),
     },
     front: { port: 0, maxConcurrency: Math.ceil(CLIENTS / INSTANCES) },
   });
