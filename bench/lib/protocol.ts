@@ -45,7 +45,8 @@ const JOIN_TIMEOUT_MS = 120_000;
 /** Element ids are 16 to 64 characters; a line's id is padded to that with this (absent from the id's parts). */
 const ID_PAD = "-";
 const MIN_ID_LENGTH = 16;
-/** Author of the baseline's frames: as long as the user ids ours puts in every record. */
+/** The baseline's frames name an epoch and an author as long as those ours names (12 and 16 characters). */
+const BASELINE_EPOCH = "baselineEpch";
 const BASELINE_AUTHOR = "baseline-author-";
 
 /** Load client `client`'s secret user key (22 to 64 characters). */
@@ -221,12 +222,12 @@ export function baselineFrame(piece: Piece, seq: number): Frame {
   const message = pieceInput(piece);
   if (message.event === "append") {
     const { i, n, d, b } = message.input;
-    return { e: "baseline", ops: [{ t: "p", s: seq, i, n, v: 2 * n, d, b }] };
+    return { e: BASELINE_EPOCH, ops: [{ t: "p", s: seq, i, n, v: 2 * n, d, b }] };
   }
   const { id, t, b, c, sw, f, d } = message.input;
   return {
-    e: "baseline",
-    ops: [{ t: "a", s: seq, r: [seq, 0, 0, 0, id, BASELINE_AUTHOR, t, seq, ...b, c, sw, f, 0, d, seq] }],
+    e: BASELINE_EPOCH,
+    ops: [{ t: "a", s: seq, r: [seq, 1, 0, 0, id, BASELINE_AUTHOR, t, seq, ...b, c, sw, f, 0, d, seq] }],
   };
 }
 
