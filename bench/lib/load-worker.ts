@@ -319,9 +319,9 @@ class SessionClient implements LoadClient {
       }
     };
     this.drawer = new wire.SessionDrawer(url, board, id, {
-      stored: (key, points) => {
-        figures.piecesSent += 1;
-        figures.piecesStored += 1;
+      stored: (key, points, pieces) => {
+        figures.piecesSent += pieces;
+        figures.piecesStored += pieces;
         mark(key, points, SampleState.stored);
       },
       refused: (key, points, code) => {

@@ -234,8 +234,11 @@ export function baselineFrame(piece: Piece, seq: number): Frame {
 // --- The browser client's own session -----------------------------------------------------------------------------
 
 export interface SessionEvents {
-  /** These samples of line `key` are stored (the store's board, as the session holds it, has them). */
-  stored(key: string, points: readonly Point[]): void;
+  /**
+   * These samples of line `key` are stored (the store's board, as the session holds it, has them), in `pieces` more
+   * of the line's writes (its add and appends).
+   */
+  stored(key: string, points: readonly Point[], pieces: number): void;
   /** The service refused line `key` for good: `points` are those not stored. */
   refused(key: string, points: readonly Point[], code: string): void;
   disconnected(): void;
@@ -260,8 +263,8 @@ function recordPoints(d: string): Point[] {
 export class SessionDrawer {
   private readonly session: WhiteboardSession;
   private nextKey = "";
-  /** Lines drawn and not yet wholly stored: samples drawn, samples reported stored. */
-  private readonly lines = new Map<string, { drawn: Point[]; stored: number; ended: boolean }>();
+  /** Lines drawn and not yet wholly stored: samples drawn; samples and writes reported stored. */
+  private readonly lines = new Map<string, { drawn: Point[]; stored: number; pieces: number; ended: boolean }>();
 
   constructor(url: string, name: string, client: number, events: SessionEvents) {
     const report = (key: string) => {
@@ -269,8 +272,10 @@ export class SessionDrawer {
       const record = this.session.board.get(key);
       if (!line || !record) return;
       const points = recordPoints(record.d);
-      if (points.length > line.stored) events.stored(key, points.slice(line.stored));
+      // The record holds the add and `n` appends.
+      if (points.length > line.stored) events.stored(key, points.slice(line.stored), 1 + record.n - line.pieces);
       line.stored = Math.max(line.stored, points.length);
+      line.pieces = Math.max(line.pieces, 1 + record.n);
       if (line.ended && line.stored >= line.drawn.length) this.lines.delete(key);
     };
     this.session = new WhiteboardSession(
@@ -305,7 +310,7 @@ export class SessionDrawer {
 
   begin(point: Point, key: string, style: Style): void {
     this.nextKey = key;
-    this.lines.set(key, { drawn: [point], stored: 0, ended: false });
+    this.lines.set(key, { drawn: [point], stored: 0, pieces: 0, ended: false });
     this.session.begin([...point, 0], { c: style.color, sw: style.width });
   }
 
