@@ -81,7 +81,7 @@ bench-replication: build ## What REDIS_WAIT_REPLICAS=1 costs: ack latency with 0
 	npx tsx bench/replication.ts
 
 .PHONY: bench-abuse
-bench-abuse: build ## An honest user's stroke-ack latency before and during each attack of issue 11; writes bench/ABUSE.md (about 5 minutes)
+bench-abuse: build ## An honest user's stroke-ack latency before and during each attack; writes bench/ABUSE.md (about 5 minutes)
 	npx tsx bench/abuse.ts
 
 .PHONY: screenshot

@@ -1,5 +1,5 @@
 /**
- * `make bench-abuse`: what each attack of issue 11 costs an honest user, on this machine. One instance with the
+ * `make bench-abuse`: what each attack costs an honest user, on this machine. One instance with the
  * default limits (and the V8 heap a 512 MiB Cloud Run instance gets), its Redis (the Memorystore stand-in); an honest
  * user drawing on it (a small stroke every 50 ms, each ack timed); then, for each attack, a quiet phase and a phase
  * with the attack running from a process of its own. Prints and writes bench/ABUSE.md: the honest user's ack latency

@@ -12,7 +12,7 @@
  * at once (no offline queue: a stroke is refused with `unavailable` and resent by its client), the client re-reads
  * the slot map after a second of reconnecting or at the first MOVED, and a script that meets a slot being migrated
  * (TRYAGAIN) is retried a few times. The board's keys then answer from a node with another replication id, so the
- * board takes a new epoch and its clients re-read and heal it (README, "When Redis loses writes").
+ * board takes a new epoch and its clients re-read and heal it (docs/architecture.md, "When Redis loses writes").
  */
 import { createCluster } from "redis";
 import calculateSlot from "@redis/client/dist/lib/utils/calculate-slot";

@@ -1,7 +1,7 @@
 /**
  * The startup self-check: before an instance reports ready, it exercises once, against the real Redis, each capability
- * the service relies on and no local test can prove of Memorystore (README, "Only a real deploy shows"), with tiny
- * probe scripts on a scratch key of its own:
+ * the service relies on and no local test can prove of Memorystore (docs/local.md, "What only a real deploy shows"),
+ * with tiny probe scripts on a scratch key of its own:
  *
  * - `eval-info`: EVAL of a script that calls `INFO replication` (the board scripts read the replication id there);
  * - `evalsha`: SCRIPT LOAD then EVALSHA (how node-redis runs every board script);

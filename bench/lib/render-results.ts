@@ -1,7 +1,7 @@
 /**
  * Renders bench/RESULTS.md from what the measuring programs wrote (bench/results.json, bench/scale-out.json) and
- * bench/CATCHUP.md when present. Pure: the figures in, Markdown out. Issue 23's targets are shown next to the
- * figures, labelled as targets; whether each is met is judged on the unbatched load, the issue's.
+ * bench/CATCHUP.md when present. Pure: the figures in, Markdown out. The performance targets are shown next to the
+ * figures, labelled as targets; whether each is met is judged on the unbatched load, the one they were set for.
  */
 import {
   allDelivered,
@@ -35,7 +35,7 @@ const LOAD_NAMES: Record<Load, string> = {
   session: "ours, session",
 };
 
-/** Issue 23's targets, as the issue words them. */
+/** The performance targets, as they were worded when set. */
 export const TARGETS = {
   light: "p99 ≤ 1.2× baseline's",
   crowded: "p99 ≤ baseline's",

@@ -1,6 +1,6 @@
 /**
  * What an anonymous client can make Redis keep, measured in Redis: erasing or restoring made-up ids stores nothing
- * (issue 19, C1), so an id erased before it exists cannot hide someone's element when it comes (L3); versions cannot
+ * (finding C1), so an id erased before it exists cannot hide someone's element when it comes (L3); versions cannot
  * be exhausted (L1); a cleared board stays undoable for its window whatever is written after it (H2).
  */
 import { randomBytes } from "node:crypto";
@@ -59,7 +59,7 @@ async function elements(board: string): Promise<(ElementRecord & { version: numb
   });
 }
 
-test("erasing and restoring made-up ids stores nothing: no entry, no byte, no seq (issue 19, C1)", async () => {
+test("erasing and restoring made-up ids stores nothing: no entry, no byte, no seq (C1)", async () => {
   const board = editableBoard();
   const attacker = await client("127.0.9.1", board);
   const line = makeLine();

@@ -81,7 +81,7 @@ const scale: ScaleResults = {
 describe("RESULTS.md", () => {
   const markdown = renderResults({ compare: results(), scale });
 
-  it("reports every row of issue 23's table with its target, labelled as a target", () => {
+  it("reports every row of the targets table with its target, labelled as a target", () => {
     expect(markdown).toContain(
       "| measure | baseline | ours, unbatched | ours, session | target (issue 23) | target met |",
     );

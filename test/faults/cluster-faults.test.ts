@@ -11,8 +11,8 @@
  * - the board's slot moves to another primary, key by key, while everyone draws.
  *
  * Either way the board's keys answer from a node with another replication id, so the board takes a new epoch and
- * every client re-reads and heals it (README, "When Redis loses writes"). Each scenario ends with every user holding
- * the identical board and every acknowledged stroke on it.
+ * every client re-reads and heals it (docs/architecture.md, "When Redis loses writes"). Each scenario ends with every
+ * user holding the identical board and every acknowledged stroke on it.
  */
 import { waitFor } from "../../local/ports";
 import { readBoard } from "../../local/read-board";

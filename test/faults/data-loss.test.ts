@@ -1,5 +1,5 @@
 /**
- * When Redis loses writes (README, "When Redis loses writes"), done for real: a Standard-tier pair whose
+ * When Redis loses writes (docs/architecture.md, "When Redis loses writes"), done for real: a Standard-tier pair whose
  * replication link is cut before a failover (local/standard-tier.ts: the primary acknowledged writes the promoted
  * replica never got), and a Basic-tier stand-in without persistence that restarts empty. Scripted users (the
  * browser client's own session) draw through the front on three instances; before the loss one of them erases

@@ -33,7 +33,8 @@ const newBoard = () => `adapter-${process.pid}-${++boardCounter}`;
 /**
  * Draws on `from` until `to` is pushed one of the strokes through Redis pub/sub (the test client records only what is
  * pushed; it never re-reads). Strokes stored while a subscriber is still reconnecting are not pushed to it (clients
- * get them through `head` and a read, README "Catching up"), so the first few may not arrive; a later one must.
+ * get them through `head` and a read, docs/architecture.md "Catching up"), so the first few may not arrive; a later
+ * one must.
  */
 async function deliveredThroughPubSub(from: TestClient, to: TestClient, timeoutMs = 30_000): Promise<void> {
   const sent = new Set<string>();
