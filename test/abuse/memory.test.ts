@@ -9,16 +9,16 @@ import { readFileSync } from "node:fs";
 import { scrape } from "../../local/metrics-reader";
 import { ServiceInstance } from "../../local/service-instance";
 import { Topology } from "../../local/topology";
-import type { SyncAck } from "../../protocol/events";
+import { PROTOCOL_VERSION, type SyncAck } from "../../protocol/events";
 import { openRawWebSocket, type RawWebSocket } from "../support/raw-websocket";
-import { connectClient, eventually, makeStroke, makeUser } from "../support/socket-client";
-import { bigStroke, CLOUD_RUN_HEAP, MIB, processFigures, sleep } from "./support";
+import { connectClient, editableBoard, eventually, makeLine, makeUser } from "../support/socket-client";
+import { bigLine, CLOUD_RUN_HEAP, MIB, processFigures, sleep } from "./support";
 
 const ADDRESSES = 12;
 const SOCKETS_PER_ADDRESS = 4;
 const ATTACK_SECONDS = 20;
 const TOTAL_BYTES = 32 * MIB; // MAX_SEND_BUFFER_TOTAL_BYTES
-const BOARD = `memory-${process.pid}`;
+const { board: BOARD, edit: EDIT } = editableBoard();
 const BOARD_BYTES = 4 * MIB;
 
 let topology: Topology;
@@ -44,9 +44,9 @@ beforeAll(async () => {
   });
   await builder.start();
   const client = await connectClient(builder.url);
-  expect(await client.join({ board: BOARD })).toMatchObject({ ok: true });
-  for (let written = 0; written < BOARD_BYTES; written += 100 * 6_000) {
-    const acks = await Promise.all(Array.from({ length: 100 }, (_, i) => client.stroke(bigStroke(written + i))));
+  expect(await client.join({ board: BOARD, edit: EDIT })).toMatchObject({ ok: true });
+  for (let written = 0; written < BOARD_BYTES; written += 100 * 7_000) {
+    const acks = await Promise.all(Array.from({ length: 100 }, (_, i) => client.add(bigLine(written + i))));
     expect(acks.every((ack) => ack.ok)).toBe(true);
   }
   client.close();
@@ -86,7 +86,7 @@ async function attack(url: string, address: string, until: number, counts: { con
     ws.sendFrames(["40"]);
     const page = await (async () => {
       await eventually("the CONNECT answer", () => ws.frames.some((frame) => frame.startsWith("40{")));
-      ws.sendFrames([`420["join",${JSON.stringify({ board: BOARD, user: makeUser() })}]`]);
+      ws.sendFrames([`420["join",${JSON.stringify({ pv: PROTOCOL_VERSION, board: BOARD, user: makeUser() })}]`]);
       await eventually("the join's answer", () => ws.frames.some((frame) => frame.startsWith("430")), 10_000);
       const [ack] = JSON.parse((ws.frames.find((frame) => frame.startsWith("430")) as string).slice(3)) as SyncAck[];
       if (!ack?.ok || !("snapshot" in ack) || ack.snapshot.next === undefined) throw new Error("no snapshot page");
@@ -114,7 +114,7 @@ test(`${ADDRESSES * SOCKETS_PER_ADDRESS} sockets from ${ADDRESSES} addresses ask
   const pid = instance.pid as number;
   const port = Number(new URL(instance.url).port);
   const honest = await connectClient(instance.url, { localAddress: "127.0.9.250" });
-  expect(await honest.join({ board: `honest-${process.pid}` })).toMatchObject({ ok: true });
+  expect(await honest.join(editableBoard())).toMatchObject({ ok: true });
 
   const peak = { rss: 0, kernel: 0, kernelSockets: 0, buffered: 0, tcpMemory: 0 };
   const sampler = setInterval(() => {
@@ -145,7 +145,7 @@ test(`${ADDRESSES * SOCKETS_PER_ADDRESS} sockets from ${ADDRESSES} addresses ask
   try {
     const drawing = (async () => {
       while (Date.now() < until) {
-        honestAcks.push((await honest.stroke(makeStroke()).catch(() => ({ ok: false }))).ok);
+        honestAcks.push((await honest.add(makeLine()).catch(() => ({ ok: false }))).ok);
         await sleep(100);
       }
     })();

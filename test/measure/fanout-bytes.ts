@@ -4,7 +4,7 @@
  *   event emitted as Socket.IO emits it (`io.to(room).emit("ops", { e, ops })`);
  * - sharded: @socket.io/redis-adapter's sharded adapter (dynamic), the same emit: what the service did before;
  * - board: this service's BoardAdapter (service/fanout/), the stored JSON behind a header of 10 bytes and the epoch.
- * The operations are real: strokes of 2, 8 and 32 points stored one per call by the memory store (the Lua store
+ * The operations are real: freehand lines of 2, 8 and 32 samples stored one per call by the memory store (the Lua store
  * writes the same JSON). The subscriber's connection goes through a counting TCP relay (TLS included, as Memorystore
  * with in-transit encryption sends it); the figure is also given without TLS, as the message bytes the adapter
  * received.
@@ -17,11 +17,11 @@ import pino from "pino";
 import { createClient } from "redis";
 import { Server } from "socket.io";
 import { RedisServer } from "../../local/redis-server";
-import { encodePoints } from "../../protocol/points";
+import type { ElementInput } from "../../protocol/events";
+import { encodeSamples } from "../../protocol/points";
 import type { BoardAdapter } from "../../service/fanout/board-adapter";
 import { BoardFanout } from "../../service/fanout/board-fanout";
 import { redisTlsOptions } from "../../service/redis-tls";
-import { strokeBody } from "../../service/store/board-store";
 import { MemoryBoardStore } from "../../service/store/memory-board-store";
 import { boardRoom } from "../../service/sockets";
 
@@ -58,8 +58,10 @@ class Relay {
 /** `count` operations, each one store call's JSON: strokes of `points` points. */
 async function storedOps(points: number, count: number): Promise<{ e: string; ops: string[] }> {
   const store = new MemoryBoardStore({
-    maxStrokes: 1_000_000,
+    maxElements: 1_000_000,
     maxBytes: 1 << 30,
+    appendReserveBytes: 1 << 27,
+    maxLineBytes: 16_384,
     readBytes: 1 << 20,
     firstReadBytes: 1 << 16,
     idleTtlSeconds: 3_600,
@@ -71,19 +73,24 @@ async function storedOps(points: number, count: number): Promise<{ e: string; op
   const ops: string[] = [];
   let e = "";
   for (let i = 0; i < count; i++) {
-    const path = Array.from({ length: points }, (_, p) => [
+    const samples = Array.from({ length: points }, (_, p): [number, number, number] => [
       10_000 + i * 7 + p * 13,
       20_000 + ((i * 31 + p * 17) % 900),
+      0,
     ]);
-    const input = {
-      id: `s${process.pid}-${i}-a1b2c3d4`,
-      p: encodePoints(path as [number, number][]),
+    const xs = samples.map(([x]) => x);
+    const ys = samples.map(([, y]) => y);
+    const [left, top] = [Math.min(...xs), Math.min(...ys)];
+    const element: ElementInput = {
+      id: `s${process.pid}-${i}-a1b2c3d4e5f6`,
+      t: "f",
+      b: [left, top, Math.max(...xs) - left, Math.max(...ys) - top],
       c: "#1a2b3c",
-      w: 4,
+      sw: 4,
+      f: "",
+      d: encodeSamples(samples),
     };
-    const written = await store.addStrokes("board", "user-abcdef12", [
-      { id: input.id, body: strokeBody(input, "user-abcdef12"), v: 0 },
-    ]);
+    const written = await store.draw("board", [{ kind: "add", user: "user-abcdef12", element }]);
     ops.push(written.ops);
     e = written.e;
   }

@@ -11,7 +11,7 @@
 import { RedisServer } from "../../local/redis-server";
 import { ServiceInstance } from "../../local/service-instance";
 import { processFigures } from "../abuse/support";
-import { connectClient, makeStroke, type TestClient } from "../support/socket-client";
+import { connectClient, editableBoard, makeLine, type TestClient } from "../support/socket-client";
 
 const INSTANCES = (process.env.INSTANCES ?? "1,3,6").split(",").map(Number);
 const RECEIVERS = Number(process.env.RECEIVERS ?? 60);
@@ -43,7 +43,7 @@ async function measure(
   servers: readonly ServiceInstance[],
   drawerInstances: number,
   rate: number,
-  board: string,
+  { board, edit }: { board: string; edit: string },
 ): Promise<Run> {
   const instances = servers.length;
   const sentAt = new Map<string, number>();
@@ -63,7 +63,7 @@ async function measure(
       frames.set(client, (frames.get(client) ?? 0) + 1);
       const now = performance.now();
       for (const op of ops) {
-        const sent = op.t === "s" ? sentAt.get(op.r[3]) : undefined;
+        const sent = op.t === "a" ? sentAt.get(op.r[4]) : undefined;
         if (sent !== undefined) latencies.push(now - sent);
       }
     });
@@ -72,16 +72,16 @@ async function measure(
   const drawers = await Promise.all(
     Array.from({ length: drawerInstances }, (_, i) => connectClient((servers[i] as ServiceInstance).url)),
   );
-  await Promise.all([...receivers, ...drawers].map((client) => client.join({ board })));
+  await Promise.all([...receivers, ...drawers].map((client) => client.join({ board, edit })));
   // The drawers do not count as receivers: their own strokes come back to them too.
   let stopped = false;
   const draw = async (drawer: TestClient) => {
     const period = 1_000 / rate;
     let next = performance.now();
     while (!stopped) {
-      const stroke = makeStroke();
-      sentAt.set(stroke.id, performance.now());
-      drawer.stroke(stroke).catch(() => undefined);
+      const line = makeLine();
+      sentAt.set(line.id, performance.now());
+      drawer.add(line).catch(() => undefined);
       drawer.socket.emit("cursor", { x: Math.floor(next) % 10_000, y: 100 });
       next += period;
       await sleep(Math.max(0, next - performance.now()));
@@ -132,6 +132,8 @@ async function main(): Promise<void> {
               RATE_LIMIT_BURST: "100000",
               MAX_SOCKETS: "1000",
               MAX_SOCKETS_PER_ADDRESS: "1000",
+              CONNECTIONS_PER_ADDRESS_PER_SECOND: "10000",
+              CONNECTIONS_PER_ADDRESS_BURST: "100000",
               LOG_LEVEL: "warn",
               ...(process.env.FRAME_INTERVAL_MS ? { FRAME_INTERVAL_MS: process.env.FRAME_INTERVAL_MS } : {}),
             },
@@ -144,7 +146,7 @@ async function main(): Promise<void> {
           { load: "heavy", drawers: count, rate: RATE },
         ];
         for (const { load, drawers, rate } of loads) {
-          const run = await measure(servers, drawers, rate, `frames-${process.pid}-${count}-${load}`);
+          const run = await measure(servers, drawers, rate, editableBoard());
           runs.push({ load, run });
           console.log(
             `${count} instance(s), ${load}: ${drawers} drawer(s) × ${rate}/s, ${RECEIVERS} receivers: ` +

@@ -17,12 +17,13 @@ import { SERVICE_ENTRY } from "../../local/service-instance";
 import { Topology } from "../../local/topology";
 import { processFigures } from "../abuse/support";
 import { openRawWebSocket, type RawWebSocket } from "../support/raw-websocket";
-import { connectClient, eventually, makeStroke, makeUser } from "../support/socket-client";
+import { PROTOCOL_VERSION } from "../../protocol/events";
+import { connectClient, editableBoard, eventually, makeLine, makeUser } from "../support/socket-client";
 
 const RECEIVERS = Number(process.env.RECEIVERS ?? 300);
 const RATE = Number(process.env.RATE ?? 60);
 const SECONDS = Number(process.env.SECONDS ?? 15);
-const BOARD = `profile-${process.pid}`;
+const { board: BOARD, edit: EDIT } = editableBoard();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface ProfileNode {
@@ -84,7 +85,7 @@ async function receiver(url: string): Promise<RawWebSocket> {
   const ws = await openRawWebSocket(url, { collect: true });
   ws.sendFrames(["40"]);
   await eventually("the CONNECT answer", () => ws.frames.some((frame) => frame.startsWith("40{")));
-  ws.sendFrames([`420["join",${JSON.stringify({ board: BOARD, user: makeUser() })}]`]);
+  ws.sendFrames([`420["join",${JSON.stringify({ pv: PROTOCOL_VERSION, board: BOARD, user: makeUser() })}]`]);
   await eventually("the join's answer", () => ws.frames.some((frame) => frame.startsWith("430")), 10_000);
   return ws;
 }
@@ -98,6 +99,8 @@ async function main(): Promise<void> {
       RATE_LIMIT_BURST: "100000",
       MAX_SOCKETS: "5000",
       MAX_SOCKETS_PER_ADDRESS: "5000",
+      CONNECTIONS_PER_ADDRESS_PER_SECOND: "10000",
+      CONNECTIONS_PER_ADDRESS_BURST: "100000",
       LOG_LEVEL: "warn",
       ...Object.fromEntries(
         Object.entries(process.env).filter(([name]) => name.startsWith("WS_NO_") || name === "NODE_PATH"),
@@ -112,13 +115,13 @@ async function main(): Promise<void> {
     for (let i = 0; i < RECEIVERS; i += 50)
       receivers.push(...(await Promise.all(Array.from({ length: Math.min(50, RECEIVERS - i) }, () => receiver(url)))));
     const drawer = await connectClient(url);
-    await drawer.join({ board: BOARD });
+    await drawer.join({ board: BOARD, edit: EDIT });
     const pid = topology.instance(0).pid as number;
     let stopped = false;
     const drawing = (async () => {
       let next = performance.now();
       while (!stopped) {
-        drawer.stroke(makeStroke()).catch(() => undefined);
+        drawer.add(makeLine()).catch(() => undefined);
         next += 1_000 / RATE;
         await sleep(Math.max(0, next - performance.now()));
       }

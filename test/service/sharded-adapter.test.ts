@@ -28,17 +28,22 @@ import { createRedisBackend } from "../../service/redis-cluster";
 import { keySlot } from "../../service/redis-slot";
 import { redisTlsOptions } from "../../service/redis-tls";
 import { boardRoom } from "../../service/sockets";
-import { connectClient, eventually, makeStroke, type TestClient } from "../support/socket-client";
+import { connectClient, editableBoard, eventually, makeLine, type TestClient } from "../support/socket-client";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const MAIN_CHANNEL = "wb#/#";
 const channelOf = (board: string) => `${MAIN_CHANNEL}${boardRoom(board)}#`;
-let boardCounter = 0;
-const newBoard = () => `adapter-${process.pid}-${++boardCounter}`;
+/** Each board's edit key, so that the tests' clients may write. */
+const editKeys = new Map<string, string>();
+const newBoard = () => {
+  const { board, edit } = editableBoard();
+  editKeys.set(board, edit);
+  return board;
+};
 
 /**
- * Draws on `from` until `to` is pushed one of the strokes through Redis pub/sub (the test client records only what is
- * pushed; it never re-reads). Strokes stored while a subscriber is still reconnecting are not pushed to it (clients
+ * Draws on `from` until `to` is pushed one of the lines through Redis pub/sub (the test client records only what is
+ * pushed; it never re-reads). Lines stored while a subscriber is still reconnecting are not pushed to it (clients
  * get them through `head` and a read, docs/architecture.md "Catching up"), so the first few may not arrive; a later
  * one must.
  */
@@ -46,13 +51,13 @@ async function deliveredThroughPubSub(from: TestClient, to: TestClient, timeoutM
   const sent = new Set<string>();
   let attempts = 0;
   const deadline = Date.now() + timeoutMs;
-  while (!to.ops.some((op) => op.t === "s" && sent.has(op.r[3]))) {
+  while (!to.ops.some((op) => op.t === "a" && sent.has(op.r[4]))) {
     if (Date.now() > deadline)
-      throw new Error(`none of ${sent.size} strokes (of ${attempts} attempts) reached the other instance's client`);
+      throw new Error(`none of ${sent.size} lines (of ${attempts} attempts) reached the other instance's client`);
     attempts += 1;
-    const stroke = makeStroke();
-    const ack = await from.stroke(stroke).catch(() => undefined);
-    if (ack?.ok) sent.add(stroke.id);
+    const line = makeLine();
+    const ack = await from.add(line).catch(() => undefined);
+    if (ack?.ok) sent.add(line.id);
     await sleep(250);
   }
 }
@@ -86,7 +91,7 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
   async function joined(instance: number, board: string): Promise<TestClient> {
     const client = await connectClient(topology.instance(instance).url);
     clients.push(client);
-    expect(await client.join({ board })).toMatchObject({ ok: true });
+    expect(await client.join({ board, edit: editKeys.get(board) })).toMatchObject({ ok: true });
     return client;
   }
 
@@ -126,7 +131,7 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
     await eventually("the main channel to have both instances", async () => (await shardNumSub(MAIN_CHANNEL)) === 2);
 
     const before = await Promise.all([boardBytes(0), boardBytes(1)]);
-    for (let i = 0; i < 20; i += 1) expect(await onX.stroke(makeStroke())).toMatchObject({ ok: true });
+    for (let i = 0; i < 20; i += 1) expect(await onX.add(makeLine())).toMatchObject({ ok: true });
     await sleep(300);
     const after = await Promise.all([boardBytes(0), boardBytes(1)]);
     // A receives its own publishes on x's channel (the adapter drops them by origin); B, with nobody on x, nothing.
@@ -147,15 +152,15 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
     expect(await shardNumSub(channelOf(y))).toBe(1);
   }, 30_000);
 
-  test("a stroke costs the subscriber its stored operation and a 10-byte header plus the epoch: no Socket.IO envelope", async () => {
+  test("a line costs the subscriber its stored operation and a 10-byte header plus the epoch: no Socket.IO envelope", async () => {
     const board = newBoard();
     const a = await joined(0, board);
     const b = await joined(1, board);
     await eventually("both instances to subscribe", async () => (await shardNumSub(channelOf(board))) === 2);
     const before = await boardBytes(1);
-    // One at a time: each stroke is its own store call, and so its own message.
-    for (let i = 0; i < 20; i += 1) expect(await a.stroke(makeStroke())).toMatchObject({ ok: true });
-    await eventually("B's client to have the 20 strokes", () => b.ops.length === 20);
+    // One at a time: each line is its own store call, and so its own message.
+    for (let i = 0; i < 20; i += 1) expect(await a.add(makeLine())).toMatchObject({ ok: true });
+    await eventually("B's client to have the 20 lines", () => b.ops.length === 20);
     await sleep(200);
     const e = b.epochs[0] as string;
     // The store's JSON, as its client parsed it, written again: the same text (no spaces, the same key order).
