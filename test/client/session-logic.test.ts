@@ -340,6 +340,40 @@ describe("the outbox", () => {
     expect(h.transport.waiting("append")).toHaveLength(0);
     expect(h.transport.next("erase").payload).toEqual({ ids: [id] });
   });
+
+  test("acknowledged, an element and a move to the front or back show where the store put them, before the operation", () => {
+    const h = start();
+    joinWith(h, "E1", 2, [tuple({ s: 1, i: "one" }), tuple({ s: 2, i: "two" })]);
+    const [id] = h.session.create([{ t: "r", b: [0, 0, 10, 10], c: "#000000", sw: 2, f: "", d: "" }]) as [string];
+    // Unacknowledged: on top of everything, in a place of its own.
+    expect(shownIds(h.session)).toEqual(["one", "two", id]);
+    // Someone else's element is stored first (seq 3); this page's comes at seq 4, but its operation is late.
+    h.transport.on().ops({ e: "E1", ops: [{ t: "a", s: 3, r: tuple({ s: 3, i: "three" }) }] });
+    h.transport.next("add").answer({ ok: true, s: 4 });
+    expect(h.session.element(id)).toMatchObject({ s: 4, z: 4 });
+    h.session.edit([["one", { o: 1 }]]);
+    h.transport.next("edit").answer({ ok: true, s: 5 });
+    h.session.edit([["two", { o: -1 }]]);
+    h.transport.next("edit").answer({ ok: true, s: 6 });
+    const shown = h.session.elements().map(({ i, z }) => [i, z]);
+    expect(shown).toEqual([
+      ["two", -6],
+      ["three", 3],
+      [id, 4],
+      ["one", 5],
+    ]);
+    // The operations change nothing of what shows.
+    h.transport.on().ops({
+      e: "E1",
+      ops: [
+        { t: "a", s: 4, r: tuple({ s: 4, i: id, u: ADA.id, box: [0, 0, 10, 10] }) },
+        { t: "e", s: 5, u: ADA.id, x: [["one", 2, { z: 5 }]] },
+        { t: "e", s: 6, u: ADA.id, x: [["two", 2, { z: -6 }]] },
+      ],
+    });
+    expect(h.session.pendingWrites).toBe(0);
+    expect(h.session.elements().map(({ i, z }) => [i, z])).toEqual(shown);
+  });
 });
 
 describe("rotation and view-only", () => {
