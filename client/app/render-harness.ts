@@ -43,6 +43,7 @@ function asRecords(inputs: readonly ElementInput[]): ElementRecord[] {
     f: input.f,
     n: 0,
     d: input.d,
+    l: index + 1,
   }));
 }
 

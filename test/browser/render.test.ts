@@ -90,6 +90,7 @@ function record(input: ElementInput, s: number, z = s): ElementRecord {
     f: input.f,
     n: 0,
     d: input.d,
+    l: s,
   };
 }
 
