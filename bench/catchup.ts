@@ -194,6 +194,7 @@ function recordBytes(input: ElementInput, seq: number): number {
     f: input.f,
     n: 0,
     d: input.d,
+    l: seq,
   };
   return JSON.stringify(toTuple(record)).length + 1;
 }

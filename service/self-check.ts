@@ -25,11 +25,11 @@ import type { Logger } from "./logger";
 import type { RedisBackend } from "./redis-cluster";
 import { checkRedisServerIdentity } from "./redis-tls";
 
-export const CAPABILITIES = ["eval-info", "evalsha", "allow-oom", "sharded-pubsub", "wait", "tls-identity"] as const;
-export type Capability = (typeof CAPABILITIES)[number];
+const CAPABILITIES = ["eval-info", "evalsha", "allow-oom", "sharded-pubsub", "wait", "tls-identity"] as const;
+type Capability = (typeof CAPABILITIES)[number];
 
 /** What the self-check needs of the Redis backend. */
-export type SelfCheckRedis = Pick<RedisBackend, "sendCommand" | "subscriber" | "wait">;
+type SelfCheckRedis = Pick<RedisBackend, "sendCommand" | "subscriber" | "wait">;
 
 export interface SelfCheckOptions {
   redis: SelfCheckRedis;
@@ -47,7 +47,7 @@ export interface SelfCheckOptions {
 }
 
 /** A capability Redis refused: an error reply, not a transport failure. */
-export class CapabilityRefused extends Error {
+class CapabilityRefused extends Error {
   constructor(
     readonly capability: Capability,
     readonly reason: string,

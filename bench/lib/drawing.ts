@@ -15,10 +15,10 @@ export interface Style {
 }
 
 /** Sample i of every line is drawn at x = X0 + i × DX. */
-export const X0 = 800;
-export const DX = 16;
+const X0 = 800;
+const DX = 16;
 /** Lines stay inside x ≤ X0 + (MAX_SAMPLES_PER_LINE - 1) × DX, within the smallest board of any protocol version. */
-export const MAX_SAMPLES_PER_LINE = 900;
+const MAX_SAMPLES_PER_LINE = 900;
 /** y of a line's samples: a base per line plus a pattern per index, distinct for 101 consecutive indices. */
 const Y_BASE_MIN = 200;
 const Y_BASE_SPAN = 9_400;
@@ -82,7 +82,7 @@ export interface DrawingPattern {
   pauseMs: number;
 }
 
-export function cycleMs(pattern: DrawingPattern): number {
+function cycleMs(pattern: DrawingPattern): number {
   return pattern.samplesPerLine * pattern.sampleIntervalMs + pattern.pauseMs;
 }
 

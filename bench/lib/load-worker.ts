@@ -44,14 +44,14 @@ export type Input = "session" | "unbatched";
  */
 export type Drain = number | { minMs: number; quietMs: number; maxMs: number };
 
-export interface ClientSpec {
+interface ClientSpec {
   id: number;
   url: string;
   board: string;
   draws: boolean;
 }
 
-export interface DrawCommand {
+interface DrawCommand {
   kind: "draw";
   /** Names this step's lines, so that a sample of another step is told apart. */
   tag: string;

@@ -40,7 +40,7 @@ export function freehandDetail(sw: number, scale: number): FreehandDetail {
 }
 
 /** A line's diameter at medium pressure, board units. */
-export const inkSize = (sw: number): number => sw * UNITS_PER_PIXEL;
+const inkSize = (sw: number): number => sw * UNITS_PER_PIXEL;
 
 /** The farthest the outline reaches from a sample, board units: its radius at full pressure, with room to spare. */
 export const inkReach = (sw: number): number => inkSize(sw);
@@ -97,7 +97,7 @@ export function placeSamples(element: InkElement): FreehandSamples {
 }
 
 /** perfect-freehand's options for a line of width `sw`. */
-export function strokeOptions(sw: number, simulated: boolean): StrokeOptions {
+function strokeOptions(sw: number, simulated: boolean): StrokeOptions {
   return { ...INK_OPTIONS, size: inkSize(sw), simulatePressure: simulated };
 }
 

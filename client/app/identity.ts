@@ -29,6 +29,16 @@ const ADJECTIVES = [
 ];
 const ANIMALS = ["Otter", "Heron", "Lynx", "Panda", "Robin", "Fox", "Koala", "Wren", "Seal", "Ibex", "Finch", "Hare"];
 
+/**
+ * The browser's localStorage, looked up when used: typed here rather than through the DOM library, as the unit tests
+ * run this module in Node.js, where there is none (reads and writes then fail, as in a private mode, and are caught).
+ */
+interface KeyValueStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+const storage = () => (globalThis as { localStorage?: KeyValueStorage }).localStorage;
+
 const pick = <T>(values: readonly T[]): T => values[Math.floor(Math.random() * values.length)] as T;
 
 const randomName = () => `${pick(ADJECTIVES)} ${pick(ANIMALS)}`;
@@ -61,7 +71,7 @@ function shownName(name: string): string {
 
 function saveUser(user: UserInput): void {
   try {
-    localStorage.setItem(STORAGE_KEY, JSON.stringify(user));
+    storage()?.setItem(STORAGE_KEY, JSON.stringify(user));
   } catch {
     // Storage refused: the identity lives with this page.
   }
@@ -69,7 +79,7 @@ function saveUser(user: UserInput): void {
 
 function read(): UserInput | undefined {
   try {
-    const value: unknown = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? "null");
+    const value: unknown = JSON.parse(storage()?.getItem(STORAGE_KEY) ?? "null");
     if (typeof value !== "object" || value === null) return undefined;
     // Protocol 1 kept a random `id` where protocol 2 keeps a secret `key`: one that fits a key is kept as it.
     const { key, id, name, color } = value as Record<string, unknown>;

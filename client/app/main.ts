@@ -65,8 +65,8 @@ const session = new WhiteboardSession(
     user,
     transport: new SocketTransport(),
     // What is drawn but not saved yet outlives a reload or a closed tab (docs/client.md, "Persistence").
-    pendingStore: new IndexedDbPendingStore((error) =>
-      console.warn("drawings not saved yet will not outlive this page:", error),
+    pendingStore: new IndexedDbPendingStore(() =>
+      toolbar.notify("This browser does not keep drawings that are not saved yet: they will not outlive this page."),
     ),
   },
   {

@@ -503,7 +503,7 @@ function rectBetween([ax, ay]: Point, [bx, by]: Point): Rect {
 }
 
 /** What the board is asked to add for a previewed element. */
-export function newElementOf({ t, x, y, w, h, c, sw, f, d }: ElementRecord): NewElement {
+function newElementOf({ t, x, y, w, h, c, sw, f, d }: ElementRecord): NewElement {
   return { t, b: [x, y, w, h], c, sw, f, d };
 }
 

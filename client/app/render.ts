@@ -68,7 +68,7 @@ export interface RenderOptions {
 const checked = new Map<string, string>();
 
 /** A colour checked again (the service checked it): a bad one draws black rather than keeping the last colour. */
-export function safeColor(color: string): string {
+function safeColor(color: string): string {
   let safe = checked.get(color);
   if (safe === undefined) {
     safe = COLOR_PATTERN.test(color) ? color : "#000000";

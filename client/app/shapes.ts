@@ -23,13 +23,13 @@ export interface Rect {
   maxY: number;
 }
 
-export const intersects = (a: Rect, b: Rect): boolean =>
+const intersects = (a: Rect, b: Rect): boolean =>
   a.minX <= b.maxX && a.maxX >= b.minX && a.minY <= b.maxY && a.maxY >= b.minY;
 
 /** The font of text and notes everywhere (canvas and SVG). */
 export const FONT_FAMILY = "sans-serif";
 /** Lines of text are this many font sizes apart; the baseline sits this far below a line's top. */
-export const LINE_HEIGHT = 1.25;
+const LINE_HEIGHT = 1.25;
 const BASELINE = 1;
 /** A sticky note's margin around its text, in font sizes. */
 const NOTE_MARGIN = 0.5;
@@ -213,7 +213,7 @@ export function wrapText(
 }
 
 /** Text and notes laid out in their box (notes inside their margin). */
-export function layoutText(element: InkElement, measure: TextMeasure): TextLayout {
+function layoutText(element: InkElement, measure: TextMeasure): TextLayout {
   const size = toUnits(element.sw);
   const margin = element.t === "n" ? NOTE_MARGIN * size : 0;
   const lines = wrapText(decodeText(element.d), size, Math.max(0, element.w - 2 * margin), measure);

@@ -22,7 +22,7 @@ import type { EpochKnowledge } from "./healing";
 import type { PendingRecord, PendingStore, PendingWrite } from "./pending-store";
 import type { Pen } from "./session-api";
 
-export type EntryState = "queued" | "sending" | "acked";
+type EntryState = "queued" | "sending" | "acked";
 
 /** A write and where it stands. */
 export interface Entry {

@@ -10,7 +10,7 @@ import type { Logger } from "../logger";
 import type { SubscribeClient } from "./pubsub";
 
 /** How soon a failed SSUBSCRIBE is tried again (while its room still exists). */
-export const RESUBSCRIBE_MS = 250;
+const RESUBSCRIBE_MS = 250;
 /** A subscription still failing after this long is logged. */
 const WARN_AFTER_MS = 5_000;
 

@@ -5,6 +5,7 @@
  * instance as in production (IndexedDB is kept per origin), so a tab may reach another instance than the last one.
  */
 import type { Browser, BrowserContext } from "playwright-core";
+import type { ElementRecord } from "../../protocol/events";
 import { launchBrowser } from "../../local/browser";
 import { Topology } from "../../local/topology";
 import { readStored } from "../support/scripted-user";
@@ -31,7 +32,7 @@ async function drawLine(page: BoardPage, y: number): Promise<{ id: string; d: st
   await page.drag(points, 4);
   const drawn = (await page.elements()).filter((element) => !before.has(element.i));
   expect(drawn.map((element) => element.t)).toEqual(["f"]);
-  const [{ i, d }] = drawn as [{ i: string; d: string }];
+  const [{ i, d }] = drawn as [ElementRecord];
   return { id: i, d };
 }
 

@@ -312,7 +312,9 @@ async function lossScenario(store: Store, options: ScenarioOptions) {
   }
   expect(watch.vanished).toEqual([]);
   expect(watch.resurrected).toEqual([]);
-  const notices = users.flatMap((user) => user.notices.map((notice) => `${notice.kind}: ${notice.message} ${notice.ids.join()}`));
+  const notices = users.flatMap((user) =>
+    user.notices.map((notice) => `${notice.kind}: ${notice.message} ${notice.ids.join()}`),
+  );
   if (notices.length > 0) console.log(`notices: ${notices.join("; ")}`);
   expect(users.reduce((sum, user) => sum + user.refused, 0)).toBe(0);
   // Elements the last page had acknowledged once it was back (with `offlineForMs`: drawn offline, or after).
