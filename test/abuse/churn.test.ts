@@ -9,7 +9,8 @@ import { scrape } from "../../local/metrics-reader";
 import { Topology } from "../../local/topology";
 import { LINGER_MS } from "../../service/fanout/board-adapter";
 import { openRawWebSocket } from "../support/raw-websocket";
-import { connectClient, eventually, makeUser } from "../support/socket-client";
+import { PROTOCOL_VERSION } from "../../protocol/events";
+import { connectClient, editableBoard, eventually, makeUser } from "../support/socket-client";
 import { operatorRedis, sleep } from "./support";
 
 const ADDRESSES = 10;
@@ -40,6 +41,10 @@ async function commandCalls(command: string): Promise<number> {
   return Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, "m").exec(info)?.[1] ?? 0);
 }
 
+/** A board id (of the service's shape) for each name the attack gives a board: the same name, the same board. */
+const boardIds = new Map<string, string>();
+const boardId = (name: string) => boardIds.get(name) ?? boardIds.set(name, editableBoard().board).get(name)!;
+
 /** Connects, joins `board(n)` and leaves, again and again from `address`, until `until`: a WebSocket made by hand. */
 async function churn(address: string, board: (n: number) => string, until: number) {
   const counts = { accepted: 0, refused: 0 };
@@ -53,7 +58,7 @@ async function churn(address: string, board: (n: number) => string, until: numbe
       continue;
     }
     counts.accepted += 1;
-    const join = { board: board(counts.accepted), user: makeUser() };
+    const join = { pv: PROTOCOL_VERSION, board: boardId(board(counts.accepted)), user: makeUser() };
     // Socket.IO closes a connection that sends an event before its CONNECT is answered.
     ws.sendFrames(["40"]);
     const answered = (prefix: string) => () => ws.frames.some((frame) => frame.startsWith(prefix));
@@ -109,6 +114,7 @@ test("ten addresses looping connections, a new board each: accepted connections 
   expect(result.accepted).toBeLessThanOrEqual(ADDRESSES * (BURST + PER_SECOND * result.seconds));
   expect(result.refused).toBeGreaterThan(0);
   expect(result.refusalsCounted).toBe(result.refused);
+  expect(result.subscribes).toBeGreaterThan(0);
   expect(result.subscribes).toBeLessThanOrEqual(result.accepted);
   expect(result.unsubscribes).toBe(result.subscribes);
 }, 60_000);
@@ -132,7 +138,7 @@ test("an honest client from another address connects during the churn", async ()
   );
   await sleep(500);
   const honest = await connectClient(topology.instance(0).url, { localAddress: "127.0.12.250" });
-  expect(await honest.join({ board: `honest-${process.pid}` })).toMatchObject({ ok: true });
+  expect(await honest.join(editableBoard())).toMatchObject({ ok: true });
   honest.close();
   await churning;
 }, 30_000);

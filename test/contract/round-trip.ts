@@ -33,11 +33,13 @@ export async function protocolRoundTrip(
         [5_000, 5_000, 0],
       ]),
     });
-    expect(await sender.add(line)).toEqual({ ok: true, s: 1, e: expect.any(String) });
+    const addAck = await sender.add(line);
+    expect(addAck).toEqual({ ok: true, s: 1, e: expect.any(String) });
     const more = encodeSamples([[6_000, 3_000, 0]], [5_000, 5_000]);
     expect(await sender.append({ i: line.id, n: 1, d: more, b: [1_000, 1_000, 5_000, 4_000] })).toEqual({
       ok: true,
       s: 2,
+      e: addAck.ok ? addAck.e : "",
     });
     await eventually("the line to reach the client on the other instance", () => receiver.ops.length >= 2);
     // Stored at seq 1 on page 1, following its page, version 0; its author derived from the sender's key.
