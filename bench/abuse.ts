@@ -328,11 +328,11 @@ async function coordinate(): Promise<void> {
 
 One instance with the default limits and the V8 heap of a 512 MiB Cloud Run instance (\`--max-old-space-size=256\`),
 its Redis (TLS, AUTH), on loopback. The honest user sends a small line every 50 ms and times each ack; each phase
-lasts ${PHASE_SECONDS} s, the attack from a process of its own, started 1 s before its phase. "Before" is what issue 11
-measured on this machine without the limits. CPU, peak RSS and bytes written are the instance's during the attack.
+lasts ${PHASE_SECONDS} s, the attack from a process of its own, started 1 s before its phase. "Before" is what the
+same attacks measured on this machine before the per-address limits (protocol 1, 2026-11). CPU, peak RSS and bytes written are the instance's during the attack.
 Load average ${loadBefore.join(", ")} before the run, ${loadAfter.join(", ")} after (2 cores, shared).
 
-| Attack | Quiet p50 / p99 ms | During p50 / p99 ms | Acks failed | Instance CPU | Peak RSS MB | Written MB/s | Before (issue 11) |
+| Attack | Quiet p50 / p99 ms | During p50 / p99 ms | Acks failed | Instance CPU | Peak RSS MB | Written MB/s | Before the limits |
 |---|---|---|---|---|---|---|---|
 ${rows.join("\n")}
 `;

@@ -769,17 +769,17 @@ read it: [bench/README.md](README.md).
       : ""
   }
 
-## Issue 23's table
+## The targets
 Ours and the baseline in this run; one event per pointer sample with no batching ("ours, unbatched", the load the
-targets are judged on) and the browser client's own session; ${settings.instances} instances; one board. Targets are issue 23's,
-shown for reference, judged on the unbatched load. Where a figure may be the generator's rather than the service's,
+targets are judged on) and the browser client's own session; ${settings.instances} instances; one board. Targets are the project's
+(docs/figures.md), shown for reference, judged on the unbatched load. Where a figure may be the generator's rather than the service's,
 [the next table](#who-set-the-figure-the-generators-share) says so.
 
 ${table(
   [
     "measure",
     ...(["baseline", "unbatched", "session"] as const).map((load) => LOAD_NAMES[load]),
-    "target (issue 23)",
+    "target",
     "target met",
   ],
   rows.map((row) => [

@@ -1,5 +1,5 @@
 /**
- * Issue 19, "an epoch change that lost nothing": Redis restarted with persistence (the append-only file flushed on a
+ * An epoch change that lost nothing: Redis restarted with persistence (the append-only file flushed on a
  * graceful stop, so it comes back with everything) under 30 open pages on 3 boards of about 5 MB each, three instances
  * behind the front. The restart gives every board a new epoch; its history shares the old one's up to the seq the
  * board had when Redis came back, and no page holds more, so each page reads only the operations after its watermark

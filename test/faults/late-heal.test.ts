@@ -1,5 +1,5 @@
 /**
- * Issue 19, "a late heal undoes an edit made after the loss", done with real processes: three instances behind the
+ * A late heal must not undo an edit made after the loss, done with real processes: three instances behind the
  * front, the Basic-tier stand-in restarting from an RDB snapshot, page A behind a relay that cuts its network.
  *
  * 1. A draws S, and Redis saves a snapshot (SAVE): S at version 0.
