@@ -49,7 +49,7 @@ test-browser: build ## Browser tests: Debian's Chromium against real instances
 	npx jest --selectProjects browser
 
 .PHONY: bench
-bench: build ## Ours against the plain Redis-adapter design, every delivery checked: ladder, overload, frames, Redis cost, scale-out, catch-up; writes bench/*.json and bench/RESULTS.md (bench/README.md; about 40 minutes)
+bench: build ## Ours against the plain Redis-adapter design, every delivery checked: ladder, overload, frames, Redis cost, scale-out, catch-up; writes bench/*.json and bench/RESULTS.md (bench/README.md; about an hour)
 	npx tsx bench/compare.ts
 	npx tsx bench/scale-out.ts
 	npx tsx bench/catchup.ts
@@ -60,7 +60,7 @@ bench-report: node_modules ## Render bench/RESULTS.md and bench/SOAK.md again fr
 	npx tsx bench/report.ts
 
 .PHONY: bench-scale
-bench-scale: build ## Scale-out alone: subscriber bytes per stroke and Redis traffic per instance at 3 and 6 instances, sharded vs plain adapter (SCALE_INSTANCES=, SCALE_LOADS=; about 10 minutes)
+bench-scale: build ## Scale-out alone: subscriber bytes per stroke and Redis traffic per instance at 3 and 6 instances, sharded vs plain adapter (SCALE_INSTANCES=, SCALE_LOADS=, SCALE_SECONDS=; about 10 minutes)
 	npx tsx bench/scale-out.ts
 	npx tsx bench/report.ts
 
@@ -73,7 +73,7 @@ soak: build ## 100 clients, 10 boards, 30 lines/s for 30 minutes (SOAK_MINUTES=)
 	npx tsx bench/soak.ts
 
 .PHONY: load
-load: build ## 750 clients through the front at 1,000 strokes/s for 60 s; writes bench/LOAD.md
+load: build ## 750 clients through the front at 1,000 strokes/s for 60 s (CLIENTS=, SECONDS=, STROKES_PER_SECOND=); writes bench/LOAD.md
 	npx tsx bench/load.ts
 
 .PHONY: bench-replication
@@ -81,7 +81,7 @@ bench-replication: build ## What REDIS_WAIT_REPLICAS=1 costs: ack latency with 0
 	npx tsx bench/replication.ts
 
 .PHONY: bench-abuse
-bench-abuse: build ## An honest user's stroke-ack latency before and during each attack of issue 11; writes bench/ABUSE.md (about 5 minutes)
+bench-abuse: build ## An honest user's stroke-ack latency before and during each attack; writes bench/ABUSE.md (about 5 minutes)
 	npx tsx bench/abuse.ts
 
 .PHONY: screenshot

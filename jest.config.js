@@ -18,11 +18,16 @@ const common = {
  */
 const UNIT = [
   "test/abuse/client-address.test.ts",
+  "test/client/app-geometry.test.ts",
+  "test/client/app-identity.test.ts",
+  "test/client/app-transfer.test.ts",
   "test/client/board-state.test.ts",
+  "test/client/element-geometry.test.ts",
+  "test/client/healing.test.ts",
   "test/client/history.test.ts",
-  "test/client/lines.test.ts",
   "test/client/outbox.test.ts",
-  "test/client/stroke-geometry.test.ts",
+  "test/client/session-logic.test.ts",
+  "test/client/shapes.test.ts",
   "test/client/svg-export.test.ts",
   "test/client/viewport.test.ts",
   "test/protocol/points.test.ts",

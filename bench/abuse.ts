@@ -1,8 +1,9 @@
 /**
- * `make bench-abuse`: what each attack of issue 11 costs an honest user, on this machine. One instance with the
+ * `make bench-abuse`: what each attack costs an honest user, on this machine. One instance with the
  * default limits (and the V8 heap a 512 MiB Cloud Run instance gets), its Redis (the Memorystore stand-in); an honest
- * user drawing on it (a small stroke every 50 ms, each ack timed); then, for each attack, a quiet phase and a phase
- * with the attack running from a process of its own. Prints and writes bench/ABUSE.md: the honest user's ack latency
+ * user drawing on it (a small line every 50 ms, each ack timed); then, for each attack, a quiet phase and a phase
+ * with the attack running from a process of its own. Protocol 2: writers join with their board's edit key, readers
+ * with the view-only link; the biggest write is a 1,000-sample line (test/abuse/support.ts). Prints and writes bench/ABUSE.md: the honest user's ack latency
  * p50 / p99 in each phase, and the instance's CPU, peak RSS and bytes written per second.
  *
  * Settings (environment): PHASE_SECONDS (10).
@@ -11,16 +12,23 @@ import { fork, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import path from "node:path";
-import { BOARD_HEIGHT, BOARD_WIDTH, type SyncAck } from "../protocol/events";
-import { encodePoints } from "../protocol/points";
+import { PROTOCOL_VERSION, type SyncAck } from "../protocol/events";
 import { ServiceInstance, SERVICE_ENTRY } from "../local/service-instance";
 import { Topology } from "../local/topology";
+import { bigLine } from "../test/abuse/support";
 import { openRawWebSocket, textFrames, type RawWebSocket } from "../test/support/raw-websocket";
-import { connectClient, makeStroke, makeUser, type TestClient } from "../test/support/socket-client";
+import { connectClient, makeLine, makeUser, type TestClient } from "../test/support/socket-client";
+import { boardIdOf } from "../service/identity";
 
 const PHASE_SECONDS = Number(process.env.PHASE_SECONDS ?? 10);
 const MIB = 2 ** 20;
-const BIG_BOARD = "bench-largest";
+/**
+ * Boards are made from edit keys (service/identity.ts). Fixed keys, so that the coordinator and the attack processes
+ * name the same boards; an attack that writes joins with its board's key, one that reads with the view-only link.
+ */
+const editKeyOf = (name: string) => `bench-abuse-edit-key-${name}`.padEnd(22, "0");
+const boardOf = (name: string) => ({ board: boardIdOf(editKeyOf(name)), edit: editKeyOf(name) });
+const BIG_BOARD = boardIdOf(editKeyOf("largest"));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // --- Attacks: each runs in its own process until it is told to stop. --------------------------------------------
@@ -28,18 +36,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 type Attack = (url: string, running: () => boolean) => Promise<void>;
 
 let seed = 0;
-/** A 1,000-point scribble, about 3 KB of points: the most one stroke may hold. */
-function bigStroke() {
-  seed += 1;
-  let [x, y] = [(seed * 7_919) % BOARD_WIDTH, (seed * 104_729) % BOARD_HEIGHT];
-  const points: [number, number][] = [];
-  for (let i = 0; i < 1_000; i++) {
-    x = Math.min(BOARD_WIDTH, Math.max(0, x + ((i * 31 + seed) % 41) - 20));
-    y = Math.min(BOARD_HEIGHT, Math.max(0, y + ((i * 17 + seed) % 41) - 20));
-    points.push([x, y]);
-  }
-  return makeStroke({ p: encodePoints(points) });
-}
+/** A 1,000-sample line (about 7 KB of points): the most one `add` may hold. */
+const nextBigLine = () => bigLine((seed += 1));
 
 const failed = { ok: false, code: "unavailable", error: "no answer" } as SyncAck;
 const FLOOD = textFrames(Array.from({ length: 8_000 }, () => "40"));
@@ -100,7 +98,8 @@ const ATTACKS: Record<string, { title: string; before: string; run: Attack }> = 
             ws.sendFrames(["40"]);
             for (let i = 0; i < 50 && !ws.frames.some((frame) => frame.startsWith("40{")); i++) await sleep(20);
             ws.pause();
-            ws.sendFrames([`420["join",${JSON.stringify({ board: BIG_BOARD, user: makeUser() })}]`]);
+            const join = { pv: PROTOCOL_VERSION, board: BIG_BOARD, user: makeUser() };
+            ws.sendFrames([`420["join",${JSON.stringify(join)}]`]);
             let closed = false;
             void ws.closed.then(() => (closed = true));
             for (let id = 1; !closed && running(); id++) {
@@ -149,24 +148,24 @@ const ATTACKS: Record<string, { title: string; before: string; run: Attack }> = 
             if (!client) continue;
             held.push(client);
             // Joined, so that the join timeout does not close them: they hold their place.
-            void client.join({ board: `flood-${worker}` }).catch(() => undefined);
+            void client.join(boardOf(`flood-${worker}`)).catch(() => undefined);
           }
         }),
       );
       for (const client of held) client.close();
     },
   },
-  bigStrokes: {
-    title: "4 clients writing 1,000-point strokes as fast as they are accepted",
+  bigLines: {
+    title: "4 clients writing 1,000-sample lines as fast as they are accepted",
     before: "1 client at 59 strokes/s: Redis 71% CPU, everyone's acks p50 5 → 141 ms; 4 clients: p50 440 ms",
     run: async (url, running) => {
       await Promise.all(
         Array.from({ length: 4 }, async (_, index) => {
           const client = await persistentClient(url, `127.0.14.${index + 1}`, running);
-          await client?.join({ board: `big-strokes-${index}` });
+          await client?.join(boardOf(`big-lines-${index}`));
           while (client && running()) {
             const acks = await Promise.all(
-              Array.from({ length: 10 }, () => client.stroke(bigStroke()).catch(() => undefined)),
+              Array.from({ length: 10 }, () => client.add(nextBigLine()).catch(() => undefined)),
             );
             if (acks.some((ack) => ack && !ack.ok)) await sleep(20);
           }
@@ -179,7 +178,7 @@ const ATTACKS: Record<string, { title: string; before: string; run: Attack }> = 
     title: "10 clients clearing a board with 50 listeners, as fast as they may",
     before: "10 connections: 683 clears/s, 50 listeners got 34,145 cleared events/s, instance at 90% CPU",
     run: async (url, running) => {
-      const board = "vandalized";
+      const { board, edit } = boardOf("vandalized");
       const listeners = await Promise.all(
         Array.from({ length: 50 }, (_, i) => persistentClient(url, `127.0.15.${i + 1}`, running)),
       );
@@ -187,10 +186,10 @@ const ATTACKS: Record<string, { title: string; before: string; run: Attack }> = 
       await Promise.all(
         Array.from({ length: 10 }, async (_, index) => {
           const vandal = await persistentClient(url, `127.0.16.${index + 1}`, running);
-          await vandal?.join({ board });
+          await vandal?.join({ board, edit });
           while (vandal && running()) {
             await vandal.clear().catch(() => undefined);
-            await vandal.stroke(makeStroke()).catch(() => undefined);
+            await vandal.add(makeLine()).catch(() => undefined);
           }
           vandal?.close();
         }),
@@ -240,7 +239,7 @@ async function measurePhase(honest: TestClient, pid: number): Promise<PhaseFigur
   const until = started + PHASE_SECONDS * 1_000;
   while (performance.now() < until) {
     const sent = performance.now();
-    const ack = await honest.stroke(makeStroke()).catch(() => undefined);
+    const ack = await honest.add(makeLine()).catch(() => undefined);
     if (ack?.ok) latencies.push(performance.now() - sent);
     else failures += 1;
     peakRss = Math.max(peakRss, procFigures(pid).rssMb);
@@ -276,9 +275,9 @@ async function buildBigBoard(redisEnv: Record<string, string>): Promise<void> {
   });
   await builder.start();
   const client = await connectClient(builder.url);
-  await client.join({ board: BIG_BOARD });
+  await client.join(boardOf("largest"));
   for (let full = false; !full;) {
-    const acks = await Promise.all(Array.from({ length: 200 }, () => client.stroke(bigStroke())));
+    const acks = await Promise.all(Array.from({ length: 200 }, () => client.add(nextBigLine())));
     full = acks.some((ack) => !ack.ok);
   }
   client.close();
@@ -298,7 +297,7 @@ async function coordinate(): Promise<void> {
     const pid = topology.instance(0).pid as number;
     await buildBigBoard(topology.redis.serviceEnv);
     const honest = await connectClient(url, { localAddress: "127.0.9.1", reconnection: true });
-    await honest.join({ board: "honest" });
+    await honest.join(boardOf("honest"));
     await measurePhase(honest, pid); // warm-up
 
     for (const [name, attack] of Object.entries(ATTACKS)) {
@@ -325,15 +324,15 @@ async function coordinate(): Promise<void> {
     await topology.stop();
   }
   const loadAfter = loadavg().map((value) => value.toFixed(2));
-  const text = `# Attacks against one instance: the honest user's stroke acks (\`make bench-abuse\`)
+  const text = `# Attacks against one instance: the honest user's line acks (\`make bench-abuse\`)
 
 One instance with the default limits and the V8 heap of a 512 MiB Cloud Run instance (\`--max-old-space-size=256\`),
-its Redis (TLS, AUTH), on loopback. The honest user sends a small stroke every 50 ms and times each ack; each phase
-lasts ${PHASE_SECONDS} s, the attack from a process of its own, started 1 s before its phase. "Before" is what issue 11
-measured on this machine without the limits. CPU, peak RSS and bytes written are the instance's during the attack.
+its Redis (TLS, AUTH), on loopback. The honest user sends a small line every 50 ms and times each ack; each phase
+lasts ${PHASE_SECONDS} s, the attack from a process of its own, started 1 s before its phase. "Before" is what the
+same attacks measured on this machine before the per-address limits (protocol 1, 2026-11). CPU, peak RSS and bytes written are the instance's during the attack.
 Load average ${loadBefore.join(", ")} before the run, ${loadAfter.join(", ")} after (2 cores, shared).
 
-| Attack | Quiet p50 / p99 ms | During p50 / p99 ms | Acks failed | Instance CPU | Peak RSS MB | Written MB/s | Before (issue 11) |
+| Attack | Quiet p50 / p99 ms | During p50 / p99 ms | Acks failed | Instance CPU | Peak RSS MB | Written MB/s | Before the limits |
 |---|---|---|---|---|---|---|---|
 ${rows.join("\n")}
 `;

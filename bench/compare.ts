@@ -34,6 +34,7 @@ import type { Input, System } from "./lib/load-worker";
 import { CpuWindow, settledRssBytes } from "./lib/process-stats";
 import { PROTOCOL_VERSION } from "./lib/protocol";
 import { measureReceiverCost } from "./lib/receiver-cost";
+import { STEP_COUNTERS, sumOf } from "./lib/service-metrics";
 import type {
   CommandCount,
   CompareResults,
@@ -129,17 +130,6 @@ function commandDelta(
   return delta;
 }
 
-/** The instance metrics read per step; a name the service does not export leaves its figure out. */
-const METRICS = {
-  piecesStored: ["whiteboard_operations_stored_total", { kind: "stroke" }],
-  storeCalls: ["whiteboard_strokes_per_store_call_count", {}],
-  opsFrames: ["whiteboard_broadcast_messages_total", { event: "ops" }],
-  opsRecipients: ["whiteboard_broadcast_recipients_total", { event: "ops" }],
-  cursorFrames: ["whiteboard_broadcast_messages_total", { event: "cursors" }],
-  cursorRecipients: ["whiteboard_broadcast_recipients_total", { event: "cursors" }],
-  pubsubBytes: ["whiteboard_redis_pubsub_received_bytes_total", {}],
-} as const satisfies Record<string, readonly [string, Record<string, string>]>;
-
 async function scrapeAll(topology: BenchTopology): Promise<(MetricsSnapshot | undefined)[]> {
   return Promise.all(topology.instances.map((instance) => scrape(instance.metricsUrl).catch(() => undefined)));
 }
@@ -149,10 +139,15 @@ function counterDelta(
   after: (MetricsSnapshot | undefined)[],
 ): InstanceCounters {
   const counters: InstanceCounters = { refusals: {} };
-  for (const [key, [name, labels]] of Object.entries(METRICS)) {
-    if (!after.some((snapshot) => snapshot?.has(name))) continue;
-    counters[key as keyof typeof METRICS] = after.reduce(
-      (total, snapshot, i) => total + (snapshot ? snapshot.sum(name, labels) - (before[i]?.sum(name, labels) ?? 0) : 0),
+  for (const [key, series] of Object.entries(STEP_COUNTERS)) {
+    const now = after.map((snapshot) => snapshot && sumOf(snapshot, series));
+    if (now.every((sum) => sum === undefined)) continue;
+    const was = (i: number) => {
+      const snapshot = before[i];
+      return (snapshot && sumOf(snapshot, series)) ?? 0;
+    };
+    counters[key as keyof typeof STEP_COUNTERS] = now.reduce<number>(
+      (total, sum, i) => (sum === undefined ? total : total + sum - was(i)),
       0,
     );
   }
@@ -201,7 +196,11 @@ class Bench {
         RATE_LIMIT_BURST: "2000",
         MAX_SOCKETS: "1000",
         MAX_SOCKETS_PER_ADDRESS: "1000",
+        WRITE_BYTES_PER_ADDRESS_PER_SECOND: String(2 ** 30),
+        WRITE_BYTES_PER_ADDRESS_BURST: String(2 ** 30),
         CLEAR_INTERVAL_SECONDS: "0",
+        // A clear deletes what the clear before it hid (its undo window over): the board stays small step after step.
+        UNDO_CLEAR_SECONDS: "0",
       },
     });
     const { url, password, caCert } = this.topology.redis.clientConfig;

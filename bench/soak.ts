@@ -21,6 +21,7 @@ import { machineNow } from "./lib/machine";
 import { CpuWindow } from "./lib/process-stats";
 import { storedContent } from "./lib/protocol";
 import { renderSoak } from "./lib/render-soak";
+import { PIECES_STORED, sumOf } from "./lib/service-metrics";
 import type { SoakResults, SoakSample, SoakWindow } from "./lib/results";
 
 const settings: SoakResults["settings"] = {
@@ -36,8 +37,6 @@ const settings: SoakResults["settings"] = {
 const WORKERS = Number(process.env.WORKERS ?? 2);
 const SAMPLE_INTERVAL_MS = 1000 / 60;
 const MB = 1e6;
-/** The instances' counter of stored pieces (protocol version 1's strokes). */
-const PIECES_STORED = "whiteboard_operations_stored_total";
 
 const log = (message: string) => console.log(`${new Date().toTimeString().slice(0, 8)} ${message}`);
 
@@ -46,7 +45,7 @@ async function main(): Promise<void> {
   // Each client draws a line every `cycle` ms, so that all of them together draw LINES_PER_SECOND.
   const cycleMs = (settings.clients / settings.linesPerSecond) * 1000;
   const pauseMs = Math.max(0, cycleMs - settings.samplesPerLine * SAMPLE_INTERVAL_MS);
-  const piecesPerBoard = (settings.linesPerSecond * settings.samplesPerLine * settings.minutes * 60) / settings.boards;
+  const linesPerBoard = (settings.linesPerSecond * settings.minutes * 60) / settings.boards;
   log(`starting Redis and ${settings.instances} instances`);
   const topology = await BenchTopology.start({
     instances: settings.instances,
@@ -54,7 +53,10 @@ async function main(): Promise<void> {
       LOG_LEVEL: "warn",
       MAX_SOCKETS_PER_ADDRESS: String(settings.clients),
       // A soak measures growth: the boards must hold everything drawn, whatever the run's length.
-      MAX_STROKES_PER_BOARD: String(Math.min(1_000_000, Math.max(100_000, Math.ceil(piecesPerBoard * 1.5)))),
+      MAX_ELEMENTS_PER_BOARD: String(Math.min(1_000_000, Math.max(100_000, Math.ceil(linesPerBoard * 1.5)))),
+      // Every simulated user comes from 127.0.0.1: the per-address write budget is not what is measured.
+      WRITE_BYTES_PER_ADDRESS_PER_SECOND: String(2 ** 30),
+      WRITE_BYTES_PER_ADDRESS_BURST: String(2 ** 30),
       MAX_BOARD_BYTES: String(256 * 2 ** 20),
     },
   });
@@ -89,7 +91,7 @@ async function main(): Promise<void> {
     let piecesStored = 0;
     const piecesAtStart = (
       await Promise.all(topology.instances.map((i) => scrape(i.metricsUrl, 10_000).catch(() => undefined)))
-    ).reduce((sum, m) => sum + (m?.sum(PIECES_STORED, { kind: "stroke" }) ?? 0), 0);
+    ).reduce((sum, m) => sum + ((m && sumOf(m, PIECES_STORED)) ?? 0), 0);
     /** Pieces stored so far: the instances' counter when they export it, else the windows' acknowledgements. */
     const sample = async () => {
       const at = (Date.now() - started) / 1000;
@@ -99,8 +101,9 @@ async function main(): Promise<void> {
       const metrics = await Promise.all(
         topology.instances.map((i) => scrape(i.metricsUrl, 10_000).catch(() => undefined)),
       );
-      const stored = metrics.every((m) => m?.has(PIECES_STORED))
-        ? metrics.reduce((sum, m) => sum + (m?.sum(PIECES_STORED, { kind: "stroke" }) ?? 0), 0) - piecesAtStart
+      const counts = metrics.map((m) => m && sumOf(m, PIECES_STORED));
+      const stored = counts.every((count) => count !== undefined)
+        ? counts.reduce<number>((sum, count) => sum + (count ?? 0), 0) - piecesAtStart
         : piecesStored;
       samples.push({
         at,

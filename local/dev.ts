@@ -229,7 +229,8 @@ async function liveFigures(urls: readonly (string | undefined)[]): Promise<(stri
     return [
       `${after.sum("whiteboard_sockets")} sockets`,
       `${after.sum("whiteboard_boards")} boards`,
-      `${rate(before, after, "whiteboard_operations_stored_total", { kind: "stroke" }).toFixed(0)} strokes/s`,
+      `${rate(before, after, "whiteboard_operations_stored_total", { kind: "add" }).toFixed(0)} elements/s`,
+      `${rate(before, after, "whiteboard_operations_stored_total", { kind: "append" }).toFixed(0)} appends/s`,
       `store p99 ${p99 === undefined ? "-" : `${(p99 * 1000).toFixed(1)} ms`}`,
       `${rate(before, after, "whiteboard_refusals_total").toFixed(0)} refusals/s`,
       `redis ${redisState(after)}`,

@@ -23,8 +23,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { createClient } from "redis";
-import calculateSlot from "@redis/client/dist/lib/utils/calculate-slot";
 import type { RedisConfig } from "../service/config";
+import { keySlot } from "../service/redis-slot";
 import { checkRedisServerIdentity } from "../service/redis-tls";
 import { ManagedProcess } from "./managed-process";
 import { MetadataServer } from "./metadata-server";
@@ -358,7 +358,7 @@ export class RedisCluster {
 
   /** The node that holds `key`'s slot as primary. */
   async primaryOf(key: string): Promise<number> {
-    const slot = calculateSlot(key);
+    const slot = keySlot(key);
     const owner = (await this.topology()).find(
       (node) => node.primary && node.slots.some(([from, to]) => slot >= from && slot <= to),
     );
@@ -381,7 +381,7 @@ export class RedisCluster {
    * then the slot assigned to the target on every primary. Returns the source and target node indexes.
    */
   async migrateSlot(key: string, pauseMs = 0): Promise<{ from: number; to: number }> {
-    const slot = calculateSlot(key);
+    const slot = keySlot(key);
     const nodes = await this.topology();
     const source = nodes.find((node) => node.primary && node.slots.some(([from, to]) => slot >= from && slot <= to));
     const target = nodes.find((node) => node.primary && node !== source);

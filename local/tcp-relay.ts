@@ -9,7 +9,8 @@
  *   as when packets are dropped between a primary and its replica; nothing is closed, so neither side knows
  *   until its own timeouts. `heal` resets the connections the partition held, and the parties reconnect.
  *
- * It can also delay every byte by `latencyMs` each way (a replica in another zone), set before traffic flows.
+ * It can also delay every byte by `latencyMs` each way (a replica in another zone), set before traffic flows, and
+ * counts the bytes it passes each way (what a client behind it read from the server: on the wire, framing included).
  */
 import { createServer, connect, type Server, type Socket } from "node:net";
 
@@ -30,8 +31,11 @@ export class TcpRelay {
   private partitioned = false;
   /** One-way delay added to every chunk of bytes, in ms (0: none). */
   latencyMs = 0;
-  /** Connections accepted, and connections the relay cut (moves and heals). */
-  readonly stats = { accepted: 0, cut: 0, bytesDropped: 0 };
+  /**
+   * Connections accepted, connections the relay cut (moves and heals), bytes dropped by a partition, and bytes passed
+   * from the server to the client (`bytesDown`) and from the client to the server (`bytesUp`).
+   */
+  readonly stats = { accepted: 0, cut: 0, bytesDropped: 0, bytesDown: 0, bytesUp: 0 };
 
   private constructor(
     private readonly server: Server,
@@ -96,13 +100,16 @@ export class TcpRelay {
     const upstream = connect({ host: this.target.host ?? "127.0.0.1", port: this.target.port });
     const pair: Pair = { client, upstream, broken: this.partitioned };
     this.pairs.add(pair);
-    const forward = (to: Socket) => (data: Buffer) => {
+    const forward = (to: Socket, counter: "bytesUp" | "bytesDown") => (data: Buffer) => {
       if (this.partitioned || pair.broken) this.stats.bytesDropped += data.length;
-      else if (this.latencyMs > 0) setTimeout(() => to.write(data), this.latencyMs);
-      else to.write(data);
+      else {
+        this.stats[counter] += data.length;
+        if (this.latencyMs > 0) setTimeout(() => to.write(data), this.latencyMs);
+        else to.write(data);
+      }
     };
-    client.on("data", forward(upstream));
-    upstream.on("data", forward(client));
+    client.on("data", forward(upstream, "bytesUp"));
+    upstream.on("data", forward(client, "bytesDown"));
     for (const [socket, other] of [
       [client, upstream],
       [upstream, client],

@@ -247,7 +247,12 @@ export type SyncAck =
   | { ok: true; board: string; e: string; s: number; base?: number; you?: You; snapshot: Snapshot }
   | ErrorAck;
 
-export type WriteAck = { ok: true; s: number } | ErrorAck;
+/**
+ * A write's answer: the seq it was stored at (or, for a resent write the board already holds, the board's current seq),
+ * and `e`, the epoch of the history that seq belongs to. A client cannot tell it from the messages around the answer:
+ * the service answers before its own broadcast reaches the writer, and the store may take a new epoch in between.
+ */
+export type WriteAck = { ok: true; s: number; e: string } | ErrorAck;
 
 /**
  * A new element. `id` is made by the client (16 or more random characters) and makes resending idempotent. A

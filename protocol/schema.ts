@@ -4,6 +4,7 @@
  * uses Node's APIs.
  */
 import { z } from "zod";
+import { MAX_NAME_LENGTH, normalizeName } from "./names";
 import type {
   AppendInput,
   CursorInput,
@@ -90,34 +91,8 @@ export function kindProblem(
   return undefined;
 }
 
-/**
- * The names of invisible characters a name may not hold besides the control, format and separator categories:
- * Hangul fillers, the Braille blank, the combining grapheme joiner, Khmer's inherent vowels and Mongolian's
- * variation selectors: each renders as nothing, so a name of them looks empty or like someone else's.
- */
-const INVISIBLE =
-  /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u115F\u1160\u3164\uFFA0\u2800]|\u034F|\u17B4|\u17B5|\u180B|\u180C|\u180D|\u180E|\u180F/gu;
-/** More than two combining marks on one character (zalgo): the third and later are dropped. */
-const MARK_PILES = /(\p{M}{2})\p{M}+/gu;
 /** A name's raw length before normalization, in UTF-16 units: bounds the work on a hostile one. */
 const MAX_RAW_NAME = 200;
-export const MAX_NAME_LENGTH = 40;
-
-/**
- * A display name as others see it: NFC, whitespace runs as one space and none at either end, no control, format or
- * invisible filler characters, at most two combining marks on one character. Empty when nothing visible is left.
- */
-export function normalizeName(raw: string): string {
-  // Marks are counted decomposed (é is e and one mark), then composed again.
-  return raw
-    .normalize("NFD")
-    .replace(/\s+/gu, " ")
-    .replace(INVISIBLE, "")
-    .replace(MARK_PILES, "$1")
-    .replace(/ {2,}/g, " ")
-    .trim()
-    .normalize("NFC");
-}
 
 /** Characters as people count them, near enough: code points. */
 const characters = (text: string) => [...text].length;

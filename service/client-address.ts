@@ -3,7 +3,7 @@
  * them. On Cloud Run the TCP peer is always Google's front end, so the client is known only from X-Forwarded-For.
  *
  * Everything a client sends in X-Forwarded-For comes first and proves nothing; only entries that the platform
- * appended, counted from the right, can be trusted (README "Limits and abuse"):
+ * appended, counted from the right, can be trusted (docs/limits.md):
  * - Cloud Run reached at its run.app URL appends the address that connected to it: the client is the last entry
  *   (CLIENT_ADDRESS_HOP=1, the stacks' setting without the load balancer);
  * - the global external Application Load Balancer appends two: the client's address, then its own forwarding rule's

@@ -307,6 +307,11 @@ export const settings = {
     { min: 16, max: 5_000, default: 66 },
     "Least time between two cursor messages of one board from one instance",
   ),
+  frameIntervalMs: integer(
+    "FRAME_INTERVAL_MS",
+    { min: 0, max: 1_000, default: 33 },
+    "Least time between two `ops` frames of one board to its sockets on an instance, once its budget of 2 is spent (service/fanout/frame-pacer.ts): operations from every instance arriving meanwhile go in one frame; a quiet board's go at once",
+  ),
   /**
    * A board's draw calls (and broadcasts) on this instance: `burst` at once, then one per `intervalMs` while it keeps
    * writing (./board-writer.ts).
@@ -341,6 +346,18 @@ export const settings = {
         { min: 1, max: 100_000, default: 50 },
         "Sockets open on an instance from one client address (an IPv6 /64 is one address); at most `MAX_SOCKETS`",
       ),
+      connectRate: {
+        perSecond: integer(
+          "CONNECTIONS_PER_ADDRESS_PER_SECOND",
+          { min: 1, max: 10_000, default: 5 },
+          "Connections admitted per second from one client address on an instance (service/connection-limits.ts); past it a connection is refused (`address_rate`)",
+        ),
+        burst: integer(
+          "CONNECTIONS_PER_ADDRESS_BURST",
+          { min: 1, max: 100_000, default: 50 },
+          "Connections one client address may open at once before `CONNECTIONS_PER_ADDRESS_PER_SECOND` paces it",
+        ),
+      },
       clientAddressHop: integer(
         "CLIENT_ADDRESS_HOP",
         { min: 0, max: 10, default: 1 },

@@ -3,12 +3,15 @@
  * for a connection:
  * - a WebSocket is admitted (Engine.IO's `allowRequest`, before the upgrade is accepted) only while the instance has
  *   fewer than MAX_SOCKETS and its client address fewer than MAX_SOCKETS_PER_ADDRESS; each counts until its TCP
- *   connection closes;
+ *   connection closes; and an address is admitted CONNECTIONS_PER_ADDRESS_PER_SECOND connections
+ *   (CONNECTIONS_PER_ADDRESS_BURST at once), so a client looping connections (each costs a handshake, a join, a read
+ *   and a subscription) is held to that rate however few it keeps open;
  * - one Socket.IO socket per WebSocket: a second CONNECT on one connection (several can be packed into one TCP write
  *   and would all be accepted before the first completes) cuts the connection before Socket.IO decodes the packet;
  * - a connection that opens no socket, and a socket that joins no board, within JOIN_TIMEOUT_SECONDS is closed;
- * - a socket whose send buffer grows past MAX_SEND_BUFFER_BYTES, or the largest ones while all of them together pass
- *   MAX_SEND_BUFFER_TOTAL_BYTES, are cut (./send-buffers.ts); the client reconnects and catches up;
+ * - a socket whose send buffers (in the process and the kernel's send queue) grow past MAX_SEND_BUFFER_BYTES, or the
+ *   largest ones while all of them together pass MAX_SEND_BUFFER_TOTAL_BYTES, are cut (./send-buffers.ts); the client
+ *   reconnects and catches up;
  * - the sockets of one address share budgets of stroke bytes and catch-up bytes ({@link AddressBudget}), on top of
  *   each socket's own: more sockets do not buy an address more traffic.
  *
@@ -36,7 +39,7 @@ export interface AddressRates {
   readBytes: Rate;
 }
 
-export const REFUSAL_REASONS = ["instance_full", "address_full", "origin"] as const;
+export const REFUSAL_REASONS = ["instance_full", "address_full", "address_rate", "origin"] as const;
 export const CUT_REASONS = ["second_socket", "join_timeout", "send_buffer", "send_buffers_total"] as const;
 type RefusalReason = (typeof REFUSAL_REASONS)[number];
 type CutReason = (typeof CUT_REASONS)[number];
@@ -44,6 +47,7 @@ type CutReason = (typeof CUT_REASONS)[number];
 const REFUSAL_MESSAGES: Record<RefusalReason, string> = {
   instance_full: "this instance holds its maximum of connections; retry shortly",
   address_full: "too many connections from your address; close some and retry",
+  address_rate: "connecting too often from your address; retry in a few seconds",
   origin: "origin not allowed",
 };
 
@@ -75,6 +79,8 @@ export class ConnectionLimits {
   private readonly cuts?: Counter<"reason">;
   /** Per address key, with when it was last handed out: kept after its sockets close, until it has refilled. */
   private readonly budgets = new Map<string, { budget: AddressBudget; usedAt: number }>();
+  /** Admissions per address key, kept until the bucket is full again. */
+  private readonly admissions = new Map<string, { bucket: TokenBucket; usedAt: number }>();
   private readonly budgetSweep: NodeJS.Timeout;
 
   constructor(
@@ -89,20 +95,23 @@ export class ConnectionLimits {
       ? 1_000 *
         Math.max(rates.writeBytes.burst / rates.writeBytes.perSecond, rates.readBytes.burst / rates.readBytes.perSecond)
       : 0;
+    const admissionsRefillMs = (1_000 * config.connectRate.burst) / config.connectRate.perSecond;
     this.budgetSweep = setInterval(() => {
       const now = Date.now();
       for (const [key, entry] of this.budgets)
         if (!this.perAddress.has(key) && now - entry.usedAt > refillMs) this.budgets.delete(key);
+      for (const [key, entry] of this.admissions)
+        if (now - entry.usedAt > admissionsRefillMs) this.admissions.delete(key);
     }, 10_000);
     this.budgetSweep.unref();
     this.sendBuffers = new SendBuffers(
       { perSocket: config.sendBufferBytes, total: config.sendBufferTotalBytes },
-      (conn, reason, bytes) => this.cut(conn, reason, { bufferedBytes: bytes }),
+      (conn, reason, held) => this.cut(conn, reason, { ...held }),
     );
     if (registry) {
       this.refusals = new Counter({
         name: "whiteboard_connections_refused_total",
-        help: "WebSockets refused before they were accepted, by reason (instance_full, address_full, origin)",
+        help: "WebSockets refused before they were accepted, by reason (instance_full, address_full, address_rate, origin)",
         labelNames: ["reason"] as const,
         registers: [registry],
       });
@@ -117,10 +126,13 @@ export class ConnectionLimits {
       const sendBuffers = this.sendBuffers;
       new Gauge({
         name: "whiteboard_send_buffer_bytes",
-        help: "Bytes waiting to be sent to this instance's sockets, as last measured (at most every second)",
+        help: "Bytes waiting to be sent to this instance's sockets, as last measured (at least every second), by where: process (Engine.IO's queues, the sockets' buffers) or kernel (the TCP send queues)",
+        labelNames: ["where"] as const,
         registers: [registry],
         collect() {
-          this.set(sendBuffers.total);
+          const { bytes, kernel } = sendBuffers.total;
+          this.set({ where: "process" }, bytes - kernel);
+          this.set({ where: "kernel" }, kernel);
         },
       });
     }
@@ -172,7 +184,9 @@ export class ConnectionLimits {
         ? "instance_full"
         : fromAddress >= this.config.maxSocketsPerAddress
           ? "address_full"
-          : undefined;
+          : !this.admissionAllowed(key)
+            ? "address_rate"
+            : undefined;
     if (reason) {
       this.refusals?.inc({ reason });
       const fields =
@@ -180,7 +194,9 @@ export class ConnectionLimits {
           ? { origin: req.headers.origin }
           : reason === "instance_full"
             ? { open: this.open }
-            : { open: fromAddress };
+            : reason === "address_rate"
+              ? { perSecond: this.config.connectRate.perSecond }
+              : { open: fromAddress };
       this.log.warn(reason, { address, ...fields }, `connection refused: ${reason.replace("_", " ")}`);
       return REFUSAL_MESSAGES[reason];
     }
@@ -196,6 +212,17 @@ export class ConnectionLimits {
       else this.perAddress.delete(key);
     });
     return undefined;
+  }
+
+  /** Takes a token from the address's admissions; false when it has none left. */
+  private admissionAllowed(key: string): boolean {
+    let entry = this.admissions.get(key);
+    if (!entry) {
+      entry = { bucket: new TokenBucket(this.config.connectRate.perSecond, this.config.connectRate.burst), usedAt: 0 };
+      this.admissions.set(key, entry);
+    }
+    entry.usedAt = Date.now();
+    return entry.bucket.take();
   }
 
   /**

@@ -12,7 +12,7 @@ import { createHash, randomBytes } from "node:crypto";
 /** 16 characters, 96 bits: a second key with the same id takes about 2^96 tries. Short, as every record holds one. */
 const USER_ID_LENGTH = 16;
 /** 22 characters, 132 bits: board ids are also what makes a board hard to find. */
-export const BOARD_ID_LENGTH = 22;
+const BOARD_ID_LENGTH = 22;
 
 function derive(domain: string, key: string, length: number): string {
   return createHash("sha256").update(`${domain}\u0000${key}`).digest("base64url").slice(0, length);

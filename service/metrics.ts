@@ -1,6 +1,6 @@
 /**
  * The instance's metrics, in Prometheus' text format (prom-client), for the Managed Service for Prometheus sidecar
- * to scrape on METRICS_PORT (see ./metrics-server.ts and README "Operating it").
+ * to scrape on METRICS_PORT (see ./metrics-server.ts and docs/operations.md, "Metrics").
  *
  * Every label takes a value from a short fixed list (store script, operation kind, event, refusal code, connection
  * role): never a board, a socket or a user, so the number of series stays the same whatever the traffic.

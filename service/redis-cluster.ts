@@ -12,14 +12,15 @@
  * at once (no offline queue: a stroke is refused with `unavailable` and resent by its client), the client re-reads
  * the slot map after a second of reconnecting or at the first MOVED, and a script that meets a slot being migrated
  * (TRYAGAIN) is retried a few times. The board's keys then answer from a node with another replication id, so the
- * board takes a new epoch and its clients re-read and heal it (README, "When Redis loses writes").
+ * board takes a new epoch and its clients re-read and heal it (docs/architecture.md, "When Redis loses writes").
  */
 import { createCluster } from "redis";
-import calculateSlot from "@redis/client/dist/lib/utils/calculate-slot";
+import type { Publisher, SubscribeClient } from "./fanout/pubsub";
 import type { RedisConfig } from "./config";
 import type { Logger } from "./logger";
 import type { RedisClientLike } from "./metrics";
 import { AccessTokenSource, fetchAccessToken } from "./redis-auth";
+import { keySlot } from "./redis-slot";
 import { boardKeys, boardScripts, type BoardScriptRunner } from "./store/redis-scripts";
 import { ConnectionReplicationId } from "./store/replication-id";
 import {
@@ -39,8 +40,8 @@ export interface RedisBackend {
    * connection; "" on a cluster, whose scripts read it themselves (docs/store.md says why).
    */
   generation(): Promise<string>;
-  /** What the sharded adapter publishes with (SPUBLISH, PUBSUB SHARDNUMSUB) and subscribes with (SSUBSCRIBE). */
-  publisher: unknown;
+  /** What the board adapter publishes with (SPUBLISH, PUBSUB SHARDNUMSUB) and subscribes with (SSUBSCRIBE). */
+  publisher: Publisher;
   subscriber: SubscribeClient;
   /** Each connection role, for the metrics (up, reconnects). */
   roles: Readonly<Record<"commands" | "subscriber", RedisClientLike>>;
@@ -63,12 +64,6 @@ export interface RedisBackend {
   isWritable(): boolean;
   connect(): Promise<void>;
   close(): Promise<void>;
-}
-
-/** The part of node-redis's client (standalone or cluster) that the sharded adapter subscribes with. */
-export interface SubscribeClient {
-  sSubscribe(channel: string, listener: (message: Buffer, channel: Buffer) => void, buffers: true): Promise<unknown>;
-  sUnsubscribe(channel: string): Promise<unknown>;
 }
 
 /** How often a script refused with TRYAGAIN (its slot is being migrated) is retried, and how far apart. */
@@ -112,8 +107,14 @@ export function standaloneBackend(connections: RedisConnections): RedisBackend {
     kind: "standalone",
     scripts: commands,
     generation: () => replicationId.current(),
-    publisher: commands,
-    subscriber: subscriber as unknown as SubscribeClient,
+    publisher: {
+      sPublish: (channel, message) => commands.sPublish(channel, message),
+      shardSubscribers: async (channel) => (await commands.pubSubShardNumSub(channel))[channel] ?? 0,
+    },
+    subscriber: {
+      sSubscribe: (channel, listener) => subscriber.sSubscribe(channel, listener, true),
+      sUnsubscribe: (channel) => subscriber.sUnsubscribe(channel),
+    },
     roles: { commands, subscriber },
     ping: () => commands.ping(),
     sendCommand: (_key, args) => commands.sendCommand(args),
@@ -190,8 +191,20 @@ function clusterBackend(config: RedisConfig, logger: Logger, tokens: AccessToken
     kind: "cluster",
     scripts: retryingTryAgain(commands as unknown as BoardScriptRunner),
     generation: async () => "",
-    publisher: commands,
-    subscriber: subscriber as unknown as SubscribeClient,
+    publisher: {
+      sPublish: (channel, message) => commands.sPublish(channel, message),
+      // Each primary counts the subscribers of the channels in its own slots.
+      async shardSubscribers(channel) {
+        const counts = await Promise.all(
+          commands.masters.map(async (master) => (await commands.nodeClient(master)).pubSubShardNumSub(channel)),
+        );
+        return counts.reduce((sum, count) => sum + (count[channel] ?? 0), 0);
+      },
+    },
+    subscriber: {
+      sSubscribe: (channel, listener) => subscriber.sSubscribe(channel, listener, true),
+      sUnsubscribe: (channel) => subscriber.sUnsubscribe(channel),
+    },
     roles: { commands: role(commands, commandsReady), subscriber: role(subscriber, subscriberReady) },
     ping: () => commands.ping(),
     sendCommand: (key, args) => commands.sendCommand(key, false, args),
@@ -200,7 +213,7 @@ function clusterBackend(config: RedisConfig, logger: Logger, tokens: AccessToken
       const node = await commands.getNodeClientForKey(keyOf(board));
       return node.wait(replicas, timeoutMs);
     },
-    nodeOf: (board) => commands.slots[calculateSlot(keyOf(board))]?.master.address ?? "unknown",
+    nodeOf: (board) => commands.slots[keySlot(keyOf(board))]?.master.address ?? "unknown",
     async memoryInfo() {
       const readings = await Promise.allSettled(
         commands.masters.map(async (master) => ({

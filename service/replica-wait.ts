@@ -2,7 +2,7 @@
  * Makes an acknowledgement mean "on the replica too": after a write, Redis's WAIT blocks until that many replicas
  * have everything this connection wrote (or the timeout passes). Memorystore replicates asynchronously, so without
  * it a failover can promote a replica that lacks the last acknowledged strokes (clients then heal the board, see
- * README, but only if one of them held the stroke).
+ * docs/protocol.md, but only if one of them held the stroke).
  *
  * WAIT blocks the whole connection, so waits are grouped: writers that finish while one WAIT is out share the next
  * one, which covers all their writes (group commit). A replica slower than the timeout does not stop the service:

@@ -1,7 +1,7 @@
 /**
  * The startup self-check: before an instance reports ready, it exercises once, against the real Redis, each capability
- * the service relies on and no local test can prove of Memorystore (README, "Only a real deploy shows"), with tiny
- * probe scripts on a scratch key of its own:
+ * the service relies on and no local test can prove of Memorystore (docs/local.md, "What only a real deploy shows"),
+ * with tiny probe scripts on a scratch key of its own:
  *
  * - `eval-info`: EVAL of a script that calls `INFO replication` (the board scripts read the replication id there);
  * - `evalsha`: SCRIPT LOAD then EVALSHA (how node-redis runs every board script);
@@ -25,11 +25,11 @@ import type { Logger } from "./logger";
 import type { RedisBackend } from "./redis-cluster";
 import { checkRedisServerIdentity } from "./redis-tls";
 
-export const CAPABILITIES = ["eval-info", "evalsha", "allow-oom", "sharded-pubsub", "wait", "tls-identity"] as const;
-export type Capability = (typeof CAPABILITIES)[number];
+const CAPABILITIES = ["eval-info", "evalsha", "allow-oom", "sharded-pubsub", "wait", "tls-identity"] as const;
+type Capability = (typeof CAPABILITIES)[number];
 
 /** What the self-check needs of the Redis backend. */
-export type SelfCheckRedis = Pick<RedisBackend, "sendCommand" | "subscriber" | "wait">;
+type SelfCheckRedis = Pick<RedisBackend, "sendCommand" | "subscriber" | "wait">;
 
 export interface SelfCheckOptions {
   redis: SelfCheckRedis;
@@ -47,7 +47,7 @@ export interface SelfCheckOptions {
 }
 
 /** A capability Redis refused: an error reply, not a transport failure. */
-export class CapabilityRefused extends Error {
+class CapabilityRefused extends Error {
   constructor(
     readonly capability: Capability,
     readonly reason: string,

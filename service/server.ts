@@ -13,13 +13,14 @@ import { ConnectionLimits } from "./connection-limits";
 import { createHttpHandler } from "./http";
 import type { Logger } from "./logger";
 import { Presence } from "./presence";
-import { rawJsonParser } from "./raw-json";
+import { RawJson, rawJsonParser } from "./raw-json";
 import { BoardWriter } from "./board-writer";
 import { CursorRelay } from "./cursors";
 import { ServiceMetrics } from "./metrics";
 import { MetricsServer } from "./metrics-server";
 import type { ShardedReplicaWait } from "./replica-wait";
-import { receivedBytes } from "./adapter";
+import { BoardAdapter } from "./fanout/board-adapter";
+import { BoardFanout } from "./fanout/board-fanout";
 import { SelfCheck } from "./self-check";
 import { attachWhiteboard, boardRoom, type WhiteboardServer } from "./sockets";
 import { createStorage } from "./storage";
@@ -55,6 +56,14 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
   const isReady = () => !draining && storage.isReady() && (selfCheck?.passed ?? true);
 
   const httpServer = createServer(createHttpHandler({ clientDir, isReady, sourceMaps: config.sourceMaps }));
+  const fanout = new BoardFanout({
+    frameIntervalMs: config.frameIntervalMs,
+    ...(storage.redis ? { redis: storage.redis } : {}),
+    logger,
+    // Spliced into the packet as stored (see raw-json.ts); on the wire it is the BoardOp[] of the protocol.
+    emit: (room, e, ops) => io.local.to(room).emit("ops", { e, ops: new RawJson(ops) as unknown as BoardOp[] }),
+    onRemoteCursors: (room, positions) => cursors.received(room, positions),
+  });
   const limits = new ConnectionLimits(config.connections, logger, metrics.registry, {
     writeBytes: config.rateLimit.writeBytesPerAddress,
     readBytes: config.rateLimit.readBytesPerAddress,
@@ -71,7 +80,7 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
     },
     // A connection that opens no socket within the join timeout is closed (a socket that joins no board, below).
     connectTimeout: config.connections.joinTimeoutMs,
-    ...(storage.adapter ? { adapter: storage.adapter } : {}),
+    ...(fanout.adapterClass ? { adapter: fanout.adapterClass } : {}),
   });
   io.engine.on("connection", (conn: Parameters<ConnectionLimits["watchConnection"]>[0]) =>
     limits.watchConnection(conn),
@@ -98,8 +107,7 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
     maxBatch: WRITE_BATCH,
     intervalMs: config.writePacing.intervalMs,
     burst: config.writePacing.burst,
-    // Parsed once per batch: the adapter carries structured data between instances.
-    broadcast: (board, e, ops) => io.to(boardRoom(board)).emit("ops", { e, ops: JSON.parse(ops) as BoardOp[] }),
+    broadcast: (board, e, ops) => fanout.send(namespace.adapter, boardRoom(board), e, ops),
     onRotated: (board, e) => logger.info({ board, e }, "board has a new epoch"),
     clearsDelete: (board) => storage.clearsDelete(board),
     ...(storage.replicas ? { replicated: (board) => (storage.replicas as ShardedReplicaWait).replicated(board) } : {}),
@@ -107,7 +115,8 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
   const cursors = new CursorRelay({
     intervalMs: config.cursorIntervalMs,
     maxPerMessage: config.cursorsPerMessage,
-    send: (board, positions) => io.to(boardRoom(board)).volatile.emit("cursors", positions),
+    emit: (room, positions) => io.local.to(room).volatile.emit("cursors", positions),
+    publish: (room, positions) => fanout.publishCursors(namespace.adapter, room, positions),
   });
   attachWhiteboard(io, {
     config,
@@ -132,7 +141,7 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
       return storage.memory?.ratio;
     },
     replicaShortfalls: () => storage.replicas?.shortfalls ?? 0,
-    pubsubReceivedBytes: () => receivedBytes(namespace.adapter),
+    pubsubReceivedBytes: () => (namespace.adapter instanceof BoardAdapter ? namespace.adapter.received : undefined),
   });
 
   return {
@@ -175,6 +184,7 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
         httpServer.closeAllConnections();
       });
       cursors.close();
+      fanout.close();
       limits.close();
       await presence.withdraw(boards);
       await storage.close();

@@ -40,7 +40,7 @@ import {
   visibilitySchema,
   type PayloadLimits,
 } from "../protocol/schema";
-import { roomSubscribed } from "./adapter";
+import { roomSubscribed } from "./fanout/board-adapter";
 import type { BoardWriter, DrawResult } from "./board-writer";
 import type { Config } from "./config";
 import type { AddressBudget } from "./connection-limits";
@@ -323,7 +323,7 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
       switch (outcome.kind) {
         case "stored":
         case "duplicate":
-          return { ok: true, s: outcome.s };
+          return { ok: true, s: outcome.s, e: result.e };
         case "full":
           return boardFull;
         case "too_large":
@@ -378,7 +378,7 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
         writeBudget.settle(upfront, result.bytes);
         if (!show && ids.length > 10)
           sampled.info("erased", { board: who.board, address, elements: ids.length }, "elements erased");
-        return { ok: true, s: result.s };
+        return { ok: true, s: result.s, e: result.e };
       });
     }
 
@@ -398,7 +398,7 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
         case "invalid":
           return fail("invalid", `x.${result.outcome.index}.1.${result.outcome.reason}`);
         default:
-          return { ok: true, s: result.s };
+          return { ok: true, s: result.s, e: result.e };
       }
     });
 
@@ -408,12 +408,12 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
       const request = clearSchema.safeParse(payload ?? {});
       if (!request.success) return fail("invalid", describeIssue(request.error));
       if (!writable()) return UNAVAILABLE;
-      const { outcome, s } = await writer.write(who.board, { kind: "clear", user: who.user.id });
+      const { outcome, s, e } = await writer.write(who.board, { kind: "clear", user: who.user.id });
       if (outcome === "rate_limited")
         return fail("rate_limited", `this board was cleared less than ${limits.clearIntervalMs / 1000} s ago`);
       if (outcome === "stored")
         sampled.info("cleared", { board: who.board, user: who.user.id, address, s }, "board cleared");
-      return { ok: true, s };
+      return { ok: true, s, e };
     });
 
     handle<WriteAck>("unclear", async (payload) => {
@@ -422,7 +422,11 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
       const request = unclearSchema.safeParse(payload);
       if (!request.success) return fail("invalid", describeIssue(request.error));
       if (!writable()) return UNAVAILABLE;
-      const { outcome, s } = await writer.write(who.board, { kind: "unclear", user: who.user.id, of: request.data.of });
+      const { outcome, s, e } = await writer.write(who.board, {
+        kind: "unclear",
+        user: who.user.id,
+        of: request.data.of,
+      });
       if (outcome === "rate_limited")
         return fail(
           "rate_limited",
@@ -430,7 +434,7 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
         );
       if (outcome === "gone") return fail("gone", "that clear can no longer be undone: its elements were deleted");
       sampled.info("uncleared", { board: who.board, user: who.user.id, address, of: request.data.of }, "clear undone");
-      return { ok: true, s };
+      return { ok: true, s, e };
     });
 
     // Cursors are best effort: no ack, and whatever is malformed or too frequent is dropped without a word.
@@ -441,7 +445,13 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
       const position = cursorSchema.safeParse(payload);
       if (!position.success) return;
       lastCursorAt = now;
-      cursors.moved(board, { u: user.id, n: user.name, c: user.color, x: position.data.x, y: position.data.y });
+      cursors.moved(boardRoom(board), {
+        u: user.id,
+        n: user.name,
+        c: user.color,
+        x: position.data.x,
+        y: position.data.y,
+      });
     });
   });
 }

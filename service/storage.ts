@@ -1,9 +1,7 @@
 /**
- * The storage an instance runs on: the board store, plus, with Redis, the Socket.IO adapter that carries
- * broadcasts between instances. Memory storage serves one instance alone.
+ * The storage an instance runs on: the board store, plus, with Redis, the connections the board adapter carries
+ * broadcasts between instances on (./fanout/). Memory storage serves one instance alone.
  */
-import type { ServerOptions } from "socket.io";
-import { createBoardAdapter } from "./adapter";
 import type { Config } from "./config";
 import type { Logger } from "./logger";
 import { MemoryWatch } from "./memory-watch";
@@ -15,15 +13,13 @@ import { RedisBoardStore } from "./store/redis-board-store";
 
 export interface Storage {
   store: BoardStore;
-  /** Socket.IO's adapter: the Redis adapter, or undefined for Socket.IO's in-process default. */
-  adapter: ServerOptions["adapter"] | undefined;
   /** Whether other instances exist to be told about presence changes. */
   shared: boolean;
   /** How full Redis is; undefined for memory storage. */
   memory: MemoryWatch | undefined;
   /** Waits for a board's writes to reach its primary's replicas, when REDIS_WAIT_REPLICAS asks for it. */
   replicas: ShardedReplicaWait | undefined;
-  /** Redis (one, or a cluster), for the metrics; undefined for memory storage. */
+  /** Redis (one, or a cluster), for the board adapter and the metrics; undefined for memory storage. */
   redis: RedisBackend | undefined;
   /** Whether clears of `board` should delete at once: the Redis node that holds it is nearly full. */
   clearsDelete(board: string): boolean;
@@ -39,7 +35,6 @@ export function createStorage(config: Config, logger: Logger): Storage {
   if (config.store.kind === "memory") {
     return {
       store: new MemoryBoardStore(boardLimits(config)),
-      adapter: undefined,
       shared: false,
       memory: undefined,
       replicas: undefined,
@@ -57,7 +52,6 @@ export function createStorage(config: Config, logger: Logger): Storage {
   const { replicas, timeoutMs } = config.store.replication;
   return {
     store: new RedisBoardStore(redis.scripts, boardLimits(config), { generation: () => redis.generation() }),
-    adapter: createBoardAdapter(redis.publisher, redis.subscriber, logger),
     shared: true,
     memory,
     replicas:

@@ -4,7 +4,7 @@
  */
 import type { Step } from "./results";
 
-/** "Highest rate with p99 under this and 100% delivered" (issue 23's definition of a sustained step). */
+/** "Highest rate with p99 under this and 100% delivered" (the benchmark's definition of a sustained step). */
 export const SUSTAINED_P99_MS = 100;
 
 /**

@@ -2,7 +2,7 @@
  * What the load generator draws, independent of any wire protocol: every sample's content is a function of its
  * identity (sender, line, index), so a receiver can check every field of what it got against what was drawn, and
  * can tell which sample a point is from its x coordinate alone (a protocol may pack several samples into one
- * message, and repeat a point where pieces join).
+ * message).
  */
 
 /** A point in board units. */
@@ -15,20 +15,28 @@ export interface Style {
 }
 
 /** Sample i of every line is drawn at x = X0 + i × DX. */
-export const X0 = 800;
-export const DX = 16;
+const X0 = 800;
+const DX = 16;
 /** Lines stay inside x ≤ X0 + (MAX_SAMPLES_PER_LINE - 1) × DX, within the smallest board of any protocol version. */
-export const MAX_SAMPLES_PER_LINE = 900;
+const MAX_SAMPLES_PER_LINE = 900;
 /** y of a line's samples: a base per line plus a pattern per index, distinct for 101 consecutive indices. */
 const Y_BASE_MIN = 200;
 const Y_BASE_SPAN = 9_400;
+const yBase = (sender: number, line: number) => Y_BASE_MIN + ((sender * 7_919 + line * 104_729) % Y_BASE_SPAN);
+const yPattern = (index: number) => (index * 37) % 101;
+/** The least and greatest pattern value over indices 0..i: a line's box in O(1), as receivers check it per delivery. */
+const patternLow = new Int32Array(MAX_SAMPLES_PER_LINE);
+const patternHigh = new Int32Array(MAX_SAMPLES_PER_LINE);
+for (let index = 0; index < MAX_SAMPLES_PER_LINE; index += 1) {
+  patternLow[index] = Math.min(yPattern(index), index > 0 ? (patternLow[index - 1] as number) : Infinity);
+  patternHigh[index] = Math.max(yPattern(index), index > 0 ? (patternHigh[index - 1] as number) : -Infinity);
+}
 
 const COLORS = ["#1a73e8", "#d93025", "#188038", "#f9ab00", "#8430ce", "#12b5cb", "#e8710a"];
 
 const colorOf = (sender: number) => COLORS[sender % COLORS.length] as string;
 const widthOf = (sender: number) => 1 + (sender % 5);
-const yOf = (sender: number, line: number, index: number) =>
-  Y_BASE_MIN + ((sender * 7_919 + line * 104_729) % Y_BASE_SPAN) + ((index * 37) % 101);
+const yOf = (sender: number, line: number, index: number) => yBase(sender, line) + yPattern(index);
 
 export function styleOf(sender: number): Style {
   return { color: colorOf(sender), width: widthOf(sender) };
@@ -36,6 +44,12 @@ export function styleOf(sender: number): Style {
 
 export function samplePoint(sender: number, line: number, index: number): Point {
   return [X0 + index * DX, yOf(sender, line, index)];
+}
+
+/** The bounding box `[x, y, w, h]` of samples 0..`last` of a line. */
+export function lineBox(sender: number, line: number, last: number): [x: number, y: number, w: number, h: number] {
+  const low = patternLow[last] as number;
+  return [X0, yBase(sender, line) + low, last * DX, (patternHigh[last] as number) - low];
 }
 
 /** The index a point's x stands for, or -1 when no sample is drawn at that x. */
@@ -68,7 +82,7 @@ export interface DrawingPattern {
   pauseMs: number;
 }
 
-export function cycleMs(pattern: DrawingPattern): number {
+function cycleMs(pattern: DrawingPattern): number {
   return pattern.samplesPerLine * pattern.sampleIntervalMs + pattern.pauseMs;
 }
 

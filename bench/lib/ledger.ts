@@ -99,10 +99,7 @@ export class DeliveryLedger {
     });
   }
 
-  /**
-   * A sample as receiver `receiver` decoded it. `repeat`: a point the protocol repeats where two pieces of a line
-   * join (checked, not counted).
-   */
+  /** A sample as receiver `receiver` decoded it. */
   arrive(
     receiver: number,
     sender: number,
@@ -111,7 +108,6 @@ export class DeliveryLedger {
     y: number,
     color: string,
     width: number,
-    repeat: boolean,
     at: number,
   ): void {
     if (sender === this.receivers[receiver]?.self) return;
@@ -128,7 +124,6 @@ export class DeliveryLedger {
       this.corrupt += 1;
       return;
     }
-    if (repeat) return;
     const table = this.arrivals[receiver] as Float32Array;
     const position = slot * this.perSender + line * this.layout.samplesPerLine + index;
     if (!Number.isNaN(table[position])) {

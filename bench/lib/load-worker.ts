@@ -19,7 +19,7 @@
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { io, type Socket } from "socket.io-client";
-import type { DrawingPattern, Point, Style } from "./drawing";
+import type { DrawingPattern, Point } from "./drawing";
 import { indexOfX, phaseMs, samplePoint, styleOf } from "./drawing";
 import { clock, createHistogram, encodeHistogram } from "./latency";
 import {
@@ -44,14 +44,14 @@ export type Input = "session" | "unbatched";
  */
 export type Drain = number | { minMs: number; quietMs: number; maxMs: number };
 
-export interface ClientSpec {
+interface ClientSpec {
   id: number;
   url: string;
   board: string;
   draws: boolean;
 }
 
-export interface DrawCommand {
+interface DrawCommand {
   kind: "draw";
   /** Names this step's lines, so that a sample of another step is told apart. */
   tag: string;
@@ -106,12 +106,20 @@ export interface DrawReport {
 
 const JOIN_TIMEOUT_MS = 120_000;
 
-/** What a client does in a step; `draw` returns false when it sends nothing for that sample. */
+/** A line of the step: its content is a function of this identity (./drawing.ts). */
+interface LineRef {
+  tag: string;
+  sender: number;
+  line: number;
+}
+
+/** What a client does in a step. */
 interface LoadClient {
   readonly board: string;
   readonly checks: boolean;
   ready(): Promise<void>;
-  draw(key: string, index: number, point: Point, from: Point | undefined, style: Style, log: SampleLogger): void;
+  /** Sample `index` of `line`. */
+  draw(line: LineRef, index: number, log: SampleLogger): void;
   end(): void;
   clear(): Promise<void>;
   cursor(point: Point): void;
@@ -148,10 +156,10 @@ let receiverIndex = new Map<number, number>();
 /** A checking receiver's sink: decoded samples into the step's ledger. */
 function sinkFor(client: number): wire.SampleSink {
   return {
-    sample(sampleTag, sender, line, x, y, color, width, repeat) {
+    sample(sampleTag, sender, line, x, y, color, width) {
       if (!ledger) return;
       if (sampleTag !== tag) return ledger.strayed();
-      ledger.arrive(receiverIndex.get(client) ?? -1, sender, line, x, y, color, width, repeat, arrivalTime);
+      ledger.arrive(receiverIndex.get(client) ?? -1, sender, line, x, y, color, width, arrivalTime);
     },
     undecodable() {
       ledger?.undecodable();
@@ -205,11 +213,11 @@ class PlainClient implements LoadClient {
     return waitFor("the client to join", () => this.joined, JOIN_TIMEOUT_MS);
   }
 
-  draw(key: string, index: number, point: Point, from: Point | undefined, style: Style, log: SampleLogger): void {
+  draw(line: LineRef, index: number, log: SampleLogger): void {
     this.awaiting += 1;
     figures.piecesSent += 1;
     log(SampleState.sent);
-    wire.sendPiece(this.socket, { key, n: index, points: [point], ...(from ? { from } : {}) }, style, (outcome) => {
+    wire.sendPiece(this.socket, { ...line, n: index, first: index, count: 1 }, (outcome) => {
       this.awaiting -= 1;
       if (outcome.stored) {
         figures.piecesStored += 1;
@@ -260,9 +268,9 @@ class BaselineClient implements LoadClient {
     return waitFor("the baseline client to connect", () => this.socket.connected, JOIN_TIMEOUT_MS);
   }
 
-  draw(key: string, index: number, point: Point, from: Point | undefined, style: Style, log: SampleLogger): void {
+  draw(line: LineRef, index: number, log: SampleLogger): void {
     this.seq += 1;
-    const frame = wire.baselineFrame({ key, n: index, points: [point], ...(from ? { from } : {}) }, style, this.seq);
+    const frame = wire.baselineFrame({ ...line, n: index, first: index, count: 1 }, this.seq);
     this.socket.emit("drawing", frame);
     figures.piecesSent += 1;
     figures.piecesStored += 1;
@@ -311,9 +319,9 @@ class SessionClient implements LoadClient {
       }
     };
     this.drawer = new wire.SessionDrawer(url, board, id, {
-      stored: (key, points) => {
-        figures.piecesSent += 1;
-        figures.piecesStored += 1;
+      stored: (key, points, pieces) => {
+        figures.piecesSent += pieces;
+        figures.piecesStored += pieces;
         mark(key, points, SampleState.stored);
       },
       refused: (key, points, code) => {
@@ -333,10 +341,11 @@ class SessionClient implements LoadClient {
     return this.drawer.ready();
   }
 
-  draw(key: string, index: number, point: Point, _from: Point | undefined, style: Style, log: SampleLogger): void {
-    // Stored when the session's piece holding it is acknowledged (see `mark`).
+  draw(line: LineRef, index: number, log: SampleLogger): void {
+    // Stored when the store's board has it (see `mark`).
     log(SampleState.sent);
-    if (index === 0) this.drawer.begin(point, key, style);
+    const point = samplePoint(line.sender, line.line, index);
+    if (index === 0) this.drawer.begin(point, wire.lineKey(line.tag, line.sender, line.line), styleOf(line.sender));
     else this.drawer.extend(point);
   }
 
@@ -391,7 +400,6 @@ async function draw(command: DrawCommand): Promise<DrawReport> {
       sender,
       client,
       log,
-      style: styleOf(sender),
       line: 0,
       index: 0,
       start: startAt + phaseMs(sender, pattern),
@@ -409,26 +417,22 @@ async function draw(command: DrawCommand): Promise<DrawReport> {
         for (;;) {
           const due = drawer.start + drawer.index * pattern.sampleIntervalMs;
           if (due > now || (drawer.index === 0 && (due >= endAt || drawer.line >= layout.linesPerSender))) break;
-          const key = wire.lineKey(tag, drawer.sender, drawer.line);
           const slot = drawer.line * layout.samplesPerLine + drawer.index;
           if (drawer.index === 0 && drawer.client instanceof SessionClient)
-            drawer.client.lines.set(key, { log: drawer.log, line: drawer.line, samplesPerLine: layout.samplesPerLine });
+            drawer.client.lines.set(wire.lineKey(tag, drawer.sender, drawer.line), {
+              log: drawer.log,
+              line: drawer.line,
+              samplesPerLine: layout.samplesPerLine,
+            });
           const sentAt = clock();
           lag.recordValue(Math.max(1, Math.round((sentAt - due) * 1000)));
           drawer.log.sentAt[slot] = sentAt;
           lastSentAt = sentAt;
           const log = drawer.log;
-          drawer.client.draw(
-            key,
-            drawer.index,
-            samplePoint(drawer.sender, drawer.line, drawer.index),
-            drawer.index > 0 ? samplePoint(drawer.sender, drawer.line, drawer.index - 1) : undefined,
-            drawer.style,
-            (state) => {
-              // An answer may come after a later send's: never overwrite "stored" with anything but itself.
-              if (log.state[slot] !== SampleState.stored) log.state[slot] = state;
-            },
-          );
+          drawer.client.draw({ tag, sender: drawer.sender, line: drawer.line }, drawer.index, (state) => {
+            // An answer may come after a later send's: never overwrite "stored" with anything but itself.
+            if (log.state[slot] !== SampleState.stored) log.state[slot] = state;
+          });
           samples += 1;
           drawer.index += 1;
           if (drawer.index === pattern.samplesPerLine) {

@@ -19,7 +19,7 @@ export interface ClientPlacement {
 }
 
 /** What one load process did in a step: the generator's own cost, next to the service's. */
-export interface GeneratorProcess {
+interface GeneratorProcess {
   /** "drawers": it holds the drawing clients (and receives with them); "receivers": it only receives. */
   role: "drawers" | "receivers";
   receivers: number;

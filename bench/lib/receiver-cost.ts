@@ -5,9 +5,8 @@
  * (wall time in the frame handlers, per delivery) is in each step's generator figures.
  */
 import { Decoder } from "socket.io-parser";
-import { samplePoint, styleOf } from "./drawing";
 import { DeliveryLedger } from "./ledger";
-import { baselineFrame, decodeFrame, FRAME_EVENT, lineKey, type Frame, type SampleSink } from "./protocol";
+import { baselineFrame, decodeFrame, FRAME_EVENT, type Frame, type SampleSink } from "./protocol";
 import type { ReceiverCost } from "./results";
 
 export function measureReceiverCost(frameCount = 200_000): ReceiverCost {
@@ -16,15 +15,7 @@ export function measureReceiverCost(frameCount = 200_000): ReceiverCost {
   const frames: Frame[] = [];
   for (let line = 0; line < lines; line += 1) {
     for (let index = 0; index < samplesPerLine && frames.length < frameCount; index += 1) {
-      const point = samplePoint(0, line, index);
-      const from = index > 0 ? samplePoint(0, line, index - 1) : undefined;
-      frames.push(
-        baselineFrame(
-          { key: lineKey("t", 0, line), n: index, points: [point], ...(from ? { from } : {}) },
-          styleOf(0),
-          1,
-        ),
-      );
+      frames.push(baselineFrame({ tag: "t", sender: 0, line, n: index, first: index, count: 1 }, 1));
     }
   }
   const run = () => {
@@ -34,8 +25,8 @@ export function measureReceiverCost(frameCount = 200_000): ReceiverCost {
       0,
     );
     const sink: SampleSink = {
-      sample: (tag, sender, line, x, y, color, width, repeat) =>
-        tag === "t" ? ledger.arrive(0, sender, line, x, y, color, width, repeat, 1) : ledger.strayed(),
+      sample: (tag, sender, line, x, y, color, width) =>
+        tag === "t" ? ledger.arrive(0, sender, line, x, y, color, width, 1) : ledger.strayed(),
       undecodable: () => ledger.undecodable(),
     };
     const started = process.cpuUsage();

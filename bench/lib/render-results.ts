@@ -1,7 +1,7 @@
 /**
  * Renders bench/RESULTS.md from what the measuring programs wrote (bench/results.json, bench/scale-out.json) and
- * bench/CATCHUP.md when present. Pure: the figures in, Markdown out. Issue 23's targets are shown next to the
- * figures, labelled as targets; whether each is met is judged on the unbatched load, the issue's.
+ * bench/CATCHUP.md when present. Pure: the figures in, Markdown out. The performance targets are shown next to the
+ * figures, labelled as targets; whether each is met is judged on the unbatched load, the one they were set for.
  */
 import {
   allDelivered,
@@ -35,7 +35,7 @@ const LOAD_NAMES: Record<Load, string> = {
   session: "ours, session",
 };
 
-/** Issue 23's targets, as the issue words them. */
+/** The performance targets, as they were worded when set. */
 export const TARGETS = {
   light: "p99 ≤ 1.2× baseline's",
   crowded: "p99 ≤ baseline's",
@@ -554,27 +554,34 @@ function framesTable(results: CompareResults): string {
   );
 }
 
-/** What commands Redis ran per stored piece (ours) or relayed message (baseline), and why (protocol version 1's store). */
+/**
+ * What commands Redis ran per stored piece (ours) or relayed message (baseline), and why: protocol version 2's store
+ * (docs/store.md, "The scripts").
+ */
 const COMMAND_REASONS: Record<string, string> = {
-  evalsha: "one per store call: the board's Lua script; the commands marked (Lua) run inside one",
-  info: "(Lua) `INFO replication` at the start of every script: the board's `gen` against Redis's replication id",
-  hmget: "(Lua) the board's meta hash, once per script",
-  hget: "(Lua) per stroke, its id in the id index; per call, the open page's text; per page closed, the live-page list",
-  hset: "(Lua) per stroke, its id entry; per call, the open page's text, its size and the meta hash; presence",
-  expire: "(Lua) per write call, the idle TTL of the board's keys, refreshed by every write",
-  rpush: "(Lua) per call, the operations appended to the board's log",
-  lpop: "(Lua) the oldest log entries dropped to keep the log under its byte cap",
-  spublish: "per store call, the batch's `ops` to the board's sharded channel; also cursors and presence news",
-  publish: "the baseline: one per relayed message, the Redis adapter's broadcast to every instance",
+  evalsha:
+    "one per store call: a board's Lua script (`draw` for adds and appends; `set_visibility`, `edit`, `clear`, `unclear`, `read`, `presence`); the commands marked (Lua) run inside one",
+  hmget:
+    "(Lua) per script, the board's meta hash (`draw`: with the open page's text); per `draw` with adds, their ids in the index",
+  hset: "(Lua) per `draw`, the meta hash with the open page's text; a closed page and new index entries when a page closes or an element is new; per `presence`, the instance's count",
+  rpush: "(Lua) per write call, its operations onto the board's log",
+  spublish: "per write call, its `ops` to the board's sharded channel; also cursors and presence news",
+  hget: "(Lua) a closed page's text or flip count: an append to a line on a closed page, a visibility change, an edit, a read",
+  expire: "(Lua) the five keys' idle TTL, refreshed by the first write call after a minute (`t`)",
+  lpop: "(Lua) the oldest log entries, 8 at a time, once the log passes its byte cap",
+  info: "`INFO replication` once per Redis connection (the store's generation); `INFO memory` when an instance's metrics are scraped (before and after each step); inside the scripts only on a Redis Cluster",
   time: "(Lua) the clock of the presence script",
   hgetall: "(Lua) the presence hash, per presence call",
-  hdel: "(Lua) expired presence entries",
+  hdel: "(Lua) expired presence entries; the pages and index entries a clear deletes once the clear before it can no longer be undone",
   pexpire: "(Lua) the presence hash's TTL, per presence write",
+  del: "(Lua) a new board's keys, before they are made",
+  hstrlen: "(Lua) whether a closed page holds records (a clear)",
+  hexists: "(Lua) whether a page a clear hid is still kept (its undo)",
+  lrange: "(Lua) a log read (a client catching up from the log)",
+  publish: "the baseline: one per relayed message, the Redis adapter's broadcast to every instance",
   ping: "node-redis's keep-alive and the metrics' PING probe, every 5 s each",
   ssubscribe: "an instance subscribing to the board's channel when its first client joins",
   sunsubscribe: "an instance leaving the board's channel when its last client leaves",
-  del: "(Lua) a board's keys when it is new",
-  lrange: "(Lua) a log read (a client catching up from the log)",
 };
 
 function redisTable(results: CompareResults): string {
@@ -762,17 +769,17 @@ read it: [bench/README.md](README.md).
       : ""
   }
 
-## Issue 23's table
+## The targets
 Ours and the baseline in this run; one event per pointer sample with no batching ("ours, unbatched", the load the
-targets are judged on) and the browser client's own session; ${settings.instances} instances; one board. Targets are issue 23's,
-shown for reference, judged on the unbatched load. Where a figure may be the generator's rather than the service's,
+targets are judged on) and the browser client's own session; ${settings.instances} instances; one board. Targets are the project's
+(docs/figures.md), shown for reference, judged on the unbatched load. Where a figure may be the generator's rather than the service's,
 [the next table](#who-set-the-figure-the-generators-share) says so.
 
 ${table(
   [
     "measure",
     ...(["baseline", "unbatched", "session"] as const).map((load) => LOAD_NAMES[load]),
-    "target (issue 23)",
+    "target",
     "target met",
   ],
   rows.map((row) => [

@@ -117,7 +117,7 @@ export interface CompareResults {
   runs: Run[];
 }
 
-export interface ScaleInstance {
+interface ScaleInstance {
   name: string;
   boards: number;
   /** Over the run's window: pieces stored on the boards this instance serves. */

@@ -5,7 +5,6 @@
  * Talks to its parent over IPC: `connect` → `connected`, `draw` → `report`, `close`.
  */
 import { io, type Socket } from "socket.io-client";
-import { samplePoint, styleOf } from "../lib/drawing";
 import * as wire from "../lib/protocol";
 
 export type ScaleSystem = "sharded" | "plain";
@@ -58,7 +57,8 @@ async function connectOne(system: ScaleSystem, client: ScaleClient, id: number):
     const socket: Socket<PlainEvents, PlainEvents> = io(client.url, { transports: ["websocket"], forceNew: true });
     socket.on("drawing", () => (report.received += 1));
     socket.on("connect_error", () => (report.errors += 1));
-    const answer = await socket.timeout(60_000).emitWithAck("join", { board: client.board });
+    // The board's id as ours knows it: room names (and so the relayed message) as long as ours'.
+    const answer = await socket.timeout(60_000).emitWithAck("join", { board: wire.boardId(client.board) });
     if (!answer.ok) throw new Error(`join of ${client.board} refused`);
     connected.push({ system, socket, client, id });
   }
@@ -82,20 +82,15 @@ function draw(durationMs: number, strokeEveryMs: number, pointsPerStroke: number
   const timers = drawers.map((drawer, index) => {
     let line = 0;
     const tick = () => {
-      const piece: wire.Piece = {
-        key: wire.lineKey(tag, drawer.id, line),
-        n: 0,
-        points: Array.from({ length: pointsPerStroke }, (_, i) => samplePoint(drawer.id, line, i)),
-      };
-      const style = styleOf(drawer.id);
+      const piece: wire.Piece = { tag, sender: drawer.id, line, n: 0, first: 0, count: pointsPerStroke };
       line += 1;
       report.strokesSent += 1;
       if (drawer.system === "sharded") {
-        wire.sendPiece(drawer.socket, piece, style, (outcome) =>
+        wire.sendPiece(drawer.socket, piece, (outcome) =>
           outcome.stored ? stored(drawer.client.board) : (report.errors += 1),
         );
       } else {
-        drawer.socket.emit("drawing", wire.baselineFrame(piece, style, line));
+        drawer.socket.emit("drawing", wire.baselineFrame(piece, line));
         stored(drawer.client.board);
       }
     };

@@ -7,7 +7,6 @@ import "./styles.css";
 import type { ElementRecord } from "../../protocol/events";
 import { ID_PATTERN } from "../../protocol/events";
 import { History } from "../core/history";
-import { MemoryPendingStore } from "../core/pending-store";
 import { WhiteboardSession } from "../core/session";
 import { SocketTransport } from "../core/socket-transport";
 import { BoardView } from "./board-view";
@@ -17,6 +16,7 @@ import { Commands } from "./commands";
 import { CursorLayer } from "./cursor-layer";
 import { downloadPng, downloadSvg } from "./export";
 import { loadUser } from "./identity";
+import { IndexedDbPendingStore } from "./pending-store";
 import type { Overlays } from "./overlays";
 import { PointerInput, isTyping } from "./pointer-input";
 import { ProfileDialog } from "./profile-dialog";
@@ -64,7 +64,10 @@ const session = new WhiteboardSession(
     ...(editKey ? { edit: editKey } : {}),
     user,
     transport: new SocketTransport(),
-    pendingStore: new MemoryPendingStore(),
+    // What is drawn but not saved yet outlives a reload or a closed tab (docs/client.md, "Persistence").
+    pendingStore: new IndexedDbPendingStore(() =>
+      toolbar.notify("This browser does not keep drawings that are not saved yet: they will not outlive this page."),
+    ),
   },
   {
     onChange: (change) => {

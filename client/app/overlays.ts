@@ -37,14 +37,6 @@ export interface Overlays {
   eraser: { x: number; y: number; reach: number } | undefined;
 }
 
-export const NO_OVERLAYS: Overlays = {
-  previews: [],
-  hidden: new Set(),
-  selection: undefined,
-  marquee: undefined,
-  eraser: undefined,
-};
-
 /** What interaction asks of the stage. */
 export interface BoardCanvas {
   /** The view's pan and zoom, which interaction changes (then calls `viewChanged`). */

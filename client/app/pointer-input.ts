@@ -97,6 +97,10 @@ export class PointerInput {
     surface.addEventListener("dblclick", (event) => this.doubleClick(event));
     // Not passive: the page itself must not scroll or zoom.
     surface.addEventListener("wheel", (event) => this.wheel(event), { passive: false });
+    // `touch-action: none` stops the page panning, but Chromium still starts a fling when a finger lifts while moving
+    // (a quick stroke), and the next tap within the fling's second only stops it: a tap on Undo right after drawing
+    // was lost. A touch move whose default is prevented starts no fling.
+    surface.addEventListener("touchmove", (event) => event.preventDefault(), { passive: false });
     addEventListener("keydown", (event) => {
       if (event.key === " " && !isTyping(event.target)) this.spaceHeld = true;
     });
@@ -499,7 +503,7 @@ function rectBetween([ax, ay]: Point, [bx, by]: Point): Rect {
 }
 
 /** What the board is asked to add for a previewed element. */
-export function newElementOf({ t, x, y, w, h, c, sw, f, d }: ElementRecord): NewElement {
+function newElementOf({ t, x, y, w, h, c, sw, f, d }: ElementRecord): NewElement {
   return { t, b: [x, y, w, h], c, sw, f, d };
 }
 

@@ -84,7 +84,7 @@ function textElement(element: InkElement, measure: TextMeasure): string {
 }
 
 /** One element as SVG markup, or undefined when it draws nothing. */
-export function elementSvg(element: InkElement, measure: TextMeasure): string | undefined {
+function elementSvg(element: InkElement, measure: TextMeasure): string | undefined {
   const stroke = `stroke="${color(element.c)}" stroke-width="${num(toUnits(element.sw))}"`;
   const fill = element.f === "" ? "none" : color(element.f);
   switch (element.t) {

@@ -9,7 +9,7 @@ import type { Style } from "./board-port";
 import { rovingGroup } from "./roving";
 import type { Tool } from "./tools";
 
-export const COLORS = ["#1e1e1e", "#e03131", "#1971c2", "#2f9e44", "#f08c00", "#9c36b5"];
+const COLORS = ["#1e1e1e", "#e03131", "#1971c2", "#2f9e44", "#f08c00", "#9c36b5"];
 const COLOR_NAMES = ["black", "red", "blue", "green", "orange", "purple"];
 /** Sizes: a stroke width for lines and shapes, a font size for text and notes (CSS pixels at 100%). */
 const SIZES = [

@@ -27,6 +27,3 @@ export const SHAPE_KINDS: Partial<Record<Tool, Extract<ElementKind, "r" | "e" | 
   line: "l",
   arrow: "a",
 };
-
-/** The tools a view-only page keeps. */
-export const VIEW_ONLY_TOOLS: readonly Tool[] = ["select"];

@@ -19,8 +19,8 @@ import { decodeSamples } from "../../protocol/points";
 import type { NewElement } from "./board-port";
 import { decodeText } from "../core/text";
 
-export const TRANSFER_TYPE = "whiteboard/elements";
-export const TRANSFER_VERSION = 1;
+const TRANSFER_TYPE = "whiteboard/elements";
+const TRANSFER_VERSION = 1;
 
 /** An element as it travels. */
 export interface TransferElement {
@@ -39,7 +39,7 @@ export interface Transfer {
 }
 
 /** Most elements one paste or import adds: what a board takes is the store's business, this bounds the page. */
-export const MAX_TRANSFER_ELEMENTS = 10_000;
+const MAX_TRANSFER_ELEMENTS = 10_000;
 
 export function toTransfer(elements: readonly ElementRecord[]): Transfer {
   return {

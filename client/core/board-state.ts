@@ -197,11 +197,7 @@ export class BoardState {
   applySnapshot(snapshot: Snapshot): Applied {
     const change = noChange();
     change.all = true;
-    for (const [page, k] of Object.entries(snapshot.k)) {
-      this.knownPages.add(Number(page));
-      this.newestPage = Math.max(this.newestPage, Number(page));
-      this.flip(Number(page), k, change);
-    }
+    for (const [page, k] of Object.entries(snapshot.k)) this.learnPage(Number(page), k, change);
     for (const tuple of snapshot.records) this.place(toRecord(tuple), change);
     return change;
   }
@@ -238,6 +234,9 @@ export class BoardState {
   private apply(op: BoardOp, change: Applied): void {
     switch (op.t) {
       case "a": {
+        // A healed element put on a page a clear hid comes with that page's count, which a client that read the
+        // board after the clear does not hold: with it, the page is known (its undo needs no snapshot).
+        for (const [page, k] of Object.entries(op.k ?? {})) this.learnPage(Number(page), k, change);
         const record = toRecord(op.r);
         const isNew = !this.held.has(record.i);
         if (this.place(record, change) && isNew) change.created.push(record);
@@ -281,11 +280,8 @@ export class BoardState {
       case "u":
         change.clears.push(op);
         for (const [page, k] of Object.entries(op.k)) {
-          const number = Number(page);
-          if (op.t === "u" && !this.knownPages.has(number)) this.incomplete = true;
-          this.knownPages.add(number);
-          this.newestPage = Math.max(this.newestPage, number);
-          this.flip(number, k, change);
+          if (op.t === "u" && !this.knownPages.has(Number(page))) this.incomplete = true;
+          this.learnPage(Number(page), k, change);
         }
         return;
     }
@@ -353,6 +349,13 @@ export class BoardState {
         this.ordered.push(record);
       } else this.staleness = 2;
     }
+  }
+
+  /** A page and its flip count, as a snapshot or an operation gives them. */
+  private learnPage(page: number, k: number, change: Applied): void {
+    this.knownPages.add(page);
+    this.newestPage = Math.max(this.newestPage, page);
+    this.flip(page, k, change);
   }
 
   /** Raises a page's flip count; elements following it change visibility when the count's parity does. */

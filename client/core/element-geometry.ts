@@ -45,7 +45,7 @@ const ELLIPSE_SEGMENTS = 64;
 export const reach = (pixels: number, zoom: number): number => (pixels * UNITS_PER_PIXEL) / zoom;
 
 /** A stroke width (CSS pixels at 100%) in board units. */
-export const strokeUnits = (sw: number): number => sw * UNITS_PER_PIXEL;
+const strokeUnits = (sw: number): number => sw * UNITS_PER_PIXEL;
 
 /**
  * A freehand line's samples as drawn: `[x, y, pressure, ...]`, scaled from the points' own bounding box to the

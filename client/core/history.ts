@@ -36,7 +36,7 @@ export interface HistoryTarget {
 }
 
 /** A patch as an edit request carries it: fields, and `o` to bring to the front (1) or send to the back (-1). */
-export type EditPatch = EditRequest["x"][number][1];
+type EditPatch = EditRequest["x"][number][1];
 
 export type Action =
   /** Elements this user added in one go (a line, which may be several elements past the points limit; a paste). */

@@ -16,21 +16,20 @@
  * (`out_of_order`) and it goes again.
  */
 import type { AppendInput, ElementInput, ElementRecord } from "../../protocol/events";
-import { NO_EPOCH } from "../../protocol/events";
 import { encodeSamples, type Sample } from "../../protocol/points";
 import type { KnownElement } from "./board-state";
 import type { EpochKnowledge } from "./healing";
 import type { PendingRecord, PendingStore, PendingWrite } from "./pending-store";
 import type { Pen } from "./session-api";
 
-export type EntryState = "queued" | "sending" | "acked";
+type EntryState = "queued" | "sending" | "acked";
 
 /** A write and where it stands. */
 export interface Entry {
   readonly key: string;
   write: PendingWrite;
   state: EntryState;
-  /** The seq the store acknowledged it with, and the epoch the page held then. */
+  /** The seq the store acknowledged it with, and the epoch of the history that seq belongs to. */
   acked?: { s: number; e: string };
   /** The line it belongs to: every add and append of a freehand line drawn (or kept) here. */
   line?: Line;
@@ -254,7 +253,7 @@ export class Outbox {
     if (entry.state === "sending") entry.state = "queued";
   }
 
-  /** The store took the write at seq `s`, while this page held epoch `e`. */
+  /** The store took the write at seq `s` of epoch `e`. */
   acknowledge(entry: Entry, s: number, e: string): void {
     if (entry.state === "acked" || !this.queue.includes(entry)) return;
     entry.state = "acked";
@@ -319,12 +318,11 @@ export class Outbox {
 
   /**
    * The board took a new epoch sharing every operation up to `base` with `from`: acknowledgements of `from` at or
-   * below `base` mean the same in the new one. Those above it stay `from`'s: lost with it, or (mistaken for `from`'s)
-   * already the new epoch's; comparing them with the board once it is caught up tells which (takeStaleAcks).
+   * below `base` mean the same in the new one. Those above it stay `from`'s: the new history's seqs past `base` are
+   * other operations, so they are compared with the board once it is caught up, and sent back if it lacks them
+   * (takeStaleAcks).
    */
   carryAcks(from: string, to: string, base: number): void {
-    // Acknowledgements received while holding NO_EPOCH name no history at all: they stay stale (see takeStaleAcks).
-    if (from === NO_EPOCH) return;
     for (const entry of this.queue)
       if (entry.acked?.e === from && entry.acked.s <= base) entry.acked = { ...entry.acked, e: to };
   }
@@ -335,10 +333,7 @@ export class Outbox {
    * board's copy when it has one. The writes themselves are dropped: healing sends their elements again.
    */
   takeStaleAcks(epoch: string, user: string, held: (id: string) => KnownElement | undefined): EpochKnowledge[] {
-    // A board of NO_EPOCH holds nothing, so nothing acknowledged is on it: the store lost it (it restarted empty),
-    // and an acknowledgement received while holding NO_EPOCH names no real epoch (healing sends it with h "0",
-    // an epoch the store does not know: it creates what it lacks, and reverts nothing).
-    const stale = (e: string | undefined) => e !== epoch || epoch === NO_EPOCH;
+    const stale = (e: string | undefined) => e !== epoch;
     const known = new Map<string, EpochKnowledge>();
     for (const entry of this.queue) {
       if (entry.state !== "acked" || !entry.acked || !stale(entry.acked.e)) continue;

@@ -18,7 +18,7 @@ export interface PendingRecord {
   /** Unique across pages and tabs; sorting by key gives the order the writes were made in (see Outbox). */
   key: string;
   write: PendingWrite;
-  /** The seq the store acknowledged it with, and the epoch this page held then. */
+  /** The seq the store acknowledged it with, and the epoch of the history that seq belongs to. */
   acked?: { s: number; e: string };
 }
 

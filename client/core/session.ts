@@ -55,14 +55,6 @@ interface Link {
   rotate: boolean;
   /** Caught up on it once: a join or read on it later (a new name, a gap) is not a reconnection. */
   joined: boolean;
-  /**
-   * The epoch of the last message the server sent on it: the best guess at the epoch of an acknowledgement, which
-   * names none. It may be an older one (the service acknowledges a write before its broadcast reaches the writer, and
-   * the store may have restarted in between): an acknowledged seq is therefore only ever used to release a write
-   * early, and a write acknowledged under an epoch the board no longer has is compared with the board (healing)
-   * rather than trusted.
-   */
-  heard: string | undefined;
 }
 
 /** A snapshot being read: into the board itself (a page that held nothing), or aside (see `snapshot`). */
@@ -314,7 +306,7 @@ export class WhiteboardSession implements BoardSession {
     if (this.phase.name === "closed" || this.phase.name === "outdated") return;
     if (this.links > 0) this.reconnects += 1;
     this.links += 1;
-    this.join({ id: this.links, rotate: false, joined: false, heard: undefined });
+    this.join({ id: this.links, rotate: false, joined: false });
   }
 
   private disconnected(): void {
@@ -371,7 +363,6 @@ export class WhiteboardSession implements BoardSession {
     if (ack && !ack.ok && ack.code === "not_joined") return this.join(phase.link);
     // Anything else refused (a rate limit, the store away) may pass later: the board id was checked up front.
     if (!ack?.ok) return this.backoff(phase.link, retry);
-    phase.link.heard = ack.e;
     this.syncFailures = 0;
     if (ack.you) this.met(ack.you);
     if ("snapshot" in ack) return this.snapshot(phase.link, ack);
@@ -444,7 +435,6 @@ export class WhiteboardSession implements BoardSession {
     if (ack && !ack.ok && ack.code === "outdated") return this.outdated();
     // Start over, from what the board held: a half-read snapshot is of no use.
     if (!ack?.ok) return this.backoff(phase.link, "join");
-    phase.link.heard = ack.e;
     const { read } = phase;
     if ("snapshot" in ack) {
       // Another epoch meanwhile, or the log no longer holds what followed the first page: this is a new first page.
@@ -545,7 +535,6 @@ export class WhiteboardSession implements BoardSession {
   private onOps(e: string, ops: readonly BoardOp[]): void {
     this.retryEarly();
     const phase = this.phase;
-    if ("link" in phase) phase.link.heard = e;
     if (phase.name === "snapshot") {
       // Operations of the epoch being read belong to that board; they wait for its last page.
       if (e === phase.read.e) {
@@ -568,7 +557,6 @@ export class WhiteboardSession implements BoardSession {
   private onHead(e: string, s: number): void {
     this.retryEarly();
     const phase = this.phase;
-    if ("link" in phase) phase.link.heard = e;
     if (phase.name !== "live") return;
     if (e !== this.board_.epoch) return this.read(phase.link);
     this.board_.applyHead(s);
@@ -694,12 +682,12 @@ export class WhiteboardSession implements BoardSession {
     this.sender.failures = 0;
     this.told.delete("storage_full");
     if (!ack.ok) return this.refused(entry, ack);
-    this.outbox.acknowledge(entry, ack.s, link.heard ?? this.board_.epoch ?? NO_EPOCH);
+    this.outbox.acknowledge(entry, ack.s, ack.e);
     if (entry.write.kind === "add" && this.mine.has(entry.write.input.id))
       this.listeners.onAcked?.(entry.write.input.id, ack.s);
     this.outboxChanged([...this.outbox.settle(this.board_), ...idsOf(entry.write)]);
-    // The first write made the board: learn its epoch now, so that this acknowledgement is known to belong to it
-    // (and, should the store lose it before this page sees it, healed).
+    // The first write made the board: take its epoch now, so that a store that loses the board is noticed (its
+    // epoch changes under this page) and what it lost is sent back.
     if (this.board_.epoch === NO_EPOCH && this.phase.name === "live") this.read(this.phase.link);
     this.rotateIfQuiet();
   }

@@ -12,12 +12,16 @@ import type { Line, Outbox } from "./outbox";
 /** Seqs and z of elements not stored yet: above everything stored, in the order they were made. */
 const UNSTORED = 2 ** 52;
 
-/** An element as shown before the store has it. */
-function unstored(input: ElementInput, order: number, user: string): ElementRecord {
+/**
+ * An element as shown before the board has it. Once acknowledged at seq `acked`, it is placed where the store put it
+ * (a new element's s and z are its seq), so that its own operation, when it arrives, moves nothing.
+ */
+function unstored(input: ElementInput, order: number, user: string, acked: number | undefined): ElementRecord {
   const [x, y, w, h] = input.b;
+  const s = acked ?? UNSTORED + order;
   return {
-    ...{ s: UNSTORED + order, g: 0, o: 0, v: input.v ?? 0, i: input.id, u: input.u ?? user, t: input.t },
-    ...{ z: UNSTORED + order, x, y, w, h, c: input.c, sw: input.sw, f: input.f, n: input.n ?? 0, d: input.d, l: 0 },
+    ...{ s, g: 0, o: 0, v: input.v ?? 0, i: input.id, u: input.u ?? user, t: input.t },
+    ...{ z: s, x, y, w, h, c: input.c, sw: input.sw, f: input.f, n: input.n ?? 0, d: input.d, l: 0 },
   };
 }
 
@@ -83,7 +87,9 @@ export class ShownBoard {
           const theirs = board.versionOf(input.id) ?? -1;
           // A healing add knows a later version than the board's until the store decides.
           const ours = input.v ?? 0;
-          const record = held && theirs >= ours ? held : unstored(input, order, this.user());
+          // A healed element keeps the seq it had (the store decides); a new one's is its acknowledgement's.
+          const acked = input.h === undefined ? entry.acked?.s : undefined;
+          const record = held && theirs >= ours ? held : unstored(input, order, this.user(), acked);
           records.set(input.id, entry.line ? this.drawn(entry.line, record) : record);
           visible.set(input.id, held && theirs >= ours ? board.isVisible(input.id) : ours % 2 === 0);
           break;
@@ -102,7 +108,9 @@ export class ShownBoard {
           for (const [id, { o, ...patch }] of write.input.x) {
             const record = recordOf(id);
             if (!record || !shows(id)) continue;
-            const z = o === 1 ? (top += 1) : o === -1 ? (bottom -= 1) : undefined;
+            // To the front or back: the store sets z to the edit's seq, or its negation; a guess until acknowledged.
+            const z =
+              o === undefined ? undefined : entry.acked ? o * entry.acked.s : o === 1 ? (top += 1) : (bottom -= 1);
             records.set(id, withPatch(record, z === undefined ? patch : { ...patch, z }));
           }
           break;

@@ -15,7 +15,7 @@ export const ENVIRONMENTS = ["dev", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
 /** A default that follows other settings, computed from them once they are resolved. */
-export interface DerivedDefault<T, From> {
+interface DerivedDefault<T, From> {
   readonly derive: (config: From) => T;
   /** How infra/README.md shows it, e.g. "`<namePrefix>-<environment>`". */
   readonly text: string;

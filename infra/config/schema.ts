@@ -12,21 +12,12 @@ import { CLUSTER_MAX_NODES, type DerivedFrom, RESERVED_ENV_NAMES, RESERVED_ENV_P
 
 export { ENVIRONMENTS, type Environment } from "./declaration";
 export {
-  ARMOR_INTERVALS,
   CLUSTER_MAX_NODES,
-  CLUSTER_NODE_TYPES,
   CONNECTOR_NAME,
   CPU_VALUES,
-  DEFAULT_SIDECAR_IMAGE,
-  DOMAIN,
-  IMAGE,
   MAINTENANCE_DAYS,
-  PUBLIC_ACCESS,
-  REDIS_ENGINES,
   RESERVED_ENV_NAMES,
   RESERVED_ENV_PREFIX,
-  UPTIME_PERIODS,
-  UPTIME_REGIONS,
 } from "./settings";
 
 /** Thrown when the configuration is invalid. `issues` lists every problem as `field: message`. */

@@ -11,7 +11,7 @@ import { isRfc1918, parseCidr } from "./cidr";
 import { ENVIRONMENTS, type Environment, setting } from "./declaration";
 
 /** Allowed Cloud Armor rate-limit intervals, in seconds (Cloud Armor rejects any other value). */
-export const ARMOR_INTERVALS = [10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 1800, 2700, 3600] as const;
+const ARMOR_INTERVALS = [10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 1800, 2700, 3600] as const;
 
 /**
  * The Memorystore engines the service can run on:
@@ -19,10 +19,10 @@ export const ARMOR_INTERVALS = [10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 
  * - `memorystore-redis-cluster`: Memorystore for Redis Cluster, shards of a primary and replicas, IAM authentication,
  *   TLS, reached through Private Service Connect; boards and their channels spread over the shards.
  */
-export const REDIS_ENGINES = ["memorystore-redis", "memorystore-redis-cluster"] as const;
+const REDIS_ENGINES = ["memorystore-redis", "memorystore-redis-cluster"] as const;
 
 /** Node types of `google_redis_cluster.node_type` in provider 6.50.0. */
-export const CLUSTER_NODE_TYPES = [
+const CLUSTER_NODE_TYPES = [
   "REDIS_SHARED_CORE_NANO",
   "REDIS_STANDARD_SMALL",
   "REDIS_HIGHMEM_MEDIUM",
@@ -43,10 +43,10 @@ export const MAINTENANCE_DAYS = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "
  *   Sharing; use it where an organization policy requires the invoker check).
  * - `none`: only principals someone grants `roles/run.invoker`; anonymous users, the load balancer's included, get 403.
  */
-export const PUBLIC_ACCESS = ["invoker-check-disabled", "all-users-invoker", "none"] as const;
+const PUBLIC_ACCESS = ["invoker-check-disabled", "all-users-invoker", "none"] as const;
 
 /** Regions uptime checks can run from (the API's `UptimeCheckRegion`); a check needs at least three. */
-export const UPTIME_REGIONS = [
+const UPTIME_REGIONS = [
   "USA",
   "EUROPE",
   "SOUTH_AMERICA",
@@ -57,13 +57,13 @@ export const UPTIME_REGIONS = [
 ] as const;
 
 /** Uptime check periods the API accepts, in seconds. */
-export const UPTIME_PERIODS = [60, 300, 600, 900] as const;
+const UPTIME_PERIODS = [60, 300, 600, 900] as const;
 
 /**
  * The Managed Service for Prometheus sidecar for Cloud Run, pinned: the newest release tag of its repository
  * (GoogleCloudPlatform/run-gmp-sidecar, 1.7.0 of 2026-03-09; Google's sample YAML still shows 1.2.0).
  */
-export const DEFAULT_SIDECAR_IMAGE =
+const DEFAULT_SIDECAR_IMAGE =
   "us-docker.pkg.dev/cloud-ops-agents-artifacts/cloud-run-gmp-sidecar/cloud-run-gmp-sidecar:1.7.0";
 
 /** Cloud Run CPU limits accepted by the provider (`resources.limits.cpu`). */
@@ -153,7 +153,7 @@ const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const EMAIL =
   /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 /** Lower-case DNS name with at least two labels; no wildcard (Google-managed certificates refuse them). */
-export const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** An origin exactly as the service accepts it: what `new URL(value).origin` gives back unchanged. */
 function isOrigin(value: string): boolean {
   try {
@@ -164,7 +164,7 @@ function isOrigin(value: string): boolean {
   }
 }
 /** A container image reference with an explicit tag or digest. */
-export const IMAGE =
+const IMAGE =
   /^[a-z0-9]+(?:[.-][a-z0-9]+)*(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)+(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/;
 
 const DESCRIPTIONS = {

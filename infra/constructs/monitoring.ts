@@ -214,7 +214,7 @@ export class Monitoring extends Construct {
 
     // The service's own histogram, through the Prometheus sidecar, in PromQL. The metric exists only after the first
     // scrape, so the API must not refuse the policy for a metric it has not seen yet.
-    const p99 = `histogram_quantile(0.99, sum by (le) (rate(whiteboard_store_call_seconds_bucket{namespace="${serviceName}",script=~"add_strokes|set_visibility|clear|unclear"}[5m])))`;
+    const p99 = `histogram_quantile(0.99, sum by (le) (rate(whiteboard_store_call_seconds_bucket{namespace="${serviceName}",script=~"draw|set_visibility|edit|clear|unclear"}[5m])))`;
     policy(
       "store-latency",
       `store latency p99 above ${alerts.storeLatencyP99Ms} ms`,

@@ -147,7 +147,7 @@ export function dashboardCharts(options: DashboardOptions): Chart[] {
   // Per-container metrics carry container_name: the sidecar's own series would halve CPU and double instances.
   const service = `${run} AND metric.label.container_name="${SERVICE_CONTAINER}"`;
   const redis = redisFilters(options.redisEngine ?? "memorystore-redis", options.redisInstanceName);
-  const writes = `script=~"add_strokes|set_visibility|clear|unclear"`;
+  const writes = `script=~"draw|set_visibility|edit|clear|unclear"`;
   const charts: Chart[] = [
     {
       title: "Open connections and boards",

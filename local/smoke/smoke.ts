@@ -2,10 +2,12 @@
  * `make smoke`: after a deploy, checks the deployed whiteboard through its real front end (Google's, or `make dev`'s
  * in the tests) as a user would meet it, and reports one row per check:
  *
- * - the bare address sends a browser to a fresh board of its own, whose page carries the security headers;
+ * - the bare address sends a browser to a fresh board of its own (its edit key in the link's fragment), whose page
+ *   carries the security headers;
  * - the external health path answers, and `/metrics` is not public;
- * - two clients on that board: a stroke each way, then a late joiner's catch-up holds both;
- * - a WebSocket stays open past `holdSeconds` (Cloud Run's front end must not cut it early) and still carries a stroke.
+ * - two clients on that board with its edit key: a line each way, then a late joiner with the view-only link
+ *   catches up with both;
+ * - a WebSocket stays open past `holdSeconds` (Cloud Run's front end must not cut it early) and still carries a line.
  *
  * Only ./protocol-probe.ts speaks the whiteboard's protocol; this file does HTTP, timing and the table.
  */
@@ -16,7 +18,7 @@ export interface SmokeOptions {
   url: string;
   /** How long one WebSocket must stay open. @default 70 (past a minute) */
   holdSeconds?: number;
-  /** How long a stroke may take to reach another client. @default 5000 */
+  /** How long a line may take to reach another client. @default 5000 */
   deliveryMs?: number;
 }
 
@@ -60,13 +62,15 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeRow[]> {
   };
 
   let board = "";
+  let edit = "";
   await check("a visit gets a fresh board", async () => {
     const response = await fetch(`${base}/`, { redirect: "manual" });
     const location = response.headers.get("location") ?? "";
-    const match = /^\/b\/([A-Za-z0-9_-]+)$/.exec(location);
+    // The edit key travels in the fragment, which a browser never sends in a request.
+    const match = /^\/b\/([A-Za-z0-9_-]+)#edit=([A-Za-z0-9_-]+)$/.exec(location);
     if (response.status !== 302 || !match) throw new Error(`GET / answered ${response.status} to "${location}"`);
-    board = match[1] as string;
-    return location;
+    [, board = "", edit = ""] = match;
+    return `/b/${board}#edit=…`;
   });
   await check("the board's page and its security headers", async () => {
     const response = await fetch(`${base}/b/${board || "smoke"}`);
@@ -96,27 +100,27 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeRow[]> {
 
   const clients: ProbeClient[] = [];
   try {
-    let strokes: string[] = [];
-    const drawn = await check("two clients: a stroke each way", async () => {
+    let lines: string[] = [];
+    const drawn = await check("two clients: a line each way", async () => {
       const [a, b] = await Promise.all([openClient(base, origin), openClient(base, origin)]);
       clients.push(a, b);
-      await a.join(board);
-      await b.join(board);
+      await a.join(board, edit);
+      await b.join(board, edit);
       const fromA = await a.draw();
       await b.sees(fromA, deliveryMs);
       const fromB = await b.draw();
       await a.sees(fromB, deliveryMs);
-      strokes = [fromA, fromB];
+      lines = [fromA, fromB];
       return "A→B and B→A";
     });
     await check("a late joiner catches up", async () => {
-      if (!drawn) throw new Error("no strokes to catch up with");
+      if (!drawn) throw new Error("no lines to catch up with");
       const late = await openClient(base, origin);
       clients.push(late);
       const held = await late.join(board);
-      const missing = strokes.filter((id) => !held.includes(id));
-      if (missing.length > 0) throw new Error(`its catch-up lacks ${missing.length} of ${strokes.length} strokes`);
-      return `${held.length} strokes`;
+      const missing = lines.filter((id) => !held.includes(id));
+      if (missing.length > 0) throw new Error(`its catch-up lacks ${missing.length} of ${lines.length} lines`);
+      return `${held.length} lines`;
     });
     await check(`a WebSocket stays open ${holdMs / 1000} s`, async () => {
       const [a, b] = clients;
@@ -126,7 +130,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeRow[]> {
         throw new Error(`closed ${a.disconnects} time(s) within ${holdMs / 1000} s`);
       const after = await a.draw();
       await b.sees(after, deliveryMs);
-      return "open, and still carries strokes";
+      return "open, and still carries lines";
     });
   } finally {
     for (const client of clients) client.close();

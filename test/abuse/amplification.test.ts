@@ -3,7 +3,7 @@
  * 16 MiB of lines of 1,000 points, built through the protocol by an instance with high write limits), ten clients
  * loop joins and reads: the instance writes no more than their read budgets allow (each socket's, or their address's
  * when they share one) and stays far under 256 MB RSS. A client that asks and never reads is cut once its send buffer
- * passes MAX_SEND_BUFFER_BYTES. Erasing and restoring everything in a loop (issue 19, H1) costs listeners no more
+ * passes MAX_SEND_BUFFER_BYTES. Erasing and restoring everything in a loop (finding H1) costs listeners no more
  * than the restorer's write budget.
  */
 import type { SyncAck } from "../../protocol/events";
@@ -240,7 +240,7 @@ test("a client that asks for catch-ups and never reads is cut once its send buff
   expect(await bystander.join(editableBoard())).toMatchObject({ ok: true });
 });
 
-test("erase-all / restore-all in a loop, a clear between: listeners get no more than the restorer's write budget (issue 19, H1)", async () => {
+test("erase-all / restore-all in a loop, a clear between: listeners get no more than the restorer's write budget (H1)", async () => {
   // 200 big lines (about 1.4 MB), drawn through the builder; the attack runs on the instance with default budgets.
   const board = editableBoard();
   const drawer = await connectClient(builder.url);

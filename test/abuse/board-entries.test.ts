@@ -1,6 +1,6 @@
 /**
  * What an anonymous client can make Redis keep, measured in Redis: erasing or restoring made-up ids stores nothing
- * (issue 19, C1), so an id erased before it exists cannot hide someone's element when it comes (L3); versions cannot
+ * (finding C1), so an id erased before it exists cannot hide someone's element when it comes (L3); versions cannot
  * be exhausted (L1); a cleared board stays undoable for its window whatever is written after it (H2).
  */
 import { randomBytes } from "node:crypto";
@@ -59,11 +59,11 @@ async function elements(board: string): Promise<(ElementRecord & { version: numb
   });
 }
 
-test("erasing and restoring made-up ids stores nothing: no entry, no byte, no seq (issue 19, C1)", async () => {
+test("erasing and restoring made-up ids stores nothing: no entry, no byte, no seq (C1)", async () => {
   const board = editableBoard();
   const attacker = await client("127.0.9.1", board);
   const line = makeLine();
-  expect(await attacker.add(line)).toEqual({ ok: true, s: 1 });
+  expect(await attacker.add(line)).toEqual({ ok: true, s: 1, e: expect.any(String) });
   const redis = await operatorRedis(topology.redis);
   try {
     const [, , , index, log] = boardKeys(board.board);
@@ -104,10 +104,10 @@ test("an id erased before it exists does not hide the element that comes with it
   const [attacker, victim] = [await client("127.0.9.2", board), await client("127.0.9.3", board)];
   // Even knowing the victim's next id (ids are 16 or more random characters, so one cannot), erasing it first...
   const line = makeLine();
-  expect(await attacker.erase([line.id])).toEqual({ ok: true, s: 0 });
-  expect(await attacker.restore([line.id])).toEqual({ ok: true, s: 0 });
+  expect(await attacker.erase([line.id])).toEqual({ ok: true, s: 0, e: expect.any(String) });
+  expect(await attacker.restore([line.id])).toEqual({ ok: true, s: 0, e: expect.any(String) });
   // ...leaves nothing waiting for it: the victim's line is shown.
-  expect(await victim.add(line)).toEqual({ ok: true, s: 1 });
+  expect(await victim.add(line)).toEqual({ ok: true, s: 1, e: expect.any(String) });
   expect((await elements(board.board)).map(({ i, version }) => [i, version])).toEqual([[line.id, 0]]);
   // v1's chunk ids were `<line>-<n>`, guessable from the first one: ids under 16 characters are refused.
   expect(await victim.add(makeLine({ id: `${line.id.slice(0, 8)}-2` }))).toMatchObject({ ok: false, code: "invalid" });

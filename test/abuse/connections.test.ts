@@ -213,7 +213,7 @@ describe("joins", () => {
     }
   }
 
-  test("a refused join changes nothing: no subscription in Redis, and the socket stays on its board (issue 19, M3)", async () => {
+  test("a refused join changes nothing: no subscription in Redis, and the socket stays on its board (M3)", async () => {
     const url = topology.instance(0).url;
     const socket = await connectClient(url, { localAddress: "127.0.6.10" });
     clients.push(socket);

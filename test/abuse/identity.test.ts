@@ -1,5 +1,5 @@
 /**
- * Impersonation (issue 19, L2): who wrote an element, cleared a board or moves a cursor is the id the service derives
+ * Impersonation (finding L2): who wrote an element, cleared a board or moves a cursor is the id the service derives
  * from the writer's key, never what a client says; a name is free but normalized, so nobody shows an empty or
  * invisible one. Measured on the wire, as another user receives it.
  */

@@ -1,5 +1,5 @@
 /**
- * Log lines an attacker can cause (issue 19, M1): stored clears and their undos, large erasures, too many boards, a
+ * Log lines an attacker can cause (finding M1): stored clears and their undos, large erasures, too many boards, a
  * full store. Each kind is sampled, at most 10 lines per 10 s on an instance, however often it is caused; the next
  * line after a full window says how many were left out. Counted on the instance's log.
  */

@@ -1,4 +1,4 @@
-import { indexOfX, isIntact, linesWithin, phaseMs, samplePoint, styleOf } from "../../bench/lib/drawing";
+import { indexOfX, isIntact, lineBox, linesWithin, phaseMs, samplePoint, styleOf } from "../../bench/lib/drawing";
 
 describe("bench drawing", () => {
   it("tells a sample's index from its x, and nothing from an x no sample is drawn at", () => {
@@ -17,6 +17,16 @@ describe("bench drawing", () => {
     expect(isIntact(2, 9, 5, x, y, color, width + 1)).toBe(false);
     expect(isIntact(2, 9, 5, x, y, styleOf(3).color, width)).toBe(false);
     expect(isIntact(2, 8, 5, x, y, color, width)).toBe(false);
+  });
+
+  it("gives a line's box up to any sample: the bounding box of the samples drawn so far", () => {
+    for (const last of [0, 1, 7, 59, 899]) {
+      const points = Array.from({ length: last + 1 }, (_, index) => samplePoint(5, 11, index));
+      const xs = points.map(([x]) => x);
+      const ys = points.map(([, y]) => y);
+      const [minX, minY] = [Math.min(...xs), Math.min(...ys)];
+      expect(lineBox(5, 11, last)).toEqual([minX, minY, Math.max(...xs) - minX, Math.max(...ys) - minY]);
+    }
   });
 
   it("starts continuous drawers within one sample interval, pausing ones over a whole cycle", () => {

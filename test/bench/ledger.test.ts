@@ -24,7 +24,7 @@ function storedLogs() {
 function deliver(ledger: DeliveryLedger, receiver: number, sender: number, line: number, index: number, at: number) {
   const [x, y] = samplePoint(sender, line, index);
   const { color, width } = styleOf(sender);
-  ledger.arrive(receiver, sender, line, x, y, color, width, false, at);
+  ledger.arrive(receiver, sender, line, x, y, color, width, at);
 }
 
 /** Every sample of the senders on `board` to `receiver`, but those `skip` names. */
@@ -73,27 +73,17 @@ describe("DeliveryLedger", () => {
     const ledger = new DeliveryLedger(layout, receivers, ORIGIN);
     const [x, y] = samplePoint(0, 0, 1);
     const { color, width } = styleOf(0);
-    ledger.arrive(0, 0, 0, x, y + 1, color, width, false, ORIGIN); // y changed
-    ledger.arrive(0, 0, 0, x, y, "#000000", width, false, ORIGIN); // colour changed
-    ledger.arrive(0, 0, 0, x, y, color, width + 1, false, ORIGIN); // width changed
-    ledger.arrive(0, 0, 0, x + 1, y, color, width, false, ORIGIN); // no sample is drawn at this x
-    ledger.arrive(0, 0, 5, x, y, color, width, false, ORIGIN); // no such line
-    ledger.arrive(0, 2, 0, ...samplePoint(2, 0, 1), styleOf(2).color, styleOf(2).width, false, ORIGIN); // board b's line on a
+    ledger.arrive(0, 0, 0, x, y + 1, color, width, ORIGIN); // y changed
+    ledger.arrive(0, 0, 0, x, y, "#000000", width, ORIGIN); // colour changed
+    ledger.arrive(0, 0, 0, x, y, color, width + 1, ORIGIN); // width changed
+    ledger.arrive(0, 0, 0, x + 1, y, color, width, ORIGIN); // no sample is drawn at this x
+    ledger.arrive(0, 0, 5, x, y, color, width, ORIGIN); // no such line
+    ledger.arrive(0, 2, 0, ...samplePoint(2, 0, 1), styleOf(2).color, styleOf(2).width, ORIGIN); // board b's line on a
     ledger.undecodable();
     const settlement = ledger.settle(storedLogs());
     expect(settlement.corrupt).toBe(7);
     expect(settlement.delivered).toBe(0);
     expect(settlement.lost).toBe(settlement.expected);
-  });
-
-  it("checks the point a protocol repeats where pieces join, without counting it", () => {
-    const ledger = new DeliveryLedger(layout, receivers, ORIGIN);
-    const { color, width } = styleOf(0);
-    const [x, y] = samplePoint(0, 0, 1);
-    ledger.arrive(0, 0, 0, x, y, color, width, true, ORIGIN);
-    expect(ledger.arrived).toBe(0);
-    ledger.arrive(0, 0, 0, x, y + 3, color, width, true, ORIGIN);
-    expect(ledger.corrupt).toBe(1);
   });
 
   it("ignores a receiver's own lines", () => {

@@ -3,7 +3,7 @@
  * area on screen), mouse, touch and keyboard as a person would use them, and the page's automation handle
  * (`window.whiteboard`, see client/app/main.ts) to read what it holds.
  */
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { ElementRecord } from "../../protocol/events";
 import { eventually } from "../support/socket-client";
 
@@ -58,6 +58,14 @@ export class BoardPage {
       isMobile: options.touch ?? false,
       colorScheme: options.colorScheme ?? "light",
     });
+    return BoardPage.openIn(context, url);
+  }
+
+  /**
+   * Opens `url` in a new tab of `context` (its storage shared with the context's other tabs), and waits until it is
+   * connected unless `connected` is false (the service's store away).
+   */
+  static async openIn(context: BrowserContext, url: string, { connected = true } = {}): Promise<BoardPage> {
     const page = await context.newPage();
     page.on("pageerror", (error) => {
       throw error;
@@ -66,7 +74,7 @@ export class BoardPage {
     page.on("dialog", (dialog) => void dialog.accept());
     const opened = new BoardPage(page);
     await page.goto(url);
-    await opened.connected();
+    if (connected) await opened.connected();
     return opened;
   }
 

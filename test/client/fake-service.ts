@@ -25,7 +25,7 @@ function drawAck(written: Written & { outcomes: DrawOutcome[] }): WriteAck {
   switch (outcome.kind) {
     case "stored":
     case "duplicate":
-      return { ok: true, s: outcome.s };
+      return { ok: true, s: outcome.s, e: written.e };
     case "full":
       return fail("board_full");
     default:
@@ -168,7 +168,7 @@ export class FakeService {
       case "erase":
       case "restore":
         written = await store.setVisibility(board, you.id, (payload as RequestOf<"erase">).ids, name === "restore");
-        ack = { ok: true, s: written.s };
+        ack = { ok: true, s: written.s, e: written.e };
         break;
       case "edit": {
         const result = await store.edit(board, you.id, (payload as RequestOf<"edit">).x);
@@ -179,19 +179,19 @@ export class FakeService {
             ? fail("board_full")
             : outcome.kind === "invalid"
               ? fail("invalid", outcome.reason)
-              : { ok: true, s: result.s };
+              : { ok: true, s: result.s, e: result.e };
         break;
       }
       case "clear": {
         const result = await store.clear(board, you.id);
         written = result;
-        ack = result.outcome === "rate_limited" ? fail("rate_limited") : { ok: true, s: result.s };
+        ack = result.outcome === "rate_limited" ? fail("rate_limited") : { ok: true, s: result.s, e: result.e };
         break;
       }
       case "unclear": {
         const result = await store.unclear(board, you.id, (payload as RequestOf<"unclear">).of);
         written = result;
-        ack = result.outcome === "stored" ? { ok: true, s: result.s } : fail(result.outcome);
+        ack = result.outcome === "stored" ? { ok: true, s: result.s, e: result.e } : fail(result.outcome);
         break;
       }
       default:

@@ -236,13 +236,13 @@ describe("the outbox", () => {
     // ...and with two in flight, in the next one, which waits.
     h.session.extend(...line(6, 3));
     expect(h.transport.pending).toHaveLength(2);
-    add.answer({ ok: true, s: 1 });
+    add.answer({ ok: true, s: 1, e: "E1" });
     const second = h.transport.waiting("append")[1] as SentRequest<"append">;
     expect(second.payload).toMatchObject({ i: id, n: 2, b: [0, 0, 8, 16] });
     h.session.extend(...line(9, 1));
     h.session.end();
-    first.answer({ ok: true, s: 2 });
-    second.answer({ ok: true, s: 3 });
+    first.answer({ ok: true, s: 2, e: "E1" });
+    second.answer({ ok: true, s: 3, e: "E1" });
     const third = h.transport.next("append");
     expect(h.transport.pending).toHaveLength(1);
     expect(third.payload.n).toBe(3);
@@ -286,7 +286,7 @@ describe("the outbox", () => {
     h.clock.advance(1);
     // The erase waits for the add it names to be acknowledged: the store ignores erasing an id it does not hold.
     expect(h.transport.pending.map((request) => request.name)).toEqual(["add"]);
-    h.transport.next("add").answer({ ok: true, s: 1 });
+    h.transport.next("add").answer({ ok: true, s: 1, e: "E1" });
     expect(h.transport.next("erase").payload).toEqual({ ids: [id] });
   });
 
@@ -316,7 +316,7 @@ describe("the outbox", () => {
     expect(h.transport.pending.map((request) => request.name)).toEqual(["join"]);
     h.transport.next("join").answer(ok({ e: "E1", s: 0, you: ADA }, { ops: [] }));
     expect(h.transport.pending.map((request) => request.payload)).toEqual(before);
-    h.transport.next("add").answer({ ok: true, s: 1 });
+    h.transport.next("add").answer({ ok: true, s: 1, e: "E1" });
     expect(h.transport.pending.map((request) => request.name)).toEqual(["append", "erase"]);
   });
 
@@ -324,7 +324,7 @@ describe("the outbox", () => {
     const h = start({ window: 4 });
     joinWith(h, "E1", 0, []);
     const id = h.session.begin([0, 0, 0], { c: "#000000", sw: 2 }) as string;
-    h.transport.next("add").answer({ ok: true, s: 1 });
+    h.transport.next("add").answer({ ok: true, s: 1, e: "E1" });
     h.session.extend(...line(1, 2));
     const first = h.transport.next("append");
     h.session.extend(...line(3, 2));
@@ -340,6 +340,40 @@ describe("the outbox", () => {
     expect(h.transport.waiting("append")).toHaveLength(0);
     expect(h.transport.next("erase").payload).toEqual({ ids: [id] });
   });
+
+  test("acknowledged, an element and a move to the front or back show where the store put them, before the operation", () => {
+    const h = start();
+    joinWith(h, "E1", 2, [tuple({ s: 1, i: "one" }), tuple({ s: 2, i: "two" })]);
+    const [id] = h.session.create([{ t: "r", b: [0, 0, 10, 10], c: "#000000", sw: 2, f: "", d: "" }]) as [string];
+    // Unacknowledged: on top of everything, in a place of its own.
+    expect(shownIds(h.session)).toEqual(["one", "two", id]);
+    // Someone else's element is stored first (seq 3); this page's comes at seq 4, but its operation is late.
+    h.transport.on().ops({ e: "E1", ops: [{ t: "a", s: 3, r: tuple({ s: 3, i: "three" }) }] });
+    h.transport.next("add").answer({ ok: true, s: 4, e: "E1" });
+    expect(h.session.element(id)).toMatchObject({ s: 4, z: 4 });
+    h.session.edit([["one", { o: 1 }]]);
+    h.transport.next("edit").answer({ ok: true, s: 5, e: "E1" });
+    h.session.edit([["two", { o: -1 }]]);
+    h.transport.next("edit").answer({ ok: true, s: 6, e: "E1" });
+    const shown = h.session.elements().map(({ i, z }) => [i, z]);
+    expect(shown).toEqual([
+      ["two", -6],
+      ["three", 3],
+      [id, 4],
+      ["one", 5],
+    ]);
+    // The operations change nothing of what shows.
+    h.transport.on().ops({
+      e: "E1",
+      ops: [
+        { t: "a", s: 4, r: tuple({ s: 4, i: id, u: ADA.id, box: [0, 0, 10, 10] }) },
+        { t: "e", s: 5, u: ADA.id, x: [["one", 2, { z: 5 }]] },
+        { t: "e", s: 6, u: ADA.id, x: [["two", 2, { z: -6 }]] },
+      ],
+    });
+    expect(h.session.pendingWrites).toBe(0);
+    expect(h.session.elements().map(({ i, z }) => [i, z])).toEqual(shown);
+  });
 });
 
 describe("rotation and view-only", () => {
@@ -351,7 +385,7 @@ describe("rotation and view-only", () => {
     expect(h.transport.reconnects).toBe(0);
     h.session.end();
     expect(h.transport.reconnects).toBe(0);
-    h.transport.next("add").answer({ ok: true, s: 1 });
+    h.transport.next("add").answer({ ok: true, s: 1, e: "E1" });
     expect(h.transport.reconnects).toBe(1);
   });
 
@@ -473,7 +507,7 @@ describe("epochs", () => {
     const h = start();
     joinWith(h, "E1", 1, [tuple({ s: 1, i: "a" })]);
     const [id] = h.session.create([{ t: "e", b: [1, 2, 3, 4], c: "#000000", sw: 2, f: "#ffffff", d: "" }]);
-    h.transport.next("add").answer({ ok: true, s: 2 });
+    h.transport.next("add").answer({ ok: true, s: 2, e: "E1" });
     // Its broadcast was lost with the store; the new epoch's base is 1.
     h.transport.on().head({ e: "E2", s: 1 });
     expect(h.transport.next("read").payload).toEqual({ e: "E1", after: 1 });
@@ -484,6 +518,23 @@ describe("epochs", () => {
     const heal = h.transport.next("add").payload as ElementInput;
     expect(heal).toMatchObject({ id, t: "e", b: [1, 2, 3, 4], f: "#ffffff", h: "E1", v: 0, u: ADA.id });
     expect(h.session.element(id as string)).toBeDefined();
+  });
+
+  test("an acknowledgement that arrives after the new epoch was heard belongs to the epoch it names", () => {
+    const h = start();
+    joinWith(h, "E1", 0, []);
+    const [id] = h.session.create([{ t: "r", b: [1, 2, 3, 4], c: "#000000", sw: 2, f: "", d: "" }]) as [string];
+    const add = h.transport.next("add");
+    // The store took the element at seq 1 and then restarted from a snapshot taken before it: epoch E2, base 0, where
+    // someone else's element took seq 1. This page hears of E2 before the answer to its add comes.
+    h.transport.on().head({ e: "E2", s: 1 });
+    add.answer({ ok: true, s: 1, e: "E1" });
+    h.transport
+      .next("read")
+      .answer(ok({ e: "E2", s: 1, base: 0 }, { ops: [{ t: "a", s: 1, r: tuple({ s: 1, i: "theirs" }) }] }));
+    // Seq 1 of E2 is not this page's element: it was lost, and is sent back.
+    expect(h.transport.next("add").payload).toMatchObject({ id, h: "E1", v: 0, u: ADA.id });
+    expect(shownIds(h.session)).toEqual(["theirs", id]);
   });
 });
 
@@ -509,9 +560,9 @@ describe("the pending store", () => {
     const [add, append] = [second.transport.next("add"), second.transport.next("append")];
     expect(add.payload.id).toBe(id);
     expect(append.payload).toMatchObject({ i: id, n: 1 });
-    add.answer({ ok: true, s: 1 });
-    append.answer({ ok: true, s: 2 });
-    second.transport.next("add").answer({ ok: true, s: 3 });
+    add.answer({ ok: true, s: 1, e: "E1" });
+    append.answer({ ok: true, s: 2, e: "E1" });
+    second.transport.next("add").answer({ ok: true, s: 3, e: "E1" });
     expect(second.session.pendingWrites).toBe(0);
     // Acknowledged but not on the board yet: still kept (the store might lose them before the page sees them).
     expect(store.records(BOARD)).toHaveLength(3);

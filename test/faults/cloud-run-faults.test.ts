@@ -1,26 +1,28 @@
 /**
  * What Cloud Run does to a multi-instance real-time service, done for real on this machine: Redis, three
  * service instances and the Cloud Run-like front as separate processes, 24 scripted users drawing through
- * the front. After each fault, every user must hold the identical board (same strokes, same seq order),
- * every acknowledged stroke must be on it, and nothing drawn may be left unsent.
+ * the front. After each fault, every user must hold the identical board (same elements, same stacking order),
+ * every acknowledged element must be on it, and nothing drawn may be left unsent. Protocol 2: each line is one
+ * element (its first samples in an `add`, the rest in `append`s), so the counts are of lines where protocol 1 counted
+ * chunks.
  */
 import { type MetricsSnapshot, scrape } from "../../local/metrics-reader";
 import { waitFor } from "../../local/ports";
 import { Topology, type TopologyOptions } from "../../local/topology";
 import { converge, crowdOutcome, expectNothingLost, ScriptedUser } from "../support/scripted-user";
+import { editableBoard } from "../support/socket-client";
 
 const USERS = 24;
 const DRAW_MS = 8_000;
 const FAULT_AT_MS = 2_500;
-const BOARD = "faults";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const readyz = async (url: string) => (await fetch(`${url}/readyz`).catch(() => undefined))?.status;
 
 interface Figures {
   scenario: string;
-  strokesDrawn: number;
-  chunksAcked: number;
+  linesDrawn: number;
+  elementsAcked: number;
   lost: number;
   reconnects: number;
   hardCuts: number;
@@ -40,11 +42,11 @@ afterEach(async () => {
 afterAll(() => {
   const rows = figures.map(
     (f) =>
-      `| ${f.scenario} | ${f.strokesDrawn} | ${f.chunksAcked} | ${f.lost} | ${f.reconnects} | ${f.hardCuts} | ${f.convergeSeconds.toFixed(1)} |`,
+      `| ${f.scenario} | ${f.linesDrawn} | ${f.elementsAcked} | ${f.lost} | ${f.reconnects} | ${f.hardCuts} | ${f.convergeSeconds.toFixed(1)} |`,
   );
   console.log(
     [
-      "| scenario | strokes drawn | chunks acked | lost | reconnects | hard cuts | seconds to converge |",
+      "| scenario | lines drawn | elements acked | lost | reconnects | hard cuts | seconds to converge |",
       "|---|---|---|---|---|---|---|",
       ...rows,
     ].join("\n"),
@@ -63,21 +65,22 @@ async function scenario(
 ) {
   const running = await Topology.start({ instances: 3, ...options, front: { port: 0, ...options.front } });
   topology = running;
-  users = Array.from({ length: USERS }, () => new ScriptedUser(running.url, BOARD));
+  const { board, edit } = editableBoard();
+  users = Array.from({ length: USERS }, () => new ScriptedUser(running.url, board, edit));
   users.forEach((user) => user.startDrawing());
 
   const faultDone = sleep(FAULT_AT_MS).then(() => fault(running));
   await sleep(drawMs);
   await faultDone;
   await Promise.all(users.map((user) => user.stopDrawing()));
-  const { stored, seconds } = await converge(users, running.url, BOARD);
+  const { stored, seconds } = await converge(users, running.url, board);
 
   const outcome = crowdOutcome(users, stored);
   const result: Figures = {
     scenario: name,
-    strokesDrawn: outcome.strokesDrawn,
-    chunksAcked: outcome.chunksAcked,
-    // Redis keeps its writes here: a chunk stored again under another seq would be a loss too.
+    linesDrawn: outcome.linesDrawn,
+    elementsAcked: outcome.elementsAcked,
+    // Redis keeps its writes here: an element stored again under another seq would be a loss too.
     lost: outcome.missing + outcome.storedAgain,
     reconnects: users.reduce((sum, user) => sum + user.session.reconnects, 0),
     hardCuts: running.frontStats()?.timeoutCuts ?? 0,
@@ -150,7 +153,7 @@ test("one instance stopped with SIGTERM (scale-in): it drains within 8 s and its
   expect(result.reconnects).toBeGreaterThanOrEqual(USERS / 3 - 1);
 });
 
-test("Redis restarted mid-drawing: instances stay up, /readyz goes false then true, strokes flow again", async () => {
+test("Redis restarted mid-drawing: instances stay up, /readyz goes false then true, lines flow again", async () => {
   let duringOutage: (number | undefined)[] = [];
   await scenario("Redis restarted, down 1 s", {}, async (running) => {
     await running.redis.stop();

@@ -11,13 +11,15 @@
  * - the board's slot moves to another primary, key by key, while everyone draws.
  *
  * Either way the board's keys answer from a node with another replication id, so the board takes a new epoch and
- * every client re-reads and heals it (README, "When Redis loses writes"). Each scenario ends with every user holding
- * the identical board and every acknowledged stroke on it.
+ * every client learns the new epoch's base and heals what the new history lacks (docs/protocol.md, "Epochs"). Each
+ * scenario ends with every user holding the identical board and every acknowledged element (a line, protocol 2) on
+ * it.
  */
 import { waitFor } from "../../local/ports";
 import { readBoard } from "../../local/read-board";
 import { Topology } from "../../local/topology";
 import { converge, crowdOutcome, expectNothingLost, ScriptedUser } from "../support/scripted-user";
+import { editableBoard } from "../support/socket-client";
 
 const USERS = 24;
 const DRAW_MS = 8_000;
@@ -26,10 +28,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Figures {
   scenario: string;
-  strokesDrawn: number;
-  chunksAcked: number;
+  linesDrawn: number;
+  elementsAcked: number;
   lost: number;
-  /** Acknowledged chunks stored again under another seq by the healing (their first copy was lost). */
+  /** Acknowledged elements stored again under another seq by the healing (their first copy was lost). */
   healed: number;
   epochChanged: boolean;
   convergeSeconds: number;
@@ -56,20 +58,27 @@ afterAll(async () => {
   await topology?.stop();
   const rows = figures.map(
     (f) =>
-      `| ${f.scenario} | ${f.strokesDrawn} | ${f.chunksAcked} | ${f.lost} | ${f.healed} | ${f.epochChanged ? "yes" : "no"} | ${f.convergeSeconds.toFixed(1)} |`,
+      `| ${f.scenario} | ${f.linesDrawn} | ${f.elementsAcked} | ${f.lost} | ${f.healed} | ${f.epochChanged ? "yes" : "no"} | ${f.convergeSeconds.toFixed(1)} |`,
   );
   console.log(
     [
-      "| scenario | strokes drawn | chunks acked | lost | healed | new epoch | seconds to converge |",
+      "| scenario | lines drawn | elements acked | lost | healed | new epoch | seconds to converge |",
       "|---|---|---|---|---|---|---|",
       ...rows,
     ].join("\n"),
   );
 });
 
-async function scenario(name: string, board: string, fault: (running: Topology) => Promise<void>): Promise<Figures> {
+/** The keys of a board in Redis: `w2:{board}:…`, one hash slot (docs/store.md). */
+const metaKey = (board: string) => `w2:{${board}}:m`;
+
+async function scenario(
+  name: string,
+  { board, edit }: { board: string; edit: string },
+  fault: (running: Topology) => Promise<void>,
+): Promise<Figures> {
   const running = topology as Topology;
-  users = Array.from({ length: USERS }, () => new ScriptedUser(running.url, board));
+  users = Array.from({ length: USERS }, () => new ScriptedUser(running.url, board, edit));
   users.forEach((user) => user.startDrawing());
   await sleep(FAULT_AT_MS / 2);
   const before = await readBoard(running.url, board);
@@ -84,8 +93,8 @@ async function scenario(name: string, board: string, fault: (running: Topology) 
   const outcome = crowdOutcome(users, stored);
   const result: Figures = {
     scenario: name,
-    strokesDrawn: outcome.strokesDrawn,
-    chunksAcked: outcome.chunksAcked,
+    linesDrawn: outcome.linesDrawn,
+    elementsAcked: outcome.elementsAcked,
     lost: outcome.missing,
     healed: outcome.storedAgain,
     epochChanged: after.e !== before.e,
@@ -98,14 +107,14 @@ async function scenario(name: string, board: string, fault: (running: Topology) 
 }
 
 test("the primary that holds the board is SIGKILLed mid-drawing: its replica is promoted, the board heals, nothing acknowledged is lost", async () => {
-  const board = "cluster-failover";
+  const board = editableBoard();
   const result = await scenario("primary SIGKILLed, replica promoted", board, async (running) => {
-    const primary = await running.cluster.primaryOf(`wb:{${board}}:m`);
+    const primary = await running.cluster.primaryOf(metaKey(board.board));
     const replica = await running.cluster.replicaOf(primary);
     await running.cluster.killNode(primary);
     await waitFor(
       "the replica to be promoted",
-      async () => (await running.cluster.primaryOf(`wb:{${board}}:m`)) === replica,
+      async () => (await running.cluster.primaryOf(metaKey(board.board))) === replica,
       15_000,
       100,
     );
@@ -117,9 +126,9 @@ test("the primary that holds the board is SIGKILLed mid-drawing: its replica is 
 }, 120_000);
 
 test("the board's slot moves to another primary mid-drawing, key by key: writes wait (TRYAGAIN) or follow (ASK, MOVED), nothing is lost", async () => {
-  const board = "cluster-reshard";
+  const board = editableBoard();
   const result = await scenario("board's slot migrated while drawing", board, async (running) => {
-    const { from, to } = await running.cluster.migrateSlot(`wb:{${board}}:m`, 150);
+    const { from, to } = await running.cluster.migrateSlot(metaKey(board.board), 150);
     expect(from).not.toBe(to);
   });
   expect(result.epochChanged).toBe(true);

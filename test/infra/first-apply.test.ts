@@ -1,5 +1,5 @@
 /**
- * Rules a first `make deploy` on a fresh project depends on, over every configuration issue 20 names (dev, prod, prod
+ * Rules a first `make deploy` on a fresh project depends on, over every configuration that matters (dev, prod, prod
  * with the load balancer, prod on Redis Cluster), checked on the synthesized stacks:
  * - no alert policy reads a user-defined metric created in the same apply unless it waits for the metric to be
  *   visible (infra/scripts/wait-for-metric.sh; the Monitoring API refuses a policy on a log-based metric for up to

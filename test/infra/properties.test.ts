@@ -418,7 +418,7 @@ describe("IAM", () => {
       .flatMap((type) => resources(json, type).map((grant): Record<string, unknown> => ({ type, ...grant })))
       .filter((grant) => grant.member === member);
 
-  // No roles/logging.logWriter (issue 20): stdout reaches Cloud Logging through Cloud Run, not through the account.
+  // No roles/logging.logWriter: stdout reaches Cloud Logging through Cloud Run, not through the account.
   test("the runtime service account can read its own secrets and (for the sidecar) write metrics, nothing more", () => {
     const grants = grantsOf(dev.foundation, runtimeMember);
     expect(grants.map((grant) => `${grant.type} ${grant.role as string}`).sort()).toEqual([

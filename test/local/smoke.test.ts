@@ -26,12 +26,12 @@ test("every check passes through make dev's front, the WebSocket held past the h
     "the board's page and its security headers",
     "health through the front end",
     "/metrics is not public",
-    "two clients: a stroke each way",
+    "two clients: a line each way",
     "a late joiner catches up",
     "a WebSocket stays open 3 s",
   ]);
   expect(rows.filter((row) => !row.ok)).toEqual([]);
-  expect(rows.find((row) => row.check === "a late joiner catches up")?.detail).toBe("2 strokes");
+  expect(rows.find((row) => row.check === "a late joiner catches up")?.detail).toBe("2 lines");
   expect(rows.find((row) => row.check.startsWith("a WebSocket"))?.ms).toBeGreaterThanOrEqual(3_000);
   expect(formatTable(rows)).toContain("a late joiner catches up");
 }, 60_000);
@@ -49,7 +49,7 @@ test("a front that is not the whiteboard fails the checks, each saying why", asy
     const failed = Object.fromEntries(rows.filter((row) => !row.ok).map((row) => [row.check, row.detail]));
     expect(failed["a visit gets a fresh board"]).toMatch(/GET \/ answered 200/);
     expect(failed["/metrics is not public"]).toMatch(/GET \/metrics answered 200/);
-    expect(failed["two clients: a stroke each way"]).toBeDefined();
+    expect(failed["two clients: a line each way"]).toBeDefined();
     expect(rows.some((row) => row.ok && row.check === "health through the front end")).toBe(true);
   } finally {
     await new Promise((resolve) => impostor.close(resolve));

@@ -247,7 +247,7 @@ describe("after joining", () => {
     expect(await attacker.append(points(2))).toMatchObject({ ok: false, code: "out_of_order" });
     const s = ((await attacker.append(points(1))) as { s: number }).s;
     // A resend is acknowledged and changes nothing.
-    expect(await attacker.append(points(1))).toEqual({ ok: true, s });
+    expect(await attacker.append(points(1))).toEqual({ ok: true, s, e: expect.any(String) });
     const big = "A".repeat(297); // 99 samples of three zeros
     let n = 2;
     let refused: unknown;
@@ -315,11 +315,12 @@ describe("after joining", () => {
   test("a full board refuses new elements with board_full, and a refused add takes no seq", async () => {
     const full = editableBoard();
     expect(await attacker.join(full)).toMatchObject({ ok: true });
-    for (let i = 1; i <= 5; i += 1) expect(await attacker.add(makeLine())).toEqual({ ok: true, s: i });
+    for (let i = 1; i <= 5; i += 1)
+      expect(await attacker.add(makeLine())).toEqual({ ok: true, s: i, e: expect.any(String) });
     const refused = await attacker.add(makeLine());
     expect(refused).toMatchObject({ ok: false, code: "board_full", error: expect.stringMatching(/5 elements/) });
     // The next accepted operation is seq 6.
-    expect(await attacker.clear()).toEqual({ ok: true, s: 6 });
+    expect(await attacker.clear()).toEqual({ ok: true, s: 6, e: expect.any(String) });
   });
 
   test("a burst over the rate limit gets rate_limited acks, and the connection recovers as tokens refill", async () => {

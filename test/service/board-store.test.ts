@@ -267,7 +267,7 @@ describe.each(subjects)("%s store", (_, create) => {
       { t: "v", s: 4, u: ALICE, x: [[a.id, 2]] },
     ]);
     expect(await shown(store, board)).toEqual([a.id, b.id].sort());
-    // Made-up ids store nothing at all (issue 19, C1): no entry for them anywhere.
+    // Made-up ids store nothing at all (finding C1): no entry for them anywhere.
     const unknown = Array.from({ length: 20 }, newId);
     expect((await store.setVisibility(board, BOB, unknown, false)).ops).toBe("[]");
     expect((await store.setVisibility(board, BOB, unknown, true)).ops).toBe("[]");
@@ -400,7 +400,7 @@ describe.each(subjects)("%s store", (_, create) => {
     expect((await sized.draw(bytes, [append(ALICE, last, 2, "A".repeat(200))])).outcomes).toEqual([{ kind: "full" }]);
   });
 
-  test("a cleared board stays undoable for undoClearMs whatever is written after it: new writes are refused instead (issue 19, H2)", async () => {
+  test("a cleared board stays undoable for undoClearMs whatever is written after it: new writes are refused instead (H2)", async () => {
     const sized = create({ ...LIMITS, maxBytes: 1_500, appendReserveBytes: 0 }).store;
     const board = newBoard();
     const drawn: string[] = [];
@@ -511,7 +511,7 @@ describe.each(subjects)("%s store", (_, create) => {
     const heal = (element: ElementInput, h: string, v: number, n = 0, u = ALICE): DrawItem =>
       add(BOB, { ...element, h, v, u, n });
 
-    test("a version the store lost comes back; a change made after the loss is never reverted (issue 19's late heal)", async () => {
+    test("a version the store lost comes back; a change made after the loss is never reverted (the late heal)", async () => {
       const board = newBoard();
       const { a, b, old } = await lossAfter(
         board,

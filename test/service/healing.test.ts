@@ -1,9 +1,9 @@
 /**
- * Losses of writes and healing, as a property (issue 19, "Data"): clients that follow a board by its operations, some
- * offline for a while, the store cut back to a random earlier state of its own (a restart from an older snapshot, or
- * a failover to a replica that lacked the last writes), a newcomer changing the board after the loss, then the old
- * clients coming back in random order, reading with the epoch they hold and healing by the protocol's rule (an element
- * the new history lacks, or holds at a lower version, is sent back with `add` and `h`).
+ * Losses of writes and healing, as a property (docs/store.md, "Epochs and healing"): clients that follow a board by
+ * its operations, some offline for a while, the store cut back to a random earlier state of its own (a restart from an
+ * older snapshot, or a failover to a replica that lacked the last writes), a newcomer changing the board after the
+ * loss, then the old clients coming back in random order, reading with the epoch they hold and healing by the
+ * protocol's rule (an element the new history lacks, or holds at a lower version, is sent back with `add` and `h`).
  *
  * Checked, against the memory store (the Redis store answers identically: ./board-store.test.ts):
  * - every client converges to the store: after the heals, each shows exactly what a fresh reader shows;

@@ -2,7 +2,7 @@
  * The metrics of a running instance, scraped from its own port as the Prometheus sidecar scrapes them: two real
  * instances on one real Redis, clients drawing lines on one of them as a pointer does (an add, then an append per
  * sample), and test clients doing what drawers do not (erase, edit, clear, undo, cursors, bad input). Every metric
- * README lists must be there and move under that load.
+ * docs/operations.md lists must be there and move under that load.
  */
 import pino from "pino";
 import { createRedisConnections } from "../../service/redis";
@@ -66,7 +66,7 @@ afterAll(async () => {
   await topology?.stop();
 });
 
-test("every metric of README's table is exported and moves under load; nothing is labelled per board, socket or user", async () => {
+test("every metric of docs/operations.md's table is exported and moves under load; nothing is labelled per board, socket or user", async () => {
   const [a, b] = [topology.instance(0), topology.instance(1)];
   const before = await scrape(a.metricsUrl);
   const beforeB = await scrape(b.metricsUrl);

@@ -1,16 +1,20 @@
 /**
- * @socket.io/redis-adapter's sharded adapter (dynamic subscriptions) with node-redis 6, verified in both modes the
- * service runs it in: one Redis (the Memorystore for Redis stand-in) and a Redis Cluster (the Memorystore for Redis
- * Cluster stand-in: three primaries with a replica each, IAM authentication). Real instances, real Redis.
+ * The board adapter (service/fanout/board-adapter.ts, a ClusterAdapter over Redis 7 sharded pub/sub) with node-redis
+ * 6, verified in both modes the service runs it in: one Redis (the Memorystore for Redis stand-in) and a Redis Cluster
+ * (the Memorystore for Redis Cluster stand-in: three primaries with a replica each, IAM authentication). Real
+ * instances, real Redis.
  *
- * - an instance subscribes to a board's channel only while it has a client on that board (PUBSUB SHARDNUMSUB), and
- *   receives none of the bytes of boards it does not serve (its own count of pub/sub bytes by channel);
+ * - an instance subscribes to a board's channel only while it has a client on that board, and for LINGER_MS after
+ *   (PUBSUB SHARDNUMSUB), and receives none of the bytes of boards it does not serve (its own count of pub/sub bytes
+ *   by channel); a client leaving and coming back within the linger costs Redis no SSUBSCRIBE or SUNSUBSCRIBE;
+ * - a board's operations travel as the store wrote them, behind a header of a few bytes;
  * - subscriptions come back after a Redis restart, after the failover of the primary that holds the board, and
  *   after the board's slot moves to another primary;
  * - a SIGTERMed instance's subscriptions are gone with it;
- * - a subscription attempted while Redis is away is made once Redis is back (the guard in service/adapter.ts), where
- *   the adapter alone would leave the board deaf;
- * - IAM access tokens expire and are replaced, and new connections keep authenticating.
+ * - a subscription attempted while Redis is away is made once Redis is back (the guard in
+ *   service/fanout/subscriptions.ts), where a bare SSUBSCRIBE leaves the board deaf;
+ * - IAM access tokens expire and are replaced, and new connections keep authenticating;
+ * - the slots the service computes for keys and channels are Redis's own (CLUSTER KEYSLOT).
  */
 import pino from "pino";
 import { createClient } from "redis";
@@ -18,34 +22,42 @@ import { scrape } from "../../local/metrics-reader";
 import { waitFor } from "../../local/ports";
 import { RedisServer } from "../../local/redis-server";
 import { Topology } from "../../local/topology";
-import { guardSubscriptions } from "../../service/adapter";
+import { LINGER_MS } from "../../service/fanout/board-adapter";
+import { guardSubscriptions } from "../../service/fanout/subscriptions";
 import { createRedisBackend } from "../../service/redis-cluster";
+import { keySlot } from "../../service/redis-slot";
 import { redisTlsOptions } from "../../service/redis-tls";
 import { boardRoom } from "../../service/sockets";
-import { connectClient, eventually, makeStroke, type TestClient } from "../support/socket-client";
+import { connectClient, editableBoard, eventually, makeLine, type TestClient } from "../support/socket-client";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const MAIN_CHANNEL = "socket.io#/#";
+const MAIN_CHANNEL = "wb#/#";
 const channelOf = (board: string) => `${MAIN_CHANNEL}${boardRoom(board)}#`;
-let boardCounter = 0;
-const newBoard = () => `adapter-${process.pid}-${++boardCounter}`;
+/** Each board's edit key, so that the tests' clients may write. */
+const editKeys = new Map<string, string>();
+const newBoard = () => {
+  const { board, edit } = editableBoard();
+  editKeys.set(board, edit);
+  return board;
+};
 
 /**
- * Draws on `from` until `to` is pushed one of the strokes through Redis pub/sub (the test client records only what is
- * pushed; it never re-reads). Strokes stored while a subscriber is still reconnecting are not pushed to it (clients
- * get them through `head` and a read, README "Catching up"), so the first few may not arrive; a later one must.
+ * Draws on `from` until `to` is pushed one of the lines through Redis pub/sub (the test client records only what is
+ * pushed; it never re-reads). Lines stored while a subscriber is still reconnecting are not pushed to it (clients
+ * get them through `head` and a read, docs/architecture.md "Catching up"), so the first few may not arrive; a later
+ * one must.
  */
 async function deliveredThroughPubSub(from: TestClient, to: TestClient, timeoutMs = 30_000): Promise<void> {
   const sent = new Set<string>();
   let attempts = 0;
   const deadline = Date.now() + timeoutMs;
-  while (!to.ops.some((op) => op.t === "s" && sent.has(op.r[3]))) {
+  while (!to.ops.some((op) => op.t === "a" && sent.has(op.r[4]))) {
     if (Date.now() > deadline)
-      throw new Error(`none of ${sent.size} strokes (of ${attempts} attempts) reached the other instance's client`);
+      throw new Error(`none of ${sent.size} lines (of ${attempts} attempts) reached the other instance's client`);
     attempts += 1;
-    const stroke = makeStroke();
-    const ack = await from.stroke(stroke).catch(() => undefined);
-    if (ack?.ok) sent.add(stroke.id);
+    const line = makeLine();
+    const ack = await from.add(line).catch(() => undefined);
+    if (ack?.ok) sent.add(line.id);
     await sleep(250);
   }
 }
@@ -79,7 +91,7 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
   async function joined(instance: number, board: string): Promise<TestClient> {
     const client = await connectClient(topology.instance(instance).url);
     clients.push(client);
-    expect(await client.join({ board })).toMatchObject({ ok: true });
+    expect(await client.join({ board, edit: editKeys.get(board) })).toMatchObject({ ok: true });
     return client;
   }
 
@@ -106,7 +118,7 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
     await topology?.stop();
   });
 
-  test("an instance subscribes to a board's channel only while it has a client there, and receives nothing of other boards", async () => {
+  test("an instance subscribes to a board's channel only while it has a client there (and a linger after), and receives nothing of other boards", async () => {
     const [x, y] = [newBoard(), newBoard()];
     const onX = await joined(0, x);
     await joined(1, y);
@@ -119,7 +131,7 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
     await eventually("the main channel to have both instances", async () => (await shardNumSub(MAIN_CHANNEL)) === 2);
 
     const before = await Promise.all([boardBytes(0), boardBytes(1)]);
-    for (let i = 0; i < 20; i += 1) expect(await onX.stroke(makeStroke())).toMatchObject({ ok: true });
+    for (let i = 0; i < 20; i += 1) expect(await onX.add(makeLine())).toMatchObject({ ok: true });
     await sleep(300);
     const after = await Promise.all([boardBytes(0), boardBytes(1)]);
     // A receives its own publishes on x's channel (the adapter drops them by origin); B, with nobody on x, nothing.
@@ -127,11 +139,33 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
     expect(after[1]! - before[1]!).toBe(0);
 
     onX.close();
+    const left = Date.now();
+    // The channel stays subscribed for the linger (a client coming back costs Redis nothing), then goes.
+    await sleep(LINGER_MS / 2);
+    expect(await shardNumSub(channelOf(x))).toBe(1);
     await eventually(
-      "x's channel to lose its subscriber once its last client left",
+      "x's channel to lose its subscriber after the linger",
       async () => (await shardNumSub(channelOf(x))) === 0,
+      LINGER_MS + 5_000,
     );
+    expect(Date.now() - left).toBeGreaterThanOrEqual(LINGER_MS);
     expect(await shardNumSub(channelOf(y))).toBe(1);
+  }, 30_000);
+
+  test("a line costs the subscriber its stored operation and a 10-byte header plus the epoch: no Socket.IO envelope", async () => {
+    const board = newBoard();
+    const a = await joined(0, board);
+    const b = await joined(1, board);
+    await eventually("both instances to subscribe", async () => (await shardNumSub(channelOf(board))) === 2);
+    const before = await boardBytes(1);
+    // One at a time: each line is its own store call, and so its own message.
+    for (let i = 0; i < 20; i += 1) expect(await a.add(makeLine())).toMatchObject({ ok: true });
+    await eventually("B's client to have the 20 lines", () => b.ops.length === 20);
+    await sleep(200);
+    const e = b.epochs[0] as string;
+    // The store's JSON, as its client parsed it, written again: the same text (no spaces, the same key order).
+    const expected = b.ops.reduce((sum, op) => sum + `o12345678${e}\n[${JSON.stringify(op)}]`.length, 0);
+    expect((await boardBytes(1)) - before).toBe(expected);
   });
 
   test(
@@ -165,8 +199,12 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
       const b = await joined(1, board);
       await eventually("both instances to subscribe", async () => (await shardNumSub(channelOf(board))) === 2);
       const { from, to } = await topology.cluster.migrateSlot(`wb:{${board}}:m`);
-      expect(await topology.cluster.primaryOf(`wb:{${board}}:m`)).toBe(to);
       expect(from).not.toBe(to);
+      // Read from the first live node: a replica (the primary the failover test restarted) learns it by gossip.
+      await eventually(
+        "the first live node to show the slot on its new primary",
+        async () => (await topology.cluster.primaryOf(`wb:{${board}}:m`)) === to,
+      );
       await deliveredThroughPubSub(a, b);
       await eventually(
         "both subscriptions on the new primary",
@@ -207,7 +245,7 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
   }
 
   if (redis === "cluster") {
-    test("the guard (service/adapter.ts): a cluster client not connected yet (as when Socket.IO makes the adapter, before storage connects): bare subscriptions are refused for good", async () => {
+    test("the guard (service/fanout/subscriptions.ts): a cluster client not connected yet (as when Socket.IO makes the adapter, before storage connects): bare subscriptions are refused for good", async () => {
       const logger = pino({ level: "silent" });
       const unhandled: unknown[] = [];
       const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -240,6 +278,54 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
     }, 60_000);
   }
 
+  if (redis === "standalone") {
+    test("a client that leaves and comes back within the linger costs Redis no SSUBSCRIBE or SUNSUBSCRIBE", async () => {
+      const calls = async (command: string) => {
+        const info = String(await topology.redis.command(["INFO", "commandstats"]));
+        return Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, "m").exec(info)?.[1] ?? 0);
+      };
+      // The boards of the tests before have ended their linger.
+      await sleep(LINGER_MS + 500);
+      const board = newBoard();
+      const before = { subscribe: await calls("ssubscribe"), unsubscribe: await calls("sunsubscribe") };
+      for (let i = 0; i < 5; i += 1) {
+        const client = await joined(0, board);
+        client.close();
+        await sleep(200);
+      }
+      expect(await calls("ssubscribe")).toBe(before.subscribe + 1);
+      expect(await calls("sunsubscribe")).toBe(before.unsubscribe);
+      await eventually(
+        "the one SUNSUBSCRIBE after the linger",
+        async () => (await calls("sunsubscribe")) === before.unsubscribe + 1,
+        LINGER_MS + 5_000,
+      );
+      expect(await calls("ssubscribe")).toBe(before.subscribe + 1);
+    }, 30_000);
+  }
+
+  if (redis === "cluster") {
+    test("the slots the service computes are Redis's (CLUSTER KEYSLOT), for board keys and board channels alike", async () => {
+      const names = [
+        `wb:{${newBoard()}}:m`,
+        channelOf(newBoard()),
+        MAIN_CHANNEL,
+        "foo{}{bar}",
+        "foo{{bar}}zap",
+        "{}",
+        "é{ü}",
+        ...Array.from({ length: 50 }, (_, i) => `key-${i}-${Math.random()}`),
+      ];
+      for (const name of names) {
+        const node = topology.cluster.nodes.find((candidate) => candidate.process?.running)!;
+        expect([name, Number(await topology.cluster.command(node.index, ["CLUSTER", "KEYSLOT", name]))]).toEqual([
+          name,
+          keySlot(name),
+        ]);
+      }
+    });
+  }
+
   test("a SIGTERMed instance's subscriptions go with it", async () => {
     const board = newBoard();
     await joined(0, board);
@@ -252,7 +338,7 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
   }, 30_000);
 });
 
-describe("the adapter's subscriptions, guarded (service/adapter.ts), against the adapter's own fire-and-forget calls", () => {
+describe("the adapter's subscriptions, guarded (service/fanout/subscriptions.ts), against bare fire-and-forget calls", () => {
   const logger = pino({ level: "silent" });
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);

@@ -5,7 +5,7 @@
  */
 import { SocketTransport } from "../../client/core/socket-transport";
 import { WhiteboardSession } from "../../client/core/session";
-import type { Recovery } from "../../client/core/session-api";
+import type { Notice, Recovery } from "../../client/core/session-api";
 import type { ElementRecord, UserInput } from "../../protocol/events";
 import { UNITS_PER_PIXEL } from "../../protocol/events";
 import { waitFor } from "../../local/ports";
@@ -52,6 +52,8 @@ export class ScriptedUser {
   linesDrawn = 0;
   /** Writes the service refused for good (e.g. board full), as told by the session. */
   refused = 0;
+  /** Everything the session told the user, in order. */
+  readonly notices: Notice[] = [];
   /** Each time the store had lost writes and this session healed it: what it sent back, and when. */
   readonly recoveries: (Recovery & { at: number })[] = [];
   private drawing = false;
@@ -65,7 +67,10 @@ export class ScriptedUser {
       { edit },
       {
         onAcked: (id, s) => this.acked.set(id, s),
-        onNotice: (notice) => (this.refused += notice.kind === "storage_full" ? 0 : 1),
+        onNotice: (notice) => {
+          this.notices.push(notice);
+          this.refused += notice.kind === "storage_full" ? 0 : 1;
+        },
         onRecovered: (recovery) => this.recoveries.push({ ...recovery, at: Date.now() }),
       },
     );
