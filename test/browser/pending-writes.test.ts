@@ -51,11 +51,12 @@ test("lines drawn while the store is away survive a reload and a closed tab, and
   lines.push(await drawLine(page, 0.35), await drawLine(page, 0.5));
   expect(await pending(page)).toBeGreaterThan(0);
 
-  // A reload: the page shows the lines the store never acknowledged, and goes on drawing.
+  // A reload: the page shows the lines the store never acknowledged (the one it did is the store's to give back, once
+  // it serves again), and goes on drawing.
   await page.page.reload();
   await eventually("the reloaded page to show the kept lines", async () => {
     const shown = await shownIds(page);
-    return lines.every(({ id }) => shown.includes(id));
+    return lines.slice(1).every(({ id }) => shown.includes(id));
   });
   lines.push(await drawLine(page, 0.65));
 
@@ -64,7 +65,7 @@ test("lines drawn while the store is away survive a reload and a closed tab, and
   page = await BoardPage.openIn(context, editLink, { connected: false });
   await eventually("the new tab to show the kept lines", async () => {
     const shown = await shownIds(page);
-    return lines.every(({ id }) => shown.includes(id));
+    return lines.slice(1).every(({ id }) => shown.includes(id));
   });
 
   await topology.redis.start();
