@@ -35,18 +35,11 @@ function output(result, extension) {
   return file;
 }
 
-// The ink worker first (client/app/ink-worker.ts): the page's script names it, content hash included.
-const worker = await build({
-  ...common,
-  entryPoints: [path.join(root, "app", "ink-worker.ts")],
-  entryNames: "ink-[hash]",
-});
-const workerFile = output(worker, ".js");
+// One script, the page's and its ink worker's (client/app/page-script.ts).
 const page = await build({
   ...common,
-  entryPoints: [path.join(root, "app", "main.ts")],
+  entryPoints: [path.join(root, "app", "page-script.ts")],
   entryNames: "app-[hash]",
-  define: { INK_WORKER_URL: JSON.stringify(`/assets/${workerFile}`) },
 });
 
 const names = { "%SCRIPT%": output(page, ".js"), "%STYLES%": output(page, ".css") };

@@ -18,6 +18,7 @@ import { downloadPng, downloadSvg } from "./export";
 import { loadUser } from "./identity";
 import { IndexedDbPendingStore } from "./pending-store";
 import type { Overlays } from "./overlays";
+import { OWN_SCRIPT_URL } from "./own-script";
 import { PointerInput, isTyping } from "./pointer-input";
 import { ProfileDialog } from "./profile-dialog";
 import { Selection } from "./selection";
@@ -27,9 +28,6 @@ import { bindShortcuts } from "./shortcuts";
 import { TextEditor } from "./text-editor";
 import { Toolbar } from "./toolbar";
 import type { Tool } from "./tools";
-
-/** The ink worker's script, named by the build (client/build.mjs); undefined in a build without it. */
-declare const INK_WORKER_URL: string | undefined;
 
 /** Zoom factor of one press of + or -, or of a zoom button. */
 const ZOOM_STEP = 1.25;
@@ -130,7 +128,7 @@ toolbar.showUser(user.name, user.color);
 const boardView: BoardView = new BoardView(
   { stage, ink: element("ink"), overlay: element("overlay") },
   { elements: () => port.elements(), pending: (): readonly ElementRecord[] => view.pending() },
-  typeof INK_WORKER_URL === "string" ? INK_WORKER_URL : undefined,
+  OWN_SCRIPT_URL, // the ink worker runs this very script (./page-script.ts)
 );
 const view = new StageCanvas({
   stage,

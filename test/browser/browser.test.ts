@@ -121,6 +121,9 @@ test("a late joiner shows the whole board, and says when it was drawn", async ()
   const stats = await late.read((whiteboard) => whiteboard.stats());
   expect(stats.elements).toBe(all.length);
   expect(stats.firstPaintMs).toBeGreaterThan(0);
+  // It was drawn by the ink's worker (which reported it drawn), and the worker runs the page's one script.
+  const script = await late.page.evaluate(() => document.querySelector<HTMLScriptElement>("script[src]")?.src);
+  expect(late.page.workers().map((worker) => worker.url())).toEqual([script]);
 });
 
 test("undo and redo of a line and of an eraser gesture reach every page, and never touch someone else's", async () => {

@@ -23,7 +23,7 @@ import { createHttpHandler } from "../../service/http";
 
 /**
  * docs/client-app.md, "Assets": what the page may cost, gzip-compressed (what every browser takes; brotli, over HTTPS,
- * is about a tenth smaller). Scripts: the page's and the ink worker's.
+ * is about a tenth smaller). Scripts: every script of the build (the page's one script, which its ink worker runs too).
  */
 const BUDGET = { scriptsGzip: 60 * 1024, stylesGzip: 6 * 1024, pageGzip: 4 * 1024 };
 
