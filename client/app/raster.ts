@@ -91,6 +91,15 @@ export class Raster {
     return this.clip;
   }
 
+  /** Whether every pixel of a rectangle (within the clip) is opaque: nothing composited under it would show. */
+  covered(rect: PixelRect): boolean {
+    const { left, top, right, bottom } = intersect(rect, this.clip);
+    for (let y = top; y < bottom; y += 1)
+      for (let at = (y * this.width + left) * 4 + 3, end = (y * this.width + right) * 4; at < end; at += 4)
+        if (this.pixels[at] !== 255) return false;
+    return true;
+  }
+
   /** Makes a rectangle of pixels transparent. */
   clearRect(rect: PixelRect): void {
     const { left, top, right, bottom } = intersect(rect, this.whole());

@@ -120,6 +120,8 @@ export class TextPainter {
     };
     const [width, height] = [area.right - area.left, area.bottom - area.top];
     if (width <= 0 || height <= 0) return;
+    // Beneath a crowded board most text is hidden: then the canvas's text drawing and read-back are spared.
+    if (options.compositing === "under" && raster.covered(area)) return;
     const ctx = this.canvasFor(width, height);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, width, height);

@@ -131,3 +131,16 @@ test("a shift moves every pixel and leaves the uncovered ones transparent; the c
   raster.shift(-6, 0);
   expect(raster.pixels.every((value) => value === 0)).toBe(true);
 });
+
+describe("covered", () => {
+  test("a rectangle is covered only where every pixel in it, within the clip, is opaque", () => {
+    const raster = new Raster(8, 8);
+    fillPolygon(raster, rect(0, 0, 4, 4));
+    expect(raster.covered({ left: 0, top: 0, right: 4, bottom: 4 })).toBe(true);
+    expect(raster.covered({ left: 1, top: 1, right: 5, bottom: 3 })).toBe(false);
+    fillPolygon(raster, rect(4, 0, 8, 4), BLUE, "over", 0.5);
+    expect(raster.covered({ left: 3, top: 0, right: 5, bottom: 1 })).toBe(false);
+    raster.setClip({ left: 0, top: 0, right: 4, bottom: 8 });
+    expect(raster.covered({ left: 2, top: 2, right: 6, bottom: 4 })).toBe(true);
+  });
+});
