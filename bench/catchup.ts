@@ -282,8 +282,9 @@ export function catchUpTables(results: readonly CatchUp[], options: CatchUpOptio
   return `Rendering alone (the render harness: the page's drawing code in Chromium ${options.viewport.width}×${options.viewport.height} CSS
 pixels at devicePixelRatio 1, software rasterization, \`--disable-gpu\`): ms from the first elements handed to the view
 to the first frame that drew (first paint), every answer handed over, the frame after the one that put the last of the
-board on screen (all shown: freehand lines whose outline was not computed yet stand in as polylines of their mean
-width) and the first frame after the last one that drew with nothing left to draw, every outline in place (fully drawn); a paint time is the start of the frame after the one that drew, by when the
+board on screen (all shown) and the first frame after the last one that drew with nothing left to draw (fully
+drawn: the same moment since the ink draws every outline at once, client/app/raster.ts; before, outlines replaced
+polyline stand-ins after all was shown); a paint time is the start of the frame after the one that drew, by when the
 canvas has rasterized it. No network, session or board state: add those (v1: about 300 ms for 100,000 lines in
 Node.js) for a late joiner's figure. Renderer CPU: CPU time of the page's renderer process (all its threads) over the
 same span, the browser's work whatever else the machine runs. A fresh page per run, median of ${options.runs}. Load: the
@@ -297,7 +298,7 @@ v1 for comparison (README, through the service, from \`join\`, 1280×800, the wh
 ${rendering.join("\n")}
 ${
   service.length === 0
-    ? "\nThrough the service: not measured in this run (CATCHUP_SERVICE=1 once the service speaks protocol version 2).\n"
+    ? "\nThrough the service: not measured in this run (CATCHUP_SERVICE=1).\n"
     : `
 Through the service: the board written with \`add\` through one instance, then the real page as a late joiner (its
 opening view); ms from the \`join\` the page sent (join: from navigation start).
