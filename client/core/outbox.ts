@@ -292,12 +292,16 @@ export class Outbox {
 
   /**
    * Drops the acknowledged writes whose effect the board holds: the store's operation at their seq is applied
-   * (same epoch, watermark at or past it), or the board holds the element (an add) with at least that many appends.
+   * (same epoch, watermark at or past it), or the board holds the element (an add) at the version it names (a heal's
+   * version; 0 for a new element) with at least that many appends. A heal's element may be on the board at a lower
+   * version (shown there, hidden in what this page knew) until the heal's operation comes: dropped before, the page
+   * would show the board's older state in between.
    */
   settle(board: {
     epoch: string | undefined;
     watermark: number;
     get(id: string): ElementRecord | undefined;
+    versionOf(id: string): number | undefined;
   }): string[] {
     const dropped: string[] = [];
     for (const entry of [...this.queue]) {
@@ -305,7 +309,7 @@ export class Outbox {
       const { write } = entry;
       const held =
         write.kind === "add"
-          ? board.get(write.input.id) !== undefined
+          ? (board.versionOf(write.input.id) ?? -1) >= (write.input.v ?? 0)
           : write.kind === "append" && (board.get(write.input.i)?.n ?? 0) >= write.input.n;
       if (held || (entry.acked.e === board.epoch && board.watermark >= entry.acked.s)) {
         this.drop(entry);

@@ -461,6 +461,33 @@ describe("epochs", () => {
     expect(shownIds(h.session).sort()).toEqual(before.sort());
   });
 
+  test("a heal answered before its operation arrives: the page shows what it knew until the board holds the healed version", () => {
+    const h = start();
+    // "cleared" was hidden by a clear (its page flipped) that the new history lacks: there it is shown, at version 0.
+    joinWith(h, "E1", 3, [tuple({ s: 1, i: "kept" }), tuple({ s: 2, i: "cleared", o: 1, v: 1 })]);
+    const before = shownIds(h.session);
+    h.transport.on().ops({ e: "E2", ops: [] });
+    h.transport
+      .next("read")
+      .answer(
+        ok(
+          { e: "E2", s: 2, base: 2 },
+          { snapshot: { k: { "1": 0 }, records: [tuple({ s: 1, i: "kept" }), tuple({ s: 2, i: "cleared" })] } },
+        ),
+      );
+    h.transport.next("read").answer(ok({ e: "E2", s: 2 }, { ops: [] }));
+    const heal = h.transport.next("add");
+    expect(heal.payload).toMatchObject({ id: "cleared", v: 1, h: "E1" });
+    expect(shownIds(h.session)).toEqual(before);
+    // The service answers a write before its own broadcast reaches the writer: the store took the heal at seq 3.
+    heal.answer({ ok: true, s: 3, e: "E2" });
+    expect(shownIds(h.session)).toEqual(before);
+    h.transport.on().ops({ e: "E2", ops: [{ t: "a", s: 3, r: tuple({ s: 2, i: "cleared", o: 1, v: 1 }) }] });
+    expect(shownIds(h.session)).toEqual(before);
+    expect(h.session.pendingWrites).toBe(0);
+    expect(h.session.elements()).toBe(h.session.board.elements());
+  });
+
   test("a first snapshot given up when the epoch changes in the middle mixes no histories: it heals from what it read", () => {
     const h = start();
     h.transport.connect();
