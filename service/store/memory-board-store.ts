@@ -403,7 +403,7 @@ class BoardCall {
   add(user: string, element: ElementInput): { entry: string } | DrawOutcome {
     const healing = element.h !== undefined && element.h !== this.b.e;
     const existing = this.b.index.get(element.id);
-    if (existing) return healing ? this.healExisting(element, existing[0]) : { kind: "duplicate", s: existing[0] };
+    if (existing) return healing ? this.healExisting(element) : { kind: "duplicate", s: existing[0] };
     const s = this.b.s + 1;
     const [x, y, w, h] = element.b;
     const rec: ElementRecord = {
@@ -450,17 +450,19 @@ class BoardCall {
 
   /**
    * An element both hold: the healer's knowledge is taken only where nothing changed the element (or flipped its
-   * page) after the healer's history left the board's, and only if it is newer (a higher version).
+   * page) after the healer's history left the board's, and only if it is newer (a higher version). A heal not taken
+   * is answered with the board's seq, not the element's: the board as of that seq shows what the store holds of the
+   * element (a page that waits for it to drop what it sent back would otherwise show its older state).
    */
-  private healExisting(element: ElementInput, s: number): { entry: string } | DrawOutcome {
+  private healExisting(element: ElementInput): { entry: string } | DrawOutcome {
     const found = this.find(element.id);
-    if (!found) return { kind: "duplicate", s };
+    if (!found) return { kind: "duplicate", s: this.b.s };
     const base = this.baseOf(element.h as string) ?? 0;
     const target = this.capped(element.v ?? 0);
     const { rec } = found;
     const changedSince = Math.max(rec.l, this.b.flipSeqs.get(rec.g) ?? 0);
     if (base === 0 || rec.t !== element.t || changedSince > base || target <= this.version(rec))
-      return { kind: "duplicate", s };
+      return { kind: "duplicate", s: this.b.s };
     const [x, y, w, h] = element.b;
     const healed: ElementRecord = {
       ...rec,
@@ -471,7 +473,7 @@ class BoardCall {
     const showing = target % 2 === 0 && this.version(rec) % 2 === 1;
     const move = this.setVersion(healed, target);
     // Shown again: as for an element the board lacks, a clear made after the loss hides it (or deleted it for good).
-    if (showing && this.b.pc > base) return { kind: "duplicate", s };
+    if (showing && this.b.pc > base) return { kind: "duplicate", s: this.b.s };
     const page = showing ? this.clearAfter(base) : undefined;
     this.b.s += 1;
     this.raiseHighest(target);

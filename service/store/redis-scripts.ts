@@ -448,15 +448,16 @@ end
 
 -- An element both hold: the healer's knowledge is taken only where nothing changed the element (or flipped its page)
 -- after the healer's history left the board's, and only if it is newer (a higher version).
+-- A heal not taken is answered with the board's seq, not the element's: the board as of that seq shows what the store
+-- holds of the element (a page that waits for it to drop what it sent back would otherwise show its older state).
 local function heal_existing(item, entry)
   local found = find_at(entry)
-  local s = tonumber(string.match(entry, '^(%d+):'))
-  if not found then return ${DRAWN.duplicate}, s end
+  if not found then return ${DRAWN.duplicate}, meta.s end
   local base = base_of(item.heal) or 0
   local target = capped(item.v)
   local rec = found.rec
   local changed = math.max(rec.l, flip_seq(rec.g))
-  if base == 0 or rec.t ~= item.t or changed > base or target <= version(rec) then return ${DRAWN.duplicate}, s end
+  if base == 0 or rec.t ~= item.t or changed > base or target <= version(rec) then return ${DRAWN.duplicate}, meta.s end
   local healed = copy(rec)
   healed.x, healed.y, healed.w, healed.h, healed.c, healed.sw, healed.f, healed.d =
     item.x, item.y, item.w, item.h, item.c, item.sw, item.f, item.d
@@ -466,7 +467,7 @@ local function heal_existing(item, entry)
   local showing = target % 2 == 0 and version(rec) % 2 == 1
   local move = set_version(healed, target)
   -- Shown again: as for an element the board lacks, a clear made after the loss hides it (or deleted it for good).
-  if showing and meta.pc > base then return ${DRAWN.duplicate}, s end
+  if showing and meta.pc > base then return ${DRAWN.duplicate}, meta.s end
   local page = nil
   if showing then page = clear_after(base) end
   meta.s = meta.s + 1

@@ -28,6 +28,8 @@ function drawAck(written: Written & { outcomes: DrawOutcome[] }): WriteAck {
       return { ok: true, s: outcome.s, e: written.e };
     case "full":
       return fail("board_full");
+    case "out_of_order":
+      return { ...fail("out_of_order"), e: written.e };
     default:
       return fail(outcome.kind);
   }

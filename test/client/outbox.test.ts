@@ -33,6 +33,10 @@ const board = (held: Partial<ElementRecord>[] = [], epoch = "E", watermark = 0) 
   epoch,
   watermark,
   get: (id: string) => held.find((record) => record.i === id) as ElementRecord | undefined,
+  versionOf: (id: string) => {
+    const record = held.find((candidate) => candidate.i === id);
+    return record ? (record.v ?? 0) : undefined;
+  },
 });
 
 test("samples pile up in the line's open write until it is taken for sending, then go into the next append", () => {

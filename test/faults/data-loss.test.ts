@@ -304,12 +304,6 @@ async function lossScenario(store: Store, options: ScenarioOptions) {
       `elements that disappeared from a page: ${watch.vanished.length}, on ${new Set(watch.vanished.map((entry) => entry.user)).size} pages, the longest for ${longest} ms`,
     );
   }
-  for (const entry of watch.vanished.slice(0, 5)) {
-    const session = (users[entry.user] as ScriptedUser).session;
-    console.log(
-      `DEBUG vanished ${JSON.stringify({ ...entry, removed: removed.has(entry.id), stored: visible.has(entry.id), inIndex: final.has(entry.id), held: session.board.has(entry.id), visibleOnPage: session.board.isVisible(entry.id), shown: session.element(entry.id) !== undefined, record: session.board.get(entry.id), epoch: session.board.epoch, status: session.status, pending: session.pendingWrites, size: session.board.size, storedSize: stored.length, pageShown: session.elements().length })}`,
-    );
-  }
   expect(watch.vanished).toEqual([]);
   expect(watch.resurrected).toEqual([]);
   const notices = users.flatMap((user) =>
