@@ -179,7 +179,7 @@ function clusterBackend(config: RedisConfig, logger: Logger, tokens: AccessToken
     );
   }
 
-  const role = (cluster: typeof commands | typeof subscriber, ready: () => boolean): RedisClientLike => ({
+  const role = (cluster: typeof commands, ready: () => boolean): RedisClientLike => ({
     get isReady() {
       return ready();
     },
@@ -189,7 +189,7 @@ function clusterBackend(config: RedisConfig, logger: Logger, tokens: AccessToken
   const keyOf = (board: string) => boardKeys(board)[0];
   return {
     kind: "cluster",
-    scripts: retryingTryAgain(commands as unknown as BoardScriptRunner),
+    scripts: retryingTryAgain(commands),
     generation: async () => "",
     publisher: {
       sPublish: (channel, message) => commands.sPublish(channel, message),
@@ -261,5 +261,5 @@ function retryingTryAgain(scripts: BoardScriptRunner): BoardScriptRunner {
       }
     };
   }
-  return wrapped as BoardScriptRunner;
+  return wrapped;
 }

@@ -132,7 +132,7 @@ export class InkPainter implements Ink {
     /** Painting in a worker (frames may be longer) rather than on the page's thread. */
     private readonly inWorker = false,
   ) {
-    const ctx = canvas.getContext("2d") as Context2D | null;
+    const ctx = canvas.getContext("2d");
     if (!ctx) throw new Error("this browser has no 2D canvas");
     this.ctx = ctx;
     this.measure = canvasMeasure(measuringContext());
@@ -474,7 +474,7 @@ function tooMuchToRepaint(areas: readonly Rect[], visible: Rect): boolean {
 /** A small canvas to measure text on, apart from the one drawn on (measuring changes a context's font). */
 function measuringContext(): Context2D {
   const canvas = typeof OffscreenCanvas === "function" ? new OffscreenCanvas(1, 1) : document.createElement("canvas");
-  const ctx = canvas.getContext("2d") as Context2D | null;
+  const ctx = canvas.getContext("2d");
   if (!ctx) throw new Error("this browser has no 2D canvas");
   return ctx;
 }

@@ -159,7 +159,7 @@ export class Outbox {
   begin(sample: Sample, pen: Pen): string {
     this.end();
     this.stroke = { pen, ids: [] };
-    return this.startLine(sample, pen);
+    return this.startLine(sample, pen).id;
   }
 
   /** More samples for the line being drawn. Returns the ids of lines it changed. */
@@ -174,8 +174,7 @@ export class Outbox {
       if (line.bytes + encodeSamples([sample], from).length > this.options.maxLineBytes && from) {
         // Full: the rest continues as a new line from this one's last sample, so that they join.
         this.finish(line);
-        this.startLine([from[0], from[1], sample[2]], stroke.pen);
-        line = this.lines.get(stroke.ids.at(-1) ?? "") as Line;
+        line = this.startLine([from[0], from[1], sample[2]], stroke.pen);
       }
       this.take(line, sample);
       touched.add(line.id);
@@ -406,7 +405,7 @@ export class Outbox {
     return box(line.bounds);
   }
 
-  private startLine(sample: Sample, pen: Pen): string {
+  private startLine(sample: Sample, pen: Pen): Line {
     const id = this.options.newId();
     const line: Line = {
       ...{ id, pen, parts: [], open: [], last: undefined, bytes: 0, bounds: undefined, appends: 0 },
@@ -422,7 +421,7 @@ export class Outbox {
     line.tail = entry;
     this.take(line, sample);
     this.keep(entry);
-    return id;
+    return line;
   }
 
   /** A sample into the line's open write, or into a new append when that one is sent or full. */

@@ -119,7 +119,7 @@ async function screenColors(harness: HarnessPage, points: [number, number][]): P
   const shot = `data:image/png;base64,${(await harness.page.screenshot()).toString("base64")}`;
   return harness.page.evaluate(
     ([url, at]) =>
-      (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.colorsIn(url, at as [number, number][]),
+      (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.colorsIn(url, at),
     [shot, points.map(onScreen)] as const,
   );
 }
@@ -128,9 +128,9 @@ async function drawn(harness: HarnessPage, worker: boolean): Promise<void> {
   await harness.page.evaluate(
     ([elements, placement, inWorker]) => {
       const h = (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness;
-      h.load(elements as ElementInput[]);
+      h.load(elements);
       h.remove(["hidden----------"]);
-      h.catchUp({ worker: inWorker as boolean, view: placement as typeof PLACEMENT });
+      h.catchUp({ worker: inWorker, view: placement });
     },
     [ELEMENTS, PLACEMENT, worker] as const,
   );
@@ -266,7 +266,7 @@ describe("exports", () => {
     harness = await openHarness();
     await harness.page.evaluate((elements) => {
       const h = (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness;
-      h.load(elements as ElementInput[]);
+      h.load(elements);
       h.remove(["hidden----------"]);
     }, ELEMENTS);
   });
@@ -280,7 +280,7 @@ describe("exports", () => {
     const probes = PROBES.filter(([name]) => name !== "hidden rectangle");
     const points = probes.map(([, at]) => at);
     const png = await harness.page.evaluate(
-      (at) => (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.png(at as [number, number][]),
+      (at) => (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.png(at),
       points,
     );
     // The content (0..5,500 × 0..4,700 units, the freehand line reaching past its box) with a 16-pixel margin, at 2
@@ -293,7 +293,7 @@ describe("exports", () => {
     expect(wrong).toEqual([]);
     const row: [number, number][] = Array.from({ length: 120 }, (_, i) => [i * 20, 3_200 + 260]);
     const textRow = await harness.page.evaluate(
-      (at) => (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.png(at as [number, number][]),
+      (at) => (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.png(at),
       row,
     );
     expect(textRow.colors.filter((color) => near(color, BLACK, 100)).length).toBeGreaterThan(5);

@@ -33,7 +33,7 @@ async function client(instance: number): Promise<TestClient> {
 
 async function joined(instance: number, board: string): Promise<TestClient> {
   const c = await client(instance);
-  expect(await c.join({ board, edit: editKeys.get(board) as string })).toMatchObject({ ok: true });
+  expect(await c.join({ board, edit: editKeys.get(board) })).toMatchObject({ ok: true });
   return c;
 }
 
@@ -124,7 +124,7 @@ describe.each(TOPOLOGIES)("%s Redis", (redis) => {
     // The author's next connection may reach another instance.
     const again = await connectClient(topology.instance(2).url, { user: a.user });
     clients.push(again);
-    expect(await again.join({ board, edit: editKeys.get(board) as string })).toMatchObject({ ok: true });
+    expect(await again.join({ board, edit: editKeys.get(board) })).toMatchObject({ ok: true });
     expect(await a.append({ i: line.id, n: 1, d: "CCC", b: line.b })).toEqual({
       ok: true,
       s: 2,

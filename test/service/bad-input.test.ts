@@ -306,7 +306,7 @@ describe("after joining", () => {
     attacker.socket.emit("add", { garbage: true } as never, undefined as never);
     (attacker.socket as unknown as { emit(event: string, ...args: unknown[]): void }).emit("drop_table", { all: true });
     attacker.socket.emit("cursor", { x: -1.5, y: "up" } as never);
-    attacker.socket.emit("cursor", { x: COORD_LIMIT + 1, y: 0 } as never);
+    attacker.socket.emit("cursor", { x: COORD_LIMIT + 1, y: 0 });
     attacker.socket.emit("join", { pv: 2, board: BOARD.board } as never, 42 as never);
     // The connection is still usable afterwards (once the ack-less join's read is done: one read at a time).
     await eventually("a join to succeed", async () => (await attacker.join(BOARD)).ok);

@@ -444,7 +444,7 @@ describe.each(subjects)("%s store", (_, create) => {
     );
     const first = await paged.read(board, {});
     if (!("snapshot" in first)) throw new Error("expected a snapshot");
-    const second = await paged.read(board, { e: first.e, at: first.s, cursor: first.snapshot.next as number });
+    const second = await paged.read(board, { e: first.e, at: first.s, cursor: first.snapshot.next });
     if (!("snapshot" in second)) throw new Error("expected the snapshot's next page");
     expect(first.snapshot.records.length).toBeLessThan(400);
     expect(second.snapshot.records.length).toBeGreaterThan(500);
