@@ -39,31 +39,31 @@ export interface RedisBackend {
    * The store generation the scripts get (./store/redis-scripts.ts): one Redis's replication id, read once per
    * connection; "" on a cluster, whose scripts read it themselves (docs/store.md says why).
    */
-  generation(): Promise<string>;
+  generation: () => Promise<string>;
   /** What the board adapter publishes with (SPUBLISH, PUBSUB SHARDNUMSUB) and subscribes with (SSUBSCRIBE). */
   publisher: Publisher;
   subscriber: SubscribeClient;
   /** Each connection role, for the metrics (up, reconnects). */
   roles: Readonly<Record<"commands" | "subscriber", RedisClientLike>>;
-  ping(): Promise<unknown>;
+  ping: () => Promise<unknown>;
   /** Any command, on the node that holds `key` (the startup self-check's probes, ./self-check.ts). */
-  sendCommand(key: string, args: string[]): Promise<unknown>;
+  sendCommand: (key: string, args: string[]) => Promise<unknown>;
   /** Redis WAIT on the connection that wrote `board`'s keys: the replicas of the board's primary that have them. */
-  wait(board: string, replicas: number, timeoutMs: number): Promise<number>;
+  wait: (board: string, replicas: number, timeoutMs: number) => Promise<number>;
   /** The primary that holds `board` (its address in a cluster; `redis` for one Redis). */
-  nodeOf(board: string): string;
+  nodeOf: (board: string) => string;
   /** INFO memory of each primary it can reach. */
-  memoryInfo(): Promise<{ node: string; info: string }[]>;
+  memoryInfo: () => Promise<{ node: string; info: string }[]>;
   /** Both roles up: commands and subscriptions. */
-  isReady(): boolean;
+  isReady: () => boolean;
   /**
    * The commands up: what a write needs. Not the subscriber, whose connection to a shard opens only when a room there
    * is first subscribed to (a write arriving meanwhile was refused for nothing), and whose outage costs this
    * instance's clients only broadcasts, which their catch-up finds again.
    */
-  isWritable(): boolean;
-  connect(): Promise<void>;
-  close(): Promise<void>;
+  isWritable: () => boolean;
+  connect: () => Promise<void>;
+  close: () => Promise<void>;
 }
 
 /** How often a script refused with TRYAGAIN (its slot is being migrated) is retried, and how far apart. */
@@ -190,7 +190,7 @@ function clusterBackend(config: RedisConfig, logger: Logger, tokens: AccessToken
   return {
     kind: "cluster",
     scripts: retryingTryAgain(commands),
-    generation: async () => "",
+    generation: () => Promise.resolve(""),
     publisher: {
       sPublish: (channel, message) => commands.sPublish(channel, message),
       // Each primary counts the subscribers of the channels in its own slots.

@@ -63,10 +63,10 @@ export interface RedisConnections {
   commands: CommandClient;
   subscriber: ReturnType<typeof createSubscriberClient>;
   /** True when both connections are up. */
-  isReady(): boolean;
+  isReady: () => boolean;
   /** Connects both, resolving once each is up (it keeps retrying meanwhile). */
-  connect(): Promise<void>;
-  close(): Promise<void>;
+  connect: () => Promise<void>;
+  close: () => Promise<void>;
 }
 
 export function createRedisConnections(

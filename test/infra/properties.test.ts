@@ -28,6 +28,7 @@ import {
   synthesize,
   type TerraformJson,
 } from "./helpers";
+import { arrayContaining, objectContaining } from "../support/matchers";
 
 function environment(input: InfraConfigInput): { foundation: TerraformJson; app: TerraformJson } {
   const env = input.environment ?? "dev";
@@ -115,8 +116,8 @@ describe("Cloud Run service", () => {
   test("startup probe on /readyz and liveness probe on /healthz", () => {
     expect(container(dev.app)).toEqual(
       expect.objectContaining({
-        startup_probe: expect.objectContaining({ http_get: { path: "/readyz", port: 8080 } }),
-        liveness_probe: expect.objectContaining({ http_get: { path: "/healthz", port: 8080 } }),
+        startup_probe: objectContaining({ http_get: { path: "/readyz", port: 8080 } }),
+        liveness_probe: objectContaining({ http_get: { path: "/healthz", port: 8080 } }),
       }),
     );
   });
@@ -671,7 +672,7 @@ describe("image", () => {
     expect(provisioner?.["local-exec"]).toEqual({
       command: "bash infra/image/build-image.sh",
       working_dir: "../../..",
-      environment: expect.objectContaining({
+      environment: objectContaining({
         IMAGE: image,
         PROJECT_ID: "whiteboard-test-1",
         REGION: "us-central1",
@@ -690,7 +691,7 @@ describe("image", () => {
         location: "us-central1",
         format: "DOCKER",
         cleanup_policy_dry_run: false,
-        cleanup_policies: expect.arrayContaining([
+        cleanup_policies: arrayContaining([
           expect.objectContaining({ action: "KEEP", most_recent_versions: { keep_count: 10 } }),
         ]),
       }),

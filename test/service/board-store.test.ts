@@ -15,6 +15,7 @@ import type { BoardLimits, BoardStore, DrawItem, ReadResult } from "../../servic
 import { MemoryBoardStore } from "../../service/store/memory-board-store";
 import { RedisBoardStore } from "../../service/store/redis-board-store";
 import { boardKeys } from "../../service/store/redis-scripts";
+import { anyNumber, anyObject, anyString, anything, arrayContaining } from "../support/matchers";
 
 const LIMITS: BoardLimits = {
   maxElements: 50,
@@ -182,8 +183,8 @@ describe.each(subjects)("%s store", (_, create) => {
     const [a, b] = [line(), shape("r")];
     const first = await store.draw(board, [add(ALICE, a), add(BOB, b), add(ALICE, a)]);
     expect(first.outcomes).toEqual([
-      { kind: "stored", s: 1, bytes: expect.any(Number) },
-      { kind: "stored", s: 2, bytes: expect.any(Number) },
+      { kind: "stored", s: 1, bytes: anyNumber() },
+      { kind: "stored", s: 2, bytes: anyNumber() },
       { kind: "duplicate", s: 1 },
     ]);
     const [opA, opB] = ops(first.ops);
@@ -250,7 +251,7 @@ describe.each(subjects)("%s store", (_, create) => {
     const { records } = await snapshot(store, board);
     expect(new Set(records.map((record) => record.g)).size).toBeGreaterThan(1);
     expect((await store.draw(board, [append(ALICE, a.id, 1)])).outcomes).toEqual([
-      { kind: "stored", s: 8, bytes: expect.any(Number) },
+      { kind: "stored", s: 8, bytes: anyNumber() },
     ]);
     expect((await snapshot(store, board)).records.find((record) => record.i === a.id)).toMatchObject({ n: 1 });
   });
@@ -324,13 +325,13 @@ describe.each(subjects)("%s store", (_, create) => {
     await store.setVisibility(board, ALICE, [ids[0] as string], false);
     const cleared = await store.clear(board, BOB);
     expect(cleared.outcome).toBe("stored");
-    expect(ops(cleared.ops)).toEqual([{ t: "c", s: 8, u: BOB, k: expect.any(Object) }]);
+    expect(ops(cleared.ops)).toEqual([{ t: "c", s: 8, u: BOB, k: anyObject() }]);
     expect((await snapshot(store, board)).records).toEqual([]);
     const after = line();
     await store.draw(board, [add(ALICE, after)]);
     const undone = await store.unclear(board, ALICE, 8);
     expect(undone.outcome).toBe("stored");
-    expect(ops(undone.ops)).toEqual([{ t: "u", s: 10, u: ALICE, of: 8, k: expect.any(Object) }]);
+    expect(ops(undone.ops)).toEqual([{ t: "u", s: 10, u: ALICE, of: 8, k: anyObject() }]);
     expect(await shown(store, board)).toEqual([...ids.slice(1), after.id].sort());
     expect((await store.unclear(board, ALICE, 8)).outcome).toBe("gone");
     expect((await store.clear(newBoard(), ALICE)).outcome).toBe("unchanged");
@@ -483,10 +484,10 @@ describe.each(subjects)("%s store", (_, create) => {
     expect(read.e).not.toBe(first);
     expect("ops" in read && ops(read.ops).map((op) => op.s)).toEqual([2]);
     // A client that held the lost seq 3 gets a snapshot (and heals); one of an unknown epoch has base 0.
-    expect(await store.read(board, { e: first, after: 3 })).toMatchObject({ base: 2, snapshot: expect.anything() });
-    expect(await store.read(board, { e: "unknown", after: 0 })).toMatchObject({ base: 0, ops: expect.any(String) });
+    expect(await store.read(board, { e: first, after: 3 })).toMatchObject({ base: 2, snapshot: anything() });
+    expect(await store.read(board, { e: "unknown", after: 0 })).toMatchObject({ base: 0, ops: anyString() });
     expect((await store.draw(board, [add(ALICE, line())])).outcomes).toEqual([
-      { kind: "stored", s: 3, bytes: expect.any(Number) },
+      { kind: "stored", s: 3, bytes: anyNumber() },
     ]);
   });
 
@@ -525,10 +526,10 @@ describe.each(subjects)("%s store", (_, create) => {
       await store.setVisibility(board, BOB, [b.id], false);
       const healed = await store.draw(board, [heal(a, old, 2), heal(b, old, 2)]);
       expect(healed.outcomes).toEqual([
-        { kind: "stored", s: 4, bytes: expect.any(Number) },
+        { kind: "stored", s: 4, bytes: anyNumber() },
         { kind: "duplicate", s: 2 },
       ]);
-      expect(ops(healed.ops)).toEqual([{ t: "a", s: 4, r: expect.arrayContaining([a.id]) }]);
+      expect(ops(healed.ops)).toEqual([{ t: "a", s: 4, r: arrayContaining([a.id]) }]);
       const { records, k } = await snapshot(store, board);
       expect(records.map((record) => [record.i, versionOf(record, k)])).toEqual(
         expect.arrayContaining([
@@ -584,7 +585,7 @@ describe.each(subjects)("%s store", (_, create) => {
       );
       const first = await store.draw(board, [heal(a, old, 2)]);
       // Its last change is the healer's base, not the heal's seq: the heal is as old as the healer's knowledge.
-      expect(ops(first.ops)).toEqual([{ t: "a", s: 3, r: expect.arrayContaining([a.id]) }]);
+      expect(ops(first.ops)).toEqual([{ t: "a", s: 3, r: arrayContaining([a.id]) }]);
       expect((ops(first.ops)[0] as { r: ElementTuple }).r[17]).toBe(2);
       const later = await store.draw(board, [heal({ ...a, b: [99, 99, 20, 20] }, old, 4)]);
       expect(later.outcomes).toMatchObject([{ kind: "stored", s: 4 }]);
@@ -604,10 +605,10 @@ describe.each(subjects)("%s store", (_, create) => {
       await store.draw(board, [heal(missing, old, 1)]);
       const shownAgain = await store.draw(board, [heal(missing, old, 2), heal(a, old, 2)]);
       expect(shownAgain.outcomes).toEqual([
-        { kind: "stored", s: clearSeq + 2, bytes: expect.any(Number) },
+        { kind: "stored", s: clearSeq + 2, bytes: anyNumber() },
         { kind: "duplicate", s: 1 },
       ]);
-      expect(ops(shownAgain.ops)).toEqual([{ t: "a", s: clearSeq + 2, r: expect.anything(), k: { "1": 1 } }]);
+      expect(ops(shownAgain.ops)).toEqual([{ t: "a", s: clearSeq + 2, r: anything(), k: { "1": 1 } }]);
       expect(await shown(store, board)).toEqual([]);
       await store.unclear(board, ALICE, clearSeq);
       const back = await shown(store, board);
@@ -627,7 +628,7 @@ describe.each(subjects)("%s store", (_, create) => {
       ]);
       expect(outcomes.outcomes).toEqual([
         { kind: "duplicate", s: 1 },
-        { kind: "stored", s: 3, bytes: expect.any(Number) },
+        { kind: "stored", s: 3, bytes: anyNumber() },
       ]);
       const created = (await snapshot(store, board)).records.find((record) => record.i === missing.id);
       expect(created).toMatchObject({ u: BOB, o: 0, v: 2 ** 20 });
