@@ -118,8 +118,7 @@ const onScreen = ([x, y]: [number, number]): [number, number] => [50 + x / 16, 5
 async function screenColors(harness: HarnessPage, points: [number, number][]): Promise<number[][]> {
   const shot = `data:image/png;base64,${(await harness.page.screenshot()).toString("base64")}`;
   return harness.page.evaluate(
-    ([url, at]) =>
-      (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.colorsIn(url, at),
+    ([url, at]) => (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.colorsIn(url, at),
     [shot, points.map(onScreen)] as const,
   );
 }
@@ -130,7 +129,8 @@ async function drawn(harness: HarnessPage, worker: boolean): Promise<void> {
       const h = (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness;
       h.load(elements);
       h.remove(["hidden----------"]);
-      h.catchUp({ worker: inWorker, view: placement });
+      // Not awaited in the page: the caller waits for the painting to be done (waitForFunction below).
+      void h.catchUp({ worker: inWorker, view: placement });
     },
     [ELEMENTS, PLACEMENT, worker] as const,
   );
@@ -189,7 +189,7 @@ describe.each([
   });
 
   test("a move repaints both places; a hidden element leaves white; one between others and one on top stack right", async () => {
-    const [rectangle, ellipse] = [2, 3].map((s) => record(ELEMENTS[s - 1] as ElementInput, s)) as ElementRecord[];
+    const [rectangle, ellipse] = [2, 3].map((s) => record(ELEMENTS[s - 1] as ElementInput, s));
     const moved = { ...(rectangle as ElementRecord), y: 5_000 };
     const below = record(
       { id: id("between"), t: "r", b: [800, 2_400, 400, 400], c: "#000000", sw: 1, f: "#000000", d: "" },

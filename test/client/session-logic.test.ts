@@ -389,7 +389,7 @@ describe("rotation and view-only", () => {
     expect(h.transport.reconnects).toBe(1);
   });
 
-  test("view-only: the page is told once, nothing is sent, and drawing does nothing", () => {
+  test("view-only: the page is told once, nothing is sent, and drawing does nothing", async () => {
     const h = start({ edit: undefined });
     h.transport.connect();
     expect(h.transport.next("join").payload).not.toHaveProperty("edit");
@@ -398,7 +398,7 @@ describe("rotation and view-only", () => {
     expect(h.session.begin([0, 0, 0], { c: "#000000", sw: 2 })).toBeUndefined();
     expect(h.session.create([{ t: "r", b: [0, 0, 1, 1], c: "#000000", sw: 1, f: "", d: "" }])).toEqual([]);
     h.session.erase(["x".repeat(16)]);
-    expect(h.session.clear()).resolves.toMatchObject({ ok: false, code: "forbidden" });
+    await expect(h.session.clear()).resolves.toMatchObject({ ok: false, code: "forbidden" });
     expect(h.transport.sent.map((request) => request.name)).toEqual(["join"]);
     expect(h.notices.map((notice) => notice.kind)).toEqual(["view_only"]);
   });

@@ -422,7 +422,7 @@ describe("IAM", () => {
   // No roles/logging.logWriter: stdout reaches Cloud Logging through Cloud Run, not through the account.
   test("the runtime service account can read its own secrets and (for the sidecar) write metrics, nothing more", () => {
     const grants = grantsOf(dev.foundation, runtimeMember);
-    expect(grants.map((grant) => `${grant.type} ${grant.role as string}`).sort()).toEqual([
+    expect(grants.map((grant) => `${String(grant.type)} ${String(grant.role)}`).sort()).toEqual([
       "google_project_iam_member roles/monitoring.metricWriter",
       "google_secret_manager_secret_iam_member roles/secretmanager.secretAccessor",
       "google_secret_manager_secret_iam_member roles/secretmanager.secretAccessor",
@@ -447,7 +447,7 @@ describe("IAM", () => {
 
   test("the build service account can push to our repository, use the staging bucket and write logs, nothing more", () => {
     const grants = grantsOf(dev.foundation, buildMember);
-    expect(grants.map((grant) => `${grant.type} ${grant.role as string}`).sort()).toEqual([
+    expect(grants.map((grant) => `${String(grant.type)} ${String(grant.role)}`).sort()).toEqual([
       "google_artifact_registry_repository_iam_member roles/artifactregistry.writer",
       "google_project_iam_member roles/logging.logWriter",
       "google_storage_bucket_iam_member roles/storage.objectAdmin",

@@ -65,14 +65,17 @@ function memorySubject(limits: BoardLimits): Subject {
   const store = new MemoryBoardStore(limits, { now: () => clock, generation: () => generation });
   return {
     store,
-    save: async () => store.saved(),
-    restore: async (_board, saved) => store.restore(saved as ReturnType<MemoryBoardStore["saved"]>),
+    save: () => Promise.resolve(store.saved()),
+    restore: (_board, saved) => Promise.resolve(store.restore(saved as ReturnType<MemoryBoardStore["saved"]>)),
   };
 }
 
 function redisSubject(limits: BoardLimits): Subject {
   const { commands } = connections;
-  const store = new RedisBoardStore(commands, limits, { now: () => clock, generation: async () => generation });
+  const store = new RedisBoardStore(commands, limits, {
+    now: () => clock,
+    generation: () => Promise.resolve(generation),
+  });
   return {
     store,
     async save(board) {
@@ -516,7 +519,7 @@ describe.each(subjects)("%s store", (_, create) => {
       const board = newBoard();
       const { a, b, old } = await lossAfter(
         board,
-        async () => undefined,
+        () => Promise.resolve(),
         async (a, b) => {
           await store.setVisibility(board, ALICE, [a.id, b.id], false);
           await store.setVisibility(board, ALICE, [a.id, b.id], true);
@@ -543,7 +546,7 @@ describe.each(subjects)("%s store", (_, create) => {
       const board = newBoard();
       const { a, old } = await lossAfter(
         board,
-        async () => undefined,
+        () => Promise.resolve(),
         async (a) => {
           await store.draw(board, [append(ALICE, a.id, 1)]);
         },
@@ -562,8 +565,8 @@ describe.each(subjects)("%s store", (_, create) => {
       const board = newBoard();
       const { old } = await lossAfter(
         board,
-        async () => undefined,
-        async () => undefined,
+        () => Promise.resolve(),
+        () => Promise.resolve(),
       );
       const [lostOne, lostTwo] = [line(), line()];
       expect((await store.draw(board, [heal(lostOne, old, 0)])).outcomes).toMatchObject([{ kind: "stored" }]);
@@ -580,8 +583,8 @@ describe.each(subjects)("%s store", (_, create) => {
       const board = newBoard();
       const { a, old } = await lossAfter(
         board,
-        async () => undefined,
-        async () => undefined,
+        () => Promise.resolve(),
+        () => Promise.resolve(),
       );
       const first = await store.draw(board, [heal(a, old, 2)]);
       // Its last change is the healer's base, not the heal's seq: the heal is as old as the healer's knowledge.
@@ -596,8 +599,8 @@ describe.each(subjects)("%s store", (_, create) => {
       const board = newBoard();
       const { a, old } = await lossAfter(
         board,
-        async () => undefined,
-        async () => undefined,
+        () => Promise.resolve(),
+        () => Promise.resolve(),
       );
       const missing = line();
       const { s: clearSeq } = await store.clear(board, BOB);
