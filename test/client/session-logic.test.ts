@@ -7,7 +7,7 @@
 import { MemoryPendingStore } from "../../client/core/pending-store";
 import type { BoardChange, Notice, SessionOptions, SessionStatus } from "../../client/core/session-api";
 import { WhiteboardSession } from "../../client/core/session";
-import type { BoardOp, ElementInput, ElementTuple, SyncAck, UserInput, You } from "../../protocol/events";
+import type { BoardOp, ElementTuple, SyncAck, UserInput, You } from "../../protocol/events";
 import { PROTOCOL_VERSION } from "../../protocol/events";
 import { decodeSamples, type Sample } from "../../protocol/points";
 import { FakeClock, FakeTransport, settle, tuple, type SentRequest } from "./fakes";
