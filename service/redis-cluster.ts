@@ -100,7 +100,7 @@ export function createRedisBackend(config: RedisConfig, logger: Logger): RedisBa
 }
 
 /** One Redis: everything on its two connections. */
-export function standaloneBackend(connections: RedisConnections): RedisBackend {
+function standaloneBackend(connections: RedisConnections): RedisBackend {
   const { commands, subscriber } = connections;
   const replicationId = new ConnectionReplicationId(commands);
   return {

@@ -79,7 +79,7 @@ const TILE_PX = 256;
 const MOST_AREAS = 32;
 const MOST_AREA_SHARE = 0.5;
 
-export const now = (): number => performance.timeOrigin + performance.now();
+const now = (): number => performance.timeOrigin + performance.now();
 
 /** An element as the painter holds it: the latest version under its id, and whether it is still visible. */
 interface Slot {
@@ -483,7 +483,7 @@ function measuringContext(): Context2D {
  * Elements as they cross to the worker: only what drawing needs, a column per field (arrays of strings and numbers
  * cost the page far less to send than as many objects).
  */
-export interface ElementColumns {
+interface ElementColumns {
   i: string[];
   s: number[];
   z: number[];
@@ -498,7 +498,7 @@ export interface ElementColumns {
   d: string[];
 }
 
-export function toColumns(elements: readonly InkElement[]): ElementColumns {
+function toColumns(elements: readonly InkElement[]): ElementColumns {
   const columns: ElementColumns = {
     i: [],
     s: [],
@@ -530,7 +530,7 @@ export function toColumns(elements: readonly InkElement[]): ElementColumns {
   return columns;
 }
 
-export function fromColumns(columns: ElementColumns): InkElement[] {
+function fromColumns(columns: ElementColumns): InkElement[] {
   const { i, s, z, t, x, y, w, h, c, sw, f, d } = columns;
   return i.map((id, index) => ({
     i: id,

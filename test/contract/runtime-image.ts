@@ -55,7 +55,7 @@ interface Stage {
 }
 
 /** The Dockerfile's stages, with continuation lines joined and comments dropped. */
-export function parseDockerfile(text: string): Stage[] {
+function parseDockerfile(text: string): Stage[] {
   const lines = text
     .replace(/\\\r?\n/g, " ")
     .split(/\r?\n/)

@@ -13,7 +13,7 @@ import { type InfraConfigInput, parseInfraConfig } from "../../infra/config/sche
 export const FIXTURE_CONTEXT = path.join(__dirname, "fixtures", "build-context");
 
 /** The repository root as seen from `cdktf.out/stacks/<stack>`, as infra/main.ts computes it for the default outdir. */
-export const ROOT_FROM_STACK_DIR = "../../..";
+const ROOT_FROM_STACK_DIR = "../../..";
 
 /** One synthesized stack: its exact file text and the parsed JSON. */
 export interface SynthesizedStack {
