@@ -54,18 +54,18 @@ import { SampledLog } from "./sampled-log";
 import { StorageFullError, type BoardStore, type ReadResult } from "./store/board-store";
 import { TokenBucket } from "./token-bucket";
 
-export interface InterServerEvents {
+interface InterServerEvents {
   presenceChanged: (board: string) => void;
 }
 
 /** Who a joined socket is, as derived on the server. */
-export interface SocketUser {
+interface SocketUser {
   id: string;
   name: string;
   color: string;
 }
 
-export interface SocketData {
+interface SocketData {
   board: string | undefined;
   user: SocketUser | undefined;
   /** Joined with the board's edit key. */

@@ -79,7 +79,7 @@ const TILE_PX = 256;
 const MOST_AREAS = 32;
 const MOST_AREA_SHARE = 0.5;
 
-export const now = (): number => performance.timeOrigin + performance.now();
+const now = (): number => performance.timeOrigin + performance.now();
 
 /** An element as the painter holds it: the latest version under its id, and whether it is still visible. */
 interface Slot {
@@ -132,7 +132,7 @@ export class InkPainter implements Ink {
     /** Painting in a worker (frames may be longer) rather than on the page's thread. */
     private readonly inWorker = false,
   ) {
-    const ctx = canvas.getContext("2d") as Context2D | null;
+    const ctx = canvas.getContext("2d");
     if (!ctx) throw new Error("this browser has no 2D canvas");
     this.ctx = ctx;
     this.measure = canvasMeasure(measuringContext());
@@ -474,7 +474,7 @@ function tooMuchToRepaint(areas: readonly Rect[], visible: Rect): boolean {
 /** A small canvas to measure text on, apart from the one drawn on (measuring changes a context's font). */
 function measuringContext(): Context2D {
   const canvas = typeof OffscreenCanvas === "function" ? new OffscreenCanvas(1, 1) : document.createElement("canvas");
-  const ctx = canvas.getContext("2d") as Context2D | null;
+  const ctx = canvas.getContext("2d");
   if (!ctx) throw new Error("this browser has no 2D canvas");
   return ctx;
 }
@@ -483,7 +483,7 @@ function measuringContext(): Context2D {
  * Elements as they cross to the worker: only what drawing needs, a column per field (arrays of strings and numbers
  * cost the page far less to send than as many objects).
  */
-export interface ElementColumns {
+interface ElementColumns {
   i: string[];
   s: number[];
   z: number[];
@@ -498,7 +498,7 @@ export interface ElementColumns {
   d: string[];
 }
 
-export function toColumns(elements: readonly InkElement[]): ElementColumns {
+function toColumns(elements: readonly InkElement[]): ElementColumns {
   const columns: ElementColumns = {
     i: [],
     s: [],
@@ -530,7 +530,7 @@ export function toColumns(elements: readonly InkElement[]): ElementColumns {
   return columns;
 }
 
-export function fromColumns(columns: ElementColumns): InkElement[] {
+function fromColumns(columns: ElementColumns): InkElement[] {
   const { i, s, z, t, x, y, w, h, c, sw, f, d } = columns;
   return i.map((id, index) => ({
     i: id,

@@ -159,7 +159,7 @@ export class Outbox {
   begin(sample: Sample, pen: Pen): string {
     this.end();
     this.stroke = { pen, ids: [] };
-    return this.startLine(sample, pen);
+    return this.startLine(sample, pen).id;
   }
 
   /** More samples for the line being drawn. Returns the ids of lines it changed. */
@@ -174,8 +174,7 @@ export class Outbox {
       if (line.bytes + encodeSamples([sample], from).length > this.options.maxLineBytes && from) {
         // Full: the rest continues as a new line from this one's last sample, so that they join.
         this.finish(line);
-        this.startLine([from[0], from[1], sample[2]], stroke.pen);
-        line = this.lines.get(stroke.ids.at(-1) ?? "") as Line;
+        line = this.startLine([from[0], from[1], sample[2]], stroke.pen);
       }
       this.take(line, sample);
       touched.add(line.id);
@@ -335,12 +334,11 @@ export class Outbox {
     const [first, ...rest] = samples;
     if (!first) return undefined;
     const drawing = line.drawing && this.stroke?.ids.at(-1) === line.id;
-    const id = this.startLine(first, line.pen, drawing);
-    const next = this.lines.get(id) as Line;
+    const next = this.startLine(first, line.pen, drawing);
     for (const sample of rest) this.take(next, sample);
     this.keep(next.tail);
     if (!drawing) this.finish(next);
-    return id;
+    return next.id;
   }
 
   /**
@@ -464,7 +462,7 @@ export class Outbox {
   }
 
   /** A new line from `sample`; `inStroke`: the stroke being drawn continues in it. */
-  private startLine(sample: Sample, pen: Pen, inStroke = true): string {
+  private startLine(sample: Sample, pen: Pen, inStroke = true): Line {
     const id = this.options.newId();
     const line: Line = {
       ...{ id, pen, parts: [], open: [], last: undefined, bytes: 0, bounds: undefined, appends: 0 },
@@ -480,7 +478,7 @@ export class Outbox {
     line.tail = entry;
     this.take(line, sample);
     this.keep(entry);
-    return id;
+    return line;
   }
 
   /** A sample into the line's open write, or into a new append when that one is sent or full. */

@@ -107,7 +107,7 @@ export class WhiteboardSession implements BoardSession {
   private syncFailures = 0;
   private lastEarlyRetry = -Infinity;
   /** The outbox's pause after a write was refused for now; its failures in a row set the next pause. */
-  private readonly sender: { timer: TimerHandle | undefined; failures: number } = { timer: undefined, failures: 0 };
+  private readonly sender: { timer: TimerHandle; failures: number } = { timer: undefined, failures: 0 };
   /** Ids of the elements this page created: the rest, created elsewhere, History may take as this user's. */
   private readonly mine = new Set<string>();
   /** Notices given, so that each is given once (a view-only board; a full store until a write passes). */

@@ -128,89 +128,103 @@ export class MemoryBoardStore implements BoardStore {
     this.boards = structuredClone(new Map(saved));
   }
 
-  async draw(board: string, items: readonly DrawItem[]) {
-    const call = this.open(board);
-    const entries: string[] = [];
-    const outcomes = items.map((item): DrawOutcome => {
-      const result = item.kind === "add" ? call.add(item.user, item.element) : call.append(item.user, item.points);
-      if ("entry" in result) {
-        entries.push(result.entry);
-        return { kind: "stored", s: call.b.s, bytes: result.entry.length };
-      }
-      return result;
+  draw(board: string, items: readonly DrawItem[]) {
+    return settled(() => {
+      const call = this.open(board);
+      const entries: string[] = [];
+      const outcomes = items.map((item): DrawOutcome => {
+        const result = item.kind === "add" ? call.add(item.user, item.element) : call.append(item.user, item.points);
+        if ("entry" in result) {
+          entries.push(result.entry);
+          return { kind: "stored", s: call.b.s, bytes: result.entry.length };
+        }
+        return result;
+      });
+      return { ...call.finish(entries), outcomes };
     });
-    return { ...call.finish(entries), outcomes };
   }
 
-  async setVisibility(board: string, user: string, ids: readonly string[], show: boolean): Promise<Written> {
-    const call = this.open(board);
-    const entry = call.exists ? call.setVisibility(user, ids, show) : undefined;
-    return call.finish(entry ? [entry] : []);
+  setVisibility(board: string, user: string, ids: readonly string[], show: boolean): Promise<Written> {
+    return settled(() => {
+      const call = this.open(board);
+      const entry = call.exists ? call.setVisibility(user, ids, show) : undefined;
+      return call.finish(entry ? [entry] : []);
+    });
   }
 
-  async edit(board: string, user: string, items: readonly EditItem[]) {
-    const call = this.open(board);
-    const result: EditOutcome | { entry: string } = call.exists ? call.edit(user, items) : { kind: "unchanged" };
-    if ("entry" in result) return { ...call.finish([result.entry]), outcome: { kind: "stored" } as const };
-    return { ...call.finish([]), outcome: result };
+  edit(board: string, user: string, items: readonly EditItem[]) {
+    return settled(() => {
+      const call = this.open(board);
+      const result: EditOutcome | { entry: string } = call.exists ? call.edit(user, items) : { kind: "unchanged" };
+      if ("entry" in result) return { ...call.finish([result.entry]), outcome: { kind: "stored" } as const };
+      return { ...call.finish([]), outcome: result };
+    });
   }
 
-  async clear(board: string, user: string, hard = false) {
-    const call = this.open(board);
-    const result = call.exists ? call.clear(user, hard) : "unchanged";
-    if (typeof result === "string") return { ...call.finish([]), outcome: result };
-    return { ...call.finish([result.entry]), outcome: "stored" as const };
+  clear(board: string, user: string, hard = false) {
+    return settled(() => {
+      const call = this.open(board);
+      const result = call.exists ? call.clear(user, hard) : "unchanged";
+      if (typeof result === "string") return { ...call.finish([]), outcome: result };
+      return { ...call.finish([result.entry]), outcome: "stored" as const };
+    });
   }
 
-  async unclear(board: string, user: string, of: number) {
-    const call = this.open(board);
-    const result = call.exists ? call.unclear(user, of) : "gone";
-    if (typeof result === "string") return { ...call.finish([]), outcome: result };
-    return { ...call.finish([result.entry]), outcome: "stored" as const };
+  unclear(board: string, user: string, of: number) {
+    return settled(() => {
+      const call = this.open(board);
+      const result = call.exists ? call.unclear(user, of) : "gone";
+      if (typeof result === "string") return { ...call.finish([]), outcome: result };
+      return { ...call.finish([result.entry]), outcome: "stored" as const };
+    });
   }
 
-  async read(board: string, request: ReadRequest): Promise<ReadResult> {
-    const call = this.open(board);
-    const { b } = call;
-    const { e: named } = request;
-    // A client of another epoch shares the board's history up to that epoch's base (0 when it is not known).
-    const base = named !== undefined && named !== b.e ? (call.baseOf(named) ?? 0) : undefined;
-    const after = request.after ?? request.at;
-    // Operations, or the continuation of a snapshot, only while the log holds what followed.
-    const inLog = named !== undefined && after !== undefined && after + 1 >= b.lf && after <= (base ?? b.s);
-    const { rotated } = call.finish([]);
-    const head = { e: b.e, s: b.s, rotated, ...(base !== undefined ? { base } : {}) };
-    if (inLog && !request.cursor) return { ...head, ops: `[${b.log.slice(after + 1 - b.lf).join(",")}]` };
-    const cursor = inLog && request.cursor ? request.cursor : Infinity;
-    const budget = request.cursor
-      ? this.limits.readBytes
-      : Math.min(this.limits.readBytes, this.limits.firstReadBytes ?? Infinity);
-    const k: Record<string, number> = {};
-    const texts: string[] = [];
-    let used = 0;
-    let last: number | undefined;
-    let next: number | undefined;
-    for (const page of [...b.live].reverse()) {
-      const text = call.pageText(page);
-      if (page >= cursor || text === "") continue;
-      if (used >= budget) {
-        next = last;
-        break;
+  read(board: string, request: ReadRequest): Promise<ReadResult> {
+    return settled(() => {
+      const call = this.open(board);
+      const { b } = call;
+      const { e: named } = request;
+      // A client of another epoch shares the board's history up to that epoch's base (0 when it is not known).
+      const base = named !== undefined && named !== b.e ? (call.baseOf(named) ?? 0) : undefined;
+      const after = request.after ?? request.at;
+      // Operations, or the continuation of a snapshot, only while the log holds what followed.
+      const inLog = named !== undefined && after !== undefined && after + 1 >= b.lf && after <= (base ?? b.s);
+      const { rotated } = call.finish([]);
+      const head = { e: b.e, s: b.s, rotated, ...(base !== undefined ? { base } : {}) };
+      if (inLog && !request.cursor) return { ...head, ops: `[${b.log.slice(after + 1 - b.lf).join(",")}]` };
+      const cursor = inLog && request.cursor ? request.cursor : Infinity;
+      const budget = request.cursor
+        ? this.limits.readBytes
+        : Math.min(this.limits.readBytes, this.limits.firstReadBytes ?? Infinity);
+      const k: Record<string, number> = {};
+      const texts: string[] = [];
+      let used = 0;
+      let last: number | undefined;
+      let next: number | undefined;
+      for (const page of [...b.live].reverse()) {
+        const text = call.pageText(page);
+        if (page >= cursor || text === "") continue;
+        if (used >= budget) {
+          next = last;
+          break;
+        }
+        k[String(page)] = call.kOf(page);
+        texts.push(text);
+        used += text.length;
+        last = page;
       }
-      k[String(page)] = call.kOf(page);
-      texts.push(text);
-      used += text.length;
-      last = page;
-    }
-    return { ...head, snapshot: { k, records: `[${texts.join(",")}]`, ...(next ? { next } : {}) } };
+      return { ...head, snapshot: { k, records: `[${texts.join(",")}]`, ...(next ? { next } : {}) } };
+    });
   }
 
-  async presence(board: string, _instanceId: string, localCount: number | undefined) {
-    if (localCount === 0) this.clients.delete(board);
-    else if (localCount !== undefined) this.clients.set(board, localCount);
-    // As the Lua: presence may give the board a new epoch, but does not keep it alive.
-    const { b } = this.open(board, false);
-    return { count: this.clients.get(board) ?? 0, s: b.s, e: b.e };
+  presence(board: string, _instanceId: string, localCount: number | undefined) {
+    return settled(() => {
+      if (localCount === 0) this.clients.delete(board);
+      else if (localCount !== undefined) this.clients.set(board, localCount);
+      // As the Lua: presence may give the board a new epoch, but does not keep it alive.
+      const { b } = this.open(board, false);
+      return { count: this.clients.get(board) ?? 0, s: b.s, e: b.e };
+    });
   }
 
   /** The board (a blank one, not kept, when it does not exist), with a new epoch if its store generation changed. */
@@ -715,4 +729,9 @@ class BoardCall {
 
 function pageMap(pages: readonly [number, number][]): string {
   return pages.map(([page, k]) => `"${page}":${k}`).join(",");
+}
+
+/** As the Redis store answers: with a promise, and a failure as its rejection rather than a throw. */
+function settled<T>(work: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(work()));
 }

@@ -25,9 +25,7 @@
  * ./replication-id.ts), or '' to read it here (`INFO replication`, as on a Redis Cluster), [3] the caller's clock (ms),
  * [4] the idle TTL (s).
  */
-import { defineScript } from "redis";
-import type { CommandParser } from "@redis/client/dist/lib/client/parser";
-import type { ArrayReply, BlobStringReply, NumberReply } from "@redis/client/dist/lib/RESP/types";
+import { type CommandParser, defineScript } from "redis";
 import { EPOCH_CHAIN, HEAL_VERSION_HEADROOM, LOG_TRIM_CHUNK, LOG_TRIM_TO, TTL_REFRESH_MS } from "./board-store";
 
 export const boardKeys = (board: string) =>
@@ -868,7 +866,8 @@ function script<Reply>(source: string, keyCount: number) {
   });
 }
 
-type Mixed = ArrayReply<BlobStringReply | NumberReply>;
+/** What every board script returns: an array of bulk strings and integers (the store reads it, ./redis-board-store.ts). */
+type Mixed = (string | number)[];
 
 export const boardScripts = {
   wbDraw: script<Mixed>(DRAW, 5),

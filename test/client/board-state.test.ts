@@ -8,7 +8,7 @@
  */
 import fc from "fast-check";
 import { BoardState } from "../../client/core/board-state";
-import type { BoardOp, ElementKind, ElementTuple } from "../../protocol/events";
+import type { BoardOp, ElementKind, ElementTuple, Snapshot } from "../../protocol/events";
 import { ELEMENT_KINDS } from "../../protocol/events";
 import { encodeSamples } from "../../protocol/points";
 import { elementId, elementInput, LIMITS, StoreBoard, type SnapshotPage } from "./store-board";
@@ -196,7 +196,7 @@ test("a snapshot whose pages are read while the board changes, then replayed ove
             reading = { e: result.e, start: result.s, cursor: 0 };
           }
           const { k, next } = result.snapshot;
-          state.applySnapshot({ k, records: JSON.parse(result.snapshot.records) });
+          state.applySnapshot({ k, records: JSON.parse(result.snapshot.records) as Snapshot["records"] });
           if (next === undefined) {
             state.finishSnapshot(reading.start);
             finished = true;

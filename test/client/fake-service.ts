@@ -105,7 +105,7 @@ export class FakeService {
     for (const link of this.links) {
       if (!link.open) continue;
       if (link.inbound.length > 0) steps.push(() => this.process(link));
-      if (link.outbound.length > 0) steps.push(async () => link.deliver());
+      if (link.outbound.length > 0) steps.push(() => Promise.resolve(link.deliver()));
     }
     return steps;
   }

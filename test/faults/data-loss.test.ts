@@ -184,7 +184,7 @@ interface Store {
   /** Where the board lives now. */
   server(): RedisServer;
   /** Just after the users start drawing. */
-  beforeLoss?(): Promise<void>;
+  beforeLoss?(): Promise<void> | void;
   /** Loses writes; returns the ids the store has when it serves again, before any page could heal it. */
   lose(board: string): Promise<Set<string>>;
   /** Awaited before the pages are expected to converge. */
@@ -331,7 +331,7 @@ function failover(name: string, partition: boolean, newReplica = false): Store &
     topology: { redisEnv: current().serviceEnv },
     tier: current,
     server: () => current().primary,
-    beforeLoss: async () => {
+    beforeLoss: () => {
       if (partition) current().partitionReplication();
     },
     async lose(board) {
@@ -440,7 +440,7 @@ test("REDIS_WAIT_REPLICAS=1 with the link cut: WAIT times out, writes are acknow
   tier = await StandardTierRedis.start();
   const store = failover("failover with REDIS_WAIT_REPLICAS=1, link cut", true);
   let ackedAtCut = new Set<string>();
-  store.beforeLoss = async () => {
+  store.beforeLoss = () => {
     ackedAtCut = new Set(users.flatMap((user) => [...user.acked.keys()]));
     store.tier().partitionReplication();
   };
