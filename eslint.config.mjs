@@ -1,27 +1,12 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
-/**
- * TEMPORARY: the type-aware rules (typescript-eslint's recommendedTypeChecked) cover only these files, whose findings
- * are fixed. The other files' findings are fixed once the branches being written at the same time are merged; then
- * this list goes and `files` below becomes every TypeScript file ("**\/*.ts").
- */
-const TYPE_CHECKED = [
-  "local/**/*.ts",
-  "scripts/**/*.ts",
-  "service/config.ts",
-  "service/config/**/*.ts",
-  "test/local/**/*.ts",
-  "test/service/config*.test.ts",
-  "test/support/**/*.ts",
-];
-
 export default tseslint.config(
   { ignores: ["node_modules/", "dist/", "cdktf.out/", ".gen/", "coverage/", ".tmp/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: TYPE_CHECKED,
+    files: ["**/*.ts"],
     extends: [tseslint.configs.recommendedTypeCheckedOnly],
     languageOptions: {
       parserOptions: {

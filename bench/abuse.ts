@@ -182,7 +182,9 @@ const ATTACKS: Record<string, { title: string; before: string; run: Attack }> = 
       const listeners = await Promise.all(
         Array.from({ length: 50 }, (_, i) => persistentClient(url, `127.0.15.${i + 1}`, running)),
       );
-      await Promise.all(listeners.map((listener) => listener?.join({ board })));
+      await Promise.all(
+        listeners.filter((listener) => listener !== undefined).map((listener) => listener.join({ board })),
+      );
       await Promise.all(
         Array.from({ length: 10 }, async (_, index) => {
           const vandal = await persistentClient(url, `127.0.16.${index + 1}`, running);

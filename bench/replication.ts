@@ -15,6 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { io, type Socket } from "socket.io-client";
+import { acknowledged } from "../local/acknowledgement";
 import { scrape } from "../local/metrics-reader";
 import { StandardTierRedis } from "../local/standard-tier";
 import { Topology } from "../local/topology";
@@ -22,6 +23,7 @@ import {
   PROTOCOL_VERSION,
   type ClientToServerEvents,
   type ServerToClientEvents,
+  type SyncAck,
   type WriteAck,
 } from "../protocol/events";
 import { encodeSamples } from "../protocol/points";
@@ -56,9 +58,8 @@ type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 async function connect(url: string, board: { board: string; editKey: string }): Promise<Client> {
   const socket: Client = io(url, { transports: ["websocket"], forceNew: true, reconnection: false });
   const user = { key: randomBytes(16).toString("base64url"), name: "Drawer", color: "#224466" };
-  const ack = await socket
-    .timeout(10_000)
-    .emitWithAck("join", { pv: PROTOCOL_VERSION, board: board.board, edit: board.editKey, user });
+  const request = { pv: PROTOCOL_VERSION, board: board.board, edit: board.editKey, user };
+  const ack = await acknowledged<SyncAck>((callback) => socket.timeout(10_000).emit("join", request, callback));
   if (!ack.ok) throw new Error(`join refused: ${ack.error}`);
   return socket;
 }
@@ -235,7 +236,7 @@ async function main(): Promise<void> {
     writeFileSync(path.join(__dirname, "REPLICATION.md"), report);
     console.log(`\n${report}`);
   } finally {
-    await Promise.all(deployments.map((deployment) => deployment.topology?.stop()));
+    await Promise.all(deployments.flatMap(({ topology }) => (topology ? [topology.stop()] : [])));
     await tier.stop();
   }
 }

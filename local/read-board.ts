@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { io, type Socket } from "socket.io-client";
 import type { ClientToServerEvents, ElementRecord, ServerToClientEvents, SyncAck, UserInput } from "../protocol/events";
 import { PROTOCOL_VERSION, toRecord } from "../protocol/events";
+import { acknowledged } from "./acknowledgement";
 
 /** Reads boards on behalf of tests and benchmarks, with the view-only link (no edit key): it never draws. */
 const reader = (): UserInput => ({
@@ -34,18 +35,15 @@ export async function readBoard(url: string, board: string): Promise<StoredBoard
     if (!("snapshot" in ack)) throw new Error(`reading board ${board} from scratch gave operations, not a snapshot`);
     return ack;
   };
-  // After timeout(), emitWithAck is typed Promise<any> (socket.io-client 4.8); the callback form keeps SyncAck.
-  const request = (send: (callback: (error: Error | null, ack: SyncAck) => void) => void) =>
-    new Promise<SyncAck>((resolve, reject) => send((error, ack) => (error ? reject(error) : resolve(ack))));
   try {
     const join = { pv: PROTOCOL_VERSION, board, user: reader() };
-    let ack = answer(await request((callback) => socket.timeout(30_000).emit("join", join, callback)));
+    let ack = answer(await acknowledged<SyncAck>((callback) => socket.timeout(30_000).emit("join", join, callback)));
     const { e, s } = ack;
     const flips: Record<string, number> = { ...ack.snapshot.k };
     const all = ack.snapshot.records.map(toRecord);
     while (ack.snapshot.next !== undefined) {
       const read = { e, at: s, cursor: ack.snapshot.next };
-      ack = answer(await request((callback) => socket.timeout(30_000).emit("read", read, callback)));
+      ack = answer(await acknowledged<SyncAck>((callback) => socket.timeout(30_000).emit("read", read, callback)));
       if (ack.e !== e) throw new Error(`board ${board} changed epoch while it was read`);
       Object.assign(flips, ack.snapshot.k);
       all.push(...ack.snapshot.records.map(toRecord));

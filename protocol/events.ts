@@ -222,6 +222,11 @@ export interface ErrorAck {
   ok: false;
   code: ErrorCode;
   error: string;
+  /**
+   * On `out_of_order`, the board's epoch: an append to a line this client saw stored in another epoch was refused
+   * because the store lost the line (the client heals it), not because an earlier append is still on its way.
+   */
+  e?: string;
 }
 
 /** A snapshot: the elements of some of the board's live pages (hidden ones included), newest pages first. */

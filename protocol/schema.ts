@@ -64,7 +64,7 @@ const box = z.tuple([coordinate, coordinate, extent, extent]);
 /** Kinds whose box may have a negative width or height: a straight line or arrow goes from (x, y) to (x+w, y+h). */
 const DIRECTED: ReadonlySet<ElementKind> = new Set(["l", "a"]);
 /** Kinds whose `sw` is a font size rather than a stroke width, and whose `d` is text. */
-export const TEXTUAL: ReadonlySet<ElementKind> = new Set(["t", "n"]);
+const TEXTUAL: ReadonlySet<ElementKind> = new Set(["t", "n"]);
 /** Kinds that may have a fill. */
 const FILLED: ReadonlySet<ElementKind> = new Set(["r", "e", "n"]);
 
@@ -134,7 +134,7 @@ export const unclearSchema = z.strictObject({ of: seq.min(1) });
 export const cursorSchema = z.strictObject({ x: coordinate, y: coordinate }) satisfies z.ZodType<CursorInput>;
 
 /** Decodes base64url text of UTF-8, or undefined when it is not that. */
-export function decodeText(encoded: string): string | undefined {
+function decodeText(encoded: string): string | undefined {
   if (!/^[A-Za-z0-9_-]*$/.test(encoded) || encoded.length % 4 === 1) return undefined;
   try {
     const binary = atob(encoded.replace(/-/g, "+").replace(/_/g, "/"));

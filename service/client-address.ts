@@ -80,7 +80,7 @@ export function forwardedScheme(req: IncomingMessage): "http" | "https" | undefi
   return (req.socket as { encrypted?: boolean }).encrypted === true ? "https" : undefined;
 }
 
-export function requestScheme(req: IncomingMessage): "http" | "https" {
+function requestScheme(req: IncomingMessage): "http" | "https" {
   return forwardedScheme(req) ?? "http";
 }
 

@@ -39,8 +39,8 @@ export interface AddressRates {
   readBytes: Rate;
 }
 
-export const REFUSAL_REASONS = ["instance_full", "address_full", "address_rate", "origin"] as const;
-export const CUT_REASONS = ["second_socket", "join_timeout", "send_buffer", "send_buffers_total"] as const;
+const REFUSAL_REASONS = ["instance_full", "address_full", "address_rate", "origin"] as const;
+const CUT_REASONS = ["second_socket", "join_timeout", "send_buffer", "send_buffers_total"] as const;
 type RefusalReason = (typeof REFUSAL_REASONS)[number];
 type CutReason = (typeof CUT_REASONS)[number];
 

@@ -183,7 +183,8 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
           req.url = `/${name}${chosen.extension}`;
         }
       }
-      return assets(req, res, () => send(res, 404, "not found\n"));
+      assets(req, res, () => send(res, 404, "not found\n"));
+      return;
     }
     if (pathname.startsWith("/b/")) return sendNotFound(req, res);
     return send(res, 404, "not found\n");

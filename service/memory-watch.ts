@@ -6,9 +6,9 @@
 import type { Logger } from "./logger";
 
 /** Above this share of maxmemory, a warning is logged. */
-export const WARN_RATIO = 0.8;
+const WARN_RATIO = 0.8;
 /** Above this share, clears delete at once: space matters more than an undo. */
-export const TIGHT_RATIO = 0.9;
+const TIGHT_RATIO = 0.9;
 
 export interface MemoryReading {
   usedBytes: number;

@@ -51,9 +51,9 @@ export interface RedisClientLike {
 }
 
 /** The store calls, one Lua script each on Redis. */
-export const STORE_SCRIPTS = ["draw", "set_visibility", "edit", "clear", "unclear", "read", "presence"] as const;
+const STORE_SCRIPTS = ["draw", "set_visibility", "edit", "clear", "unclear", "read", "presence"] as const;
 /** Kinds of operations a board's log holds. */
-export const OPERATION_KINDS = ["add", "append", "visibility", "edit", "clear", "unclear"] as const;
+const OPERATION_KINDS = ["add", "append", "visibility", "edit", "clear", "unclear"] as const;
 const CLIENT_EVENTS: ReadonlySet<string> = new Set<keyof ClientToServerEvents>([
   "join",
   "read",
@@ -88,7 +88,7 @@ const SERVER_EVENTS: ReadonlySet<string> = new Set<keyof ServerToClientEvents>([
 ]);
 
 /** How often the command connection is PINGed for `whiteboard_redis_ping_seconds`. */
-export const PING_INTERVAL_MS = 5_000;
+const PING_INTERVAL_MS = 5_000;
 
 const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const BYTES_BUCKETS = [256, 1_024, 4_096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 16_777_216];

@@ -10,7 +10,7 @@ import type { Logger } from "./logger";
 import type { BoardStore } from "./store/board-store";
 
 /** How often every instance refreshes its entries, re-reads totals and sends `head`. */
-export const HEARTBEAT_MS = 5_000;
+const HEARTBEAT_MS = 5_000;
 const ENTRY_TTL_MS = 3 * HEARTBEAT_MS;
 const COALESCE_MS = 50;
 

@@ -39,31 +39,31 @@ export interface RedisBackend {
    * The store generation the scripts get (./store/redis-scripts.ts): one Redis's replication id, read once per
    * connection; "" on a cluster, whose scripts read it themselves (docs/store.md says why).
    */
-  generation(): Promise<string>;
+  generation: () => Promise<string>;
   /** What the board adapter publishes with (SPUBLISH, PUBSUB SHARDNUMSUB) and subscribes with (SSUBSCRIBE). */
   publisher: Publisher;
   subscriber: SubscribeClient;
   /** Each connection role, for the metrics (up, reconnects). */
   roles: Readonly<Record<"commands" | "subscriber", RedisClientLike>>;
-  ping(): Promise<unknown>;
+  ping: () => Promise<unknown>;
   /** Any command, on the node that holds `key` (the startup self-check's probes, ./self-check.ts). */
-  sendCommand(key: string, args: string[]): Promise<unknown>;
+  sendCommand: (key: string, args: string[]) => Promise<unknown>;
   /** Redis WAIT on the connection that wrote `board`'s keys: the replicas of the board's primary that have them. */
-  wait(board: string, replicas: number, timeoutMs: number): Promise<number>;
+  wait: (board: string, replicas: number, timeoutMs: number) => Promise<number>;
   /** The primary that holds `board` (its address in a cluster; `redis` for one Redis). */
-  nodeOf(board: string): string;
+  nodeOf: (board: string) => string;
   /** INFO memory of each primary it can reach. */
-  memoryInfo(): Promise<{ node: string; info: string }[]>;
+  memoryInfo: () => Promise<{ node: string; info: string }[]>;
   /** Both roles up: commands and subscriptions. */
-  isReady(): boolean;
+  isReady: () => boolean;
   /**
    * The commands up: what a write needs. Not the subscriber, whose connection to a shard opens only when a room there
    * is first subscribed to (a write arriving meanwhile was refused for nothing), and whose outage costs this
    * instance's clients only broadcasts, which their catch-up finds again.
    */
-  isWritable(): boolean;
-  connect(): Promise<void>;
-  close(): Promise<void>;
+  isWritable: () => boolean;
+  connect: () => Promise<void>;
+  close: () => Promise<void>;
 }
 
 /** How often a script refused with TRYAGAIN (its slot is being migrated) is retried, and how far apart. */
@@ -100,7 +100,7 @@ export function createRedisBackend(config: RedisConfig, logger: Logger): RedisBa
 }
 
 /** One Redis: everything on its two connections. */
-export function standaloneBackend(connections: RedisConnections): RedisBackend {
+function standaloneBackend(connections: RedisConnections): RedisBackend {
   const { commands, subscriber } = connections;
   const replicationId = new ConnectionReplicationId(commands);
   return {
@@ -179,7 +179,7 @@ function clusterBackend(config: RedisConfig, logger: Logger, tokens: AccessToken
     );
   }
 
-  const role = (cluster: typeof commands | typeof subscriber, ready: () => boolean): RedisClientLike => ({
+  const role = (cluster: typeof commands, ready: () => boolean): RedisClientLike => ({
     get isReady() {
       return ready();
     },
@@ -189,8 +189,8 @@ function clusterBackend(config: RedisConfig, logger: Logger, tokens: AccessToken
   const keyOf = (board: string) => boardKeys(board)[0];
   return {
     kind: "cluster",
-    scripts: retryingTryAgain(commands as unknown as BoardScriptRunner),
-    generation: async () => "",
+    scripts: retryingTryAgain(commands),
+    generation: () => Promise.resolve(""),
     publisher: {
       sPublish: (channel, message) => commands.sPublish(channel, message),
       // Each primary counts the subscribers of the channels in its own slots.
@@ -261,5 +261,5 @@ function retryingTryAgain(scripts: BoardScriptRunner): BoardScriptRunner {
       }
     };
   }
-  return wrapped as BoardScriptRunner;
+  return wrapped;
 }

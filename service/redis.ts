@@ -14,9 +14,9 @@ import { boardScripts } from "./store/redis-scripts";
 
 /** Long enough for a 100,000-stroke board read under load; short enough to fail a request while Redis hangs. */
 export const COMMAND_TIMEOUT_MS = 4_000;
-export const CONNECT_TIMEOUT_MS = 3_000;
+const CONNECT_TIMEOUT_MS = 3_000;
 /** Detects a half-open connection (a Memorystore failover, a cut VPC path) within seconds. */
-export const PING_INTERVAL_MS = 5_000;
+const PING_INTERVAL_MS = 5_000;
 
 export function reconnectDelay(retries: number): number {
   const capped = Math.min(100 * 2 ** retries, 2_000);
@@ -52,7 +52,7 @@ function createCommandClient(config: RedisConfig, tokens?: AccessTokenSource) {
   });
 }
 
-export type CommandClient = ReturnType<typeof createCommandClient>;
+type CommandClient = ReturnType<typeof createCommandClient>;
 
 /** The subscriber keeps node-redis's offline queue so that subscriptions made before it is up still happen. */
 function createSubscriberClient(commands: CommandClient) {
@@ -63,10 +63,10 @@ export interface RedisConnections {
   commands: CommandClient;
   subscriber: ReturnType<typeof createSubscriberClient>;
   /** True when both connections are up. */
-  isReady(): boolean;
+  isReady: () => boolean;
   /** Connects both, resolving once each is up (it keeps retrying meanwhile). */
-  connect(): Promise<void>;
-  close(): Promise<void>;
+  connect: () => Promise<void>;
+  close: () => Promise<void>;
 }
 
 export function createRedisConnections(

@@ -54,18 +54,18 @@ import { SampledLog } from "./sampled-log";
 import { StorageFullError, type BoardStore, type ReadResult } from "./store/board-store";
 import { TokenBucket } from "./token-bucket";
 
-export interface InterServerEvents {
+interface InterServerEvents {
   presenceChanged: (board: string) => void;
 }
 
 /** Who a joined socket is, as derived on the server. */
-export interface SocketUser {
+interface SocketUser {
   id: string;
   name: string;
   color: string;
 }
 
-export interface SocketData {
+interface SocketData {
   board: string | undefined;
   user: SocketUser | undefined;
   /** Joined with the board's edit key. */
@@ -329,7 +329,10 @@ export function attachWhiteboard(io: WhiteboardServer, deps: SocketDeps): void {
         case "too_large":
           return fail("too_large", `a line holds at most ${limits.maxLineBytes} bytes of points: start a new line`);
         case "out_of_order":
-          return fail("out_of_order", "this line, or its previous points, has not arrived yet: send them in order");
+          return {
+            ...fail("out_of_order", "this line, or its previous points, has not arrived yet: send them in order"),
+            e: result.e,
+          };
         case "forbidden":
           return fail("forbidden", "only the line's author can add to it");
         case "invalid":

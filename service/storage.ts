@@ -42,8 +42,8 @@ export function createStorage(config: Config, logger: Logger): Storage {
       clearsDelete: () => false,
       isReady: () => true,
       isWritable: () => true,
-      connect: async () => undefined,
-      close: async () => undefined,
+      connect: () => Promise.resolve(),
+      close: () => Promise.resolve(),
     };
   }
   const redis = createRedisBackend(config.store.redis, logger);

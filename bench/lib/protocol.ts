@@ -12,6 +12,7 @@
  * as the service derives it (service/identity.ts), so every load client may draw.
  */
 import { io, type Socket } from "socket.io-client";
+import { acknowledged } from "../../local/acknowledgement";
 import { WhiteboardSession } from "../../client/core/session";
 import { SocketTransport } from "../../client/core/socket-transport";
 import {
@@ -22,6 +23,7 @@ import {
   type CursorUpdate,
   type ElementInput,
   type ServerToClientEvents,
+  type SyncAck,
   type UserInput,
   type WriteAck,
 } from "../../protocol/events";
@@ -116,9 +118,10 @@ export function openSocket(url: string): WireSocket {
 
 /** Joins board `name` as load client `client`, allowed to draw; resolves once joined, rejects on a refusal. */
 export async function join(socket: WireSocket, name: string, client: number): Promise<void> {
-  const ack = await socket
-    .timeout(JOIN_TIMEOUT_MS)
-    .emitWithAck("join", { pv: PROTOCOL_VERSION, board: boardId(name), edit: editKeyOf(name), user: user(client) });
+  const request = { pv: PROTOCOL_VERSION, board: boardId(name), edit: editKeyOf(name), user: user(client) };
+  const ack = await acknowledged<SyncAck>((callback) =>
+    socket.timeout(JOIN_TIMEOUT_MS).emit("join", request, callback),
+  );
   if (!ack.ok) throw new Error(`join of ${name} refused: ${ack.code} ${ack.error}`);
 }
 

@@ -236,7 +236,7 @@ function headline(
       if (load === "baseline") return `1 (${us})`;
       const base30 = [750, 150].map((clients) => first(findRun(results, "baseline", clients), 30));
       const ratios = at30.map((step, i) =>
-        times(ratio(step && instanceUsPerDelivery(step), base30[i] && instanceUsPerDelivery(base30[i] as Step))),
+        times(ratio(step && instanceUsPerDelivery(step), base30[i] && instanceUsPerDelivery(base30[i]))),
       );
       const worst = cpuRatios(load).sort((a, b) => b.value - a.value)[0];
       return `${ratios.join(" / ")} (${us}); worst ${worst ? `${times(worst.value)} at ${worst.rate}/s, ${worst.clients} clients` : "–"}`;

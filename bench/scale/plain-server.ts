@@ -9,27 +9,33 @@
  */
 import { createServer } from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
-import { Server } from "socket.io";
+import { type DefaultEventsMap, Server } from "socket.io";
 import { connectPlainRedis } from "../lib/plain-redis";
 
 async function main(): Promise<void> {
   const { pub, sub } = await connectPlainRedis();
 
   const httpServer = createServer((_req, res) => res.end("ok\n"));
-  const io = new Server(httpServer, { transports: ["websocket"], adapter: createAdapter(pub, sub) });
+  const io = new Server<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, { board?: string }>(httpServer, {
+    transports: ["websocket"],
+    adapter: createAdapter(pub, sub),
+  });
   io.on("connection", (socket) => {
-    socket.on("join", async (request: { board: string }, ack: (answer: { ok: boolean }) => void) => {
+    const join = async (request: { board: string }, ack: (answer: { ok: boolean }) => void) => {
       await socket.join(`b:{${request.board}}`.padEnd(21, ":"));
       socket.data.board = request.board;
       ack({ ok: true });
-    });
+    };
+    // Socket.IO ignores what a listener returns; a join that fails goes unanswered, which the worker's timeout reports.
+    socket.on("join", (request: { board: string }, ack: (answer: { ok: boolean }) => void) => void join(request, ack));
     socket.on("drawing", (data: unknown) => {
-      const board = socket.data.board as string | undefined;
+      const board = socket.data.board;
       if (board) socket.to(`b:{${board}}`.padEnd(21, ":")).emit("drawing", data);
     });
   });
   httpServer.listen(Number(process.env.PORT ?? 8080), () => console.log("plain adapter listening"));
-  process.on("SIGTERM", () => io.close(() => process.exit(0)));
+  // close() settles every adapter's closing (it never rejects), then calls back once the HTTP server is closed.
+  process.on("SIGTERM", () => void io.close(() => process.exit(0)));
 }
 
 void main();

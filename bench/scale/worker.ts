@@ -5,6 +5,7 @@
  * Talks to its parent over IPC: `connect` → `connected`, `draw` → `report`, `close`.
  */
 import { io, type Socket } from "socket.io-client";
+import { acknowledged } from "../../local/acknowledgement";
 import * as wire from "../lib/protocol";
 
 export type ScaleSystem = "sharded" | "plain";
@@ -58,7 +59,10 @@ async function connectOne(system: ScaleSystem, client: ScaleClient, id: number):
     socket.on("drawing", () => (report.received += 1));
     socket.on("connect_error", () => (report.errors += 1));
     // The board's id as ours knows it: room names (and so the relayed message) as long as ours'.
-    const answer = await socket.timeout(60_000).emitWithAck("join", { board: wire.boardId(client.board) });
+    const request = { board: wire.boardId(client.board) };
+    const answer = await acknowledged<{ ok: boolean }>((callback) =>
+      socket.timeout(60_000).emit("join", request, callback),
+    );
     if (!answer.ok) throw new Error(`join of ${client.board} refused`);
     connected.push({ system, socket, client, id });
   }

@@ -71,7 +71,7 @@ const SLICE = 128;
 const MOST_AREAS = 32;
 const MOST_AREA_SHARE = 0.5;
 
-export const now = (): number => performance.timeOrigin + performance.now();
+const now = (): number => performance.timeOrigin + performance.now();
 
 /** An element as the painter holds it: the latest version under its id, and whether it is still visible. */
 interface Slot {
@@ -122,7 +122,7 @@ export class InkPainter implements Ink {
     /** Painting in a worker (frames may be longer) rather than on the page's thread. */
     private readonly inWorker = false,
   ) {
-    const ctx = canvas.getContext("2d") as Context2D | null;
+    const ctx = canvas.getContext("2d");
     if (!ctx) throw new Error("this browser has no 2D canvas");
     this.ctx = ctx;
     this.measure = canvasMeasure(scratchContext());
@@ -460,7 +460,7 @@ function tooMuchToRepaint(areas: readonly Rect[], visible: Rect): boolean {
  * copies a few large buffers rather than cloning a million values one by one. Numbers go in one array, the kinds in
  * one string of a character each, and every element's id, colours and data in one string, cut by offsets.
  */
-export interface PackedElements {
+interface PackedElements {
   /** s, z, x, y, w, h, sw of each element. */
   numbers: Float64Array;
   kinds: string;
@@ -473,7 +473,7 @@ export interface PackedElements {
 const NUMBERS = 7;
 const STRINGS = 4;
 
-export function pack(elements: readonly InkElement[]): PackedElements {
+function pack(elements: readonly InkElement[]): PackedElements {
   const numbers = new Float64Array(elements.length * NUMBERS);
   const ends = new Uint32Array(elements.length * STRINGS);
   const parts: string[] = [];
@@ -499,7 +499,7 @@ export function pack(elements: readonly InkElement[]): PackedElements {
   return { numbers, kinds, text: parts.join(""), ends };
 }
 
-export function unpack({ numbers, kinds, text, ends }: PackedElements): InkElement[] {
+function unpack({ numbers, kinds, text, ends }: PackedElements): InkElement[] {
   const elements: InkElement[] = [];
   let from = 0;
   const next = (at: number) => text.slice(from, (from = ends[at] as number));

@@ -73,7 +73,8 @@ export class IndexedDbPendingStore implements PendingStore {
     const database = await this.database;
     if (!database) return [];
     const claim = () => this.claim(database, board);
-    const rows: Row[] = navigator.locks ? await navigator.locks.request(CLAIM_LOCK, claim) : await claim();
+    // lib.dom types what navigator.locks.request resolves with as `any`: it is what the callback resolves with.
+    const rows = navigator.locks ? ((await navigator.locks.request(CLAIM_LOCK, claim)) as Row[]) : await claim();
     return rows.map((row) => row.record).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 

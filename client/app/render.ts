@@ -90,7 +90,7 @@ export function scratchContext(width = 1, height = 1): Context2D {
     typeof OffscreenCanvas === "function" ? new OffscreenCanvas(width, height) : document.createElement("canvas");
   canvas.width = width;
   canvas.height = height;
-  const ctx = canvas.getContext("2d", { willReadFrequently: true }) as Context2D | null;
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
   if (!ctx) throw new Error("this browser has no 2D canvas");
   return ctx;
 }

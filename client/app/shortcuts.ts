@@ -5,24 +5,25 @@
 import { isTyping } from "./pointer-input";
 import { TOOL_KEYS, type Tool } from "./tools";
 
+/** Callbacks, called without a `this`. */
 export interface ShortcutActions {
-  undo(): void;
-  redo(): void;
-  tool(tool: Tool): void;
-  zoomIn(): void;
-  zoomOut(): void;
-  zoomReset(): void;
-  zoomToFit(): void;
-  zoomToSelection(): void;
-  duplicate(): void;
-  deleteSelection(): void;
-  selectAll(): void;
-  restack(direction: 1 | -1): void;
+  undo: () => void;
+  redo: () => void;
+  tool: (tool: Tool) => void;
+  zoomIn: () => void;
+  zoomOut: () => void;
+  zoomReset: () => void;
+  zoomToFit: () => void;
+  zoomToSelection: () => void;
+  duplicate: () => void;
+  deleteSelection: () => void;
+  selectAll: () => void;
+  restack: (direction: 1 | -1) => void;
   /** Escape: drop the gesture and the selection. */
-  escape(): void;
+  escape: () => void;
   /** Arrow keys: the selection moves by (dx, dy) CSS pixels, or, with nothing selected, the view pans. */
-  nudge(dx: number, dy: number): void;
-  help(): void;
+  nudge: (dx: number, dy: number) => void;
+  help: () => void;
 }
 
 /** How far an arrow key moves, CSS pixels; with Shift, ten times as far. */

@@ -96,7 +96,7 @@ function strokePointsOf(samples: ArrayLike<number>, count: number, options: Outl
   let made = 1;
   let reachedMinimumLength = false;
   let runningLength = 0;
-  let [prevX, prevY] = [points[0] as number, points[1] as number];
+  let [prevX, prevY] = [points[0], points[1]];
   const max = inputs - 1;
   for (let i = 1; i < inputs; i++) {
     const inX = input[3 * i] as number;

@@ -234,10 +234,14 @@ export class BoardState {
   private apply(op: BoardOp, change: Applied): void {
     switch (op.t) {
       case "a": {
-        // A healed element put on a page a clear hid comes with that page's count, which a client that read the
-        // board after the clear does not hold: with it, the page is known (its undo needs no snapshot).
-        for (const [page, k] of Object.entries(op.k ?? {})) this.learnPage(Number(page), k, change);
         const record = toRecord(op.r);
+        // A healed element put on a page a clear hid comes with that page's count. A client that read the board
+        // after the clear holds none of that page's other records: it leaves this one out with them (hidden, as they
+        // are), and the clear's undo, naming a page it does not hold, reads a snapshot that shows them all. Taking
+        // the page as known from this one record would show it alone on the undo, and never the rest.
+        const k = op.k?.[String(record.g)];
+        if (record.o === 0 && k !== undefined && k % 2 === 1 && !this.knownPages.has(record.g)) return;
+        for (const [page, count] of Object.entries(op.k ?? {})) this.learnPage(Number(page), count, change);
         const isNew = !this.held.has(record.i);
         if (this.place(record, change) && isNew) change.created.push(record);
         return;

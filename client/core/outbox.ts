@@ -16,7 +16,7 @@
  * (`out_of_order`) and it goes again.
  */
 import type { AppendInput, ElementInput, ElementRecord } from "../../protocol/events";
-import { encodeSamples, type Sample } from "../../protocol/points";
+import { decodeSamples, encodeSamples, type Sample } from "../../protocol/points";
 import type { KnownElement } from "./board-state";
 import type { EpochKnowledge } from "./healing";
 import type { PendingRecord, PendingStore, PendingWrite } from "./pending-store";
@@ -159,7 +159,7 @@ export class Outbox {
   begin(sample: Sample, pen: Pen): string {
     this.end();
     this.stroke = { pen, ids: [] };
-    return this.startLine(sample, pen);
+    return this.startLine(sample, pen).id;
   }
 
   /** More samples for the line being drawn. Returns the ids of lines it changed. */
@@ -174,8 +174,7 @@ export class Outbox {
       if (line.bytes + encodeSamples([sample], from).length > this.options.maxLineBytes && from) {
         // Full: the rest continues as a new line from this one's last sample, so that they join.
         this.finish(line);
-        this.startLine([from[0], from[1], sample[2]], stroke.pen);
-        line = this.lines.get(stroke.ids.at(-1) ?? "") as Line;
+        line = this.startLine([from[0], from[1], sample[2]], stroke.pen);
       }
       this.take(line, sample);
       touched.add(line.id);
@@ -200,6 +199,23 @@ export class Outbox {
   /** Queues new elements (shapes, text, notes, or healed elements of anyone's), as they are. */
   add(inputs: readonly ElementInput[]): void {
     for (const input of inputs) this.push({ kind: "add", input });
+  }
+
+  /**
+   * Queues the adds that heal a store which lost writes, each before the writes of its element still to be sent (a
+   * line's appends that were not acknowledged): those continue the element the heal puts back, and would be refused
+   * (`out_of_order`) if they went first.
+   */
+  heal(inputs: readonly ElementInput[]): void {
+    for (const input of inputs) {
+      const entry = this.push({ kind: "add", input });
+      const before = this.queue.findIndex(
+        (candidate) => candidate.state === "queued" && candidate !== entry && idsOf(candidate.write).includes(input.id),
+      );
+      if (before < 0) continue;
+      this.queue.pop();
+      this.queue.splice(before, 0, entry);
+    }
   }
 
   /** Queues a change. */
@@ -264,9 +280,9 @@ export class Outbox {
   /**
    * The store refused the write for good. A line's write takes the whole line with it: its other writes are dropped
    * and, with `removeStored` (a line too big for the board or for itself: never kept cut), `erase` removes what the
-   * store holds of it. Without (an append refused as `forbidden`: a page healing the store put the line back as its
-   * own), what the store holds stays: it is no longer this page's to remove. Returns what was dropped, or undefined
-   * when it was part of a line already refused (told once).
+   * store holds of it. Without (an append refused `invalid`, or `forbidden` on a page that lost its edit rights),
+   * what the store holds stays. Returns what was dropped, or undefined when it was part of a line already refused
+   * (told once). An append refused because a healer made the line its own is not refused: see continueLine.
    */
   refuse(entry: Entry, removeStored: boolean): Refusal | undefined {
     const line = entry.line;
@@ -291,13 +307,52 @@ export class Outbox {
   }
 
   /**
+   * The line's append was refused because the store holds the line as another user's: a page healing the store
+   * after it lost writes put it back as its own (the store gives a healer of a history it no longer knows its own
+   * id). The line's writes are dropped and what the store's copy lacks (`storedAppends`: the appends it holds, or
+   * undefined when this page has not seen it yet: then all of the line) continues as a new line of this user's from
+   * the last point stored, as a line past its size limit does: nothing drawn is lost. Returns the new line's id, or
+   * undefined when the line was already continued (another of its writes was refused the same way).
+   */
+  continueLine(entry: Entry, storedAppends: number | undefined): string | undefined {
+    const line = entry.line;
+    if (!line || line.refused) {
+      this.drop(entry);
+      return undefined;
+    }
+    const sealed = decodeSamples(line.parts.join(""));
+    const stored = storedAppends === undefined ? "" : line.parts.slice(0, storedAppends + 1).join("");
+    if (typeof sealed === "string") throw new Error(`a line of this page's does not decode: ${sealed}`);
+    const storedSamples = stored === "" ? 0 : (decodeSamples(stored) as number[]).length / 3;
+    const flat = sealed.slice(Math.max(0, storedSamples - 1) * 3);
+    const samples: Sample[] = [...line.open];
+    for (let index = flat.length - 3; index >= 0; index -= 3)
+      samples.unshift([flat[index] as number, flat[index + 1] as number, flat[index + 2] as number]);
+    line.refused = true;
+    for (const candidate of this.queue.filter((candidate) => candidate.line === line)) this.drop(candidate);
+    this.lines.delete(line.id);
+    const [first, ...rest] = samples;
+    if (!first) return undefined;
+    const drawing = line.drawing && this.stroke?.ids.at(-1) === line.id;
+    const next = this.startLine(first, line.pen, drawing);
+    for (const sample of rest) this.take(next, sample);
+    this.keep(next.tail);
+    if (!drawing) this.finish(next);
+    return next.id;
+  }
+
+  /**
    * Drops the acknowledged writes whose effect the board holds: the store's operation at their seq is applied
-   * (same epoch, watermark at or past it), or the board holds the element (an add) with at least that many appends.
+   * (same epoch, watermark at or past it), or the board holds the element (an add) at the version it names (a heal's
+   * version; 0 for a new element) with at least that many appends. A heal's element may be on the board at a lower
+   * version (shown there, hidden in what this page knew) until the heal's operation comes: dropped before, the page
+   * would show the board's older state in between.
    */
   settle(board: {
     epoch: string | undefined;
     watermark: number;
     get(id: string): ElementRecord | undefined;
+    versionOf(id: string): number | undefined;
   }): string[] {
     const dropped: string[] = [];
     for (const entry of [...this.queue]) {
@@ -305,7 +360,7 @@ export class Outbox {
       const { write } = entry;
       const held =
         write.kind === "add"
-          ? board.get(write.input.id) !== undefined
+          ? (board.versionOf(write.input.id) ?? -1) >= (write.input.v ?? 0)
           : write.kind === "append" && (board.get(write.input.i)?.n ?? 0) >= write.input.n;
       if (held || (entry.acked.e === board.epoch && board.watermark >= entry.acked.s)) {
         this.drop(entry);
@@ -406,14 +461,15 @@ export class Outbox {
     return box(line.bounds);
   }
 
-  private startLine(sample: Sample, pen: Pen): string {
+  /** A new line from `sample`; `inStroke`: the stroke being drawn continues in it. */
+  private startLine(sample: Sample, pen: Pen, inStroke = true): Line {
     const id = this.options.newId();
     const line: Line = {
       ...{ id, pen, parts: [], open: [], last: undefined, bytes: 0, bounds: undefined, appends: 0 },
-      ...{ tail: undefined, drawing: true, refused: false },
+      ...{ tail: undefined, drawing: inStroke, refused: false },
     };
     this.lines.set(id, line);
-    this.stroke?.ids.push(id);
+    if (inStroke) this.stroke?.ids.push(id);
     const entry = this.push({
       kind: "add",
       input: { id, t: "f", b: [0, 0, 0, 0], c: pen.c, sw: pen.sw, f: "", d: "" },
@@ -422,7 +478,7 @@ export class Outbox {
     line.tail = entry;
     this.take(line, sample);
     this.keep(entry);
-    return id;
+    return line;
   }
 
   /** A sample into the line's open write, or into a new append when that one is sent or full. */

@@ -38,16 +38,16 @@ export interface PendingStore {
 export class MemoryPendingStore implements PendingStore {
   private readonly boards = new Map<string, Map<string, PendingRecord>>();
 
-  async load(board: string): Promise<PendingRecord[]> {
+  load(board: string): Promise<PendingRecord[]> {
     const records = [...(this.boards.get(board)?.values() ?? [])];
-    return records
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-      .map((record) => structuredClone(record));
+    return Promise.resolve(
+      records.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((record) => structuredClone(record)),
+    );
   }
 
   put(board: string, record: PendingRecord): void {
     let records = this.boards.get(board);
-    if (!records) this.boards.set(board, (records = new Map()));
+    if (!records) this.boards.set(board, (records = new Map<string, PendingRecord>()));
     // A copy: the outbox goes on changing its own objects.
     records.set(record.key, structuredClone(record));
   }

@@ -107,7 +107,7 @@ export class WhiteboardSession implements BoardSession {
   private syncFailures = 0;
   private lastEarlyRetry = -Infinity;
   /** The outbox's pause after a write was refused for now; its failures in a row set the next pause. */
-  private readonly sender: { timer: TimerHandle | undefined; failures: number } = { timer: undefined, failures: 0 };
+  private readonly sender: { timer: TimerHandle; failures: number } = { timer: undefined, failures: 0 };
   /** Ids of the elements this page created: the rest, created elsewhere, History may take as this user's. */
   private readonly mine = new Set<string>();
   /** Notices given, so that each is given once (a view-only board; a full store until a write passes). */
@@ -492,7 +492,7 @@ export class WhiteboardSession implements BoardSession {
     const stale = this.outbox.takeStaleAcks(epoch, this.you_?.id ?? "", () => undefined);
     const writes = healingWrites([...known, ...stale], board);
     if (writes.length > 0) {
-      this.outbox.add(writes);
+      this.outbox.heal(writes);
       this.listeners.onRecovered?.({ restored: writes.length });
     }
     const settled = this.outbox.settle(board);
@@ -662,8 +662,13 @@ export class WhiteboardSession implements BoardSession {
   private written(entry: Entry, link: Link, ack: WriteAck | undefined): void {
     // An answer on a connection replaced since: the write went back to the queue when that connection dropped.
     if (this.link !== link) return;
-    if (ack && !ack.ok && ack.code === "out_of_order" && (entry.overtaken += 1) > MAX_OVERTAKEN)
-      return this.refused(entry, ack);
+    if (ack && !ack.ok && ack.code === "out_of_order") {
+      // The store has another history than this page's board: it lost the line, and this page heals it once it has
+      // read that history (now, rather than at the next message of the new epoch). Until then the append waits.
+      if (ack.e !== undefined && ack.e !== this.board_.epoch) {
+        if (this.phase.name === "live") this.read(this.phase.link);
+      } else if ((entry.overtaken += 1) > MAX_OVERTAKEN) return this.refused(entry, ack);
+    }
     if (!ack || (!ack.ok && RETRYABLE_ERRORS.has(ack.code))) {
       this.outbox.retry(entry);
       const full = ack?.ok === false && ack.code === "storage_full";
@@ -681,6 +686,8 @@ export class WhiteboardSession implements BoardSession {
     }
     this.sender.failures = 0;
     this.told.delete("storage_full");
+    if (!ack.ok && ack.code === "forbidden" && entry.write.kind === "append" && this.canEdit)
+      return this.continued(entry, entry.write.input.i);
     if (!ack.ok) return this.refused(entry, ack);
     this.outbox.acknowledge(entry, ack.s, ack.e);
     if (entry.write.kind === "add" && this.mine.has(entry.write.input.id))
@@ -698,6 +705,19 @@ export class WhiteboardSession implements BoardSession {
     const refusal = this.outbox.refuse(entry, removeWhole);
     if (refusal) this.notify(noticeOf(refusal, ack));
     this.outboxChanged(refusal?.ids ?? idsOf(entry.write));
+    this.rotateIfQuiet();
+  }
+
+  /**
+   * An append to this page's line `id` refused because the store holds the line as someone else's (a page healing
+   * a store that restarted empty put it back as its own): the rest of the line continues as a new line of this
+   * user's (Outbox.continueLine), from what the store's copy holds when this page has it.
+   */
+  private continued(entry: Entry, id: string): void {
+    const copy = this.board_.get(id);
+    const next = this.outbox.continueLine(entry, copy && copy.u !== this.you_?.id ? copy.n : undefined);
+    if (next !== undefined) this.mine.add(next);
+    this.outboxChanged(next === undefined ? [id] : [id, next]);
     this.rotateIfQuiet();
   }
 

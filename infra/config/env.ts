@@ -19,10 +19,10 @@ import {
 } from "./schema";
 
 /** Folder of the environment files, relative to the repository root. */
-export const ENV_FILE_DIR = "infra/env";
+const ENV_FILE_DIR = "infra/env";
 
 /** `infra/env/<environment>.json`: the committed settings of an environment. */
-export function envFilePath(environment: string): string {
+function envFilePath(environment: string): string {
   return `${ENV_FILE_DIR}/${environment}.json`;
 }
 
@@ -46,7 +46,7 @@ function list(text: string): string[] {
 }
 
 /** The variables that correspond to a field of the environment file. */
-export const COMMAND_LINE_SETTINGS: Readonly<Record<string, CommandLineSetting>> = {
+const COMMAND_LINE_SETTINGS: Readonly<Record<string, CommandLineSetting>> = {
   PROJECT_ID: { field: "projectId", parse: (text) => text, current: (config) => config.projectId },
   REGION: { field: "region", parse: (text) => text, current: (config) => config.region },
   STATE_BUCKET: {
@@ -73,20 +73,6 @@ export const COMMAND_LINE_SETTINGS: Readonly<Record<string, CommandLineSetting>>
     current: (config) => config.deletionProtection,
   },
 };
-
-/** The variables infra/main.ts understands (documentation; `make help` and the READMEs list the same). */
-export const ENV_VARIABLES = {
-  ENVIRONMENT:
-    "dev, prod, or a comma-separated list such as dev,prod (default dev); picks infra/env/<environment>.json",
-  PROJECT_ID:
-    "fills an empty projectId in the environment file (falls back to GOOGLE_CLOUD_PROJECT); must equal a non-empty one",
-  REGION: "must equal the file's region",
-  STATE_BUCKET: "must equal the file's state.bucket",
-  DOMAINS: "comma-separated; must equal the file's loadBalancer.domains",
-  IMAGE: "must equal the file's service.image",
-  DELETION_PROTECTION: "true or false; must equal the file's deletionProtection (after defaults)",
-  OVERRIDE: "comma-separated names of the variables above whose command-line value wins over the file for this run",
-} as const;
 
 /** Settings of the selected environments. */
 export interface EnvSettings {

@@ -11,14 +11,7 @@ import { type Environment, type Input, inputSchemaOf, type Resolved, resolve } f
 import { CLUSTER_MAX_NODES, type DerivedFrom, RESERVED_ENV_NAMES, RESERVED_ENV_PREFIX, SETTINGS } from "./settings";
 
 export { ENVIRONMENTS, type Environment } from "./declaration";
-export {
-  CLUSTER_MAX_NODES,
-  CONNECTOR_NAME,
-  CPU_VALUES,
-  MAINTENANCE_DAYS,
-  RESERVED_ENV_NAMES,
-  RESERVED_ENV_PREFIX,
-} from "./settings";
+export { CONNECTOR_NAME, CPU_VALUES, MAINTENANCE_DAYS } from "./settings";
 
 /** Thrown when the configuration is invalid. `issues` lists every problem as `field: message`. */
 export class InfraConfigError extends Error {
@@ -42,21 +35,13 @@ export function runReportingConfigErrors(main: () => void): void {
 }
 
 /** The configuration a user may write (every setting optional but `projectId`), checked against the declarations. */
-export const infraConfigInputSchema = inputSchemaOf(SETTINGS);
+const infraConfigInputSchema = inputSchemaOf(SETTINGS);
 
 /** What a user may write, derived from the declarations. */
 export type InfraConfigInput = Input<typeof SETTINGS>;
 
 /** The complete, validated configuration of one environment: every setting present, defaults applied. */
 export type InfraConfig = Resolved<typeof SETTINGS>;
-export type NetworkConfig = InfraConfig["network"];
-export type RedisConfig = InfraConfig["redis"];
-export type ClusterConfig = RedisConfig["cluster"];
-export type MaintenanceWindow = NonNullable<RedisConfig["maintenanceWindow"]>;
-export type ServiceConfig = InfraConfig["service"];
-export type LoadBalancerConfig = InfraConfig["loadBalancer"];
-export type CloudArmorConfig = LoadBalancerConfig["cloudArmor"];
-export type MonitoringConfig = InfraConfig["monitoring"];
 
 // Derived defaults read the resolved configuration as DerivedFrom: this fails to compile if it stops providing it.
 const resolvedProvidesDerivedFrom = (config: InfraConfig): DerivedFrom => config;

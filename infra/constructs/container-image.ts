@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { TerraformData } from "./terraform-data";
 
 /** How to build the image with Cloud Build. */
-export interface ImageBuildSource {
+interface ImageBuildSource {
   /** Content hash of the build context (hex); its first 32 characters become the image tag. */
   readonly contentHash: string;
   /** Entries of the build context that exist, relative to the repository root (packed in this order). */

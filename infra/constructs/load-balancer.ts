@@ -12,7 +12,7 @@ import { ComputeTargetHttpsProxy } from "@cdktf/provider-google/lib/compute-targ
 import { ComputeUrlMap } from "@cdktf/provider-google/lib/compute-url-map";
 
 /** Per-client rate limit enforced by Cloud Armor. */
-export interface RateLimit {
+interface RateLimit {
   /** Requests allowed per client IP per interval; more get HTTP 429. */
   readonly requestsPerInterval: number;
   /** Interval in seconds (10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 1800, 2700 or 3600). */

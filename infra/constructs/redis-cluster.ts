@@ -128,9 +128,10 @@ export class RedisClusterStore extends Construct {
 
   /** Every certificate of every CA chain the cluster's server certificates may come from, PEM, joined by newlines. */
   get caCertificates(): string {
-    return Fn.join(
-      "\n",
-      Fn.flatten(Token.asList(this.cluster.interpolationForAttribute("managed_server_ca[0].ca_certs[*].certificates"))),
+    const chains = Token.asList(
+      this.cluster.interpolationForAttribute("managed_server_ca[0].ca_certs[*].certificates"),
     );
+    // cdktf types what Fn.flatten returns as `any`: here, a list token of the certificates.
+    return Fn.join("\n", Fn.flatten(chains) as string[]);
   }
 }

@@ -11,7 +11,7 @@ import { CloudRunV2ServiceIamMember } from "@cdktf/provider-google/lib/cloud-run
 import { METRICS_PORT, SIDECAR_CONFIG_DIR, SIDECAR_CONFIG_FILE } from "./metrics-config";
 
 /** The Managed Service for Prometheus sidecar: a second container that scrapes the service's metrics port. */
-export interface MetricsSidecar {
+interface MetricsSidecar {
   /** Its image, pinned. */
   readonly image: string;
   /** Its vCPU, taken out of the instance's: the service's container gets the rest, so the instance stays whole. */
@@ -23,12 +23,12 @@ export interface MetricsSidecar {
 }
 
 /** The sidecar's liveness endpoint (its entrypoint listens there, and answers after flushing telemetry). */
-export const SIDECAR_HEALTH_PORT = 13133;
+const SIDECAR_HEALTH_PORT = 13133;
 /** After a drain the service waits this long, at most, for the sidecar's shut-down scrape (METRICS_FINAL_SCRAPE_SECONDS). */
-export const FINAL_SCRAPE_SECONDS = 2;
+const FINAL_SCRAPE_SECONDS = 2;
 
 /** Where the service finds Redis. All values may be tokens from another stack. */
-export interface RedisEndpoint {
+interface RedisEndpoint {
   /** Host (IP address). */
   readonly host: string;
   /** Port attribute of the instance. */
@@ -135,7 +135,7 @@ export interface WhiteboardServiceProps {
 export const EXTERNAL_HEALTH_PATH = "/health/live";
 
 /** Container port; the service reads PORT, which Cloud Run sets to this value. */
-export const CONTAINER_PORT = 8080;
+const CONTAINER_PORT = 8080;
 
 /**
  * The whiteboard on Cloud Run (v2 API): runs as its own service account, HTTP/1 port (WebSockets cannot use
@@ -293,7 +293,7 @@ export class WhiteboardService extends Construct {
 }
 
 /** Share of the service container's memory given to V8's old space (NODE_OPTIONS --max-old-space-size). */
-export const HEAP_SHARE = 0.75;
+const HEAP_SHARE = 0.75;
 
 /**
  * The heap limit for a container of `memory` (e.g. "512Mi", "2Gi"), in MiB: 75% of it. The rest is headroom for
@@ -306,14 +306,14 @@ export function heapLimitMiB(memory: string): number {
 }
 
 /** The sidecar's memory: the collector holds one scrape of a few hundred series. */
-export const SIDECAR_MEMORY = "128Mi";
+const SIDECAR_MEMORY = "128Mi";
 
 /**
  * The service container's vCPU: the instance's (`cpu`), less the sidecar's share. Cloud Run adds the containers' CPU
  * into the instance's, which above 1 vCPU must be a whole number; taking the sidecar's share out of the instance keeps
  * it whole at the configured value, and a saturated service reads as a busy instance to the autoscaler.
  */
-export function serviceContainerCpu(cpu: string, sidecar: MetricsSidecar | undefined): string {
+function serviceContainerCpu(cpu: string, sidecar: MetricsSidecar | undefined): string {
   if (!sidecar) return cpu;
   return String(Math.round((Number(cpu) - sidecar.cpu) * 1000) / 1000);
 }

@@ -141,7 +141,7 @@ export function redisFilters(engine: RedisEngine, name: string): { memory: strin
 const line = (label: string, value: number): Threshold => ({ label, value, targetAxis: "Y1" });
 
 /** The charts, in reading order (left to right, top to bottom). */
-export function dashboardCharts(options: DashboardOptions): Chart[] {
+function dashboardCharts(options: DashboardOptions): Chart[] {
   const ns = `namespace="${options.serviceName}"`;
   const run = `resource.type="cloud_run_revision" AND resource.label.service_name="${options.serviceName}"`;
   // Per-container metrics carry container_name: the sidecar's own series would halve CPU and double instances.

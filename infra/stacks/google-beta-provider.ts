@@ -2,7 +2,7 @@ import type { Construct } from "constructs";
 import { TerraformProvider } from "cdktf";
 
 /** Version of hashicorp/google-beta used next to hashicorp/google 6.50.0 (the prebuilt bindings' version). */
-export const GOOGLE_BETA_VERSION = "6.50.0";
+const GOOGLE_BETA_VERSION = "6.50.0";
 
 /** Props of {@link GoogleBetaProvider}. */
 export interface GoogleBetaProviderProps {

@@ -22,9 +22,9 @@ export interface BoardFanoutOptions {
   redis?: { publisher: Publisher; subscriber: SubscribeClient };
   logger: Logger;
   /** Writes one `ops` frame (a JSON array of operations) to the sockets of `room` on this instance. */
-  emit(room: string, e: string, ops: string): void;
+  emit: (room: string, e: string, ops: string) => void;
   /** Positions of other instances' users on the board of `room`. */
-  onRemoteCursors(room: string, cursors: CursorUpdate[]): void;
+  onRemoteCursors: (room: string, cursors: CursorUpdate[]) => void;
 }
 
 export class BoardFanout {

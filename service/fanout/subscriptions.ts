@@ -43,12 +43,8 @@ export function guardSubscriptions(
   /** Channels whose subscription is failing, and since when. */
   const failing = new Map<string, { since: number; warned: boolean }>();
   const subscribe = (channel: string, listener: Listener) => {
-    let attempt: Promise<unknown>;
-    try {
-      attempt = Promise.resolve(client.sSubscribe(channel, listener, true));
-    } catch (error) {
-      attempt = Promise.reject(error);
-    }
+    // The executor runs at once; a client that throws rather than rejects (a cluster before its discovery) rejects it.
+    const attempt = new Promise<unknown>((resolve) => resolve(client.sSubscribe(channel, listener, true)));
     attempt.then(
       () => {
         if (failing.get(channel)?.warned) logger.info({ channel }, "redis subscription made after retries");
@@ -86,12 +82,7 @@ export function guardSubscriptions(
       wanted.delete(channel);
       failing.delete(channel);
       settle(channel);
-      let attempt: Promise<unknown>;
-      try {
-        attempt = Promise.resolve(client.sUnsubscribe(channel));
-      } catch (error) {
-        attempt = Promise.reject(error);
-      }
+      const attempt = new Promise<unknown>((resolve) => resolve(client.sUnsubscribe(channel)));
       return attempt.catch((error: unknown) =>
         logger.debug({ channel, error: (error as Error).message }, "redis unsubscribe failed"),
       );

@@ -128,89 +128,103 @@ export class MemoryBoardStore implements BoardStore {
     this.boards = structuredClone(new Map(saved));
   }
 
-  async draw(board: string, items: readonly DrawItem[]) {
-    const call = this.open(board);
-    const entries: string[] = [];
-    const outcomes = items.map((item): DrawOutcome => {
-      const result = item.kind === "add" ? call.add(item.user, item.element) : call.append(item.user, item.points);
-      if ("entry" in result) {
-        entries.push(result.entry);
-        return { kind: "stored", s: call.b.s, bytes: result.entry.length };
-      }
-      return result;
+  draw(board: string, items: readonly DrawItem[]) {
+    return settled(() => {
+      const call = this.open(board);
+      const entries: string[] = [];
+      const outcomes = items.map((item): DrawOutcome => {
+        const result = item.kind === "add" ? call.add(item.user, item.element) : call.append(item.user, item.points);
+        if ("entry" in result) {
+          entries.push(result.entry);
+          return { kind: "stored", s: call.b.s, bytes: result.entry.length };
+        }
+        return result;
+      });
+      return { ...call.finish(entries), outcomes };
     });
-    return { ...call.finish(entries), outcomes };
   }
 
-  async setVisibility(board: string, user: string, ids: readonly string[], show: boolean): Promise<Written> {
-    const call = this.open(board);
-    const entry = call.exists ? call.setVisibility(user, ids, show) : undefined;
-    return call.finish(entry ? [entry] : []);
+  setVisibility(board: string, user: string, ids: readonly string[], show: boolean): Promise<Written> {
+    return settled(() => {
+      const call = this.open(board);
+      const entry = call.exists ? call.setVisibility(user, ids, show) : undefined;
+      return call.finish(entry ? [entry] : []);
+    });
   }
 
-  async edit(board: string, user: string, items: readonly EditItem[]) {
-    const call = this.open(board);
-    const result: EditOutcome | { entry: string } = call.exists ? call.edit(user, items) : { kind: "unchanged" };
-    if ("entry" in result) return { ...call.finish([result.entry]), outcome: { kind: "stored" } as const };
-    return { ...call.finish([]), outcome: result };
+  edit(board: string, user: string, items: readonly EditItem[]) {
+    return settled(() => {
+      const call = this.open(board);
+      const result: EditOutcome | { entry: string } = call.exists ? call.edit(user, items) : { kind: "unchanged" };
+      if ("entry" in result) return { ...call.finish([result.entry]), outcome: { kind: "stored" } as const };
+      return { ...call.finish([]), outcome: result };
+    });
   }
 
-  async clear(board: string, user: string, hard = false) {
-    const call = this.open(board);
-    const result = call.exists ? call.clear(user, hard) : "unchanged";
-    if (typeof result === "string") return { ...call.finish([]), outcome: result };
-    return { ...call.finish([result.entry]), outcome: "stored" as const };
+  clear(board: string, user: string, hard = false) {
+    return settled(() => {
+      const call = this.open(board);
+      const result = call.exists ? call.clear(user, hard) : "unchanged";
+      if (typeof result === "string") return { ...call.finish([]), outcome: result };
+      return { ...call.finish([result.entry]), outcome: "stored" as const };
+    });
   }
 
-  async unclear(board: string, user: string, of: number) {
-    const call = this.open(board);
-    const result = call.exists ? call.unclear(user, of) : "gone";
-    if (typeof result === "string") return { ...call.finish([]), outcome: result };
-    return { ...call.finish([result.entry]), outcome: "stored" as const };
+  unclear(board: string, user: string, of: number) {
+    return settled(() => {
+      const call = this.open(board);
+      const result = call.exists ? call.unclear(user, of) : "gone";
+      if (typeof result === "string") return { ...call.finish([]), outcome: result };
+      return { ...call.finish([result.entry]), outcome: "stored" as const };
+    });
   }
 
-  async read(board: string, request: ReadRequest): Promise<ReadResult> {
-    const call = this.open(board);
-    const { b } = call;
-    const { e: named } = request;
-    // A client of another epoch shares the board's history up to that epoch's base (0 when it is not known).
-    const base = named !== undefined && named !== b.e ? (call.baseOf(named) ?? 0) : undefined;
-    const after = request.after ?? request.at;
-    // Operations, or the continuation of a snapshot, only while the log holds what followed.
-    const inLog = named !== undefined && after !== undefined && after + 1 >= b.lf && after <= (base ?? b.s);
-    const { rotated } = call.finish([]);
-    const head = { e: b.e, s: b.s, rotated, ...(base !== undefined ? { base } : {}) };
-    if (inLog && !request.cursor) return { ...head, ops: `[${b.log.slice(after + 1 - b.lf).join(",")}]` };
-    const cursor = inLog && request.cursor ? request.cursor : Infinity;
-    const budget = request.cursor
-      ? this.limits.readBytes
-      : Math.min(this.limits.readBytes, this.limits.firstReadBytes ?? Infinity);
-    const k: Record<string, number> = {};
-    const texts: string[] = [];
-    let used = 0;
-    let last: number | undefined;
-    let next: number | undefined;
-    for (const page of [...b.live].reverse()) {
-      const text = call.pageText(page);
-      if (page >= cursor || text === "") continue;
-      if (used >= budget) {
-        next = last;
-        break;
+  read(board: string, request: ReadRequest): Promise<ReadResult> {
+    return settled(() => {
+      const call = this.open(board);
+      const { b } = call;
+      const { e: named } = request;
+      // A client of another epoch shares the board's history up to that epoch's base (0 when it is not known).
+      const base = named !== undefined && named !== b.e ? (call.baseOf(named) ?? 0) : undefined;
+      const after = request.after ?? request.at;
+      // Operations, or the continuation of a snapshot, only while the log holds what followed.
+      const inLog = named !== undefined && after !== undefined && after + 1 >= b.lf && after <= (base ?? b.s);
+      const { rotated } = call.finish([]);
+      const head = { e: b.e, s: b.s, rotated, ...(base !== undefined ? { base } : {}) };
+      if (inLog && !request.cursor) return { ...head, ops: `[${b.log.slice(after + 1 - b.lf).join(",")}]` };
+      const cursor = inLog && request.cursor ? request.cursor : Infinity;
+      const budget = request.cursor
+        ? this.limits.readBytes
+        : Math.min(this.limits.readBytes, this.limits.firstReadBytes ?? Infinity);
+      const k: Record<string, number> = {};
+      const texts: string[] = [];
+      let used = 0;
+      let last: number | undefined;
+      let next: number | undefined;
+      for (const page of [...b.live].reverse()) {
+        const text = call.pageText(page);
+        if (page >= cursor || text === "") continue;
+        if (used >= budget) {
+          next = last;
+          break;
+        }
+        k[String(page)] = call.kOf(page);
+        texts.push(text);
+        used += text.length;
+        last = page;
       }
-      k[String(page)] = call.kOf(page);
-      texts.push(text);
-      used += text.length;
-      last = page;
-    }
-    return { ...head, snapshot: { k, records: `[${texts.join(",")}]`, ...(next ? { next } : {}) } };
+      return { ...head, snapshot: { k, records: `[${texts.join(",")}]`, ...(next ? { next } : {}) } };
+    });
   }
 
-  async presence(board: string, _instanceId: string, localCount: number | undefined) {
-    if (localCount === 0) this.clients.delete(board);
-    else if (localCount !== undefined) this.clients.set(board, localCount);
-    // As the Lua: presence may give the board a new epoch, but does not keep it alive.
-    const { b } = this.open(board, false);
-    return { count: this.clients.get(board) ?? 0, s: b.s, e: b.e };
+  presence(board: string, _instanceId: string, localCount: number | undefined) {
+    return settled(() => {
+      if (localCount === 0) this.clients.delete(board);
+      else if (localCount !== undefined) this.clients.set(board, localCount);
+      // As the Lua: presence may give the board a new epoch, but does not keep it alive.
+      const { b } = this.open(board, false);
+      return { count: this.clients.get(board) ?? 0, s: b.s, e: b.e };
+    });
   }
 
   /** The board (a blank one, not kept, when it does not exist), with a new epoch if its store generation changed. */
@@ -403,7 +417,7 @@ class BoardCall {
   add(user: string, element: ElementInput): { entry: string } | DrawOutcome {
     const healing = element.h !== undefined && element.h !== this.b.e;
     const existing = this.b.index.get(element.id);
-    if (existing) return healing ? this.healExisting(element, existing[0]) : { kind: "duplicate", s: existing[0] };
+    if (existing) return healing ? this.healExisting(element) : { kind: "duplicate", s: existing[0] };
     const s = this.b.s + 1;
     const [x, y, w, h] = element.b;
     const rec: ElementRecord = {
@@ -450,17 +464,19 @@ class BoardCall {
 
   /**
    * An element both hold: the healer's knowledge is taken only where nothing changed the element (or flipped its
-   * page) after the healer's history left the board's, and only if it is newer (a higher version).
+   * page) after the healer's history left the board's, and only if it is newer (a higher version). A heal not taken
+   * is answered with the board's seq, not the element's: the board as of that seq shows what the store holds of the
+   * element (a page that waits for it to drop what it sent back would otherwise show its older state).
    */
-  private healExisting(element: ElementInput, s: number): { entry: string } | DrawOutcome {
+  private healExisting(element: ElementInput): { entry: string } | DrawOutcome {
     const found = this.find(element.id);
-    if (!found) return { kind: "duplicate", s };
+    if (!found) return { kind: "duplicate", s: this.b.s };
     const base = this.baseOf(element.h as string) ?? 0;
     const target = this.capped(element.v ?? 0);
     const { rec } = found;
     const changedSince = Math.max(rec.l, this.b.flipSeqs.get(rec.g) ?? 0);
     if (base === 0 || rec.t !== element.t || changedSince > base || target <= this.version(rec))
-      return { kind: "duplicate", s };
+      return { kind: "duplicate", s: this.b.s };
     const [x, y, w, h] = element.b;
     const healed: ElementRecord = {
       ...rec,
@@ -471,7 +487,7 @@ class BoardCall {
     const showing = target % 2 === 0 && this.version(rec) % 2 === 1;
     const move = this.setVersion(healed, target);
     // Shown again: as for an element the board lacks, a clear made after the loss hides it (or deleted it for good).
-    if (showing && this.b.pc > base) return { kind: "duplicate", s };
+    if (showing && this.b.pc > base) return { kind: "duplicate", s: this.b.s };
     const page = showing ? this.clearAfter(base) : undefined;
     this.b.s += 1;
     this.raiseHighest(target);
@@ -713,4 +729,9 @@ class BoardCall {
 
 function pageMap(pages: readonly [number, number][]): string {
   return pages.map(([page, k]) => `"${page}":${k}`).join(",");
+}
+
+/** As the Redis store answers: with a promise, and a failure as its rejection rather than a throw. */
+function settled<T>(work: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(work()));
 }

@@ -25,9 +25,7 @@
  * ./replication-id.ts), or '' to read it here (`INFO replication`, as on a Redis Cluster), [3] the caller's clock (ms),
  * [4] the idle TTL (s).
  */
-import { defineScript } from "redis";
-import type { CommandParser } from "@redis/client/dist/lib/client/parser";
-import type { ArrayReply, BlobStringReply, NumberReply } from "@redis/client/dist/lib/RESP/types";
+import { type CommandParser, defineScript } from "redis";
 import { EPOCH_CHAIN, HEAL_VERSION_HEADROOM, LOG_TRIM_CHUNK, LOG_TRIM_TO, TTL_REFRESH_MS } from "./board-store";
 
 export const boardKeys = (board: string) =>
@@ -448,15 +446,16 @@ end
 
 -- An element both hold: the healer's knowledge is taken only where nothing changed the element (or flipped its page)
 -- after the healer's history left the board's, and only if it is newer (a higher version).
+-- A heal not taken is answered with the board's seq, not the element's: the board as of that seq shows what the store
+-- holds of the element (a page that waits for it to drop what it sent back would otherwise show its older state).
 local function heal_existing(item, entry)
   local found = find_at(entry)
-  local s = tonumber(string.match(entry, '^(%d+):'))
-  if not found then return ${DRAWN.duplicate}, s end
+  if not found then return ${DRAWN.duplicate}, meta.s end
   local base = base_of(item.heal) or 0
   local target = capped(item.v)
   local rec = found.rec
   local changed = math.max(rec.l, flip_seq(rec.g))
-  if base == 0 or rec.t ~= item.t or changed > base or target <= version(rec) then return ${DRAWN.duplicate}, s end
+  if base == 0 or rec.t ~= item.t or changed > base or target <= version(rec) then return ${DRAWN.duplicate}, meta.s end
   local healed = copy(rec)
   healed.x, healed.y, healed.w, healed.h, healed.c, healed.sw, healed.f, healed.d =
     item.x, item.y, item.w, item.h, item.c, item.sw, item.f, item.d
@@ -466,7 +465,7 @@ local function heal_existing(item, entry)
   local showing = target % 2 == 0 and version(rec) % 2 == 1
   local move = set_version(healed, target)
   -- Shown again: as for an element the board lacks, a clear made after the loss hides it (or deleted it for good).
-  if showing and meta.pc > base then return ${DRAWN.duplicate}, s end
+  if showing and meta.pc > base then return ${DRAWN.duplicate}, meta.s end
   local page = nil
   if showing then page = clear_after(base) end
   meta.s = meta.s + 1
@@ -867,7 +866,8 @@ function script<Reply>(source: string, keyCount: number) {
   });
 }
 
-type Mixed = ArrayReply<BlobStringReply | NumberReply>;
+/** What every board script returns: an array of bulk strings and integers (the store reads it, ./redis-board-store.ts). */
+type Mixed = (string | number)[];
 
 export const boardScripts = {
   wbDraw: script<Mixed>(DRAW, 5),

@@ -108,7 +108,7 @@ async function loopCatchUps(client: TestClient, until: number): Promise<{ answer
   while (Date.now() < until) {
     let ack: SyncAck = await client
       .join({ board: BOARD.board })
-      .catch(() => ({ ok: false, code: "unavailable", error: "no answer" }) as SyncAck);
+      .catch(() => ({ ok: false, code: "unavailable", error: "no answer" }));
     if (!ack.ok) {
       await retry();
       continue;
@@ -118,7 +118,7 @@ async function loopCatchUps(client: TestClient, until: number): Promise<{ answer
     while (ack.ok && "snapshot" in ack && ack.snapshot.next !== undefined && Date.now() < until) {
       const next: SyncAck = await client
         .read({ e: ack.e, at, cursor: ack.snapshot.next })
-        .catch(() => ({ ok: false, code: "unavailable", error: "no answer" }) as SyncAck);
+        .catch(() => ({ ok: false, code: "unavailable", error: "no answer" }));
       if (!next.ok) {
         await retry();
         continue;

@@ -10,6 +10,7 @@ import { Topology } from "../../local/topology";
 import { boardKeys } from "../../service/store/redis-scripts";
 import { connectClient, editableBoard, makeLine, type TestClient } from "../support/socket-client";
 import { bigLine, MIB, operatorRedis, sleep } from "./support";
+import { anyString } from "../support/matchers";
 
 const UNDO_CLEAR_SECONDS = 3;
 const MAX_BOARD_BYTES = 64 * 1024;
@@ -63,7 +64,7 @@ test("erasing and restoring made-up ids stores nothing: no entry, no byte, no se
   const board = editableBoard();
   const attacker = await client("127.0.9.1", board);
   const line = makeLine();
-  expect(await attacker.add(line)).toEqual({ ok: true, s: 1, e: expect.any(String) });
+  expect(await attacker.add(line)).toEqual({ ok: true, s: 1, e: anyString() });
   const redis = await operatorRedis(topology.redis);
   try {
     const [, , , index, log] = boardKeys(board.board);
@@ -104,10 +105,10 @@ test("an id erased before it exists does not hide the element that comes with it
   const [attacker, victim] = [await client("127.0.9.2", board), await client("127.0.9.3", board)];
   // Even knowing the victim's next id (ids are 16 or more random characters, so one cannot), erasing it first...
   const line = makeLine();
-  expect(await attacker.erase([line.id])).toEqual({ ok: true, s: 0, e: expect.any(String) });
-  expect(await attacker.restore([line.id])).toEqual({ ok: true, s: 0, e: expect.any(String) });
+  expect(await attacker.erase([line.id])).toEqual({ ok: true, s: 0, e: anyString() });
+  expect(await attacker.restore([line.id])).toEqual({ ok: true, s: 0, e: anyString() });
   // ...leaves nothing waiting for it: the victim's line is shown.
-  expect(await victim.add(line)).toEqual({ ok: true, s: 1, e: expect.any(String) });
+  expect(await victim.add(line)).toEqual({ ok: true, s: 1, e: anyString() });
   expect((await elements(board.board)).map(({ i, version }) => [i, version])).toEqual([[line.id, 0]]);
   // v1's chunk ids were `<line>-<n>`, guessable from the first one: ids under 16 characters are refused.
   expect(await victim.add(makeLine({ id: `${line.id.slice(0, 8)}-2` }))).toMatchObject({ ok: false, code: "invalid" });

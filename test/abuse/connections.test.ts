@@ -11,6 +11,7 @@ import { openRawWebSocket, textFrames } from "../support/raw-websocket";
 import type { SyncAck } from "../../protocol/events";
 import { connectClient, editableBoard, eventually, makeLine, type TestClient } from "../support/socket-client";
 import { LogLines, operatorRedis, processFigures, sleep, within } from "./support";
+import { objectContaining } from "../support/matchers";
 
 /** 8,000 Socket.IO CONNECT packets ("40"), one WebSocket frame each: 64,000 bytes. */
 const FLOOD = textFrames(Array.from({ length: 8_000 }, () => "40"));
@@ -152,7 +153,7 @@ describe("sockets per client address", () => {
     expect(grewBy(after, before, "whiteboard_connections_refused_total", { reason: "address_full" })).toBe(3);
     expect(logs.matching("connection refused: address full", linesBefore)).toEqual(
       Array.from({ length: 3 }, () =>
-        expect.objectContaining({ severity: "WARNING", address: "127.0.2.1", open: PER_ADDRESS }),
+        objectContaining({ severity: "WARNING", address: "127.0.2.1", open: PER_ADDRESS }),
       ),
     );
 

@@ -85,7 +85,7 @@ export class BoardPage {
 
   /** Reads the automation handle. */
   read<T>(read: (whiteboard: WhiteboardHandle) => T): Promise<T> {
-    return this.page.evaluate(`(${read.toString()})(window.whiteboard)`) as Promise<T>;
+    return this.page.evaluate<T>(`(${read.toString()})(window.whiteboard)`);
   }
 
   elements(): Promise<ElementRecord[]> {

@@ -118,8 +118,7 @@ const onScreen = ([x, y]: [number, number]): [number, number] => [50 + x / 16, 5
 async function screenColors(harness: HarnessPage, points: [number, number][]): Promise<number[][]> {
   const shot = `data:image/png;base64,${(await harness.page.screenshot()).toString("base64")}`;
   return harness.page.evaluate(
-    ([url, at]) =>
-      (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.colorsIn(url, at as [number, number][]),
+    ([url, at]) => (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.colorsIn(url, at),
     [shot, points.map(onScreen)] as const,
   );
 }
@@ -128,9 +127,10 @@ async function drawn(harness: HarnessPage, worker: boolean): Promise<void> {
   await harness.page.evaluate(
     ([elements, placement, inWorker]) => {
       const h = (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness;
-      h.load(elements as ElementInput[]);
+      h.load(elements);
       h.remove(["hidden----------"]);
-      h.catchUp({ worker: inWorker as boolean, view: placement as typeof PLACEMENT });
+      // Not awaited in the page: the caller waits for the painting to be done (waitForFunction below).
+      void h.catchUp({ worker: inWorker, view: placement });
     },
     [ELEMENTS, PLACEMENT, worker] as const,
   );
@@ -189,7 +189,7 @@ describe.each([
   });
 
   test("a move repaints both places; a hidden element leaves white; one between others and one on top stack right", async () => {
-    const [rectangle, ellipse] = [2, 3].map((s) => record(ELEMENTS[s - 1] as ElementInput, s)) as ElementRecord[];
+    const [rectangle, ellipse] = [2, 3].map((s) => record(ELEMENTS[s - 1] as ElementInput, s));
     const moved = { ...(rectangle as ElementRecord), y: 5_000 };
     const below = record(
       { id: id("between"), t: "r", b: [800, 2_400, 400, 400], c: "#000000", sw: 1, f: "#000000", d: "" },
@@ -258,7 +258,7 @@ describe("exports", () => {
     harness = await openHarness();
     await harness.page.evaluate((elements) => {
       const h = (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness;
-      h.load(elements as ElementInput[]);
+      h.load(elements);
       h.remove(["hidden----------"]);
     }, ELEMENTS);
   });
@@ -272,7 +272,7 @@ describe("exports", () => {
     const probes = PROBES.filter(([name]) => name !== "hidden rectangle");
     const points = probes.map(([, at]) => at);
     const png = await harness.page.evaluate(
-      (at) => (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.png(at as [number, number][]),
+      (at) => (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.png(at),
       points,
     );
     // The content (0..5,500 × 0..4,700 units, the freehand line reaching past its box) with a 16-pixel margin, at 2
@@ -285,7 +285,7 @@ describe("exports", () => {
     expect(wrong).toEqual([]);
     const row: [number, number][] = Array.from({ length: 120 }, (_, i) => [i * 20, 3_200 + 260]);
     const textRow = await harness.page.evaluate(
-      (at) => (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.png(at as [number, number][]),
+      (at) => (globalThis as unknown as { renderHarness: RenderHarness }).renderHarness.png(at),
       row,
     );
     expect(textRow.colors.filter((color) => near(color, BLACK, 100)).length).toBeGreaterThan(5);

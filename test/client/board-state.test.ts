@@ -8,7 +8,7 @@
  */
 import fc from "fast-check";
 import { BoardState } from "../../client/core/board-state";
-import type { BoardOp, ElementKind, ElementTuple } from "../../protocol/events";
+import type { BoardOp, ElementKind, ElementTuple, Snapshot } from "../../protocol/events";
 import { ELEMENT_KINDS } from "../../protocol/events";
 import { encodeSamples } from "../../protocol/points";
 import { elementId, elementInput, LIMITS, StoreBoard, type SnapshotPage } from "./store-board";
@@ -196,7 +196,7 @@ test("a snapshot whose pages are read while the board changes, then replayed ove
             reading = { e: result.e, start: result.s, cursor: 0 };
           }
           const { k, next } = result.snapshot;
-          state.applySnapshot({ k, records: JSON.parse(result.snapshot.records) });
+          state.applySnapshot({ k, records: JSON.parse(result.snapshot.records) as Snapshot["records"] });
           if (next === undefined) {
             state.finishSnapshot(reading.start);
             finished = true;
@@ -296,20 +296,42 @@ test("a new element on top is added to the drawing order without sorting; one pl
   expect(state.elements().map((record) => record.i)).toEqual([elementId(3), elementId(1), elementId(2)]);
 });
 
-test("a healed element put under a clear this client joined after comes with its page's flip count, and shows with its undo", () => {
+test("a healed element put under a clear this client joined after is left out with the rest of that page, and the undo reads a snapshot", () => {
   const state = new BoardState();
   state.reset("e");
   const record = (s: number, g: number, v: number): ElementTuple =>
     [s, g, 0, v, elementId(s), USER, "r", s, 0, 0, 1, 1, "#000000", 2, "", 0, "", s] satisfies ElementTuple;
-  // Joined after the clear at seq 4 hid page 1: the snapshot holds page 2 only.
+  // Joined after the clear at seq 4 hid page 1 (element 3 on it): the snapshot holds page 2 only.
   state.applySnapshot({ k: { "2": 0 }, records: [record(5, 2, 0)] });
   state.finishSnapshot(5);
   // A late healer's element goes under that clear (page 1 was cleared, restored and cleared again: its count is 3):
-  // hidden with it, shown by its undo. Its `v` is negative: its version is v + k = 1.
+  // hidden with it. Its `v` is negative: its version is v + k = 1. This client holds nothing else of page 1.
   state.applyOps([{ t: "a", s: 6, r: record(1, 1, -2), k: { "1": 3 } }]);
-  expect(state.has(elementId(1))).toBe(true);
+  expect(state.watermark).toBe(6);
   expect(state.isVisible(elementId(1))).toBe(false);
-  state.applyOps([{ t: "u", s: 7, u: USER, of: 4, k: { "1": 4 } }]);
   expect(state.needsSnapshot).toBe(false);
-  expect(state.elements().map((element) => element.i)).toEqual([elementId(1), elementId(5)]);
+  // The undo shows page 1 whole, element 3 with the healed one: only a snapshot has it all.
+  state.applyOps([{ t: "u", s: 7, u: USER, of: 4, k: { "1": 4 } }]);
+  expect(state.needsSnapshot).toBe(true);
+  state.reset("e");
+  state.applySnapshot({ k: { "1": 4, "2": 0 }, records: [record(5, 2, 0), record(3, 1, -4), record(1, 1, -4)] });
+  state.finishSnapshot(7);
+  expect(state.elements().map((element) => element.i)).toEqual([elementId(1), elementId(3), elementId(5)]);
+});
+
+test("a healed element put under a clear this client saw is held hidden, and shows with its undo", () => {
+  const state = new BoardState();
+  state.reset("e");
+  const record = (s: number, g: number, v: number): ElementTuple =>
+    [s, g, 0, v, elementId(s), USER, "r", s, 0, 0, 1, 1, "#000000", 2, "", 0, "", s] satisfies ElementTuple;
+  state.applySnapshot({ k: { "1": 0 }, records: [record(3, 1, 0)] });
+  state.finishSnapshot(3);
+  state.applyOps([
+    { t: "c", s: 4, u: USER, k: { "1": 1 } },
+    { t: "a", s: 5, r: record(1, 1, 0), k: { "1": 1 } },
+  ]);
+  expect(state.isVisible(elementId(1))).toBe(false);
+  state.applyOps([{ t: "u", s: 6, u: USER, of: 4, k: { "1": 2 } }]);
+  expect(state.needsSnapshot).toBe(false);
+  expect(state.elements().map((element) => element.i)).toEqual([elementId(1), elementId(3)]);
 });

@@ -92,7 +92,7 @@ test("bounds cover the ink of every kind, and boundsOf their union (zoom to fit)
 });
 
 test("an arrow's head points along the arrow, at its end, no longer than half of it", () => {
-  const [lx, ly, tx, ty, rx, ry] = arrowHead(element("a", [0, 0, 1_000, 0])) as number[];
+  const [lx, ly, tx, ty, rx, ry] = arrowHead(element("a", [0, 0, 1_000, 0]));
   expect([tx, ty]).toEqual([1_000, 0]);
   expect(lx).toBeLessThan(1_000);
   expect(rx).toBeCloseTo(lx as number);

@@ -28,6 +28,8 @@ function drawAck(written: Written & { outcomes: DrawOutcome[] }): WriteAck {
       return { ok: true, s: outcome.s, e: written.e };
     case "full":
       return fail("board_full");
+    case "out_of_order":
+      return { ...fail("out_of_order"), e: written.e };
     default:
       return fail(outcome.kind);
   }
@@ -103,7 +105,7 @@ export class FakeService {
     for (const link of this.links) {
       if (!link.open) continue;
       if (link.inbound.length > 0) steps.push(() => this.process(link));
-      if (link.outbound.length > 0) steps.push(async () => link.deliver());
+      if (link.outbound.length > 0) steps.push(() => Promise.resolve(link.deliver()));
     }
     return steps;
   }

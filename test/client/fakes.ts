@@ -40,12 +40,12 @@ export class FakeTransport implements Transport {
       answer: (response) => {
         if (answered) throw new Error(`${name} answered twice`);
         answered = true;
-        this.pending.splice(this.pending.indexOf(request as unknown as SentRequest), 1);
+        this.pending.splice(this.pending.indexOf(request), 1);
         answer(response);
       },
     };
-    this.pending.push(request as unknown as SentRequest);
-    this.sent.push(request as unknown as SentRequest);
+    this.pending.push(request);
+    this.sent.push(request);
   }
 
   cursor(position: { x: number; y: number }): void {

@@ -215,7 +215,9 @@ class World {
       if (quiet && this.service.steps().length === 0 && round > 2) return;
       this.clock.advance(6_000);
     }
-    throw new Error(`not quiet: ${this.pages.map(({ session }) => `${session.status}/${session.pendingWrites}`)}`);
+    throw new Error(
+      `not quiet: ${this.pages.map(({ session }) => `${session.status}/${session.pendingWrites}`).join(",")}`,
+    );
   }
 }
 

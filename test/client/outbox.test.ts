@@ -7,6 +7,7 @@ import { Outbox } from "../../client/core/outbox";
 import { MemoryPendingStore } from "../../client/core/pending-store";
 import type { ElementRecord } from "../../protocol/events";
 import { decodeSamples, type Sample } from "../../protocol/points";
+import { anyString } from "../support/matchers";
 
 const BOARD = "board";
 const pen = { c: "#ff0000", sw: 3 };
@@ -33,6 +34,10 @@ const board = (held: Partial<ElementRecord>[] = [], epoch = "E", watermark = 0) 
   epoch,
   watermark,
   get: (id: string) => held.find((record) => record.i === id) as ElementRecord | undefined,
+  versionOf: (id: string) => {
+    const record = held.find((candidate) => candidate.i === id);
+    return record ? (record.v ?? 0) : undefined;
+  },
 });
 
 test("samples pile up in the line's open write until it is taken for sending, then go into the next append", () => {
@@ -42,7 +47,7 @@ test("samples pile up in the line's open write until it is taken for sending, th
   const add = box.next(4);
   expect(add?.write).toEqual({
     kind: "add",
-    input: { id, t: "f", b: [10, 10, 2, 2], c: "#ff0000", sw: 3, f: "", d: expect.any(String) },
+    input: { id, t: "f", b: [10, 10, 2, 2], c: "#ff0000", sw: 3, f: "", d: anyString() },
   });
   box.extend(samples(13, 3));
   box.extend(samples(16, 1));

@@ -7,7 +7,7 @@
 import { MemoryPendingStore } from "../../client/core/pending-store";
 import type { BoardChange, Notice, SessionOptions, SessionStatus } from "../../client/core/session-api";
 import { WhiteboardSession } from "../../client/core/session";
-import type { BoardOp, ElementInput, ElementTuple, SyncAck, UserInput, You } from "../../protocol/events";
+import type { BoardOp, ElementTuple, SyncAck, UserInput, You } from "../../protocol/events";
 import { PROTOCOL_VERSION } from "../../protocol/events";
 import { decodeSamples, type Sample } from "../../protocol/points";
 import { FakeClock, FakeTransport, settle, tuple, type SentRequest } from "./fakes";
@@ -389,7 +389,7 @@ describe("rotation and view-only", () => {
     expect(h.transport.reconnects).toBe(1);
   });
 
-  test("view-only: the page is told once, nothing is sent, and drawing does nothing", () => {
+  test("view-only: the page is told once, nothing is sent, and drawing does nothing", async () => {
     const h = start({ edit: undefined });
     h.transport.connect();
     expect(h.transport.next("join").payload).not.toHaveProperty("edit");
@@ -398,7 +398,7 @@ describe("rotation and view-only", () => {
     expect(h.session.begin([0, 0, 0], { c: "#000000", sw: 2 })).toBeUndefined();
     expect(h.session.create([{ t: "r", b: [0, 0, 1, 1], c: "#000000", sw: 1, f: "", d: "" }])).toEqual([]);
     h.session.erase(["x".repeat(16)]);
-    expect(h.session.clear()).resolves.toMatchObject({ ok: false, code: "forbidden" });
+    await expect(h.session.clear()).resolves.toMatchObject({ ok: false, code: "forbidden" });
     expect(h.transport.sent.map((request) => request.name)).toEqual(["join"]);
     expect(h.notices.map((notice) => notice.kind)).toEqual(["view_only"]);
   });
@@ -461,6 +461,113 @@ describe("epochs", () => {
     expect(shownIds(h.session).sort()).toEqual(before.sort());
   });
 
+  test("a heal answered before its operation arrives: the page shows what it knew until the board holds the healed version", () => {
+    const h = start();
+    // "cleared" was hidden by a clear (its page flipped) that the new history lacks: there it is shown, at version 0.
+    joinWith(h, "E1", 3, [tuple({ s: 1, i: "kept" }), tuple({ s: 2, i: "cleared", o: 1, v: 1 })]);
+    const before = shownIds(h.session);
+    h.transport.on().ops({ e: "E2", ops: [] });
+    h.transport
+      .next("read")
+      .answer(
+        ok(
+          { e: "E2", s: 2, base: 2 },
+          { snapshot: { k: { "1": 0 }, records: [tuple({ s: 1, i: "kept" }), tuple({ s: 2, i: "cleared" })] } },
+        ),
+      );
+    h.transport.next("read").answer(ok({ e: "E2", s: 2 }, { ops: [] }));
+    const heal = h.transport.next("add");
+    expect(heal.payload).toMatchObject({ id: "cleared", v: 1, h: "E1" });
+    expect(shownIds(h.session)).toEqual(before);
+    // The service answers a write before its own broadcast reaches the writer: the store took the heal at seq 3.
+    heal.answer({ ok: true, s: 3, e: "E2" });
+    expect(shownIds(h.session)).toEqual(before);
+    h.transport.on().ops({ e: "E2", ops: [{ t: "a", s: 3, r: tuple({ s: 2, i: "cleared", o: 1, v: 1 }) }] });
+    expect(shownIds(h.session)).toEqual(before);
+    expect(h.session.pendingWrites).toBe(0);
+    expect(h.session.elements()).toBe(h.session.board.elements());
+  });
+
+  test("an append refused out_of_order by a store of another epoch waits for the heal, which goes before it", () => {
+    const h = start({ window: 1 });
+    joinWith(h, "E1", 0, []);
+    const id = h.session.begin([0, 0, 0], { c: "#000000", sw: 2 }) as string;
+    h.transport.next("add").answer({ ok: true, s: 1, e: "E1" });
+    h.transport.on().ops({ e: "E1", ops: [{ t: "a", s: 1, r: tuple({ s: 1, i: id, t: "f", u: ADA.id, d: "AAA" }) }] });
+    h.session.extend(...line(1, 2));
+    // The store restarted empty: it lost the line. Its answer names its new epoch, which this page has not heard of:
+    // that is no overtaking, whatever the number of tries, and the page reads the new history at once.
+    for (let attempt = 0; attempt < 15; attempt += 1) {
+      h.transport.next("append").answer({ ok: false, code: "out_of_order", error: "not there", e: "E2" });
+      if (attempt === 0) {
+        expect(h.transport.next("read").payload).toEqual({ e: "E1", after: 1 });
+        // The store is slow to answer that read: the append goes on being tried meanwhile.
+        h.transport.pending.splice(h.transport.pending.indexOf(h.transport.next("read")), 1);
+      }
+      h.clock.advance(5_000);
+    }
+    expect(h.notices).toEqual([]);
+    h.transport.drop();
+    h.transport.connect();
+    h.transport.next("join").answer(ok({ e: "E2", s: 0, base: 0, you: ADA }, { ops: [] }));
+    // Its board held more than base 0: it reads the new history aside, and heals.
+    h.transport.next("join").answer(ok({ e: "E2", s: 0, you: ADA }, { snapshot: { k: {}, records: [] } }));
+    h.transport.next("read").answer(ok({ e: "E2", s: 0 }, { ops: [] }));
+    // The line's add goes back first, then its append (one write in flight at a time).
+    expect(h.transport.pending.map((request) => request.name)).toEqual(["add"]);
+    expect(h.transport.next("add").payload).toMatchObject({ id, h: "E1", v: 0 });
+    h.transport.next("add").answer({ ok: true, s: 1, e: "E2" });
+    expect(h.transport.next("append").payload).toMatchObject({ i: id, n: 1 });
+    h.transport.next("append").answer({ ok: true, s: 2, e: "E2" });
+    h.session.end();
+    expect(h.notices).toEqual([]);
+  });
+
+  test("an append refused because a healer put the line back as its own continues as a new line: nothing drawn is lost", () => {
+    const h = start({ window: 1, maxPointsPerWrite: 2 });
+    joinWith(h, "E1", 0, []);
+    const id = h.session.begin([0, 0, 0], { c: "#000000", sw: 2 }) as string;
+    const add = h.transport.next("add");
+    add.answer({ ok: true, s: 1, e: "E1" });
+    h.session.extend(...line(1, 2));
+    const first = h.transport.next("append");
+    first.answer({ ok: true, s: 2, e: "E1" });
+    const stored = add.payload.d + first.payload.d;
+    const mine = tuple({ s: 1, i: id, t: "f", u: ADA.id, n: 1, d: stored, v: 2 });
+    h.transport.on().ops({ e: "E1", ops: [{ t: "a", s: 1, r: mine }] });
+    h.transport.on().ops({ e: "E1", ops: [{ t: "p", s: 2, i: id, n: 1, d: first.payload.d, b: [0, 0, 2, 4], v: 2 }] });
+    h.session.extend(...line(3, 3));
+    // The store restarted empty, and another page healed the line first, as its own (the store no longer knows the
+    // history it came from). This page reads the new history aside: the line is there at the version it knew.
+    const healed = tuple({ s: 1, i: id, t: "f", u: "healer", n: 1, d: stored, v: 2 });
+    h.transport.on().ops({ e: "E2", ops: [{ t: "a", s: 1, r: healed }] });
+    h.transport.next("append").answer({ ok: false, code: "out_of_order", error: "not there", e: "E2" });
+    h.transport.next("read").answer(ok({ e: "E2", s: 1, base: 0 }, { ops: [] }));
+    h.transport
+      .next("join")
+      .answer(ok({ e: "E2", s: 1, you: ADA }, { snapshot: { k: { "1": 0 }, records: [healed] } }));
+    h.transport.next("read").answer(ok({ e: "E2", s: 1 }, { ops: [] }));
+    expect(h.transport.waiting("add")).toHaveLength(0);
+    h.clock.advance(5_000);
+    h.transport.next("append").answer({ ok: false, code: "forbidden", error: "only the line's author can add to it" });
+    expect(h.notices).toEqual([]);
+    // The rest continues as a new line from the last point stored, and the stroke goes on in it.
+    h.session.extend(...line(6, 1));
+    const ids = h.session.end();
+    expect(ids).toEqual([id, expect.any(String)]);
+    const continued = h.transport.next("add").payload;
+    expect(continued.id).toBe(ids[1]);
+    h.transport.next("add").answer({ ok: true, s: 2, e: "E2" });
+    let d = continued.d;
+    for (let seq = 3, request = h.transport.waiting("append")[0]; request; request = h.transport.waiting("append")[0]) {
+      d += request.payload.d;
+      request.answer({ ok: true, s: (seq += 1), e: "E2" });
+    }
+    expect(points(d)).toEqual(line(2, 5).flat());
+    expect([...points(stored), ...points(d).slice(3)]).toEqual(line(0, 7).flat());
+    expect(h.session.element(id)?.d).toBe(stored);
+  });
+
   test("a first snapshot given up when the epoch changes in the middle mixes no histories: it heals from what it read", () => {
     const h = start();
     h.transport.connect();
@@ -515,7 +622,7 @@ describe("epochs", () => {
     // acknowledgement of seq 2 is of the old epoch: the element is not on the caught-up board, so it is healed.
     h.transport.next("read").answer(ok({ e: "E2", s: 1, base: 1 }, { ops: [] }));
     expect(h.session.snapshots).toBe(1);
-    const heal = h.transport.next("add").payload as ElementInput;
+    const heal = h.transport.next("add").payload;
     expect(heal).toMatchObject({ id, t: "e", b: [1, 2, 3, 4], f: "#ffffff", h: "E1", v: 0, u: ADA.id });
     expect(h.session.element(id as string)).toBeDefined();
   });

@@ -53,7 +53,12 @@ function tags(svg: string): [string, Record<string, string>][] {
   const body = svg.split("\n").slice(2, -2).join("");
   return [...body.matchAll(/<(\w+)((?:\s+[\w:-]+="[^"]*")*)\s*\/?>/g)].map((match) => [
     match[1] as string,
-    Object.fromEntries([...(match[2] as string).matchAll(/([\w:-]+)="([^"]*)"/g)].map((a) => [a[1], a[2]])),
+    Object.fromEntries(
+      [...(match[2] as string).matchAll(/([\w:-]+)="([^"]*)"/g)].map(([, name, value]) => [
+        name as string,
+        value as string,
+      ]),
+    ),
   ]);
 }
 

@@ -29,7 +29,7 @@ export interface CloudRunContainer {
 }
 
 /** The service did not become ready: what it said, or how it ended. */
-export class StartFailure extends Error {
+class StartFailure extends Error {
   override name = "StartFailure";
 }
 

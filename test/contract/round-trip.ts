@@ -34,7 +34,7 @@ export async function protocolRoundTrip(
       ]),
     });
     const addAck = await sender.add(line);
-    expect(addAck).toEqual({ ok: true, s: 1, e: expect.any(String) });
+    expect(addAck).toEqual({ ok: true, s: 1, e: expect.any(String) as string });
     const more = encodeSamples([[6_000, 3_000, 0]], [5_000, 5_000]);
     expect(await sender.append({ i: line.id, n: 1, d: more, b: [1_000, 1_000, 5_000, 4_000] })).toEqual({
       ok: true,

@@ -38,7 +38,7 @@ export interface RuntimeImage {
 const STAGE_OUTPUTS: Record<string, { madeBy: RegExp; local: () => Promise<string> }> = {
   "deps:/app/node_modules": { madeBy: /\bnpm ci\b.*--omit=dev/, local: () => productionDependencies() },
   // `npm test` builds before jest runs, as the build stage does before the runtime stage copies.
-  "build:/app/dist": { madeBy: /\bnpm run build\b/, local: async () => path.join(REPOSITORY, "dist") },
+  "build:/app/dist": { madeBy: /\bnpm run build\b/, local: () => Promise.resolve(path.join(REPOSITORY, "dist")) },
 };
 
 /** Users of the node base image. */
@@ -55,7 +55,7 @@ interface Stage {
 }
 
 /** The Dockerfile's stages, with continuation lines joined and comments dropped. */
-export function parseDockerfile(text: string): Stage[] {
+function parseDockerfile(text: string): Stage[] {
   const lines = text
     .replace(/\\\r?\n/g, " ")
     .split(/\r?\n/)

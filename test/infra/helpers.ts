@@ -13,7 +13,7 @@ import { type InfraConfigInput, parseInfraConfig } from "../../infra/config/sche
 export const FIXTURE_CONTEXT = path.join(__dirname, "fixtures", "build-context");
 
 /** The repository root as seen from `cdktf.out/stacks/<stack>`, as infra/main.ts computes it for the default outdir. */
-export const ROOT_FROM_STACK_DIR = "../../..";
+const ROOT_FROM_STACK_DIR = "../../..";
 
 /** One synthesized stack: its exact file text and the parsed JSON. */
 export interface SynthesizedStack {
@@ -43,6 +43,7 @@ export function synthesize(...inputs: InfraConfigInput[]): Record<string, Synthe
   // cdktf records a full stack trace for every token it creates; under jest each one is source-mapped, which makes
   // a synth three times slower. The traces only decorate cdktf's own error messages, never the output, so format
   // them as empty strings while synthesizing (the snapshots prove the output unchanged).
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be put back afterwards, never called here
   const prepareStackTrace = Error.prepareStackTrace;
   Error.prepareStackTrace = () => "";
   try {

@@ -21,6 +21,7 @@ import {
   synthesize,
   type TerraformJson,
 } from "./helpers";
+import { objectContaining } from "../support/matchers";
 
 function environment(input: InfraConfigInput): { foundation: TerraformJson; app: TerraformJson } {
   const env = input.environment ?? "dev";
@@ -191,7 +192,7 @@ describe("uptime check", () => {
         period: "60s",
         timeout: "10s",
         selected_regions: ["USA", "EUROPE", "ASIA_PACIFIC"],
-        http_check: expect.objectContaining({
+        http_check: objectContaining({
           path: "/health/live",
           port: 443,
           use_ssl: true,
@@ -336,7 +337,7 @@ describe("alert policies", () => {
         name: "whiteboard-dev-error-logs",
         filter:
           'resource.type="cloud_run_revision" AND resource.labels.service_name="whiteboard-dev" AND severity>=ERROR',
-        metric_descriptor: expect.objectContaining({ metric_kind: "DELTA", value_type: "INT64" }),
+        metric_descriptor: objectContaining({ metric_kind: "DELTA", value_type: "INT64" }),
       }),
     );
     const threshold = condition(policy(tuned.app, "error log")).condition_threshold as Record<string, unknown>;

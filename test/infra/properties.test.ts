@@ -28,6 +28,7 @@ import {
   synthesize,
   type TerraformJson,
 } from "./helpers";
+import { arrayContaining, objectContaining } from "../support/matchers";
 
 function environment(input: InfraConfigInput): { foundation: TerraformJson; app: TerraformJson } {
   const env = input.environment ?? "dev";
@@ -115,8 +116,8 @@ describe("Cloud Run service", () => {
   test("startup probe on /readyz and liveness probe on /healthz", () => {
     expect(container(dev.app)).toEqual(
       expect.objectContaining({
-        startup_probe: expect.objectContaining({ http_get: { path: "/readyz", port: 8080 } }),
-        liveness_probe: expect.objectContaining({ http_get: { path: "/healthz", port: 8080 } }),
+        startup_probe: objectContaining({ http_get: { path: "/readyz", port: 8080 } }),
+        liveness_probe: objectContaining({ http_get: { path: "/healthz", port: 8080 } }),
       }),
     );
   });
@@ -421,7 +422,7 @@ describe("IAM", () => {
   // No roles/logging.logWriter: stdout reaches Cloud Logging through Cloud Run, not through the account.
   test("the runtime service account can read its own secrets and (for the sidecar) write metrics, nothing more", () => {
     const grants = grantsOf(dev.foundation, runtimeMember);
-    expect(grants.map((grant) => `${grant.type} ${grant.role as string}`).sort()).toEqual([
+    expect(grants.map((grant) => `${String(grant.type)} ${String(grant.role)}`).sort()).toEqual([
       "google_project_iam_member roles/monitoring.metricWriter",
       "google_secret_manager_secret_iam_member roles/secretmanager.secretAccessor",
       "google_secret_manager_secret_iam_member roles/secretmanager.secretAccessor",
@@ -446,7 +447,7 @@ describe("IAM", () => {
 
   test("the build service account can push to our repository, use the staging bucket and write logs, nothing more", () => {
     const grants = grantsOf(dev.foundation, buildMember);
-    expect(grants.map((grant) => `${grant.type} ${grant.role as string}`).sort()).toEqual([
+    expect(grants.map((grant) => `${String(grant.type)} ${String(grant.role)}`).sort()).toEqual([
       "google_artifact_registry_repository_iam_member roles/artifactregistry.writer",
       "google_project_iam_member roles/logging.logWriter",
       "google_storage_bucket_iam_member roles/storage.objectAdmin",
@@ -671,7 +672,7 @@ describe("image", () => {
     expect(provisioner?.["local-exec"]).toEqual({
       command: "bash infra/image/build-image.sh",
       working_dir: "../../..",
-      environment: expect.objectContaining({
+      environment: objectContaining({
         IMAGE: image,
         PROJECT_ID: "whiteboard-test-1",
         REGION: "us-central1",
@@ -690,7 +691,7 @@ describe("image", () => {
         location: "us-central1",
         format: "DOCKER",
         cleanup_policy_dry_run: false,
-        cleanup_policies: expect.arrayContaining([
+        cleanup_policies: arrayContaining([
           expect.objectContaining({ action: "KEEP", most_recent_versions: { keep_count: 10 } }),
         ]),
       }),

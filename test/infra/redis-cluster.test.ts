@@ -16,6 +16,7 @@ import {
   synthesize,
   type TerraformJson,
 } from "./helpers";
+import { stringMatching } from "../support/matchers";
 
 const CLUSTER = "memorystore-redis-cluster" as const;
 
@@ -49,7 +50,7 @@ describe("Memorystore for Redis Cluster instead of Memorystore for Redis", () =>
       );
       expect(cluster(foundation)).toEqual(
         expect.objectContaining({
-          name: expect.stringMatching(/^whiteboard-(dev|prod)-redis$/),
+          name: stringMatching(/^whiteboard-(dev|prod)-redis$/),
           region: "us-central1",
         }),
       );

@@ -133,7 +133,7 @@ async function measure(redis: RedisServer, system: System, e: string, ops: strin
       new BoardFanout({
         frameIntervalMs: 0,
         redis: {
-          publisher: { sPublish: (c, m) => pub.sPublish(c, m), shardSubscribers: async () => 2 },
+          publisher: { sPublish: (c, m) => pub.sPublish(c, m), shardSubscribers: () => Promise.resolve(2) },
           subscriber: {
             sSubscribe: (c, listener) => sub.sSubscribe(c, listener, true),
             sUnsubscribe: (c) => sub.sUnsubscribe(c),
@@ -153,7 +153,7 @@ async function measure(redis: RedisServer, system: System, e: string, ops: strin
     const make = system === "plain" ? createAdapter : (pub: unknown, sub: unknown) => createShardedAdapter(pub, sub);
     publisher = new Server({ adapter: make(pubP, subP) });
     subscriber = new Server({ adapter: make(pubS, subS) });
-    send = (json) => publisher.to(room).emit("ops", { e, ops: JSON.parse(json) });
+    send = (json) => publisher.to(room).emit("ops", { e, ops: JSON.parse(json) as unknown });
     let bytes = 0;
     received = () => bytes;
     const count = (message: Buffer) => (bytes += message.length);
@@ -161,7 +161,7 @@ async function measure(redis: RedisServer, system: System, e: string, ops: strin
     else await listener.sSubscribe(`socket.io#/#${room}#`, count, true);
   }
   // A socket of the subscriber's in the room: the sharded adapters subscribe to the room's channel.
-  subscriber.of("/").adapter.addAll("a-socket-of-twenty-1", new Set([room]));
+  await subscriber.of("/").adapter.addAll("a-socket-of-twenty-1", new Set([room]));
   await sleep(300);
   const [wireBefore, messagesBefore] = [relay.fromRedis, received()];
   for (const json of ops) {
@@ -175,7 +175,11 @@ async function measure(redis: RedisServer, system: System, e: string, ops: strin
     messagePerOp: (received() - messagesBefore) / ops.length,
   };
   // (Servers never attached to an HTTP server: only their adapters hold anything.)
-  await Promise.all([publisher, subscriber].map((server) => server.of("/").adapter.close()));
+  await Promise.all(
+    [publisher, subscriber].map(async (server) => {
+      await server.of("/").adapter.close();
+    }),
+  );
   await Promise.all(clients.map((made) => made.close().catch(() => undefined)));
   relay.close();
   return result;

@@ -14,6 +14,7 @@ import {
   makeLine,
   type TestClient,
 } from "../support/socket-client";
+import { anyString } from "../support/matchers";
 
 let topology: Topology;
 const clients: TestClient[] = [];
@@ -33,7 +34,7 @@ async function client(instance: number): Promise<TestClient> {
 
 async function joined(instance: number, board: string): Promise<TestClient> {
   const c = await client(instance);
-  expect(await c.join({ board, edit: editKeys.get(board) as string })).toMatchObject({ ok: true });
+  expect(await c.join({ board, edit: editKeys.get(board) })).toMatchObject({ ok: true });
   return c;
 }
 
@@ -72,7 +73,7 @@ describe.each(TOPOLOGIES)("%s Redis", (redis) => {
     const line = makeLine();
     const ack = await a.add(line);
 
-    expect(ack).toEqual({ ok: true, s: 1, e: expect.any(String) });
+    expect(ack).toEqual({ ok: true, s: 1, e: anyString() });
     await eventually("A, B and C to get the line", () => [a, b, c].every((x) => x.ops.length === 1));
     const expected = {
       t: "a",
@@ -95,7 +96,7 @@ describe.each(TOPOLOGIES)("%s Redis", (redis) => {
     for (let i = 0; i < 10; i += 1) {
       const line = makeLine();
       sent.push(line);
-      expect(await (i % 2 === 0 ? a : b).add(line)).toEqual({ ok: true, s: i + 1, e: expect.any(String) });
+      expect(await (i % 2 === 0 ? a : b).add(line)).toEqual({ ok: true, s: i + 1, e: anyString() });
     }
 
     const late = await client(2);
@@ -120,20 +121,20 @@ describe.each(TOPOLOGIES)("%s Redis", (redis) => {
     const a = await joined(0, board);
     const b = await joined(1, board);
     const line = makeLine();
-    expect(await a.add(line)).toEqual({ ok: true, s: 1, e: expect.any(String) });
+    expect(await a.add(line)).toEqual({ ok: true, s: 1, e: anyString() });
     // The author's next connection may reach another instance.
     const again = await connectClient(topology.instance(2).url, { user: a.user });
     clients.push(again);
-    expect(await again.join({ board, edit: editKeys.get(board) as string })).toMatchObject({ ok: true });
+    expect(await again.join({ board, edit: editKeys.get(board) })).toMatchObject({ ok: true });
     expect(await a.append({ i: line.id, n: 1, d: "CCC", b: line.b })).toEqual({
       ok: true,
       s: 2,
-      e: expect.any(String),
+      e: anyString(),
     });
     expect(await again.append({ i: line.id, n: 2, d: "EEE", b: line.b })).toEqual({
       ok: true,
       s: 3,
-      e: expect.any(String),
+      e: anyString(),
     });
     await eventually("B to get both appends", () => b.ops.filter((op) => op.t === "p").length === 2);
     expect(b.ops.filter((op) => op.t === "p")).toEqual([
@@ -157,9 +158,9 @@ describe.each(TOPOLOGIES)("%s Redis", (redis) => {
     const second = await a2.add(line);
     const next = await a.add(makeLine());
 
-    expect(first).toEqual({ ok: true, s: 1, e: expect.any(String) });
-    expect(second).toEqual({ ok: true, s: 1, e: expect.any(String) });
-    expect(next).toEqual({ ok: true, s: 2, e: expect.any(String) });
+    expect(first).toEqual({ ok: true, s: 1, e: anyString() });
+    expect(second).toEqual({ ok: true, s: 1, e: anyString() });
+    expect(next).toEqual({ ok: true, s: 2, e: anyString() });
     await eventually("B to get element 2", () => b.ops.some((op) => op.s === 2));
     expect(b.ops.map((op) => op.s)).toEqual([1, 2]);
   });
@@ -172,7 +173,7 @@ describe.each(TOPOLOGIES)("%s Redis", (redis) => {
     await a.add(x);
     await a.add(y);
 
-    expect(await b.erase([x.id])).toEqual({ ok: true, s: 3, e: expect.any(String) });
+    expect(await b.erase([x.id])).toEqual({ ok: true, s: 3, e: anyString() });
     await eventually("A to see the erase", () => a.ops.some((op) => op.t === "v"));
     expect(a.ops.find((op) => op.t === "v")).toEqual({ t: "v", s: 3, u: b.id, x: [[x.id, 1]] });
     const erased = snapshotRecords(await (await client(2)).join({ board }));
@@ -181,9 +182,9 @@ describe.each(TOPOLOGIES)("%s Redis", (redis) => {
       [y.id, 0, 0],
     ]);
 
-    expect(await a.restore([x.id])).toEqual({ ok: true, s: 4, e: expect.any(String) });
+    expect(await a.restore([x.id])).toEqual({ ok: true, s: 4, e: anyString() });
     // Erasing what is already hidden, or restoring what is shown, changes nothing and stores nothing.
-    expect(await b.restore([x.id, y.id])).toEqual({ ok: true, s: 4, e: expect.any(String) });
+    expect(await b.restore([x.id, y.id])).toEqual({ ok: true, s: 4, e: anyString() });
     const restored = snapshotRecords(await (await client(2)).join({ board }));
     expect(restored.map((record) => [record.i, record.s, record.o, record.v])).toEqual([
       [x.id, 1, 0, 2],
@@ -227,14 +228,14 @@ describe.each(TOPOLOGIES)("%s Redis", (redis) => {
     await b.add(makeLine());
 
     const cleared = await c.clear();
-    expect(cleared).toEqual({ ok: true, s: 3, e: expect.any(String) });
+    expect(cleared).toEqual({ ok: true, s: 3, e: anyString() });
     await eventually("A and B to get the clear", () => [a, b].every((x) => x.ops.some((op) => op.t === "c")));
     expect(a.ops.find((op) => op.t === "c")).toEqual({ t: "c", s: 3, u: c.id, k: { "1": 1 } });
     expect(snapshotRecords(await (await client(0)).join({ board }))).toEqual([]);
 
     const after = makeLine();
-    expect(await a.add(after)).toEqual({ ok: true, s: 4, e: expect.any(String) });
-    expect(await b.unclear(3)).toEqual({ ok: true, s: 5, e: expect.any(String) });
+    expect(await a.add(after)).toEqual({ ok: true, s: 4, e: anyString() });
+    expect(await b.unclear(3)).toEqual({ ok: true, s: 5, e: anyString() });
     expect(snapshotRecords(await (await client(1)).join({ board }))).toHaveLength(3);
     expect(await b.unclear(3)).toMatchObject({ ok: false, code: "gone" });
   });

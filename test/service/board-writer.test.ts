@@ -74,9 +74,12 @@ test("one event per pointer sample (every 5 ms) makes at most one call and one b
   expect(broadcasts.flatMap((ops) => ops.map((op) => op.s))).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
   // One broadcast per call; past the burst, calls about an interval apart, no more than the elapsed time allows.
   expect(broadcasts).toHaveLength(callStarts.length);
+  // In any stretch of the paced calls, no more than a burst and one per interval: a rate, not a gap between two calls
+  // (a timer that fires late under load lets the next call come on schedule, a short gap that is no burst).
   const paced = callStarts.slice(BURST);
-  const gaps = paced.slice(1).map((at, i) => at - (paced[i] as number));
-  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(INTERVAL_MS / 2);
+  paced.forEach((from, i) =>
+    paced.slice(i + 1).forEach((to, k) => expect(k + 1).toBeLessThanOrEqual(BURST + (to - from) / INTERVAL_MS + 1)),
+  );
   expect(callStarts.length).toBeLessThanOrEqual(BURST + Math.ceil(elapsed / INTERVAL_MS) + 1);
   expect(callStarts.length).toBeLessThan(60 / 3);
 });

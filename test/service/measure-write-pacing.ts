@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const server = await new RedisServer().start();
   const connections = createRedisConnections(server.clientConfig, pino({ level: "silent" }));
   await connections.connect();
-  const store = new RedisBoardStore(connections.commands, LIMITS, { generation: async () => "measure" });
+  const store = new RedisBoardStore(connections.commands, LIMITS, { generation: () => Promise.resolve("measure") });
   try {
     for (const drawers of [1, 8]) {
       for (const [intervalMs, burst] of PACINGS) {

@@ -15,7 +15,7 @@ test("logs once when Redis passes 80% of maxmemory and once when it falls back; 
     { write: (line: string) => lines.push(JSON.parse(line) as { msg: string; level: number }) },
   );
   let used = 10;
-  const watch = new MemoryWatch(async () => info(used, 100), logger, 60_000);
+  const watch = new MemoryWatch(() => Promise.resolve(info(used, 100)), logger, 60_000);
   await watch.poll();
   expect(watch.ratio).toBe(0.1);
   for (used of [85, 86, 91]) await watch.poll();
@@ -31,7 +31,7 @@ test("logs once when Redis passes 80% of maxmemory and once when it falls back; 
 });
 
 test("with no maxmemory there is no ratio, and nothing is ever tight", async () => {
-  const watch = new MemoryWatch(async () => info(10_000, 0), pino({ level: "silent" }), 60_000);
+  const watch = new MemoryWatch(() => Promise.resolve(info(10_000, 0)), pino({ level: "silent" }), 60_000);
   await watch.poll();
   watch.close();
   expect(watch.ratio).toBeUndefined();

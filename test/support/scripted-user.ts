@@ -20,7 +20,7 @@ export interface DrawingPattern {
   pauseMs: number;
 }
 
-export const QUICK_STROKES: DrawingPattern = { samples: 8, sampleMs: 16, pauseMs: 150 };
+const QUICK_STROKES: DrawingPattern = { samples: 8, sampleMs: 16, pauseMs: 150 };
 
 /** Where scripted lines go: a 1600 × 1000 pixel area, in board units. */
 const AREA = { width: 1_600 * UNITS_PER_PIXEL, height: 1_000 * UNITS_PER_PIXEL };

@@ -22,7 +22,7 @@ import { encodeSamples } from "../../protocol/points";
 import { waitFor } from "../../local/ports";
 import { newBoard, userIdOf } from "../../service/identity";
 
-export type ProtocolSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+type ProtocolSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 export interface TestClient {
   socket: ProtocolSocket;
