@@ -113,6 +113,8 @@ async function run(system: ScaleSystem, instanceCount: number, boards: number, u
           JOIN_BURST: "100",
           MAX_SOCKETS: "5000",
           MAX_SOCKETS_PER_ADDRESS: "5000",
+          CONNECTIONS_PER_ADDRESS_PER_SECOND: "10000",
+          CONNECTIONS_PER_ADDRESS_BURST: "100000",
           WRITE_BYTES_PER_ADDRESS_PER_SECOND: String(2 ** 30),
           WRITE_BYTES_PER_ADDRESS_BURST: String(2 ** 30),
         },
