@@ -186,8 +186,14 @@ describe.each(["standalone", "cluster"] as const)("%s Redis", (redis) => {
       } else {
         await topology.redis.restart(500);
       }
+      // Both ways: each instance's subscription is back (one way proves only the receiver's; the sender's instance
+      // resubscribes on its own schedule, RESUBSCRIBE_MS).
       await deliveredThroughPubSub(a, b);
-      expect(await shardNumSub(channelOf(board))).toBe(2);
+      await deliveredThroughPubSub(b, a);
+      await eventually(
+        "both instances to be subscribed again",
+        async () => (await shardNumSub(channelOf(board))) === 2,
+      );
     },
     60_000,
   );
