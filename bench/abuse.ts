@@ -15,7 +15,7 @@ import path from "node:path";
 import { PROTOCOL_VERSION, type SyncAck } from "../protocol/events";
 import { ServiceInstance, SERVICE_ENTRY } from "../local/service-instance";
 import { Topology } from "../local/topology";
-import { bigLine } from "../test/abuse/support";
+import { bigLine, UNTHROTTLED_WRITES } from "../test/abuse/support";
 import { openRawWebSocket, textFrames, type RawWebSocket } from "../test/support/raw-websocket";
 import { connectClient, makeLine, makeUser, type TestClient } from "../test/support/socket-client";
 import { boardIdOf } from "../service/identity";
@@ -267,12 +267,7 @@ async function buildBigBoard(redisEnv: Record<string, string>): Promise<void> {
     env: {
       ...redisEnv,
       LOG_LEVEL: "warn",
-      WRITE_BYTES_PER_SECOND: String(100 * MIB),
-      WRITE_BYTES_BURST: String(1024 * MIB),
-      WRITE_BYTES_PER_ADDRESS_PER_SECOND: String(100 * MIB),
-      WRITE_BYTES_PER_ADDRESS_BURST: String(1024 * MIB),
-      RATE_LIMIT_PER_SECOND: "10000",
-      RATE_LIMIT_BURST: "100000",
+      ...UNTHROTTLED_WRITES,
     },
   });
   await builder.start();

@@ -20,7 +20,17 @@ import {
   makeUser,
   type TestClient,
 } from "../support/socket-client";
-import { bigLine, CLOUD_RUN_HEAP, LogLines, MIB, peakRss, processFigures, sleep, within } from "./support";
+import {
+  bigLine,
+  CLOUD_RUN_HEAP,
+  LogLines,
+  MIB,
+  peakRss,
+  processFigures,
+  sleep,
+  UNTHROTTLED_WRITES,
+  within,
+} from "./support";
 
 // An eighth of the default rate and a thirty-second of the default burst: ten clients in this test's process (which
 // parses every answer) overspend them even on a busy machine, and the test's traffic stays near 25 MiB. bench/abuse.ts
@@ -62,12 +72,7 @@ beforeAll(async () => {
     onLine: (line) => logs.onLine("builder", line),
     env: {
       ...topology.redis.serviceEnv,
-      WRITE_BYTES_PER_SECOND: String(100 * MIB),
-      WRITE_BYTES_BURST: String(1024 * MIB),
-      WRITE_BYTES_PER_ADDRESS_PER_SECOND: String(100 * MIB),
-      WRITE_BYTES_PER_ADDRESS_BURST: String(1024 * MIB),
-      RATE_LIMIT_PER_SECOND: "10000",
-      RATE_LIMIT_BURST: "100000",
+      ...UNTHROTTLED_WRITES,
     },
   });
   await builder.start();

@@ -12,7 +12,7 @@ import { Topology } from "../../local/topology";
 import { PROTOCOL_VERSION, type SyncAck } from "../../protocol/events";
 import { openRawWebSocket, type RawWebSocket } from "../support/raw-websocket";
 import { connectClient, editableBoard, eventually, makeLine, makeUser } from "../support/socket-client";
-import { bigLine, CLOUD_RUN_HEAP, MIB, processFigures, sleep } from "./support";
+import { bigLine, CLOUD_RUN_HEAP, MIB, processFigures, sleep, UNTHROTTLED_WRITES } from "./support";
 
 const ADDRESSES = 12;
 const SOCKETS_PER_ADDRESS = 4;
@@ -34,12 +34,7 @@ beforeAll(async () => {
     name: "builder",
     env: {
       ...topology.redis.serviceEnv,
-      WRITE_BYTES_PER_SECOND: String(100 * MIB),
-      WRITE_BYTES_BURST: String(1024 * MIB),
-      WRITE_BYTES_PER_ADDRESS_PER_SECOND: String(100 * MIB),
-      WRITE_BYTES_PER_ADDRESS_BURST: String(1024 * MIB),
-      RATE_LIMIT_PER_SECOND: "10000",
-      RATE_LIMIT_BURST: "100000",
+      ...UNTHROTTLED_WRITES,
     },
   });
   await builder.start();

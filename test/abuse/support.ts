@@ -96,6 +96,19 @@ export class LogLines {
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export const MIB = 2 ** 20;
 
+/**
+ * The write budgets and the event rate out of the way, for the process that builds a large board before an attack or
+ * a measurement: building it is not what they measure.
+ */
+export const UNTHROTTLED_WRITES = {
+  WRITE_BYTES_PER_SECOND: String(100 * MIB),
+  WRITE_BYTES_BURST: String(1024 * MIB),
+  WRITE_BYTES_PER_ADDRESS_PER_SECOND: String(100 * MIB),
+  WRITE_BYTES_PER_ADDRESS_BURST: String(1024 * MIB),
+  RATE_LIMIT_PER_SECOND: "10000",
+  RATE_LIMIT_BURST: "100000",
+};
+
 /** `promise`, or a rejection naming `what` after `ms` (the timer is cleared either way). */
 export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

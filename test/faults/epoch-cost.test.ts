@@ -14,7 +14,7 @@ import { scrape, type MetricsSnapshot } from "../../local/metrics-reader";
 import { waitFor } from "../../local/ports";
 import { TcpRelay } from "../../local/tcp-relay";
 import { Topology } from "../../local/topology";
-import { bigLine } from "../abuse/support";
+import { bigLine, UNTHROTTLED_WRITES } from "../abuse/support";
 import { openSession } from "../support/scripted-user";
 import { connectClient, editableBoard } from "../support/socket-client";
 import type { WhiteboardSession } from "../../client/core/session";
@@ -63,12 +63,7 @@ test("an epoch change that lost nothing: 30 pages on 3 boards of 5 MB each read 
     front: { port: 0 },
     // Building the boards and 30 first reads from one address: budgets out of the way (they are not what this measures).
     env: {
-      RATE_LIMIT_PER_SECOND: "10000",
-      RATE_LIMIT_BURST: "100000",
-      WRITE_BYTES_PER_SECOND: String(100 * MIB),
-      WRITE_BYTES_BURST: String(1024 * MIB),
-      WRITE_BYTES_PER_ADDRESS_PER_SECOND: String(100 * MIB),
-      WRITE_BYTES_PER_ADDRESS_BURST: String(1024 * MIB),
+      ...UNTHROTTLED_WRITES,
       READ_BYTES_PER_ADDRESS_PER_SECOND: String(1024 * MIB),
       READ_BYTES_PER_ADDRESS_BURST: String(1024 * MIB),
     },
