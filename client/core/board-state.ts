@@ -193,10 +193,13 @@ export class BoardState {
     this.headSeq = this.knownSeq;
   }
 
-  /** A page of a snapshot. Snapshots come newest page first, so what they add usually goes below. */
+  /**
+   * A page of a snapshot. Snapshots come newest page first, so what they add usually goes below. The change names
+   * the elements the page brought (a reader that starts a snapshot on a board it shows redraws everything first);
+   * not `all`, so that a late joiner's page does not redraw, or sort, the whole board again for every answer.
+   */
   applySnapshot(snapshot: Snapshot): Applied {
     const change = noChange();
-    change.all = true;
     for (const [page, k] of Object.entries(snapshot.k)) this.learnPage(Number(page), k, change);
     for (const tuple of snapshot.records) this.place(toRecord(tuple), change);
     return change;

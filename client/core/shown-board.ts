@@ -76,7 +76,10 @@ export class ShownBoard {
     const recordOf = (id: string) => records.get(id) ?? board.get(id);
     const shows = (id: string) => visible.get(id) ?? board.isVisible(id);
     let order = 0;
-    let [bottom, top] = [board.elements()[0]?.z ?? 0, board.elements().at(-1)?.z ?? 0];
+    // The board's lowest and highest z, only for an edit that sends something to the back or front: asking for them
+    // sorts the board, which a late joiner's page would otherwise do for every answer of its catch-up.
+    let zRange: [bottom: number, top: number] | undefined;
+    const range = () => (zRange ??= [board.elements()[0]?.z ?? 0, board.elements().at(-1)?.z ?? 0]);
     for (const entry of this.outbox.entries) {
       const { write } = entry;
       switch (write.kind) {
@@ -110,7 +113,7 @@ export class ShownBoard {
             if (!record || !shows(id)) continue;
             // To the front or back: the store sets z to the edit's seq, or its negation; a guess until acknowledged.
             const z =
-              o === undefined ? undefined : entry.acked ? o * entry.acked.s : o === 1 ? (top += 1) : (bottom -= 1);
+              o === undefined ? undefined : entry.acked ? o * entry.acked.s : o === 1 ? ++range()[1] : --range()[0];
             records.set(id, withPatch(record, z === undefined ? patch : { ...patch, z }));
           }
           break;

@@ -335,3 +335,21 @@ test("a healed element put under a clear this client saw is held hidden, and sho
   expect(state.needsSnapshot).toBe(false);
   expect(state.elements().map((element) => element.i)).toEqual([elementId(1), elementId(3)]);
 });
+
+test("a snapshot's page names the elements it brought, so that a catch-up does not redraw the board for each answer", () => {
+  const state = new BoardState();
+  state.reset("e");
+  const record = (s: number, g: number): ElementTuple =>
+    [s, g, 0, 0, elementId(s), USER, "r", s, 0, 0, 1, 1, "#000000", 2, "", 0, "", s] satisfies ElementTuple;
+  const newest = state.applySnapshot({ k: { "2": 0 }, records: [record(5, 2), record(4, 2)] });
+  expect(newest.all).toBe(false);
+  expect([...newest.ids].sort()).toEqual([elementId(4), elementId(5)]);
+  const older = state.applySnapshot({ k: { "1": 0 }, records: [record(3, 1)] });
+  expect(older.all).toBe(false);
+  expect([...older.ids]).toEqual([elementId(3)]);
+  expect(state.elements().map((element) => element.i)).toEqual([elementId(3), elementId(4), elementId(5)]);
+  // A page's flip count that hides what the client holds of it changes more than the page brought: everything.
+  const flipped = state.applySnapshot({ k: { "2": 1 }, records: [] });
+  expect(flipped.all).toBe(true);
+  expect(state.elements().map((element) => element.i)).toEqual([elementId(3)]);
+});
