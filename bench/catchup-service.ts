@@ -85,7 +85,8 @@ export async function writeBoard(url: string, elements: readonly ElementInput[])
 /** What the page exposes on window.whiteboard for measurements (client/app/main.ts). */
 interface PageHandle {
   whiteboard?: {
-    stats(): { elements?: number; firstPaintMs?: number; caughtUpMs?: number; fullyDrawnMs?: number };
+    stats(): { firstPaintMs?: number; caughtUpMs?: number; fullyDrawnMs?: number };
+    elementIds(): string[];
   };
   __socketTimes: { join?: number };
 }
@@ -131,11 +132,15 @@ export async function pageCatchUp(
       undefined,
       { timeout: 120_000, polling: 100 },
     );
-    const { stats, join } = await page.evaluate(() => {
+    const { stats, shown, join } = await page.evaluate(() => {
       const handle = globalThis as unknown as PageHandle;
-      return { stats: handle.whiteboard?.stats(), join: handle.__socketTimes.join };
+      return {
+        stats: handle.whiteboard?.stats(),
+        shown: handle.whiteboard?.elementIds().length,
+        join: handle.__socketTimes.join,
+      };
     });
-    if (stats?.elements !== size) throw new Error(`the page shows ${stats?.elements} elements of ${size}`);
+    if (!stats || shown !== size) throw new Error(`the page shows ${shown} elements of ${size}`);
     await cdp.send("Performance.enable");
     const { metrics } = await cdp.send("Performance.getMetrics");
     const seconds = metrics.find((metric) => metric.name === "ProcessTime")?.value ?? Number.NaN;

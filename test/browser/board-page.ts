@@ -19,7 +19,7 @@ export interface WhiteboardHandle {
   connection(): string;
   zoom(): number;
   toPage(x: number, y: number): [number, number];
-  stats(): { elements: number; firstPaintMs?: number; caughtUpMs?: number; fullyDrawnMs?: number };
+  stats(): { firstPaintMs?: number; caughtUpMs?: number; fullyDrawnMs?: number };
 }
 
 type Fraction = readonly [x: number, y: number];
