@@ -2,7 +2,7 @@
  * The ink worker: paints the board's elements on the OffscreenCanvas the page hands it (see ./ink.ts), so that
  * computing outlines and rasterizing run beside the page's own work rather than between it.
  */
-import { dispatch, InkPainter, type InkEvent, type InkMessage } from "./ink";
+import { InkPainter, type InkEvent, type InkMessage } from "./ink";
 
 /** The parts of a dedicated worker's global scope this uses (the client is type-checked with the DOM's library). */
 interface WorkerScope {
@@ -20,7 +20,7 @@ let painter: InkPainter | undefined;
 scope.onmessage = ({ data: message }) => {
   if (message.t === "init")
     painter = new InkPainter(message.canvas, requestFrame, (event) => scope.postMessage(event), true);
-  else if (painter) dispatch(painter, message);
+  else painter?.enqueue(message);
 };
 // The page hands over its canvas only once this runs (see WorkerInk in ./ink.ts).
 scope.postMessage({ kind: "ready" } satisfies InkEvent);

@@ -65,8 +65,17 @@ export interface Ink {
  * time between them (v1) left a large board to hundreds of nearly empty frames.
  */
 const BENEATH_MS = { first: 8, worker: 40, pageThread: 16 };
-/** Elements drawn between two looks at the frame's budget. */
-const SLICE = 128;
+/**
+ * Elements drawn between two looks at the frame's budget: few, since one text or note costs the canvas a drawing and
+ * a read-back (0.2 to 2 ms, and 2 to 19 ms the first time a font size is used).
+ */
+const SLICE = 4;
+/**
+ * How long a frame may spend taking in the page's messages (a catch-up's answers, unpacked and sorted in) before it
+ * draws: at least one is taken. Taken as they arrived instead, a late joiner's answers queued up while the first frame
+ * drew, and the worker took them all in (hundreds of ms) before its next frame could show anything.
+ */
+const INBOX_MS = 8;
 /** More areas to repaint than this in one frame, or areas covering more than this share of the view: redraw all. */
 const MOST_AREAS = 32;
 const MOST_AREA_SHARE = 0.5;
@@ -112,6 +121,8 @@ export class InkPainter implements Ink {
   private paintedReported = false;
   /** Markers received, waiting for everything sent before them to be drawn. */
   private markers: number[] = [];
+  /** Messages from the page not taken in yet (a worker's painter: see `enqueue`). */
+  private readonly inbox: Exclude<InkMessage, { t: "init" }>[] = [];
   /** Events to send at the start of the next frame, with its time. */
   private readonly next: Extract<InkEvent, { at: number }>[] = [];
 
@@ -136,6 +147,9 @@ export class InkPainter implements Ink {
       this.canvas.height = view.height;
       this.raster = new Raster(view.width, view.height);
       this.image = undefined;
+      // The canvas sets up its new pixels on the first put (36 ms and more in Chromium): here, not in the frame that
+      // first shows the board.
+      this.ctx.putImageData(new ImageData(1, 1), 0, 0);
       this.redrawAll = true;
     } else if (!before || !this.panned(before, view)) this.redrawAll = true;
     this.schedule();
@@ -274,9 +288,26 @@ export class InkPainter implements Ink {
     this.hasDead = false;
   }
 
+  /** A message from the page, taken in at the start of a frame, in order with the others (see INBOX_MS). */
+  enqueue(message: Exclude<InkMessage, { t: "init" }>): void {
+    this.inbox.push(message);
+    this.schedule();
+  }
+
+  private takeInbox(): void {
+    const until = performance.now() + INBOX_MS;
+    let message = this.inbox.shift();
+    while (message) {
+      dispatch(this, message);
+      message = performance.now() < until ? this.inbox.shift() : undefined;
+    }
+  }
+
   private draw(): void {
     const started = now();
     for (const event of this.next.splice(0)) this.emit({ ...event, at: started });
+    this.takeInbox();
+    if (this.inbox.length > 0) this.schedule();
     const view = this.current;
     if (!view) return;
     const visible = visibleArea(view);
