@@ -107,6 +107,18 @@ export function redisUsPerPiece(step: Step): number | undefined {
   return pieces ? (cpuMsOf(step, "redis") * 1000) / pieces : undefined;
 }
 
+/**
+ * Redis's time in the commands that store or relay a piece, per stored piece (relayed message), µs: the draw script
+ * (EVALSHA, the commands it calls included) for ours, PUBLISH for the baseline. The rest of Redis's CPU per piece is
+ * its connections' work (TLS, reading and writing sockets) and its own timers, which the commands do not count.
+ */
+export function redisCommandUsPerPiece(step: Step): number | undefined {
+  const pieces = step.result.piecesStored;
+  if (!pieces) return undefined;
+  const storing = step.redis.evalsha ?? step.redis.publish;
+  return storing ? storing.usec / pieces : undefined;
+}
+
 /** Pieces per store call, from the instances' counters (ours). */
 export function piecesPerStoreCall(step: Step): number | undefined {
   const counters = step.instances;
