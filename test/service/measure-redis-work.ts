@@ -3,7 +3,8 @@
  *
  * 1. Redis commands per stored append, one append per store call, through a real instance (its EVALSHA, the commands
  *    the script runs, the adapter's SPUBLISH, and whatever else the instance sends meanwhile: presence, PINGs), from
- *    INFO commandstats before and after.
+ *    INFO commandstats before and after, and the draw script's time per call: with the line alone on its page, and
+ *    with 100 lines appended to in turn (a fuller open page, which each append searches and rewrites).
  * 2. Redis bytes per stored element byte: MEMORY USAGE of a board's keys against the bytes of its records (`by`), for
  *    a board of typical lines, and used_memory's growth for the same board.
  *
@@ -18,18 +19,26 @@ import { connectClient, editableBoard, makeLine } from "../support/socket-client
 
 type Operator = ReturnType<typeof createClient>;
 
-async function commandCounts(redis: Operator): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  for (const [, name, calls] of (await redis.info("commandstats")).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
-    counts.set(name as string, Number(calls));
+interface Spent {
+  calls: number;
+  usec: number;
+}
+
+async function commandCounts(redis: Operator): Promise<Map<string, Spent>> {
+  const counts = new Map<string, Spent>();
+  const stats = (await redis.info("commandstats")).matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm);
+  for (const [, name, calls, usec] of stats) counts.set(name as string, { calls: Number(calls), usec: Number(usec) });
   return counts;
 }
 
-function difference(after: Map<string, number>, before: Map<string, number>): [string, number][] {
+function difference(after: Map<string, Spent>, before: Map<string, Spent>): [string, Spent][] {
   return [...after]
-    .map(([name, calls]): [string, number] => [name, calls - (before.get(name) ?? 0)])
-    .filter(([name, calls]) => calls > 0 && name !== "info")
-    .sort((a, b) => b[1] - a[1]);
+    .map(([name, { calls, usec }]): [string, Spent] => {
+      const was = before.get(name) ?? { calls: 0, usec: 0 };
+      return [name, { calls: calls - was.calls, usec: usec - was.usec }];
+    })
+    .filter(([name, { calls }]) => calls > 0 && name !== "info")
+    .sort((a, b) => b[1].calls - a[1].calls);
 }
 
 /** A line of `samples` pointer samples, as a pen draws it: small steps, pressure. */
@@ -57,23 +66,30 @@ async function main(): Promise<void> {
     const listener = await connectClient(instance);
     await drawer.join(board);
     await listener.join({ board: board.board });
-    const line = makeLine();
-    await drawer.add(line);
-    // Past the first minute's TTL refresh, as a board in use is.
     const APPENDS = 1_000;
-    const before = await commandCounts(redis);
-    const started = performance.now();
-    for (let n = 1; n <= APPENDS; n += 1) {
-      const ack = await drawer.append({ i: line.id, n, d: "CCC", b: line.b });
-      if (!ack.ok) throw new Error(`append ${n} refused: ${JSON.stringify(ack)}`);
+    for (const count of [1, 100]) {
+      const lines = Array.from({ length: count }, () => makeLine());
+      for (const line of lines) await drawer.add(line);
+      const before = await commandCounts(redis);
+      const started = performance.now();
+      for (let k = 0; k < APPENDS; k += 1) {
+        const line = lines[k % count] as ReturnType<typeof makeLine>;
+        const n = Math.floor(k / count) + 1;
+        const ack = await drawer.append({ i: line.id, n, d: "CCC", b: line.b });
+        if (!ack.ok) throw new Error(`append ${n} refused: ${JSON.stringify(ack)}`);
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const spent = difference(await commandCounts(redis), before);
+      const total = spent.reduce((sum, [, { calls }]) => sum + calls, 0);
+      const script = spent.find(([name]) => name === "evalsha")?.[1] ?? { calls: 1, usec: 0 };
+      console.log(
+        `1. ${APPENDS} appends to ${count} line(s) in turn, one per call, in ${seconds.toFixed(1)} s: ` +
+          `${(total / APPENDS).toFixed(2)} commands each; the draw script ${(script.usec / script.calls).toFixed(1)} µs a call`,
+      );
+      const open = Number(await redis.hStrLen(boardKeys(board.board)[0], "o"));
+      console.log(`   ${spent.map(([name, { calls }]) => `${name} ${(calls / APPENDS).toFixed(2)}`).join(", ")}`);
+      console.log(`   the open page is ${open} bytes`);
     }
-    const seconds = (performance.now() - started) / 1000;
-    const spent = difference(await commandCounts(redis), before);
-    const total = spent.reduce((sum, [, calls]) => sum + calls, 0);
-    console.log(
-      `1. ${APPENDS} appends, one per call, in ${seconds.toFixed(1)} s: ${(total / APPENDS).toFixed(2)} commands each`,
-    );
-    console.log(`   ${spent.map(([name, calls]) => `${name} ${(calls / APPENDS).toFixed(2)}`).join(", ")}`);
     drawer.close();
     listener.close();
 
