@@ -566,7 +566,7 @@ export type InkMessage =
   | { t: "row"; id: number; y: number };
 
 /** Applies a message to a painter: in the worker, or here when the worker could not start. */
-export function dispatch(painter: Ink, message: Exclude<InkMessage, { t: "init" }>): void {
+function dispatch(painter: Ink, message: Exclude<InkMessage, { t: "init" }>): void {
   switch (message.t) {
     case "view":
       return painter.view(message.view);
