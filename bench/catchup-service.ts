@@ -16,6 +16,7 @@ import {
 } from "../protocol/events";
 import { randomId } from "../protocol/random-id";
 import { newBoard } from "../service/identity";
+import { UNTHROTTLED_WRITES } from "../test/abuse/support";
 
 /** Elements sent before waiting for acknowledgements. */
 const IN_FLIGHT = 64;
@@ -30,12 +31,7 @@ export const BENCH_SERVICE_ENV: Record<string, string> = {
   LOG_LEVEL: "warn",
   MAX_ELEMENTS_PER_BOARD: "1000000",
   MAX_BOARD_BYTES: String(256 * 2 ** 20),
-  RATE_LIMIT_PER_SECOND: "10000",
-  RATE_LIMIT_BURST: "100000",
-  WRITE_BYTES_PER_SECOND: String(100 * 2 ** 20),
-  WRITE_BYTES_BURST: String(2 ** 30),
-  WRITE_BYTES_PER_ADDRESS_PER_SECOND: String(2 ** 30),
-  WRITE_BYTES_PER_ADDRESS_BURST: String(2 ** 30),
+  ...UNTHROTTLED_WRITES,
   READ_BYTES_PER_SECOND: String(2 ** 30),
   READ_BYTES_BURST: String(2 ** 30),
   READ_BYTES_PER_ADDRESS_PER_SECOND: String(2 ** 30),

@@ -281,16 +281,14 @@ function headline(
     ),
   });
 
-  const redisUs = (load: Load) =>
+  /** A per-piece figure of every run's 60 events/s steps of `load`, where it has one. */
+  const at60 = (load: Load, figure: (step: Step) => number | undefined) =>
     results.runs
       .filter((run) => run.load === load && run.instances === results.settings.instances)
       .flatMap((run) => runsAt(run, 60))
-      .flatMap((step) => ((value) => (value === undefined ? [] : [value]))(redisUsPerPiece(step)));
-  const commandUs = (load: Load) =>
-    results.runs
-      .filter((run) => run.load === load && run.instances === results.settings.instances)
-      .flatMap((run) => runsAt(run, 60))
-      .flatMap((step) => ((value) => (value === undefined ? [] : [value]))(redisCommandUsPerPiece(step)));
+      .flatMap((step) => ((value) => (value === undefined ? [] : [value]))(figure(step)));
+  const redisUs = (load: Load) => at60(load, redisUsPerPiece);
+  const commandUs = (load: Load) => at60(load, redisCommandUsPerPiece);
   rows.push({
     measure:
       "Redis CPU per stored stroke (per relayed message), 60 events/s, every run: the process; in the storing command (EVALSHA / PUBLISH)",
