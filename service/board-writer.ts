@@ -11,6 +11,7 @@
  */
 import type { AppendInput, ElementInput } from "../protocol/events";
 import type {
+  Announcement,
   BoardStore,
   ClearOutcome,
   DrawItem,
@@ -39,8 +40,13 @@ type WriteResult = DrawResult | VisibilityResult | EditResult | ClearResult | Un
 
 export interface BoardWriterOptions {
   store: BoardStore;
-  /** Sends what a store call stored (a JSON array of BoardOp) to everyone on the board, on every instance. */
-  broadcast(board: string, e: string, ops: string): void;
+  /**
+   * Sends what a store call stored (a JSON array of BoardOp) to everyone on the board: on this instance, and on the
+   * others unless the store published it already (`published`: the call carried an {@link Announcement}).
+   */
+  broadcast(board: string, e: string, ops: string, published: boolean): void;
+  /** Where the store itself publishes a call's operations to the other instances; absent or undefined: it does not. */
+  announcement?(board: string): Announcement | undefined;
   /** A store call gave the board a new epoch (new board, or a store that may have lost writes). */
   onRotated?(board: string, e: string): void;
   /** Most adds and appends in one store call. */
@@ -172,6 +178,7 @@ export class BoardWriter {
   private async run(board: string, batch: readonly Queued[]): Promise<WriteResult[]> {
     const { store } = this.options;
     const job = (batch[0] as Queued).job;
+    const announce = this.options.announcement?.(board);
     this.counters.calls += 1;
     let written: Written;
     let results: WriteResult[];
@@ -186,29 +193,29 @@ export class BoardWriter {
               : [],
         );
         this.counters.items += items.length;
-        const drawn = await store.draw(board, items);
+        const drawn = await store.draw(board, items, announce);
         written = drawn;
         results = drawn.outcomes.map((outcome) => ({ e: drawn.e, outcome }));
         break;
       }
       case "visibility":
-        written = await store.setVisibility(board, job.user, job.ids, job.show);
+        written = await store.setVisibility(board, job.user, job.ids, job.show, announce);
         results = [{ e: written.e, s: written.s, bytes: opsBytes(written) }];
         break;
       case "edit": {
-        const edited = await store.edit(board, job.user, job.items);
+        const edited = await store.edit(board, job.user, job.items, announce);
         written = edited;
         results = [{ e: edited.e, s: edited.s, bytes: opsBytes(edited), outcome: edited.outcome }];
         break;
       }
       case "clear": {
-        const cleared = await store.clear(board, job.user, this.options.clearsDelete(board));
+        const cleared = await store.clear(board, job.user, this.options.clearsDelete(board), announce);
         written = cleared;
         results = [{ e: cleared.e, s: cleared.s, outcome: cleared.outcome }];
         break;
       }
       case "unclear": {
-        const undone = await store.unclear(board, job.user, job.of);
+        const undone = await store.unclear(board, job.user, job.of, announce);
         written = undone;
         results = [{ e: undone.e, s: undone.s, outcome: undone.outcome }];
         break;
@@ -216,7 +223,7 @@ export class BoardWriter {
     }
     if (written.ops !== "[]") await this.options.replicated?.(board);
     if (written.rotated) this.options.onRotated?.(board, written.e);
-    if (written.ops !== "[]") this.options.broadcast(board, written.e, written.ops);
+    if (written.ops !== "[]") this.options.broadcast(board, written.e, written.ops, announce !== undefined);
     return results;
   }
 }

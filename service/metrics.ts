@@ -325,35 +325,35 @@ export class ServiceMetrics implements SocketMetrics {
       if (result.rotated) this.epochChanges.inc();
     };
     return {
-      draw: async (board, items) => {
+      draw: async (board, items, announce) => {
         this.itemsPerCall.observe(items.length);
-        const written = await timed("draw", () => store.draw(board, items));
+        const written = await timed("draw", () => store.draw(board, items, announce));
         written.outcomes.forEach((outcome, index) => {
           if (outcome.kind === "stored") this.operations.inc({ kind: items[index]?.kind === "add" ? "add" : "append" });
         });
         rotated(written);
         return written;
       },
-      setVisibility: async (board, user, ids, show) => {
-        const written = await timed("set_visibility", () => store.setVisibility(board, user, ids, show));
+      setVisibility: async (board, user, ids, show, announce) => {
+        const written = await timed("set_visibility", () => store.setVisibility(board, user, ids, show, announce));
         if (written.ops !== "[]") this.operations.inc({ kind: "visibility" });
         rotated(written);
         return written;
       },
-      edit: async (board, user, items) => {
-        const written = await timed("edit", () => store.edit(board, user, items));
+      edit: async (board, user, items, announce) => {
+        const written = await timed("edit", () => store.edit(board, user, items, announce));
         if (written.outcome.kind === "stored") this.operations.inc({ kind: "edit" });
         rotated(written);
         return written;
       },
-      clear: async (board, user, hard) => {
-        const written = await timed("clear", () => store.clear(board, user, hard));
+      clear: async (board, user, hard, announce) => {
+        const written = await timed("clear", () => store.clear(board, user, hard, announce));
         if (written.outcome === "stored") this.operations.inc({ kind: "clear" });
         rotated(written);
         return written;
       },
-      unclear: async (board, user, of) => {
-        const written = await timed("unclear", () => store.unclear(board, user, of));
+      unclear: async (board, user, of, announce) => {
+        const written = await timed("unclear", () => store.unclear(board, user, of, announce));
         if (written.outcome === "stored") this.operations.inc({ kind: "unclear" });
         rotated(written);
         return written;

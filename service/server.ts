@@ -107,7 +107,10 @@ export function createWhiteboardService(config: Config, logger: Logger, clientDi
     maxBatch: WRITE_BATCH,
     intervalMs: config.writePacing.intervalMs,
     burst: config.writePacing.burst,
-    broadcast: (board, e, ops) => fanout.send(namespace.adapter, boardRoom(board), e, ops),
+    broadcast: (board, e, ops, published) => fanout.send(namespace.adapter, boardRoom(board), e, ops, published),
+    ...(storage.storePublishes
+      ? { announcement: (board: string) => fanout.announcement(namespace.adapter, boardRoom(board)) }
+      : {}),
     onRotated: (board, e) => logger.info({ board, e }, "board has a new epoch"),
     clearsDelete: (board) => storage.clearsDelete(board),
     ...(storage.replicas ? { replicated: (board) => (storage.replicas as ShardedReplicaWait).replicated(board) } : {}),

@@ -15,6 +15,11 @@ export interface Storage {
   store: BoardStore;
   /** Whether other instances exist to be told about presence changes. */
   shared: boolean;
+  /**
+   * Whether the store publishes what a write stored itself, inside the write. One Redis only: a script may publish
+   * only on a channel of its keys' slot in a Redis Cluster, and a board's channel is not named for the slot.
+   */
+  storePublishes: boolean;
   /** How full Redis is; undefined for memory storage. */
   memory: MemoryWatch | undefined;
   /** Waits for a board's writes to reach its primary's replicas, when REDIS_WAIT_REPLICAS asks for it. */
@@ -36,6 +41,7 @@ export function createStorage(config: Config, logger: Logger): Storage {
     return {
       store: new MemoryBoardStore(boardLimits(config)),
       shared: false,
+      storePublishes: false,
       memory: undefined,
       replicas: undefined,
       redis: undefined,
@@ -53,6 +59,7 @@ export function createStorage(config: Config, logger: Logger): Storage {
   return {
     store: new RedisBoardStore(redis.scripts, boardLimits(config), { generation: () => redis.generation() }),
     shared: true,
+    storePublishes: !config.store.redis.cluster,
     memory,
     replicas:
       replicas > 0

@@ -19,7 +19,8 @@
 import type { Namespace } from "socket.io";
 import { ClusterAdapter, MessageType, type ClusterMessage, type ClusterResponse, type Offset } from "socket.io-adapter";
 import type { Logger } from "../logger";
-import { decodeCursors, decodeOps, encodeCursors, encodeOps, isFrom, kindOf, newOrigin, OPS } from "./messages";
+import type { Announcement } from "../store/board-store";
+import { decodeCursors, decodeOps, encodeCursors, encodeOps, isFrom, kindOf, newOrigin, OPS, opsHead } from "./messages";
 import type { Publisher } from "./pubsub";
 import type { GuardedSubscriber } from "./subscriptions";
 
@@ -96,6 +97,11 @@ export class BoardAdapter extends ClusterAdapter {
   /** Sends operations stored on `room`'s board to the other instances with a socket in it. */
   publishOps(room: string, e: string, ops: string): void {
     this.publishOnRoom(room, encodeOps(this.origin, e, ops));
+  }
+
+  /** Where the store may publish the operations it stores on `room`'s board, as {@link publishOps} would. */
+  opsAnnouncement(room: string): Announcement {
+    return { channel: this.roomChannel(room), head: opsHead(this.origin) };
   }
 
   /** Sends this instance's users' cursor positions (a JSON array) to the other instances with a socket in `room`. */

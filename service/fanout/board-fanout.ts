@@ -10,6 +10,7 @@
  */
 import type { CursorUpdate } from "../../protocol/events";
 import type { Logger } from "../logger";
+import type { Announcement } from "../store/board-store";
 import { BoardAdapter, boardAdapterClass } from "./board-adapter";
 import { FramePacer } from "./frame-pacer";
 import type { Publisher, SubscribeClient } from "./pubsub";
@@ -46,10 +47,18 @@ export class BoardFanout {
       : undefined;
   }
 
-  /** Operations this instance stored on the board of `room`: to the other instances, and to the sockets here. */
-  send(adapter: object, room: string, e: string, ops: string): void {
-    if (adapter instanceof BoardAdapter) adapter.publishOps(room, e, ops);
+  /**
+   * Operations this instance stored on the board of `room`: to the other instances (unless the store `published`
+   * them), and to the sockets here.
+   */
+  send(adapter: object, room: string, e: string, ops: string, published: boolean): void {
+    if (!published && adapter instanceof BoardAdapter) adapter.publishOps(room, e, ops);
     this.frames.push(room, e, ops);
+  }
+
+  /** Where the store may publish what it stores on the board of `room` itself; undefined without other instances. */
+  announcement(adapter: object, room: string): Announcement | undefined {
+    return adapter instanceof BoardAdapter ? adapter.opsAnnouncement(room) : undefined;
   }
 
   /** This instance's users' cursor positions on the board of `room`, to the other instances. */

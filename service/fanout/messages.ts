@@ -25,11 +25,16 @@ export function newOrigin(): string {
   return randomBytes((ORIGIN_LENGTH * 3) / 4).toString("base64url");
 }
 
-export function encodeOps(origin: string, e: string, ops: string): string {
+/** What an ops message starts with; the store's scripts add the epoch, a newline and the operations themselves. */
+export function opsHead(origin: string): string {
   checkOrigin(origin);
+  return `${OPS}${origin}`;
+}
+
+export function encodeOps(origin: string, e: string, ops: string): string {
   // The store's epochs are base64url; one with a newline would be cut short by the receiver.
   if (e.includes(NEWLINE)) throw new Error("an epoch holds no newline");
-  return `${OPS}${origin}${e}${NEWLINE}${ops}`;
+  return `${opsHead(origin)}${e}${NEWLINE}${ops}`;
 }
 
 export function encodeCursors(origin: string, cursors: string): string {

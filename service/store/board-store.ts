@@ -108,16 +108,53 @@ export type ReadResult =
       snapshot: { k: Record<string, number>; records: string; next?: number };
     };
 
+/**
+ * Where a write publishes what it stored, from inside the write, for the other instances: they then hear a board's
+ * operations in seq order, and the write needs no publish command of its own. The message is `head`, the epoch, a
+ * newline and the operations (../fanout/messages.ts). Only a store shared by instances publishes (the memory store
+ * serves one instance alone and takes no announcement).
+ */
+export interface Announcement {
+  channel: string;
+  head: string;
+}
+
+/** Every write takes an optional {@link Announcement}, last. */
 export interface BoardStore {
   /** Stores adds and appends in order, each stored one with the next seq. */
-  draw(board: string, items: readonly DrawItem[]): Promise<Written & { outcomes: DrawOutcome[] }>;
+  draw(
+    board: string,
+    items: readonly DrawItem[],
+    announce?: Announcement,
+  ): Promise<Written & { outcomes: DrawOutcome[] }>;
   /** Hides (`show` false) or shows elements; those already so, and ids the board does not hold, are left alone. */
-  setVisibility(board: string, user: string, ids: readonly string[], show: boolean): Promise<Written>;
+  setVisibility(
+    board: string,
+    user: string,
+    ids: readonly string[],
+    show: boolean,
+    announce?: Announcement,
+  ): Promise<Written>;
   /** Applies patches in order, as one operation; ids the board does not hold are left out. */
-  edit(board: string, user: string, items: readonly EditItem[]): Promise<Written & { outcome: EditOutcome }>;
+  edit(
+    board: string,
+    user: string,
+    items: readonly EditItem[],
+    announce?: Announcement,
+  ): Promise<Written & { outcome: EditOutcome }>;
   /** Hides every live page, keeping them `undoClearMs` for `unclear`; a `hard` clear deletes them at once. */
-  clear(board: string, user: string, hard?: boolean): Promise<Written & { outcome: ClearOutcome }>;
-  unclear(board: string, user: string, of: number): Promise<Written & { outcome: UnclearOutcome }>;
+  clear(
+    board: string,
+    user: string,
+    hard?: boolean,
+    announce?: Announcement,
+  ): Promise<Written & { outcome: ClearOutcome }>;
+  unclear(
+    board: string,
+    user: string,
+    of: number,
+    announce?: Announcement,
+  ): Promise<Written & { outcome: UnclearOutcome }>;
   read(board: string, request: ReadRequest): Promise<ReadResult>;
   /**
    * Records this instance's client count on a board (or only reads, when `localCount` is undefined) and

@@ -5,6 +5,7 @@
 import type { AppendInput, ElementInput } from "../../protocol/events";
 import {
   newEpoch,
+  type Announcement,
   StorageFullError,
   type BoardLimits,
   type BoardStore,
@@ -42,15 +43,17 @@ export class RedisBoardStore implements BoardStore {
     this.now = options.now ?? Date.now;
   }
 
-  async draw(board: string, items: readonly DrawItem[]) {
+  async draw(board: string, items: readonly DrawItem[], announce?: Announcement) {
     const { maxElements, maxBytes, appendReserveBytes, maxLineBytes, pageBytes, logBytes } = this.limits;
     const args = items.flatMap((item) =>
       item.kind === "add" ? addArgs(item.user, item.element) : appendArgs(item.user, item.points),
     );
-    const reply = await this.run("wbDraw", board, [
-      ...[maxElements, maxBytes, appendReserveBytes, maxLineBytes, pageBytes, logBytes],
-      ...args,
-    ]);
+    const reply = await this.run(
+      "wbDraw",
+      board,
+      [...[maxElements, maxBytes, appendReserveBytes, maxLineBytes, pageBytes, logBytes], ...args],
+      announce,
+    );
     const outcomes: DrawOutcome[] = [];
     for (let index = 4; index < reply.length; index += 3) {
       outcomes.push(drawOutcome(Number(reply[index]), Number(reply[index + 1]), Number(reply[index + 2])));
@@ -58,17 +61,27 @@ export class RedisBoardStore implements BoardStore {
     return { ...written(reply), outcomes };
   }
 
-  async setVisibility(board: string, user: string, ids: readonly string[], show: boolean): Promise<Written> {
+  async setVisibility(
+    board: string,
+    user: string,
+    ids: readonly string[],
+    show: boolean,
+    announce?: Announcement,
+  ): Promise<Written> {
     const { pageBytes, logBytes } = this.limits;
-    return written(await this.run("wbSetVisibility", board, [pageBytes, logBytes, user, show ? 1 : 0, ...ids]));
+    return written(
+      await this.run("wbSetVisibility", board, [pageBytes, logBytes, user, show ? 1 : 0, ...ids], announce),
+    );
   }
 
-  async edit(board: string, user: string, items: readonly EditItem[]) {
+  async edit(board: string, user: string, items: readonly EditItem[], announce?: Announcement) {
     const { maxBytes, appendReserveBytes, logBytes } = this.limits;
-    const reply = await this.run("wbEdit", board, [
-      ...[maxBytes, appendReserveBytes, logBytes, user],
-      JSON.stringify(items),
-    ]);
+    const reply = await this.run(
+      "wbEdit",
+      board,
+      [...[maxBytes, appendReserveBytes, logBytes, user], JSON.stringify(items)],
+      announce,
+    );
     const status = Number(reply[4]);
     const outcome: EditOutcome =
       status === STATUS.stored
@@ -81,18 +94,19 @@ export class RedisBoardStore implements BoardStore {
     return { ...written(reply), outcome };
   }
 
-  async clear(board: string, user: string, hard = false) {
+  async clear(board: string, user: string, hard = false, announce?: Announcement) {
     const { logBytes, clearIntervalMs, undoClearMs } = this.limits;
-    const reply = await this.run("wbClear", board, [logBytes, user, clearIntervalMs, undoClearMs, hard ? 1 : 0]);
+    const args = [logBytes, user, clearIntervalMs, undoClearMs, hard ? 1 : 0];
+    const reply = await this.run("wbClear", board, args, announce);
     const status = Number(reply[4]);
     const outcome: ClearOutcome =
       status === STATUS.rateLimited ? "rate_limited" : status === STATUS.stored ? "stored" : "unchanged";
     return { ...written(reply), outcome };
   }
 
-  async unclear(board: string, user: string, of: number) {
+  async unclear(board: string, user: string, of: number, announce?: Announcement) {
     const { logBytes, clearIntervalMs } = this.limits;
-    const reply = await this.run("wbUnclear", board, [logBytes, user, of, clearIntervalMs]);
+    const reply = await this.run("wbUnclear", board, [logBytes, user, of, clearIntervalMs], announce);
     const status = Number(reply[4]);
     const outcome: UnclearOutcome =
       status === STATUS.rateLimited ? "rate_limited" : status === STATUS.stored ? "stored" : "gone";
@@ -130,7 +144,7 @@ export class RedisBoardStore implements BoardStore {
     const generation = await this.options.generation();
     const reply = (await this.redis.wbPresence(
       [...boardKeys(board), presenceKey(board)],
-      [newEpoch(), generation, this.now(), idleTtlSeconds, instanceId, localCount ?? "", entryTtlMs],
+      [newEpoch(), generation, this.now(), idleTtlSeconds, "", "", instanceId, localCount ?? "", entryTtlMs],
     )) as Reply;
     return { count: Number(reply[0]), s: Number(reply[1]), e: String(reply[2]) };
   }
@@ -140,6 +154,7 @@ export class RedisBoardStore implements BoardStore {
     name: Exclude<keyof BoardScriptRunner, "wbPresence">,
     board: string,
     args: readonly (string | number)[],
+    announce?: Announcement,
   ): Promise<Reply> {
     // The script must be sent right after the generation is known, with no I/O in between: see ./replication-id.ts.
     const generation = await this.options.generation();
@@ -149,6 +164,8 @@ export class RedisBoardStore implements BoardStore {
         generation,
         this.now(),
         this.limits.idleTtlSeconds,
+        announce?.channel ?? "",
+        announce?.head ?? "",
         ...args,
       ])) as Reply;
     } catch (error) {

@@ -23,7 +23,9 @@
  * ARGV of every board script: [1] a fresh random epoch (used if the board is new or may have lost writes), [2] the
  * store generation: the replication id of the connection's server, read once per connection by the caller (see
  * ./replication-id.ts), or '' to read it here (`INFO replication`, as on a Redis Cluster), [3] the caller's clock (ms),
- * [4] the idle TTL (s).
+ * [4] the idle TTL (s), [5] the pub/sub channel to publish what the call stored on ('' for none: the caller publishes
+ * it), [6] the head of that message (see ../fanout/messages.ts: `o`, the publisher's origin tag; the epoch, a newline
+ * and the operations follow).
  */
 import { type CommandParser, defineScript } from "redis";
 import { EPOCH_CHAIN, HEAL_VERSION_HEADROOM, LOG_TRIM_CHUNK, LOG_TRIM_TO, TTL_REFRESH_MS } from "./board-store";
@@ -302,20 +304,25 @@ local function purge_clears(before)
   meta.cs = table.concat(kept, ',')
 end
 
--- Appends operations to the log; past log_bytes, drops the oldest, ${LOG_TRIM_CHUNK} at a time, until it is down to
+-- Appends operations to the log and returns them as a JSON array, published first when the caller named a channel:
+-- from inside the script, every instance hears a board's operations in seq order, and the call costs Redis no command
+-- of its own. Past log_bytes, the log drops its oldest entries, ${LOG_TRIM_CHUNK} at a time, until it is down to
 -- ${LOG_TRIM_TO} of it (keeping one). The log holds one entry per seq from lf to s. Trimming reads only what it drops.
 local function log_append(entries, log_bytes)
-  if #entries == 0 then return end
+  if #entries == 0 then return '[]' end
+  local ops = '[' .. table.concat(entries, ',') .. ']'
+  if ARGV[5] ~= '' then redis.call('SPUBLISH', ARGV[5], ARGV[6] .. meta.e .. '\\n' .. ops) end
   redis.call('RPUSH', L, unpack(entries))
   for _, entry in ipairs(entries) do meta.lb = meta.lb + #entry end
   meta_dirty = true
-  if meta.lb <= log_bytes then return end
+  if meta.lb <= log_bytes then return ops end
   local target = math.floor(log_bytes * ${LOG_TRIM_TO})
   while meta.lb > target and meta.s > meta.lf do
     for _, entry in ipairs(redis.call('LPOP', L, math.min(${LOG_TRIM_CHUNK}, meta.s - meta.lf))) do
       meta.lb, meta.lf = meta.lb - #entry, meta.lf + 1
     end
   end
+  return ops
 end
 
 local function save()
@@ -347,17 +354,17 @@ local function save()
 end
 `;
 
-// ARGV[5..10]: most elements, most bytes, the bytes only appends may use, most bytes of a line, page bytes, log
+// ARGV[7..12]: most elements, most bytes, the bytes only appends may use, most bytes of a line, page bytes, log
 // bytes. Then items, each 'a' (add) user id t x y w h c sw f d heal-epoch ('' if not healing) v u n, or 'p' (append)
 // user id n d x y w h. Returns {epoch, seq, rotated, ops JSON, then per item: DRAWN status, seq, bytes}.
 const DRAW = `#!lua
 ${PRELUDE}
-local limits = { max_elements = tonumber(ARGV[5]), max_bytes = tonumber(ARGV[6]), reserve = tonumber(ARGV[7]),
-  line_bytes = tonumber(ARGV[8]), page_bytes = tonumber(ARGV[9]), log_bytes = tonumber(ARGV[10]) }
+local limits = { max_elements = tonumber(ARGV[7]), max_bytes = tonumber(ARGV[8]), reserve = tonumber(ARGV[9]),
+  line_bytes = tonumber(ARGV[10]), page_bytes = tonumber(ARGV[11]), log_bytes = tonumber(ARGV[12]) }
 load_meta(true)
 touch()
 local items, adds = {}, {}
-local at = 11
+local at = 13
 while at <= #ARGV do
   if ARGV[at] == 'a' then
     items[#items + 1] = { kind = 'a', user = ARGV[at + 1], id = ARGV[at + 2], t = ARGV[at + 3],
@@ -551,24 +558,24 @@ for _, item in ipairs(items) do
     results[#results + 1] = 0
   end
 end
-log_append(entries, limits.log_bytes)
+local ops = log_append(entries, limits.log_bytes)
 save()
-local reply = { meta.e, meta.s, rotated and 1 or 0, '[' .. table.concat(entries, ',') .. ']' }
+local reply = { meta.e, meta.s, rotated and 1 or 0, ops }
 for _, value in ipairs(results) do reply[#reply + 1] = value end
 return reply
 `;
 
-// ARGV[5]: page bytes; [6]: log bytes; [7]: user; [8]: '1' to show, '0' to hide; then element ids.
+// ARGV[7]: page bytes; [8]: log bytes; [9]: user; [10]: '1' to show, '0' to hide; then element ids.
 // Returns {epoch, seq, rotated, ops JSON} (ops empty when nothing changed).
 const SET_VISIBILITY = `#!lua
 ${PRELUDE}
-local page_bytes, log_bytes, user, show = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8] == '1'
+local page_bytes, log_bytes, user, show = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9], ARGV[10] == '1'
 load_meta(false)
 touch()
 local ops = '[]'
 if exists then
   local ids = {}
-  for position = 9, #ARGV do ids[#ids + 1] = ARGV[position] end
+  for position = 11, #ARGV do ids[#ids + 1] = ARGV[position] end
   prefetch(ids)
   local s = meta.s + 1
   local changed, moved = {}, {}
@@ -593,19 +600,18 @@ if exists then
     if #moved > 0 then records = ',"r":[' .. table.concat(moved, ',') .. ']' end
     local op = '{"t":"v","s":' .. N(s) .. ',"u":"' .. user .. '","x":[' .. table.concat(changed, ',') .. ']' ..
       records .. '}'
-    log_append({ op }, log_bytes)
-    ops = '[' .. op .. ']'
+    ops = log_append({ op }, log_bytes)
   end
 end
 save()
 return { meta.e, meta.s, rotated and 1 or 0, ops }
 `;
 
-// ARGV[5]: most bytes; [6]: the bytes only appends may use; [7]: log bytes; [8]: user; [9]: the edits, JSON
+// ARGV[7]: most bytes; [8]: the bytes only appends may use; [9]: log bytes; [10]: user; [11]: the edits, JSON
 // [[id, patch], ...]. Returns {epoch, seq, rotated, ops JSON, STATUS, index of an invalid edit, why}.
 const EDIT = `#!lua
 ${PRELUDE}
-local max_bytes, reserve, log_bytes, user = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
+local max_bytes, reserve, log_bytes, user = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10]
 load_meta(false)
 touch()
 local DIRECTED, TEXTUAL, FILLED = { l = true, a = true }, { t = true, n = true }, { r = true, e = true, n = true }
@@ -629,7 +635,7 @@ local function finish(status, index, why)
   return { meta.e, meta.s, rotated and 1 or 0, '[]', status, index or 0, why or '' }
 end
 if not exists then return finish(${STATUS.unchanged}) end
-local items = cjson.decode(ARGV[9])
+local items = cjson.decode(ARGV[11])
 local ids = {}
 for _, item in ipairs(items) do ids[#ids + 1] = item[1] end
 prefetch(ids)
@@ -680,24 +686,24 @@ for _, id in ipairs(order) do
 end
 meta.s = s
 local op = '{"t":"e","s":' .. N(s) .. ',"u":"' .. user .. '","x":[' .. table.concat(applied, ',') .. ']}'
-log_append({ op }, log_bytes)
+local ops = log_append({ op }, log_bytes)
 save()
-return { meta.e, meta.s, rotated and 1 or 0, '[' .. op .. ']', ${STATUS.stored}, 0, '' }
+return { meta.e, meta.s, rotated and 1 or 0, ops, ${STATUS.stored}, 0, '' }
 `;
 
 // Runs even when Redis is out of memory: it deletes before it writes (clears past their undo window), and what it
-// writes is a few bytes of page state. ARGV[5]: log bytes; [6]: user; [7]: least ms between clears of a board; [8]: how
-// long a clear can be undone, ms; [9]: '1' to delete the cleared elements at once (the store is nearly full).
+// writes is a few bytes of page state. ARGV[7]: log bytes; [8]: user; [9]: least ms between clears of a board; [10]:
+// how long a clear can be undone, ms; [11]: '1' to delete the cleared elements at once (the store is nearly full).
 // Returns {epoch, seq, rotated, ops JSON, STATUS}.
 const CLEAR = `#!lua flags=allow-oom
 ${PRELUDE}
-local log_bytes, user, interval, undo_ms, hard = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]),
-  ARGV[9] == '1'
+local log_bytes, user, interval, undo_ms, hard = tonumber(ARGV[7]), ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10]),
+  ARGV[11] == '1'
 load_meta(false)
 touch()
-local function finish(status, op)
+local function finish(status, ops)
   save()
-  return { meta.e, meta.s, rotated and 1 or 0, op and ('[' .. op .. ']') or '[]', status }
+  return { meta.e, meta.s, rotated and 1 or 0, ops or '[]', status }
 end
 if not exists then return finish(${STATUS.unchanged}) end
 if now - meta.cl < interval then return finish(${STATUS.rateLimited}) end
@@ -733,20 +739,19 @@ redis.call('HSET', G, 'c' .. s, table.concat(spec, ','))
 meta.cs = (meta.cs == '') and (N(s) .. ':' .. N(now)) or (meta.cs .. ',' .. N(s) .. ':' .. N(now))
 if hard then purge_clears(math.huge) end
 local op = '{"t":"c","s":' .. N(s) .. ',"u":"' .. user .. '","k":{' .. table.concat(flipped, ',') .. '}}'
-log_append({ op }, log_bytes)
-return finish(${STATUS.stored}, op)
+return finish(${STATUS.stored}, log_append({ op }, log_bytes))
 `;
 
-// ARGV[5]: log bytes; [6]: user; [7]: the clear's seq; [8]: least ms between two undos (an undo right after a clear is
+// ARGV[7]: log bytes; [8]: user; [9]: the clear's seq; [10]: least ms between two undos (an undo right after a clear is
 // what users do, so it does not wait for the clear's interval). Returns {epoch, seq, rotated, ops JSON, STATUS}.
 const UNCLEAR = `#!lua
 ${PRELUDE}
-local log_bytes, user, of, interval = tonumber(ARGV[5]), ARGV[6], ARGV[7], tonumber(ARGV[8])
+local log_bytes, user, of, interval = tonumber(ARGV[7]), ARGV[8], ARGV[9], tonumber(ARGV[10])
 load_meta(false)
 touch()
-local function finish(status, op)
+local function finish(status, ops)
   save()
-  return { meta.e, meta.s, rotated and 1 or 0, op and ('[' .. op .. ']') or '[]', status }
+  return { meta.e, meta.s, rotated and 1 or 0, ops or '[]', status }
 end
 if not exists then return finish(${STATUS.gone}) end
 if now - meta.ul < interval then return finish(${STATUS.rateLimited}) end
@@ -776,18 +781,17 @@ end
 meta.cs = table.concat(kept, ',')
 meta.s, meta.ul, meta_dirty = s, now, true
 local op = '{"t":"u","s":' .. N(s) .. ',"u":"' .. user .. '","of":' .. of .. ',"k":{' .. table.concat(shown, ',') .. '}}'
-log_append({ op }, log_bytes)
-return finish(${STATUS.stored}, op)
+return finish(${STATUS.stored}, log_append({ op }, log_bytes))
 `;
 
-// Runs even when Redis is out of memory (a full store must still be readable). ARGV[5]: the client's epoch ('' if
-// none); [6]: after, or, when a snapshot continues, the seq it started at ('' if none); [7]: snapshot cursor (pages
-// below it; 0 for the newest, or to read operations); [8]: byte budget of one answer. Returns {epoch, seq, rotated,
+// Runs even when Redis is out of memory (a full store must still be readable). ARGV[7]: the client's epoch ('' if
+// none); [8]: after, or, when a snapshot continues, the seq it started at ('' if none); [9]: snapshot cursor (pages
+// below it; 0 for the newest, or to read operations); [10]: byte budget of one answer. Returns {epoch, seq, rotated,
 // base (-1: none), 'ops', ops JSON} or {epoch, seq, rotated, base, 'snapshot', next cursor (0 if none), then per page:
 // id, k, text}.
 const READ = `#!lua flags=allow-oom
 ${PRELUDE}
-local named, after, cursor, budget = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local named, after, cursor, budget = ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 load_meta(false)
 touch()
 save()
@@ -825,8 +829,8 @@ end
 return reply
 `;
 
-// KEYS: the board's five keys, then its presence hash. ARGV[5]: instance id; [6]: this instance's count ('' to only
-// read); [7]: entry TTL ms. Each instance keeps one entry "count:expiresAtMs" (Redis's clock); entries of instances
+// KEYS: the board's five keys, then its presence hash. ARGV[7]: instance id; [8]: this instance's count ('' to only
+// read); [9]: entry TTL ms. Each instance keeps one entry "count:expiresAtMs" (Redis's clock); entries of instances
 // that stopped refreshing (killed) expire. Presence may give the board a new epoch (so that \`head\` tells clients of a
 // loss even when nobody writes), but does not keep the board alive. Returns {total count, board seq, epoch}.
 const PRESENCE = `#!lua
@@ -836,11 +840,11 @@ load_meta(false)
 save()
 local clock = redis.call('TIME')
 local now_ms = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-local entry_ttl = tonumber(ARGV[7])
-if ARGV[6] == '0' then
-  redis.call('HDEL', PR, ARGV[5])
-elseif ARGV[6] ~= '' then
-  redis.call('HSET', PR, ARGV[5], ARGV[6] .. ':' .. (now_ms + entry_ttl))
+local entry_ttl = tonumber(ARGV[9])
+if ARGV[8] == '0' then
+  redis.call('HDEL', PR, ARGV[7])
+elseif ARGV[8] ~= '' then
+  redis.call('HSET', PR, ARGV[7], ARGV[8] .. ':' .. (now_ms + entry_ttl))
   redis.call('PEXPIRE', PR, entry_ttl)
 end
 local total = 0

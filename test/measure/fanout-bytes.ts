@@ -147,7 +147,7 @@ async function measure(redis: RedisServer, system: System, e: string, ops: strin
     const sFanout = fanout(pubS, subS);
     publisher = new Server({ adapter: pFanout.adapterClass });
     subscriber = new Server({ adapter: sFanout.adapterClass });
-    send = (json) => pFanout.send(publisher.of("/").adapter, room, e, json);
+    send = (json) => pFanout.send(publisher.of("/").adapter, room, e, json, false);
     received = () => (subscriber.of("/").adapter as BoardAdapter).received.board;
   } else {
     const make = system === "plain" ? createAdapter : (pub: unknown, sub: unknown) => createShardedAdapter(pub, sub);

@@ -11,7 +11,15 @@ import { encodeSamples } from "../../protocol/points";
 import { encodeText } from "../../protocol/schema";
 import { RedisServer } from "../../local/redis-server";
 import { createRedisConnections, type RedisConnections } from "../../service/redis";
-import type { BoardLimits, BoardStore, DrawItem, ReadResult } from "../../service/store/board-store";
+import { decodeOps, newOrigin, opsHead } from "../../service/fanout/messages";
+import type {
+  Announcement,
+  BoardLimits,
+  BoardStore,
+  DrawItem,
+  ReadResult,
+  Written,
+} from "../../service/store/board-store";
 import { MemoryBoardStore } from "../../service/store/memory-board-store";
 import { RedisBoardStore } from "../../service/store/redis-board-store";
 import { boardKeys } from "../../service/store/redis-scripts";
@@ -54,11 +62,15 @@ afterAll(async () => {
   await redisServer?.destroy();
 });
 
-/** A store, and what a test needs to play a loss on it: save a board's state, and put it back later. */
+/**
+ * A store, and what a test needs to play a loss on it: save a board's state, and put it back later. A store shared by
+ * instances also publishes what its writes store: `listen` hears a board's channel until `heard` is called.
+ */
 interface Subject {
   store: BoardStore;
   save(board: string): Promise<unknown>;
   restore(board: string, saved: unknown): Promise<void>;
+  listen?(board: string): Promise<{ announce: Announcement; heard(): Promise<{ e: string; ops: string }[]> }>;
 }
 
 function memorySubject(limits: BoardLimits): Subject {
@@ -93,6 +105,23 @@ function redisSubject(limits: BoardLimits): Subject {
       await commands.del([...boardKeys(board)]);
       for (const [key, fields] of hashes) if (Object.keys(fields).length > 0) await commands.hSet(key, fields);
       if (log[1].length > 0) await commands.rPush(log[0], log[1]);
+    },
+    async listen(board) {
+      const channel = `test#${board}#`;
+      const heard: { e: string; ops: string }[] = [];
+      await connections.subscriber.sSubscribe(
+        channel,
+        (message: Buffer) => heard.push(decodeOps(message) ?? { e: "malformed", ops: message.toString() }),
+        true,
+      );
+      return {
+        announce: { channel, head: opsHead(newOrigin()) },
+        async heard() {
+          // Redis answers the unsubscribe after every message it sent before it.
+          await connections.subscriber.sUnsubscribe(channel);
+          return heard;
+        },
+      };
     },
   };
 }
@@ -771,54 +800,78 @@ async function run(subject: Subject, board: string, actions: readonly Action[]):
     if (answer.e !== "0" && !epochs.includes(answer.e)) epochs.push(answer.e);
   };
   const epochAt = (index: number) => (index < 0 ? undefined : (epochs[index] ?? "unknown-epoch"));
+  // What the writes stored, which a shared store must have published as it stored it, in the same order.
+  const listener = await subject.listen?.(board);
+  const announce = listener?.announce;
+  const stored: { e: string; ops: string }[] = [];
+  const wrote = <T extends Written>(written: T): T => {
+    if (written.ops !== "[]") stored.push({ e: written.e, ops: written.ops });
+    return written;
+  };
   for (const act of actions) {
     let answer: { e: string };
     switch (act.kind) {
       case "add":
-        answer = await store.draw(
-          board,
-          act.items.map(({ id, user }) => add(USERS[user] as string, elementOf(id))),
+        answer = wrote(
+          await store.draw(
+            board,
+            act.items.map(({ id, user }) => add(USERS[user] as string, elementOf(id))),
+            announce,
+          ),
         );
         break;
       case "append": {
         const d = act.big ? "A".repeat(150) : encodeSamples([[act.n, act.n, 1]], [30, 40]);
-        answer = await store.draw(board, [append(USERS[act.user] as string, elementOf(act.id).id, act.n, d)]);
+        const item = append(USERS[act.user] as string, elementOf(act.id).id, act.n, d);
+        answer = wrote(await store.draw(board, [item], announce));
         break;
       }
       case "heal":
-        answer = await store.draw(board, [
-          add(USERS[act.user] as string, {
-            ...elementOf(act.id),
-            h: epochAt(act.epoch) ?? "unknown-epoch",
-            v: act.v,
-            u: ALICE,
-            n: act.id % KINDS.length === 0 ? act.n : 0,
-          }),
-        ]);
+        answer = wrote(
+          await store.draw(
+            board,
+            [
+              add(USERS[act.user] as string, {
+                ...elementOf(act.id),
+                h: epochAt(act.epoch) ?? "unknown-epoch",
+                v: act.v,
+                u: ALICE,
+                n: act.id % KINDS.length === 0 ? act.n : 0,
+              }),
+            ],
+            announce,
+          ),
+        );
         break;
       case "visibility":
-        answer = await store.setVisibility(
-          board,
-          BOB,
-          act.ids.map((id) => elementOf(id).id),
-          act.show,
+        answer = wrote(
+          await store.setVisibility(
+            board,
+            BOB,
+            act.ids.map((id) => elementOf(id).id),
+            act.show,
+            announce,
+          ),
         );
         break;
       case "edit":
-        answer = await store.edit(
-          board,
-          ALICE,
-          act.items.map(([id, patch]) => [elementOf(id).id, PATCHES[patch] as (typeof PATCHES)[number]] as const),
+        answer = wrote(
+          await store.edit(
+            board,
+            ALICE,
+            act.items.map(([id, patch]) => [elementOf(id).id, PATCHES[patch] as (typeof PATCHES)[number]] as const),
+            announce,
+          ),
         );
         break;
       case "clear": {
-        const cleared = await store.clear(board, ALICE, act.hard);
+        const cleared = wrote(await store.clear(board, ALICE, act.hard, announce));
         if (cleared.outcome === "stored") clears.push(cleared.s);
         answer = cleared;
         break;
       }
       case "unclear":
-        answer = await store.unclear(board, BOB, clears[clears.length - 1 - act.back] ?? 1);
+        answer = wrote(await store.unclear(board, BOB, clears[clears.length - 1 - act.back] ?? 1, announce));
         break;
       case "read": {
         const e = epochAt(act.epoch);
@@ -845,6 +898,7 @@ async function run(subject: Subject, board: string, actions: readonly Action[]):
     answers.push(answer);
     history.push(await subject.save(board));
   }
+  if (listener) expect(await listener.heard()).toEqual(stored);
   // The whole board at the end, as a fresh client reads it.
   answers.push(await snapshot(store, board).catch(() => "no snapshot"));
   return answers;
