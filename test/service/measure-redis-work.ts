@@ -53,6 +53,13 @@ function typicalLine(samples: number, seed: number) {
   return makeLine({ d: encodeSamples(points) });
 }
 
+/** CPU time the Redis process has used (user and system), from INFO cpu. */
+async function redisCpuSeconds(redis: Operator): Promise<number> {
+  const text = await redis.info("cpu");
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(text)?.[1] ?? 0);
+  return field("used_cpu_user") + field("used_cpu_sys");
+}
+
 async function main(): Promise<void> {
   const topology = await Topology.start({ instances: 1, env: { LOG_LEVEL: "warn" } });
   const { url, password, caCert } = topology.redis.clientConfig;
@@ -71,6 +78,7 @@ async function main(): Promise<void> {
       const lines = Array.from({ length: count }, () => makeLine());
       for (const line of lines) await drawer.add(line);
       const before = await commandCounts(redis);
+      const cpuBefore = await redisCpuSeconds(redis);
       const started = performance.now();
       for (let k = 0; k < APPENDS; k += 1) {
         const line = lines[k % count] as ReturnType<typeof makeLine>;
@@ -79,12 +87,14 @@ async function main(): Promise<void> {
         if (!ack.ok) throw new Error(`append ${n} refused: ${JSON.stringify(ack)}`);
       }
       const seconds = (performance.now() - started) / 1000;
+      const cpu = (await redisCpuSeconds(redis)) - cpuBefore;
       const spent = difference(await commandCounts(redis), before);
       const total = spent.reduce((sum, [, { calls }]) => sum + calls, 0);
       const script = spent.find(([name]) => name === "evalsha")?.[1] ?? { calls: 1, usec: 0 };
       console.log(
         `1. ${APPENDS} appends to ${count} line(s) in turn, one per call, in ${seconds.toFixed(1)} s: ` +
-          `${(total / APPENDS).toFixed(2)} commands each; the draw script ${(script.usec / script.calls).toFixed(1)} µs a call`,
+          `${(total / APPENDS).toFixed(2)} commands each; the draw script ${(script.usec / script.calls).toFixed(1)} µs a call; ` +
+          `Redis's process CPU ${((cpu * 1e6) / APPENDS).toFixed(0)} µs an append`,
       );
       const open = Number(await redis.hStrLen(boardKeys(board.board)[0], "o"));
       console.log(`   ${spent.map(([name, { calls }]) => `${name} ${(calls / APPENDS).toFixed(2)}`).join(", ")}`);
