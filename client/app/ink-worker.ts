@@ -3,6 +3,7 @@
  * computing outlines and rasterizing run beside the page's own work rather than between it.
  */
 import { InkPainter, type InkEvent, type InkMessage } from "./ink";
+import { warmTextFont } from "./render";
 
 /** The parts of a dedicated worker's global scope this uses (the client is type-checked with the DOM's library). */
 interface WorkerScope {
@@ -24,3 +25,5 @@ scope.onmessage = ({ data: message }) => {
 };
 // The page hands over its canvas only once this runs (see WorkerInk in ./ink.ts).
 scope.postMessage({ kind: "ready" } satisfies InkEvent);
+// While the page answers and a late joiner's first answer is on its way.
+warmTextFont();

@@ -75,13 +75,30 @@ function inkColor(color: string): Rgb {
   return rgb;
 }
 
+/**
+ * The one font every text is measured and drawn in, scaled to its size: each font size a canvas is given costs 2 to
+ * 19 ms the first time it is used, in a worker a wait for the browser process (a late joiner's trace showed the ink's
+ * first frame with text blocked 340 ms), while a size reached by the transform costs under a millisecond.
+ */
+const TEXT_FONT = `${MEASURE_SIZE}px ${FONT_FAMILY}`;
+
 /** A text measure on a canvas context: advance widths in FONT_FAMILY at MEASURE_SIZE. */
 export function canvasMeasure(ctx: Context2D): TextMeasure {
-  const font = `${MEASURE_SIZE}px ${FONT_FAMILY}`;
   return (text) => {
-    ctx.font = font;
+    ctx.font = TEXT_FONT;
     return ctx.measureText(text).width;
   };
+}
+
+/**
+ * Loads the text font on this thread, whose first use costs 10 to 45 ms (more while the browser is busy): the ink's
+ * worker does it as it starts, before a late joiner's first answer comes, not in the first frame that draws text.
+ */
+export function warmTextFont(): void {
+  const ctx = scratchContext();
+  ctx.font = TEXT_FONT;
+  ctx.fillText("x", 0, 1);
+  ctx.getImageData(0, 0, 1, 1);
 }
 
 /** A canvas of its own, in a worker or on the page. */
@@ -101,6 +118,8 @@ export function scratchContext(width = 1, height = 1): Context2D {
  */
 export class TextPainter {
   private ctx: Context2D | undefined;
+
+  constructor(private readonly newContext: (width: number, height: number) => Context2D = scratchContext) {}
 
   paint(raster: Raster, layout: TextLayout, color: string, options: RenderOptions): void {
     const { scale, left, top } = options;
@@ -125,18 +144,22 @@ export class TextPainter {
     const ctx = this.canvasFor(width, height);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, width, height);
-    ctx.setTransform(scale, 0, 0, scale, left - area.left, top - area.top);
-    ctx.font = `${layout.size}px ${FONT_FAMILY}`;
+    // Board units to the scratch canvas's pixels, and TEXT_FONT's size to the text's.
+    const factor = layout.size / MEASURE_SIZE;
+    ctx.setTransform(scale * factor, 0, 0, scale * factor, left - area.left, top - area.top);
+    ctx.font = TEXT_FONT;
     ctx.textBaseline = "alphabetic";
     ctx.fillStyle = color;
-    layout.lines.forEach((line, index) => ctx.fillText(line.text, layout.left, baselineOf(layout, index)));
+    layout.lines.forEach((line, index) =>
+      ctx.fillText(line.text, layout.left / factor, baselineOf(layout, index) / factor),
+    );
     raster.image(ctx.getImageData(0, 0, width, height).data, width, area.left, area.top, options.compositing);
   }
 
   private canvasFor(width: number, height: number): Context2D {
     const ctx = this.ctx;
     if (ctx && ctx.canvas.width >= width && ctx.canvas.height >= height) return ctx;
-    this.ctx = scratchContext(Math.max(width, ctx?.canvas.width ?? 0), Math.max(height, ctx?.canvas.height ?? 0));
+    this.ctx = this.newContext(Math.max(width, ctx?.canvas.width ?? 0), Math.max(height, ctx?.canvas.height ?? 0));
     return this.ctx;
   }
 }
