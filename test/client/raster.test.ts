@@ -119,6 +119,23 @@ describe("clipping", () => {
   });
 });
 
+test("clearing changes pixels only when something was drawn since the raster was made or cleared whole", () => {
+  const raster = new Raster(6, 5);
+  raster.clearRect(raster.whole());
+  expect(raster.takeChanged()).toBeUndefined();
+  fillPolygon(raster, rect(1, 1, 3, 3));
+  raster.takeChanged();
+  raster.clearRect({ left: 0, top: 0, right: 2, bottom: 5 });
+  expect(raster.takeChanged()).toEqual({ left: 0, top: 0, right: 2, bottom: 5 });
+  // Part of the polygon is still there: clearing the whole raster clears it.
+  expect(alphaAt(raster, 2, 2)).toBe(255);
+  raster.clearRect(raster.whole());
+  expect(raster.takeChanged()).toEqual({ left: 0, top: 0, right: 6, bottom: 5 });
+  expect(raster.pixels.every((value) => value === 0)).toBe(true);
+  raster.clearRect({ left: 0, top: 0, right: 3, bottom: 3 });
+  expect(raster.takeChanged()).toBeUndefined();
+});
+
 test("a shift moves every pixel and leaves the uncovered ones transparent; the change covers the raster", () => {
   const raster = new Raster(6, 5);
   fillPolygon(raster, rect(1, 1, 2, 2));
