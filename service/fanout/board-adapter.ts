@@ -20,7 +20,17 @@ import type { Namespace } from "socket.io";
 import { ClusterAdapter, MessageType, type ClusterMessage, type ClusterResponse, type Offset } from "socket.io-adapter";
 import type { Logger } from "../logger";
 import type { Announcement } from "../store/board-store";
-import { decodeCursors, decodeOps, encodeCursors, encodeOps, isFrom, kindOf, newOrigin, OPS, opsHead } from "./messages";
+import {
+  decodeCursors,
+  decodeOps,
+  encodeCursors,
+  encodeOps,
+  isFrom,
+  kindOf,
+  newOrigin,
+  OPS,
+  opsHead,
+} from "./messages";
 import type { Publisher } from "./pubsub";
 import type { GuardedSubscriber } from "./subscriptions";
 
