@@ -22,7 +22,8 @@ dev: node_modules ## Run Redis, 3 instances and the Cloud Run-like front on http
 	npx tsx local/dev.ts
 
 .PHONY: check check-types check-lint
-check: node_modules ## The fast loop, under a minute: types, lint, unused code, unit tests (no build, Redis or browser)
+check: node_modules ## The fast loop, about a minute: formatting, types, lint, unused code, unit tests (no build, Redis or browser)
+	npm run format:check
 	@$(MAKE) --no-print-directory -j2 --output-sync=target check-types check-lint
 	npm run knip
 	npx jest --selectProjects unit
