@@ -5,7 +5,7 @@
  * and the rest (rasterizing, garbage collection, message passing) by trace event.
  *
  * With PROFILE_SERVICE=1, the real page instead, as a late joiner of the board written through one service instance
- * (bench/catchup-service.ts), traced from navigation to fully drawn (build the client unminified for names).
+ * (bench/catchup-service.ts), traced from navigation to fully drawn (`CLIENT_MINIFY=0 node client/build.mjs` first, for names).
  *
  * Options (environment): PROFILE_ELEMENTS (100000), PROFILE_SAMPLES (16), PROFILE_MIXED (0), PROFILE_VIEW ("fit" or
  * a zoom in percent), PROFILE_WORKER (1: the ink in its worker; 0: on the page's thread), PROFILE_TOP (25 functions),

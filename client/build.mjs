@@ -19,7 +19,7 @@ await rm(outdir, { recursive: true, force: true });
 const common = {
   outdir: assetsDir,
   bundle: true,
-  minify: true,
+  minify: process.env.CLIENT_MINIFY !== "0",
   sourcemap: "linked",
   target: ["es2022", "chrome110", "firefox110", "safari16"],
   metafile: true,

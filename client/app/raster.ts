@@ -35,6 +35,9 @@ export interface Rgb {
   b: number;
 }
 
+/** Side of the square tiles `covered` remembers as opaque, pixels. */
+const TILE = 8;
+
 /** Scanlines sampled per pixel row. */
 const SUBSAMPLES = 4;
 const SAMPLE_WEIGHT = 1 / SUBSAMPLES;
@@ -42,9 +45,18 @@ const SAMPLE_WEIGHT = 1 / SUBSAMPLES;
 export class Raster {
   /**
    * RGBA, not premultiplied, row by row (an ImageData's data). Drawn through the methods here, as `clearRect` relies
-   * on (the PNG export's white, written directly, is never cleared).
+   * on (the PNG export's white, written directly, is never cleared). Compositing over or under never lowers a pixel's
+   * alpha; only `clearRect` and `shift` do, which `opaqueTiles` relies on.
    */
   readonly pixels: Uint8ClampedArray;
+  /**
+   * Tiles (TILE pixels square, row by row) `covered` found wholly opaque, 1 each: they stay so until cleared or
+   * shifted, so a later question about them is answered without reading their pixels. A catch-up draws beneath
+   * what is there, and on a crowded board most elements turn out hidden: asking about each one's bounds pixel by
+   * pixel cost about as much as drawing it.
+   */
+  private readonly opaqueTiles: Uint8Array;
+  private readonly tilesWide: number;
   /** Where the current path is clipped to. */
   private clip: PixelRect;
   /** The current path's edges: x at its first scanline, x step per scanline, first and end scanline, direction. */
@@ -83,6 +95,8 @@ export class Raster {
     this.pixels = new Uint8ClampedArray(width * height * 4);
     this.coverage = new Float32Array(width + 1);
     this.clip = this.whole();
+    this.tilesWide = Math.ceil(width / TILE);
+    this.opaqueTiles = new Uint8Array(this.tilesWide * Math.ceil(height / TILE));
   }
 
   /** The whole raster as a rectangle. */
@@ -103,9 +117,22 @@ export class Raster {
   /** Whether every pixel of a rectangle (within the clip) is opaque: nothing composited under it would show. */
   covered(rect: PixelRect): boolean {
     const { left, top, right, bottom } = intersect(rect, this.clip);
-    for (let y = top; y < bottom; y += 1)
-      for (let at = (y * this.width + left) * 4 + 3, end = (y * this.width + right) * 4; at < end; at += 4)
-        if (this.pixels[at] !== 255) return false;
+    if (left >= right || top >= bottom) return true;
+    const { opaqueTiles, tilesWide, width, height, pixels } = this;
+    for (let tileY = Math.floor(top / TILE); tileY * TILE < bottom; tileY += 1) {
+      const [tileTop, tileBottom] = [tileY * TILE, Math.min(tileY * TILE + TILE, height)];
+      const [fromY, toY] = [Math.max(top, tileTop), Math.min(bottom, tileBottom)];
+      for (let tileX = Math.floor(left / TILE); tileX * TILE < right; tileX += 1) {
+        const tile = tileY * tilesWide + tileX;
+        if (opaqueTiles[tile] === 1) continue;
+        const [tileLeft, tileRight] = [tileX * TILE, Math.min(tileX * TILE + TILE, width)];
+        const [fromX, toX] = [Math.max(left, tileLeft), Math.min(right, tileRight)];
+        for (let y = fromY; y < toY; y += 1)
+          for (let at = (y * width + fromX) * 4 + 3, end = (y * width + toX) * 4; at < end; at += 4)
+            if (pixels[at] !== 255) return false;
+        if (fromX === tileLeft && toX === tileRight && fromY === tileTop && toY === tileBottom) opaqueTiles[tile] = 1;
+      }
+    }
     return true;
   }
 
@@ -115,6 +142,12 @@ export class Raster {
     if (left >= right || top >= bottom || this.blank) return;
     for (let y = top; y < bottom; y += 1)
       this.pixels.fill(0, (y * this.width + left) * 4, (y * this.width + right) * 4);
+    for (let tileY = Math.floor(top / TILE); tileY * TILE < bottom; tileY += 1)
+      this.opaqueTiles.fill(
+        0,
+        tileY * this.tilesWide + Math.floor(left / TILE),
+        tileY * this.tilesWide + Math.ceil(right / TILE),
+      );
     this.touch(left, top, right, bottom);
     this.blank = left === 0 && top === 0 && right === this.width && bottom === this.height;
   }
@@ -140,6 +173,8 @@ export class Raster {
     // Rows move away from where they are copied to: downwards from the bottom, upwards from the top.
     if (dy > 0) for (let y = height - 1; y >= 0; y -= 1) copy(y);
     else for (let y = 0; y < height; y += 1) copy(y);
+    // Found again as they are asked about: a pan is rare beside the questions a frame asks.
+    this.opaqueTiles.fill(0);
     this.touch(0, 0, width, height);
   }
 
@@ -265,7 +300,14 @@ export class Raster {
     let rowMax = -Infinity;
     /** The scanline that starts the next pixel row. */
     let rowEnd = (Math.floor(firstScanline / SUBSAMPLES) + 1) * SUBSAMPLES;
+    const under = compositing === "under";
+    /** Beneath: the current pixel row's part of the path's columns is opaque already, so nothing there would show. */
+    let rowHidden = false;
     for (let scanline = firstScanline; scanline < endScanline; scanline += 1) {
+      if (under && (scanline === firstScanline || scanline % SUBSAMPLES === 0)) {
+        const y = Math.floor(scanline / SUBSAMPLES);
+        rowHidden = this.covered({ left: minX, top: y, right: maxX + 1, bottom: y + 1 });
+      }
       // Edges ended are dropped, edges starting here join.
       let kept = 0;
       for (let k = 0; k < activeCount; k += 1) {
@@ -284,6 +326,10 @@ export class Raster {
         activeCount += 1;
       }
       startsAt[slot] = -1;
+      if (rowHidden) {
+        if (scanline + 1 === rowEnd) rowEnd += SUBSAMPLES;
+        continue;
+      }
       // Crossings in x order (the order changes little from one scanline to the next).
       for (let k = 1; k < activeCount; k += 1) {
         const x = activeX[k] as number;

@@ -19,6 +19,7 @@ import {
   arrowHead,
   baselineOf,
   FONT_FAMILY,
+  inkBounds,
   insetBox,
   LINE_HEIGHT,
   meets,
@@ -186,14 +187,35 @@ export function drawOnWhite(
  */
 export function drawElements(raster: Raster, elements: Iterable<InkElement>, options: RenderOptions): number {
   const { visible, measure } = options;
+  const under = options.compositing === "under";
   let drawn = 0;
   for (const element of elements) {
     if (visible && !meets(element, visible, measure)) continue;
+    if (under && hiddenBeneath(raster, element, options)) continue;
     drawn += 1;
     if (element.t === "f") drawFreehand(raster, element, options);
     else drawShape(raster, element, options);
   }
   return drawn;
+}
+
+/**
+ * Whether everything within an element's ink bounds is already opaque, so that drawing it beneath would change no
+ * pixel: then neither its outline nor its fill is worth computing. On a crowded board seen whole, most of a
+ * catch-up's elements are (96% of the benchmark's 100,000 mixed ones, docs/rendering.md).
+ */
+function hiddenBeneath(raster: Raster, element: InkElement, options: RenderOptions): boolean {
+  const { scale, left, top } = options;
+  const { minX, minY, maxX, maxY } = inkBounds(element, options.measure);
+  // Glyphs may reach past their advance widths and line boxes (TextPainter's margin).
+  const margin = element.t === "t" || element.t === "n" ? toUnits(element.sw) / 2 : 0;
+  // A pixel's worth more on each side: edges are sampled within the pixels they touch.
+  return raster.covered({
+    left: Math.floor((minX - margin) * scale + left) - 1,
+    top: Math.floor((minY - margin) * scale + top) - 1,
+    right: Math.ceil((maxX + margin) * scale + left) + 1,
+    bottom: Math.ceil((maxY + margin) * scale + top) + 1,
+  });
 }
 
 function drawFreehand(raster: Raster, element: InkElement, options: RenderOptions): void {

@@ -160,4 +160,22 @@ describe("covered", () => {
     raster.setClip({ left: 0, top: 0, right: 4, bottom: 8 });
     expect(raster.covered({ left: 2, top: 2, right: 6, bottom: 4 })).toBe(true);
   });
+
+  test("an area found opaque is known so only until pixels in it are cleared or moved", () => {
+    // 20 × 20: tiles of 8 pixels, the last ones partial.
+    const raster = new Raster(20, 20);
+    const whole = raster.whole();
+    fillPolygon(raster, rect(0, 0, 20, 20));
+    expect(raster.covered(whole)).toBe(true);
+    raster.clearRect({ left: 9, top: 9, right: 10, bottom: 10 });
+    expect(raster.covered(whole)).toBe(false);
+    expect(raster.covered({ left: 0, top: 0, right: 8, bottom: 8 })).toBe(true);
+    expect(raster.covered({ left: 8, top: 8, right: 9, bottom: 16 })).toBe(true);
+    expect(raster.covered({ left: 8, top: 8, right: 16, bottom: 16 })).toBe(false);
+    fillPolygon(raster, rect(9, 9, 10, 10));
+    expect(raster.covered(whole)).toBe(true);
+    raster.shift(0, 1);
+    expect(raster.covered({ left: 0, top: 1, right: 20, bottom: 20 })).toBe(true);
+    expect(raster.covered({ left: 17, top: 0, right: 18, bottom: 1 })).toBe(false);
+  });
 });
