@@ -11,7 +11,7 @@
  * 4 arrows, 3 texts and 3 sticky notes, shapes 10 to 60 CSS pixels across in the same field, texts and notes of 2 to 7
  * words in 12 to 19-pixel type, in boxes 120 to 220 pixels wide.
  */
-import type { ElementInput, ElementKind } from "../protocol/events";
+import type { ElementInput, ElementKind, ElementRecord } from "../protocol/events";
 import { encodeSamples, type Sample } from "../protocol/points";
 
 export interface BoardSpec {
@@ -128,4 +128,31 @@ export function boardElements(spec: BoardSpec): ElementInput[] {
     }
   }
   return elements;
+}
+
+/**
+ * Records as the store would hold them, for drawing a board without the service (the render harness, the ink's
+ * tests): created in this order (seq = z = position + 1).
+ */
+export function asRecords(inputs: readonly ElementInput[]): ElementRecord[] {
+  return inputs.map((input, index) => ({
+    s: index + 1,
+    g: 0,
+    o: 0,
+    v: 0,
+    i: input.id,
+    u: "harness",
+    t: input.t,
+    z: index + 1,
+    x: input.b[0],
+    y: input.b[1],
+    w: input.b[2],
+    h: input.b[3],
+    c: input.c,
+    sw: input.sw,
+    f: input.f,
+    n: 0,
+    d: input.d,
+    l: index + 1,
+  }));
 }

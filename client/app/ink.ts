@@ -506,8 +506,8 @@ const STRINGS = 4;
 
 /**
  * A plain loop that appends to the strings: the page's thread packs a whole catch-up, and a closure and an array per
- * element, joined at the end, took twice as long (100,000 elements of mixed kinds in answers of 5,900, packed and cloned in Node: 136 to 166
- * ms, now 60 to 91 ms).
+ * element, joined at the end, took twice as long (100,000 elements of mixed kinds in answers of 5,900, packed and
+ * cloned in Node: 136 to 166 ms, now 60 to 91 ms).
  */
 function pack(elements: readonly InkElement[]): PackedElements {
   const numbers = new Float64Array(elements.length * NUMBERS);

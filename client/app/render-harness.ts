@@ -8,7 +8,7 @@
  * 64 KiB of records, then answers of 1 MiB, each in a task of its own.
  */
 import { toRecord, toTuple, type ElementInput, type ElementRecord } from "../../protocol/events";
-import { boardElements, type BoardSpec } from "../../bench/boards";
+import { asRecords, boardElements, type BoardSpec } from "../../bench/boards";
 import { BoardView, type Placement } from "./board-view";
 import type { HarnessStats, HarnessView, RenderHarness } from "./render-harness-api";
 import { boardPng, boardSvgText, measureOnPage } from "./export";
@@ -21,30 +21,6 @@ function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);
   if (!found) throw new Error(`#${id} is missing from the harness page`);
   return found as T;
-}
-
-/** Records as the store would hold them: created in this order (seq = z = position + 1). */
-function asRecords(inputs: readonly ElementInput[]): ElementRecord[] {
-  return inputs.map((input, index) => ({
-    s: index + 1,
-    g: 0,
-    o: 0,
-    v: 0,
-    i: input.id,
-    u: "harness",
-    t: input.t,
-    z: index + 1,
-    x: input.b[0],
-    y: input.b[1],
-    w: input.b[2],
-    h: input.b[3],
-    c: input.c,
-    sw: input.sw,
-    f: input.f,
-    n: 0,
-    d: input.d,
-    l: index + 1,
-  }));
 }
 
 /** Newest first, cut as the service cuts a snapshot into answers (by the records' JSON bytes). */

@@ -4,7 +4,7 @@
  * `covered`). The pixels must be exactly those of drawing everything. It runs in Node, here for the DOM's types the
  * ink's code is checked with (the root tsconfig has none).
  */
-import { boardElements, encodeText } from "../../bench/boards";
+import { asRecords, boardElements, encodeText } from "../../bench/boards";
 import { Raster } from "../../client/app/raster";
 import { drawElements, TextPainter, type Context2D, type RenderOptions } from "../../client/app/render";
 import { contentBounds, MEASURE_SIZE, type InkElement } from "../../client/app/shapes";
@@ -39,20 +39,7 @@ function blockTextContext(width: number, height: number): Context2D {
 const measure = (text: string) => (text.length * MEASURE_SIZE) / 2;
 
 function board(mixed: boolean): InkElement[] {
-  return boardElements({ elements: 3_000, samples: 16, mixed }).map((input, index) => ({
-    s: index + 1,
-    i: input.id,
-    t: input.t,
-    z: index + 1,
-    x: input.b[0],
-    y: input.b[1],
-    w: input.b[2],
-    h: input.b[3],
-    c: input.c,
-    sw: input.sw,
-    f: input.f,
-    d: input.d,
-  }));
+  return asRecords(boardElements({ elements: 3_000, samples: 16, mixed }));
 }
 
 /** The board newest first onto a raster, in slices as the ink draws beneath; returns how many elements were drawn. */
